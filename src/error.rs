@@ -1,0 +1,130 @@
+//! The crate's single error type.
+//!
+//! Every fallible call in churnwise returns [`Result<T>`], whose error is the
+//! opaque [`Error`]. Branch on what went wrong with [`Error::kind`], which
+//! returns a `#[non_exhaustive]` [`ErrorKind`] carrying the offending record,
+//! field or value.
+
+use std::fmt;
+
+use crate::records::Issue;
+
+/// A churnwise error: one pointer wide, cheap to clone, `Send + Sync`.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::{ErrorKind, records::SatisfactionScale};
+///
+/// let err = SatisfactionScale::new(5.0, 1.0).unwrap_err();
+/// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "scale", .. }));
+/// assert_eq!(err.to_string(), "invalid parameter `scale`: min must be below max, got 5 and 1");
+/// ```
+#[derive(Clone, PartialEq, thiserror::Error)]
+#[error(transparent)]
+pub struct Error(Box<ErrorKind>);
+
+impl Error {
+    /// What went wrong, with the values that explain it.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Consumes the error and returns its kind.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    pub(crate) fn invalid_parameter(name: &'static str, reason: impl Into<String>) -> Self {
+        ErrorKind::InvalidParameter {
+            name,
+            reason: reason.into(),
+        }
+        .into()
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error(Box::new(kind))
+    }
+}
+
+/// The kinds of [`Error`]. New kinds may be added in minor releases.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A configuration value is out of its documented range.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// The parameter's name, as spelled by its setter.
+        name: &'static str,
+        /// Why it was rejected, including the value.
+        reason: String,
+    },
+    /// A record failed validation in strict mode
+    /// ([`HistoryBuilder::build_strict`](crate::records::HistoryBuilder::build_strict)).
+    #[error("{0}")]
+    InvalidRecord(Issue),
+    /// A CSV file lacks a configured column.
+    #[error("{source_name}: column `{column}` not found in the header (columns: {available})")]
+    MissingColumn {
+        /// The file or source being read.
+        source_name: String,
+        /// The configured column name that was not found.
+        column: String,
+        /// The header's columns, comma-separated.
+        available: String,
+    },
+    /// Reading input failed (file not found, permission, broken stream, CSV header).
+    #[error("{source_name}: {message}")]
+    Io {
+        /// The file or source being read.
+        source_name: String,
+        /// The underlying error's message.
+        message: String,
+    },
+    /// More records than the in-memory representation can index.
+    #[error("too many {what}: {count} exceeds the limit of {limit}")]
+    TooManyRecords {
+        /// What was counted ("orders", "customers", ...).
+        what: &'static str,
+        /// How many were given.
+        count: usize,
+        /// The largest supported count.
+        limit: usize,
+    },
+}
+
+/// `Result` with churnwise's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_auto<T: Send + Sync + Unpin + Clone + 'static>() {}
+
+    #[test]
+    fn error_is_send_sync_clone_and_one_word() {
+        assert_auto::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn message_is_lowercase_without_trailing_period() {
+        let e = Error::invalid_parameter("max_abs_amount", "must be finite and > 0, got NaN");
+        let msg = e.to_string();
+        assert_eq!(
+            msg,
+            "invalid parameter `max_abs_amount`: must be finite and > 0, got NaN"
+        );
+        assert!(!msg.ends_with('.'));
+    }
+}

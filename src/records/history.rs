@@ -1,0 +1,657 @@
+//! The validated, immutable, columnar store of customers and their events.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::time::from_micros;
+use super::{
+    ComplaintTopic, Customer, CustomerId, Feedback, Interaction, InteractionKind, Order,
+    SatisfactionScale,
+};
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Optional customer attributes, boxed so customers without any cost one pointer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CustomerAttrs {
+    pub(crate) plan: Option<Arc<str>>,
+    pub(crate) channel: Option<Arc<str>>,
+    pub(crate) region: Option<Arc<str>>,
+    pub(crate) tags: Box<[Arc<str>]>,
+}
+
+/// An interaction kind without heap data: campaigns are interned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum CompactKind {
+    Login,
+    Visit,
+    /// Hours to first response; negative means unanswered.
+    SupportTicket(f64),
+    Complaint(ComplaintTopic),
+    CampaignResponse(u32),
+    Cancellation,
+}
+
+impl CompactKind {
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            CompactKind::Login => 0,
+            CompactKind::Visit => 1,
+            CompactKind::SupportTicket(_) => 2,
+            CompactKind::Complaint(_) => 3,
+            CompactKind::CampaignResponse(_) => 4,
+            CompactKind::Cancellation => 5,
+        }
+    }
+}
+
+/// Feedback values stored together (feedback is sparse; no need to split further).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FeedbackRow {
+    pub(crate) satisfaction: f64,
+    pub(crate) scale: SatisfactionScale,
+    pub(crate) nps: Option<u8>,
+}
+
+/// The validated, immutable store of a customer base: customers and their
+/// orders, interactions and feedback.
+///
+/// Built by [`HistoryBuilder`](super::HistoryBuilder). Internally columnar:
+/// every event table is sorted by (customer, time) with per-customer offsets,
+/// so a customer's events are contiguous slices found in O(1) from its dense
+/// index (`0..customer_count()`, in [`CustomerId`] order). An order costs 16
+/// bytes (time and amount) plus 8 bytes per customer for the offsets, and 8
+/// more per order only when order ids are present: see [`History::memory`].
+///
+/// Times are stored with microsecond resolution.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::records::CustomerId;
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(200).seed(1).generate()?;
+/// let (history, report) = pop.history_builder().build()?;
+/// assert!(report.is_clean());
+/// let c = history.find(&CustomerId::from(1u64)).expect("customer 1 exists");
+/// let orders = c.orders();
+/// assert!(orders.times().zip(orders.times().skip(1)).all(|(a, b)| a <= b));
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    pub(crate) ids: Vec<CustomerId>,
+    pub(crate) signup: Vec<i64>,
+    pub(crate) attrs: Vec<Option<Box<CustomerAttrs>>>,
+    pub(crate) index: FastMap<CustomerId, u32>,
+    pub(crate) orders: EventColumns<OrderCols>,
+    pub(crate) interactions: EventColumns<Vec<CompactKind>>,
+    pub(crate) campaigns: Vec<Arc<str>>,
+    pub(crate) feedback: EventColumns<Vec<FeedbackRow>>,
+}
+
+/// One event table: per-customer offsets, times, and the remaining columns.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EventColumns<C> {
+    /// `offsets[c]..offsets[c + 1]` are customer `c`'s rows.
+    pub(crate) offsets: Vec<usize>,
+    pub(crate) time: Vec<i64>,
+    pub(crate) cols: C,
+}
+
+impl<C> EventColumns<C> {
+    pub(crate) fn range(&self, c: usize) -> std::ops::Range<usize> {
+        self.offsets[c]..self.offsets[c + 1]
+    }
+    pub(crate) fn len(&self) -> usize {
+        self.time.len()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OrderCols {
+    pub(crate) amount: Vec<f64>,
+    /// Present only when at least one order has an id.
+    pub(crate) order_id: Option<Vec<Option<Box<str>>>>,
+}
+
+impl History {
+    /// Number of customers.
+    pub fn customer_count(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Number of orders.
+    pub fn order_count(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Number of interactions.
+    pub fn interaction_count(&self) -> usize {
+        self.interactions.len()
+    }
+
+    /// Number of feedback answers.
+    pub fn feedback_count(&self) -> usize {
+        self.feedback.len()
+    }
+
+    /// The customer with dense index `index` (`0..customer_count()`), if any.
+    pub fn customer(&self, index: usize) -> Option<CustomerView<'_>> {
+        (index < self.ids.len()).then_some(CustomerView {
+            history: self,
+            index,
+        })
+    }
+
+    /// The dense index of a customer id, in O(1).
+    pub fn index_of(&self, id: &CustomerId) -> Option<usize> {
+        self.index.get(id).map(|&i| i as usize)
+    }
+
+    /// The customer with this id, if any.
+    pub fn find(&self, id: &CustomerId) -> Option<CustomerView<'_>> {
+        self.index_of(id).and_then(|i| self.customer(i))
+    }
+
+    /// All customers in dense-index order (ascending [`CustomerId`]).
+    pub fn customers(&self) -> impl ExactSizeIterator<Item = CustomerView<'_>> + '_ {
+        (0..self.ids.len()).map(move |index| CustomerView {
+            history: self,
+            index,
+        })
+    }
+
+    /// The customer ids in dense-index order.
+    pub fn customer_ids(&self) -> &[CustomerId] {
+        &self.ids
+    }
+
+    /// Totals and the time span covered.
+    pub fn summary(&self) -> HistorySummary {
+        let amounts = &self.orders.cols.amount;
+        let refunds: f64 = amounts.iter().filter(|a| **a < 0.0).sum();
+        let gross: f64 = amounts.iter().filter(|a| **a > 0.0).sum();
+        let mut first = i64::MAX;
+        let mut last = i64::MIN;
+        for t in [
+            &self.orders.time,
+            &self.interactions.time,
+            &self.feedback.time,
+        ] {
+            // Each table is sorted per customer, not globally.
+            if let (Some(&lo), Some(&hi)) = (t.iter().min(), t.iter().max()) {
+                first = first.min(lo);
+                last = last.max(hi);
+            }
+        }
+        HistorySummary {
+            customers: self.customer_count(),
+            orders: self.order_count(),
+            interactions: self.interaction_count(),
+            feedback: self.feedback_count(),
+            gross_revenue: gross,
+            refunds: -refunds,
+            first_event: (first <= last).then(|| from_micros(first)),
+            last_event: (first <= last).then(|| from_micros(last)),
+        }
+    }
+
+    /// Heap bytes held, per table, to size deployments (approximate for strings).
+    pub fn memory(&self) -> MemoryUsage {
+        use std::mem::size_of;
+        let attr_bytes: usize = self
+            .attrs
+            .iter()
+            .flatten()
+            .map(|a| size_of::<CustomerAttrs>() + a.tags.len() * size_of::<Arc<str>>())
+            .sum();
+        let customers = self.ids.capacity() * size_of::<CustomerId>()
+            + self.signup.capacity() * 8
+            + self.attrs.capacity() * size_of::<Option<Box<CustomerAttrs>>>()
+            + attr_bytes
+            + self.index.capacity() * (size_of::<CustomerId>() + 4 + 1);
+        let ids = self.orders.cols.order_id.as_ref().map_or(0, |v| {
+            v.capacity() * size_of::<Option<Box<str>>>()
+                + v.iter().flatten().map(|s| s.len()).sum::<usize>()
+        });
+        let orders = self.orders.offsets.capacity() * 8
+            + self.orders.time.capacity() * 8
+            + self.orders.cols.amount.capacity() * 8
+            + ids;
+        let interactions = self.interactions.offsets.capacity() * 8
+            + self.interactions.time.capacity() * 8
+            + self.interactions.cols.capacity() * size_of::<CompactKind>();
+        let feedback = self.feedback.offsets.capacity() * 8
+            + self.feedback.time.capacity() * 8
+            + self.feedback.cols.capacity() * size_of::<FeedbackRow>();
+        MemoryUsage {
+            customers,
+            orders,
+            interactions,
+            feedback,
+            order_count: self.order_count(),
+        }
+    }
+
+    /// Every order as a record, in (customer, time) order.
+    pub fn orders(&self) -> impl Iterator<Item = Order> + '_ {
+        self.customers().flat_map(|c| c.orders().iter())
+    }
+
+    /// Every interaction as a record, in (customer, time) order.
+    pub fn interactions(&self) -> impl Iterator<Item = Interaction> + '_ {
+        self.customers().flat_map(|c| c.interactions().iter())
+    }
+
+    /// Every feedback answer as a record, in (customer, time) order.
+    pub fn feedback(&self) -> impl Iterator<Item = Feedback> + '_ {
+        self.customers().flat_map(|c| c.feedback().iter())
+    }
+}
+
+/// Totals of a [`History`], from [`History::summary`].
+///
+/// # Example
+///
+/// ```
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(100).seed(3).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let s = history.summary();
+/// assert_eq!(s.customers, 100);
+/// assert!(s.net_revenue() <= s.gross_revenue);
+/// println!("{s}");
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct HistorySummary {
+    /// Customers.
+    pub customers: usize,
+    /// Orders (refunds included).
+    pub orders: usize,
+    /// Interactions.
+    pub interactions: usize,
+    /// Feedback answers.
+    pub feedback: usize,
+    /// Sum of positive order amounts.
+    pub gross_revenue: f64,
+    /// Sum of refunds, as a positive number.
+    pub refunds: f64,
+    /// The earliest event (order, interaction or feedback), if any.
+    pub first_event: Option<DateTime<Utc>>,
+    /// The latest event, if any.
+    pub last_event: Option<DateTime<Utc>>,
+}
+
+impl HistorySummary {
+    /// Gross revenue minus refunds.
+    pub fn net_revenue(&self) -> f64 {
+        self.gross_revenue - self.refunds
+    }
+}
+
+impl fmt::Display for HistorySummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:<14} {:>14}", "customers", self.customers)?;
+        writeln!(f, "{:<14} {:>14}", "orders", self.orders)?;
+        writeln!(f, "{:<14} {:>14}", "interactions", self.interactions)?;
+        writeln!(f, "{:<14} {:>14}", "feedback", self.feedback)?;
+        writeln!(f, "{:<14} {:>14.2}", "gross revenue", self.gross_revenue)?;
+        writeln!(f, "{:<14} {:>14.2}", "refunds", self.refunds)?;
+        writeln!(f, "{:<14} {:>14.2}", "net revenue", self.net_revenue())?;
+        if let (Some(a), Some(b)) = (self.first_event, self.last_event) {
+            writeln!(
+                f,
+                "{:<14} {} .. {}",
+                "date range",
+                a.format("%Y-%m-%d"),
+                b.format("%Y-%m-%d")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Heap bytes held by a [`History`], from [`History::memory`].
+///
+/// # Example
+///
+/// ```
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(1000).seed(3).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let m = history.memory();
+/// assert!(m.bytes_per_order() <= 24.0);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemoryUsage {
+    /// Customer ids, signups, attributes and the id index.
+    pub customers: usize,
+    /// Order offsets, times, amounts and ids.
+    pub orders: usize,
+    /// Interaction offsets, times and kinds.
+    pub interactions: usize,
+    /// Feedback offsets, times and values.
+    pub feedback: usize,
+    order_count: usize,
+}
+
+impl MemoryUsage {
+    /// The sum over all tables.
+    pub fn total(&self) -> usize {
+        self.customers + self.orders + self.interactions + self.feedback
+    }
+
+    /// Order-table bytes divided by the number of orders (0 without orders).
+    pub fn bytes_per_order(&self) -> f64 {
+        if self.order_count == 0 {
+            0.0
+        } else {
+            self.orders as f64 / self.order_count as f64
+        }
+    }
+}
+
+/// One customer of a [`History`] and their events, borrowed.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(50).seed(9).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// for c in history.customers().take(3) {
+///     let spend: f64 = c.orders().amounts().iter().sum();
+///     assert!(spend.is_finite());
+///     assert!(c.orders().times().all(|t| t >= c.signup()));
+/// }
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerView<'a> {
+    history: &'a History,
+    index: usize,
+}
+
+impl<'a> CustomerView<'a> {
+    /// The dense index (`0..customer_count()`).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The id.
+    pub fn id(&self) -> &'a CustomerId {
+        &self.history.ids[self.index]
+    }
+
+    /// The signup time (for implicit customers: their first event).
+    pub fn signup(&self) -> DateTime<Utc> {
+        from_micros(self.history.signup[self.index])
+    }
+
+    fn attrs(&self) -> Option<&'a CustomerAttrs> {
+        self.history.attrs[self.index].as_deref()
+    }
+
+    /// Plan or tier.
+    pub fn plan(&self) -> Option<&'a str> {
+        self.attrs().and_then(|a| a.plan.as_deref())
+    }
+
+    /// Acquisition channel.
+    pub fn channel(&self) -> Option<&'a str> {
+        self.attrs().and_then(|a| a.channel.as_deref())
+    }
+
+    /// Region.
+    pub fn region(&self) -> Option<&'a str> {
+        self.attrs().and_then(|a| a.region.as_deref())
+    }
+
+    /// Tags.
+    pub fn tags(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.attrs()
+            .into_iter()
+            .flat_map(|a| a.tags.iter().map(|t| &**t))
+    }
+
+    /// The customer as a record.
+    pub fn to_customer(&self) -> Customer {
+        let mut c = Customer::new(self.id().clone(), self.signup());
+        c.plan = self.plan().map(str::to_owned);
+        c.channel = self.channel().map(str::to_owned);
+        c.region = self.region().map(str::to_owned);
+        c.tags = self.tags().map(str::to_owned).collect();
+        c
+    }
+
+    /// The customer's orders, in time order.
+    pub fn orders(&self) -> Orders<'a> {
+        let t = &self.history.orders;
+        let r = t.range(self.index);
+        Orders {
+            customer: self.id(),
+            times: &t.time[r.clone()],
+            amounts: &t.cols.amount[r.clone()],
+            order_ids: t.cols.order_id.as_ref().map(|v| &v[r]),
+        }
+    }
+
+    /// The customer's interactions, in time order.
+    pub fn interactions(&self) -> Interactions<'a> {
+        let t = &self.history.interactions;
+        let r = t.range(self.index);
+        Interactions {
+            customer: self.id(),
+            times: &t.time[r.clone()],
+            kinds: &t.cols[r],
+            campaigns: &self.history.campaigns,
+        }
+    }
+
+    /// The customer's feedback, in time order.
+    pub fn feedback(&self) -> FeedbackSlice<'a> {
+        let t = &self.history.feedback;
+        let r = t.range(self.index);
+        FeedbackSlice {
+            customer: self.id(),
+            times: &t.time[r.clone()],
+            rows: &t.cols[r],
+        }
+    }
+}
+
+/// A customer's orders, in time order, from [`CustomerView::orders`].
+///
+/// # Example
+///
+/// ```
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(50).seed(9).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let orders = history.customer(0).expect("non-empty").orders();
+/// assert_eq!(orders.iter().count(), orders.len());
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Orders<'a> {
+    customer: &'a CustomerId,
+    pub(crate) times: &'a [i64],
+    amounts: &'a [f64],
+    order_ids: Option<&'a [Option<Box<str>>]>,
+}
+
+impl<'a> Orders<'a> {
+    /// Number of orders.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// The amounts, in time order (refunds negative).
+    pub fn amounts(&self) -> &'a [f64] {
+        self.amounts
+    }
+
+    /// The times, ascending.
+    pub fn times(&self) -> impl ExactSizeIterator<Item = DateTime<Utc>> + use<'a> {
+        self.times.iter().map(|&t| from_micros(t))
+    }
+
+    /// The orders as records.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Order> + use<'a> {
+        let (customer, times, amounts, ids) =
+            (self.customer, self.times, self.amounts, self.order_ids);
+        (0..times.len()).map(move |i| Order {
+            customer: customer.clone(),
+            time: from_micros(times[i]),
+            amount: amounts[i],
+            order_id: ids.and_then(|ids| ids[i].as_deref().map(str::to_owned)),
+        })
+    }
+}
+
+/// A customer's interactions, in time order, from [`CustomerView::interactions`].
+///
+/// # Example
+///
+/// ```
+/// use churnwise::records::InteractionKind;
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(50).seed(9).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let logins: usize = history
+///     .customers()
+///     .map(|c| c.interactions().kinds().filter(|k| *k == InteractionKind::Login).count())
+///     .sum();
+/// assert!(logins > 0);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Interactions<'a> {
+    customer: &'a CustomerId,
+    pub(crate) times: &'a [i64],
+    pub(crate) kinds: &'a [CompactKind],
+    campaigns: &'a [Arc<str>],
+}
+
+impl<'a> Interactions<'a> {
+    /// Number of interactions.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// The times, ascending.
+    pub fn times(&self) -> impl ExactSizeIterator<Item = DateTime<Utc>> + use<'a> {
+        self.times.iter().map(|&t| from_micros(t))
+    }
+
+    /// The kinds, in time order.
+    pub fn kinds(&self) -> impl ExactSizeIterator<Item = InteractionKind> + use<'a> {
+        let campaigns = self.campaigns;
+        self.kinds.iter().map(move |k| expand_kind(*k, campaigns))
+    }
+
+    /// The interactions as records.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Interaction> + use<'a> {
+        let customer = self.customer;
+        self.times()
+            .zip(self.kinds())
+            .map(move |(time, kind)| Interaction {
+                customer: customer.clone(),
+                time,
+                kind,
+            })
+    }
+}
+
+fn expand_kind(k: CompactKind, campaigns: &[Arc<str>]) -> InteractionKind {
+    match k {
+        CompactKind::Login => InteractionKind::Login,
+        CompactKind::Visit => InteractionKind::Visit,
+        CompactKind::SupportTicket(h) => InteractionKind::SupportTicket {
+            first_response_hours: (h >= 0.0).then_some(h),
+        },
+        CompactKind::Complaint(topic) => InteractionKind::Complaint { topic },
+        CompactKind::CampaignResponse(c) => InteractionKind::CampaignResponse {
+            campaign: campaigns
+                .get(c as usize)
+                .map_or_else(String::new, |s| s.to_string()),
+        },
+        CompactKind::Cancellation => InteractionKind::Cancellation,
+    }
+}
+
+/// A customer's feedback answers, in time order, from [`CustomerView::feedback`].
+///
+/// # Example
+///
+/// ```
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(200).seed(9).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// for c in history.customers() {
+///     for f in c.feedback().iter() {
+///         assert!(f.scale.contains(f.satisfaction));
+///     }
+/// }
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct FeedbackSlice<'a> {
+    customer: &'a CustomerId,
+    pub(crate) times: &'a [i64],
+    pub(crate) rows: &'a [FeedbackRow],
+}
+
+impl<'a> FeedbackSlice<'a> {
+    /// Number of answers.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// Satisfaction scores mapped to [0, 1] by their scales, in time order.
+    pub fn normalized_satisfaction(&self) -> impl ExactSizeIterator<Item = f64> + use<'a> {
+        self.rows.iter().map(|r| r.scale.normalize(r.satisfaction))
+    }
+
+    /// The answers as records.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Feedback> + use<'a> {
+        let (customer, times, rows) = (self.customer, self.times, self.rows);
+        times.iter().zip(rows).map(move |(&t, r)| Feedback {
+            customer: customer.clone(),
+            time: from_micros(t),
+            satisfaction: r.satisfaction,
+            scale: r.scale,
+            nps: r.nps,
+        })
+    }
+}

@@ -1,0 +1,21 @@
+//! Typed customer records and their validation into a columnar [`History`].
+
+mod id;
+mod types;
+
+pub use id::CustomerId;
+pub use types::{
+    ComplaintTopic, Customer, Feedback, Interaction, InteractionKind, Order, SatisfactionScale,
+};
+mod builder;
+#[cfg(feature = "csv")]
+// mod csv;
+mod history;
+mod quality;
+pub(crate) mod time;
+
+pub use builder::{Duplicates, EventsBeforeSignup, HistoryBuilder, UnknownCustomers};
+pub use history::{
+    CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage, Orders,
+};
+pub use quality::{Action, DataQualityReport, Issue, IssueCount, Problem, RecordCounts, RecordKind, RecordRef};
