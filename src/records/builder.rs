@@ -152,12 +152,19 @@ struct Options {
 }
 
 /// Customer ids seen so far, mapped to dense keys in first-seen order.
+///
+/// Small integer ids (the common auto-increment case) are looked up in a
+/// directly indexed table instead of a hash map: one array read per event.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Interner {
+    direct: Vec<u32>,
     nums: FastMap<u64, u32>,
     strs: FastMap<Arc<str>, u32>,
     ids: Vec<CustomerId>,
 }
+
+/// The direct table never exceeds this many entries (256 MiB).
+const DIRECT_MAX: u64 = 1 << 26;
 
 impl Interner {
     fn insert(&mut self, id: CustomerId) -> u32 {
@@ -167,12 +174,44 @@ impl Interner {
     }
 
     pub(crate) fn intern_u64(&mut self, n: u64) -> u32 {
+        if let Some(&k) = self.direct.get(n as usize) {
+            if k != NONE {
+                return k;
+            }
+            let k = self.insert(CustomerId::from(n));
+            self.direct[n as usize] = k;
+            return k;
+        }
         if let Some(&k) = self.nums.get(&n) {
             return k;
+        }
+        if self.grow_direct(n) {
+            return self.intern_u64(n);
         }
         let k = self.insert(CustomerId::from(n));
         self.nums.insert(n, k);
         k
+    }
+
+    /// Grows the direct table to cover `n` when it stays within 16 entries
+    /// per known id (so sparse ids never cost much memory); moves the
+    /// hash-mapped ids it now covers.
+    fn grow_direct(&mut self, n: u64) -> bool {
+        let len = (n + 1).next_power_of_two();
+        let budget = 16 * (self.ids.len() as u64 + 4096);
+        if len > DIRECT_MAX || len > budget {
+            return false;
+        }
+        self.direct.resize(len as usize, NONE);
+        let direct = &mut self.direct;
+        self.nums.retain(|&m, &mut k| match direct.get_mut(m as usize) {
+            Some(slot) => {
+                *slot = k;
+                false
+            }
+            None => true,
+        });
+        true
     }
 
     pub(crate) fn intern_str(&mut self, s: &str) -> u32 {
@@ -560,17 +599,19 @@ impl HistoryBuilder {
         });
     }
 
-    /// The line of the next row of the current source; call before pushing the row.
-    pub(crate) fn push_line(&mut self, line: u64) {
+    /// The lines of the next rows of the current source; call before pushing the rows.
+    pub(crate) fn extend_lines(&mut self, lines: &[u64]) {
         if let Some(s) = self.sources.last_mut() {
-            s.lines.push(line);
+            s.lines.extend_from_slice(lines);
         }
     }
 
-    pub(crate) fn reserve_lines(&mut self, n: usize) {
-        if let Some(s) = self.sources.last_mut() {
-            s.lines.reserve(n);
-        }
+    pub(crate) fn reserve_orders(&mut self, n: usize) {
+        let o = &mut self.orders;
+        o.cust.reserve(n);
+        o.time.reserve(n);
+        o.input.reserve(n);
+        o.cols.amount.reserve(n);
     }
 
     /// Validates everything and builds the [`History`], with a report of every
@@ -674,94 +715,139 @@ pub(crate) fn attrs_of(c: Customer) -> Option<Box<CustomerAttrs>> {
 
 const NONE: u32 = u32::MAX;
 
-/// Per-table content comparison and gathering, beyond (customer, time).
+/// What an event table stores beyond (customer, time): a `Copy` payload per
+/// row and a total order on rows with equal times (equal means exact duplicate).
 trait EventCols: Sync {
+    type Payload: Copy + Send + Sync;
     type Out;
-    /// Total order on the contents of rows `a` and `b` (equal means exact duplicate).
-    fn cmp_rows(&self, a: usize, b: usize) -> Ordering;
-    fn gather(&self, perm: &[u32]) -> Self::Out;
+    fn payload(&self, row: usize) -> Self::Payload;
+    fn cmp_rows(&self, a: &Row<Self::Payload>, b: &Row<Self::Payload>) -> Ordering;
+    fn finish(&self, rows: &[Row<Self::Payload>]) -> Self::Out;
+}
+
+/// An event moved next to its customer's other events.
+#[derive(Debug, Clone, Copy)]
+struct Row<P> {
+    time: i64,
+    /// Index into the staged columns (staged order is input order).
+    row: u32,
+    /// Dense customer index.
+    cust: u32,
+    payload: P,
+}
+
+impl StagedOrders {
+    fn id(&self, row: u32) -> Option<&str> {
+        self.order_id.as_ref()?.get(row as usize)?.as_deref()
+    }
 }
 
 impl EventCols for StagedOrders {
+    type Payload = f64;
     type Out = OrderCols;
-    fn cmp_rows(&self, a: usize, b: usize) -> Ordering {
-        self.amount[a].total_cmp(&self.amount[b]).then_with(|| match &self.order_id {
-            Some(ids) => ids[a].cmp(&ids[b]),
+    fn payload(&self, row: usize) -> f64 {
+        self.amount[row]
+    }
+    fn cmp_rows(&self, a: &Row<f64>, b: &Row<f64>) -> Ordering {
+        a.payload.total_cmp(&b.payload).then_with(|| match &self.order_id {
+            Some(_) => self.id(a.row).cmp(&self.id(b.row)),
             None => Ordering::Equal,
         })
     }
-    fn gather(&self, perm: &[u32]) -> OrderCols {
+    fn finish(&self, rows: &[Row<f64>]) -> OrderCols {
         OrderCols {
-            amount: gather(&self.amount, perm),
-            order_id: self.order_id.as_ref().map(|ids| {
-                perm.par_iter()
-                    .map(|&i| ids[i as usize].clone())
+            amount: rows.par_iter().map(|r| r.payload).collect(),
+            order_id: self.order_id.as_ref().map(|_| {
+                rows.par_iter()
+                    .map(|r| self.id(r.row).map(Box::from))
                     .collect()
             }),
         }
     }
 }
 
-/// Interactions compare by kind code, then payload; campaigns by name (via `rank`).
+/// Interactions, with campaign symbols replaced by the rank of their name so
+/// the order does not depend on which campaign was seen first.
 struct InteractionCols<'a> {
     kinds: &'a [CompactKind],
-    /// Campaign symbol → rank of its name, so order does not depend on first-seen order.
     rank: &'a [u32],
 }
 
-impl InteractionCols<'_> {
-    fn canonical(&self, k: CompactKind) -> CompactKind {
-        match k {
+impl EventCols for InteractionCols<'_> {
+    type Payload = CompactKind;
+    type Out = Vec<CompactKind>;
+    fn payload(&self, row: usize) -> CompactKind {
+        match self.kinds[row] {
             CompactKind::CampaignResponse(c) => CompactKind::CampaignResponse(self.rank[c as usize]),
             k => k,
         }
     }
-}
-
-impl EventCols for InteractionCols<'_> {
-    type Out = Vec<CompactKind>;
-    fn cmp_rows(&self, a: usize, b: usize) -> Ordering {
-        let (ka, kb) = (self.kinds[a], self.kinds[b]);
-        ka.code().cmp(&kb.code()).then_with(|| match (ka, kb) {
-            (CompactKind::SupportTicket(x), CompactKind::SupportTicket(y)) => x.total_cmp(&y),
-            (CompactKind::Complaint(x), CompactKind::Complaint(y)) => x.cmp(&y),
-            (CompactKind::CampaignResponse(x), CompactKind::CampaignResponse(y)) => {
-                self.rank[x as usize].cmp(&self.rank[y as usize])
-            }
+    fn cmp_rows(&self, a: &Row<CompactKind>, b: &Row<CompactKind>) -> Ordering {
+        let (a, b) = (&a.payload, &b.payload);
+        a.code().cmp(&b.code()).then_with(|| match (a, b) {
+            (CompactKind::SupportTicket(x), CompactKind::SupportTicket(y)) => x.total_cmp(y),
+            (CompactKind::Complaint(x), CompactKind::Complaint(y)) => x.cmp(y),
+            (CompactKind::CampaignResponse(x), CompactKind::CampaignResponse(y)) => x.cmp(y),
             _ => Ordering::Equal,
         })
     }
-    fn gather(&self, perm: &[u32]) -> Vec<CompactKind> {
-        perm.par_iter()
-            .map(|&i| self.canonical(self.kinds[i as usize]))
-            .collect()
+    fn finish(&self, rows: &[Row<CompactKind>]) -> Vec<CompactKind> {
+        rows.par_iter().map(|r| r.payload).collect()
     }
 }
 
 impl EventCols for Vec<FeedbackRow> {
+    type Payload = FeedbackRow;
     type Out = Vec<FeedbackRow>;
-    fn cmp_rows(&self, a: usize, b: usize) -> Ordering {
-        let (x, y) = (&self[a], &self[b]);
+    fn payload(&self, row: usize) -> FeedbackRow {
+        self[row]
+    }
+    fn cmp_rows(&self, x: &Row<FeedbackRow>, y: &Row<FeedbackRow>) -> Ordering {
+        let (x, y) = (&x.payload, &y.payload);
         x.satisfaction
             .total_cmp(&y.satisfaction)
             .then_with(|| x.scale.min().total_cmp(&y.scale.min()))
             .then_with(|| x.scale.max().total_cmp(&y.scale.max()))
             .then_with(|| x.nps.cmp(&y.nps))
     }
-    fn gather(&self, perm: &[u32]) -> Vec<FeedbackRow> {
-        gather(self, perm)
+    fn finish(&self, rows: &[Row<FeedbackRow>]) -> Vec<FeedbackRow> {
+        rows.par_iter().map(|r| r.payload).collect()
     }
 }
 
-fn gather<T: Copy + Send + Sync>(v: &[T], perm: &[u32]) -> Vec<T> {
-    perm.par_iter().map(|&i| v[i as usize]).collect()
+/// The rows of one event table grouped by customer and sorted within.
+struct Arranged<P> {
+    rows: Vec<Row<P>>,
+    /// `offsets[c]..offsets[c + 1]` are customer `c`'s rows.
+    offsets: Vec<usize>,
 }
 
-/// The rows of one event table in canonical order, after dropping.
-struct Arranged {
-    /// Staged row indices, grouped by customer and sorted within.
-    perm: Vec<u32>,
-    offsets: Vec<usize>,
+impl<P: Copy + Send + Sync> Arranged<P> {
+    /// Removes the rows whose `drop` flag is set, keeping offsets in step.
+    fn remove(&mut self, drop: &[bool]) {
+        let mut w = 0;
+        let mut start = 0;
+        for c in 0..self.offsets.len() - 1 {
+            let end = self.offsets[c + 1];
+            for r in start..end {
+                if !drop[r] {
+                    self.rows[w] = self.rows[r];
+                    w += 1;
+                }
+            }
+            start = end;
+            self.offsets[c + 1] = w;
+        }
+        self.rows.truncate(w);
+    }
+
+    fn into_columns<C: EventCols<Payload = P>>(self, cols: &C) -> EventColumns<C::Out> {
+        EventColumns {
+            time: self.rows.par_iter().map(|r| r.time).collect(),
+            cols: cols.finish(&self.rows),
+            offsets: self.offsets,
+        }
+    }
 }
 
 /// The state of one `build` run.
@@ -801,7 +887,14 @@ impl Assembly {
             .filter(|&k| has_record[k as usize] || (create && first_event[k as usize] != i64::MAX))
             .collect();
         let ids = &self.b.interner.ids;
-        keys.par_sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
+        if self.b.interner.strs.is_empty() {
+            // All ids are integers: sort plain numbers.
+            let mut num: Vec<(u64, u32)> = keys.iter().map(|&k| (ids[k as usize].as_u64().unwrap_or(u64::MAX), k)).collect();
+            num.par_sort_unstable();
+            keys = num.into_iter().map(|(_, k)| k).collect();
+        } else {
+            keys.par_sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
+        }
         self.dense = vec![NONE; n_keys];
         for (d, &k) in keys.iter().enumerate() {
             self.dense[k as usize] = d as u32;
@@ -821,43 +914,31 @@ impl Assembly {
             .collect();
 
         let orders = std::mem::take(&mut self.b.orders);
-        let mut arranged = self.arrange(RecordKind::Order, &orders);
-        if let Some(ids) = &orders.cols.order_id {
-            self.dedup_order_ids(&mut arranged, &orders, ids);
+        let has_ids = orders.cols.order_id.is_some();
+        let (mut arranged, staged) = self.arrange(RecordKind::Order, orders);
+        if has_ids {
+            self.dedup_order_ids(&mut arranged, &staged);
         }
-        let order_table = EventColumns {
-            time: gather(&orders.time, &arranged.perm),
-            cols: orders.cols.gather(&arranged.perm),
-            offsets: arranged.offsets,
-        };
-        drop(orders);
+        let order_table = arranged.into_columns(&staged.cols);
+        drop(staged);
 
         let interactions = std::mem::take(&mut self.b.interactions);
         let (campaigns, rank) = sorted_names(&self.b.campaigns.names);
-        let cols = InteractionCols {
-            kinds: &interactions.cols,
-            rank: &rank,
-        };
         let staged = Staged {
             cust: interactions.cust,
             time: interactions.time,
             input: interactions.input,
-            cols,
+            cols: InteractionCols {
+                kinds: &interactions.cols,
+                rank: &rank,
+            },
         };
-        let arranged = self.arrange(RecordKind::Interaction, &staged);
-        let interaction_table = EventColumns {
-            time: gather(&staged.time, &arranged.perm),
-            cols: staged.cols.gather(&arranged.perm),
-            offsets: arranged.offsets,
-        };
+        let (arranged, staged) = self.arrange(RecordKind::Interaction, staged);
+        let interaction_table = arranged.into_columns(&staged.cols);
 
         let feedback = std::mem::take(&mut self.b.feedback);
-        let arranged = self.arrange(RecordKind::Feedback, &feedback);
-        let feedback_table = EventColumns {
-            time: gather(&feedback.time, &arranged.perm),
-            cols: feedback.cols.gather(&arranged.perm),
-            offsets: arranged.offsets,
-        };
+        let (arranged, staged) = self.arrange(RecordKind::Feedback, feedback);
+        let feedback_table = arranged.into_columns(&staged.cols);
 
         let ids: Vec<CustomerId> = keys
             .iter()
@@ -962,94 +1043,99 @@ impl Assembly {
     }
 
     /// Groups a table by dense customer, sorts each group by (time, contents,
-    /// input index), and drops unknown-customer, before-signup and duplicate rows.
-    fn arrange<C: EventCols>(&mut self, kind: RecordKind, s: &Staged<C>) -> Arranged {
+    /// input order), and drops unknown-customer, before-signup and duplicate rows.
+    fn arrange<C: EventCols>(&mut self, kind: RecordKind, s: Staged<C>) -> (Arranged<C::Payload>, Staged<C>) {
         let n = self.signup.len();
-        let mut counts = vec![0usize; n + 1];
-        for (row, &k) in s.cust.iter().enumerate() {
-            match self.dense[k as usize] {
-                NONE => {
-                    let id = self.b.interner.ids[k as usize].clone();
-                    let input = s.input[row] as usize;
-                    let p = Problem::UnknownCustomer { customer: id };
-                    self.issue(kind, input, Some("customer"), p, Action::Dropped);
-                }
-                d => counts[d as usize + 1] += 1,
+        let mut offsets = vec![0usize; n + 1];
+        let dense: Vec<u32> = s.cust.iter().map(|&k| self.dense[k as usize]).collect();
+        for (row, &d) in dense.iter().enumerate() {
+            if d == NONE {
+                let id = self.b.interner.ids[s.cust[row] as usize].clone();
+                let p = Problem::UnknownCustomer { customer: id };
+                self.issue(kind, s.input[row] as usize, Some("customer"), p, Action::Dropped);
+            } else {
+                offsets[d as usize + 1] += 1;
             }
         }
         for c in 1..=n {
-            counts[c] += counts[c - 1];
+            offsets[c] += offsets[c - 1];
         }
-        let offsets = counts;
-        let mut next = offsets.clone();
-        let mut perm = vec![0u32; offsets[n]];
-        for (row, &k) in s.cust.iter().enumerate() {
-            let d = self.dense[k as usize];
-            if d != NONE {
-                perm[next[d as usize]] = row as u32;
-                next[d as usize] += 1;
-            }
-        }
-        sort_groups(&mut perm, &offsets, |a, b| {
-            let (a, b) = (a as usize, b as usize);
-            s.time[a]
-                .cmp(&s.time[b])
-                .then_with(|| s.cols.cmp_rows(a, b))
-                .then_with(|| s.input[a].cmp(&s.input[b]))
+        let mut rows = group_by_customer(&dense, &s.time, &s.cols, &offsets);
+        drop(dense);
+        let cols = &s.cols;
+        sort_groups(&mut rows, &offsets, |a, b| {
+            a.time
+                .cmp(&b.time)
+                .then_with(|| cols.cmp_rows(a, b))
+                .then_with(|| a.row.cmp(&b.row))
         });
 
-        // Drop before-signup rows and exact duplicates.
+        let mut arranged = Arranged { rows, offsets };
         let drop_dups = self.b.options.duplicates == Duplicates::Drop;
-        let mut kept = Vec::with_capacity(perm.len());
-        let mut new_offsets = Vec::with_capacity(n + 1);
-        new_offsets.push(0);
-        for c in 0..n {
-            let group_start = kept.len();
-            for &row in &perm[offsets[c]..offsets[c + 1]] {
-                let r = row as usize;
-                if s.time[r] < self.signup[c] {
-                    let p = Problem::BeforeSignup {
-                        time: from_micros(s.time[r]),
-                        signup: from_micros(self.signup[c]),
-                    };
-                    self.issue(kind, s.input[r] as usize, Some("time"), p, Action::Dropped);
-                    continue;
-                }
-                if drop_dups && kept.len() > group_start {
-                    let prev = *kept.last().unwrap_or(&row) as usize;
-                    if s.time[prev] == s.time[r] && s.cols.cmp_rows(prev, r) == Ordering::Equal {
-                        let p = Problem::Duplicate {
-                            kept: s.input[prev] as usize,
-                        };
-                        self.issue(kind, s.input[r] as usize, None, p, Action::Dropped);
-                        continue;
+        // Scan customer ranges in parallel; issues are sorted at the end anyway.
+        let this = &*self;
+        let ranges: Vec<std::ops::Range<usize>> = (0..n).step_by(4096).map(|c| c..(c + 4096).min(n)).collect();
+        let found: Vec<(Vec<usize>, Vec<Issue>)> = ranges
+            .into_par_iter()
+            .map(|customers| {
+                let (mut drops, mut issues) = (Vec::new(), Vec::new());
+                let mut report = |r: usize, row: &Row<C::Payload>, field, p| {
+                    let input = s.input[row.row as usize] as usize;
+                    let rec = this.b.record_ref(kind, input);
+                    issues.push(Issue::new(rec, field, p, Action::Dropped));
+                    drops.push(r);
+                };
+                for c in customers {
+                    let mut prev: Option<Row<C::Payload>> = None;
+                    for r in arranged.offsets[c]..arranged.offsets[c + 1] {
+                        let row = arranged.rows[r];
+                        if row.time < this.signup[c] {
+                            let p = Problem::BeforeSignup {
+                                time: from_micros(row.time),
+                                signup: from_micros(this.signup[c]),
+                            };
+                            report(r, &row, Some("time"), p);
+                            continue;
+                        }
+                        if let Some(kept) = prev.filter(|_| drop_dups)
+                            && kept.time == row.time
+                            && s.cols.cmp_rows(&kept, &row).is_eq()
+                        {
+                            let kept = s.input[kept.row as usize] as usize;
+                            report(r, &row, None, Problem::Duplicate { kept });
+                            continue;
+                        }
+                        prev = Some(row);
                     }
                 }
-                kept.push(row);
+                (drops, issues)
+            })
+            .collect();
+        let mut drop = Vec::new();
+        for (drops, issues) in found {
+            if !drops.is_empty() {
+                drop.resize(arranged.rows.len(), false);
+                drops.into_iter().for_each(|r| drop[r] = true);
             }
-            new_offsets.push(kept.len());
+            self.issues.extend(issues);
         }
-        Arranged {
-            perm: kept,
-            offsets: new_offsets,
+        if !drop.is_empty() {
+            arranged.remove(&drop);
         }
+        (arranged, s)
     }
 
     /// Drops every order whose id was already used by an earlier order in
     /// canonical (customer, time) order.
-    fn dedup_order_ids(&mut self, a: &mut Arranged, s: &Staged<StagedOrders>, ids: &[Option<Box<str>>]) {
+    fn dedup_order_ids(&mut self, a: &mut Arranged<f64>, s: &Staged<StagedOrders>) {
         let mut with_id: Vec<(&str, usize)> = a
-            .perm
+            .rows
             .iter()
             .enumerate()
-            .filter_map(|(pos, &row)| ids[row as usize].as_deref().map(|id| (id, pos)))
+            .filter_map(|(pos, r)| s.cols.id(r.row).map(|id| (id, pos)))
             .collect();
-        if with_id.is_empty() {
-            return;
-        }
         with_id.par_sort_unstable();
-        let mut drop = vec![false; a.perm.len()];
-        let mut dropped_any = false;
+        let mut drop = vec![false; a.rows.len()];
         let mut group: Option<(&str, usize)> = None;
         for &(id, pos) in &with_id {
             // Sorted by (id, position): the first position of each id is kept.
@@ -1060,52 +1146,125 @@ impl Assembly {
                     continue;
                 }
             };
-            let (r, k) = (a.perm[pos] as usize, a.perm[kept_pos] as usize);
-            let same = s.cust[r] == s.cust[k]
-                && s.time[r] == s.time[k]
-                && s.cols.amount[r].total_cmp(&s.cols.amount[k]) == Ordering::Equal;
-            let kept = s.input[k] as usize;
+            let (r, k) = (a.rows[pos], a.rows[kept_pos]);
+            let same = r.cust == k.cust && r.time == k.time && r.payload.total_cmp(&k.payload).is_eq();
+            let kept = s.input[k.row as usize] as usize;
             let p = if same {
                 Problem::Duplicate { kept }
             } else {
                 Problem::Conflict { kept }
             };
-            self.issue(RecordKind::Order, s.input[r] as usize, Some("order_id"), p, Action::Dropped);
+            let input = s.input[r.row as usize] as usize;
+            self.issue(RecordKind::Order, input, Some("order_id"), p, Action::Dropped);
             drop[pos] = true;
-            dropped_any = true;
         }
-        if !dropped_any {
-            return;
+        if drop.contains(&true) {
+            a.remove(&drop);
         }
-        let n = a.offsets.len() - 1;
-        let mut perm = Vec::with_capacity(a.perm.len());
-        let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0);
-        for c in 0..n {
-            for pos in a.offsets[c]..a.offsets[c + 1] {
-                if !drop[pos] {
-                    perm.push(a.perm[pos]);
-                }
-            }
-            offsets.push(perm.len());
-        }
-        a.perm = perm;
-        a.offsets = offsets;
     }
 }
 
-/// Sorts each `perm[offsets[c]..offsets[c + 1]]` by `cmp`, in parallel over groups.
-fn sort_groups(perm: &mut [u32], offsets: &[usize], cmp: impl Fn(u32, u32) -> Ordering + Sync) {
-    let mut groups: Vec<&mut [u32]> = Vec::with_capacity(offsets.len());
-    let mut rest = perm;
+/// Moves staged rows into customer order with a stable two-pass counting
+/// sort: first into buckets of consecutive customers, then within each
+/// bucket. Neither pass scatters writes over the whole array, which a
+/// one-pass scatter of millions of rows would (one cache miss per row).
+fn group_by_customer<C: EventCols>(dense: &[u32], time: &[i64], cols: &C, offsets: &[usize]) -> Vec<Row<C::Payload>> {
+    let n = offsets.len() - 1;
+    let total = offsets[n];
+    if total == 0 {
+        return Vec::new();
+    }
+    let fill = Row {
+        time: 0,
+        row: 0,
+        cust: 0,
+        payload: cols.payload(0),
+    };
+    let mut out = vec![fill; total];
+    let wanted = (total / 16_384).clamp(1, 4096);
+    let shift = n.div_ceil(wanted).next_power_of_two().trailing_zeros();
+    let buckets = ((n - 1) >> shift) + 1;
+    let bucket_start: Vec<usize> = (0..=buckets).map(|b| offsets[(b << shift).min(n)]).collect();
+
+    // Pass 1: each thread scatters its share of rows into its region of every bucket.
+    let chunk = dense.len().div_ceil(rayon::current_num_threads()).max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..dense.len())
+        .step_by(chunk)
+        .map(|s| s..(s + chunk).min(dense.len()))
+        .collect();
+    let counts: Vec<Vec<usize>> = ranges
+        .par_iter()
+        .map(|r| {
+            let mut c = vec![0usize; buckets];
+            for &d in &dense[r.clone()] {
+                if d != NONE {
+                    c[(d >> shift) as usize] += 1;
+                }
+            }
+            c
+        })
+        .collect();
+    let mut regions: Vec<Vec<&mut [Row<C::Payload>]>> = ranges.iter().map(|_| Vec::with_capacity(buckets)).collect();
+    let mut rest: &mut [Row<C::Payload>] = &mut out;
+    for b in 0..buckets {
+        for (t, region) in regions.iter_mut().enumerate() {
+            let (head, tail) = rest.split_at_mut(counts[t][b]);
+            region.push(head);
+            rest = tail;
+        }
+    }
+    ranges.par_iter().zip(regions.par_iter_mut()).for_each(|(r, region)| {
+        let mut cursor = vec![0usize; buckets];
+        for row in r.clone() {
+            let d = dense[row];
+            if d != NONE {
+                let b = (d >> shift) as usize;
+                region[b][cursor[b]] = Row {
+                    time: time[row],
+                    row: row as u32,
+                    cust: d,
+                    payload: cols.payload(row),
+                };
+                cursor[b] += 1;
+            }
+        }
+    });
+
+    // Pass 2: within each bucket, a counting sort by customer through a scratch copy.
+    let mut slices: Vec<&mut [Row<C::Payload>]> = Vec::with_capacity(buckets);
+    let mut rest: &mut [Row<C::Payload>] = &mut out;
+    for w in bucket_start.windows(2) {
+        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+        slices.push(head);
+        rest = tail;
+    }
+    slices.par_iter_mut().enumerate().for_each_init(Vec::new, |scratch, (b, slice)| {
+        let first = b << shift;
+        let last = ((b + 1) << shift).min(n);
+        let mut cursor: Vec<usize> = (first..last).map(|c| offsets[c] - bucket_start[b]).collect();
+        scratch.clear();
+        scratch.extend_from_slice(slice);
+        for r in scratch.iter() {
+            let i = r.cust as usize - first;
+            slice[cursor[i]] = *r;
+            cursor[i] += 1;
+        }
+    });
+    out
+}
+
+/// Sorts each `rows[offsets[c]..offsets[c + 1]]` by `cmp`, in parallel over groups.
+fn sort_groups<T: Send>(rows: &mut [T], offsets: &[usize], cmp: impl Fn(&T, &T) -> Ordering + Sync) {
+    let mut groups: Vec<&mut [T]> = Vec::with_capacity(offsets.len());
+    let mut rest = rows;
     for w in offsets.windows(2) {
         let (g, r) = rest.split_at_mut(w[1] - w[0]);
         groups.push(g);
         rest = r;
     }
     groups.par_iter_mut().with_min_len(1024).for_each(|g| {
-        if !g.is_sorted_by(|&a, &b| cmp(a, b) != Ordering::Greater) {
-            g.sort_unstable_by(|&a, &b| cmp(a, b));
+        if !g.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+            g.sort_unstable_by(&cmp);
         }
     });
 }

@@ -9,7 +9,7 @@ pub use types::{
 };
 mod builder;
 #[cfg(feature = "csv")]
-// mod csv;
+mod csv;
 mod history;
 mod quality;
 pub(crate) mod time;
@@ -19,3 +19,5 @@ pub use history::{
     CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage, Orders,
 };
 pub use quality::{Action, DataQualityReport, Issue, IssueCount, Problem, RecordCounts, RecordKind, RecordRef};
+#[cfg(feature = "csv")]
+pub use csv::{CsvFormat, CustomerCsv, FeedbackCsv, InteractionCsv, OrderCsv};
