@@ -787,6 +787,8 @@ struct Input<R> {
     /// 1-based line number of the first line in `pending`.
     line: u64,
     delimiter: u8,
+    /// Bytes read per block (a parameter so tests can cross block boundaries).
+    block: usize,
 }
 
 impl<R: Read> Input<R> {
@@ -824,6 +826,7 @@ impl<R: Read> Input<R> {
             pending,
             line,
             delimiter: format.delimiter,
+            block: BLOCK_BYTES,
         })
     }
 
@@ -897,7 +900,7 @@ impl<R: Read> Input<R> {
 
     /// Reads until `pending` holds a full block or the input ends; returns whether it ended.
     fn fill(&mut self, source: &str) -> Result<bool> {
-        let target = BLOCK_BYTES.max(self.pending.len() + (1 << 20));
+        let target = self.block.max(self.pending.len() + self.block / 32 + 1);
         let mut filled = self.pending.len();
         self.pending.resize(target, 0);
         let mut eof = false;
@@ -1183,4 +1186,57 @@ fn with_default_source<S>(mut spec: S, path: &Path, format: impl Fn(&mut S) -> &
         f.source_name = Some(path.display().to_string());
     }
     spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{History, UnknownCustomers};
+
+    fn read_with_block(data: &str, block: usize) -> (History, crate::records::DataQualityReport) {
+        let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        let spec = OrderCsv::new();
+        let source: Arc<str> = Arc::from("t.csv");
+        let mut input = Input::open(data.as_bytes(), &spec.format, &source).unwrap();
+        input.block = block;
+        let parser = OrderParser {
+            customer: input.column(&spec.customer, &source).unwrap(),
+            time: input.column(&spec.time, &source).unwrap(),
+            amount: input.column(&spec.amount, &source).unwrap(),
+            order_id: None,
+            format: TimeFormat::Auto,
+        };
+        input.run(&parser, &mut b, source).unwrap();
+        b.build().unwrap()
+    }
+
+    #[test]
+    fn line_numbers_survive_block_boundaries() {
+        let mut data = String::from("customer_id,date,amount\n");
+        for i in 0..500 {
+            if i % 97 == 0 {
+                data.push_str("\r\n"); // blank lines count as lines
+            }
+            if i % 50 == 7 {
+                data.push_str(&format!("{i},2024-01-01,not-a-number\n"));
+            } else {
+                data.push_str(&format!("{},2024-01-{:02},{i}.5\r\n", i % 37, 1 + i % 28));
+            }
+        }
+        let (whole, whole_report) = read_with_block(&data, 1 << 20);
+        for block in [16, 64, 1000] {
+            let (h, report) = read_with_block(&data, block);
+            assert_eq!(h, whole);
+            assert_eq!(report, whole_report);
+        }
+        let lines: Vec<u64> = whole_report.iter().map(|i| i.record().line().unwrap()).collect();
+        let expected: Vec<u64> = data
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.ends_with("not-a-number"))
+            .map(|(n, _)| n as u64 + 1)
+            .collect();
+        assert_eq!(lines, expected);
+        assert_eq!(whole.order_count(), 500 - expected.len());
+    }
 }
