@@ -11,7 +11,9 @@ use super::history::{
     CompactKind, CustomerAttrs, EventColumns, FastMap, FeedbackRow, History, OrderCols,
 };
 use super::id::parse_canonical_u64;
-use super::quality::{Action, DataQualityReport, Issue, Problem, RecordCounts, RecordKind, RecordRef};
+use super::quality::{
+    Action, DataQualityReport, Issue, Problem, RecordCounts, RecordKind, RecordRef,
+};
 use super::time::{from_micros, to_micros};
 use super::{Customer, CustomerId, Feedback, Interaction, InteractionKind, Order};
 use crate::{Error, ErrorKind, Result};
@@ -204,13 +206,14 @@ impl Interner {
         }
         self.direct.resize(len as usize, NONE);
         let direct = &mut self.direct;
-        self.nums.retain(|&m, &mut k| match direct.get_mut(m as usize) {
-            Some(slot) => {
-                *slot = k;
-                false
-            }
-            None => true,
-        });
+        self.nums
+            .retain(|&m, &mut k| match direct.get_mut(m as usize) {
+                Some(slot) => {
+                    *slot = k;
+                    false
+                }
+                None => true,
+            });
         true
     }
 
@@ -404,16 +407,26 @@ impl HistoryBuilder {
         }
     }
 
-    fn report(&mut self, kind: RecordKind, index: usize, field: &'static str, problem: Problem, action: Action) {
+    fn report(
+        &mut self,
+        kind: RecordKind,
+        index: usize,
+        field: &'static str,
+        problem: Problem,
+        action: Action,
+    ) {
         let r = self.record_ref(kind, index);
-        self.issues.push(Issue::new(r, Some(field), problem, action));
+        self.issues
+            .push(Issue::new(r, Some(field), problem, action));
     }
 
     /// Checks a time; reports and returns `false` when out of range.
     fn time_ok(&mut self, kind: RecordKind, index: usize, field: &'static str, t: i64) -> bool {
         let (lo, hi) = self.options.time_range;
         if t < lo || t > hi {
-            let p = Problem::TimeOutOfRange { time: from_micros(t) };
+            let p = Problem::TimeOutOfRange {
+                time: from_micros(t),
+            };
             self.report(kind, index, field, p, Action::Dropped);
             return false;
         }
@@ -431,7 +444,13 @@ impl HistoryBuilder {
         self.stage_customer(key, signup, attrs_of(customer), input);
     }
 
-    fn stage_customer(&mut self, key: u32, signup: i64, attrs: Option<Box<CustomerAttrs>>, input: usize) {
+    fn stage_customer(
+        &mut self,
+        key: u32,
+        signup: i64,
+        attrs: Option<Box<CustomerAttrs>>,
+        input: usize,
+    ) {
         self.customers.push(StagedCustomer {
             key,
             signup,
@@ -446,7 +465,13 @@ impl HistoryBuilder {
         let time = to_micros(order.time);
         if self.order_ok(input, time, order.amount) {
             let key = self.interner.intern(&order.customer);
-            self.stage_order(key, time, order.amount, order.order_id.map(String::into_boxed_str), input);
+            self.stage_order(
+                key,
+                time,
+                order.amount,
+                order.order_id.map(String::into_boxed_str),
+                input,
+            );
         }
     }
 
@@ -456,19 +481,35 @@ impl HistoryBuilder {
             return false;
         }
         if !amount.is_finite() {
-            self.report(kind, input, "amount", Problem::NonFinite { value: amount }, Action::Dropped);
+            self.report(
+                kind,
+                input,
+                "amount",
+                Problem::NonFinite { value: amount },
+                Action::Dropped,
+            );
             return false;
         }
         let limit = self.options.max_abs_amount;
         if amount.abs() > limit {
-            let p = Problem::AbsurdAmount { value: amount, limit };
+            let p = Problem::AbsurdAmount {
+                value: amount,
+                limit,
+            };
             self.report(kind, input, "amount", p, Action::Dropped);
             return false;
         }
         true
     }
 
-    pub(crate) fn stage_order(&mut self, key: u32, time: i64, amount: f64, order_id: Option<Box<str>>, input: usize) {
+    pub(crate) fn stage_order(
+        &mut self,
+        key: u32,
+        time: i64,
+        amount: f64,
+        order_id: Option<Box<str>>,
+        input: usize,
+    ) {
         let o = &mut self.orders;
         if let Some(id) = order_id {
             let n = o.cust.len();
@@ -554,7 +595,13 @@ impl HistoryBuilder {
             } else {
                 Problem::NonFinite { value: score }
             };
-            self.report(RecordKind::Feedback, input, "satisfaction", p, Action::Dropped);
+            self.report(
+                RecordKind::Feedback,
+                input,
+                "satisfaction",
+                p,
+                Action::Dropped,
+            );
             return;
         }
         let nps = match feedback.nps {
@@ -582,10 +629,16 @@ impl HistoryBuilder {
     }
 
     /// Records a malformed input row (CSV) as a dropped record.
-    pub(crate) fn malformed(&mut self, kind: RecordKind, field: Option<&'static str>, problem: Problem) {
+    pub(crate) fn malformed(
+        &mut self,
+        kind: RecordKind,
+        field: Option<&'static str>,
+        problem: Problem,
+    ) {
         let input = self.next_input(kind);
         let r = self.record_ref(kind, input);
-        self.issues.push(Issue::new(r, field, problem, Action::Dropped));
+        self.issues
+            .push(Issue::new(r, field, problem, Action::Dropped));
     }
 
     /// Starts a CSV source: the next rows of `kind` come from `name`, at the lines pushed with [`Self::push_line`].
@@ -749,10 +802,12 @@ impl EventCols for StagedOrders {
         self.amount[row]
     }
     fn cmp_rows(&self, a: &Row<f64>, b: &Row<f64>) -> Ordering {
-        a.payload.total_cmp(&b.payload).then_with(|| match &self.order_id {
-            Some(_) => self.id(a.row).cmp(&self.id(b.row)),
-            None => Ordering::Equal,
-        })
+        a.payload
+            .total_cmp(&b.payload)
+            .then_with(|| match &self.order_id {
+                Some(_) => self.id(a.row).cmp(&self.id(b.row)),
+                None => Ordering::Equal,
+            })
     }
     fn finish(&self, rows: &[Row<f64>]) -> OrderCols {
         OrderCols {
@@ -779,7 +834,9 @@ impl EventCols for InteractionCols<'_> {
     type Out = Vec<CompactKind>;
     fn payload(&self, row: usize) -> CompactKind {
         match self.kinds[row] {
-            CompactKind::CampaignResponse(c) => CompactKind::CampaignResponse(self.rank[c as usize]),
+            CompactKind::CampaignResponse(c) => {
+                CompactKind::CampaignResponse(self.rank[c as usize])
+            }
             k => k,
         }
     }
@@ -830,11 +887,15 @@ impl<P: Copy + Send + Sync> Arranged<P> {
         let mut start = 0;
         for c in 0..self.offsets.len() - 1 {
             let end = self.offsets[c + 1];
-            for r in start..end {
-                if !drop[r] {
-                    self.rows[w] = self.rows[r];
-                    w += 1;
-                }
+            for (r, _) in drop
+                .iter()
+                .enumerate()
+                .take(end)
+                .skip(start)
+                .filter(|(_, d)| !**d)
+            {
+                self.rows[w] = self.rows[r];
+                w += 1;
             }
             start = end;
             self.offsets[c + 1] = w;
@@ -872,7 +933,14 @@ impl Assembly {
         }
     }
 
-    fn issue(&mut self, kind: RecordKind, input: usize, field: Option<&'static str>, problem: Problem, action: Action) {
+    fn issue(
+        &mut self,
+        kind: RecordKind,
+        input: usize,
+        field: Option<&'static str>,
+        problem: Problem,
+        action: Action,
+    ) {
         let r = self.b.record_ref(kind, input);
         self.issues.push(Issue::new(r, field, problem, action));
     }
@@ -880,7 +948,8 @@ impl Assembly {
     fn run(mut self) -> (History, DataQualityReport) {
         let n_keys = self.b.interner.ids.len();
         let first_event = self.first_event_per_key(n_keys);
-        let (has_record, signup_by_key, attrs_by_key) = self.resolve_customers(n_keys, &first_event);
+        let (has_record, signup_by_key, attrs_by_key) =
+            self.resolve_customers(n_keys, &first_event);
 
         // Customers in the History: explicit ones, plus implicit ones with events.
         let create = self.b.options.unknown == UnknownCustomers::Create;
@@ -890,7 +959,10 @@ impl Assembly {
         let ids = &self.b.interner.ids;
         if self.b.interner.strs.is_empty() {
             // All ids are integers: sort plain numbers.
-            let mut num: Vec<(u64, u32)> = keys.iter().map(|&k| (ids[k as usize].as_u64().unwrap_or(u64::MAX), k)).collect();
+            let mut num: Vec<(u64, u32)> = keys
+                .iter()
+                .map(|&k| (ids[k as usize].as_u64().unwrap_or(u64::MAX), k))
+                .collect();
             num.par_sort_unstable();
             keys = num.into_iter().map(|(_, k)| k).collect();
         } else {
@@ -905,7 +977,11 @@ impl Assembly {
             .iter()
             .map(|&k| {
                 let k = k as usize;
-                if has_record[k] { signup_by_key[k] } else { first_event[k] }
+                if has_record[k] {
+                    signup_by_key[k]
+                } else {
+                    first_event[k]
+                }
             })
             .collect();
         let mut attrs_by_key = attrs_by_key;
@@ -1015,7 +1091,13 @@ impl Assembly {
                 } else {
                     Problem::Conflict { kept: first.input }
                 };
-                self.issue(RecordKind::Customer, c.input, None, problem, Action::Dropped);
+                self.issue(
+                    RecordKind::Customer,
+                    c.input,
+                    None,
+                    problem,
+                    Action::Dropped,
+                );
                 continue;
             }
             // Sorted by (key, signup, attributes): the first of each key is kept.
@@ -1027,7 +1109,13 @@ impl Assembly {
                     time: from_micros(first_event[k]),
                     signup: from_micros(c.signup),
                 };
-                self.issue(RecordKind::Customer, c.input, Some("signup"), problem, Action::Repaired);
+                self.issue(
+                    RecordKind::Customer,
+                    c.input,
+                    Some("signup"),
+                    problem,
+                    Action::Repaired,
+                );
                 signup[k] = first_event[k];
             }
             kept = Some(c);
@@ -1037,7 +1125,11 @@ impl Assembly {
 
     /// Groups a table by dense customer, sorts each group by (time, contents,
     /// input order), and drops unknown-customer, before-signup and duplicate rows.
-    fn arrange<C: EventCols>(&mut self, kind: RecordKind, s: Staged<C>) -> (Arranged<C::Payload>, Staged<C>) {
+    fn arrange<C: EventCols>(
+        &mut self,
+        kind: RecordKind,
+        s: Staged<C>,
+    ) -> (Arranged<C::Payload>, Staged<C>) {
         let n = self.signup.len();
         let mut offsets = vec![0usize; n + 1];
         let dense: Vec<u32> = s.cust.iter().map(|&k| self.dense[k as usize]).collect();
@@ -1045,7 +1137,13 @@ impl Assembly {
             if d == NONE {
                 let id = self.b.interner.ids[s.cust[row] as usize].clone();
                 let p = Problem::UnknownCustomer { customer: id };
-                self.issue(kind, s.input[row] as usize, Some("customer"), p, Action::Dropped);
+                self.issue(
+                    kind,
+                    s.input[row] as usize,
+                    Some("customer"),
+                    p,
+                    Action::Dropped,
+                );
             } else {
                 offsets[d as usize + 1] += 1;
             }
@@ -1067,7 +1165,8 @@ impl Assembly {
         let drop_dups = self.b.options.duplicates == Duplicates::Drop;
         // Scan customer ranges in parallel; issues are sorted at the end anyway.
         let this = &*self;
-        let ranges: Vec<std::ops::Range<usize>> = (0..n).step_by(4096).map(|c| c..(c + 4096).min(n)).collect();
+        let ranges: Vec<std::ops::Range<usize>> =
+            (0..n).step_by(4096).map(|c| c..(c + 4096).min(n)).collect();
         let found: Vec<(Vec<usize>, Vec<Issue>)> = ranges
             .into_par_iter()
             .map(|customers| {
@@ -1140,7 +1239,8 @@ impl Assembly {
                 }
             };
             let (r, k) = (a.rows[pos], a.rows[kept_pos]);
-            let same = r.cust == k.cust && r.time == k.time && r.payload.total_cmp(&k.payload).is_eq();
+            let same =
+                r.cust == k.cust && r.time == k.time && r.payload.total_cmp(&k.payload).is_eq();
             let kept = s.input[k.row as usize] as usize;
             let p = if same {
                 Problem::Duplicate { kept }
@@ -1148,7 +1248,13 @@ impl Assembly {
                 Problem::Conflict { kept }
             };
             let input = s.input[r.row as usize] as usize;
-            self.issue(RecordKind::Order, input, Some("order_id"), p, Action::Dropped);
+            self.issue(
+                RecordKind::Order,
+                input,
+                Some("order_id"),
+                p,
+                Action::Dropped,
+            );
             drop[pos] = true;
         }
         if drop.contains(&true) {
@@ -1161,7 +1267,12 @@ impl Assembly {
 /// sort: first into buckets of consecutive customers, then within each
 /// bucket. Neither pass scatters writes over the whole array, which a
 /// one-pass scatter of millions of rows would (one cache miss per row).
-fn group_by_customer<C: EventCols>(dense: &[u32], time: &[i64], cols: &C, offsets: &[usize]) -> Vec<Row<C::Payload>> {
+fn group_by_customer<C: EventCols>(
+    dense: &[u32],
+    time: &[i64],
+    cols: &C,
+    offsets: &[usize],
+) -> Vec<Row<C::Payload>> {
     let n = offsets.len() - 1;
     let total = offsets[n];
     if total == 0 {
@@ -1177,7 +1288,9 @@ fn group_by_customer<C: EventCols>(dense: &[u32], time: &[i64], cols: &C, offset
     let wanted = (total / 16_384).clamp(1, 4096);
     let shift = n.div_ceil(wanted).next_power_of_two().trailing_zeros();
     let buckets = ((n - 1) >> shift) + 1;
-    let bucket_start: Vec<usize> = (0..=buckets).map(|b| offsets[(b << shift).min(n)]).collect();
+    let bucket_start: Vec<usize> = (0..=buckets)
+        .map(|b| offsets[(b << shift).min(n)])
+        .collect();
 
     // Pass 1: each thread scatters its share of rows into its region of every bucket.
     let chunk = dense.len().div_ceil(rayon::current_num_threads()).max(1);
@@ -1197,31 +1310,35 @@ fn group_by_customer<C: EventCols>(dense: &[u32], time: &[i64], cols: &C, offset
             c
         })
         .collect();
-    let mut regions: Vec<Vec<&mut [Row<C::Payload>]>> = ranges.iter().map(|_| Vec::with_capacity(buckets)).collect();
+    let mut regions: Vec<Vec<&mut [Row<C::Payload>]>> =
+        ranges.iter().map(|_| Vec::with_capacity(buckets)).collect();
     let mut rest: &mut [Row<C::Payload>] = &mut out;
     for b in 0..buckets {
-        for (t, region) in regions.iter_mut().enumerate() {
-            let (head, tail) = rest.split_at_mut(counts[t][b]);
+        for (region, count) in regions.iter_mut().zip(&counts) {
+            let (head, tail) = rest.split_at_mut(count[b]);
             region.push(head);
             rest = tail;
         }
     }
-    ranges.par_iter().zip(regions.par_iter_mut()).for_each(|(r, region)| {
-        let mut cursor = vec![0usize; buckets];
-        for row in r.clone() {
-            let d = dense[row];
-            if d != NONE {
-                let b = (d >> shift) as usize;
-                region[b][cursor[b]] = Row {
-                    time: time[row],
-                    row: row as u32,
-                    cust: d,
-                    payload: cols.payload(row),
-                };
-                cursor[b] += 1;
+    ranges
+        .par_iter()
+        .zip(regions.par_iter_mut())
+        .for_each(|(r, region)| {
+            let mut cursor = vec![0usize; buckets];
+            for row in r.clone() {
+                let d = dense[row];
+                if d != NONE {
+                    let b = (d >> shift) as usize;
+                    region[b][cursor[b]] = Row {
+                        time: time[row],
+                        row: row as u32,
+                        cust: d,
+                        payload: cols.payload(row),
+                    };
+                    cursor[b] += 1;
+                }
             }
-        }
-    });
+        });
 
     // Pass 2: within each bucket, a counting sort by customer through a scratch copy.
     let mut slices: Vec<&mut [Row<C::Payload>]> = Vec::with_capacity(buckets);
@@ -1231,23 +1348,32 @@ fn group_by_customer<C: EventCols>(dense: &[u32], time: &[i64], cols: &C, offset
         slices.push(head);
         rest = tail;
     }
-    slices.par_iter_mut().enumerate().for_each_init(Vec::new, |scratch, (b, slice)| {
-        let first = b << shift;
-        let last = ((b + 1) << shift).min(n);
-        let mut cursor: Vec<usize> = (first..last).map(|c| offsets[c] - bucket_start[b]).collect();
-        scratch.clear();
-        scratch.extend_from_slice(slice);
-        for r in scratch.iter() {
-            let i = r.cust as usize - first;
-            slice[cursor[i]] = *r;
-            cursor[i] += 1;
-        }
-    });
+    slices
+        .par_iter_mut()
+        .enumerate()
+        .for_each_init(Vec::new, |scratch, (b, slice)| {
+            let first = b << shift;
+            let last = ((b + 1) << shift).min(n);
+            let mut cursor: Vec<usize> = (first..last)
+                .map(|c| offsets[c] - bucket_start[b])
+                .collect();
+            scratch.clear();
+            scratch.extend_from_slice(slice);
+            for r in scratch.iter() {
+                let i = r.cust as usize - first;
+                slice[cursor[i]] = *r;
+                cursor[i] += 1;
+            }
+        });
     out
 }
 
 /// Sorts each `rows[offsets[c]..offsets[c + 1]]` by `cmp`, in parallel over groups.
-fn sort_groups<T: Send>(rows: &mut [T], offsets: &[usize], cmp: impl Fn(&T, &T) -> Ordering + Sync) {
+fn sort_groups<T: Send>(
+    rows: &mut [T],
+    offsets: &[usize],
+    cmp: impl Fn(&T, &T) -> Ordering + Sync,
+) {
     let mut groups: Vec<&mut [T]> = Vec::with_capacity(offsets.len());
     let mut rest = rows;
     for w in offsets.windows(2) {
@@ -1347,17 +1473,34 @@ mod tests {
     fn rejects_invalid_limits() {
         for v in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             let err = HistoryBuilder::new().max_abs_amount(v).unwrap_err();
-            assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "max_abs_amount", .. }));
+            assert!(matches!(
+                err.kind(),
+                ErrorKind::InvalidParameter {
+                    name: "max_abs_amount",
+                    ..
+                }
+            ));
         }
-        let err = HistoryBuilder::new().time_range(day(5), day(4)).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "time_range", .. }));
+        let err = HistoryBuilder::new()
+            .time_range(day(5), day(4))
+            .unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::InvalidParameter {
+                name: "time_range",
+                ..
+            }
+        ));
     }
 
     #[test]
     fn drops_times_out_of_range() {
         let mut b = one_customer().time_range(day(1), day(20)).unwrap();
         b.push_order(Order::new(1u64, day(21), 5.0));
-        b.push_customer(Customer::new(2u64, Utc.with_ymd_and_hms(1800, 1, 1, 0, 0, 0).unwrap()));
+        b.push_customer(Customer::new(
+            2u64,
+            Utc.with_ymd_and_hms(1800, 1, 1, 0, 0, 0).unwrap(),
+        ));
         let (h, report) = b.build().unwrap();
         assert_eq!((h.customer_count(), h.order_count()), (1, 0));
         assert_eq!(report.count("time_out_of_range"), 2);
@@ -1397,10 +1540,16 @@ mod tests {
         b.push_order(Order::new(2u64, day(4), 7.0).with_order_id("B"));
         let (h, report) = b.build().unwrap();
         assert_eq!(h.order_count(), 2);
-        let problems: Vec<_> = report.iter().map(|i| (i.record().index(), i.problem().clone())).collect();
+        let problems: Vec<_> = report
+            .iter()
+            .map(|i| (i.record().index(), i.problem().clone()))
+            .collect();
         assert_eq!(
             problems,
-            [(1, Problem::Duplicate { kept: 0 }), (2, Problem::Conflict { kept: 0 })]
+            [
+                (1, Problem::Duplicate { kept: 0 }),
+                (2, Problem::Conflict { kept: 0 })
+            ]
         );
         let ids: Vec<_> = h.orders().map(|o| o.order_id).collect();
         assert_eq!(ids, [Some("A".to_owned()), Some("B".to_owned())]);
@@ -1443,7 +1592,10 @@ mod tests {
         assert_eq!(h.order_count(), 1);
         assert_eq!(h.customer(0).unwrap().signup(), day(1));
         let i = only_issue(&report);
-        assert_eq!((i.record().kind(), i.field(), i.action()), (RecordKind::Customer, Some("signup"), Action::Repaired));
+        assert_eq!(
+            (i.record().kind(), i.field(), i.action()),
+            (RecordKind::Customer, Some("signup"), Action::Repaired)
+        );
     }
 
     #[test]
@@ -1455,21 +1607,36 @@ mod tests {
         let (h, report) = b.build().unwrap();
         let c = h.customer(0).unwrap();
         assert_eq!((c.signup(), c.plan()), (day(2), None));
-        let problems: Vec<_> = report.iter().map(|i| (i.record().index(), i.problem().clone())).collect();
-        assert_eq!(problems, [(0, Problem::Conflict { kept: 1 }), (2, Problem::Duplicate { kept: 1 })]);
+        let problems: Vec<_> = report
+            .iter()
+            .map(|i| (i.record().index(), i.problem().clone()))
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (0, Problem::Conflict { kept: 1 }),
+                (2, Problem::Duplicate { kept: 1 })
+            ]
+        );
     }
 
     #[test]
     fn repairs_bad_response_times_and_nps() {
         let mut b = one_customer();
-        let ticket = |h| InteractionKind::SupportTicket { first_response_hours: Some(h) };
+        let ticket = |h| InteractionKind::SupportTicket {
+            first_response_hours: Some(h),
+        };
         b.push_interaction(Interaction::new(1u64, day(3), ticket(-2.0)));
         b.push_interaction(Interaction::new(1u64, day(4), ticket(f64::NAN)));
-        b.push_feedback(Feedback::new(1u64, day(3), 4.0, SatisfactionScale::FIVE_POINT).with_nps(11));
+        b.push_feedback(
+            Feedback::new(1u64, day(3), 4.0, SatisfactionScale::FIVE_POINT).with_nps(11),
+        );
         let (h, report) = b.build().unwrap();
         assert_eq!(report.repaired(), 3);
         let kinds: Vec<_> = h.customer(0).unwrap().interactions().kinds().collect();
-        let unanswered = InteractionKind::SupportTicket { first_response_hours: None };
+        let unanswered = InteractionKind::SupportTicket {
+            first_response_hours: None,
+        };
         assert_eq!(kinds, [unanswered.clone(), unanswered]);
         assert_eq!(h.feedback().next().unwrap().nps, None);
     }
@@ -1478,9 +1645,19 @@ mod tests {
     fn drops_satisfaction_off_scale() {
         let mut b = one_customer();
         for v in [0.5, 5.5, f64::NAN] {
-            b.push_feedback(Feedback::new(1u64, day(3), v, SatisfactionScale::FIVE_POINT));
+            b.push_feedback(Feedback::new(
+                1u64,
+                day(3),
+                v,
+                SatisfactionScale::FIVE_POINT,
+            ));
         }
-        b.push_feedback(Feedback::new(1u64, day(3), 9.0, SatisfactionScale::TEN_POINT));
+        b.push_feedback(Feedback::new(
+            1u64,
+            day(3),
+            9.0,
+            SatisfactionScale::TEN_POINT,
+        ));
         let (h, report) = b.build().unwrap();
         assert_eq!(h.feedback_count(), 1);
         assert_eq!(report.count("out_of_scale"), 2);
@@ -1494,10 +1671,25 @@ mod tests {
         b.push_order(Order::new(1u64, day(3), 1.0));
         b.push_order(Order::new(1u64, day(3), 1.0));
         b.push_order(Order::new(9u64, day(3), 1.0));
-        b.push_interaction(Interaction::new(1u64, day(1), InteractionKind::Complaint { topic: ComplaintTopic::Price }));
+        b.push_interaction(Interaction::new(
+            1u64,
+            day(1),
+            InteractionKind::Complaint {
+                topic: ComplaintTopic::Price,
+            },
+        ));
         let (_, report) = b.build().unwrap();
-        for kind in [RecordKind::Customer, RecordKind::Order, RecordKind::Interaction, RecordKind::Feedback] {
-            assert_eq!(report.received().get(kind), report.accepted().get(kind) + report.dropped(kind), "{kind}");
+        for kind in [
+            RecordKind::Customer,
+            RecordKind::Order,
+            RecordKind::Interaction,
+            RecordKind::Feedback,
+        ] {
+            assert_eq!(
+                report.received().get(kind),
+                report.accepted().get(kind) + report.dropped(kind),
+                "{kind}"
+            );
         }
     }
 
@@ -1508,10 +1700,15 @@ mod tests {
         b.push_order(Order::new(1u64, day(1), 1.0));
         b.push_order(Order::new(1u64, day(3), f64::NAN));
         let err = b.build_strict().unwrap_err();
-        let ErrorKind::InvalidRecord(issue) = err.kind() else { panic!("{err}") };
+        let ErrorKind::InvalidRecord(issue) = err.kind() else {
+            panic!("{err}")
+        };
         assert_eq!(issue.record().index(), 1);
         assert_eq!(issue.field(), Some("time"));
-        assert!(err.to_string().starts_with("order 1, field `time`: event at 2024-01-01"));
+        assert!(
+            err.to_string()
+                .starts_with("order 1, field `time`: event at 2024-01-01")
+        );
         assert!(one_customer().build_strict().is_ok());
     }
 
@@ -1520,7 +1717,9 @@ mod tests {
         let build = |names: &[&str]| {
             let mut b = one_customer();
             for n in names {
-                let kind = InteractionKind::CampaignResponse { campaign: (*n).into() };
+                let kind = InteractionKind::CampaignResponse {
+                    campaign: (*n).into(),
+                };
                 b.push_interaction(Interaction::new(1u64, day(3), kind));
             }
             b.build().unwrap().0

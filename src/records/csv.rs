@@ -232,7 +232,14 @@ impl Default for CustomerCsv {
     fn default() -> Self {
         CustomerCsv {
             id: Column::Guess(&["customer_id", "id", "customer", "cust"]),
-            signup: Column::Guess(&["signup", "signup_date", "signup_time", "created_at", "created", "date"]),
+            signup: Column::Guess(&[
+                "signup",
+                "signup_date",
+                "signup_time",
+                "created_at",
+                "created",
+                "date",
+            ]),
             plan: None,
             channel: None,
             region: None,
@@ -482,9 +489,17 @@ fn field<'r>(rec: &[&'r [u8]], i: usize, name: &'static str) -> Result<&'r str, 
     Ok(s)
 }
 
-fn optional_field<'r>(rec: &[&'r [u8]], i: Option<usize>, name: &'static str) -> Result<Option<&'r str>, RowError> {
+fn optional_field<'r>(
+    rec: &[&'r [u8]],
+    i: Option<usize>,
+    name: &'static str,
+) -> Result<Option<&'r str>, RowError> {
     match i.map(|i| field(rec, i, name)) {
-        None | Some(Err(RowError { problem: Problem::Missing, .. })) => Ok(None),
+        None
+        | Some(Err(RowError {
+            problem: Problem::Missing,
+            ..
+        })) => Ok(None),
         Some(r) => r.map(Some),
     }
 }
@@ -684,7 +699,9 @@ fn parse_topic(s: Option<&str>) -> Result<ComplaintTopic, RowError> {
         _ => {
             return Err(malformed(
                 "topic",
-                format!("unknown topic {s:?} (expected product, service, price, delivery or other)"),
+                format!(
+                    "unknown topic {s:?} (expected product, service, price, delivery or other)"
+                ),
             ));
         }
     })
@@ -704,7 +721,10 @@ impl RecordParser for InteractionParser {
                 let hours = optional_field(rec, self.hours, "first_response_hours")?
                     .map(|h| {
                         h.parse::<f64>().map_err(|_| {
-                            malformed("first_response_hours", format!("cannot parse {h:?} as a number"))
+                            malformed(
+                                "first_response_hours",
+                                format!("cannot parse {h:?} as a number"),
+                            )
                         })
                     })
                     .transpose()?;
@@ -809,15 +829,25 @@ impl<R: Read> Input<R> {
             .flexible(true)
             .from_reader(&pending[..]);
         let mut rec = ByteRecord::new();
-        let found = rdr.read_byte_record(&mut rec).map_err(|e| io_error(source, e))?;
+        let found = rdr
+            .read_byte_record(&mut rec)
+            .map_err(|e| io_error(source, e))?;
         if !found {
-            return Err(io_error(source, "the file is empty: a header row is required"));
+            return Err(io_error(
+                source,
+                "the file is empty: a header row is required",
+            ));
         }
         let consumed = rdr.position().byte() as usize;
         let line = rdr.position().line();
         let header = rec
             .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_owned())
+            .map(|h| {
+                String::from_utf8_lossy(h)
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_owned()
+            })
             .collect();
         pending.drain(..consumed.min(pending.len()));
         Ok(Input {
@@ -841,7 +871,12 @@ impl<R: Read> Input<R> {
         })
     }
 
-    fn optional(&self, c: &Option<Column>, default: &'static [&'static str], source: &str) -> Result<Option<usize>> {
+    fn optional(
+        &self,
+        c: &Option<Column>,
+        default: &'static [&'static str],
+        source: &str,
+    ) -> Result<Option<usize>> {
         match c {
             Some(c) => self.column(c, source).map(Some),
             None => Ok(Column::Guess(default).find(&self.header)),
@@ -854,7 +889,12 @@ impl<R: Read> Input<R> {
     /// Blocks are pipelined: while one block's rows are pushed into the
     /// builder (sequential: id interning), the next block is parsed on the
     /// other threads.
-    fn run<P: RowParser>(mut self, parser: &P, builder: &mut HistoryBuilder, source: Arc<str>) -> Result<usize> {
+    fn run<P: RowParser>(
+        mut self,
+        parser: &P,
+        builder: &mut HistoryBuilder,
+        source: Arc<str>,
+    ) -> Result<usize> {
         builder.begin_source(P::KIND, source.clone());
         let width = self.header.len();
         let mut rows = 0;
@@ -874,8 +914,15 @@ impl<R: Read> Input<R> {
                 push(builder, std::mem::take(&mut parsed));
                 let rest = std::mem::take(&mut self.pending);
                 let reader = std::io::Cursor::new(rest).chain(&mut self.reader);
-                let more = sequential(reader, self.delimiter, self.line, width, parser, builder, &source)?;
-                drop(push);
+                let more = sequential(
+                    reader,
+                    self.delimiter,
+                    self.line,
+                    width,
+                    parser,
+                    builder,
+                    &source,
+                )?;
                 return Ok(rows + more);
             }
             let end = match memchr::memrchr(b'\n', &self.pending) {
@@ -894,7 +941,6 @@ impl<R: Read> Input<R> {
             self.pending.drain(..end);
         }
         push(builder, parsed);
-        drop(push);
         Ok(rows)
     }
 
@@ -905,7 +951,10 @@ impl<R: Read> Input<R> {
         self.pending.resize(target, 0);
         let mut eof = false;
         while filled < target {
-            let n = self.reader.read(&mut self.pending[filled..]).map_err(|e| io_error(source, e))?;
+            let n = self
+                .reader
+                .read(&mut self.pending[filled..])
+                .map_err(|e| io_error(source, e))?;
             if n == 0 {
                 eof = true;
                 break;
@@ -924,7 +973,13 @@ struct Chunk<R> {
 }
 
 /// Parses a block of whole lines (no quotes) in parallel chunks, in order.
-fn parse_block<P: RowParser>(block: &[u8], delimiter: u8, first_line: u64, width: usize, parser: &P) -> Vec<Chunk<P::Rows>> {
+fn parse_block<P: RowParser>(
+    block: &[u8],
+    delimiter: u8,
+    first_line: u64,
+    width: usize,
+    parser: &P,
+) -> Vec<Chunk<P::Rows>> {
     let threads = rayon::current_num_threads().max(1);
     let target = (block.len() / (threads * 4)).max(1 << 16);
     // Cut at newlines; each piece knows its first line number.
@@ -947,7 +1002,13 @@ fn parse_block<P: RowParser>(block: &[u8], delimiter: u8, first_line: u64, width
 
 /// Parses unquoted CSV lines: fields are the bytes between delimiters, a
 /// trailing `\r` is dropped and empty lines are skipped (as the csv crate does).
-fn split_lines<P: RowParser>(piece: &[u8], delimiter: u8, mut line: u64, width: usize, parser: &P) -> Chunk<P::Rows> {
+fn split_lines<P: RowParser>(
+    piece: &[u8],
+    delimiter: u8,
+    mut line: u64,
+    width: usize,
+    parser: &P,
+) -> Chunk<P::Rows> {
     let mut chunk = Chunk {
         lines: Vec::with_capacity(piece.len() / 24),
         rows: P::Rows::default(),
@@ -1010,7 +1071,9 @@ fn sequential<R: Read, P: RowParser>(
         let done = match rdr.read_byte_record(&mut rec) {
             Ok(false) => true,
             Ok(true) => {
-                chunk.lines.push(first_line + rec.position().map_or(line_before, |p| p.line()) - 1);
+                chunk
+                    .lines
+                    .push(first_line + rec.position().map_or(line_before, |p| p.line()) - 1);
                 let fields: Vec<&[u8]> = rec.iter().collect();
                 if fields.len() == width {
                     parser.parse_into(&fields, &mut chunk.rows);
@@ -1021,11 +1084,19 @@ fn sequential<R: Read, P: RowParser>(
             }
             Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => return Err(io_error(source, e)),
             Err(e) => {
-                chunk.lines.push(first_line + e.position().map_or(line_before, |p| p.line()) - 1);
+                chunk
+                    .lines
+                    .push(first_line + e.position().map_or(line_before, |p| p.line()) - 1);
                 let problem = Problem::Malformed {
                     message: e.to_string(),
                 };
-                parser.reject(RowError { field: None, problem }, &mut chunk.rows);
+                parser.reject(
+                    RowError {
+                        field: None,
+                        problem,
+                    },
+                    &mut chunk.rows,
+                );
                 false
             }
         };
@@ -1081,7 +1152,11 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for `read_orders_csv`, and [`ErrorKind::Io`] if the file cannot be opened.
-    pub fn read_orders_csv_path(&mut self, path: impl AsRef<Path>, spec: &OrderCsv) -> Result<usize> {
+    pub fn read_orders_csv_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        spec: &OrderCsv,
+    ) -> Result<usize> {
         let path = path.as_ref();
         let spec = with_default_source(spec.clone(), path, |s| &mut s.format);
         self.read_orders_csv(open_path(path)?, &spec)
@@ -1112,7 +1187,11 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for `read_customers_csv`, and [`ErrorKind::Io`] if the file cannot be opened.
-    pub fn read_customers_csv_path(&mut self, path: impl AsRef<Path>, spec: &CustomerCsv) -> Result<usize> {
+    pub fn read_customers_csv_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        spec: &CustomerCsv,
+    ) -> Result<usize> {
         let path = path.as_ref();
         let spec = with_default_source(spec.clone(), path, |s| &mut s.format);
         self.read_customers_csv(open_path(path)?, &spec)
@@ -1123,14 +1202,22 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for [`read_orders_csv`](Self::read_orders_csv).
-    pub fn read_interactions_csv<R: Read>(&mut self, reader: R, spec: &InteractionCsv) -> Result<usize> {
+    pub fn read_interactions_csv<R: Read>(
+        &mut self,
+        reader: R,
+        spec: &InteractionCsv,
+    ) -> Result<usize> {
         let source = source_of(&spec.format, "<reader>");
         let input = Input::open(reader, &spec.format, &source)?;
         let parser = InteractionParser {
             customer: input.column(&spec.customer, &source)?,
             time: input.column(&spec.time, &source)?,
             kind: input.column(&spec.kind, &source)?,
-            hours: input.optional(&spec.first_response_hours, &["first_response_hours"], &source)?,
+            hours: input.optional(
+                &spec.first_response_hours,
+                &["first_response_hours"],
+                &source,
+            )?,
             topic: input.optional(&spec.topic, &["topic"], &source)?,
             campaign: input.optional(&spec.campaign, &["campaign"], &source)?,
             format: spec.format.time_format.clone(),
@@ -1143,7 +1230,11 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for `read_interactions_csv`, and [`ErrorKind::Io`] if the file cannot be opened.
-    pub fn read_interactions_csv_path(&mut self, path: impl AsRef<Path>, spec: &InteractionCsv) -> Result<usize> {
+    pub fn read_interactions_csv_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        spec: &InteractionCsv,
+    ) -> Result<usize> {
         let path = path.as_ref();
         let spec = with_default_source(spec.clone(), path, |s| &mut s.format);
         self.read_interactions_csv(open_path(path)?, &spec)
@@ -1173,14 +1264,22 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for `read_feedback_csv`, and [`ErrorKind::Io`] if the file cannot be opened.
-    pub fn read_feedback_csv_path(&mut self, path: impl AsRef<Path>, spec: &FeedbackCsv) -> Result<usize> {
+    pub fn read_feedback_csv_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        spec: &FeedbackCsv,
+    ) -> Result<usize> {
         let path = path.as_ref();
         let spec = with_default_source(spec.clone(), path, |s| &mut s.format);
         self.read_feedback_csv(open_path(path)?, &spec)
     }
 }
 
-fn with_default_source<S>(mut spec: S, path: &Path, format: impl Fn(&mut S) -> &mut CsvFormat) -> S {
+fn with_default_source<S>(
+    mut spec: S,
+    path: &Path,
+    format: impl Fn(&mut S) -> &mut CsvFormat,
+) -> S {
     let f = format(&mut spec);
     if f.source_name.is_none() {
         f.source_name = Some(path.display().to_string());
@@ -1229,7 +1328,10 @@ mod tests {
             assert_eq!(h, whole);
             assert_eq!(report, whole_report);
         }
-        let lines: Vec<u64> = whole_report.iter().map(|i| i.record().line().unwrap()).collect();
+        let lines: Vec<u64> = whole_report
+            .iter()
+            .map(|i| i.record().line().unwrap())
+            .collect();
         let expected: Vec<u64> = data
             .lines()
             .enumerate()

@@ -161,7 +161,10 @@ mod tests {
     #[test]
     fn canonical_decimal_strings_become_integers() {
         assert_eq!(CustomerId::from("0").as_u64(), Some(0));
-        assert_eq!(CustomerId::from("18446744073709551615").as_u64(), Some(u64::MAX));
+        assert_eq!(
+            CustomerId::from("18446744073709551615").as_u64(),
+            Some(u64::MAX)
+        );
         for s in ["042", "18446744073709551616", "-1", "+1", "", "1 ", "C-1"] {
             assert_eq!(CustomerId::from(s).as_str(), Some(s), "{s:?}");
         }

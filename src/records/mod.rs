@@ -15,9 +15,11 @@ mod quality;
 pub(crate) mod time;
 
 pub use builder::{Duplicates, EventsBeforeSignup, HistoryBuilder, UnknownCustomers};
+#[cfg(feature = "csv")]
+pub use csv::{CsvFormat, CustomerCsv, FeedbackCsv, InteractionCsv, OrderCsv};
 pub use history::{
     CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage, Orders,
 };
-pub use quality::{Action, DataQualityReport, Issue, IssueCount, Problem, RecordCounts, RecordKind, RecordRef};
-#[cfg(feature = "csv")]
-pub use csv::{CsvFormat, CustomerCsv, FeedbackCsv, InteractionCsv, OrderCsv};
+pub use quality::{
+    Action, DataQualityReport, Issue, IssueCount, Problem, RecordCounts, RecordKind, RecordRef,
+};

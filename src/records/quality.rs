@@ -222,7 +222,11 @@ impl fmt::Display for Problem {
             }
             Problem::Negative { value } => write!(f, "value {value} is negative"),
             Problem::TimeOutOfRange { time } => {
-                write!(f, "time {} is outside the accepted range", time.to_rfc3339())
+                write!(
+                    f,
+                    "time {} is outside the accepted range",
+                    time.to_rfc3339()
+                )
             }
             Problem::Duplicate { kept } => write!(f, "exact duplicate of record {kept}"),
             Problem::Conflict { kept } => {
@@ -282,7 +286,7 @@ impl fmt::Display for Action {
 ///
 /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
 /// let mut b = HistoryBuilder::new();
-/// b.push_order(Order::new(1u64, t, f64::NAN));
+/// b.push_order(Order::new(1u64, t, f64::NAN)); // dropped before the customer is looked up
 /// let (_, report) = b.build()?;
 /// let issue = &report.issues()[0];
 /// assert_eq!(issue.record().index(), 0);
@@ -408,10 +412,10 @@ impl RecordCounts {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use churnwise::records::{HistoryBuilder, Order, RecordKind};
+/// use churnwise::records::{HistoryBuilder, Order, RecordKind, UnknownCustomers};
 ///
 /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-/// let mut b = HistoryBuilder::new();
+/// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
 /// b.push_order(Order::new(1u64, t, 10.0));
 /// b.push_order(Order::new(1u64, t, 10.0)); // exact duplicate
 /// let (history, report) = b.build()?;
@@ -504,7 +508,12 @@ impl DataQualityReport {
         let mut counts: BTreeMap<(RecordKind, &'static str, &'static str, Action), usize> =
             BTreeMap::new();
         for i in &self.issues {
-            let key = (i.record.kind, i.field.unwrap_or("-"), i.problem.name(), i.action);
+            let key = (
+                i.record.kind,
+                i.field.unwrap_or("-"),
+                i.problem.name(),
+                i.action,
+            );
             *counts.entry(key).or_default() += 1;
         }
         counts

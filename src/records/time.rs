@@ -119,7 +119,13 @@ mod tests {
 
     #[test]
     fn fast_date_path_matches_chrono() {
-        for (y, m, d) in [(1970, 1, 1), (2024, 2, 29), (1900, 3, 1), (2199, 12, 31), (1969, 12, 31)] {
+        for (y, m, d) in [
+            (1970, 1, 1),
+            (2024, 2, 29),
+            (1900, 3, 1),
+            (2199, 12, 31),
+            (1969, 12, 31),
+        ] {
             let s = format!("{y:04}-{m:02}-{d:02}");
             let want = to_micros(Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap());
             assert_eq!(parse_time(&s, &TimeFormat::Auto), Ok(want), "{s}");
@@ -128,7 +134,14 @@ mod tests {
 
     #[test]
     fn rejects_impossible_dates() {
-        for s in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "2024-1-01", "24-01-01"] {
+        for s in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-04-31",
+            "2024-1-01",
+            "24-01-01",
+        ] {
             assert!(parse_time(s, &TimeFormat::Auto).is_err(), "{s}");
         }
     }
@@ -147,7 +160,9 @@ mod tests {
         let custom = TimeFormat::Custom("%d/%m/%Y".into());
         assert_eq!(
             parse_time("01/05/2024", &custom),
-            Ok(to_micros(Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap()))
+            Ok(to_micros(
+                Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap()
+            ))
         );
     }
 }

@@ -148,7 +148,9 @@ impl Order {
 /// assert_eq!(ComplaintTopic::default(), ComplaintTopic::Other);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ComplaintTopic {
@@ -234,7 +236,11 @@ pub struct Interaction {
 
 impl Interaction {
     /// An interaction.
-    pub fn new(customer: impl Into<CustomerId>, time: DateTime<Utc>, kind: InteractionKind) -> Self {
+    pub fn new(
+        customer: impl Into<CustomerId>,
+        time: DateTime<Utc>,
+        kind: InteractionKind,
+    ) -> Self {
         Interaction {
             customer: customer.into(),
             time,
@@ -279,7 +285,10 @@ impl TryFrom<ScaleRepr> for SatisfactionScale {
 
 impl From<SatisfactionScale> for ScaleRepr {
     fn from(s: SatisfactionScale) -> Self {
-        ScaleRepr { min: s.min, max: s.max }
+        ScaleRepr {
+            min: s.min,
+            max: s.max,
+        }
     }
 }
 
@@ -287,7 +296,10 @@ impl SatisfactionScale {
     /// 1 to 5 (stars, CSAT).
     pub const FIVE_POINT: SatisfactionScale = SatisfactionScale { min: 1.0, max: 5.0 };
     /// 0 to 10.
-    pub const TEN_POINT: SatisfactionScale = SatisfactionScale { min: 0.0, max: 10.0 };
+    pub const TEN_POINT: SatisfactionScale = SatisfactionScale {
+        min: 0.0,
+        max: 10.0,
+    };
 
     /// A scale from `min` to `max` inclusive.
     ///

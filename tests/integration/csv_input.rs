@@ -18,7 +18,10 @@ fn reads_user_column_names_crlf_and_timestamps() {
     let data = "value,ts,cust\r\n10.5,2024-03-01T10:00:00Z,A-1\r\n-2,2024-03-02 08:30:00,A-1\r\n7,2024-03-03T00:00:00+02:00,9\r\n";
     let mut b = builder();
     let n = b
-        .read_orders_csv(data.as_bytes(), &OrderCsv::new().customer("cust").time("ts").amount("value"))
+        .read_orders_csv(
+            data.as_bytes(),
+            &OrderCsv::new().customer("cust").time("ts").amount("value"),
+        )
         .unwrap();
     assert_eq!(n, 3);
     let (h, report) = b.build().unwrap();
@@ -34,7 +37,11 @@ fn reads_user_column_names_crlf_and_timestamps() {
 fn malformed_rows_are_reported_with_their_line_and_reading_goes_on() {
     let data = "customer_id,date,amount\n1,2024-01-01,5\n1,2024-01-02\n1,2024-13-01,5\n,2024-01-03,5\n1,2024-01-04,abc\n1,2024-01-05,NaN\n2,2024-01-06,6\n";
     let mut b = builder();
-    assert_eq!(b.read_orders_csv(data.as_bytes(), &OrderCsv::new()).unwrap(), 7);
+    assert_eq!(
+        b.read_orders_csv(data.as_bytes(), &OrderCsv::new())
+            .unwrap(),
+        7
+    );
     let (h, report) = b.build().unwrap();
     assert_eq!(h.order_count(), 2);
     let got: Vec<_> = report
@@ -52,18 +59,29 @@ fn malformed_rows_are_reported_with_their_line_and_reading_goes_on() {
         ]
     );
     let first = report.issues()[0].to_string();
-    assert_eq!(first, "order 1 (<reader> line 3): malformed row: expected 3 fields, found 2; record dropped");
+    assert_eq!(
+        first,
+        "order 1 (<reader> line 3): malformed row: expected 3 fields, found 2; record dropped"
+    );
 }
 
 #[test]
 fn strict_build_fails_on_the_first_bad_row_with_its_line() {
     let data = "customer_id,date,amount\n1,2024-01-01,5\n1,yesterday,5\n";
     let mut b = builder();
-    b.read_orders_csv(data.as_bytes(), &OrderCsv::new().format(CsvFormat::new().source_name("orders.csv")))
-        .unwrap();
+    b.read_orders_csv(
+        data.as_bytes(),
+        &OrderCsv::new().format(CsvFormat::new().source_name("orders.csv")),
+    )
+    .unwrap();
     let err = b.build_strict().unwrap_err();
-    let ErrorKind::InvalidRecord(issue) = err.kind() else { panic!("{err}") };
-    assert_eq!((issue.record().source(), issue.record().line()), (Some("orders.csv"), Some(3)));
+    let ErrorKind::InvalidRecord(issue) = err.kind() else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        (issue.record().source(), issue.record().line()),
+        (Some("orders.csv"), Some(3))
+    );
     assert!(err.to_string().contains("orders.csv line 3"), "{err}");
 }
 
@@ -71,7 +89,8 @@ fn strict_build_fails_on_the_first_bad_row_with_its_line() {
 fn quoted_fields_are_parsed_by_the_full_csv_parser_with_correct_lines() {
     let data = "customer_id,date,amount,order_id\n1,2024-01-01,5,\"a\"\n2,2024-01-02,6,\"multi\nline\"\n3,2024-01-03,oops,c\n";
     let mut b = builder();
-    b.read_orders_csv(data.as_bytes(), &OrderCsv::new()).unwrap();
+    b.read_orders_csv(data.as_bytes(), &OrderCsv::new())
+        .unwrap();
     let (h, report) = b.build().unwrap();
     assert_eq!(h.order_count(), 2);
     let ids: Vec<_> = h.orders().map(|o| o.order_id.unwrap()).collect();
@@ -98,19 +117,31 @@ fn custom_delimiter_and_time_format() {
 fn a_missing_column_is_an_error_listing_the_header() {
     let mut b = builder();
     let err = b
-        .read_orders_csv("cust,when,value\n".as_bytes(), &OrderCsv::new().customer("cust"))
+        .read_orders_csv(
+            "cust,when,value\n".as_bytes(),
+            &OrderCsv::new().customer("cust"),
+        )
         .unwrap_err();
     match err.kind() {
-        ErrorKind::MissingColumn { column, available, .. } => {
+        ErrorKind::MissingColumn {
+            column, available, ..
+        } => {
             assert_eq!(column, "time|date|timestamp|ts|datetime");
             assert_eq!(available, "cust,when,value");
         }
         other => panic!("{other:?}"),
     }
-    let err = b.read_orders_csv("".as_bytes(), &OrderCsv::new()).unwrap_err();
+    let err = b
+        .read_orders_csv("".as_bytes(), &OrderCsv::new())
+        .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Io { .. }), "{err}");
-    let err = b.read_orders_csv_path("/nonexistent/orders.csv", &OrderCsv::new()).unwrap_err();
-    assert!(err.to_string().starts_with("/nonexistent/orders.csv: "), "{err}");
+    let err = b
+        .read_orders_csv_path("/nonexistent/orders.csv", &OrderCsv::new())
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("/nonexistent/orders.csv: "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -119,25 +150,49 @@ fn reads_all_four_kinds_from_files() {
     std::fs::create_dir_all(&dir).unwrap();
     let write = |name: &str, text: &str| {
         let p = dir.join(name);
-        std::fs::File::create(&p).unwrap().write_all(text.as_bytes()).unwrap();
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
         p
     };
     let customers = write(
         "customers.csv",
         "\u{feff}customer_id,signup,plan,channel,region,tags\nC1,2024-01-01,gold,web,EU,a|b\nC2,2024-01-05,,,,\n",
     );
-    let orders = write("orders.csv", "customer_id,date,amount\nC1,2024-02-01,10\nC3,2024-02-01,10\n");
+    let orders = write(
+        "orders.csv",
+        "customer_id,date,amount\nC1,2024-02-01,10\nC3,2024-02-01,10\n",
+    );
     let interactions = write(
         "interactions.csv",
         "customer_id,time,kind,first_response_hours,topic,campaign\nC1,2024-02-02,Support_Ticket,36,,\nC2,2024-02-03,complaint,,product,\nC2,2024-02-04,campaign_response,,,spring\nC2,2024-02-05,cancellation,,,\nC1,2024-02-06,login,,,\n",
     );
-    let feedback = write("feedback.csv", "customer_id,date,satisfaction,nps\nC1,2024-03-01,2,3\nC2,2024-03-01,4,\n");
+    let feedback = write(
+        "feedback.csv",
+        "customer_id,date,satisfaction,nps\nC1,2024-03-01,2,3\nC2,2024-03-01,4,\n",
+    );
 
     let mut b = HistoryBuilder::new();
-    assert_eq!(b.read_customers_csv_path(&customers, &CustomerCsv::new()).unwrap(), 2);
-    assert_eq!(b.read_orders_csv_path(&orders, &OrderCsv::new()).unwrap(), 2);
-    assert_eq!(b.read_interactions_csv_path(&interactions, &InteractionCsv::new()).unwrap(), 5);
-    assert_eq!(b.read_feedback_csv_path(&feedback, &FeedbackCsv::new()).unwrap(), 2);
+    assert_eq!(
+        b.read_customers_csv_path(&customers, &CustomerCsv::new())
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        b.read_orders_csv_path(&orders, &OrderCsv::new()).unwrap(),
+        2
+    );
+    assert_eq!(
+        b.read_interactions_csv_path(&interactions, &InteractionCsv::new())
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        b.read_feedback_csv_path(&feedback, &FeedbackCsv::new())
+            .unwrap(),
+        2
+    );
     let (h, report) = b.build().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 
@@ -149,12 +204,20 @@ fn reads_all_four_kinds_from_files() {
     assert!(issue.record().source().unwrap().ends_with("orders.csv"));
 
     let c1 = h.find(&"C1".into()).unwrap();
-    assert_eq!((c1.plan(), c1.channel(), c1.region()), (Some("gold"), Some("web"), Some("EU")));
+    assert_eq!(
+        (c1.plan(), c1.channel(), c1.region()),
+        (Some("gold"), Some("web"), Some("EU"))
+    );
     assert_eq!(c1.tags().collect::<Vec<_>>(), ["a", "b"]);
     let kinds: Vec<_> = c1.interactions().kinds().collect();
     assert_eq!(
         kinds,
-        [InteractionKind::SupportTicket { first_response_hours: Some(36.0) }, InteractionKind::Login]
+        [
+            InteractionKind::SupportTicket {
+                first_response_hours: Some(36.0)
+            },
+            InteractionKind::Login
+        ]
     );
     let c2 = h.find(&"C2".into()).unwrap();
     assert_eq!(c2.interactions().len(), 3);

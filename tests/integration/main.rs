@@ -1,4 +1,5 @@
 //! Integration tests through the public API only, built as one binary.
 
+#[cfg(feature = "csv")]
 mod csv_input;
 mod records;

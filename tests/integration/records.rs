@@ -22,10 +22,18 @@ fn records_round_trip_through_json_in_a_stable_form() {
     let interactions = [
         InteractionKind::Login,
         InteractionKind::Visit,
-        InteractionKind::SupportTicket { first_response_hours: Some(30.25) },
-        InteractionKind::SupportTicket { first_response_hours: None },
-        InteractionKind::Complaint { topic: ComplaintTopic::Delivery },
-        InteractionKind::CampaignResponse { campaign: "spring".into() },
+        InteractionKind::SupportTicket {
+            first_response_hours: Some(30.25),
+        },
+        InteractionKind::SupportTicket {
+            first_response_hours: None,
+        },
+        InteractionKind::Complaint {
+            topic: ComplaintTopic::Delivery,
+        },
+        InteractionKind::CampaignResponse {
+            campaign: "spring".into(),
+        },
         InteractionKind::Cancellation,
     ]
     .map(|k| Interaction::new("C-1", t(120), k));
@@ -67,9 +75,13 @@ fn records_round_trip_through_json_in_a_stable_form() {
 #[test]
 fn serde_fills_optional_fields_and_rejects_bad_scales() {
     let c: Customer = serde_json::from_str(r#"{"id":7,"signup":"2024-01-01T00:00:00Z"}"#).unwrap();
-    assert_eq!(c, Customer::new(7u64, Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()));
+    assert_eq!(
+        c,
+        Customer::new(7u64, Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap())
+    );
     let f: Feedback =
-        serde_json::from_str(r#"{"customer":"a","time":"2024-01-01T00:00:00Z","satisfaction":3}"#).unwrap();
+        serde_json::from_str(r#"{"customer":"a","time":"2024-01-01T00:00:00Z","satisfaction":3}"#)
+            .unwrap();
     assert_eq!(f.scale, SatisfactionScale::FIVE_POINT);
     let bad = r#"{"customer":"a","time":"2024-01-01T00:00:00Z","satisfaction":3,"scale":{"min":5,"max":1}}"#;
     let err = serde_json::from_str::<Feedback>(bad).unwrap_err();
@@ -83,8 +95,19 @@ fn a_history_rebuilt_from_its_own_records_is_identical() {
     b.push_customer(Customer::new("B", t(5)));
     b.push_order(Order::new(1u64, t(10), 3.0).with_order_id("o1"));
     b.push_order(Order::new("B", t(10), 4.0));
-    b.push_interaction(Interaction::new("B", t(20), InteractionKind::CampaignResponse { campaign: "c".into() }));
-    b.push_feedback(Feedback::new(1u64, t(30), 2.0, SatisfactionScale::FIVE_POINT));
+    b.push_interaction(Interaction::new(
+        "B",
+        t(20),
+        InteractionKind::CampaignResponse {
+            campaign: "c".into(),
+        },
+    ));
+    b.push_feedback(Feedback::new(
+        1u64,
+        t(30),
+        2.0,
+        SatisfactionScale::FIVE_POINT,
+    ));
     let (h, report) = b.build().unwrap();
     assert!(report.is_clean(), "{report}");
     assert_eq!(rebuild(&h), h);
@@ -108,15 +131,22 @@ struct Records {
 }
 
 fn id() -> impl Strategy<Value = CustomerId> {
-    prop_oneof![(0u64..12).prop_map(CustomerId::from), "[a-c]".prop_map(|s| CustomerId::from(s.as_str()))]
+    prop_oneof![
+        (0u64..12).prop_map(CustomerId::from),
+        "[a-c]".prop_map(|s| CustomerId::from(s.as_str()))
+    ]
 }
 
 fn kind() -> impl Strategy<Value = InteractionKind> {
     prop_oneof![
         Just(InteractionKind::Login),
         Just(InteractionKind::Visit),
-        prop::option::of(-2.0..40.0f64).prop_map(|h| InteractionKind::SupportTicket { first_response_hours: h }),
-        Just(InteractionKind::Complaint { topic: ComplaintTopic::Product }),
+        prop::option::of(-2.0..40.0f64).prop_map(|h| InteractionKind::SupportTicket {
+            first_response_hours: h
+        }),
+        Just(InteractionKind::Complaint {
+            topic: ComplaintTopic::Product
+        }),
         "[xy]".prop_map(|c| InteractionKind::CampaignResponse { campaign: c }),
     ]
 }
@@ -124,50 +154,66 @@ fn kind() -> impl Strategy<Value = InteractionKind> {
 /// Small records with many collisions: duplicates, conflicts, unknown ids,
 /// events before signup, bad values.
 fn records() -> impl Strategy<Value = Records> {
-    let customers = prop::collection::vec((id(), 0i64..5, prop::option::of("[pq]")), 0..10).prop_map(|v| {
-        v.into_iter()
-            .map(|(id, s, plan)| {
-                let c = Customer::new(id, t(s * 100));
-                match plan {
-                    Some(p) => c.with_plan(p),
-                    None => c,
-                }
-            })
-            .collect()
-    });
+    let customers = prop::collection::vec((id(), 0i64..5, prop::option::of("[pq]")), 0..10)
+        .prop_map(|v| {
+            v.into_iter()
+                .map(|(id, s, plan)| {
+                    let c = Customer::new(id, t(s * 100));
+                    match plan {
+                        Some(p) => c.with_plan(p),
+                        None => c,
+                    }
+                })
+                .collect()
+        });
     let amount = prop_oneof![8 => -5.0..50.0f64, 1 => Just(f64::NAN), 1 => Just(2.0)];
-    let orders = prop::collection::vec((id(), 0i64..10, amount, prop::option::of("[rs]")), 0..40).prop_map(|v| {
+    let orders = prop::collection::vec((id(), 0i64..10, amount, prop::option::of("[rs]")), 0..40)
+        .prop_map(|v| {
+            v.into_iter()
+                .map(|(id, s, a, oid)| {
+                    let o = Order::new(id, t(s * 60), a);
+                    match oid {
+                        Some(x) => o.with_order_id(x),
+                        None => o,
+                    }
+                })
+                .collect()
+        });
+    let interactions = prop::collection::vec((id(), 0i64..10, kind()), 0..30).prop_map(|v| {
         v.into_iter()
-            .map(|(id, s, a, oid)| {
-                let o = Order::new(id, t(s * 60), a);
-                match oid {
-                    Some(x) => o.with_order_id(x),
-                    None => o,
-                }
-            })
+            .map(|(id, s, k)| Interaction::new(id, t(s * 60), k))
             .collect()
     });
-    let interactions = prop::collection::vec((id(), 0i64..10, kind()), 0..30)
-        .prop_map(|v| v.into_iter().map(|(id, s, k)| Interaction::new(id, t(s * 60), k)).collect());
-    let feedback = prop::collection::vec((id(), 0i64..10, 0.0..6.0f64, prop::option::of(0u8..13)), 0..15).prop_map(|v| {
+    let feedback = prop::collection::vec(
+        (id(), 0i64..10, 0.0..6.0f64, prop::option::of(0u8..13)),
+        0..15,
+    )
+    .prop_map(|v| {
         v.into_iter()
             .map(|(id, s, score, nps)| {
-                let mut f = Feedback::new(id, t(s * 60), score.round(), SatisfactionScale::FIVE_POINT);
+                let mut f =
+                    Feedback::new(id, t(s * 60), score.round(), SatisfactionScale::FIVE_POINT);
                 f.nps = nps;
                 f
             })
             .collect()
     });
-    (customers, orders, interactions, feedback).prop_map(|(customers, orders, interactions, feedback)| Records {
-        customers,
-        orders,
-        interactions,
-        feedback,
-    })
+    (customers, orders, interactions, feedback).prop_map(
+        |(customers, orders, interactions, feedback)| Records {
+            customers,
+            orders,
+            interactions,
+            feedback,
+        },
+    )
 }
 
 fn build(r: &Records, create: bool) -> (History, usize) {
-    let policy = if create { UnknownCustomers::Create } else { UnknownCustomers::Reject };
+    let policy = if create {
+        UnknownCustomers::Create
+    } else {
+        UnknownCustomers::Reject
+    };
     let mut b = HistoryBuilder::new().unknown_customers(policy);
     b.extend(r.customers.iter().cloned());
     b.extend(r.orders.iter().cloned());
@@ -180,7 +226,10 @@ fn build(r: &Records, create: bool) -> (History, usize) {
         churnwise::records::RecordKind::Interaction,
         churnwise::records::RecordKind::Feedback,
     ] {
-        assert_eq!(report.received().get(kind), report.accepted().get(kind) + report.dropped(kind));
+        assert_eq!(
+            report.received().get(kind),
+            report.accepted().get(kind) + report.dropped(kind)
+        );
     }
     (h, report.issues().len())
 }

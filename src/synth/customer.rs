@@ -1,0 +1,738 @@
+//! One customer's life: an event-driven simulation with competing exponential clocks.
+//!
+//! Every stochastic process (purchases, logins and visits, support tickets,
+//! complaints, surveys, the churn hazard) has a rate that is constant between
+//! events. The time to the next event is exponential with the sum of the
+//! rates, and which process fired is drawn in proportion to its rate
+//! (Gillespie's direct method). Deterministic events (30-day ticks, renewal
+//! windows, campaigns, the end of a 60-day memory, scheduled refunds and
+//! surveys) interrupt the draw; by memorylessness the clocks are then simply
+//! redrawn. All numbers are documented in the module docs of [`crate::synth`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::config::PopulationConfig;
+use super::dirty::inject_dirty;
+use super::rng::Rng;
+use super::truth::{ChurnCause, CustomerTruth, InjectedCounts, InterventionResponses, LatentType};
+use crate::records::{
+    ComplaintTopic, Customer, CustomerId, Feedback, Interaction, InteractionKind, Order,
+    SatisfactionScale,
+};
+
+/// Days in the "recent" window for complaints and slow replies.
+const RECENT_DAYS: f64 = 60.0;
+/// Days between refresh ticks (tenure updates).
+const TICK_DAYS: f64 = 30.0;
+/// Days in a contract year (premium renewal).
+const YEAR_DAYS: f64 = 365.0;
+/// Days of elevated hazard before each premium renewal.
+const RENEWAL_WINDOW_DAYS: f64 = 30.0;
+/// Days to a year of tenure.
+const TENURE_YEAR_DAYS: f64 = 365.25;
+/// Tenure is capped at this many years in the hazard.
+const TENURE_CAP_YEARS: f64 = 3.0;
+/// At most this many recent complaints or slow replies count in the hazard.
+const RECENT_CAP: i32 = 3;
+/// A first response slower than this is a slow reply.
+const SLOW_REPLY_HOURS: f64 = 24.0;
+
+/// Plans, their probabilities, spend multipliers and hazard multipliers.
+pub(crate) const PLANS: [&str; 3] = ["basic", "plus", "premium"];
+const PLAN_WEIGHTS: [f64; 3] = [0.5, 0.3, 0.2];
+const PLAN_SPEND: [f64; 3] = [1.0, 1.1, 1.3];
+const PLAN_HAZARD: [f64; 3] = [1.0, 0.9, 0.8];
+const PREMIUM: usize = 2;
+
+/// Channels, their probabilities and hazard multipliers.
+pub(crate) const CHANNELS: [&str; 4] = ["web", "app", "store", "referral"];
+const CHANNEL_WEIGHTS: [f64; 4] = [0.45, 0.30, 0.15, 0.10];
+const CHANNEL_HAZARD: [f64; 4] = [1.0, 1.0, 1.0, 0.7];
+const STORE: usize = 2;
+
+/// Regions (uniform, no effect: a null attribute).
+pub(crate) const REGIONS: [&str; 4] = ["north", "south", "east", "west"];
+
+/// Median order amount of the median customer, and the spreads.
+pub(super) const SPEND_MEDIAN: f64 = 55.0;
+const SPEND_CUSTOMER_SIGMA: f64 = 0.6;
+const SPEND_ORDER_SIGMA: f64 = 0.4;
+/// Probability that an order is later partly refunded, and mean days until then.
+const REFUND_PROB: f64 = 0.03;
+const REFUND_DELAY_DAYS: f64 = 7.0;
+/// Probability of a refund after a product complaint, and mean days until then.
+const COMPLAINT_REFUND_PROB: f64 = 0.4;
+const COMPLAINT_REFUND_DELAY_DAYS: f64 = 3.0;
+
+/// Engagement noise (log-sd) around `sqrt(λ / mean λ)`.
+const ENGAGEMENT_SIGMA: f64 = 0.4;
+/// Engagement clamp in the hazard.
+const ENGAGEMENT_CLAMP: (f64, f64) = (0.25, 4.0);
+/// Probability that an engagement event is a visit (store customers / others).
+const VISIT_PROB_STORE: f64 = 0.8;
+const VISIT_PROB_OTHER: f64 = 0.2;
+/// Silent spells: onset and recovery rates per day, and the factor on
+/// engagement and campaign response while silent.
+const SILENT_ONSET_PER_DAY: f64 = 1.0 / 400.0;
+const SILENT_RECOVERY_PER_DAY: f64 = 1.0 / 90.0;
+const SILENT_ENGAGEMENT: f64 = 0.25;
+
+/// Support: tickets per day for the average customer (Gamma(2, 2) propensity).
+const TICKETS_PER_DAY: f64 = 1.0 / 120.0;
+/// Median first-response hours of the median customer, spread between
+/// customers (service quality) and between tickets.
+const RESPONSE_MEDIAN_HOURS: f64 = 8.0;
+const RESPONSE_CUSTOMER_SIGMA: f64 = 0.8;
+const RESPONSE_TICKET_SIGMA: f64 = 0.6;
+/// Probability of a satisfaction survey after a ticket is answered.
+const POST_TICKET_SURVEY_PROB: f64 = 0.3;
+
+/// Complaints per day for the average customer (Gamma(1.5, 1.5) propensity)
+/// and per-type multipliers (price, service, indifferent).
+const COMPLAINTS_PER_DAY: f64 = 1.0 / 240.0;
+const COMPLAINT_TYPE_RATE: [f64; 3] = [1.0, 1.0, 0.6];
+/// Complaint rate multiplier while a slow reply is recent (DOMAIN.md: replies
+/// slower than 24 h doubled the complaint rate).
+const SLOW_REPLY_COMPLAINT_MULT: f64 = 2.0;
+/// Probability that a complaint also opens a support ticket.
+const COMPLAINT_TICKET_PROB: f64 = 0.5;
+/// Topic weights [product, service, price, delivery, other] per type.
+const TOPICS: [ComplaintTopic; 5] = [
+    ComplaintTopic::Product,
+    ComplaintTopic::Service,
+    ComplaintTopic::Price,
+    ComplaintTopic::Delivery,
+    ComplaintTopic::Other,
+];
+const TOPIC_WEIGHTS: [[f64; 5]; 3] = [
+    [0.25, 0.10, 0.50, 0.10, 0.05],
+    [0.25, 0.50, 0.05, 0.15, 0.05],
+    [0.45, 0.10, 0.10, 0.25, 0.10],
+];
+/// Exponent of the slow-reply hazard multiplier per type.
+const SLOW_REPLY_TYPE_EXPONENT: [f64; 3] = [1.0, 2.0, 0.5];
+
+/// Surveys per day (besides post-ticket surveys).
+const SURVEYS_PER_DAY: f64 = 1.0 / 150.0;
+/// Customer-level satisfaction mean and sd; answer noise; penalties per recent
+/// complaint and slow reply (at most 3 count).
+const SATISFACTION_MEAN: f64 = 4.2;
+const SATISFACTION_CUSTOMER_SD: f64 = 0.5;
+const SATISFACTION_NOISE_SD: f64 = 0.6;
+const SATISFACTION_COMPLAINT_PENALTY: f64 = 0.9;
+const SATISFACTION_SLOW_PENALTY: f64 = 0.8;
+/// A satisfaction at or below this is low.
+const LOW_SATISFACTION: f64 = 2.0;
+/// Probability that a survey answer includes NPS.
+const NPS_PROB: f64 = 0.4;
+
+/// Campaigns: the first this many days after `start`, then every `CAMPAIGN_EVERY_DAYS`.
+const CAMPAIGN_FIRST_DAY: f64 = 45.0;
+const CAMPAIGN_EVERY_DAYS: f64 = 91.0;
+/// Response probability per type (price, service, indifferent) and mean delay in days.
+const CAMPAIGN_RESPONSE: [f64; 3] = [0.30, 0.12, 0.10];
+const CAMPAIGN_DELAY_DAYS: f64 = 2.0;
+
+/// After churn: probability of a trailing login, of a second one, and their mean gap.
+const TRAILING_LOGIN_PROB: f64 = 0.35;
+const SECOND_TRAILING_LOGIN_PROB: f64 = 0.3;
+const TRAILING_GAP_DAYS: f64 = 5.0;
+
+/// Intervention responses (relative hazard reduction).
+const DISCOUNT: [f64; 3] = [0.40, 0.05, 0.10];
+const VIP_SERVICE: [f64; 3] = [0.05, 0.40, 0.10];
+const FREE_REPAIR: (f64, f64) = (0.45, 0.0);
+const REACTIVATION: (f64, f64) = (0.25, 0.05);
+const ONBOARDING: (f64, f64) = (0.30, 0.05);
+
+/// Everything shared by all customers of one generation run.
+#[derive(Debug)]
+pub(crate) struct Context<'a> {
+    pub(super) config: &'a PopulationConfig,
+    start: DateTime<Utc>,
+    start_secs: i64,
+    start_nanos: u32,
+    span_secs: i64,
+    span_days: f64,
+    mean_rate: f64,
+    campaigns: Vec<(f64, String)>,
+    /// `tenure_hazard_per_year ^ min(years, 3)` after `k` ticks, for each `k`
+    /// until the cap (the last entry holds from then on).
+    tenure_mults: Vec<f64>,
+}
+
+impl<'a> Context<'a> {
+    /// Precomputes what every customer needs. `config` must be valid.
+    pub(crate) fn new(config: &'a PopulationConfig) -> Self {
+        let span_secs = (config.end - config.start).num_seconds();
+        let span_days = span_secs as f64 / 86_400.0;
+        let mut ctx = Context {
+            config,
+            start: config.start,
+            start_secs: config.start.timestamp(),
+            start_nanos: config.start.timestamp_subsec_nanos(),
+            span_secs,
+            span_days,
+            mean_rate: config.purchase_shape / config.purchase_alpha_days,
+            campaigns: Vec::new(),
+            tenure_mults: Vec::new(),
+        };
+        let mut ticks = 0u32;
+        loop {
+            let years = f64::from(ticks) * TICK_DAYS / TENURE_YEAR_DAYS;
+            ctx.tenure_mults.push(
+                config
+                    .tenure_hazard_per_year
+                    .powf(years.min(TENURE_CAP_YEARS)),
+            );
+            if years >= TENURE_CAP_YEARS {
+                break;
+            }
+            ticks += 1;
+        }
+        let mut day = CAMPAIGN_FIRST_DAY;
+        while day < span_days {
+            let date: NaiveDate = ctx.at(day).date_naive();
+            ctx.campaigns
+                .push((day, format!("campaign-{}", date.format("%Y-%m-%d"))));
+            day += CAMPAIGN_EVERY_DAYS;
+        }
+        ctx
+    }
+
+    /// The instant `days` after `start`, truncated to whole seconds and kept
+    /// before `end`.
+    pub(super) fn at(&self, days: f64) -> DateTime<Utc> {
+        let secs = ((days * 86_400.0).floor() as i64).min(self.span_secs - 1);
+        DateTime::from_timestamp(self.start_secs.saturating_add(secs), self.start_nanos)
+            .unwrap_or(self.start)
+    }
+}
+
+/// The records and truth of a run of consecutive customers.
+#[derive(Debug, Default)]
+pub(crate) struct Chunk {
+    pub(crate) customers: Vec<Customer>,
+    pub(crate) orders: Vec<Order>,
+    pub(crate) interactions: Vec<Interaction>,
+    pub(crate) feedback: Vec<Feedback>,
+    pub(crate) truth: Vec<CustomerTruth>,
+    pub(crate) injected: InjectedCounts,
+}
+
+impl Chunk {
+    /// Simulates customers with 0-based indices `range` (ids `index + 1`).
+    pub(crate) fn generate(ctx: &Context<'_>, range: std::ops::Range<usize>) -> Chunk {
+        // Rough capacities for the default mechanics, so the vectors rarely
+        // reallocate while they grow (an underestimate only costs a copy).
+        // Capped, so extreme (valid) settings cannot ask for absurd capacities.
+        let n = range.len();
+        let capacity = |per_customer: f64| (per_customer.min(64.0) * n as f64) as usize;
+        let days = ctx.span_days * (1.0 - 0.5 * ctx.config.signup_fraction);
+        let orders = 1.0 + ctx.mean_rate * days;
+        let mut chunk = Chunk {
+            customers: Vec::with_capacity(n),
+            orders: Vec::with_capacity(capacity(orders)),
+            interactions: Vec::with_capacity(capacity(
+                (1.0 + ctx.config.engagement_per_purchase) * orders,
+            )),
+            feedback: Vec::with_capacity(capacity(days / 90.0)),
+            truth: Vec::with_capacity(n),
+            injected: InjectedCounts::default(),
+        };
+        let mut pending = Vec::new();
+        for index in range {
+            simulate(ctx, index, &mut chunk, &mut pending);
+        }
+        chunk
+    }
+}
+
+/// Something scheduled at a fixed time.
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    Tick,
+    RenewalOpen,
+    RenewalClose,
+    Campaign(usize),
+    CampaignResponse(usize),
+    ComplaintExpiry,
+    SlowExpiry,
+    Refund(f64),
+    Survey,
+}
+
+/// The stochastic processes, in the order of their rates.
+const PURCHASE: usize = 0;
+const ENGAGE: usize = 1;
+const TICKET: usize = 2;
+const COMPLAINT: usize = 3;
+const SURVEY: usize = 4;
+const SILENCE: usize = 5;
+const HAZARD: usize = 6;
+
+/// A customer's fixed latent traits.
+struct Traits {
+    kind: usize,
+    plan: usize,
+    channel: usize,
+    purchase_rate: f64,
+    dropout: f64,
+    spend_mean: f64,
+    engagement_rel: f64,
+    engagement_rate: f64,
+    ticket_rate: f64,
+    complaint_rate: f64,
+    response_median_hours: f64,
+    satisfaction_base: f64,
+    /// The slow-reply hazard multiplier for this customer's type.
+    slow_unit: f64,
+    /// Hazard factors that never change: baseline × plan × channel × engagement.
+    static_hazard: f64,
+}
+
+/// A customer's changing state.
+struct State {
+    /// `tenure_hazard_per_year ^ min(tenure years at the last tick, 3)`.
+    tenure_mult: f64,
+    recent_complaints: i32,
+    recent_slow: i32,
+    low_satisfaction: bool,
+    ticks: u32,
+    in_renewal: bool,
+    /// In a silent spell (engagement and campaign response fall, hazard rises).
+    silent: bool,
+    product_complaints: u32,
+}
+
+/// Per-customer output bookkeeping (where this customer's records start).
+pub(super) struct Marks {
+    pub(super) orders: usize,
+    pub(super) interactions: usize,
+    pub(super) feedback: usize,
+}
+
+pub(super) fn round_cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn simulate(ctx: &Context<'_>, index: usize, out: &mut Chunk, pending: &mut Vec<(f64, Pending)>) {
+    let cfg = ctx.config;
+    let id_num = index as u64 + 1;
+    let id = CustomerId::from(id_num);
+    let mut rng = Rng::stream(cfg.seed, id_num);
+
+    // Customer-level draws (their order is part of the output's definition).
+    let signup = rng.uniform() * cfg.signup_fraction * ctx.span_days;
+    let kind = rng.categorical(&[
+        cfg.price_sensitive_share,
+        cfg.service_sensitive_share,
+        (1.0 - cfg.price_sensitive_share - cfg.service_sensitive_share).max(0.0),
+    ]);
+    let plan = rng.categorical(&PLAN_WEIGHTS);
+    let channel = rng.categorical(&CHANNEL_WEIGHTS);
+    let region = rng.below(REGIONS.len());
+    let purchase_rate = rng.gamma(cfg.purchase_shape, cfg.purchase_alpha_days);
+    let dropout = rng.beta(cfg.dropout_a, cfg.dropout_b);
+    let spend_mean = rng.lognormal(SPEND_MEDIAN.ln(), SPEND_CUSTOMER_SIGMA) * PLAN_SPEND[plan];
+    let engagement_rel = (purchase_rate / ctx.mean_rate).sqrt()
+        * rng.lognormal(-0.5 * ENGAGEMENT_SIGMA * ENGAGEMENT_SIGMA, ENGAGEMENT_SIGMA);
+    let ticket_rate = TICKETS_PER_DAY * rng.gamma(2.0, 2.0);
+    let complaint_rate = COMPLAINTS_PER_DAY * rng.gamma(1.5, 1.5) * COMPLAINT_TYPE_RATE[kind];
+    let response_median_hours = rng.lognormal(RESPONSE_MEDIAN_HOURS.ln(), RESPONSE_CUSTOMER_SIGMA);
+    let satisfaction_base = SATISFACTION_MEAN + SATISFACTION_CUSTOMER_SD * rng.normal();
+    let engagement_clamped = engagement_rel.clamp(ENGAGEMENT_CLAMP.0, ENGAGEMENT_CLAMP.1);
+    let traits = Traits {
+        kind,
+        plan,
+        channel,
+        purchase_rate,
+        dropout,
+        spend_mean,
+        engagement_rel,
+        engagement_rate: cfg.engagement_per_purchase * ctx.mean_rate * engagement_rel,
+        ticket_rate,
+        complaint_rate,
+        response_median_hours,
+        satisfaction_base,
+        slow_unit: cfg.slow_reply_hazard.powf(SLOW_REPLY_TYPE_EXPONENT[kind]),
+        static_hazard: cfg.baseline_hazard_per_day
+            * PLAN_HAZARD[plan]
+            * CHANNEL_HAZARD[channel]
+            * engagement_clamped.powf(-cfg.engagement_hazard_elasticity),
+    };
+
+    out.customers.push(
+        Customer::new(id.clone(), ctx.at(signup))
+            .with_plan(PLANS[plan])
+            .with_channel(CHANNELS[channel])
+            .with_region(REGIONS[region]),
+    );
+    let marks = Marks {
+        orders: out.orders.len(),
+        interactions: out.interactions.len(),
+        feedback: out.feedback.len(),
+    };
+
+    let (churn_day, cause, state) =
+        simulate_life(ctx, &traits, signup, &id, &mut rng, out, pending);
+
+    if let Some(tc) = churn_day {
+        if plan == PREMIUM {
+            out.interactions.push(Interaction::new(
+                id.clone(),
+                ctx.at(tc),
+                InteractionKind::Cancellation,
+            ));
+        }
+        if rng.bernoulli(TRAILING_LOGIN_PROB) {
+            let t1 = tc + rng.exponential(1.0 / TRAILING_GAP_DAYS);
+            if t1 < ctx.span_days {
+                out.interactions.push(Interaction::new(
+                    id.clone(),
+                    ctx.at(t1),
+                    InteractionKind::Login,
+                ));
+                if rng.bernoulli(SECOND_TRAILING_LOGIN_PROB) {
+                    let t2 = t1 + rng.exponential(1.0 / TRAILING_GAP_DAYS);
+                    if t2 < ctx.span_days {
+                        out.interactions.push(Interaction::new(
+                            id.clone(),
+                            ctx.at(t2),
+                            InteractionKind::Login,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    if cfg.dirty_fraction > 0.0 {
+        let active_until = churn_day.unwrap_or(ctx.span_days);
+        inject_dirty(ctx, index, signup, active_until, &marks, &mut rng, out);
+    }
+
+    let slow_buyer = purchase_rate < 0.5 * ctx.mean_rate;
+    out.truth.push(CustomerTruth {
+        id,
+        latent_type: LatentType::ALL[kind],
+        purchase_rate_per_day: purchase_rate,
+        dropout_probability: dropout,
+        service_response_hours: response_median_hours,
+        churn_time: churn_day.map(|d| ctx.at(d)),
+        churn_cause: cause,
+        responses: InterventionResponses {
+            discount: DISCOUNT[kind],
+            vip_service: VIP_SERVICE[kind],
+            free_repair: if state.product_complaints > 0 {
+                FREE_REPAIR.0
+            } else {
+                FREE_REPAIR.1
+            },
+            reactivation: if traits.engagement_rel < 1.0 {
+                REACTIVATION.0
+            } else {
+                REACTIVATION.1
+            },
+            onboarding: if slow_buyer {
+                ONBOARDING.0
+            } else {
+                ONBOARDING.1
+            },
+        },
+    });
+}
+
+/// Runs the competing clocks from signup until churn or the end of the span.
+fn simulate_life(
+    ctx: &Context<'_>,
+    tr: &Traits,
+    signup: f64,
+    id: &CustomerId,
+    rng: &mut Rng,
+    out: &mut Chunk,
+    pending: &mut Vec<(f64, Pending)>,
+) -> (Option<f64>, Option<ChurnCause>, State) {
+    let cfg = ctx.config;
+    let mut st = State {
+        tenure_mult: 1.0,
+        recent_complaints: 0,
+        recent_slow: 0,
+        low_satisfaction: false,
+        ticks: 0,
+        in_renewal: false,
+        silent: false,
+        product_complaints: 0,
+    };
+    pending.clear();
+    pending.push((signup + TICK_DAYS, Pending::Tick));
+    if tr.plan == PREMIUM {
+        pending.push((
+            signup + YEAR_DAYS - RENEWAL_WINDOW_DAYS,
+            Pending::RenewalOpen,
+        ));
+    }
+    if let Some(k) = ctx.campaigns.iter().position(|(d, _)| *d >= signup) {
+        pending.push((ctx.campaigns[k].0, Pending::Campaign(k)));
+    }
+    let visit_prob = if tr.channel == STORE {
+        VISIT_PROB_STORE
+    } else {
+        VISIT_PROB_OTHER
+    };
+
+    // The trial purchase at signup: not a dropout opportunity (BG/NBD).
+    let amount = round_cents(tr.spend_mean * order_noise(rng));
+    out.orders
+        .push(Order::new(id.clone(), ctx.at(signup), amount));
+
+    let mut t = signup;
+    let mut rates = [0.0f64; 7];
+    let mut total = 0.0;
+    let mut damp = 1.0;
+    let mut stale = true;
+    let mut last_login = None;
+    let mut last_visit = None;
+    loop {
+        if stale {
+            // Risk state: multiplies the hazard, and damps engagement.
+            let risk = cfg
+                .complaint_hazard
+                .powi(st.recent_complaints.min(RECENT_CAP))
+                * tr.slow_unit.powi(st.recent_slow.min(RECENT_CAP))
+                * if st.low_satisfaction {
+                    cfg.low_satisfaction_hazard
+                } else {
+                    1.0
+                };
+            damp = 1.0 / risk.sqrt() * if st.silent { SILENT_ENGAGEMENT } else { 1.0 };
+            rates[PURCHASE] = tr.purchase_rate;
+            rates[ENGAGE] = tr.engagement_rate * damp;
+            rates[TICKET] = tr.ticket_rate;
+            rates[COMPLAINT] = tr.complaint_rate
+                * if st.recent_slow > 0 {
+                    SLOW_REPLY_COMPLAINT_MULT
+                } else {
+                    1.0
+                };
+            rates[SURVEY] = SURVEYS_PER_DAY;
+            rates[SILENCE] = if st.silent {
+                SILENT_RECOVERY_PER_DAY
+            } else {
+                SILENT_ONSET_PER_DAY
+            };
+            rates[HAZARD] = tr.static_hazard
+                * risk
+                * st.tenure_mult
+                * if st.silent { cfg.silent_hazard } else { 1.0 }
+                * if st.in_renewal {
+                    cfg.renewal_hazard
+                } else {
+                    1.0
+                };
+            total = rates.iter().sum();
+            stale = false;
+        }
+        let dt = rng.exponential(total);
+
+        // The next scheduled event (first of equal times wins).
+        let mut next = None;
+        let mut next_t = ctx.span_days;
+        for (i, &(tp, _)) in pending.iter().enumerate() {
+            if tp < next_t {
+                next_t = tp;
+                next = Some(i);
+            }
+        }
+        if t + dt >= next_t {
+            t = next_t;
+            let Some(i) = next else {
+                return (None, None, st); // reached the end of the span alive
+            };
+            let (_, what) = pending.swap_remove(i);
+            stale = true;
+            match what {
+                Pending::Tick => {
+                    st.ticks += 1;
+                    let k = (st.ticks as usize).min(ctx.tenure_mults.len() - 1);
+                    st.tenure_mult = ctx.tenure_mults[k];
+                    pending.push((t + TICK_DAYS, Pending::Tick));
+                }
+                Pending::RenewalOpen => {
+                    st.in_renewal = true;
+                    pending.push((t + RENEWAL_WINDOW_DAYS, Pending::RenewalClose));
+                }
+                Pending::RenewalClose => {
+                    st.in_renewal = false;
+                    pending.push((t + YEAR_DAYS - RENEWAL_WINDOW_DAYS, Pending::RenewalOpen));
+                }
+                Pending::Campaign(k) => {
+                    let p = CAMPAIGN_RESPONSE[tr.kind]
+                        * tr.engagement_rel.sqrt().clamp(0.5, 1.5)
+                        * damp;
+                    if rng.bernoulli(p) {
+                        let delay = rng.exponential(1.0 / CAMPAIGN_DELAY_DAYS);
+                        pending.push((t + delay, Pending::CampaignResponse(k)));
+                    }
+                    if let Some((d, _)) = ctx.campaigns.get(k + 1) {
+                        pending.push((*d, Pending::Campaign(k + 1)));
+                    }
+                }
+                Pending::CampaignResponse(k) => {
+                    let campaign = ctx.campaigns[k].1.clone();
+                    out.interactions.push(Interaction::new(
+                        id.clone(),
+                        ctx.at(t),
+                        InteractionKind::CampaignResponse { campaign },
+                    ));
+                }
+                Pending::ComplaintExpiry => st.recent_complaints -= 1,
+                Pending::SlowExpiry => st.recent_slow -= 1,
+                Pending::Refund(amount) => {
+                    out.orders.push(Order::new(id.clone(), ctx.at(t), amount));
+                }
+                Pending::Survey => survey(ctx, tr, &mut st, t, id, rng, out),
+            }
+            continue;
+        }
+
+        t += dt;
+        match rng.categorical(&rates) {
+            PURCHASE => {
+                let amount = round_cents(tr.spend_mean * order_noise(rng));
+                out.orders.push(Order::new(id.clone(), ctx.at(t), amount));
+                if rng.bernoulli(REFUND_PROB) {
+                    let back = -round_cents(amount * rng.uniform_range(0.3, 1.0));
+                    let delay = rng.exponential(1.0 / REFUND_DELAY_DAYS);
+                    pending.push((t + delay, Pending::Refund(back)));
+                }
+                if rng.bernoulli(tr.dropout) {
+                    return (Some(t), Some(ChurnCause::Dropout), st);
+                }
+            }
+            ENGAGE => {
+                let visit = rng.bernoulli(visit_prob);
+                let when = ctx.at(t);
+                // Two logins (or visits) in the same second would be exact
+                // duplicates of each other: keep the first.
+                let last = if visit {
+                    &mut last_visit
+                } else {
+                    &mut last_login
+                };
+                if *last != Some(when) {
+                    *last = Some(when);
+                    let kind = if visit {
+                        InteractionKind::Visit
+                    } else {
+                        InteractionKind::Login
+                    };
+                    out.interactions
+                        .push(Interaction::new(id.clone(), when, kind));
+                }
+            }
+            TICKET => {
+                ticket(ctx, tr, &mut st, t, id, rng, out, pending);
+                stale = true;
+            }
+            COMPLAINT => {
+                let topic = TOPICS[rng.categorical(&TOPIC_WEIGHTS[tr.kind])];
+                out.interactions.push(Interaction::new(
+                    id.clone(),
+                    ctx.at(t),
+                    InteractionKind::Complaint { topic },
+                ));
+                st.recent_complaints += 1;
+                stale = true;
+                pending.push((t + RECENT_DAYS, Pending::ComplaintExpiry));
+                if topic == ComplaintTopic::Product {
+                    st.product_complaints += 1;
+                    if rng.bernoulli(COMPLAINT_REFUND_PROB) {
+                        let back = -round_cents(tr.spend_mean * rng.uniform_range(0.3, 1.0));
+                        let delay = rng.exponential(1.0 / COMPLAINT_REFUND_DELAY_DAYS);
+                        pending.push((t + delay, Pending::Refund(back)));
+                    }
+                }
+                if rng.bernoulli(COMPLAINT_TICKET_PROB) {
+                    ticket(ctx, tr, &mut st, t, id, rng, out, pending);
+                }
+            }
+            SURVEY => {
+                survey(ctx, tr, &mut st, t, id, rng, out);
+                stale = true;
+            }
+            SILENCE => {
+                st.silent = !st.silent;
+                stale = true;
+            }
+            _ => return (Some(t), Some(ChurnCause::Hazard), st),
+        }
+    }
+}
+
+/// Per-order amount multiplier: log-normal with mean 1.
+pub(super) fn order_noise(rng: &mut Rng) -> f64 {
+    rng.lognormal(
+        -0.5 * SPEND_ORDER_SIGMA * SPEND_ORDER_SIGMA,
+        SPEND_ORDER_SIGMA,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ticket(
+    ctx: &Context<'_>,
+    tr: &Traits,
+    st: &mut State,
+    t: f64,
+    id: &CustomerId,
+    rng: &mut Rng,
+    out: &mut Chunk,
+    pending: &mut Vec<(f64, Pending)>,
+) {
+    let hours =
+        (rng.lognormal(tr.response_median_hours.ln(), RESPONSE_TICKET_SIGMA) * 10.0).round() / 10.0;
+    out.interactions.push(Interaction::new(
+        id.clone(),
+        ctx.at(t),
+        InteractionKind::SupportTicket {
+            first_response_hours: Some(hours),
+        },
+    ));
+    if hours > SLOW_REPLY_HOURS {
+        st.recent_slow += 1;
+        pending.push((t + RECENT_DAYS, Pending::SlowExpiry));
+    }
+    if rng.bernoulli(POST_TICKET_SURVEY_PROB) {
+        let when = t + hours / 24.0 + rng.exponential(1.0);
+        pending.push((when, Pending::Survey));
+    }
+}
+
+fn survey(
+    ctx: &Context<'_>,
+    tr: &Traits,
+    st: &mut State,
+    t: f64,
+    id: &CustomerId,
+    rng: &mut Rng,
+    out: &mut Chunk,
+) {
+    let raw = tr.satisfaction_base + SATISFACTION_NOISE_SD * rng.normal()
+        - SATISFACTION_COMPLAINT_PENALTY * f64::from(st.recent_complaints.min(3))
+        - SATISFACTION_SLOW_PENALTY * f64::from(st.recent_slow.min(3));
+    let satisfaction = raw.round().clamp(1.0, 5.0);
+    st.low_satisfaction = satisfaction <= LOW_SATISFACTION;
+    let mut f = Feedback::new(
+        id.clone(),
+        ctx.at(t),
+        satisfaction,
+        SatisfactionScale::FIVE_POINT,
+    );
+    if rng.bernoulli(NPS_PROB) {
+        let nps = (2.2 * (satisfaction - 1.0) + 0.5 + 1.2 * rng.normal())
+            .round()
+            .clamp(0.0, 10.0);
+        f = f.with_nps(nps as u8);
+    }
+    out.feedback.push(f);
+}
