@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::history::{
     CompactKind, CustomerAttrs, EventColumns, FastMap, FeedbackRow, History, OrderCols,
 };
-use super::id::parse_canonical_u64;
+use super::id::{IdRef, parse_canonical_u64};
 use super::quality::{
     Action, DataQualityReport, Issue, Problem, RecordCounts, RecordKind, RecordRef,
 };
@@ -231,9 +231,9 @@ impl Interner {
     }
 
     fn intern(&mut self, id: &CustomerId) -> u32 {
-        match (id.as_u64(), id.as_str()) {
-            (Some(n), _) => self.intern_u64(n),
-            (None, Some(s)) => {
+        match id.repr() {
+            IdRef::Num(n) => self.intern_u64(n),
+            IdRef::Str(s) => {
                 if let Some(&k) = self.strs.get(s) {
                     return k;
                 }
@@ -241,7 +241,6 @@ impl Interner {
                 self.strs.insert(Arc::from(s), k);
                 k
             }
-            (None, None) => unreachable!("a CustomerId is a number or a string"),
         }
     }
 }

@@ -47,6 +47,14 @@ impl CustomerId {
         }
     }
 
+    /// The id's representation, for exhaustive matching inside the crate.
+    pub(crate) fn repr(&self) -> IdRef<'_> {
+        match &self.0 {
+            Repr::Num(n) => IdRef::Num(*n),
+            Repr::Str(s) => IdRef::Str(s),
+        }
+    }
+
     /// The id as a string, when it is not an integer.
     pub fn as_str(&self) -> Option<&str> {
         match &self.0 {
@@ -54,6 +62,12 @@ impl CustomerId {
             Repr::Str(s) => Some(s),
         }
     }
+}
+
+/// A borrowed view of a [`CustomerId`].
+pub(crate) enum IdRef<'a> {
+    Num(u64),
+    Str(&'a str),
 }
 
 /// Parses the canonical decimal form of a `u64`: digits only, no leading zero
