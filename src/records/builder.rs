@@ -880,6 +880,12 @@ struct Arranged<P> {
 }
 
 impl<P: Copy + Send + Sync> Arranged<P> {
+    /// The time of customer `c`'s first row, if any.
+    fn first_time(&self, c: usize) -> Option<i64> {
+        let r = self.offsets[c];
+        (r < self.offsets[c + 1]).then(|| self.rows[r].time)
+    }
+
     /// Removes the rows whose `drop` flag is set, keeping offsets in step.
     fn remove(&mut self, drop: &[bool]) {
         let mut w = 0;
@@ -917,9 +923,10 @@ struct Assembly {
     issues: Vec<Issue>,
     /// Key → dense customer index, or `NONE`.
     dense: Vec<u32>,
-    /// Dense signup times.
-    signup: Vec<i64>,
 }
+
+/// One event table grouped by customer, and the staged columns it refers to.
+type Grouped<C> = (Arranged<<C as EventCols>::Payload>, Staged<C>);
 
 impl Assembly {
     fn new(mut b: HistoryBuilder) -> Self {
@@ -928,7 +935,6 @@ impl Assembly {
             b,
             issues,
             dense: Vec::new(),
-            signup: Vec::new(),
         }
     }
 
@@ -946,88 +952,73 @@ impl Assembly {
 
     fn run(mut self) -> (History, DataQualityReport) {
         let n_keys = self.b.interner.ids.len();
-        let first_event = self.first_event_per_key(n_keys);
-        let (has_record, signup_by_key, attrs_by_key) =
-            self.resolve_customers(n_keys, &first_event);
+        let records = self.resolve_customers(n_keys);
 
-        // Customers in the History: explicit ones, plus implicit ones with events.
+        // Customers in the History: explicit ones, plus (when creating) every
+        // other id, which was interned because an accepted event named it.
         let create = self.b.options.unknown == UnknownCustomers::Create;
-        let mut keys: Vec<u32> = (0..n_keys as u32)
-            .filter(|&k| has_record[k as usize] || (create && first_event[k as usize] != i64::MAX))
-            .collect();
-        let ids = &self.b.interner.ids;
-        if self.b.interner.strs.is_empty() {
-            // All ids are integers: sort plain numbers.
-            let mut num: Vec<(u64, u32)> = keys
-                .iter()
-                .map(|&k| (ids[k as usize].as_u64().unwrap_or(u64::MAX), k))
-                .collect();
-            num.par_sort_unstable();
-            keys = num.into_iter().map(|(_, k)| k).collect();
-        } else {
-            keys.par_sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
-        }
+        let keys = self.sorted_keys(|k| create || records.signup[k].is_some());
         self.dense = vec![NONE; n_keys];
         for (d, &k) in keys.iter().enumerate() {
             self.dense[k as usize] = d as u32;
         }
-        let implicit = keys.iter().filter(|&&k| !has_record[k as usize]).count();
-        self.signup = keys
-            .iter()
-            .map(|&k| {
-                let k = k as usize;
-                if has_record[k] {
-                    signup_by_key[k]
-                } else {
-                    first_event[k]
-                }
-            })
-            .collect();
-        let mut attrs_by_key = attrs_by_key;
-        let attrs: Vec<Option<Box<CustomerAttrs>>> = keys
-            .iter()
-            .map(|&k| attrs_by_key[k as usize].take())
-            .collect();
 
         let orders = std::mem::take(&mut self.b.orders);
-        let has_ids = orders.cols.order_id.is_some();
-        let (mut arranged, staged) = self.arrange(RecordKind::Order, orders);
-        if has_ids {
-            self.dedup_order_ids(&mut arranged, &staged);
-        }
-        let order_table = arranged.into_columns(&staged.cols);
-        drop(staged);
-
-        let interactions = std::mem::take(&mut self.b.interactions);
+        let mut orders = self.group(RecordKind::Order, orders);
+        let staged = std::mem::take(&mut self.b.interactions);
         let (campaigns, rank) = sorted_names(&self.b.campaigns.names);
         let staged = Staged {
-            cust: interactions.cust,
-            time: interactions.time,
-            input: interactions.input,
+            cust: staged.cust,
+            time: staged.time,
+            input: staged.input,
             cols: InteractionCols {
-                kinds: &interactions.cols,
+                kinds: &staged.cols,
                 rank: &rank,
             },
         };
-        let (arranged, staged) = self.arrange(RecordKind::Interaction, staged);
-        let mut interaction_table = arranged.into_columns(&staged.cols);
-        let campaigns = drop_unused_campaigns(campaigns, &mut interaction_table.cols);
-
+        let mut interactions = self.group(RecordKind::Interaction, staged);
         let feedback = std::mem::take(&mut self.b.feedback);
-        let (arranged, staged) = self.arrange(RecordKind::Feedback, feedback);
-        let feedback_table = arranged.into_columns(&staged.cols);
+        let mut feedback = self.group(RecordKind::Feedback, feedback);
 
-        let ids: Vec<CustomerId> = keys
+        let first = |c: usize| {
+            let firsts = [
+                orders.0.first_time(c),
+                interactions.0.first_time(c),
+                feedback.0.first_time(c),
+            ];
+            firsts.into_iter().flatten().min()
+        };
+        let signup = self.signups(&keys, &records, first);
+
+        self.drop_invalid(RecordKind::Order, &mut orders, &signup);
+        if orders.1.cols.order_id.is_some() {
+            self.dedup_order_ids(&mut orders.0, &orders.1);
+        }
+        let order_table = orders.0.into_columns(&orders.1.cols);
+        drop(orders.1);
+        self.drop_invalid(RecordKind::Interaction, &mut interactions, &signup);
+        let mut interaction_table = interactions.0.into_columns(&interactions.1.cols);
+        let campaigns = drop_unused_campaigns(campaigns, &mut interaction_table.cols);
+        self.drop_invalid(RecordKind::Feedback, &mut feedback, &signup);
+        let feedback_table = feedback.0.into_columns(&feedback.1.cols);
+
+        let mut attrs_by_key = records.attrs;
+        let attrs = keys
+            .iter()
+            .map(|&k| attrs_by_key[k as usize].take())
+            .collect();
+        let implicit = keys
+            .iter()
+            .filter(|&&k| records.signup[k as usize].is_none())
+            .count();
+        let ids = keys
             .iter()
             .map(|&k| self.b.interner.ids[k as usize].clone())
             .collect();
-        let mut index = FastMap::with_capacity_and_hasher(ids.len(), Default::default());
-        index.extend(ids.iter().cloned().zip(0u32..));
         let history = History {
             ids,
-            signup: std::mem::take(&mut self.signup),
+            signup,
             attrs,
-            index,
             orders: order_table,
             interactions: interaction_table,
             campaigns,
@@ -1048,42 +1039,38 @@ impl Assembly {
         (history, report)
     }
 
-    /// The earliest staged event of each key (`i64::MAX` if none).
-    fn first_event_per_key(&self, n_keys: usize) -> Vec<i64> {
-        let mut first = vec![i64::MAX; n_keys];
-        let b = &self.b;
-        for (cust, time) in [
-            (&b.orders.cust, &b.orders.time),
-            (&b.interactions.cust, &b.interactions.time),
-            (&b.feedback.cust, &b.feedback.time),
-        ] {
-            for (&k, &t) in cust.iter().zip(time) {
-                let f = &mut first[k as usize];
-                *f = (*f).min(t);
-            }
+    /// The keys passing `keep`, in [`CustomerId`] order (the dense order).
+    fn sorted_keys(&self, keep: impl Fn(usize) -> bool) -> Vec<u32> {
+        let ids = &self.b.interner.ids;
+        let keys = (0..ids.len() as u32).filter(|&k| keep(k as usize));
+        if self.b.interner.strs.is_empty() {
+            // All ids are integers: sort plain numbers.
+            let mut num: Vec<(u64, u32)> = keys
+                .map(|k| (ids[k as usize].as_u64().unwrap_or(u64::MAX), k))
+                .collect();
+            num.par_sort_unstable();
+            num.into_iter().map(|(_, k)| k).collect()
+        } else {
+            let mut keys: Vec<u32> = keys.collect();
+            keys.par_sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
+            keys
         }
-        first
     }
 
-    /// De-duplicates customer records and applies [`EventsBeforeSignup::MoveSignup`].
-    /// Returns, per key: whether a record exists, its signup and its attributes.
-    #[allow(clippy::type_complexity)]
-    fn resolve_customers(
-        &mut self,
-        n_keys: usize,
-        first_event: &[i64],
-    ) -> (Vec<bool>, Vec<i64>, Vec<Option<Box<CustomerAttrs>>>) {
+    /// De-duplicates customer records: per key, the first by (signup,
+    /// attributes) is kept and the others are reported.
+    fn resolve_customers(&mut self, n_keys: usize) -> CustomerRecords {
         let mut staged = std::mem::take(&mut self.b.customers);
         staged.sort_by(|a, b| {
             (a.key, a.signup, &a.attrs, a.input).cmp(&(b.key, b.signup, &b.attrs, b.input))
         });
-        let mut has = vec![false; n_keys];
-        let mut signup = vec![0i64; n_keys];
-        let mut attrs: Vec<Option<Box<CustomerAttrs>>> = vec![None; n_keys];
-        let moves = self.b.options.before_signup == EventsBeforeSignup::MoveSignup;
+        let mut records = CustomerRecords {
+            signup: vec![None; n_keys],
+            input: vec![0; n_keys],
+            attrs: vec![None; n_keys],
+        };
         let mut kept: Option<StagedCustomer> = None;
         for c in staged {
-            let k = c.key as usize;
             if let Some(first) = kept.as_ref().filter(|f| f.key == c.key) {
                 let problem = if first.signup == c.signup && first.attrs == c.attrs {
                     Problem::Duplicate { kept: first.input }
@@ -1099,41 +1086,58 @@ impl Assembly {
                 );
                 continue;
             }
-            // Sorted by (key, signup, attributes): the first of each key is kept.
-            has[k] = true;
-            signup[k] = c.signup;
-            attrs[k] = c.attrs.clone();
-            if moves && first_event[k] < c.signup {
-                let problem = Problem::BeforeSignup {
-                    time: from_micros(first_event[k]),
-                    signup: from_micros(c.signup),
-                };
-                self.issue(
-                    RecordKind::Customer,
-                    c.input,
-                    Some("signup"),
-                    problem,
-                    Action::Repaired,
-                );
-                signup[k] = first_event[k];
-            }
+            let k = c.key as usize;
+            records.signup[k] = Some(c.signup);
+            records.input[k] = c.input;
+            records.attrs[k] = c.attrs.clone();
             kept = Some(c);
         }
-        (has, signup, attrs)
+        records
     }
 
-    /// Groups a table by dense customer, sorts each group by (time, contents,
-    /// input order), and drops unknown-customer, before-signup and duplicate rows.
-    fn arrange<C: EventCols>(
+    /// Signup per dense customer: the record's, moved back to the first event
+    /// under [`EventsBeforeSignup::MoveSignup`]; the first event for implicit customers.
+    fn signups(
         &mut self,
-        kind: RecordKind,
-        s: Staged<C>,
-    ) -> (Arranged<C::Payload>, Staged<C>) {
-        let n = self.signup.len();
-        let mut offsets = vec![0usize; n + 1];
-        let dense: Vec<u32> = s.cust.iter().map(|&k| self.dense[k as usize]).collect();
-        for (row, &d) in dense.iter().enumerate() {
-            if d == NONE {
+        keys: &[u32],
+        records: &CustomerRecords,
+        first: impl Fn(usize) -> Option<i64>,
+    ) -> Vec<i64> {
+        let moves = self.b.options.before_signup == EventsBeforeSignup::MoveSignup;
+        let mut signup = Vec::with_capacity(keys.len());
+        for (c, &k) in keys.iter().enumerate() {
+            let k = k as usize;
+            let s = match (records.signup[k], first(c)) {
+                (Some(s), Some(f)) if moves && f < s => {
+                    let problem = Problem::BeforeSignup {
+                        time: from_micros(f),
+                        signup: from_micros(s),
+                    };
+                    self.issue(
+                        RecordKind::Customer,
+                        records.input[k],
+                        Some("signup"),
+                        problem,
+                        Action::Repaired,
+                    );
+                    f
+                }
+                (Some(s), _) => s,
+                // Implicit customers exist because an event named them.
+                (None, f) => f.unwrap_or_default(),
+            };
+            signup.push(s);
+        }
+        signup
+    }
+
+    /// Groups a table by dense customer and sorts each group by (time,
+    /// contents, input order); reports and drops rows of unknown customers.
+    fn group<C: EventCols>(&mut self, kind: RecordKind, s: Staged<C>) -> Grouped<C> {
+        let n = self.dense.iter().filter(|&&d| d != NONE).count();
+        let dense: Vec<u32> = s.cust.par_iter().map(|&k| self.dense[k as usize]).collect();
+        if dense.par_iter().any(|&d| d == NONE) {
+            for (row, _) in dense.iter().enumerate().filter(|(_, d)| **d == NONE) {
                 let id = self.b.interner.ids[s.cust[row] as usize].clone();
                 let p = Problem::UnknownCustomer { customer: id };
                 self.issue(
@@ -1143,14 +1147,9 @@ impl Assembly {
                     p,
                     Action::Dropped,
                 );
-            } else {
-                offsets[d as usize + 1] += 1;
             }
         }
-        for c in 1..=n {
-            offsets[c] += offsets[c - 1];
-        }
-        let mut rows = group_by_customer(&dense, &s.time, &s.cols, &offsets);
+        let (mut rows, offsets) = group_by_customer(&dense, n, &s.time, &s.cols);
         drop(dense);
         let cols = &s.cols;
         sort_groups(&mut rows, &offsets, |a, b| {
@@ -1159,11 +1158,25 @@ impl Assembly {
                 .then_with(|| cols.cmp_rows(a, b))
                 .then_with(|| a.row.cmp(&b.row))
         });
+        (Arranged { rows, offsets }, s)
+    }
 
-        let mut arranged = Arranged { rows, offsets };
+    /// Drops rows before their customer's signup and exact duplicates.
+    fn drop_invalid<C: EventCols>(
+        &mut self,
+        kind: RecordKind,
+        (arranged, s): &mut Grouped<C>,
+        signup: &[i64],
+    ) {
+        let n = signup.len();
+        if arranged.rows.is_empty() {
+            return;
+        }
         let drop_dups = self.b.options.duplicates == Duplicates::Drop;
         // Scan customer ranges in parallel; issues are sorted at the end anyway.
         let this = &*self;
+        let rows = &arranged.rows;
+        let offsets = &arranged.offsets;
         let ranges: Vec<std::ops::Range<usize>> =
             (0..n).step_by(4096).map(|c| c..(c + 4096).min(n)).collect();
         let found: Vec<(Vec<usize>, Vec<Issue>)> = ranges
@@ -1171,32 +1184,38 @@ impl Assembly {
             .map(|customers| {
                 let (mut drops, mut issues) = (Vec::new(), Vec::new());
                 let mut report = |r: usize, row: &Row<C::Payload>, field, p| {
-                    let input = s.input[row.row as usize] as usize;
-                    let rec = this.b.record_ref(kind, input);
+                    let rec = this.b.record_ref(kind, s.input[row.row as usize] as usize);
                     issues.push(Issue::new(rec, field, p, Action::Dropped));
                     drops.push(r);
                 };
                 for c in customers {
-                    let mut prev: Option<Row<C::Payload>> = None;
-                    for r in arranged.offsets[c]..arranged.offsets[c + 1] {
-                        let row = arranged.rows[r];
-                        if row.time < this.signup[c] {
+                    let group = &rows[offsets[c]..offsets[c + 1]];
+                    for (i, row) in group.iter().enumerate() {
+                        if row.time < signup[c] {
                             let p = Problem::BeforeSignup {
                                 time: from_micros(row.time),
-                                signup: from_micros(this.signup[c]),
+                                signup: from_micros(signup[c]),
                             };
-                            report(r, &row, Some("time"), p);
+                            report(offsets[c] + i, row, Some("time"), p);
                             continue;
                         }
-                        if let Some(kept) = prev.filter(|_| drop_dups)
-                            && kept.time == row.time
-                            && s.cols.cmp_rows(&kept, &row).is_eq()
+                        // Sorted: a duplicate follows the row it repeats (or its duplicates).
+                        if drop_dups
+                            && i > 0
+                            && group[i - 1].time == row.time
+                            && s.cols.cmp_rows(&group[i - 1], row).is_eq()
                         {
-                            let kept = s.input[kept.row as usize] as usize;
-                            report(r, &row, None, Problem::Duplicate { kept });
-                            continue;
+                            let first = group[..i]
+                                .iter()
+                                .rev()
+                                .take_while(|r| {
+                                    r.time == row.time && s.cols.cmp_rows(r, row).is_eq()
+                                })
+                                .last()
+                                .unwrap_or(row);
+                            let kept = s.input[first.row as usize] as usize;
+                            report(offsets[c] + i, row, None, Problem::Duplicate { kept });
                         }
-                        prev = Some(row);
                     }
                 }
                 (drops, issues)
@@ -1213,7 +1232,6 @@ impl Assembly {
         if !drop.is_empty() {
             arranged.remove(&drop);
         }
-        (arranged, s)
     }
 
     /// Drops every order whose id was already used by an earlier order in
@@ -1262,34 +1280,32 @@ impl Assembly {
     }
 }
 
+/// Per key: the kept customer record's signup (`None` without a record), input index and attributes.
+struct CustomerRecords {
+    signup: Vec<Option<i64>>,
+    input: Vec<usize>,
+    attrs: Vec<Option<Box<CustomerAttrs>>>,
+}
+
 /// Moves staged rows into customer order with a stable two-pass counting
-/// sort: first into buckets of consecutive customers, then within each
-/// bucket. Neither pass scatters writes over the whole array, which a
-/// one-pass scatter of millions of rows would (one cache miss per row).
+/// sort, first into buckets of consecutive customers, then within each
+/// bucket, and returns the rows with per-customer offsets. Neither pass
+/// scatters writes over the whole array, which a one-pass scatter of
+/// millions of rows would (a cache miss per row), and both run in parallel.
 fn group_by_customer<C: EventCols>(
     dense: &[u32],
+    n: usize,
     time: &[i64],
     cols: &C,
-    offsets: &[usize],
-) -> Vec<Row<C::Payload>> {
-    let n = offsets.len() - 1;
-    let total = offsets[n];
-    if total == 0 {
-        return Vec::new();
+) -> (Vec<Row<C::Payload>>, Vec<usize>) {
+    let mut offsets = vec![0usize; n + 1];
+    if n == 0 || dense.is_empty() {
+        return (Vec::new(), offsets);
     }
-    let fill = Row {
-        time: 0,
-        row: 0,
-        cust: 0,
-        payload: cols.payload(0),
-    };
-    let mut out = vec![fill; total];
-    let wanted = (total / 16_384).clamp(1, 4096);
+    let wanted = (dense.len() / 16_384).clamp(1, 4096);
     let shift = n.div_ceil(wanted).next_power_of_two().trailing_zeros();
-    let buckets = ((n - 1) >> shift) + 1;
-    let bucket_start: Vec<usize> = (0..=buckets)
-        .map(|b| offsets[(b << shift).min(n)])
-        .collect();
+    let per_bucket = 1usize << shift;
+    let buckets = n.div_ceil(per_bucket);
 
     // Pass 1: each thread scatters its share of rows into its region of every bucket.
     let chunk = dense.len().div_ceil(rayon::current_num_threads()).max(1);
@@ -1309,6 +1325,16 @@ fn group_by_customer<C: EventCols>(
             c
         })
         .collect();
+    let bucket_len: Vec<usize> = (0..buckets)
+        .map(|b| counts.iter().map(|c| c[b]).sum())
+        .collect();
+    let fill = Row {
+        time: 0,
+        row: 0,
+        cust: 0,
+        payload: cols.payload(0),
+    };
+    let mut out = vec![fill; bucket_len.iter().sum()];
     let mut regions: Vec<Vec<&mut [Row<C::Payload>]>> =
         ranges.iter().map(|_| Vec::with_capacity(buckets)).collect();
     let mut rest: &mut [Row<C::Payload>] = &mut out;
@@ -1339,23 +1365,40 @@ fn group_by_customer<C: EventCols>(
             }
         });
 
-    // Pass 2: within each bucket, a counting sort by customer through a scratch copy.
+    // Pass 2: within each bucket, count its customers' rows, record their
+    // offsets, and counting-sort the bucket through a scratch copy.
     let mut slices: Vec<&mut [Row<C::Payload>]> = Vec::with_capacity(buckets);
     let mut rest: &mut [Row<C::Payload>] = &mut out;
-    for w in bucket_start.windows(2) {
-        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+    for &len in &bucket_len {
+        let (head, tail) = rest.split_at_mut(len);
         slices.push(head);
         rest = tail;
     }
+    let bucket_start: Vec<usize> = bucket_len
+        .iter()
+        .scan(0, |acc, &len| {
+            let start = *acc;
+            *acc += len;
+            Some(start)
+        })
+        .collect();
     slices
         .par_iter_mut()
+        .zip(offsets[1..].par_chunks_mut(per_bucket))
         .enumerate()
-        .for_each_init(Vec::new, |scratch, (b, slice)| {
+        .for_each_init(Vec::new, |scratch, (b, (slice, ends))| {
             let first = b << shift;
-            let last = ((b + 1) << shift).min(n);
-            let mut cursor: Vec<usize> = (first..last)
-                .map(|c| offsets[c] - bucket_start[b])
-                .collect();
+            let mut cursor = vec![0usize; ends.len()];
+            for r in slice.iter() {
+                cursor[r.cust as usize - first] += 1;
+            }
+            let mut acc = 0;
+            for (c, end) in cursor.iter_mut().zip(ends.iter_mut()) {
+                let len = *c;
+                *c = acc;
+                acc += len;
+                *end = bucket_start[b] + acc;
+            }
             scratch.clear();
             scratch.extend_from_slice(slice);
             for r in scratch.iter() {
@@ -1364,7 +1407,7 @@ fn group_by_customer<C: EventCols>(
                 cursor[i] += 1;
             }
         });
-    out
+    (out, offsets)
 }
 
 /// Sorts each `rows[offsets[c]..offsets[c + 1]]` by `cmp`, in parallel over groups.

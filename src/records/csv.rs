@@ -518,7 +518,9 @@ fn number(rec: &[&[u8]], i: usize, name: &'static str) -> Result<f64, RowError> 
 /// exact power of ten, is correctly rounded). Anything else returns `None`
 /// and goes to the general parser.
 fn parse_simple_decimal(f: &[u8]) -> Option<f64> {
-    const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
     let (negative, digits) = match f.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, f),
@@ -1059,7 +1061,11 @@ fn split_lines<P: RowParser>(
     let mut start = 0;
     for i in memchr::memchr2_iter(delimiter, b'\n', piece) {
         if piece[i] == b'\n' {
-            let end = if i > start && piece[i - 1] == b'\r' { i - 1 } else { i };
+            let end = if i > start && piece[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
             fields.push(&piece[start..end]);
             emit(&mut fields, line);
             line += 1;
@@ -1340,21 +1346,46 @@ mod tests {
     #[test]
     fn simple_decimals_parse_exactly_like_the_standard_parser() {
         let cases = [
-            "0", "26.87", "-0.5", "123456789012345", "99999.99999", "0.1", "1.000", "-12.30", "7.", "42",
-            "0.00000000000001", "3.14159265358979",
+            "0",
+            "26.87",
+            "-0.5",
+            "123456789012345",
+            "99999.99999",
+            "0.1",
+            "1.000",
+            "-12.30",
+            "7.",
+            "42",
+            "0.00000000000001",
+            "3.14159265358979",
         ];
         for c in cases {
             let want: f64 = c.parse().unwrap();
             assert_eq!(parse_simple_decimal(c.as_bytes()), Some(want), "{c}");
         }
         // Left to the general parser.
-        for c in ["1e5", "1234567890123456", ".5", "", "-", "+1", "1,5", " 1", "NaN", "inf"] {
+        for c in [
+            "1e5",
+            "1234567890123456",
+            ".5",
+            "",
+            "-",
+            "+1",
+            "1,5",
+            " 1",
+            "NaN",
+            "inf",
+        ] {
             assert_eq!(parse_simple_decimal(c.as_bytes()), None, "{c}");
         }
         // Every two-decimal amount below 10 000 matches.
         for cents in (0..1_000_000u64).step_by(7) {
             let s = format!("{}.{:02}", cents / 100, cents % 100);
-            assert_eq!(parse_simple_decimal(s.as_bytes()), Some(s.parse::<f64>().unwrap()), "{s}");
+            assert_eq!(
+                parse_simple_decimal(s.as_bytes()),
+                Some(s.parse::<f64>().unwrap()),
+                "{s}"
+            );
         }
     }
 
