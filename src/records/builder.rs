@@ -145,12 +145,30 @@ pub struct HistoryBuilder {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-struct Options {
+pub(crate) struct Options {
     unknown: UnknownCustomers,
     before_signup: EventsBeforeSignup,
     duplicates: Duplicates,
     max_abs_amount: f64,
     time_range: (i64, i64),
+}
+
+impl Options {
+    /// The checks an order passes on its own: time in range, amount finite and plausible.
+    pub(crate) fn check_order(&self, time: i64, amount: f64) -> Result<(), (&'static str, Problem)> {
+        let (lo, hi) = self.time_range;
+        if time < lo || time > hi {
+            return Err(("time", Problem::TimeOutOfRange { time: from_micros(time) }));
+        }
+        if !amount.is_finite() {
+            return Err(("amount", Problem::NonFinite { value: amount }));
+        }
+        let limit = self.max_abs_amount;
+        if amount.abs() > limit {
+            return Err(("amount", Problem::AbsurdAmount { value: amount, limit }));
+        }
+        Ok(())
+    }
 }
 
 /// Customer ids seen so far, mapped to dense keys in first-seen order.
@@ -474,31 +492,24 @@ impl HistoryBuilder {
         }
     }
 
-    pub(crate) fn order_ok(&mut self, input: usize, time: i64, amount: f64) -> bool {
-        let kind = RecordKind::Order;
-        if !self.time_ok(kind, input, "time", time) {
-            return false;
+    fn order_ok(&mut self, input: usize, time: i64, amount: f64) -> bool {
+        match self.options.check_order(time, amount) {
+            Ok(()) => true,
+            Err((field, p)) => {
+                self.report(RecordKind::Order, input, field, p, Action::Dropped);
+                false
+            }
         }
-        if !amount.is_finite() {
-            self.report(
-                kind,
-                input,
-                "amount",
-                Problem::NonFinite { value: amount },
-                Action::Dropped,
-            );
-            return false;
-        }
-        let limit = self.options.max_abs_amount;
-        if amount.abs() > limit {
-            let p = Problem::AbsurdAmount {
-                value: amount,
-                limit,
-            };
-            self.report(kind, input, "amount", p, Action::Dropped);
-            return false;
-        }
-        true
+    }
+
+    pub(crate) fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Reports a record dropped for `problem` at input `index` (already counted as received).
+    pub(crate) fn drop_record(&mut self, kind: RecordKind, index: usize, field: Option<&'static str>, problem: Problem) {
+        let r = self.record_ref(kind, index);
+        self.issues.push(Issue::new(r, field, problem, Action::Dropped));
     }
 
     pub(crate) fn stage_order(
@@ -658,12 +669,40 @@ impl HistoryBuilder {
         }
     }
 
-    pub(crate) fn reserve_orders(&mut self, n: usize) {
+    /// Stages a batch of valid orders (already counted as received).
+    /// `ids` and `str_ids` name the customers as the CSV reader parsed them;
+    /// `order_ids` is empty or one per order.
+    pub(crate) fn stage_orders(
+        &mut self,
+        ids: &[u64],
+        str_ids: Vec<(usize, Box<str>)>,
+        time: &[i64],
+        amount: &[f64],
+        input: impl Iterator<Item = usize>,
+        order_ids: Vec<Option<Box<str>>>,
+    ) {
         let o = &mut self.orders;
-        o.cust.reserve(n);
-        o.time.reserve(n);
-        o.input.reserve(n);
-        o.cols.amount.reserve(n);
+        let before = o.cust.len();
+        o.cust.reserve(ids.len());
+        let mut strs = str_ids.into_iter().peekable();
+        for (i, &n) in ids.iter().enumerate() {
+            let key = match strs.next_if(|(r, _)| *r == i) {
+                Some((_, s)) => self.interner.intern_str(&s),
+                None => self.interner.intern_u64(n),
+            };
+            o.cust.push(key);
+        }
+        o.time.extend_from_slice(time);
+        o.cols.amount.extend_from_slice(amount);
+        o.input.extend(input.map(|i| i as u32));
+        if order_ids.iter().any(Option::is_some) || o.cols.order_id.is_some() {
+            let column = o.cols.order_id.get_or_insert_with(|| vec![None; before]);
+            if order_ids.is_empty() {
+                column.resize(before + ids.len(), None);
+            } else {
+                column.extend(order_ids);
+            }
+        }
     }
 
     /// Validates everything and builds the [`History`], with a report of every

@@ -26,6 +26,7 @@ use rayon::prelude::*;
 use super::id::parse_canonical_u64;
 use super::quality::{Problem, RecordKind};
 use super::time::{TimeFormat, parse_time};
+use super::builder::Options;
 use super::{
     ComplaintTopic, Customer, CustomerId, Feedback, HistoryBuilder, Interaction, InteractionKind,
     SatisfactionScale,
@@ -578,20 +579,29 @@ struct OrderParser {
     amount: usize,
     order_id: Option<usize>,
     format: TimeFormat,
+    /// The builder's options, to validate rows while parsing in parallel.
+    options: Options,
 }
 
-/// Parsed order rows of one chunk, columnar; malformed rows hold placeholders.
+/// Parsed, valid order rows of one chunk, columnar, and the rows rejected.
 #[derive(Default)]
 struct OrderRows {
     ids: Vec<u64>,
-    /// Rows whose id is not an integer (`ids` holds 0 there), in row order.
+    /// Valid rows whose id is not an integer (`ids` holds 0 there), by position in `ids`.
     str_ids: Vec<(usize, Box<str>)>,
     time: Vec<i64>,
     amount: Vec<f64>,
     order_id: Vec<Option<Box<str>>>,
-    errors: Vec<(usize, RowError)>,
-    /// The last date field parsed and its value: logs sorted by date repeat it.
+    /// Rejected rows: (row index in the chunk, field, problem), in row order.
+    rejected: Vec<(usize, Option<&'static str>, Problem)>,
+    /// The last time field parsed and its value: logs sorted by date repeat it.
     last_time: Option<(Vec<u8>, i64)>,
+}
+
+impl OrderRows {
+    fn rows(&self) -> usize {
+        self.ids.len() + self.rejected.len()
+    }
 }
 
 impl OrderParser {
@@ -608,16 +618,21 @@ impl OrderParser {
     }
 
     fn parse_row(&self, rec: &[&[u8]], rows: &mut OrderRows) -> Result<(), RowError> {
-        let row = rows.ids.len();
         let id = raw_id(rec, self.customer, "customer")?;
         let t = self.time_cached(rec, rows)?;
         let amount = number(rec, self.amount, "amount")?;
         let order_id = optional_field(rec, self.order_id, "order_id")?.map(Box::from);
+        self.options
+            .check_order(t, amount)
+            .map_err(|(field, problem)| RowError {
+                field: Some(field),
+                problem,
+            })?;
         match id {
             RawId::Num(n) => rows.ids.push(n),
             RawId::Str(s) => {
+                rows.str_ids.push((rows.ids.len(), s));
                 rows.ids.push(0);
-                rows.str_ids.push((row, s));
             }
         }
         rows.time.push(t);
@@ -638,37 +653,20 @@ impl RowParser for OrderParser {
         }
     }
     fn reject(&self, e: RowError, rows: &mut OrderRows) {
-        rows.errors.push((rows.ids.len(), e));
-        rows.ids.push(0);
-        rows.time.push(0);
-        rows.amount.push(0.0);
-        if self.order_id.is_some() {
-            rows.order_id.push(None);
-        }
+        rows.rejected.push((rows.rows(), e.field, e.problem));
     }
     fn push_rows(&self, b: &mut HistoryBuilder, rows: OrderRows) {
-        let mut errors = rows.errors.into_iter().peekable();
-        let mut strs = rows.str_ids.into_iter().peekable();
-        let mut order_ids = rows.order_id.into_iter();
-        b.reserve_orders(rows.ids.len());
-        let cols = rows.ids.iter().zip(&rows.time).zip(&rows.amount);
-        for (row, ((&n, &t), &amount)) in cols.enumerate() {
-            let order_id = order_ids.next().flatten();
-            if let Some((_, e)) = errors.next_if(|(r, _)| *r == row) {
-                b.malformed(RecordKind::Order, e.field, e.problem);
-                continue;
-            }
-            let input = b.received.orders;
-            b.received.orders += 1;
-            let str_id = strs.next_if(|(r, _)| *r == row);
-            if b.order_ok(input, t, amount) {
-                let key = match &str_id {
-                    Some((_, s)) => b.interner.intern_str(s),
-                    None => b.interner.intern_u64(n),
-                };
-                b.stage_order(key, t, amount, order_id, input);
-            }
+        let base = b.received.orders;
+        let total = rows.rows();
+        b.received.orders += total;
+        let rejected_rows: Vec<usize> = rows.rejected.iter().map(|r| r.0).collect();
+        for (row, field, problem) in rows.rejected {
+            b.drop_record(RecordKind::Order, base + row, field, problem);
         }
+        // Input indices of the valid rows: every row of the chunk but the rejected.
+        let mut skip = rejected_rows.into_iter().peekable();
+        let input = (0..total).filter(move |r| skip.next_if_eq(r).is_none()).map(|r| base + r);
+        b.stage_orders(&rows.ids, rows.str_ids, &rows.time, &rows.amount, input, rows.order_id);
     }
 }
 
@@ -1194,6 +1192,7 @@ impl HistoryBuilder {
             amount: input.column(&spec.amount, &source)?,
             order_id: input.optional(&spec.order_id, &["order_id"], &source)?,
             format: spec.format.time_format.clone(),
+            options: self.options().clone(),
         };
         input.run(&parser, self, source)
     }
@@ -1401,6 +1400,7 @@ mod tests {
             amount: input.column(&spec.amount, &source).unwrap(),
             order_id: None,
             format: TimeFormat::Auto,
+            options: b.options().clone(),
         };
         input.run(&parser, &mut b, source).unwrap();
         b.build().unwrap()
