@@ -155,17 +155,32 @@ pub(crate) struct Options {
 
 impl Options {
     /// The checks an order passes on its own: time in range, amount finite and plausible.
-    pub(crate) fn check_order(&self, time: i64, amount: f64) -> Result<(), (&'static str, Problem)> {
+    pub(crate) fn check_order(
+        &self,
+        time: i64,
+        amount: f64,
+    ) -> Result<(), (&'static str, Problem)> {
         let (lo, hi) = self.time_range;
         if time < lo || time > hi {
-            return Err(("time", Problem::TimeOutOfRange { time: from_micros(time) }));
+            return Err((
+                "time",
+                Problem::TimeOutOfRange {
+                    time: from_micros(time),
+                },
+            ));
         }
         if !amount.is_finite() {
             return Err(("amount", Problem::NonFinite { value: amount }));
         }
         let limit = self.max_abs_amount;
         if amount.abs() > limit {
-            return Err(("amount", Problem::AbsurdAmount { value: amount, limit }));
+            return Err((
+                "amount",
+                Problem::AbsurdAmount {
+                    value: amount,
+                    limit,
+                },
+            ));
         }
         Ok(())
     }
@@ -507,9 +522,16 @@ impl HistoryBuilder {
     }
 
     /// Reports a record dropped for `problem` at input `index` (already counted as received).
-    pub(crate) fn drop_record(&mut self, kind: RecordKind, index: usize, field: Option<&'static str>, problem: Problem) {
+    pub(crate) fn drop_record(
+        &mut self,
+        kind: RecordKind,
+        index: usize,
+        field: Option<&'static str>,
+        problem: Problem,
+    ) {
         let r = self.record_ref(kind, index);
-        self.issues.push(Issue::new(r, field, problem, Action::Dropped));
+        self.issues
+            .push(Issue::new(r, field, problem, Action::Dropped));
     }
 
     pub(crate) fn stage_order(

@@ -23,10 +23,10 @@ use std::sync::Arc;
 use csv::ByteRecord;
 use rayon::prelude::*;
 
+use super::builder::Options;
 use super::id::parse_canonical_u64;
 use super::quality::{Problem, RecordKind};
 use super::time::{TimeFormat, parse_time};
-use super::builder::Options;
 use super::{
     ComplaintTopic, Customer, CustomerId, Feedback, HistoryBuilder, Interaction, InteractionKind,
     SatisfactionScale,
@@ -442,6 +442,10 @@ fn malformed(field: &'static str, message: String) -> RowError {
 trait RowParser: Sync {
     type Rows: Default + Send;
     const KIND: RecordKind;
+    /// Empty rows with room for about `rows` rows.
+    fn rows_with_capacity(&self, _rows: usize) -> Self::Rows {
+        Self::Rows::default()
+    }
     /// Parses one row (a record, or a malformed-row entry) into `rows`.
     fn parse_into(&self, rec: &[&[u8]], rows: &mut Self::Rows);
     /// Adds a row that could not be split into the expected fields.
@@ -647,6 +651,14 @@ impl OrderParser {
 impl RowParser for OrderParser {
     type Rows = OrderRows;
     const KIND: RecordKind = RecordKind::Order;
+    fn rows_with_capacity(&self, rows: usize) -> OrderRows {
+        OrderRows {
+            ids: Vec::with_capacity(rows),
+            time: Vec::with_capacity(rows),
+            amount: Vec::with_capacity(rows),
+            ..OrderRows::default()
+        }
+    }
     fn parse_into(&self, rec: &[&[u8]], rows: &mut OrderRows) {
         if let Err(e) = self.parse_row(rec, rows) {
             self.reject(e, rows);
@@ -665,8 +677,17 @@ impl RowParser for OrderParser {
         }
         // Input indices of the valid rows: every row of the chunk but the rejected.
         let mut skip = rejected_rows.into_iter().peekable();
-        let input = (0..total).filter(move |r| skip.next_if_eq(r).is_none()).map(|r| base + r);
-        b.stage_orders(&rows.ids, rows.str_ids, &rows.time, &rows.amount, input, rows.order_id);
+        let input = (0..total)
+            .filter(move |r| skip.next_if_eq(r).is_none())
+            .map(|r| base + r);
+        b.stage_orders(
+            &rows.ids,
+            rows.str_ids,
+            &rows.time,
+            &rows.amount,
+            input,
+            rows.order_id,
+        );
     }
 }
 
@@ -831,9 +852,11 @@ fn io_error(source: &str, e: impl std::fmt::Display) -> Error {
 struct Input<R> {
     reader: R,
     header: Vec<String>,
-    /// Bytes read past the header, not yet parsed.
-    pending: Vec<u8>,
-    /// 1-based line number of the first line in `pending`.
+    /// Read buffer: `buf[..filled]` holds bytes read past the header, not yet
+    /// parsed. It is reused across blocks (never re-zeroed).
+    buf: Vec<u8>,
+    filled: usize,
+    /// 1-based line number of the first line in `buf`.
     line: u64,
     delimiter: u8,
     /// Bytes read per block (a parameter so tests can cross block boundaries).
@@ -882,7 +905,8 @@ impl<R: Read> Input<R> {
         Ok(Input {
             reader,
             header,
-            pending,
+            filled: pending.len(),
+            buf: pending,
             line,
             delimiter: format.delimiter,
             block: BLOCK_BYTES,
@@ -938,11 +962,11 @@ impl<R: Read> Input<R> {
         let mut eof = false;
         while !eof {
             eof = self.fill(&source)?;
-            if memchr::memchr(b'"', &self.pending).is_some() {
+            let pending = &self.buf[..self.filled];
+            if memchr::memchr(b'"', pending).is_some() {
                 // Quoted fields may hold newlines: finish sequentially with the csv parser.
                 push(builder, std::mem::take(&mut parsed));
-                let rest = std::mem::take(&mut self.pending);
-                let reader = std::io::Cursor::new(rest).chain(&mut self.reader);
+                let reader = std::io::Cursor::new(pending).chain(&mut self.reader);
                 let more = sequential(
                     reader,
                     self.delimiter,
@@ -954,44 +978,44 @@ impl<R: Read> Input<R> {
                 )?;
                 return Ok(rows + more);
             }
-            let end = match memchr::memrchr(b'\n', &self.pending) {
-                _ if eof => self.pending.len(),
+            let end = match memchr::memrchr(b'\n', pending) {
+                _ if eof => pending.len(),
                 Some(i) => i + 1,
                 None => continue, // a line longer than a block: read more
             };
-            let block = &self.pending[..end];
+            let block = &pending[..end];
             let previous = std::mem::take(&mut parsed);
-            let (next, ()) = rayon::join(
+            let ((next, lines), ()) = rayon::join(
                 || parse_block(block, self.delimiter, self.line, width, parser),
                 || push(builder, previous),
             );
             parsed = next;
-            self.line += memchr::memchr_iter(b'\n', block).count() as u64;
-            self.pending.drain(..end);
+            self.line += lines;
+            self.buf.copy_within(end..self.filled, 0);
+            self.filled -= end;
         }
         push(builder, parsed);
         Ok(rows)
     }
 
-    /// Reads until `pending` holds a full block or the input ends; returns whether it ended.
+    /// Reads until the buffer holds a full block or the input ends; returns whether it ended.
     fn fill(&mut self, source: &str) -> Result<bool> {
-        let target = self.block.max(self.pending.len() + self.block / 32 + 1);
-        let mut filled = self.pending.len();
-        self.pending.resize(target, 0);
-        let mut eof = false;
-        while filled < target {
+        // Grow only when a single line is longer than what the buffer holds.
+        let target = self.block.max(self.filled + self.block / 32 + 1);
+        if self.buf.len() < target {
+            self.buf.resize(target, 0);
+        }
+        while self.filled < target {
             let n = self
                 .reader
-                .read(&mut self.pending[filled..])
+                .read(&mut self.buf[self.filled..target])
                 .map_err(|e| io_error(source, e))?;
             if n == 0 {
-                eof = true;
-                break;
+                return Ok(true);
             }
-            filled += n;
+            self.filled += n;
         }
-        self.pending.truncate(filled);
-        Ok(eof)
+        Ok(false)
     }
 }
 
@@ -1001,14 +1025,15 @@ struct Chunk<R> {
     rows: R,
 }
 
-/// Parses a block of whole lines (no quotes) in parallel chunks, in order.
+/// Parses a block of whole lines (no quotes) in parallel chunks, in order;
+/// also returns the number of lines in the block.
 fn parse_block<P: RowParser>(
     block: &[u8],
     delimiter: u8,
     first_line: u64,
     width: usize,
     parser: &P,
-) -> Vec<Chunk<P::Rows>> {
+) -> (Vec<Chunk<P::Rows>>, u64) {
     let threads = rayon::current_num_threads().max(1);
     let target = (block.len() / (threads * 4)).max(1 << 16);
     // Cut at newlines; each piece knows its first line number.
@@ -1023,10 +1048,11 @@ fn parse_block<P: RowParser>(
         line += memchr::memchr_iter(b'\n', &block[start..end]).count() as u64;
         start = end;
     }
-    pieces
+    let chunks = pieces
         .into_par_iter()
         .map(|(s, e, line)| split_lines(&block[s..e], delimiter, line, width, parser))
-        .collect()
+        .collect();
+    (chunks, line - first_line)
 }
 
 /// Parses unquoted CSV lines: fields are the bytes between delimiters, a
@@ -1040,7 +1066,7 @@ fn split_lines<P: RowParser>(
 ) -> Chunk<P::Rows> {
     let mut chunk = Chunk {
         lines: Vec::with_capacity(piece.len() / 24),
-        rows: P::Rows::default(),
+        rows: parser.rows_with_capacity(piece.len() / 12 + 16),
     };
     let mut fields: Vec<&[u8]> = Vec::with_capacity(width);
     let mut emit = |fields: &mut Vec<&[u8]>, line: u64| {
