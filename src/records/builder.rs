@@ -1102,9 +1102,19 @@ impl Assembly {
 
     /// The keys passing `keep`, in [`CustomerId`] order (the dense order).
     fn sorted_keys(&self, keep: impl Fn(usize) -> bool) -> Vec<u32> {
-        let ids = &self.b.interner.ids;
+        let interner = &self.b.interner;
+        let ids = &interner.ids;
+        if interner.strs.is_empty() && interner.nums.is_empty() {
+            // Every id is a small integer in the direct table: read it in id order.
+            return interner
+                .direct
+                .iter()
+                .filter(|&&k| k != NONE && keep(k as usize))
+                .copied()
+                .collect();
+        }
         let keys = (0..ids.len() as u32).filter(|&k| keep(k as usize));
-        if self.b.interner.strs.is_empty() {
+        if interner.strs.is_empty() {
             // All ids are integers: sort plain numbers.
             let mut num: Vec<(u64, u32)> = keys
                 .map(|k| (ids[k as usize].as_u64().unwrap_or(u64::MAX), k))
@@ -1210,10 +1220,8 @@ impl Assembly {
                 );
             }
         }
-        let (mut rows, offsets) = group_by_customer(&dense, n, &s.time, &s.cols);
-        drop(dense);
         let cols = &s.cols;
-        sort_groups(&mut rows, &offsets, |a, b| {
+        let (rows, offsets) = group_by_customer(&dense, n, &s.time, cols, |a, b| {
             a.time
                 .cmp(&b.time)
                 .then_with(|| cols.cmp_rows(a, b))
@@ -1350,7 +1358,8 @@ struct CustomerRecords {
 
 /// Moves staged rows into customer order with a stable two-pass counting
 /// sort, first into buckets of consecutive customers, then within each
-/// bucket, and returns the rows with per-customer offsets. Neither pass
+/// bucket (where each customer's rows are then sorted by `cmp`), and returns
+/// the rows with per-customer offsets. Neither pass
 /// scatters writes over the whole array, which a one-pass scatter of
 /// millions of rows would (a cache miss per row), and both run in parallel.
 fn group_by_customer<C: EventCols>(
@@ -1358,6 +1367,7 @@ fn group_by_customer<C: EventCols>(
     n: usize,
     time: &[i64],
     cols: &C,
+    cmp: impl Fn(&Row<C::Payload>, &Row<C::Payload>) -> Ordering + Sync,
 ) -> (Vec<Row<C::Payload>>, Vec<usize>) {
     let mut offsets = vec![0usize; n + 1];
     if n == 0 || dense.is_empty() {
@@ -1467,28 +1477,18 @@ fn group_by_customer<C: EventCols>(
                 slice[cursor[i]] = *r;
                 cursor[i] += 1;
             }
+            // Sort each customer's rows while the bucket is in cache; rows
+            // usually arrive in time order, so this is mostly a check.
+            let mut start = 0;
+            for &end in cursor.iter() {
+                let g = &mut slice[start..end];
+                if !g.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+                    g.sort_unstable_by(&cmp);
+                }
+                start = end;
+            }
         });
     (out, offsets)
-}
-
-/// Sorts each `rows[offsets[c]..offsets[c + 1]]` by `cmp`, in parallel over groups.
-fn sort_groups<T: Send>(
-    rows: &mut [T],
-    offsets: &[usize],
-    cmp: impl Fn(&T, &T) -> Ordering + Sync,
-) {
-    let mut groups: Vec<&mut [T]> = Vec::with_capacity(offsets.len());
-    let mut rest = rows;
-    for w in offsets.windows(2) {
-        let (g, r) = rest.split_at_mut(w[1] - w[0]);
-        groups.push(g);
-        rest = r;
-    }
-    groups.par_iter_mut().with_min_len(1024).for_each(|g| {
-        if !g.is_sorted_by(|a, b| cmp(a, b).is_le()) {
-            g.sort_unstable_by(&cmp);
-        }
-    });
 }
 
 /// Keeps only the campaigns that kept interactions refer to, renumbered in name order.
