@@ -1172,13 +1172,14 @@ impl Assembly {
         &mut self,
         keys: &[u32],
         records: &CustomerRecords,
-        first: impl Fn(usize) -> Option<i64>,
+        first: impl Fn(usize) -> Option<i64> + Sync,
     ) -> Vec<i64> {
         let moves = self.b.options.before_signup == EventsBeforeSignup::MoveSignup;
+        let firsts: Vec<Option<i64>> = (0..keys.len()).into_par_iter().map(&first).collect();
         let mut signup = Vec::with_capacity(keys.len());
-        for (c, &k) in keys.iter().enumerate() {
+        for (&k, first) in keys.iter().zip(firsts) {
             let k = k as usize;
-            let s = match (records.signup[k], first(c)) {
+            let s = match (records.signup[k], first) {
                 (Some(s), Some(f)) if moves && f < s => {
                     let problem = Problem::BeforeSignup {
                         time: from_micros(f),
