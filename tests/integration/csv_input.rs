@@ -224,3 +224,40 @@ fn reads_all_four_kinds_from_files() {
     assert_eq!(c2.feedback().iter().next().unwrap().nps, None);
     assert_eq!(c1.feedback().iter().next().unwrap().nps, Some(3));
 }
+
+#[test]
+fn parallel_parsing_gives_the_same_result_on_any_number_of_threads() {
+    // About 4 MB: several pieces per block, some rows bad.
+    let mut data = String::from("customer_id,date,amount\n");
+    for i in 0..200_000u64 {
+        let amount = if i % 9_973 == 0 {
+            "x".to_owned()
+        } else {
+            format!("{}.{:02}", i % 500, i % 100)
+        };
+        data.push_str(&format!(
+            "{},2024-{:02}-{:02},{amount}\n",
+            (i * 7_919) % 20_011,
+            1 + i % 12,
+            1 + i % 28
+        ));
+    }
+    let read = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                let mut b = builder();
+                b.read_orders_csv(data.as_bytes(), &OrderCsv::new())
+                    .unwrap();
+                b.build().unwrap()
+            })
+    };
+    let (h1, r1) = read(1);
+    let (h2, r2) = read(2);
+    assert!(h1 == h2, "histories differ");
+    assert_eq!(r1, r2);
+    assert_eq!(r1.count("malformed"), 21);
+    assert_eq!(h1.order_count(), 200_000 - 21);
+}

@@ -3,3 +3,4 @@
 #[cfg(feature = "csv")]
 mod csv_input;
 mod records;
+mod synth;
