@@ -439,17 +439,17 @@ impl HistoryBuilder {
         }
     }
 
-    fn report(
+    /// Reports a problem with input record `index` of `kind`.
+    pub(crate) fn report(
         &mut self,
         kind: RecordKind,
         index: usize,
-        field: &'static str,
+        field: Option<&'static str>,
         problem: Problem,
         action: Action,
     ) {
         let r = self.record_ref(kind, index);
-        self.issues
-            .push(Issue::new(r, Some(field), problem, action));
+        self.issues.push(Issue::new(r, field, problem, action));
     }
 
     /// Checks a time; reports and returns `false` when out of range.
@@ -459,7 +459,7 @@ impl HistoryBuilder {
             let p = Problem::TimeOutOfRange {
                 time: from_micros(t),
             };
-            self.report(kind, index, field, p, Action::Dropped);
+            self.report(kind, index, Some(field), p, Action::Dropped);
             return false;
         }
         true
@@ -473,20 +473,10 @@ impl HistoryBuilder {
             return;
         }
         let key = self.interner.intern(&customer.id);
-        self.stage_customer(key, signup, attrs_of(customer), input);
-    }
-
-    fn stage_customer(
-        &mut self,
-        key: u32,
-        signup: i64,
-        attrs: Option<Box<CustomerAttrs>>,
-        input: usize,
-    ) {
         self.customers.push(StagedCustomer {
             key,
             signup,
-            attrs,
+            attrs: attrs_of(customer),
             input,
         });
     }
@@ -495,67 +485,27 @@ impl HistoryBuilder {
     pub fn push_order(&mut self, order: Order) {
         let input = self.next_input(RecordKind::Order);
         let time = to_micros(order.time);
-        if self.order_ok(input, time, order.amount) {
-            let key = self.interner.intern(&order.customer);
-            self.stage_order(
-                key,
-                time,
-                order.amount,
-                order.order_id.map(String::into_boxed_str),
-                input,
-            );
+        if let Err((field, p)) = self.options.check_order(time, order.amount) {
+            self.report(RecordKind::Order, input, Some(field), p, Action::Dropped);
+            return;
         }
-    }
-
-    fn order_ok(&mut self, input: usize, time: i64, amount: f64) -> bool {
-        match self.options.check_order(time, amount) {
-            Ok(()) => true,
-            Err((field, p)) => {
-                self.report(RecordKind::Order, input, field, p, Action::Dropped);
-                false
-            }
-        }
-    }
-
-    pub(crate) fn options(&self) -> &Options {
-        &self.options
-    }
-
-    /// Reports a record dropped for `problem` at input `index` (already counted as received).
-    pub(crate) fn drop_record(
-        &mut self,
-        kind: RecordKind,
-        index: usize,
-        field: Option<&'static str>,
-        problem: Problem,
-    ) {
-        let r = self.record_ref(kind, index);
-        self.issues
-            .push(Issue::new(r, field, problem, Action::Dropped));
-    }
-
-    pub(crate) fn stage_order(
-        &mut self,
-        key: u32,
-        time: i64,
-        amount: f64,
-        order_id: Option<Box<str>>,
-        input: usize,
-    ) {
+        let key = self.interner.intern(&order.customer);
         let o = &mut self.orders;
-        if let Some(id) = order_id {
+        if let Some(id) = order.order_id {
             let n = o.cust.len();
-            o.cols
-                .order_id
-                .get_or_insert_with(|| vec![None; n])
-                .push(Some(id));
+            let column = o.cols.order_id.get_or_insert_with(|| vec![None; n]);
+            column.push(Some(id.into_boxed_str()));
         } else if let Some(ids) = &mut o.cols.order_id {
             ids.push(None);
         }
         o.cust.push(key);
         o.time.push(time);
-        o.cols.amount.push(amount);
+        o.cols.amount.push(order.amount);
         o.input.push(input as u32);
+    }
+
+    pub(crate) fn options(&self) -> &Options {
+        &self.options
     }
 
     /// Adds an interaction.
@@ -586,7 +536,13 @@ impl HistoryBuilder {
                             Problem::NonFinite { value: h }
                         };
                         let field = "first_response_hours";
-                        self.report(RecordKind::Interaction, input, field, p, Action::Repaired);
+                        self.report(
+                            RecordKind::Interaction,
+                            input,
+                            Some(field),
+                            p,
+                            Action::Repaired,
+                        );
                         -1.0
                     }
                     None => -1.0,
@@ -627,13 +583,8 @@ impl HistoryBuilder {
             } else {
                 Problem::NonFinite { value: score }
             };
-            self.report(
-                RecordKind::Feedback,
-                input,
-                "satisfaction",
-                p,
-                Action::Dropped,
-            );
+            let field = Some("satisfaction");
+            self.report(RecordKind::Feedback, input, field, p, Action::Dropped);
             return;
         }
         let nps = match feedback.nps {
@@ -643,7 +594,13 @@ impl HistoryBuilder {
                     min: 0.0,
                     max: 10.0,
                 };
-                self.report(RecordKind::Feedback, input, "nps", p, Action::Repaired);
+                self.report(
+                    RecordKind::Feedback,
+                    input,
+                    Some("nps"),
+                    p,
+                    Action::Repaired,
+                );
                 None
             }
             nps => nps,
@@ -668,12 +625,11 @@ impl HistoryBuilder {
         problem: Problem,
     ) {
         let input = self.next_input(kind);
-        let r = self.record_ref(kind, input);
-        self.issues
-            .push(Issue::new(r, field, problem, Action::Dropped));
+        self.report(kind, input, field, problem, Action::Dropped);
     }
 
-    /// Starts a CSV source: the next rows of `kind` come from `name`, at the lines pushed with [`Self::push_line`].
+    /// Starts a CSV source: the next rows of `kind` come from `name`, at the
+    /// lines given to [`Self::extend_lines`].
     pub(crate) fn begin_source(&mut self, kind: RecordKind, name: Arc<str>) {
         let first = self.received.get(kind);
         self.sources.push(SourceSpan {
@@ -981,7 +937,6 @@ impl<P: Copy + Send + Sync> Arranged<P> {
 /// The state of one `build` run.
 struct Assembly {
     b: HistoryBuilder,
-    issues: Vec<Issue>,
     /// Key → dense customer index, or `NONE`.
     dense: Vec<u32>,
 }
@@ -990,25 +945,11 @@ struct Assembly {
 type Grouped<C> = (Arranged<<C as EventCols>::Payload>, Staged<C>);
 
 impl Assembly {
-    fn new(mut b: HistoryBuilder) -> Self {
-        let issues = std::mem::take(&mut b.issues);
+    fn new(b: HistoryBuilder) -> Self {
         Assembly {
             b,
-            issues,
             dense: Vec::new(),
         }
-    }
-
-    fn issue(
-        &mut self,
-        kind: RecordKind,
-        input: usize,
-        field: Option<&'static str>,
-        problem: Problem,
-        action: Action,
-    ) {
-        let r = self.b.record_ref(kind, input);
-        self.issues.push(Issue::new(r, field, problem, action));
     }
 
     fn run(mut self) -> (History, DataQualityReport) {
@@ -1086,7 +1027,7 @@ impl Assembly {
             feedback: feedback_table,
         };
 
-        let mut issues = self.issues;
+        let mut issues = std::mem::take(&mut self.b.issues);
         issues.sort_by_key(|i| (i.record().kind(), i.record().index()));
         let accepted = RecordCounts {
             customers: history.customer_count(),
@@ -1148,7 +1089,7 @@ impl Assembly {
                 } else {
                     Problem::Conflict { kept: first.input }
                 };
-                self.issue(
+                self.b.report(
                     RecordKind::Customer,
                     c.input,
                     None,
@@ -1185,7 +1126,7 @@ impl Assembly {
                         time: from_micros(f),
                         signup: from_micros(s),
                     };
-                    self.issue(
+                    self.b.report(
                         RecordKind::Customer,
                         records.input[k],
                         Some("signup"),
@@ -1212,7 +1153,7 @@ impl Assembly {
             for (row, _) in dense.iter().enumerate().filter(|(_, d)| **d == NONE) {
                 let id = self.b.interner.ids[s.cust[row] as usize].clone();
                 let p = Problem::UnknownCustomer { customer: id };
-                self.issue(
+                self.b.report(
                     kind,
                     s.input[row] as usize,
                     Some("customer"),
@@ -1297,7 +1238,7 @@ impl Assembly {
                 drop.resize(arranged.rows.len(), false);
                 drops.into_iter().for_each(|r| drop[r] = true);
             }
-            self.issues.extend(issues);
+            self.b.issues.extend(issues);
         }
         if !drop.is_empty() {
             arranged.remove(&drop);
@@ -1335,7 +1276,7 @@ impl Assembly {
                 Problem::Conflict { kept }
             };
             let input = s.input[r.row as usize] as usize;
-            self.issue(
+            self.b.report(
                 RecordKind::Order,
                 input,
                 Some("order_id"),
@@ -1543,6 +1484,14 @@ mod tests {
         b
     }
 
+    /// (input index, problem) of every issue.
+    fn problems(report: &DataQualityReport) -> Vec<(usize, Problem)> {
+        report
+            .iter()
+            .map(|i| (i.record().index(), i.problem().clone()))
+            .collect()
+    }
+
     fn only_issue(report: &DataQualityReport) -> &Issue {
         assert_eq!(report.issues().len(), 1, "{report}");
         &report.issues()[0]
@@ -1644,12 +1593,8 @@ mod tests {
         b.push_order(Order::new(2u64, day(4), 7.0).with_order_id("B"));
         let (h, report) = b.build().unwrap();
         assert_eq!(h.order_count(), 2);
-        let problems: Vec<_> = report
-            .iter()
-            .map(|i| (i.record().index(), i.problem().clone()))
-            .collect();
         assert_eq!(
-            problems,
+            problems(&report),
             [
                 (1, Problem::Duplicate { kept: 0 }),
                 (2, Problem::Conflict { kept: 0 })
@@ -1711,12 +1656,8 @@ mod tests {
         let (h, report) = b.build().unwrap();
         let c = h.customer(0).unwrap();
         assert_eq!((c.signup(), c.plan()), (day(2), None));
-        let problems: Vec<_> = report
-            .iter()
-            .map(|i| (i.record().index(), i.problem().clone()))
-            .collect();
         assert_eq!(
-            problems,
+            problems(&report),
             [
                 (0, Problem::Conflict { kept: 1 }),
                 (2, Problem::Duplicate { kept: 1 })

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use super::builder::Options;
 use super::id::parse_canonical_u64;
-use super::quality::{Problem, RecordKind};
+use super::quality::{Action, Problem, RecordKind};
 use super::time::{TimeFormat, parse_time};
 use super::{
     ComplaintTopic, Customer, CustomerId, Feedback, HistoryBuilder, Interaction, InteractionKind,
@@ -673,7 +673,13 @@ impl RowParser for OrderParser {
         b.received.orders += total;
         let rejected_rows: Vec<usize> = rows.rejected.iter().map(|r| r.0).collect();
         for (row, field, problem) in rows.rejected {
-            b.drop_record(RecordKind::Order, base + row, field, problem);
+            b.report(
+                RecordKind::Order,
+                base + row,
+                field,
+                problem,
+                Action::Dropped,
+            );
         }
         // Input indices of the valid rows: every row of the chunk but the rejected.
         let mut skip = rejected_rows.into_iter().peekable();
@@ -851,6 +857,8 @@ fn io_error(source: &str, e: impl std::fmt::Display) -> Error {
 /// The header and the rest of the input, read up to the end of the header line.
 struct Input<R> {
     reader: R,
+    /// The source's name in issues and errors.
+    source: Arc<str>,
     header: Vec<String>,
     /// Read buffer: `buf[..filled]` holds bytes read past the header, not yet
     /// parsed. It is reused across blocks (never re-zeroed).
@@ -864,12 +872,13 @@ struct Input<R> {
 }
 
 impl<R: Read> Input<R> {
-    fn open(mut reader: R, format: &CsvFormat, source: &str) -> Result<Self> {
+    fn open(mut reader: R, format: &CsvFormat) -> Result<Self> {
+        let source: Arc<str> = Arc::from(format.source_name.as_deref().unwrap_or("<reader>"));
         let mut pending = Vec::new();
         // Read until the header line is complete (a header with quoted newlines is read whole by csv).
         let mut chunk = vec![0u8; 64 << 10];
         loop {
-            let n = reader.read(&mut chunk).map_err(|e| io_error(source, e))?;
+            let n = reader.read(&mut chunk).map_err(|e| io_error(&source, e))?;
             pending.extend_from_slice(&chunk[..n]);
             if n == 0 || memchr::memchr(b'\n', &pending).is_some() {
                 break;
@@ -883,10 +892,10 @@ impl<R: Read> Input<R> {
         let mut rec = ByteRecord::new();
         let found = rdr
             .read_byte_record(&mut rec)
-            .map_err(|e| io_error(source, e))?;
+            .map_err(|e| io_error(&source, e))?;
         if !found {
             return Err(io_error(
-                source,
+                &source,
                 "the file is empty: a header row is required",
             ));
         }
@@ -904,6 +913,7 @@ impl<R: Read> Input<R> {
         pending.drain(..consumed.min(pending.len()));
         Ok(Input {
             reader,
+            source,
             header,
             filled: pending.len(),
             buf: pending,
@@ -913,10 +923,10 @@ impl<R: Read> Input<R> {
         })
     }
 
-    fn column(&self, c: &Column, source: &str) -> Result<usize> {
+    fn column(&self, c: &Column) -> Result<usize> {
         c.find(&self.header).ok_or_else(|| {
             ErrorKind::MissingColumn {
-                source_name: source.to_owned(),
+                source_name: self.source.to_string(),
                 column: c.describe(),
                 available: self.header.join(","),
             }
@@ -928,10 +938,9 @@ impl<R: Read> Input<R> {
         &self,
         c: &Option<Column>,
         default: &'static [&'static str],
-        source: &str,
     ) -> Result<Option<usize>> {
         match c {
-            Some(c) => self.column(c, source).map(Some),
+            Some(c) => self.column(c).map(Some),
             None => Ok(Column::Guess(default).find(&self.header)),
         }
     }
@@ -942,12 +951,8 @@ impl<R: Read> Input<R> {
     /// Blocks are pipelined: while one block's rows are pushed into the
     /// builder (sequential: id interning), the next block is parsed on the
     /// other threads.
-    fn run<P: RowParser>(
-        mut self,
-        parser: &P,
-        builder: &mut HistoryBuilder,
-        source: Arc<str>,
-    ) -> Result<usize> {
+    fn run<P: RowParser>(mut self, parser: &P, builder: &mut HistoryBuilder) -> Result<usize> {
+        let source = self.source.clone();
         builder.begin_source(P::KIND, source.clone());
         let width = self.header.len();
         let mut rows = 0;
@@ -1193,10 +1198,6 @@ fn sequential<R: Read, P: RowParser>(
     }
 }
 
-fn source_of(format: &CsvFormat, fallback: &str) -> Arc<str> {
-    Arc::from(format.source_name.as_deref().unwrap_or(fallback))
-}
-
 fn open_path(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| io_error(&path.display().to_string(), e))
 }
@@ -1210,17 +1211,16 @@ impl HistoryBuilder {
     /// [`ErrorKind::MissingColumn`] if a configured column is not in the header.
     /// Bad rows are not errors: they are reported by [`build`](Self::build).
     pub fn read_orders_csv<R: Read>(&mut self, reader: R, spec: &OrderCsv) -> Result<usize> {
-        let source = source_of(&spec.format, "<reader>");
-        let input = Input::open(reader, &spec.format, &source)?;
+        let input = Input::open(reader, &spec.format)?;
         let parser = OrderParser {
-            customer: input.column(&spec.customer, &source)?,
-            time: input.column(&spec.time, &source)?,
-            amount: input.column(&spec.amount, &source)?,
-            order_id: input.optional(&spec.order_id, &["order_id"], &source)?,
+            customer: input.column(&spec.customer)?,
+            time: input.column(&spec.time)?,
+            amount: input.column(&spec.amount)?,
+            order_id: input.optional(&spec.order_id, &["order_id"])?,
             format: spec.format.time_format.clone(),
             options: self.options().clone(),
         };
-        input.run(&parser, self, source)
+        input.run(&parser, self)
     }
 
     /// [`read_orders_csv`](Self::read_orders_csv) from a file.
@@ -1244,18 +1244,17 @@ impl HistoryBuilder {
     ///
     /// As for [`read_orders_csv`](Self::read_orders_csv).
     pub fn read_customers_csv<R: Read>(&mut self, reader: R, spec: &CustomerCsv) -> Result<usize> {
-        let source = source_of(&spec.format, "<reader>");
-        let input = Input::open(reader, &spec.format, &source)?;
+        let input = Input::open(reader, &spec.format)?;
         let parser = CustomerParser {
-            id: input.column(&spec.id, &source)?,
-            signup: input.column(&spec.signup, &source)?,
-            plan: input.optional(&spec.plan, &["plan", "tier"], &source)?,
-            channel: input.optional(&spec.channel, &["channel"], &source)?,
-            region: input.optional(&spec.region, &["region"], &source)?,
-            tags: input.optional(&spec.tags, &["tags"], &source)?,
+            id: input.column(&spec.id)?,
+            signup: input.column(&spec.signup)?,
+            plan: input.optional(&spec.plan, &["plan", "tier"])?,
+            channel: input.optional(&spec.channel, &["channel"])?,
+            region: input.optional(&spec.region, &["region"])?,
+            tags: input.optional(&spec.tags, &["tags"])?,
             format: spec.format.time_format.clone(),
         };
-        input.run(&parser, self, source)
+        input.run(&parser, self)
     }
 
     /// [`read_customers_csv`](Self::read_customers_csv) from a file.
@@ -1283,22 +1282,17 @@ impl HistoryBuilder {
         reader: R,
         spec: &InteractionCsv,
     ) -> Result<usize> {
-        let source = source_of(&spec.format, "<reader>");
-        let input = Input::open(reader, &spec.format, &source)?;
+        let input = Input::open(reader, &spec.format)?;
         let parser = InteractionParser {
-            customer: input.column(&spec.customer, &source)?,
-            time: input.column(&spec.time, &source)?,
-            kind: input.column(&spec.kind, &source)?,
-            hours: input.optional(
-                &spec.first_response_hours,
-                &["first_response_hours"],
-                &source,
-            )?,
-            topic: input.optional(&spec.topic, &["topic"], &source)?,
-            campaign: input.optional(&spec.campaign, &["campaign"], &source)?,
+            customer: input.column(&spec.customer)?,
+            time: input.column(&spec.time)?,
+            kind: input.column(&spec.kind)?,
+            hours: input.optional(&spec.first_response_hours, &["first_response_hours"])?,
+            topic: input.optional(&spec.topic, &["topic"])?,
+            campaign: input.optional(&spec.campaign, &["campaign"])?,
             format: spec.format.time_format.clone(),
         };
-        input.run(&parser, self, source)
+        input.run(&parser, self)
     }
 
     /// [`read_interactions_csv`](Self::read_interactions_csv) from a file.
@@ -1322,17 +1316,16 @@ impl HistoryBuilder {
     ///
     /// As for [`read_orders_csv`](Self::read_orders_csv).
     pub fn read_feedback_csv<R: Read>(&mut self, reader: R, spec: &FeedbackCsv) -> Result<usize> {
-        let source = source_of(&spec.format, "<reader>");
-        let input = Input::open(reader, &spec.format, &source)?;
+        let input = Input::open(reader, &spec.format)?;
         let parser = FeedbackParser {
-            customer: input.column(&spec.customer, &source)?,
-            time: input.column(&spec.time, &source)?,
-            satisfaction: input.column(&spec.satisfaction, &source)?,
-            nps: input.optional(&spec.nps, &["nps"], &source)?,
+            customer: input.column(&spec.customer)?,
+            time: input.column(&spec.time)?,
+            satisfaction: input.column(&spec.satisfaction)?,
+            nps: input.optional(&spec.nps, &["nps"])?,
             scale: spec.scale,
             format: spec.format.time_format.clone(),
         };
-        input.run(&parser, self, source)
+        input.run(&parser, self)
     }
 
     /// [`read_feedback_csv`](Self::read_feedback_csv) from a file.
@@ -1417,18 +1410,17 @@ mod tests {
     fn read_with_block(data: &str, block: usize) -> (History, crate::records::DataQualityReport) {
         let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
         let spec = OrderCsv::new();
-        let source: Arc<str> = Arc::from("t.csv");
-        let mut input = Input::open(data.as_bytes(), &spec.format, &source).unwrap();
+        let mut input = Input::open(data.as_bytes(), &spec.format).unwrap();
         input.block = block;
         let parser = OrderParser {
-            customer: input.column(&spec.customer, &source).unwrap(),
-            time: input.column(&spec.time, &source).unwrap(),
-            amount: input.column(&spec.amount, &source).unwrap(),
+            customer: input.column(&spec.customer).unwrap(),
+            time: input.column(&spec.time).unwrap(),
+            amount: input.column(&spec.amount).unwrap(),
             order_id: None,
             format: TimeFormat::Auto,
             options: b.options().clone(),
         };
-        input.run(&parser, &mut b, source).unwrap();
+        input.run(&parser, &mut b).unwrap();
         b.build().unwrap()
     }
 
