@@ -322,13 +322,41 @@ pub(crate) struct StagedOrders {
     order_id: Option<Vec<Option<Box<str>>>>,
 }
 
-/// Line numbers of the data rows of one CSV source.
+/// Line numbers of the data rows of one CSV source, stored as runs of
+/// consecutive lines (one run per blank line or multi-line record, not per row).
 #[derive(Debug, Clone)]
 struct SourceSpan {
     kind: RecordKind,
+    /// Input index of the first row.
     first: usize,
     name: Arc<str>,
-    lines: Vec<u64>,
+    /// Rows read from this source.
+    len: usize,
+    /// `(row, line)` where numbering jumps: row `r` is on line
+    /// `line + (r - row)` for the last run with `row <= r`.
+    runs: Vec<(usize, u64)>,
+}
+
+impl SourceSpan {
+    fn line_of(&self, row: usize) -> Option<u64> {
+        if row >= self.len {
+            return None;
+        }
+        let i = self.runs.partition_point(|&(r, _)| r <= row);
+        let &(start, line) = self.runs.get(i.checked_sub(1)?)?;
+        Some(line + (row - start) as u64)
+    }
+
+    fn push(&mut self, line: u64) {
+        let continues = self
+            .runs
+            .last()
+            .is_some_and(|&(start, first)| first + (self.len - start) as u64 == line);
+        if !continues {
+            self.runs.push((self.len, line));
+        }
+        self.len += 1;
+    }
 }
 
 const DEFAULT_MAX_ABS_AMOUNT: f64 = 1e9;
@@ -433,7 +461,7 @@ impl HistoryBuilder {
             .iter()
             .rev()
             .find(|s| s.kind == kind && s.first <= index);
-        match span.and_then(|s| Some((s, *s.lines.get(index - s.first)?))) {
+        match span.and_then(|s| Some((s, s.line_of(index - s.first)?))) {
             Some((s, line)) => r.with_line(s.name.clone(), line),
             None => r,
         }
@@ -636,14 +664,15 @@ impl HistoryBuilder {
             kind,
             first,
             name,
-            lines: Vec::new(),
+            len: 0,
+            runs: Vec::new(),
         });
     }
 
     /// The lines of the next rows of the current source; call before pushing the rows.
     pub(crate) fn extend_lines(&mut self, lines: &[u64]) {
         if let Some(s) = self.sources.last_mut() {
-            s.lines.extend_from_slice(lines);
+            lines.iter().for_each(|&l| s.push(l));
         }
     }
 
