@@ -676,6 +676,15 @@ impl HistoryBuilder {
         }
     }
 
+    /// Makes room for `n` more staged orders.
+    pub(crate) fn reserve_orders(&mut self, n: usize) {
+        let o = &mut self.orders;
+        o.cust.reserve(n);
+        o.time.reserve(n);
+        o.input.reserve(n);
+        o.cols.amount.reserve(n);
+    }
+
     /// Stages a batch of valid orders (already counted as received).
     /// `ids` and `str_ids` name the customers as the CSV reader parsed them;
     /// `order_ids` is empty or one per order.

@@ -442,6 +442,8 @@ fn malformed(field: &'static str, message: String) -> RowError {
 trait RowParser: Sync {
     type Rows: Default + Send;
     const KIND: RecordKind;
+    /// Makes room in the builder for about `rows` more rows.
+    fn reserve(&self, _builder: &mut HistoryBuilder, _rows: usize) {}
     /// Empty rows with room for about `rows` rows.
     fn rows_with_capacity(&self, _rows: usize) -> Self::Rows {
         Self::Rows::default()
@@ -651,6 +653,9 @@ impl OrderParser {
 impl RowParser for OrderParser {
     type Rows = OrderRows;
     const KIND: RecordKind = RecordKind::Order;
+    fn reserve(&self, builder: &mut HistoryBuilder, rows: usize) {
+        builder.reserve_orders(rows);
+    }
     fn rows_with_capacity(&self, rows: usize) -> OrderRows {
         OrderRows {
             ids: Vec::with_capacity(rows),
@@ -869,6 +874,8 @@ struct Input<R> {
     delimiter: u8,
     /// Bytes read per block (a parameter so tests can cross block boundaries).
     block: usize,
+    /// The input's size in bytes, when known, to size the builder's columns once.
+    size_hint: Option<u64>,
 }
 
 impl<R: Read> Input<R> {
@@ -920,6 +927,7 @@ impl<R: Read> Input<R> {
             line,
             delimiter: format.delimiter,
             block: BLOCK_BYTES,
+            size_hint: None,
         })
     }
 
@@ -994,6 +1002,13 @@ impl<R: Read> Input<R> {
                 || parse_block(block, self.delimiter, self.line, width, parser),
                 || push(builder, previous),
             );
+            if let Some(size) = self.size_hint.take() {
+                // Extrapolate the rows of the whole input from the first block.
+                let first_rows: usize = next.iter().map(|c| c.lines.len()).sum();
+                let estimate =
+                    (size as f64 / end.max(1) as f64 * first_rows as f64 * 1.01) as usize;
+                parser.reserve(builder, estimate);
+            }
             parsed = next;
             self.line += lines;
             self.buf.copy_within(end..self.filled, 0);
@@ -1211,7 +1226,17 @@ impl HistoryBuilder {
     /// [`ErrorKind::MissingColumn`] if a configured column is not in the header.
     /// Bad rows are not errors: they are reported by [`build`](Self::build).
     pub fn read_orders_csv<R: Read>(&mut self, reader: R, spec: &OrderCsv) -> Result<usize> {
-        let input = Input::open(reader, &spec.format)?;
+        self.read_orders(reader, spec, None)
+    }
+
+    fn read_orders<R: Read>(
+        &mut self,
+        reader: R,
+        spec: &OrderCsv,
+        size_hint: Option<u64>,
+    ) -> Result<usize> {
+        let mut input = Input::open(reader, &spec.format)?;
+        input.size_hint = size_hint;
         let parser = OrderParser {
             customer: input.column(&spec.customer)?,
             time: input.column(&spec.time)?,
@@ -1235,7 +1260,9 @@ impl HistoryBuilder {
     ) -> Result<usize> {
         let path = path.as_ref();
         let spec = with_default_source(spec.clone(), path, |s| &mut s.format);
-        self.read_orders_csv(open_path(path)?, &spec)
+        let file = open_path(path)?;
+        let size = file.metadata().ok().map(|m| m.len());
+        self.read_orders(file, &spec, size)
     }
 
     /// Reads customers from CSV with a header row; returns the number of data rows read.
