@@ -322,22 +322,33 @@ pub(crate) struct StagedOrders {
     order_id: Option<Vec<Option<Box<str>>>>,
 }
 
-/// Line numbers of the data rows of one CSV source, stored as runs of
-/// consecutive lines (one run per blank line or multi-line record, not per row).
+/// The data rows of one CSV source and their lines.
 #[derive(Debug, Clone)]
 struct SourceSpan {
     kind: RecordKind,
     /// Input index of the first row.
     first: usize,
     name: Arc<str>,
-    /// Rows read from this source.
+    lines: LineRuns,
+}
+
+/// The line numbers of consecutive rows, stored as runs of consecutive lines
+/// (one run per blank line or multi-line record, not one entry per row).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LineRuns {
+    /// Rows recorded.
     len: usize,
     /// `(row, line)` where numbering jumps: row `r` is on line
     /// `line + (r - row)` for the last run with `row <= r`.
     runs: Vec<(usize, u64)>,
 }
 
-impl SourceSpan {
+impl LineRuns {
+    /// Rows recorded.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     fn line_of(&self, row: usize) -> Option<u64> {
         if row >= self.len {
             return None;
@@ -347,7 +358,8 @@ impl SourceSpan {
         Some(line + (row - start) as u64)
     }
 
-    fn push(&mut self, line: u64) {
+    /// Records the line of the next row.
+    pub(crate) fn push(&mut self, line: u64) {
         let continues = self
             .runs
             .last()
@@ -356,6 +368,20 @@ impl SourceSpan {
             self.runs.push((self.len, line));
         }
         self.len += 1;
+    }
+
+    /// Appends the rows of `other` after these.
+    fn append(&mut self, other: &LineRuns) {
+        for &(row, line) in &other.runs {
+            let continues = self
+                .runs
+                .last()
+                .is_some_and(|&(start, first)| first + (self.len + row - start) as u64 == line);
+            if !continues {
+                self.runs.push((self.len + row, line));
+            }
+        }
+        self.len += other.len;
     }
 }
 
@@ -461,7 +487,7 @@ impl HistoryBuilder {
             .iter()
             .rev()
             .find(|s| s.kind == kind && s.first <= index);
-        match span.and_then(|s| Some((s, s.line_of(index - s.first)?))) {
+        match span.and_then(|s| Some((s, s.lines.line_of(index - s.first)?))) {
             Some((s, line)) => r.with_line(s.name.clone(), line),
             None => r,
         }
@@ -664,15 +690,14 @@ impl HistoryBuilder {
             kind,
             first,
             name,
-            len: 0,
-            runs: Vec::new(),
+            lines: LineRuns::default(),
         });
     }
 
     /// The lines of the next rows of the current source; call before pushing the rows.
-    pub(crate) fn extend_lines(&mut self, lines: &[u64]) {
+    pub(crate) fn extend_lines(&mut self, lines: &LineRuns) {
         if let Some(s) = self.sources.last_mut() {
-            lines.iter().for_each(|&l| s.push(l));
+            s.lines.append(lines);
         }
     }
 

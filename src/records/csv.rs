@@ -23,7 +23,7 @@ use std::sync::Arc;
 use csv::ByteRecord;
 use rayon::prelude::*;
 
-use super::builder::Options;
+use super::builder::{LineRuns, Options};
 use super::id::parse_canonical_u64;
 use super::quality::{Action, Problem, RecordKind};
 use super::time::{TimeFormat, parse_time};
@@ -1041,7 +1041,7 @@ impl<R: Read> Input<R> {
 
 /// Parsed rows of one chunk and the line of each.
 struct Chunk<R> {
-    lines: Vec<u64>,
+    lines: LineRuns,
     rows: R,
 }
 
@@ -1085,7 +1085,7 @@ fn split_lines<P: RowParser>(
     parser: &P,
 ) -> Chunk<P::Rows> {
     let mut chunk = Chunk {
-        lines: Vec::with_capacity(piece.len() / 24),
+        lines: LineRuns::default(),
         rows: parser.rows_with_capacity(piece.len() / 12 + 16),
     };
     let mut fields: Vec<&[u8]> = Vec::with_capacity(width);
@@ -1158,7 +1158,7 @@ fn sequential<R: Read, P: RowParser>(
     let mut rec = ByteRecord::new();
     let mut total = 0;
     let mut chunk = Chunk {
-        lines: Vec::new(),
+        lines: LineRuns::default(),
         rows: P::Rows::default(),
     };
     loop {
@@ -1200,7 +1200,7 @@ fn sequential<R: Read, P: RowParser>(
             let full = std::mem::replace(
                 &mut chunk,
                 Chunk {
-                    lines: Vec::new(),
+                    lines: LineRuns::default(),
                     rows: P::Rows::default(),
                 },
             );
