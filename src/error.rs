@@ -90,6 +90,61 @@ pub enum ErrorKind {
         /// The underlying error's message.
         message: String,
     },
+    /// A feature (or other) name is not known; `suggestions` lists the closest valid names.
+    #[error("unknown {what} `{name}`{}", suggest(.suggestions))]
+    UnknownName {
+        /// What kind of name ("feature", "column", ...).
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The closest valid names, best first (may be empty).
+        suggestions: Vec<String>,
+    },
+    /// The same name was given twice where names must be unique.
+    #[error("duplicate {what} `{name}`")]
+    DuplicateName {
+        /// What kind of name.
+        what: &'static str,
+        /// The repeated name.
+        name: String,
+    },
+    /// Two inputs that must have the same length do not.
+    #[error("{what}: expected {expected}, got {got}")]
+    LengthMismatch {
+        /// What was being matched, e.g. "labels per feature-table row".
+        what: &'static str,
+        /// The length required.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// A value that must be finite is NaN or infinite.
+    #[error("{what} at row {row}, column `{column}` is not finite ({value})")]
+    NonFinite {
+        /// What holds the value.
+        what: &'static str,
+        /// The 0-based row.
+        row: usize,
+        /// The column's name.
+        column: String,
+        /// The value found.
+        value: f64,
+    },
+    /// Labels would need events after the end of the observed history.
+    #[error(
+        "labels at {as_of} need events up to {needed}, but the history is only observed until {observed_until}"
+    )]
+    Censored {
+        /// The as-of time of the labels.
+        as_of: chrono::DateTime<chrono::Utc>,
+        /// The end of the label horizon.
+        needed: chrono::DateTime<chrono::Utc>,
+        /// The last time the history covers.
+        observed_until: chrono::DateTime<chrono::Utc>,
+    },
+    /// There is nothing to compute on (no customers at the as-of time, no rows, ...).
+    #[error("empty input: {0}")]
+    Empty(String),
     /// More records than the in-memory representation can index.
     #[error("too many {what}: {count} exceeds the limit of {limit}")]
     TooManyRecords {
@@ -100,6 +155,20 @@ pub enum ErrorKind {
         /// The largest supported count.
         limit: usize,
     },
+}
+
+fn suggest(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        names => format!(
+            " (did you mean {}?)",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// `Result` with churnwise's [`Error`].

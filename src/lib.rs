@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod features;
 pub mod records;
 pub mod synth;
 

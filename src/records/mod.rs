@@ -10,7 +10,7 @@ pub use types::{
 mod builder;
 #[cfg(feature = "csv")]
 mod csv;
-mod history;
+pub(crate) mod history;
 mod quality;
 pub(crate) mod time;
 

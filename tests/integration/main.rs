@@ -2,5 +2,6 @@
 
 #[cfg(feature = "csv")]
 mod csv_input;
+mod features;
 mod records;
 mod synth;

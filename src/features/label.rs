@@ -1,0 +1,519 @@
+//! Churn labels and (features, labels) training sets.
+
+use chrono::{DateTime, Utc};
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+
+use super::{FeatureSpec, FeatureTable, Snapshot};
+use crate::records::History;
+use crate::records::history::CompactKind;
+use crate::records::time::{MICROS_PER_DAY, from_micros, to_micros};
+use crate::{Error, ErrorKind, Result};
+
+/// What counts as churn after the as-of time.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::LabelRule;
+///
+/// assert_eq!(LabelRule::default(), LabelRule::NoOrder);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LabelRule {
+    /// Non-contractual: churned when there is no purchase in `(t, t + horizon]`.
+    #[default]
+    NoOrder,
+    /// Contractual: churned when a [`Cancellation`](crate::records::InteractionKind::Cancellation)
+    /// falls in `(t, t + horizon]`. Customers who cancelled at or before `t` are left out.
+    Cancellation,
+}
+
+/// Labels customers as churned or not after an as-of time, and builds
+/// training sets of (features at `t`, label) from one [`History`].
+///
+/// Only customers who had signed up by `t` are labelled. Labels need the
+/// history to be observed up to `t + horizon`; by default that is its last
+/// event, and [`observed_until`](Self::observed_until) sets it explicitly.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(500).seed(4).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let times = [
+///     Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(),
+///     Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap(),
+/// ];
+/// let labeler = ChurnLabeler::new().horizon_days(90)?.exclude_lapsed(true);
+/// let snapshot = Snapshot::new(times[0]);
+/// let train = labeler.training_set(&history, &FeatureSpec::all(), &snapshot, &times)?;
+/// assert_eq!(train.features().nrows(), train.labels().len());
+/// let rate = train.positive_rate();
+/// assert!(rate > 0.0 && rate < 1.0);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChurnLabeler {
+    horizon_days: u32,
+    rule: LabelRule,
+    exclude_lapsed: bool,
+    observed_until: Option<DateTime<Utc>>,
+}
+
+impl Default for ChurnLabeler {
+    fn default() -> Self {
+        ChurnLabeler {
+            horizon_days: 90,
+            rule: LabelRule::NoOrder,
+            exclude_lapsed: false,
+            observed_until: None,
+        }
+    }
+}
+
+/// Labels at one as-of time: customer ids (in [`History`] order) and whether each churned.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use churnwise::features::ChurnLabeler;
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(200).seed(4).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let labels = ChurnLabeler::new().labels(&history, Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap())?;
+/// assert_eq!(labels.ids().len(), labels.churned().len());
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labels {
+    ids: Vec<crate::records::CustomerId>,
+    churned: Vec<bool>,
+}
+
+impl Labels {
+    /// The labelled customers.
+    pub fn ids(&self) -> &[crate::records::CustomerId] {
+        &self.ids
+    }
+
+    /// Whether each churned.
+    pub fn churned(&self) -> &[bool] {
+        &self.churned
+    }
+}
+
+impl ChurnLabeler {
+    /// The defaults: no purchase within 90 days, lapsed customers included,
+    /// observed until the history's last event.
+    pub fn new() -> Self {
+        ChurnLabeler::default()
+    }
+
+    /// The label horizon in days. Defaults to 90.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `horizon_days` unless 1 to 36 500.
+    pub fn horizon_days(mut self, days: u32) -> Result<Self> {
+        if !(1..=36_500).contains(&days) {
+            return Err(Error::invalid_parameter(
+                "horizon_days",
+                format!("must be 1 to 36500, got {days}"),
+            ));
+        }
+        self.horizon_days = days;
+        Ok(self)
+    }
+
+    /// The label rule. Defaults to [`LabelRule::NoOrder`].
+    pub fn rule(mut self, rule: LabelRule) -> Self {
+        self.rule = rule;
+        self
+    }
+
+    /// Leave out customers already lapsed at `t`: no purchase in the
+    /// `horizon` days up to `t` (for [`LabelRule::NoOrder`]; their label
+    /// would only restate the past). Defaults to `false`.
+    pub fn exclude_lapsed(mut self, exclude: bool) -> Self {
+        self.exclude_lapsed = exclude;
+        self
+    }
+
+    /// The last time the history is complete. Defaults to its last event.
+    pub fn observed_until(mut self, until: DateTime<Utc>) -> Self {
+        self.observed_until = Some(until);
+        self
+    }
+
+    /// The horizon in days.
+    pub fn horizon(&self) -> u32 {
+        self.horizon_days
+    }
+
+    /// Labels every customer who had signed up by `as_of` (minus those left out).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Censored`] if `as_of + horizon` is after the end of observation.
+    pub fn labels(&self, history: &History, as_of: DateTime<Utc>) -> Result<Labels> {
+        let t = to_micros(as_of);
+        let h = i64::from(self.horizon_days) * MICROS_PER_DAY;
+        let until = match self.observed_until {
+            Some(u) => to_micros(u),
+            None => history.summary().last_event.map_or(i64::MIN, to_micros),
+        };
+        if t + h > until {
+            return Err(ErrorKind::Censored {
+                as_of,
+                needed: from_micros(t + h),
+                observed_until: from_micros(until),
+            }
+            .into());
+        }
+        let after = |times: &[i64], bound: i64| times.partition_point(|&x| x <= bound);
+        let mut labels = Labels {
+            ids: Vec::new(),
+            churned: Vec::new(),
+        };
+        for c in 0..history.customer_count() {
+            if history.signup[c] > t {
+                continue;
+            }
+            let churned = match self.rule {
+                LabelRule::NoOrder => {
+                    let r = history.orders.range(c);
+                    let (times, amounts) = (
+                        &history.orders.time[r.clone()],
+                        &history.orders.cols.amount[r],
+                    );
+                    let purchases = |lo: i64, hi: i64| {
+                        amounts[after(times, lo)..after(times, hi)]
+                            .iter()
+                            .any(|&a| a >= 0.0)
+                    };
+                    if self.exclude_lapsed && !purchases(t - h, t) {
+                        continue;
+                    }
+                    !purchases(t, t + h)
+                }
+                LabelRule::Cancellation => {
+                    let r = history.interactions.range(c);
+                    let (times, kinds) = (
+                        &history.interactions.time[r.clone()],
+                        &history.interactions.cols[r],
+                    );
+                    let cancelled = |lo: i64, hi: i64| {
+                        kinds[after(times, lo)..after(times, hi)]
+                            .iter()
+                            .any(|k| matches!(k, CompactKind::Cancellation))
+                    };
+                    if cancelled(i64::MIN, t) {
+                        continue;
+                    }
+                    cancelled(t, t + h)
+                }
+            };
+            labels.ids.push(history.ids[c].clone());
+            labels.churned.push(churned);
+        }
+        Ok(labels)
+    }
+
+    /// Features at each as-of time with their labels, stacked: one row per
+    /// (customer, as-of time), in the order of `as_ofs`, then [`History`] order.
+    /// `snapshot` gives the windows; its time is replaced by each of `as_ofs`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Empty`] without as-of times or without any labelled
+    /// customer; as for [`labels`](Self::labels) and [`FeatureSpec::extract`].
+    pub fn training_set(
+        &self,
+        history: &History,
+        spec: &FeatureSpec,
+        snapshot: &Snapshot,
+        as_ofs: &[DateTime<Utc>],
+    ) -> Result<TrainingSet> {
+        if as_ofs.is_empty() {
+            return Err(ErrorKind::Empty("no as-of times for the training set".into()).into());
+        }
+        let mut tables = Vec::with_capacity(as_ofs.len());
+        let mut labels = Vec::new();
+        let mut times = Vec::new();
+        for &t in as_ofs {
+            let l = self.labels(history, t)?;
+            let table = spec.extract(history, &snapshot.at(t))?;
+            // Both list signed-up customers in History order; keep the labelled ones.
+            let keep: Vec<usize> = {
+                let mut j = 0;
+                let mut keep = Vec::with_capacity(l.ids.len());
+                for (i, id) in table.ids().iter().enumerate() {
+                    if j < l.ids.len() && &l.ids[j] == id {
+                        keep.push(i);
+                        j += 1;
+                    }
+                }
+                keep
+            };
+            let (ids, names, values) = table.into_parts();
+            let values = values.select(ndarray::Axis(0), &keep);
+            let ids = keep.iter().map(|&i| ids[i].clone()).collect();
+            tables.push(FeatureTable::from_parts(ids, names, values, Some(t)));
+            times.extend(std::iter::repeat_n(t, l.churned.len()));
+            labels.extend(l.churned);
+        }
+        let features = FeatureTable::concat(&tables)?;
+        if features.is_empty() {
+            return Err(ErrorKind::Empty("no customer to label at the as-of times".into()).into());
+        }
+        TrainingSet::new(features, Array1::from(labels)).map(|mut s| {
+            s.as_ofs = Some(times);
+            s
+        })
+    }
+}
+
+/// Features, churn labels and optional sample weights: what a model is fitted on.
+///
+/// Built by [`ChurnLabeler::training_set`] or from your own data with
+/// [`TrainingSet::new`].
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::{FeatureTable, TrainingSet};
+/// use ndarray::array;
+///
+/// let x = FeatureTable::new(vec![1u64.into(), 2u64.into()], vec!["recency_days".into()], array![[5.0], [200.0]])?;
+/// let set = TrainingSet::new(x, array![false, true])?.with_weights(array![1.0, 2.0])?;
+/// assert_eq!(set.positive_rate(), 0.5);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingSet {
+    features: FeatureTable,
+    labels: Array1<bool>,
+    weights: Option<Array1<f64>>,
+    as_ofs: Option<Vec<DateTime<Utc>>>,
+}
+
+impl TrainingSet {
+    /// Features with one label per row.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] unless there is one label per row.
+    pub fn new(features: FeatureTable, labels: Array1<bool>) -> Result<Self> {
+        if labels.len() != features.nrows() {
+            return Err(ErrorKind::LengthMismatch {
+                what: "labels per feature-table row",
+                expected: features.nrows(),
+                got: labels.len(),
+            }
+            .into());
+        }
+        Ok(TrainingSet {
+            features,
+            labels,
+            weights: None,
+            as_ofs: None,
+        })
+    }
+
+    /// Adds sample weights, one per row.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] unless there is one weight per row;
+    /// [`ErrorKind::InvalidParameter`] named `weights` if one is negative or not finite.
+    pub fn with_weights(mut self, weights: Array1<f64>) -> Result<Self> {
+        if weights.len() != self.labels.len() {
+            return Err(ErrorKind::LengthMismatch {
+                what: "weights per feature-table row",
+                expected: self.labels.len(),
+                got: weights.len(),
+            }
+            .into());
+        }
+        if let Some((i, w)) = weights
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+        {
+            return Err(Error::invalid_parameter(
+                "weights",
+                format!("must be finite and >= 0, got {w} at row {i}"),
+            ));
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
+    /// The features.
+    pub fn features(&self) -> &FeatureTable {
+        &self.features
+    }
+
+    /// The labels (`true` = churned).
+    pub fn labels(&self) -> &Array1<bool> {
+        &self.labels
+    }
+
+    /// The sample weights, if any.
+    pub fn weights(&self) -> Option<&Array1<f64>> {
+        self.weights.as_ref()
+    }
+
+    /// The as-of time of each row, for sets built by [`ChurnLabeler::training_set`].
+    pub fn as_ofs(&self) -> Option<&[DateTime<Utc>]> {
+        self.as_ofs.as_deref()
+    }
+
+    /// The share of rows labelled churned (0 without rows).
+    pub fn positive_rate(&self) -> f64 {
+        let n = self.labels.len();
+        if n == 0 {
+            return 0.0;
+        }
+        self.labels.iter().filter(|&&l| l).count() as f64 / n as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::records::{Customer, HistoryBuilder, Interaction, InteractionKind, Order};
+
+    fn day(d: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d)
+    }
+
+    /// 1 buys on days 10 and 150; 2 on day 10 only; 3 on days 95 and 120;
+    /// 4 signs up on day 200; 5 cancels on day 130; the history ends on day 400.
+    fn history() -> History {
+        let mut b = HistoryBuilder::new();
+        for (id, signup) in [(1u64, 0), (2, 0), (3, 0), (4, 200), (5, 0)] {
+            b.push_customer(Customer::new(id, day(signup)));
+        }
+        for (id, d) in [(1u64, 10), (1, 150), (2, 10), (3, 95), (3, 120), (4, 400)] {
+            b.push_order(Order::new(id, day(d), 5.0));
+        }
+        b.push_interaction(Interaction::new(
+            5u64,
+            day(130),
+            InteractionKind::Cancellation,
+        ));
+        b.build_strict().unwrap()
+    }
+
+    fn labelled(l: &Labels) -> Vec<(u64, bool)> {
+        l.ids()
+            .iter()
+            .map(|i| i.as_u64().unwrap())
+            .zip(l.churned().iter().copied())
+            .collect()
+    }
+
+    #[test]
+    fn no_order_rule_labels_by_the_next_horizon() {
+        let l = ChurnLabeler::new().labels(&history(), day(100)).unwrap();
+        // (100, 190]: 1 buys on 150, 2 never, 3 on 120, 5 never; 4 not signed up.
+        assert_eq!(labelled(&l), [(1, false), (2, true), (3, false), (5, true)]);
+    }
+
+    #[test]
+    fn lapsed_customers_can_be_left_out() {
+        let l = ChurnLabeler::new()
+            .exclude_lapsed(true)
+            .labels(&history(), day(100))
+            .unwrap();
+        // Purchases in (10, 100]: only 3 (day 95); 1 and 2 bought on day 10 exactly, outside.
+        assert_eq!(labelled(&l), [(3, false)]);
+    }
+
+    #[test]
+    fn cancellation_rule_leaves_out_those_already_gone() {
+        let labeler = ChurnLabeler::new().rule(LabelRule::Cancellation);
+        let l = labeler.labels(&history(), day(100)).unwrap();
+        assert_eq!(
+            labelled(&l),
+            [(1, false), (2, false), (3, false), (5, true)]
+        );
+        let l = labeler.labels(&history(), day(140)).unwrap();
+        assert_eq!(labelled(&l), [(1, false), (2, false), (3, false)]);
+    }
+
+    #[test]
+    fn labels_beyond_the_observed_history_are_refused() {
+        let err = ChurnLabeler::new()
+            .labels(&history(), day(320))
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Censored { .. }), "{err}");
+        let ok = ChurnLabeler::new().labels(&history(), day(310));
+        assert!(ok.is_ok());
+        let err = ChurnLabeler::new()
+            .observed_until(day(200))
+            .labels(&history(), day(150))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("observed until 2024-07-19"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn training_sets_stack_as_of_times_with_aligned_labels() {
+        let labeler = ChurnLabeler::new().exclude_lapsed(true);
+        let spec = FeatureSpec::new(["recency_days", "orders_total"]);
+        let set = labeler
+            .training_set(
+                &history(),
+                &spec,
+                &Snapshot::new(day(0)),
+                &[day(100), day(200)],
+            )
+            .unwrap();
+        // day 100: only 3 (not churned). day 200: purchases in (110, 200]: 1 (150), 3 (120);
+        // (200, 290]: neither buys → both churned.
+        assert_eq!(
+            set.features().ids(),
+            [3u64.into(), 1u64.into(), 3u64.into()]
+        );
+        assert_eq!(set.labels().to_vec(), [false, true, true]);
+        assert_eq!(
+            set.features().column("recency_days").unwrap().to_vec(),
+            [5.0, 50.0, 80.0]
+        );
+        assert_eq!(set.as_ofs().unwrap(), [day(100), day(200), day(200)]);
+        assert!(matches!(
+            labeler
+                .training_set(&history(), &spec, &Snapshot::new(day(0)), &[])
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Empty(_)
+        ));
+    }
+
+    #[test]
+    fn validates_parameters_and_weights() {
+        assert!(ChurnLabeler::new().horizon_days(0).is_err());
+        let x =
+            FeatureTable::new(vec![1u64.into()], vec!["a".into()], ndarray::array![[1.0]]).unwrap();
+        assert!(TrainingSet::new(x.clone(), ndarray::array![true, false]).is_err());
+        let set = TrainingSet::new(x, ndarray::array![true]).unwrap();
+        assert!(set.clone().with_weights(ndarray::array![-1.0]).is_err());
+        assert!(set.with_weights(ndarray::array![f64::NAN]).is_err());
+    }
+}

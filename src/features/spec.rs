@@ -1,0 +1,608 @@
+//! The snapshot (as-of time and windows), the feature catalog and the feature selection.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, ErrorKind, Result};
+
+/// When features are computed and over which look-back windows.
+///
+/// Features as of `as_of` read only events at or before `as_of`. Windowed
+/// features (`orders_30d`, ...) count events in `(as_of − w days, as_of]` for
+/// each window `w`.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use churnwise::features::Snapshot;
+///
+/// let t = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
+/// let s = Snapshot::new(t);
+/// assert_eq!(s.windows_days(), [30, 90, 180]);
+/// let s = s.windows([7, 28])?;
+/// assert_eq!(s.windows_days(), [7, 28]);
+/// assert!(Snapshot::new(t).windows([0]).is_err());
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    as_of: DateTime<Utc>,
+    windows_days: Vec<u32>,
+}
+
+impl Snapshot {
+    /// A snapshot at `as_of` with the default windows: 30, 90 and 180 days.
+    pub fn new(as_of: DateTime<Utc>) -> Self {
+        Snapshot {
+            as_of,
+            windows_days: vec![30, 90, 180],
+        }
+    }
+
+    /// The look-back windows in days. Defaults to `[30, 90, 180]`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `windows` unless there is at
+    /// least one window, each between 1 and 36 500 days, without repeats.
+    pub fn windows(mut self, windows_days: impl IntoIterator<Item = u32>) -> Result<Self> {
+        let mut w: Vec<u32> = windows_days.into_iter().collect();
+        w.sort_unstable();
+        if w.is_empty()
+            || w[0] == 0
+            || w[w.len() - 1] > 36_500
+            || w.windows(2).any(|p| p[0] == p[1])
+        {
+            return Err(Error::invalid_parameter(
+                "windows",
+                format!("need distinct windows of 1 to 36500 days, got {w:?}"),
+            ));
+        }
+        self.windows_days = w;
+        Ok(self)
+    }
+
+    /// The same windows at another time.
+    pub fn at(&self, as_of: DateTime<Utc>) -> Self {
+        Snapshot {
+            as_of,
+            windows_days: self.windows_days.clone(),
+        }
+    }
+
+    /// The as-of time.
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.as_of
+    }
+
+    /// The windows, ascending.
+    pub fn windows_days(&self) -> &[u32] {
+        &self.windows_days
+    }
+
+    /// Every feature this snapshot can compute, in catalog order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::Snapshot;
+    ///
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+    /// let catalog = s.catalog();
+    /// let names: Vec<&str> = catalog.iter().map(|f| f.name()).collect();
+    /// assert!(names.contains(&"recency_days") && names.contains(&"orders_90d"));
+    /// ```
+    pub fn catalog(&self) -> Vec<FeatureInfo> {
+        let mut out: Vec<FeatureInfo> = SCALARS
+            .iter()
+            .map(|&(kind, name, unit, none)| FeatureInfo::new(kind, name.to_owned(), unit, none))
+            .collect();
+        for &(make, stem, unit, none) in WINDOWED {
+            for &w in &self.windows_days {
+                out.push(FeatureInfo::new(
+                    make(w),
+                    format!("{stem}_{w}d"),
+                    unit,
+                    none,
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// What a feature computes. Internal: users name features by string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    RecencyDays,
+    TenureDays,
+    HasOrdered,
+    OrdersTotal,
+    SpendTotal,
+    AvgOrderValue,
+    MeanInterpurchaseDays,
+    OrderTrend90d,
+    RefundShare,
+    DaysSinceInteraction,
+    HasInteractions,
+    EngagementTrend30d,
+    ResponseHoursMean,
+    ResponseHoursMax,
+    HasTickets,
+    SatisfactionLast,
+    SatisfactionChange,
+    HasFeedback,
+    Orders(u32),
+    Spend(u32),
+    Logins(u32),
+    Visits(u32),
+    Tickets(u32),
+    Complaints(u32),
+    CampaignResponses(u32),
+}
+
+impl Kind {
+    /// Which event tables the feature reads.
+    pub(crate) fn reads(self) -> Reads {
+        use Kind::*;
+        match self {
+            RecencyDays
+            | HasOrdered
+            | OrdersTotal
+            | SpendTotal
+            | AvgOrderValue
+            | MeanInterpurchaseDays
+            | OrderTrend90d
+            | RefundShare
+            | Orders(_)
+            | Spend(_) => Reads::ORDERS,
+            TenureDays => Reads::NOTHING,
+            DaysSinceInteraction | HasInteractions | EngagementTrend30d | ResponseHoursMean
+            | ResponseHoursMax | HasTickets | Logins(_) | Visits(_) | Tickets(_)
+            | Complaints(_) | CampaignResponses(_) => Reads::INTERACTIONS,
+            SatisfactionLast | SatisfactionChange | HasFeedback => Reads::FEEDBACK,
+        }
+    }
+}
+
+/// The event tables a set of features reads, so extraction skips the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Reads {
+    pub(crate) orders: bool,
+    pub(crate) interactions: bool,
+    pub(crate) feedback: bool,
+}
+
+impl Reads {
+    const NOTHING: Reads = Reads {
+        orders: false,
+        interactions: false,
+        feedback: false,
+    };
+    const ORDERS: Reads = Reads {
+        orders: true,
+        ..Reads::NOTHING
+    };
+    const INTERACTIONS: Reads = Reads {
+        interactions: true,
+        ..Reads::NOTHING
+    };
+    const FEEDBACK: Reads = Reads {
+        feedback: true,
+        ..Reads::NOTHING
+    };
+
+    pub(crate) fn union(self, o: Reads) -> Reads {
+        Reads {
+            orders: self.orders || o.orders,
+            interactions: self.interactions || o.interactions,
+            feedback: self.feedback || o.feedback,
+        }
+    }
+}
+
+/// (kind, name, unit, value when the customer has no such events).
+type Scalar = (Kind, &'static str, &'static str, &'static str);
+
+const SCALARS: &[Scalar] = &[
+    (
+        Kind::RecencyDays,
+        "recency_days",
+        "days",
+        "tenure_days (days since signup)",
+    ),
+    (Kind::TenureDays, "tenure_days", "days", "always defined"),
+    (Kind::HasOrdered, "has_ordered", "0/1", "0"),
+    (
+        Kind::OrdersTotal,
+        "orders_total",
+        "count of purchases (amount >= 0)",
+        "0",
+    ),
+    (
+        Kind::SpendTotal,
+        "spend_total",
+        "currency, net of refunds",
+        "0",
+    ),
+    (
+        Kind::AvgOrderValue,
+        "avg_order_value",
+        "currency per purchase",
+        "0",
+    ),
+    (
+        Kind::MeanInterpurchaseDays,
+        "mean_interpurchase_days",
+        "days",
+        "one purchase: days since it; none: tenure_days",
+    ),
+    (
+        Kind::OrderTrend90d,
+        "order_trend_90d",
+        "(a - b) / (a + b) in [-1, 1], a = purchases in the last 90 days, b = in the 90 before",
+        "0",
+    ),
+    (
+        Kind::RefundShare,
+        "refund_share",
+        "refunded / gross spend",
+        "0",
+    ),
+    (
+        Kind::DaysSinceInteraction,
+        "days_since_interaction",
+        "days",
+        "tenure_days",
+    ),
+    (Kind::HasInteractions, "has_interactions", "0/1", "0"),
+    (
+        Kind::EngagementTrend30d,
+        "engagement_trend_30d",
+        "(a - b) / (a + b) in [-1, 1] of logins + visits, last 30 days vs the 30 before",
+        "0",
+    ),
+    (
+        Kind::ResponseHoursMean,
+        "response_hours_mean",
+        "hours to first support response (a ticket still waiting at as_of counts its wait so far)",
+        "0",
+    ),
+    (
+        Kind::ResponseHoursMax,
+        "response_hours_max",
+        "hours, as response_hours_mean",
+        "0",
+    ),
+    (Kind::HasTickets, "has_tickets", "0/1", "0"),
+    (
+        Kind::SatisfactionLast,
+        "satisfaction_last",
+        "last answer mapped to [0, 1] by its scale",
+        "0.5 (scale midpoint)",
+    ),
+    (
+        Kind::SatisfactionChange,
+        "satisfaction_change",
+        "last minus previous answer, on [0, 1] scales",
+        "0 (fewer than two answers)",
+    ),
+    (Kind::HasFeedback, "has_feedback", "0/1", "0"),
+];
+
+/// (constructor, stem, unit, value when none); the name is `{stem}_{w}d`.
+type Windowed = (fn(u32) -> Kind, &'static str, &'static str, &'static str);
+
+const WINDOWED: &[Windowed] = &[
+    (
+        Kind::Orders,
+        "orders",
+        "count of purchases in the window",
+        "0",
+    ),
+    (
+        Kind::Spend,
+        "spend",
+        "currency, net of refunds, in the window",
+        "0",
+    ),
+    (Kind::Logins, "logins", "count in the window", "0"),
+    (Kind::Visits, "visits", "count in the window", "0"),
+    (
+        Kind::Tickets,
+        "tickets",
+        "support tickets opened in the window",
+        "0",
+    ),
+    (Kind::Complaints, "complaints", "count in the window", "0"),
+    (
+        Kind::CampaignResponses,
+        "campaign_responses",
+        "count in the window",
+        "0",
+    ),
+];
+
+/// A feature's name, unit and its value for a customer without such events.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use churnwise::features::Snapshot;
+///
+/// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+/// let recency = s.catalog().into_iter().find(|f| f.name() == "recency_days").unwrap();
+/// assert_eq!(recency.unit(), "days");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureInfo {
+    kind: Kind,
+    name: String,
+    unit: &'static str,
+    when_none: &'static str,
+}
+
+impl FeatureInfo {
+    fn new(kind: Kind, name: String, unit: &'static str, when_none: &'static str) -> Self {
+        FeatureInfo {
+            kind,
+            name,
+            unit,
+            when_none,
+        }
+    }
+
+    /// The stable name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The unit or definition.
+    pub fn unit(&self) -> &'static str {
+        self.unit
+    }
+
+    /// The value for a customer with no events of the kind the feature reads.
+    pub fn when_none(&self) -> &'static str {
+        self.when_none
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+}
+
+/// Which features to compute, by name, in output column order.
+///
+/// [`FeatureSpec::all`] (the default) is every feature of the snapshot's
+/// catalog; [`FeatureSpec::rfm`] is the recency/frequency/monetary subset;
+/// [`FeatureSpec::new`] lists names. Names are checked against the catalog
+/// when features are extracted.
+///
+/// # The catalog
+///
+/// | name | unit | without such events |
+/// |---|---|---|
+/// | `recency_days` | days since the last order | `tenure_days` |
+/// | `tenure_days` | days since signup | — |
+/// | `has_ordered` | 0/1 | 0 |
+/// | `orders_total`, `orders_{w}d` | purchases (amount ≥ 0), all time / in the last `w` days | 0 |
+/// | `spend_total`, `spend_{w}d` | net amount (refunds subtract) | 0 |
+/// | `avg_order_value` | gross purchase amount per purchase | 0 |
+/// | `mean_interpurchase_days` | mean days between purchases | one purchase: days since it; none: `tenure_days` |
+/// | `order_trend_90d` | (a − b)/(a + b), purchases in the last 90 days (a) vs the 90 before (b) | 0 |
+/// | `refund_share` | refunded / gross purchase amount | 0 |
+/// | `days_since_interaction` | days since the last interaction of any kind | `tenure_days` |
+/// | `has_interactions` | 0/1 | 0 |
+/// | `logins_{w}d`, `visits_{w}d` | counts in the window | 0 |
+/// | `engagement_trend_30d` | (a − b)/(a + b) of logins + visits, last 30 days vs the 30 before | 0 |
+/// | `tickets_{w}d`, `complaints_{w}d`, `campaign_responses_{w}d` | counts in the window | 0 |
+/// | `response_hours_mean`, `response_hours_max` | hours to first support response; a ticket still unanswered at `as_of` counts its wait so far | 0 |
+/// | `has_tickets` | 0/1 | 0 |
+/// | `satisfaction_last` | last survey answer mapped to [0, 1] by its scale | 0.5 |
+/// | `satisfaction_change` | last minus previous answer on [0, 1] | 0 |
+/// | `has_feedback` | 0/1 | 0 |
+///
+/// `{w}` ranges over the snapshot's windows (default 30, 90, 180). Every
+/// value is finite; the `has_*` indicators tell "none" apart from zero.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::FeatureSpec;
+///
+/// let spec = FeatureSpec::new(["recency_days", "orders_90d", "complaints_30d"]);
+/// assert_eq!(spec.names().map(|n| n.len()), Some(3));
+/// assert_eq!(FeatureSpec::default(), FeatureSpec::all());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FeatureSpec {
+    names: Option<Vec<String>>,
+}
+
+impl FeatureSpec {
+    /// Every feature of the snapshot's catalog, in catalog order.
+    pub fn all() -> Self {
+        FeatureSpec { names: None }
+    }
+
+    /// The named features, in this order.
+    pub fn new<I, S>(names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        FeatureSpec {
+            names: Some(names.into_iter().map(Into::into).collect()),
+        }
+    }
+
+    /// Recency, frequency and monetary value: `recency_days`, `orders_total`,
+    /// `spend_total`, `avg_order_value`, `tenure_days`.
+    pub fn rfm() -> Self {
+        FeatureSpec::new(RFM)
+    }
+
+    /// The names, or `None` for the whole catalog.
+    pub fn names(&self) -> Option<&[String]> {
+        self.names.as_deref()
+    }
+
+    /// Resolves the names against a snapshot's catalog.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownName`] with the closest catalog names for a name
+    /// not in the catalog; [`ErrorKind::DuplicateName`] for a repeat;
+    /// [`ErrorKind::Empty`] for an empty list.
+    pub fn resolve(&self, snapshot: &Snapshot) -> Result<Vec<FeatureInfo>> {
+        let catalog = snapshot.catalog();
+        let Some(names) = &self.names else {
+            return Ok(catalog);
+        };
+        if names.is_empty() {
+            return Err(ErrorKind::Empty("the feature spec names no feature".into()).into());
+        }
+        let mut out: Vec<FeatureInfo> = Vec::with_capacity(names.len());
+        for name in names {
+            if out.iter().any(|f| &f.name == name) {
+                return Err(ErrorKind::DuplicateName {
+                    what: "feature",
+                    name: name.clone(),
+                }
+                .into());
+            }
+            match catalog.iter().find(|f| &f.name == name) {
+                Some(f) => out.push(f.clone()),
+                None => {
+                    let known: Vec<&str> = catalog.iter().map(|f| f.name.as_str()).collect();
+                    return Err(unknown_name("feature", name, &known));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The RFM subset, in order.
+pub(crate) const RFM: [&str; 5] = [
+    "recency_days",
+    "orders_total",
+    "spend_total",
+    "avg_order_value",
+    "tenure_days",
+];
+
+/// An [`ErrorKind::UnknownName`] listing up to three known names closest to `name`.
+pub(crate) fn unknown_name(what: &'static str, name: &str, known: &[&str]) -> Error {
+    let mut scored: Vec<(usize, &str)> =
+        known.iter().map(|k| (edit_distance(name, k), *k)).collect();
+    scored.sort();
+    let limit = (name.len() / 2).max(3);
+    let suggestions = scored
+        .into_iter()
+        .filter(|(d, _)| *d <= limit)
+        .take(3)
+        .map(|(_, k)| k.to_owned())
+        .collect();
+    ErrorKind::UnknownName {
+        what,
+        name: name.to_owned(),
+        suggestions,
+    }
+    .into()
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn snapshot() -> Snapshot {
+        Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap())
+    }
+
+    #[test]
+    fn catalog_names_are_unique_and_cover_every_window() {
+        let catalog = snapshot().catalog();
+        let mut names: Vec<&str> = catalog.iter().map(|f| f.name()).collect();
+        assert_eq!(names.len(), SCALARS.len() + 3 * WINDOWED.len());
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), catalog.len());
+        for w in [30, 90, 180] {
+            assert!(names.contains(&format!("complaints_{w}d").as_str()));
+        }
+    }
+
+    #[test]
+    fn unknown_names_suggest_the_closest() {
+        let err = FeatureSpec::new(["recency_day"])
+            .resolve(&snapshot())
+            .unwrap_err();
+        match err.kind() {
+            ErrorKind::UnknownName {
+                name, suggestions, ..
+            } => {
+                assert_eq!(name, "recency_day");
+                assert_eq!(suggestions[0], "recency_days");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            err.to_string(),
+            "unknown feature `recency_day` (did you mean `recency_days`?)"
+        );
+        let err = FeatureSpec::new(["orders_45d"])
+            .resolve(&snapshot())
+            .unwrap_err();
+        assert!(err.to_string().contains("`orders_90d`"), "{err}");
+    }
+
+    #[test]
+    fn rejects_duplicates_and_empty_specs() {
+        let err = FeatureSpec::new(["tenure_days", "tenure_days"])
+            .resolve(&snapshot())
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::DuplicateName { .. }));
+        let err = FeatureSpec::new(Vec::<String>::new())
+            .resolve(&snapshot())
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Empty(_)));
+    }
+
+    #[test]
+    fn edit_distance_matches_hand_values() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn spec_serializes_as_a_name_list() {
+        let json = serde_json::to_string(&FeatureSpec::new(["a", "b"])).unwrap();
+        assert_eq!(json, r#"{"names":["a","b"]}"#);
+        assert_eq!(
+            serde_json::to_string(&FeatureSpec::all()).unwrap(),
+            r#"{"names":null}"#
+        );
+    }
+}
