@@ -57,6 +57,7 @@
 pub mod error;
 pub mod features;
 pub mod records;
+pub mod segment;
 pub mod synth;
 
 pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,48 @@
+//! Segmentation: RFM scores and named segments, value and engagement tiers,
+//! lifecycle stages, and per-segment reports.
+//!
+//! Everything learned from a population (RFM edges, tier cuts) is a fitted
+//! value ([`FittedRfm`], [`FittedTiers`]) that scores customers later with the
+//! same edges, so segments are stable across runs.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use churnwise::features::{FeatureSpec, Snapshot};
+//! use churnwise::segment::{LifecyclePolicy, LifecycleStage, SegmentReport};
+//! use churnwise::synth::PopulationConfig;
+//!
+//! let pop = PopulationConfig::default().customers(2_000).seed(1).generate()?;
+//! let (history, _) = pop.history_builder().build()?;
+//! let snapshot = Snapshot::new(Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap());
+//! let table = FeatureSpec::all().extract(&history, &snapshot)?;
+//! let stages = LifecyclePolicy::default().apply(&table, None)?;
+//! let report = SegmentReport::new(&stages, &table, None)?;
+//! assert_eq!(report.customers(), table.nrows());
+//! # Ok::<(), churnwise::Error>(())
+//! ```
+
+mod lifecycle;
+mod report;
+mod rfm;
+mod tiers;
+
+pub use lifecycle::{LifecyclePolicy, LifecycleStage};
+pub use report::{SegmentReport, SegmentRow};
+pub use rfm::{FittedRfm, Rfm, RfmScore, RfmSegment};
+pub use tiers::{FittedTiers, Tier, Tiers};
+
+/// A closed set of named segments (RFM segments, tiers, lifecycle stages),
+/// so reports can list every segment, empty ones included, in a fixed order.
+///
+/// Sealed: implemented by the crate's segment types only.
+pub trait Segment: Copy + Eq + std::fmt::Display + private::Sealed + 'static {
+    /// Every segment, in report order.
+    fn all() -> &'static [Self];
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for super::RfmSegment {}
+    impl Sealed for super::Tier {}
+    impl Sealed for super::LifecycleStage {}
+}
