@@ -29,7 +29,9 @@ fn snapshot() -> Snapshot {
 
 fn extract(c: &mut Criterion) {
     let mut group = c.benchmark_group("features");
-    group.sample_size(10).measurement_time(Duration::from_secs(15));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(15));
     for customers in [100_000, 1_000_000] {
         let h = history(customers);
         group.throughput(Throughput::Elements(customers as u64));
@@ -44,7 +46,9 @@ fn extract(c: &mut Criterion) {
 
 fn rfm(c: &mut Criterion) {
     let h = history(1_000_000);
-    let table = FeatureSpec::rfm().extract(&h, &snapshot()).expect("extracts");
+    let table = FeatureSpec::rfm()
+        .extract(&h, &snapshot())
+        .expect("extracts");
     let fitted = Rfm::new().fit(&table).expect("fits");
     let mut group = c.benchmark_group("rfm");
     group.sample_size(10);

@@ -142,6 +142,14 @@ pub enum ErrorKind {
         /// The last time the history covers.
         observed_until: chrono::DateTime<chrono::Utc>,
     },
+    /// An estimator could not be fitted (the message comes from the solver).
+    #[error("fitting {what} failed: {message}")]
+    Fit {
+        /// The estimator.
+        what: &'static str,
+        /// Why.
+        message: String,
+    },
     /// There is nothing to compute on (no customers at the as-of time, no rows, ...).
     #[error("empty input: {0}")]
     Empty(String),

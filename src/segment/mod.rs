@@ -1,5 +1,5 @@
 //! Segmentation: RFM scores and named segments, value and engagement tiers,
-//! lifecycle stages, and per-segment reports.
+//! lifecycle stages, k-means clusters, and per-segment reports.
 //!
 //! Everything learned from a population (RFM edges, tier cuts) is a fitted
 //! value ([`FittedRfm`], [`FittedTiers`]) that scores customers later with the
@@ -21,11 +21,13 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod cluster;
 mod lifecycle;
 mod report;
 mod rfm;
 mod tiers;
 
+pub use cluster::{ClusterProfile, ClusterRow, FittedKMeans, KMeansSegmenter};
 pub use lifecycle::{LifecyclePolicy, LifecycleStage};
 pub use report::{SegmentReport, SegmentRow};
 pub use rfm::{FittedRfm, Rfm, RfmScore, RfmSegment};
