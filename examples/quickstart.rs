@@ -4,22 +4,27 @@
 //! cargo run --release --example quickstart
 //! ```
 //!
-//! This release covers the first stage: generate a customer base with known
-//! ground truth, validate it into a `History`, and read the data-quality
-//! report. Later releases extend it through features, scoring, alerts and
-//! retention.
+//! Generates a customer base with known ground truth, validates it into a
+//! `History`, reads the data-quality report, computes point-in-time features
+//! and churn labels, and segments customers (RFM, lifecycle, value tiers,
+//! k-means). Later releases extend it through scoring, alerts and retention.
 
 use std::time::Instant;
 
+use chrono::{TimeZone, Utc};
+use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
 use churnwise::records::RecordKind;
+use churnwise::segment::{KMeansSegmenter, LifecyclePolicy, Rfm, SegmentReport, Tiers};
 use churnwise::synth::{LatentType, PopulationConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // 1. A reproducible population: 50 000 customers over two years, with a
-    //    few invalid records injected so the quality report has work to do.
+    // 1. A reproducible population: 50 000 customers over two years, signing
+    //    up through the first 90% of it, with a few invalid records injected
+    //    so the quality report has work to do.
     let config = PopulationConfig::default()
         .customers(50_000)
         .seed(42)
+        .signup_fraction(0.9)
         .dirty_fraction(0.001);
     let started = Instant::now();
     let population = config.generate()?;
@@ -85,9 +90,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         100.0 * churned as f64 / truth.len() as f64
     );
 
+    // 4. Features as of 1 October 2024, and who really churned in the 90 days after.
+    let as_of = Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap();
+    let started = Instant::now();
+    let table = FeatureSpec::all().extract(&history, &Snapshot::new(as_of))?;
+    let featured = started.elapsed();
+    let labels = ChurnLabeler::new().labels(&history, as_of)?;
+    let churned = labels.churned();
+    heading(&format!("Features as of {}", as_of.format("%Y-%m-%d")));
+    println!(
+        "{} customers × {} features; {:.1}% place no order in the next 90 days",
+        table.nrows(),
+        table.ncols(),
+        100.0 * churned.iter().filter(|&&c| c).count() as f64 / churned.len().max(1) as f64
+    );
+
+    // 5. RFM segments: quintile edges learned on this population.
+    let rfm = Rfm::new().fit(&table)?;
+    let segments: Vec<_> = rfm.apply(&table)?.iter().map(|s| s.segment()).collect();
+    heading("RFM segments (churn = no order in the next 90 days)");
+    print!("{}", SegmentReport::new(&segments, &table, Some(churned))?);
+
+    // 6. Lifecycle stages from behaviour (no churn model yet).
+    let stages = LifecyclePolicy::default().apply(&table, None)?;
+    heading("Lifecycle stages");
+    print!("{}", SegmentReport::new(&stages, &table, Some(churned))?);
+
+    // 7. Value tiers: top 20% by spend are high, the next 30% mid.
+    let tiers = Tiers::value().fit(&table)?.apply(&table)?;
+    heading("Value tiers");
+    print!("{}", SegmentReport::new(&tiers, &table, Some(churned))?);
+
+    // 8. k-means on standardized RFM and engagement.
+    let kmeans = KMeansSegmenter::new().k(5)?.fit(&table)?;
+    heading("k-means clusters (means in original units)");
+    print!("{}", kmeans.profile(&table, Some(churned))?);
+
     heading("Timing");
     println!("generate {:>8.3} s", generated.as_secs_f64());
     println!("build    {:>8.3} s", built.as_secs_f64());
+    println!("features {:>8.3} s", featured.as_secs_f64());
     Ok(())
 }
 
