@@ -4,4 +4,5 @@
 mod csv_input;
 mod features;
 mod records;
+mod segment;
 mod synth;
