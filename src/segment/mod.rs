@@ -1,5 +1,10 @@
 //! Segmentation: RFM scores and named segments, value and engagement tiers,
-//! lifecycle stages, k-means clusters, and per-segment reports.
+//! lifecycle stages, k-means clusters, and per-segment reports; and the
+//! business churn measures (fight-churn chapter 2): churn rate per period
+//! ([`churn_rates`]) under an order-based, activity-based or contractual
+//! [`ChurnDefinition`], cohort retention by signup month
+//! ([`CohortRetention`]), and revenue churn and net revenue retention
+//! ([`revenue_retention`]).
 //!
 //! Everything learned from a population (RFM edges, tier cuts) is a fitted
 //! value ([`FittedRfm`], [`FittedTiers`]) that scores customers later with the
@@ -23,12 +28,17 @@
 
 mod cluster;
 mod lifecycle;
+mod measures;
 mod report;
 mod rfm;
 mod tiers;
 
 pub use cluster::{ClusterProfile, ClusterRow, FittedKMeans, KMeansSegmenter};
 pub use lifecycle::{LifecyclePolicy, LifecycleStage};
+pub use measures::{
+    ChurnDefinition, ChurnRatesTable, ChurnStatus, Cohort, CohortRetention, CohortRule, Period,
+    PeriodChurn, Periods, RevenueRetention, RevenueRetentionTable, churn_rates, revenue_retention,
+};
 pub use report::{SegmentReport, SegmentRow};
 pub use rfm::{FittedRfm, Rfm, RfmScore, RfmSegment};
 pub use tiers::{FittedTiers, Tier, Tiers};
