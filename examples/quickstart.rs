@@ -14,7 +14,11 @@ use std::time::Instant;
 use chrono::{TimeZone, Utc};
 use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
 use churnwise::records::RecordKind;
-use churnwise::segment::{KMeansSegmenter, LifecyclePolicy, Rfm, SegmentReport, Tiers};
+use churnwise::segment::{
+    ChurnDefinition, ChurnRatesTable, CohortRetention, CohortRule, KMeansSegmenter,
+    LifecyclePolicy, Periods, RevenueRetentionTable, Rfm, SegmentReport, Tiers, churn_rates,
+    revenue_retention,
+};
 use churnwise::synth::{LatentType, PopulationConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -125,6 +129,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let kmeans = KMeansSegmenter::new().k(5)?.fit(&table)?;
     heading("k-means clusters (means in original units)");
     print!("{}", kmeans.profile(&table, Some(churned))?);
+
+    // 9. Business measures: monthly churn (order-based and activity-based),
+    //    cohort retention by signup month, revenue retention.
+    let quarter_start = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
+    let months = Periods::months(quarter_start, 6)?;
+    for (name, definition) in [
+        (
+            "no order for 90 days",
+            ChurnDefinition::NoOrder {
+                inactivity_days: 90,
+            },
+        ),
+        (
+            "no activity for 60 days",
+            ChurnDefinition::NoActivity {
+                inactivity_days: 60,
+            },
+        ),
+    ] {
+        heading(&format!("Monthly churn rate ({name})"));
+        print!(
+            "{}",
+            ChurnRatesTable::new(&churn_rates(&history, &months, &definition)?)
+        );
+    }
+    let first_cohort = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
+    let cohorts =
+        CohortRetention::by_signup_month(&history, first_cohort, 12, &CohortRule::Ordered)?;
+    heading("Cohort retention: share ordering in month m after signup");
+    print!("{cohorts}");
+    heading("Revenue retention by month");
+    print!(
+        "{}",
+        RevenueRetentionTable::new(&revenue_retention(&history, &months)?)
+    );
 
     heading("Timing");
     println!("generate {:>8.3} s", generated.as_secs_f64());
