@@ -100,9 +100,8 @@ impl Rfm {
             .into());
         }
         let edges = |name: &str| -> Result<[f64; 4]> {
-            let mut v = table.column(name)?.to_vec();
-            v.sort_by(f64::total_cmp);
-            Ok([0.2, 0.4, 0.6, 0.8].map(|p| quantile(&v, p)))
+            let q = quantiles(table.column(name)?.to_vec(), &[0.2, 0.4, 0.6, 0.8]);
+            Ok([q[0], q[1], q[2], q[3]])
         };
         Ok(FittedRfm {
             recency_edges: edges(&self.recency)?,
@@ -113,13 +112,37 @@ impl Rfm {
     }
 }
 
-/// The `p`-quantile of sorted, non-empty `v`, linearly interpolated
-/// (numpy's default, Hyndman & Fan type 7).
-pub(crate) fn quantile(v: &[f64], p: f64) -> f64 {
-    let h = (v.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(v.len() - 1);
-    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+/// The `ps`-quantiles of non-empty `v`, linearly interpolated (numpy's
+/// default, Hyndman & Fan type 7), in O(n): only the order statistics needed
+/// are selected, not the whole vector sorted.
+pub(crate) fn quantiles(mut v: Vec<f64>, ps: &[f64]) -> Vec<f64> {
+    let n = v.len();
+    let position = |p: f64| {
+        let h = (n - 1) as f64 * p;
+        let lo = h.floor() as usize;
+        (lo, (lo + 1).min(n - 1), h - lo as f64)
+    };
+    let mut needed: Vec<usize> = ps
+        .iter()
+        .flat_map(|&p| {
+            let (lo, hi, _) = position(p);
+            [lo, hi]
+        })
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    // Each selection leaves larger values to its right: select the next within them.
+    let mut start = 0;
+    for &i in &needed {
+        v[start..].select_nth_unstable_by(i - start, f64::total_cmp);
+        start = i + 1;
+    }
+    ps.iter()
+        .map(|&p| {
+            let (lo, hi, frac) = position(p);
+            v[lo] + frac * (v[hi] - v[lo])
+        })
+        .collect()
 }
 
 /// Quintile edges for recency, frequency and monetary value.
@@ -419,12 +442,23 @@ mod tests {
     #[test]
     fn quantiles_match_numpy_linear() {
         // numpy.quantile([1, 2, 3, 4, 10], [0.2, 0.4, 0.6, 0.8]) = [1.8, 2.6, 3.4, 5.2]
-        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
-        let q = [0.2, 0.4, 0.6, 0.8].map(|p| quantile(&v, p));
+        let v = vec![10.0, 2.0, 4.0, 1.0, 3.0];
+        let q = quantiles(v, &[0.2, 0.4, 0.6, 0.8]);
         for (a, b) in q.iter().zip([1.8, 2.6, 3.4, 5.2]) {
             approx::assert_abs_diff_eq!(*a, b, epsilon = 1e-12);
         }
-        assert_eq!(quantile(&[7.0], 0.5), 7.0);
+        assert_eq!(quantiles(vec![7.0], &[0.5]), [7.0]);
+        // Against a full sort, on shuffled data with ties.
+        let data: Vec<f64> = (0..1001).map(|i| ((i * 7919) % 1000 / 3) as f64).collect();
+        let mut sorted = data.clone();
+        sorted.sort_by(f64::total_cmp);
+        let ps = [0.0, 0.13, 0.5, 0.8, 0.999, 1.0];
+        for (p, q) in ps.iter().zip(quantiles(data, &ps)) {
+            let h = 1000.0 * p;
+            let lo = h.floor() as usize;
+            let want = sorted[lo] + (h - lo as f64) * (sorted[(lo + 1).min(1000)] - sorted[lo]);
+            approx::assert_abs_diff_eq!(q, want, epsilon = 1e-12);
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::Segment;
-use super::rfm::quantile;
+use super::rfm::quantiles;
 use crate::features::FeatureTable;
 use crate::{Error, ErrorKind, Result};
 
@@ -145,10 +145,9 @@ impl Tiers {
         if table.is_empty() {
             return Err(ErrorKind::Empty("cannot fit tiers on a table without rows".into()).into());
         }
-        let mut v = summed(&self.columns, table)?;
-        v.sort_by(f64::total_cmp);
+        let q = quantiles(summed(&self.columns, table)?, &self.quantiles);
         Ok(FittedTiers {
-            cuts: self.quantiles.map(|q| quantile(&v, q)),
+            cuts: [q[0], q[1]],
             params: self.clone(),
         })
     }
