@@ -142,6 +142,24 @@ pub enum ErrorKind {
         /// The last time the history covers.
         observed_until: chrono::DateTime<chrono::Utc>,
     },
+    /// Training labels hold a single class; a classifier cannot be fitted.
+    #[error("training labels contain only one class ({class})")]
+    SingleClass {
+        /// The only class present.
+        class: bool,
+    },
+    /// An iterative solver stopped before reaching its tolerance.
+    #[error(
+        "{solver} stopped after {iterations} iterations without converging (gradient norm {gradient_norm:e})"
+    )]
+    NotConverged {
+        /// The solver.
+        solver: &'static str,
+        /// Iterations done.
+        iterations: u32,
+        /// The scaled gradient (or optimality) norm reached.
+        gradient_norm: f64,
+    },
     /// An estimator could not be fitted (the message comes from the solver).
     #[error("fitting {what} failed: {message}")]
     Fit {

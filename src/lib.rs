@@ -56,6 +56,7 @@
 
 pub mod error;
 pub mod features;
+pub mod model;
 pub mod records;
 pub mod segment;
 pub mod synth;

@@ -3,6 +3,7 @@
 #[cfg(feature = "csv")]
 mod csv_input;
 mod features;
+mod model;
 mod records;
 mod segment;
 mod synth;

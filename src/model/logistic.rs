@@ -1,0 +1,785 @@
+//! Penalized logistic regression solved to its exact optimum.
+
+use ndarray::{Array1, Array2, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::linalg::{cholesky, solve_factored};
+use super::standardize::{FittedStandardizer, Standardizer};
+use crate::features::{FeatureTable, TrainingSet};
+use crate::{Error, ErrorKind, Result};
+
+/// The penalty on the coefficients (never on the intercept).
+///
+/// # Formula
+///
+/// ```text
+/// minimize  Σᵢ sᵢ · logloss(yᵢ, σ(b + xᵢ·w))  +  alpha · (l1_ratio · ‖w‖₁ + ½ (1 − l1_ratio) · ‖w‖²)
+/// ```
+///
+/// on standardized features, with `sᵢ` the sample × class weights. `L2` is
+/// `l1_ratio = 0`, `L1` is `l1_ratio = 1`. scikit-learn minimizes `C · Σ
+/// loss + penalty`, the same optimum for `alpha = 1 / C`.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::model::Penalty;
+///
+/// let p: Penalty = serde_json::from_str(r#"{"type":"elastic_net","alpha":100.0,"l1_ratio":0.5}"#).unwrap();
+/// assert_eq!(p, Penalty::ElasticNet { alpha: 100.0, l1_ratio: 0.5 });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Penalty {
+    /// No penalty (maximum likelihood); fails on separable data.
+    None,
+    /// Ridge: `½ · alpha · ‖w‖²`.
+    L2 {
+        /// Strength, ≥ 0 (scikit-learn's `1 / C`).
+        alpha: f64,
+    },
+    /// Lasso: `alpha · ‖w‖₁`, for sparse models.
+    L1 {
+        /// Strength, ≥ 0.
+        alpha: f64,
+    },
+    /// Elastic net: `alpha · (l1_ratio · ‖w‖₁ + ½ (1 − l1_ratio) · ‖w‖²)`.
+    ElasticNet {
+        /// Strength, ≥ 0.
+        alpha: f64,
+        /// Share of L1, in [0, 1].
+        l1_ratio: f64,
+    },
+}
+
+impl Penalty {
+    /// `(l1, l2)`: the objective adds `l1 · ‖w‖₁ + ½ · l2 · ‖w‖²`.
+    fn parts(self) -> (f64, f64) {
+        match self {
+            Penalty::None => (0.0, 0.0),
+            Penalty::L2 { alpha } => (0.0, alpha),
+            Penalty::L1 { alpha } => (alpha, 0.0),
+            Penalty::ElasticNet { alpha, l1_ratio } => (alpha * l1_ratio, alpha * (1.0 - l1_ratio)),
+        }
+    }
+}
+
+/// How to weight the classes.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::model::ClassWeight;
+///
+/// assert_eq!(ClassWeight::default(), ClassWeight::None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ClassWeight {
+    /// Every row weighs 1 (times its sample weight).
+    #[default]
+    None,
+    /// `n / (2 · count(class))`, as scikit-learn's `"balanced"`.
+    Balanced,
+    /// Explicit weights for non-churners and churners.
+    Custom {
+        /// Weight of rows labelled `false`.
+        negative: f64,
+        /// Weight of rows labelled `true`.
+        positive: f64,
+    },
+}
+
+/// Logistic regression configuration. [`fit`](Self::fit) standardizes the
+/// features, solves to the exact optimum and returns a [`FittedLogisticRegression`].
+///
+/// Smooth penalties (none, L2) are solved by Newton's method with a
+/// Cholesky factorization of the (d + 1) × (d + 1) Hessian; L1 and elastic
+/// net by proximal Newton (coordinate descent on each quadratic model).
+/// Both use a backtracking line search and stop when the largest gradient
+/// (or optimality-condition) component divided by the total weight is at
+/// most `tolerance`. The passes over the rows run on all rayon threads, in
+/// fixed chunks summed in order, so results do not depend on the thread count.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::{FeatureTable, TrainingSet};
+/// use churnwise::model::LogisticRegression;
+/// use ndarray::array;
+///
+/// let x = FeatureTable::new(
+///     (0..6u64).map(Into::into).collect(),
+///     vec!["recency_days".into()],
+///     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+/// )?;
+/// let train = TrainingSet::new(x, array![false, false, true, false, true, true])?;
+/// let model = LogisticRegression::new().c(1.0)?.fit(&train)?;
+/// assert!(model.raw_coefficients()[0] > 0.0); // longer since the last order, more churn
+/// let p = model.predict_proba(array![[3.0], [180.0]].view())?;
+/// assert!(p[0] < 0.5 && p[1] > 0.5);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogisticRegression {
+    penalty: Penalty,
+    fit_intercept: bool,
+    class_weight: ClassWeight,
+    max_iterations: u32,
+    tolerance: f64,
+}
+
+impl Default for LogisticRegression {
+    fn default() -> Self {
+        LogisticRegression {
+            penalty: Penalty::L2 { alpha: 1.0 },
+            fit_intercept: true,
+            class_weight: ClassWeight::None,
+            max_iterations: 100,
+            tolerance: 1e-10,
+        }
+    }
+}
+
+impl LogisticRegression {
+    /// L2 with `alpha = 1` (scikit-learn's default `C = 1`), an intercept,
+    /// no class weights, 100 iterations, tolerance `1e-10`.
+    pub fn new() -> Self {
+        LogisticRegression::default()
+    }
+
+    /// The penalty. Defaults to `Penalty::L2 { alpha: 1.0 }`.
+    pub fn penalty(mut self, penalty: Penalty) -> Self {
+        self.penalty = penalty;
+        self
+    }
+
+    /// Sets the penalty strength from scikit-learn's `C` (`alpha = 1 / C`),
+    /// keeping the penalty's kind (L2 if there is none; `C = ∞` means no penalty).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `c` unless `C > 0` (∞ allowed).
+    pub fn c(mut self, c: f64) -> Result<Self> {
+        if c.is_nan() || c <= 0.0 {
+            return Err(Error::invalid_parameter(
+                "c",
+                format!("must be > 0, got {c}"),
+            ));
+        }
+        if c.is_infinite() {
+            self.penalty = Penalty::None;
+            return Ok(self);
+        }
+        let alpha = 1.0 / c;
+        self.penalty = match self.penalty {
+            Penalty::None | Penalty::L2 { .. } => Penalty::L2 { alpha },
+            Penalty::L1 { .. } => Penalty::L1 { alpha },
+            Penalty::ElasticNet { l1_ratio, .. } => Penalty::ElasticNet { alpha, l1_ratio },
+        };
+        Ok(self)
+    }
+
+    /// Whether to fit an intercept. Defaults to `true`.
+    pub fn fit_intercept(mut self, fit: bool) -> Self {
+        self.fit_intercept = fit;
+        self
+    }
+
+    /// Class weights. Defaults to [`ClassWeight::None`].
+    pub fn class_weight(mut self, weight: ClassWeight) -> Self {
+        self.class_weight = weight;
+        self
+    }
+
+    /// The most solver iterations. Defaults to 100 (Newton converges in about 10).
+    pub fn max_iterations(mut self, n: u32) -> Self {
+        self.max_iterations = n;
+        self
+    }
+
+    /// Convergence tolerance on the largest gradient component per unit of
+    /// total weight. Defaults to `1e-10`.
+    pub fn tolerance(mut self, tol: f64) -> Self {
+        self.tolerance = tol;
+        self
+    }
+
+    /// The penalty.
+    pub fn penalty_kind(&self) -> Penalty {
+        self.penalty
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] naming the first bad parameter: a
+    /// negative or non-finite `alpha`, `l1_ratio` outside [0, 1], non-positive
+    /// class weights, zero `max_iterations`, a tolerance not in (0, 1).
+    pub fn validate(&self) -> Result<()> {
+        let alpha = match self.penalty {
+            Penalty::None => 0.0,
+            Penalty::L2 { alpha } | Penalty::L1 { alpha } => alpha,
+            Penalty::ElasticNet { alpha, l1_ratio } => {
+                if !(0.0..=1.0).contains(&l1_ratio) {
+                    return Err(Error::invalid_parameter(
+                        "l1_ratio",
+                        format!("must be in [0, 1], got {l1_ratio}"),
+                    ));
+                }
+                alpha
+            }
+        };
+        if !(alpha.is_finite() && alpha >= 0.0) {
+            return Err(Error::invalid_parameter(
+                "alpha",
+                format!("must be finite and >= 0, got {alpha}"),
+            ));
+        }
+        if let ClassWeight::Custom { negative, positive } = self.class_weight
+            && !(negative.is_finite() && negative > 0.0 && positive.is_finite() && positive > 0.0)
+        {
+            return Err(Error::invalid_parameter(
+                "class_weight",
+                format!("weights must be finite and > 0, got {negative} and {positive}"),
+            ));
+        }
+        if self.max_iterations == 0 {
+            return Err(Error::invalid_parameter(
+                "max_iterations",
+                "must be at least 1, got 0",
+            ));
+        }
+        if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
+            return Err(Error::invalid_parameter(
+                "tolerance",
+                format!("must be in (0, 1), got {}", self.tolerance),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fits on a training set.
+    ///
+    /// # Errors
+    ///
+    /// As for [`validate`](Self::validate); [`ErrorKind::Empty`] without
+    /// rows; [`ErrorKind::SingleClass`] if every label is the same;
+    /// [`ErrorKind::NotConverged`] if the solver does not reach the tolerance;
+    /// [`ErrorKind::Fit`] for an unpenalized fit of perfectly separable data,
+    /// whose optimum is at infinity.
+    pub fn fit(&self, data: &TrainingSet) -> Result<FittedLogisticRegression> {
+        self.validate()?;
+        let table = data.features();
+        let labels = data.labels();
+        let n = labels.len();
+        if n == 0 {
+            return Err(
+                ErrorKind::Empty("cannot fit on a training set without rows".into()).into(),
+            );
+        }
+        let positives = labels.iter().filter(|&&l| l).count();
+        if positives == 0 || positives == n {
+            return Err(ErrorKind::SingleClass {
+                class: positives == n,
+            }
+            .into());
+        }
+        let standardizer = Standardizer::new().fit(table.values())?;
+        let x = standardizer.transform(table.values())?;
+        let weights = self.row_weights(labels, data.weights(), positives);
+        let problem = Problem {
+            x: &x,
+            y: labels.as_slice().unwrap_or(&[]),
+            s: &weights,
+            intercept: self.fit_intercept,
+            constant: standardizer.constant_columns(),
+        };
+        let (l1, l2) = self.penalty.parts();
+        let solution = problem.solve(l1, l2, self.max_iterations, self.tolerance)?;
+        if l1 == 0.0 && l2 == 0.0 && problem.separates(&solution) {
+            return Err(ErrorKind::Fit {
+                what: "logistic regression",
+                message: "the classes are perfectly separable, so the unpenalized optimum is at infinity; use a penalty".into(),
+            }
+            .into());
+        }
+        Ok(FittedLogisticRegression::new(
+            self.clone(),
+            table.names().to_vec(),
+            standardizer,
+            solution,
+        ))
+    }
+
+    fn row_weights(
+        &self,
+        labels: &Array1<bool>,
+        sample: Option<&Array1<f64>>,
+        positives: usize,
+    ) -> Vec<f64> {
+        let n = labels.len() as f64;
+        let (neg, pos) = match self.class_weight {
+            ClassWeight::None => (1.0, 1.0),
+            ClassWeight::Balanced => (
+                n / (2.0 * (n - positives as f64)),
+                n / (2.0 * positives as f64),
+            ),
+            ClassWeight::Custom { negative, positive } => (negative, positive),
+        };
+        labels
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (if l { pos } else { neg }) * sample.map_or(1.0, |s| s[i]))
+            .collect()
+    }
+}
+
+/// Rows per chunk of the parallel passes: fixed, so sums do not depend on the thread count.
+const CHUNK: usize = 4096;
+
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `log(1 + exp(z))` without overflow.
+fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
+/// The data of one fit, standardized.
+struct Problem<'a> {
+    x: &'a Array2<f64>,
+    y: &'a [bool],
+    s: &'a [f64],
+    intercept: bool,
+    constant: Vec<usize>,
+}
+
+/// Coefficients on the standardized scale, and how the solver got there.
+struct Solution {
+    w: Vec<f64>,
+    b: f64,
+    iterations: u32,
+}
+
+/// Loss, gradient and Hessian of the unpenalized objective at one point.
+struct Pass {
+    loss: f64,
+    /// d + 1 entries; the last is the intercept.
+    grad: Vec<f64>,
+    /// (d + 1)², row-major, upper and lower filled.
+    hess: Vec<f64>,
+}
+
+impl Problem<'_> {
+    fn dim(&self) -> usize {
+        self.x.ncols()
+    }
+
+    fn total_weight(&self) -> f64 {
+        self.s.iter().sum()
+    }
+
+    /// Σ sᵢ · logloss at (w, b).
+    fn loss(&self, w: &[f64], b: f64) -> f64 {
+        let d = self.dim();
+        let chunks: Vec<f64> = (0..self.y.len())
+            .into_par_iter()
+            .step_by(CHUNK)
+            .map(|start| {
+                let end = (start + CHUNK).min(self.y.len());
+                let mut loss = 0.0;
+                for i in start..end {
+                    let row = self.x.row(i);
+                    let z = b + (0..d).map(|j| row[j] * w[j]).sum::<f64>();
+                    loss += self.s[i] * (softplus(z) - if self.y[i] { z } else { 0.0 });
+                }
+                loss
+            })
+            .collect();
+        chunks.iter().sum()
+    }
+
+    /// Loss, gradient and Hessian at (w, b), in one parallel pass.
+    fn pass(&self, w: &[f64], b: f64) -> Pass {
+        let d = self.dim();
+        let m = d + 1;
+        let partials: Vec<Pass> = (0..self.y.len())
+            .into_par_iter()
+            .step_by(CHUNK)
+            .map(|start| {
+                let end = (start + CHUNK).min(self.y.len());
+                let mut p = Pass {
+                    loss: 0.0,
+                    grad: vec![0.0; m],
+                    hess: vec![0.0; m * m],
+                };
+                let mut xi = vec![0.0; m];
+                xi[d] = 1.0;
+                for i in start..end {
+                    let row = self.x.row(i);
+                    for j in 0..d {
+                        xi[j] = row[j];
+                    }
+                    let z = b + (0..d).map(|j| xi[j] * w[j]).sum::<f64>();
+                    let prob = sigmoid(z);
+                    let yi = if self.y[i] { 1.0 } else { 0.0 };
+                    p.loss += self.s[i] * (softplus(z) - yi * z);
+                    let r = self.s[i] * (prob - yi);
+                    let q = self.s[i] * prob * (1.0 - prob);
+                    for j in 0..m {
+                        p.grad[j] += r * xi[j];
+                        let qx = q * xi[j];
+                        let row_h = &mut p.hess[j * m..j * m + j + 1];
+                        for (k, h) in row_h.iter_mut().enumerate() {
+                            *h += qx * xi[k];
+                        }
+                    }
+                }
+                p
+            })
+            .collect();
+        let mut total = Pass {
+            loss: 0.0,
+            grad: vec![0.0; m],
+            hess: vec![0.0; m * m],
+        };
+        for p in partials {
+            total.loss += p.loss;
+            total
+                .grad
+                .iter_mut()
+                .zip(&p.grad)
+                .for_each(|(a, b)| *a += b);
+            total
+                .hess
+                .iter_mut()
+                .zip(&p.hess)
+                .for_each(|(a, b)| *a += b);
+        }
+        for j in 0..m {
+            for k in 0..j {
+                total.hess[k * m + j] = total.hess[j * m + k];
+            }
+        }
+        total
+    }
+
+    /// Adds the L2 part, pins constant columns and (without intercept) the intercept.
+    fn regularize(&self, pass: &mut Pass, w: &[f64], l2: f64) {
+        let d = self.dim();
+        let m = d + 1;
+        pass.loss += 0.5 * l2 * w.iter().map(|v| v * v).sum::<f64>();
+        for (j, wj) in w.iter().enumerate() {
+            pass.grad[j] += l2 * wj;
+            pass.hess[j * m + j] += l2;
+        }
+        // Constant columns (all 0 after standardization) and an absent
+        // intercept get a unit curvature and zero gradient: their step is 0.
+        let pinned = self
+            .constant
+            .iter()
+            .copied()
+            .chain((!self.intercept).then_some(d));
+        for j in pinned {
+            pass.grad[j] = 0.0;
+            for k in 0..m {
+                pass.hess[j * m + k] = 0.0;
+                pass.hess[k * m + j] = 0.0;
+            }
+            pass.hess[j * m + j] = 1.0;
+        }
+    }
+
+    /// Whether the solution classifies every row with certainty (the mark of
+    /// separable data, where the unpenalized solver only stops because the
+    /// gradient underflows).
+    fn separates(&self, s: &Solution) -> bool {
+        (0..self.y.len()).into_par_iter().all(|i| {
+            let row = self.x.row(i);
+            let z = s.b + row.iter().zip(&s.w).map(|(a, b)| a * b).sum::<f64>();
+            let p = sigmoid(z);
+            (if self.y[i] { 1.0 - p } else { p }) < 1e-6
+        })
+    }
+
+    fn solve(&self, l1: f64, l2: f64, max_iterations: u32, tol: f64) -> Result<Solution> {
+        let d = self.dim();
+        let scale = self.total_weight();
+        let mut w = vec![0.0; d];
+        let mut b = 0.0;
+        let objective = |w: &[f64], b: f64| {
+            self.loss(w, b)
+                + 0.5 * l2 * w.iter().map(|v| v * v).sum::<f64>()
+                + l1 * w.iter().map(|v| v.abs()).sum::<f64>()
+        };
+        let mut last_norm = f64::INFINITY;
+        for iteration in 0..max_iterations {
+            let mut pass = self.pass(&w, b);
+            self.regularize(&mut pass, &w, l2);
+            let norm = optimality(&pass.grad, &w, l1) / scale;
+            last_norm = norm;
+            if norm <= tol {
+                return Ok(Solution {
+                    w,
+                    b,
+                    iterations: iteration,
+                });
+            }
+            let current = pass.loss + l1 * w.iter().map(|v| v.abs()).sum::<f64>();
+            let Some(factor) = cholesky(&pass.hess, d + 1) else {
+                break;
+            };
+            // The step: Newton's, or for L1 the minimizer of the quadratic model plus l1‖w‖₁.
+            let target = if l1 > 0.0 {
+                proximal_step(&pass, &w, b, l1)
+            } else {
+                let delta = solve_factored(&factor, &pass.grad);
+                let mut t: Vec<f64> = w.iter().zip(&delta).map(|(v, dv)| v - dv).collect();
+                t.push(b - delta[d]);
+                t
+            };
+            // Backtracking on the true objective (Armijo, with the L1 term's change).
+            let dir: Vec<f64> = (0..d)
+                .map(|j| target[j] - w[j])
+                .chain([target[d] - b])
+                .collect();
+            let slope = dir.iter().zip(&pass.grad).map(|(a, g)| a * g).sum::<f64>()
+                + l1 * (target[..d].iter().map(|v| v.abs()).sum::<f64>()
+                    - w.iter().map(|v| v.abs()).sum::<f64>());
+            let mut step = 1.0;
+            let mut accepted = false;
+            for _ in 0..40 {
+                let w_new: Vec<f64> = (0..d).map(|j| w[j] + step * dir[j]).collect();
+                let b_new = b + step * dir[d];
+                if objective(&w_new, b_new) <= current + 1e-4 * step * slope.min(0.0) {
+                    w = w_new;
+                    b = b_new;
+                    accepted = true;
+                    break;
+                }
+                step *= 0.5;
+            }
+            if !accepted {
+                // No decrease is possible at machine precision: accept if optimal enough.
+                if norm <= tol * 1e3 {
+                    return Ok(Solution {
+                        w,
+                        b,
+                        iterations: iteration,
+                    });
+                }
+                break;
+            }
+        }
+        Err(ErrorKind::NotConverged {
+            solver: if l1 > 0.0 {
+                "proximal Newton"
+            } else {
+                "Newton"
+            },
+            iterations: max_iterations,
+            gradient_norm: last_norm,
+        }
+        .into())
+    }
+}
+
+/// The largest violation of the optimality conditions: the gradient for
+/// smooth problems; with L1, the subgradient distance from zero.
+fn optimality(grad: &[f64], w: &[f64], l1: f64) -> f64 {
+    let d = w.len();
+    let mut worst = grad[d].abs();
+    for j in 0..d {
+        let v = if l1 == 0.0 {
+            grad[j].abs()
+        } else if w[j] != 0.0 {
+            (grad[j] + l1 * w[j].signum()).abs()
+        } else {
+            (grad[j].abs() - l1).max(0.0)
+        };
+        worst = worst.max(v);
+    }
+    worst
+}
+
+/// Minimizes `gᵀ(v − θ) + ½ (v − θ)ᵀ H (v − θ) + l1 ‖v_w‖₁` over `v` by cyclic
+/// coordinate descent (soft-thresholding), from `θ = (w, b)`.
+fn proximal_step(pass: &Pass, w: &[f64], b: f64, l1: f64) -> Vec<f64> {
+    let d = w.len();
+    let m = d + 1;
+    let theta: Vec<f64> = w.iter().copied().chain([b]).collect();
+    let mut v = theta.clone();
+    // hd = H (v − θ), kept up to date.
+    let mut hd = vec![0.0; m];
+    for _ in 0..10_000 {
+        let mut largest = 0.0f64;
+        for j in 0..m {
+            let a = pass.hess[j * m + j];
+            let c = pass.grad[j] + hd[j] - a * (v[j] - theta[j]);
+            let new = if j == d {
+                theta[j] - c / a
+            } else {
+                let z = a * theta[j] - c;
+                z.signum() * (z.abs() - l1).max(0.0) / a
+            };
+            let change = new - v[j];
+            if change != 0.0 {
+                for (k, h) in hd.iter_mut().enumerate() {
+                    *h += pass.hess[k * m + j] * change;
+                }
+                v[j] = new;
+                largest = largest.max(change.abs());
+            }
+        }
+        if largest <= 1e-15 * (1.0 + v.iter().fold(0.0f64, |a, x| a.max(x.abs()))) {
+            break;
+        }
+    }
+    v
+}
+
+/// A fitted logistic regression: the standardizer, coefficients on both
+/// scales, and the feature names it expects, in order.
+///
+/// # Example
+///
+/// See [`LogisticRegression`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedLogisticRegression {
+    params: LogisticRegression,
+    feature_names: Vec<String>,
+    standardizer: FittedStandardizer,
+    coefficients: Vec<f64>,
+    intercept: f64,
+    raw_coefficients: Vec<f64>,
+    raw_intercept: f64,
+    iterations: u32,
+}
+
+impl FittedLogisticRegression {
+    fn new(
+        params: LogisticRegression,
+        feature_names: Vec<String>,
+        standardizer: FittedStandardizer,
+        s: Solution,
+    ) -> Self {
+        let scales = standardizer.scales();
+        let constant = standardizer.constant_columns();
+        let raw: Vec<f64> =
+            s.w.iter()
+                .zip(&scales)
+                .enumerate()
+                .map(|(j, (w, sc))| if constant.contains(&j) { 0.0 } else { w / sc })
+                .collect();
+        let raw_intercept = s.b
+            - raw
+                .iter()
+                .zip(standardizer.means())
+                .map(|(w, m)| w * m)
+                .sum::<f64>();
+        FittedLogisticRegression {
+            params,
+            feature_names,
+            standardizer,
+            coefficients: s.w,
+            intercept: s.b,
+            raw_coefficients: raw,
+            raw_intercept,
+            iterations: s.iterations,
+        }
+    }
+
+    /// The configuration it was fitted with.
+    pub fn params(&self) -> &LogisticRegression {
+        &self.params
+    }
+
+    /// The feature names, in the order the coefficients follow.
+    pub fn feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+
+    /// The standardizer learned on the training features.
+    pub fn standardizer(&self) -> &FittedStandardizer {
+        &self.standardizer
+    }
+
+    /// Coefficients on the standardized features (comparable across features).
+    pub fn coefficients(&self) -> &[f64] {
+        &self.coefficients
+    }
+
+    /// Intercept on the standardized features.
+    pub fn intercept(&self) -> f64 {
+        self.intercept
+    }
+
+    /// Coefficients on the raw features: the change in log-odds per unit.
+    pub fn raw_coefficients(&self) -> &[f64] {
+        &self.raw_coefficients
+    }
+
+    /// Intercept on the raw features.
+    pub fn raw_intercept(&self) -> f64 {
+        self.raw_intercept
+    }
+
+    /// Solver iterations used.
+    pub fn iterations(&self) -> u32 {
+        self.iterations
+    }
+
+    /// Churn probabilities for raw feature rows (columns in [`feature_names`](Self::feature_names) order).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] if the column count differs.
+    pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        if x.ncols() != self.raw_coefficients.len() {
+            return Err(ErrorKind::LengthMismatch {
+                what: "feature columns for the model",
+                expected: self.raw_coefficients.len(),
+                got: x.ncols(),
+            }
+            .into());
+        }
+        let w = &self.raw_coefficients;
+        let b = self.raw_intercept;
+        let mut out = vec![0.0; x.nrows()];
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for (k, o) in chunk.iter_mut().enumerate() {
+                    let row = x.row(c * CHUNK + k);
+                    *o = sigmoid(b + row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>());
+                }
+            });
+        Ok(Array1::from(out))
+    }
+
+    /// Churn probabilities for a feature table, whose columns are matched by name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownName`] if the table lacks a feature the model uses.
+    pub fn predict_proba_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
+        let selected = table.select(&self.feature_names)?;
+        self.predict_proba(selected.values())
+    }
+}

@@ -1,0 +1,345 @@
+//! Ridge regression for value forecasting (e.g. next-90-day spend).
+
+use ndarray::{Array1, ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use super::linalg::cholesky_solve;
+use super::standardize::{FittedStandardizer, Standardizer};
+use crate::features::FeatureTable;
+use crate::{Error, ErrorKind, Result};
+
+/// Ridge regression configuration: least squares with an L2 penalty on
+/// standardized features, solved exactly (normal equations, Cholesky).
+///
+/// # Formula
+///
+/// ```text
+/// minimize  Σᵢ sᵢ (yᵢ − b − xᵢ·w)²  +  alpha · ‖w‖²      (x standardized, b unpenalized)
+/// ```
+///
+/// This is scikit-learn's `Ridge(alpha)` after `StandardScaler`.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::FeatureTable;
+/// use churnwise::model::RidgeRegression;
+/// use ndarray::array;
+///
+/// let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+/// let y = array![1.0, 3.0, 5.0, 7.0];
+/// let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+/// approx::assert_abs_diff_eq!(model.raw_coefficients()[0], 2.0, epsilon = 1e-12);
+/// approx::assert_abs_diff_eq!(model.raw_intercept(), 1.0, epsilon = 1e-12);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RidgeRegression {
+    alpha: f64,
+    fit_intercept: bool,
+}
+
+impl Default for RidgeRegression {
+    fn default() -> Self {
+        RidgeRegression {
+            alpha: 1.0,
+            fit_intercept: true,
+        }
+    }
+}
+
+impl RidgeRegression {
+    /// `alpha = 1`, with an intercept.
+    pub fn new() -> Self {
+        RidgeRegression::default()
+    }
+
+    /// The penalty strength. Defaults to 1.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `alpha` unless finite and ≥ 0.
+    pub fn alpha(mut self, alpha: f64) -> Result<Self> {
+        if !(alpha.is_finite() && alpha >= 0.0) {
+            return Err(Error::invalid_parameter(
+                "alpha",
+                format!("must be finite and >= 0, got {alpha}"),
+            ));
+        }
+        self.alpha = alpha;
+        Ok(self)
+    }
+
+    /// Whether to fit an intercept. Defaults to `true`.
+    pub fn fit_intercept(mut self, fit: bool) -> Self {
+        self.fit_intercept = fit;
+        self
+    }
+
+    /// Fits `y` on the table's features, with optional sample weights.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] if `y` or the weights do not have one
+    /// entry per row; [`ErrorKind::Empty`] without rows;
+    /// [`ErrorKind::NonFinite`] for a NaN target; [`ErrorKind::Fit`] if the
+    /// system is singular (no penalty and collinear features).
+    pub fn fit(
+        &self,
+        table: &FeatureTable,
+        y: ArrayView1<'_, f64>,
+        weights: Option<ArrayView1<'_, f64>>,
+    ) -> Result<FittedRidgeRegression> {
+        let n = table.nrows();
+        for (what, len) in [
+            ("targets per feature-table row", y.len()),
+            (
+                "weights per feature-table row",
+                weights.map_or(n, |w| w.len()),
+            ),
+        ] {
+            if len != n {
+                return Err(ErrorKind::LengthMismatch {
+                    what,
+                    expected: n,
+                    got: len,
+                }
+                .into());
+            }
+        }
+        if let Some((row, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(ErrorKind::NonFinite {
+                what: "regression target",
+                row,
+                column: "y".into(),
+                value,
+            }
+            .into());
+        }
+        let standardizer = Standardizer::new().fit(table.values())?;
+        let x = standardizer.transform(table.values())?;
+        let d = x.ncols();
+        let s: Vec<f64> = (0..n).map(|i| weights.map_or(1.0, |w| w[i])).collect();
+        let total: f64 = s.iter().sum();
+        // Weighted centring makes the intercept drop out of the normal equations.
+        let (x_mean, y_mean) = if self.fit_intercept {
+            let xm = (0..d)
+                .map(|j| (0..n).map(|i| s[i] * x[[i, j]]).sum::<f64>() / total)
+                .collect();
+            (xm, (0..n).map(|i| s[i] * y[i]).sum::<f64>() / total)
+        } else {
+            (vec![0.0; d], 0.0)
+        };
+        let mut a = vec![0.0; d * d];
+        let mut rhs = vec![0.0; d];
+        for i in 0..n {
+            let xi: Vec<f64> = (0..d).map(|j| x[[i, j]] - x_mean[j]).collect();
+            let yi = y[i] - y_mean;
+            for j in 0..d {
+                rhs[j] += s[i] * xi[j] * yi;
+                for k in 0..=j {
+                    a[j * d + k] += s[i] * xi[j] * xi[k];
+                }
+            }
+        }
+        for j in 0..d {
+            for k in 0..j {
+                a[k * d + j] = a[j * d + k];
+            }
+            a[j * d + j] += self.alpha;
+        }
+        for j in standardizer.constant_columns() {
+            a[j * d + j] = 1.0;
+            rhs[j] = 0.0;
+        }
+        let w = cholesky_solve(&a, &rhs).ok_or_else(|| -> Error {
+            ErrorKind::Fit {
+                what: "ridge regression",
+                message: "the normal equations are singular (collinear features without a penalty)"
+                    .into(),
+            }
+            .into()
+        })?;
+        let b = y_mean - w.iter().zip(&x_mean).map(|(w, m)| w * m).sum::<f64>();
+        Ok(FittedRidgeRegression::new(
+            self.clone(),
+            table.names().to_vec(),
+            standardizer,
+            w,
+            b,
+        ))
+    }
+}
+
+/// A fitted ridge regression.
+///
+/// # Example
+///
+/// See [`RidgeRegression`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedRidgeRegression {
+    params: RidgeRegression,
+    feature_names: Vec<String>,
+    standardizer: FittedStandardizer,
+    coefficients: Vec<f64>,
+    intercept: f64,
+    raw_coefficients: Vec<f64>,
+    raw_intercept: f64,
+}
+
+impl FittedRidgeRegression {
+    fn new(
+        params: RidgeRegression,
+        feature_names: Vec<String>,
+        standardizer: FittedStandardizer,
+        w: Vec<f64>,
+        b: f64,
+    ) -> Self {
+        let constant = standardizer.constant_columns();
+        let raw: Vec<f64> = w
+            .iter()
+            .zip(standardizer.scales())
+            .enumerate()
+            .map(|(j, (w, s))| if constant.contains(&j) { 0.0 } else { w / s })
+            .collect();
+        let raw_intercept = b - raw
+            .iter()
+            .zip(standardizer.means())
+            .map(|(w, m)| w * m)
+            .sum::<f64>();
+        FittedRidgeRegression {
+            params,
+            feature_names,
+            standardizer,
+            coefficients: w,
+            intercept: b,
+            raw_coefficients: raw,
+            raw_intercept,
+        }
+    }
+
+    /// The configuration it was fitted with.
+    pub fn params(&self) -> &RidgeRegression {
+        &self.params
+    }
+
+    /// The feature names, in coefficient order.
+    pub fn feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+
+    /// The standardizer learned on the training features.
+    pub fn standardizer(&self) -> &FittedStandardizer {
+        &self.standardizer
+    }
+
+    /// Coefficients on the standardized features.
+    pub fn coefficients(&self) -> &[f64] {
+        &self.coefficients
+    }
+
+    /// Intercept on the standardized features.
+    pub fn intercept(&self) -> f64 {
+        self.intercept
+    }
+
+    /// Coefficients on the raw features.
+    pub fn raw_coefficients(&self) -> &[f64] {
+        &self.raw_coefficients
+    }
+
+    /// Intercept on the raw features.
+    pub fn raw_intercept(&self) -> f64 {
+        self.raw_intercept
+    }
+
+    /// Predictions for raw feature rows (columns in feature-name order).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] if the column count differs.
+    pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        if x.ncols() != self.raw_coefficients.len() {
+            return Err(ErrorKind::LengthMismatch {
+                what: "feature columns for the model",
+                expected: self.raw_coefficients.len(),
+                got: x.ncols(),
+            }
+            .into());
+        }
+        Ok(x.dot(&Array1::from(self.raw_coefficients.clone())) + self.raw_intercept)
+    }
+}
+
+/// Regression quality: root mean squared error, mean absolute error and R².
+///
+/// # Example
+///
+/// ```
+/// use churnwise::model::RegressionMetrics;
+///
+/// let m = RegressionMetrics::compute(&[1.0, 2.0, 3.0], &[1.0, 2.0, 4.0])?;
+/// approx::assert_abs_diff_eq!(m.rmse, (1.0f64 / 3.0).sqrt(), epsilon = 1e-15);
+/// approx::assert_abs_diff_eq!(m.mae, 1.0 / 3.0, epsilon = 1e-15);
+/// approx::assert_abs_diff_eq!(m.r2, 0.5, epsilon = 1e-15);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RegressionMetrics {
+    /// Root mean squared error.
+    pub rmse: f64,
+    /// Mean absolute error.
+    pub mae: f64,
+    /// Coefficient of determination, `1 − SS_res / SS_tot` (scikit-learn's `r2_score`).
+    pub r2: f64,
+}
+
+impl RegressionMetrics {
+    /// The metrics of `predicted` against `actual`. When `actual` is constant,
+    /// R² is 1 for a perfect prediction and 0 otherwise (scikit-learn's convention).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] for different lengths; [`ErrorKind::Empty`] without values.
+    pub fn compute(actual: &[f64], predicted: &[f64]) -> Result<Self> {
+        if actual.len() != predicted.len() {
+            return Err(ErrorKind::LengthMismatch {
+                what: "predictions per actual value",
+                expected: actual.len(),
+                got: predicted.len(),
+            }
+            .into());
+        }
+        if actual.is_empty() {
+            return Err(ErrorKind::Empty("no values to compare".into()).into());
+        }
+        let n = actual.len() as f64;
+        let mean = actual.iter().sum::<f64>() / n;
+        let ss_res: f64 = actual
+            .iter()
+            .zip(predicted)
+            .map(|(a, p)| (a - p).powi(2))
+            .sum();
+        let ss_tot: f64 = actual.iter().map(|a| (a - mean).powi(2)).sum();
+        let mae = actual
+            .iter()
+            .zip(predicted)
+            .map(|(a, p)| (a - p).abs())
+            .sum::<f64>()
+            / n;
+        let r2 = if ss_tot > 0.0 {
+            1.0 - ss_res / ss_tot
+        } else if ss_res == 0.0 {
+            1.0
+        } else {
+            0.0
+        };
+        Ok(RegressionMetrics {
+            rmse: (ss_res / n).sqrt(),
+            mae,
+            r2,
+        })
+    }
+}

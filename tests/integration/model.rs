@@ -1,0 +1,231 @@
+//! Estimators against scikit-learn's exact optima (tests/fixtures/logistic_reference.json:
+//! StandardScaler then LogisticRegression / Ridge, polished to gradient norm < 1e-9).
+
+use approx::assert_abs_diff_eq;
+use churnwise::ErrorKind;
+use churnwise::features::{FeatureTable, TrainingSet};
+use churnwise::model::{
+    ClassWeight, LogisticRegression, Penalty, RegressionMetrics, RidgeRegression,
+};
+use ndarray::{Array1, Array2};
+use serde_json::Value;
+
+struct Data {
+    table: FeatureTable,
+    labels: Array1<bool>,
+    weights: Array1<f64>,
+    spend: Array1<f64>,
+}
+
+fn data() -> Data {
+    let text = include_str!("../fixtures/logistic_data.csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let features = [
+        "tenure_days",
+        "recency_days",
+        "frequency",
+        "monetary_avg",
+        "complaints_90d",
+        "satisfaction",
+    ];
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let n = rows.len();
+    let values = Array2::from_shape_fn((n, 6), |(i, j)| rows[i][col(features[j])]);
+    let table = FeatureTable::new(
+        (0..n as u64).map(Into::into).collect(),
+        features.map(String::from).to_vec(),
+        values,
+    )
+    .unwrap();
+    Data {
+        table,
+        labels: rows.iter().map(|r| r[col("churned")] == 1.0).collect(),
+        weights: rows.iter().map(|r| r[col("sample_weight")]).collect(),
+        spend: rows.iter().map(|r| r[col("spend_next_90d")]).collect(),
+    }
+}
+
+fn reference() -> Value {
+    serde_json::from_str(include_str!("../fixtures/logistic_reference.json")).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn check_logistic(case: &str, config: LogisticRegression, weighted: bool) {
+    let d = data();
+    let r = &reference()["logistic"][case];
+    let mut train = TrainingSet::new(d.table.clone(), d.labels.clone()).unwrap();
+    if weighted {
+        train = train.with_weights(d.weights.clone()).unwrap();
+    }
+    let model = config.fit(&train).unwrap();
+    for (got, want) in model
+        .coefficients()
+        .iter()
+        .zip(floats(&r["coef_standardized"]))
+    {
+        assert_abs_diff_eq!(*got, want, epsilon = 1e-6);
+    }
+    assert_abs_diff_eq!(
+        model.intercept(),
+        r["intercept_standardized"].as_f64().unwrap(),
+        epsilon = 1e-6
+    );
+    for (got, want) in model.raw_coefficients().iter().zip(floats(&r["coef_raw"])) {
+        assert_abs_diff_eq!(*got, want, epsilon = 1e-6);
+    }
+    assert_abs_diff_eq!(
+        model.raw_intercept(),
+        r["intercept_raw"].as_f64().unwrap(),
+        epsilon = 1e-6
+    );
+    let p = model.predict_proba(d.table.values()).unwrap();
+    for (got, want) in p.iter().zip(floats(&r["proba_first_20"])) {
+        assert_abs_diff_eq!(*got, want, epsilon = 1e-7);
+    }
+}
+
+#[test]
+fn l2_c1_matches_scikit_learn() {
+    check_logistic("l2_C1", LogisticRegression::new().c(1.0).unwrap(), false);
+}
+
+#[test]
+fn l2_c001_matches_scikit_learn() {
+    check_logistic(
+        "l2_C0.01",
+        LogisticRegression::new().c(0.01).unwrap(),
+        false,
+    );
+}
+
+#[test]
+fn unpenalized_matches_scikit_learn() {
+    check_logistic(
+        "unpenalized",
+        LogisticRegression::new().penalty(Penalty::None),
+        false,
+    );
+}
+
+#[test]
+fn balanced_matches_scikit_learn() {
+    check_logistic(
+        "balanced_C1",
+        LogisticRegression::new().class_weight(ClassWeight::Balanced),
+        false,
+    );
+}
+
+#[test]
+fn sample_weighted_matches_scikit_learn() {
+    check_logistic("sample_weighted_C1", LogisticRegression::new(), true);
+}
+
+#[test]
+fn l1_matches_scikit_learn() {
+    let config = LogisticRegression::new()
+        .penalty(Penalty::L1 { alpha: 1.0 })
+        .c(0.01)
+        .unwrap();
+    check_logistic("l1_C0.01", config, false);
+}
+
+#[test]
+fn elastic_net_matches_scikit_learn() {
+    let config = LogisticRegression::new()
+        .penalty(Penalty::ElasticNet {
+            alpha: 1.0,
+            l1_ratio: 0.5,
+        })
+        .c(0.01)
+        .unwrap();
+    check_logistic("elasticnet_C0.01_l1ratio0.5", config, false);
+}
+
+#[test]
+fn ridge_matches_scikit_learn() {
+    let d = data();
+    let r = &reference()["ridge_on_spend_next_90d"];
+    let model = RidgeRegression::new()
+        .fit(&d.table, d.spend.view(), None)
+        .unwrap();
+    for (got, want) in model
+        .coefficients()
+        .iter()
+        .zip(floats(&r["coef_standardized"]))
+    {
+        assert_abs_diff_eq!(*got, want, epsilon = 1e-8);
+    }
+    assert_abs_diff_eq!(
+        model.intercept(),
+        r["intercept_standardized"].as_f64().unwrap(),
+        epsilon = 1e-8
+    );
+    let pred = model.predict(d.table.values()).unwrap();
+    for (got, want) in pred.iter().zip(floats(&r["pred_first_20"])) {
+        assert_abs_diff_eq!(*got, want, epsilon = 1e-8);
+    }
+    let m =
+        RegressionMetrics::compute(d.spend.as_slice().unwrap(), pred.as_slice().unwrap()).unwrap();
+    assert_abs_diff_eq!(m.r2, r["r2"].as_f64().unwrap(), epsilon = 1e-10);
+    assert_abs_diff_eq!(m.rmse, r["rmse"].as_f64().unwrap(), epsilon = 1e-8);
+    assert_abs_diff_eq!(m.mae, r["mae"].as_f64().unwrap(), epsilon = 1e-8);
+}
+
+#[test]
+fn typed_errors_for_bad_training_data() {
+    let d = data();
+    let one_class =
+        TrainingSet::new(d.table.clone(), Array1::from_elem(d.labels.len(), false)).unwrap();
+    let err = LogisticRegression::new().fit(&one_class).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::SingleClass { class: false }),
+        "{err}"
+    );
+    assert!(LogisticRegression::new().c(0.0).is_err());
+    let bad = LogisticRegression::new().penalty(Penalty::ElasticNet {
+        alpha: 1.0,
+        l1_ratio: 1.5,
+    });
+    let err = bad
+        .fit(&TrainingSet::new(d.table.clone(), d.labels.clone()).unwrap())
+        .unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::InvalidParameter {
+            name: "l1_ratio",
+            ..
+        }
+    ));
+    // Perfectly separable: L2 converges to finite coefficients; no penalty cannot.
+    let x = FeatureTable::new(
+        (0..4u64).map(Into::into).collect(),
+        vec!["x".into()],
+        ndarray::array![[0.0], [1.0], [2.0], [3.0]],
+    )
+    .unwrap();
+    let separable = TrainingSet::new(x, ndarray::array![false, false, true, true]).unwrap();
+    let m = LogisticRegression::new().fit(&separable).unwrap();
+    assert!(m.coefficients()[0].is_finite() && m.coefficients()[0] > 0.0);
+    let err = LogisticRegression::new()
+        .penalty(Penalty::None)
+        .fit(&separable)
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Fit { .. }), "{err}");
+    assert!(err.to_string().contains("separable"), "{err}");
+    let model = LogisticRegression::new()
+        .fit(&TrainingSet::new(d.table.clone(), d.labels).unwrap())
+        .unwrap();
+    assert!(model.predict_proba(ndarray::array![[1.0]].view()).is_err());
+}
