@@ -50,21 +50,28 @@ impl Standardizer {
             }
             .into());
         }
-        let means: Vec<f64> = x
-            .columns()
-            .into_iter()
-            .map(|c| c.sum() / n as f64)
-            .collect();
-        let scales = x
-            .columns()
-            .into_iter()
-            .zip(&means)
-            .map(|(c, m)| {
-                let var = c.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n as f64;
-                let s = var.sqrt();
-                if s > 0.0 { s } else { 0.0 }
-            })
-            .collect();
+        // Row-major passes (columns of a row-major matrix are strided).
+        let d = x.ncols();
+        let owned;
+        let data = match x.as_slice() {
+            Some(s) => s,
+            None => {
+                owned = x.iter().copied().collect::<Vec<f64>>();
+                &owned
+            }
+        };
+        let mut sums = vec![0.0; d];
+        for row in data.chunks_exact(d.max(1)) {
+            sums.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+        }
+        let means: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+        let mut squares = vec![0.0; d];
+        for row in data.chunks_exact(d.max(1)) {
+            for ((q, v), m) in squares.iter_mut().zip(row).zip(&means) {
+                *q += (v - m) * (v - m);
+            }
+        }
+        let scales = squares.iter().map(|q| (q / n as f64).sqrt()).collect();
         Ok(FittedStandardizer { means, scales })
     }
 }
