@@ -1,4 +1,5 @@
-//! Trainable estimators: standardization, logistic and ridge regression.
+//! Trainable estimators (standardization, logistic and ridge regression)
+//! and their evaluation ([`metrics`]).
 //!
 //! A configuration (`LogisticRegression`, `RidgeRegression`, `Standardizer`)
 //! is never a model: `fit` returns a separate `Fitted*` value that carries
@@ -24,6 +25,7 @@
 
 mod linalg;
 mod logistic;
+pub mod metrics;
 mod ridge;
 mod standardize;
 
