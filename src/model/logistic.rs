@@ -958,15 +958,29 @@ impl FittedLogisticRegression {
         }
         let w = &self.raw_coefficients;
         let b = self.raw_intercept;
+        let d = w.len();
         let mut out = vec![0.0; x.nrows()];
-        out.par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                for (k, o) in chunk.iter_mut().enumerate() {
-                    let row = x.row(c * CHUNK + k);
-                    *o = sigmoid(b + row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>());
-                }
-            });
+        match x.as_slice() {
+            // Row-major and contiguous: rows are slices, dot products vectorize.
+            Some(data) if d > 0 => out
+                .par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    let rows = data[c * CHUNK * d..].chunks_exact(d);
+                    for (o, row) in chunk.iter_mut().zip(rows) {
+                        *o = sigmoid(b + dot(row, w));
+                    }
+                }),
+            _ => out
+                .par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    for (k, o) in chunk.iter_mut().enumerate() {
+                        let row = x.row(c * CHUNK + k);
+                        *o = sigmoid(b + row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>());
+                    }
+                }),
+        }
         Ok(Array1::from(out))
     }
 
