@@ -424,8 +424,6 @@ struct Solution {
     w: Vec<f64>,
     b: f64,
     iterations: u32,
-    /// The last Hessian factorized (a preconditioner for a related problem).
-    hess: Option<Vec<f64>>,
 }
 
 /// What a pass computes besides the gradient.
@@ -644,11 +642,17 @@ impl Problem<'_> {
         // The subsample's optimum is within sampling error (~1e-3) of the
         // full one: solving it further would not bring the start closer.
         match sub.iterate(cold.clone(), l1, l2, 100, 1e-5) {
-            Ok(sol) => Start {
-                w: sol.w,
-                b: sol.b,
-                hess: sol.hess,
-            },
+            Ok(sol) => {
+                // The Hessian at the subsample's optimum preconditions the
+                // full-data steps (its weights are scaled to the full size).
+                let mut at_start = sub.pass(&sol.w, sol.b, Want::Hessian);
+                sub.regularize(&mut at_start, &sol.w, l2);
+                Start {
+                    w: sol.w,
+                    b: sol.b,
+                    hess: Some(at_start.hess),
+                }
+            }
             Err(_) => cold,
         }
     }
@@ -682,7 +686,6 @@ impl Problem<'_> {
         let d1 = d + 1;
         // With a preconditioner, start with a cheap gradient pass.
         let mut factor = hess.as_ref().and_then(|h| cholesky(h, d1));
-        let mut hess_used = if factor.is_some() { hess } else { None };
         let mut pass = evaluate(
             &w,
             b,
@@ -700,7 +703,6 @@ impl Problem<'_> {
                     w,
                     b,
                     iterations: iteration,
-                    hess: hess_used,
                 });
             }
             // Refresh the Hessian unless the last step cut the gradient tenfold.
@@ -712,7 +714,6 @@ impl Problem<'_> {
                     };
                 }
                 factor = cholesky(&pass.hess, d1);
-                hess_used = Some(pass.hess.clone());
             }
             last_norm = norm;
             let Some(l) = &factor else { break };
@@ -778,7 +779,6 @@ impl Problem<'_> {
                         w,
                         b,
                         iterations: iteration,
-                        hess: hess_used,
                     });
                 }
                 None => break,

@@ -1,6 +1,7 @@
 //! Column standardization learned on training data.
 
 use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{ErrorKind, Result};
@@ -60,17 +61,32 @@ impl Standardizer {
                 &owned
             }
         };
-        let mut sums = vec![0.0; d];
-        for row in data.chunks_exact(d.max(1)) {
-            sums.iter_mut().zip(row).for_each(|(s, v)| *s += v);
-        }
-        let means: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
-        let mut squares = vec![0.0; d];
-        for row in data.chunks_exact(d.max(1)) {
-            for ((q, v), m) in squares.iter_mut().zip(row).zip(&means) {
-                *q += (v - m) * (v - m);
-            }
-        }
+        // Fixed chunks summed in order: the same result on any thread count.
+        let chunk = 8192 * d.max(1);
+        let column_sums = |f: &(dyn Fn(usize, f64) -> f64 + Sync)| -> Vec<f64> {
+            let partials: Vec<Vec<f64>> = data
+                .par_chunks(chunk)
+                .map(|rows| {
+                    let mut acc = vec![0.0; d];
+                    for row in rows.chunks_exact(d.max(1)) {
+                        acc.iter_mut()
+                            .zip(row)
+                            .enumerate()
+                            .for_each(|(j, (a, v))| *a += f(j, *v));
+                    }
+                    acc
+                })
+                .collect();
+            partials.iter().fold(vec![0.0; d], |mut total, p| {
+                total.iter_mut().zip(p).for_each(|(t, v)| *t += v);
+                total
+            })
+        };
+        let means: Vec<f64> = column_sums(&|_, v| v)
+            .iter()
+            .map(|s| s / n as f64)
+            .collect();
+        let squares = column_sums(&|j, v| (v - means[j]) * (v - means[j]));
         let scales = squares.iter().map(|q| (q / n as f64).sqrt()).collect();
         Ok(FittedStandardizer { means, scales })
     }
