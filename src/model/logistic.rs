@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::linalg::{cholesky, solve_factored};
+use super::linear::{Linear, dot};
 use super::standardize::{FittedStandardizer, Standardizer};
 use crate::features::{FeatureTable, TrainingSet};
 use crate::{Error, ErrorKind, Result};
@@ -391,24 +392,6 @@ struct Problem<'a> {
 
 /// Rows per block inside a chunk: a block of every column fits in L1 cache.
 const BLOCK: usize = 128;
-
-/// Dot product with four accumulators, so it vectorizes (a fixed order: deterministic).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = a4
-        .remainder()
-        .iter()
-        .zip(b4.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a4.zip(b4) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
 
 /// Coefficients on the standardized scale, and how the solver got there.
 /// Where the solver starts: coefficients, and optionally a Hessian (from a
@@ -860,12 +843,8 @@ fn proximal_step(pass: &Pass, w: &[f64], b: f64, l1: f64) -> Vec<f64> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedLogisticRegression {
     params: LogisticRegression,
-    feature_names: Vec<String>,
-    standardizer: FittedStandardizer,
-    coefficients: Vec<f64>,
-    intercept: f64,
-    raw_coefficients: Vec<f64>,
-    raw_intercept: f64,
+    #[serde(flatten)]
+    linear: Linear,
     iterations: u32,
 }
 
@@ -876,28 +855,9 @@ impl FittedLogisticRegression {
         standardizer: FittedStandardizer,
         s: Solution,
     ) -> Self {
-        let scales = standardizer.scales();
-        let constant = standardizer.constant_columns();
-        let raw: Vec<f64> =
-            s.w.iter()
-                .zip(&scales)
-                .enumerate()
-                .map(|(j, (w, sc))| if constant.contains(&j) { 0.0 } else { w / sc })
-                .collect();
-        let raw_intercept = s.b
-            - raw
-                .iter()
-                .zip(standardizer.means())
-                .map(|(w, m)| w * m)
-                .sum::<f64>();
         FittedLogisticRegression {
             params,
-            feature_names,
-            standardizer,
-            coefficients: s.w,
-            intercept: s.b,
-            raw_coefficients: raw,
-            raw_intercept,
+            linear: Linear::new(feature_names, standardizer, s.w, s.b),
             iterations: s.iterations,
         }
     }
@@ -909,32 +869,32 @@ impl FittedLogisticRegression {
 
     /// The feature names, in the order the coefficients follow.
     pub fn feature_names(&self) -> &[String] {
-        &self.feature_names
+        &self.linear.feature_names
     }
 
     /// The standardizer learned on the training features.
     pub fn standardizer(&self) -> &FittedStandardizer {
-        &self.standardizer
+        &self.linear.standardizer
     }
 
     /// Coefficients on the standardized features (comparable across features).
     pub fn coefficients(&self) -> &[f64] {
-        &self.coefficients
+        &self.linear.coefficients
     }
 
     /// Intercept on the standardized features.
     pub fn intercept(&self) -> f64 {
-        self.intercept
+        self.linear.intercept
     }
 
     /// Coefficients on the raw features: the change in log-odds per unit.
     pub fn raw_coefficients(&self) -> &[f64] {
-        &self.raw_coefficients
+        &self.linear.raw_coefficients
     }
 
     /// Intercept on the raw features.
     pub fn raw_intercept(&self) -> f64 {
-        self.raw_intercept
+        self.linear.raw_intercept
     }
 
     /// Solver iterations used.
@@ -948,40 +908,7 @@ impl FittedLogisticRegression {
     ///
     /// [`ErrorKind::LengthMismatch`] if the column count differs.
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
-        if x.ncols() != self.raw_coefficients.len() {
-            return Err(ErrorKind::LengthMismatch {
-                what: "feature columns for the model",
-                expected: self.raw_coefficients.len(),
-                got: x.ncols(),
-            }
-            .into());
-        }
-        let w = &self.raw_coefficients;
-        let b = self.raw_intercept;
-        let d = w.len();
-        let mut out = vec![0.0; x.nrows()];
-        match x.as_slice() {
-            // Row-major and contiguous: rows are slices, dot products vectorize.
-            Some(data) if d > 0 => out
-                .par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    let rows = data[c * CHUNK * d..].chunks_exact(d);
-                    for (o, row) in chunk.iter_mut().zip(rows) {
-                        *o = sigmoid(b + dot(row, w));
-                    }
-                }),
-            _ => out
-                .par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    for (k, o) in chunk.iter_mut().enumerate() {
-                        let row = x.row(c * CHUNK + k);
-                        *o = sigmoid(b + row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>());
-                    }
-                }),
-        }
-        Ok(Array1::from(out))
+        self.linear.apply(x, sigmoid).map(Array1::from)
     }
 
     /// Churn probabilities for a feature table, whose columns are matched by name.
@@ -990,7 +917,7 @@ impl FittedLogisticRegression {
     ///
     /// [`ErrorKind::UnknownName`] if the table lacks a feature the model uses.
     pub fn predict_proba_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
-        let selected = table.select(&self.feature_names)?;
+        let selected = table.select(&self.linear.feature_names)?;
         self.predict_proba(selected.values())
     }
 }

@@ -24,6 +24,7 @@
 //! ```
 
 mod linalg;
+mod linear;
 mod logistic;
 pub mod metrics;
 mod ridge;

@@ -4,6 +4,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::linalg::cholesky_solve;
+use super::linear::Linear;
 use super::standardize::{FittedStandardizer, Standardizer};
 use crate::features::FeatureTable;
 use crate::{Error, ErrorKind, Result};
@@ -162,13 +163,10 @@ impl RidgeRegression {
             .into()
         })?;
         let b = y_mean - w.iter().zip(&x_mean).map(|(w, m)| w * m).sum::<f64>();
-        Ok(FittedRidgeRegression::new(
-            self.clone(),
-            table.names().to_vec(),
-            standardizer,
-            w,
-            b,
-        ))
+        Ok(FittedRidgeRegression {
+            params: self.clone(),
+            linear: Linear::new(table.names().to_vec(), standardizer, w, b),
+        })
     }
 }
 
@@ -180,45 +178,11 @@ impl RidgeRegression {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedRidgeRegression {
     params: RidgeRegression,
-    feature_names: Vec<String>,
-    standardizer: FittedStandardizer,
-    coefficients: Vec<f64>,
-    intercept: f64,
-    raw_coefficients: Vec<f64>,
-    raw_intercept: f64,
+    #[serde(flatten)]
+    linear: Linear,
 }
 
 impl FittedRidgeRegression {
-    fn new(
-        params: RidgeRegression,
-        feature_names: Vec<String>,
-        standardizer: FittedStandardizer,
-        w: Vec<f64>,
-        b: f64,
-    ) -> Self {
-        let constant = standardizer.constant_columns();
-        let raw: Vec<f64> = w
-            .iter()
-            .zip(standardizer.scales())
-            .enumerate()
-            .map(|(j, (w, s))| if constant.contains(&j) { 0.0 } else { w / s })
-            .collect();
-        let raw_intercept = b - raw
-            .iter()
-            .zip(standardizer.means())
-            .map(|(w, m)| w * m)
-            .sum::<f64>();
-        FittedRidgeRegression {
-            params,
-            feature_names,
-            standardizer,
-            coefficients: w,
-            intercept: b,
-            raw_coefficients: raw,
-            raw_intercept,
-        }
-    }
-
     /// The configuration it was fitted with.
     pub fn params(&self) -> &RidgeRegression {
         &self.params
@@ -226,32 +190,32 @@ impl FittedRidgeRegression {
 
     /// The feature names, in coefficient order.
     pub fn feature_names(&self) -> &[String] {
-        &self.feature_names
+        &self.linear.feature_names
     }
 
     /// The standardizer learned on the training features.
     pub fn standardizer(&self) -> &FittedStandardizer {
-        &self.standardizer
+        &self.linear.standardizer
     }
 
     /// Coefficients on the standardized features.
     pub fn coefficients(&self) -> &[f64] {
-        &self.coefficients
+        &self.linear.coefficients
     }
 
     /// Intercept on the standardized features.
     pub fn intercept(&self) -> f64 {
-        self.intercept
+        self.linear.intercept
     }
 
     /// Coefficients on the raw features.
     pub fn raw_coefficients(&self) -> &[f64] {
-        &self.raw_coefficients
+        &self.linear.raw_coefficients
     }
 
     /// Intercept on the raw features.
     pub fn raw_intercept(&self) -> f64 {
-        self.raw_intercept
+        self.linear.raw_intercept
     }
 
     /// Predictions for raw feature rows (columns in feature-name order).
@@ -260,15 +224,7 @@ impl FittedRidgeRegression {
     ///
     /// [`ErrorKind::LengthMismatch`] if the column count differs.
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
-        if x.ncols() != self.raw_coefficients.len() {
-            return Err(ErrorKind::LengthMismatch {
-                what: "feature columns for the model",
-                expected: self.raw_coefficients.len(),
-                got: x.ncols(),
-            }
-            .into());
-        }
-        Ok(x.dot(&Array1::from(self.raw_coefficients.clone())) + self.raw_intercept)
+        self.linear.apply(x, |z| z).map(Array1::from)
     }
 }
 

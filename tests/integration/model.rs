@@ -229,3 +229,26 @@ fn typed_errors_for_bad_training_data() {
         .unwrap();
     assert!(model.predict_proba(ndarray::array![[1.0]].view()).is_err());
 }
+
+#[test]
+fn fitted_models_round_trip_through_json() {
+    let d = data();
+    let train = TrainingSet::new(d.table.clone(), d.labels.clone()).unwrap();
+    let model = LogisticRegression::new().fit(&train).unwrap();
+    let json = serde_json::to_string(&model).unwrap();
+    let back: churnwise::model::FittedLogisticRegression = serde_json::from_str(&json).unwrap();
+    let (p, q) = (
+        model.predict_proba(d.table.values()).unwrap(),
+        back.predict_proba(d.table.values()).unwrap(),
+    );
+    for (a, b) in p.iter().zip(&q) {
+        assert_abs_diff_eq!(*a, *b, epsilon = 1e-15);
+    }
+    assert_eq!(back.feature_names(), model.feature_names());
+    let ridge = RidgeRegression::new()
+        .fit(&d.table, d.spend.view(), None)
+        .unwrap();
+    let back: churnwise::model::FittedRidgeRegression =
+        serde_json::from_str(&serde_json::to_string(&ridge).unwrap()).unwrap();
+    assert_eq!(back.feature_names(), ridge.feature_names());
+}

@@ -1,0 +1,120 @@
+//! The linear part shared by logistic and ridge regression.
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::standardize::FittedStandardizer;
+use crate::{ErrorKind, Result};
+
+/// Rows per chunk of parallel prediction (fixed: results do not depend on the thread count).
+const CHUNK: usize = 4096;
+
+/// A linear function fitted on standardized features, kept with its
+/// standardizer and its equivalent on the raw features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Linear {
+    pub(crate) feature_names: Vec<String>,
+    pub(crate) standardizer: FittedStandardizer,
+    pub(crate) coefficients: Vec<f64>,
+    pub(crate) intercept: f64,
+    pub(crate) raw_coefficients: Vec<f64>,
+    pub(crate) raw_intercept: f64,
+}
+
+impl Linear {
+    /// From coefficients `w` and intercept `b` on standardized features:
+    /// `w_raw = w / scale` (0 for constant columns), `b_raw = b − Σ w_raw · mean`.
+    pub(crate) fn new(
+        feature_names: Vec<String>,
+        standardizer: FittedStandardizer,
+        w: Vec<f64>,
+        b: f64,
+    ) -> Self {
+        let constant = standardizer.constant_columns();
+        let raw_coefficients: Vec<f64> = w
+            .iter()
+            .zip(standardizer.scales())
+            .enumerate()
+            .map(|(j, (w, s))| if constant.contains(&j) { 0.0 } else { w / s })
+            .collect();
+        let raw_intercept = b - raw_coefficients
+            .iter()
+            .zip(standardizer.means())
+            .map(|(w, m)| w * m)
+            .sum::<f64>();
+        Linear {
+            feature_names,
+            standardizer,
+            coefficients: w,
+            intercept: b,
+            raw_coefficients,
+            raw_intercept,
+        }
+    }
+
+    /// `b_raw + x · w_raw` for each raw row, then `link` applied, in parallel.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] if the column count differs.
+    pub(crate) fn apply(
+        &self,
+        x: ArrayView2<'_, f64>,
+        link: impl Fn(f64) -> f64 + Sync,
+    ) -> Result<Vec<f64>> {
+        let (w, b, d) = (
+            &self.raw_coefficients,
+            self.raw_intercept,
+            self.raw_coefficients.len(),
+        );
+        if x.ncols() != d {
+            return Err(ErrorKind::LengthMismatch {
+                what: "feature columns for the model",
+                expected: d,
+                got: x.ncols(),
+            }
+            .into());
+        }
+        let mut out = vec![0.0; x.nrows()];
+        match x.as_slice() {
+            // Row-major and contiguous: rows are slices, dot products vectorize.
+            Some(data) if d > 0 => out
+                .par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    for (o, row) in chunk.iter_mut().zip(data[c * CHUNK * d..].chunks_exact(d)) {
+                        *o = link(b + dot(row, w));
+                    }
+                }),
+            _ => out
+                .par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(c, chunk)| {
+                    for (k, o) in chunk.iter_mut().enumerate() {
+                        let row = x.row(c * CHUNK + k);
+                        *o = link(b + row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>());
+                    }
+                }),
+        }
+        Ok(out)
+    }
+}
+
+/// Dot product with four accumulators, so it vectorizes (a fixed order: deterministic).
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = a4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a4.zip(b4) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
