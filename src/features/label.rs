@@ -379,6 +379,42 @@ impl TrainingSet {
         self.as_ofs.as_deref()
     }
 
+    /// The rows at `rows` (in that order), e.g. one fold of a cross-validation.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] if an index is out of range.
+    pub fn subset(&self, rows: &[usize]) -> Result<TrainingSet> {
+        let n = self.labels.len();
+        if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
+            return Err(ErrorKind::LengthMismatch {
+                what: "training-set rows for a row index",
+                expected: n,
+                got: bad + 1,
+            }
+            .into());
+        }
+        let (ids, names, values) = self.features.clone().into_parts();
+        let features = FeatureTable::from_parts(
+            rows.iter().map(|&r| ids[r].clone()).collect(),
+            names,
+            values.select(ndarray::Axis(0), rows),
+            self.features.as_of(),
+        );
+        Ok(TrainingSet {
+            features,
+            labels: rows.iter().map(|&r| self.labels[r]).collect(),
+            weights: self
+                .weights
+                .as_ref()
+                .map(|w| rows.iter().map(|&r| w[r]).collect()),
+            as_ofs: self
+                .as_ofs
+                .as_ref()
+                .map(|t| rows.iter().map(|&r| t[r]).collect()),
+        })
+    }
+
     /// The share of rows labelled churned (0 without rows).
     pub fn positive_rate(&self) -> f64 {
         let n = self.labels.len();

@@ -29,7 +29,88 @@ mod logistic;
 pub mod metrics;
 mod ridge;
 mod standardize;
+mod validate;
 
 pub use logistic::{ClassWeight, FittedLogisticRegression, LogisticRegression, Penalty};
 pub use ridge::{FittedRidgeRegression, RegressionMetrics, RidgeRegression};
 pub use standardize::{FittedStandardizer, Standardizer};
+pub use validate::{CrossValidation, CrossValidationReport, Summary};
+
+use ndarray::{Array1, ArrayView2};
+
+use crate::Result;
+use crate::features::{FeatureTable, TrainingSet};
+
+/// An estimator configuration that can be fitted on a [`TrainingSet`].
+///
+/// Lets validation (and your code) be generic over estimators. The
+/// estimators' inherent `fit` methods do the same without importing the trait.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::{FeatureTable, TrainingSet};
+/// use churnwise::model::{Fit, LogisticRegression, PredictProba};
+/// use ndarray::array;
+///
+/// fn churn_risk<M: Fit>(model: &M, data: &TrainingSet) -> churnwise::Result<Vec<f64>> {
+///     let fitted = model.fit(data)?;
+///     Ok(fitted.predict_proba(data.features().values())?.to_vec())
+/// }
+/// let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["r".into()], array![[1.0], [2.0], [8.0], [9.0]])?;
+/// let risk = churn_risk(&LogisticRegression::new(), &TrainingSet::new(x, array![false, true, false, true])?)?;
+/// assert_eq!(risk.len(), 4);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+pub trait Fit {
+    /// The fitted model.
+    type Fitted: PredictProba;
+    /// Fits on a training set.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the estimator's fit returns.
+    fn fit(&self, data: &TrainingSet) -> Result<Self::Fitted>;
+}
+
+/// A fitted model that gives churn probabilities.
+///
+/// # Example
+///
+/// See [`Fit`].
+pub trait PredictProba: Send + Sync + std::fmt::Debug {
+    /// Churn probabilities for raw feature rows, columns in [`feature_names`](Self::feature_names) order.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`](crate::ErrorKind::LengthMismatch) if the column count differs.
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>>;
+
+    /// The features the model expects, in order.
+    fn feature_names(&self) -> &[String];
+
+    /// Churn probabilities for a table whose columns are matched by name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownName`](crate::ErrorKind::UnknownName) if a feature is missing.
+    fn predict_proba_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
+        self.predict_proba(table.select(self.feature_names())?.values())
+    }
+}
+
+impl Fit for LogisticRegression {
+    type Fitted = FittedLogisticRegression;
+    fn fit(&self, data: &TrainingSet) -> Result<FittedLogisticRegression> {
+        LogisticRegression::fit(self, data)
+    }
+}
+
+impl PredictProba for FittedLogisticRegression {
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        FittedLogisticRegression::predict_proba(self, x)
+    }
+    fn feature_names(&self) -> &[String] {
+        FittedLogisticRegression::feature_names(self)
+    }
+}

@@ -1,0 +1,298 @@
+//! Model validation: seeded, stratified k-fold cross-validation.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::Fit;
+use super::metrics::Metrics;
+use crate::features::TrainingSet;
+use crate::{Error, Result};
+
+/// Seeded, stratified k-fold cross-validation.
+///
+/// Churners and non-churners are shuffled separately (from `seed`) and dealt
+/// round-robin into `folds` folds, so every fold has the population's churn
+/// rate within one row. Each fold is scored by a model fitted on the others;
+/// the report gives each fold's [`Metrics`] and their mean and standard
+/// deviation (population, ddof = 0, as `numpy.std`). Folds run one after the
+/// other (each fit is itself parallel), so results do not depend on the thread count.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+/// use churnwise::model::{CrossValidation, LogisticRegression};
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(3_000).seed(11).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let at = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
+/// let train = ChurnLabeler::new().training_set(&history, &FeatureSpec::all(), &Snapshot::new(at), &[at])?;
+/// let report = CrossValidation::new().folds(5)?.seed(7).run(&LogisticRegression::new(), &train)?;
+/// assert_eq!(report.folds().len(), 5);
+/// assert!(report.mean().roc_auc > 0.7);
+/// println!("{report}");
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrossValidation {
+    folds: usize,
+    seed: u64,
+}
+
+impl Default for CrossValidation {
+    fn default() -> Self {
+        CrossValidation { folds: 5, seed: 42 }
+    }
+}
+
+impl CrossValidation {
+    /// Five folds, seed 42.
+    pub fn new() -> Self {
+        CrossValidation::default()
+    }
+
+    /// The number of folds. Defaults to 5.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named `folds` unless 2 to 100.
+    pub fn folds(mut self, folds: usize) -> Result<Self> {
+        if !(2..=100).contains(&folds) {
+            return Err(Error::invalid_parameter(
+                "folds",
+                format!("must be 2 to 100, got {folds}"),
+            ));
+        }
+        self.folds = folds;
+        Ok(self)
+    }
+
+    /// The shuffling seed. Defaults to 42.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The fold of each row: stratified by label, shuffled from the seed.
+    pub fn assign(&self, labels: &[bool]) -> Vec<usize> {
+        let mut fold = vec![0; labels.len()];
+        let mut rng = SplitMix(self.seed);
+        for class in [false, true] {
+            let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
+            // Fisher–Yates.
+            for i in (1..rows.len()).rev() {
+                rows.swap(i, rng.below(i + 1));
+            }
+            for (k, &r) in rows.iter().enumerate() {
+                fold[r] = k % self.folds;
+            }
+        }
+        fold
+    }
+
+    /// Fits `model` on all folds but one and scores the held-out fold, for each fold.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `folds` when a class has fewer rows than folds; whatever fitting
+    /// or scoring a fold returns.
+    pub fn run<M: Fit>(&self, model: &M, data: &TrainingSet) -> Result<CrossValidationReport> {
+        let labels = data.labels().to_vec();
+        for class in [false, true] {
+            let count = labels.iter().filter(|&&l| l == class).count();
+            if count < self.folds {
+                return Err(Error::invalid_parameter(
+                    "folds",
+                    format!(
+                        "{} folds need at least as many rows of each class, got {count} labelled {class}",
+                        self.folds
+                    ),
+                ));
+            }
+        }
+        let fold_of = self.assign(&labels);
+        let mut folds = Vec::with_capacity(self.folds);
+        for k in 0..self.folds {
+            let (test, train): (Vec<usize>, Vec<usize>) =
+                (0..labels.len()).partition(|&i| fold_of[i] == k);
+            let fitted = model.fit(&data.subset(&train)?)?;
+            let held_out = data.subset(&test)?;
+            let scores = super::PredictProba::predict_proba(&fitted, held_out.features().values())?;
+            let weights = held_out.weights().map(|w| w.to_vec());
+            let y = held_out.labels().to_vec();
+            folds.push(Metrics::compute(
+                scores.as_slice().unwrap_or(&[]),
+                &y,
+                weights.as_deref(),
+            )?);
+        }
+        Ok(CrossValidationReport::new(folds))
+    }
+}
+
+/// A small seeded generator for shuffling (SplitMix64).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (Lemire's multiply-shift; the bias is below 2⁻³² for any usize n here).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+}
+
+/// Per-fold metrics with their mean and standard deviation.
+///
+/// # Example
+///
+/// See [`CrossValidation`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrossValidationReport {
+    folds: Vec<Metrics>,
+    mean: Summary,
+    std: Summary,
+}
+
+/// The averaged metrics of a [`CrossValidationReport`].
+///
+/// # Example
+///
+/// See [`CrossValidation`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// ROC-AUC.
+    pub roc_auc: f64,
+    /// Average precision.
+    pub average_precision: f64,
+    /// Log-loss.
+    pub log_loss: f64,
+    /// Brier score.
+    pub brier: f64,
+    /// Lift in the top decile.
+    pub lift_at_10pct: f64,
+}
+
+impl CrossValidationReport {
+    fn new(folds: Vec<Metrics>) -> Self {
+        let stat = |f: &dyn Fn(&Metrics) -> f64| {
+            let n = folds.len() as f64;
+            let mean = folds.iter().map(f).sum::<f64>() / n;
+            let var = folds.iter().map(|m| (f(m) - mean).powi(2)).sum::<f64>() / n;
+            (mean, var.sqrt())
+        };
+        let (auc, ap, ll, br, lift) = (
+            stat(&|m| m.roc_auc),
+            stat(&|m| m.average_precision),
+            stat(&|m| m.log_loss),
+            stat(&|m| m.brier),
+            stat(&|m| m.lift_at_10pct),
+        );
+        let pick = |i: usize| {
+            let g = |p: (f64, f64)| if i == 0 { p.0 } else { p.1 };
+            Summary {
+                roc_auc: g(auc),
+                average_precision: g(ap),
+                log_loss: g(ll),
+                brier: g(br),
+                lift_at_10pct: g(lift),
+            }
+        };
+        CrossValidationReport {
+            mean: pick(0),
+            std: pick(1),
+            folds,
+        }
+    }
+
+    /// Each fold's metrics.
+    pub fn folds(&self) -> &[Metrics] {
+        &self.folds
+    }
+
+    /// The mean over folds.
+    pub fn mean(&self) -> Summary {
+        self.mean
+    }
+
+    /// The standard deviation over folds (ddof = 0).
+    pub fn std(&self) -> Summary {
+        self.std
+    }
+}
+
+impl fmt::Display for CrossValidationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<18} {:>8} {:>8}",
+            format!("{} folds", self.folds.len()),
+            "mean",
+            "std"
+        )?;
+        let rows = [
+            ("ROC-AUC", self.mean.roc_auc, self.std.roc_auc),
+            (
+                "average precision",
+                self.mean.average_precision,
+                self.std.average_precision,
+            ),
+            ("log-loss", self.mean.log_loss, self.std.log_loss),
+            ("Brier", self.mean.brier, self.std.brier),
+            (
+                "lift @ 10%",
+                self.mean.lift_at_10pct,
+                self.std.lift_at_10pct,
+            ),
+        ];
+        for (name, mean, std) in rows {
+            writeln!(f, "{name:<18} {mean:>8.4} {std:>8.4}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_are_stratified_and_seeded() {
+        let labels: Vec<bool> = (0..103).map(|i| i % 5 == 0).collect();
+        let cv = CrossValidation::new().folds(4).unwrap().seed(3);
+        let fold = cv.assign(&labels);
+        for k in 0..4 {
+            let rows: Vec<usize> = (0..103).filter(|&i| fold[i] == k).collect();
+            let pos = rows.iter().filter(|&&i| labels[i]).count();
+            assert!((5..=6).contains(&pos), "fold {k} has {pos} churners");
+            assert!((25..=27).contains(&rows.len()));
+        }
+        assert_eq!(fold, cv.assign(&labels));
+        assert_ne!(fold, cv.clone().seed(4).assign(&labels));
+        assert!(CrossValidation::new().folds(1).is_err());
+    }
+
+    #[test]
+    fn mean_and_std_by_hand() {
+        let m = |auc: f64| Metrics {
+            roc_auc: auc,
+            ..Metrics::compute(&[0.2, 0.8], &[false, true], None).unwrap()
+        };
+        let r = CrossValidationReport::new(vec![m(0.7), m(0.9)]);
+        approx::assert_abs_diff_eq!(r.mean().roc_auc, 0.8, epsilon = 1e-15);
+        approx::assert_abs_diff_eq!(r.std().roc_auc, 0.1, epsilon = 1e-15);
+        assert_eq!(r.to_string().lines().count(), 6);
+    }
+}
