@@ -160,6 +160,12 @@ pub enum ErrorKind {
         /// The scaled gradient (or optimality) norm reached.
         gradient_norm: f64,
     },
+    /// A saved model does not match what it is applied to, or this release.
+    #[error("model schema mismatch: {reason}")]
+    SchemaMismatch {
+        /// What differs.
+        reason: String,
+    },
     /// An estimator could not be fitted (the message comes from the solver).
     #[error("fitting {what} failed: {message}")]
     Fit {

@@ -1,0 +1,426 @@
+//! The deployable churn scorer: feature spec + fitted model + metadata.
+//!
+//! A [`ChurnScorer`] is what a service loads: it knows which features, in
+//! which order, over which windows, the model was trained on, so scoring a
+//! [`History`] or a [`FeatureTable`] cannot silently misalign columns. It is
+//! `Send + Sync` (share it as `Arc<ChurnScorer>`), scores tables in parallel,
+//! scores one customer from a slice without allocating, explains a score,
+//! and saves to / loads from JSON with a schema version.
+
+use chrono::{DateTime, Utc};
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+
+use crate::features::{FeatureSpec, FeatureTable, Snapshot};
+use crate::model::FittedLogisticRegression;
+use crate::model::metrics::Metrics;
+use crate::records::History;
+use crate::{Error, ErrorKind, Result};
+
+/// The JSON schema version written by this release.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The fitted models a scorer can hold.
+///
+/// # Example
+///
+/// See [`ChurnScorer`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FittedModel {
+    /// A logistic regression.
+    Logistic(FittedLogisticRegression),
+}
+
+impl FittedModel {
+    fn feature_names(&self) -> &[String] {
+        match self {
+            FittedModel::Logistic(m) => m.feature_names(),
+        }
+    }
+}
+
+/// What is known about how a scorer was trained.
+///
+/// # Example
+///
+/// See [`ChurnScorer`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct TrainingInfo {
+    /// The latest as-of time of the training rows.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Held-out metrics, if measured.
+    pub metrics: Option<Metrics>,
+    /// The crate version that trained it.
+    pub crate_version: String,
+}
+
+/// A feature's contribution to one customer's churn score.
+///
+/// # Example
+///
+/// See [`ChurnScorer::explain`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// The feature's name.
+    pub feature: String,
+    /// The customer's value.
+    pub value: f64,
+    /// Its contribution to the log-odds of churn relative to the average
+    /// training customer (positive raises the risk).
+    pub contribution: f64,
+}
+
+/// The deployable churn scorer.
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use chrono::{TimeZone, Utc};
+/// use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+/// use churnwise::model::LogisticRegression;
+/// use churnwise::score::ChurnScorer;
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(2_000).seed(4).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+/// let snapshot = Snapshot::new(at(6));
+/// let train = ChurnLabeler::new().training_set(&history, &FeatureSpec::all(), &snapshot, &[at(3), at(6)])?;
+/// let model = LogisticRegression::new().fit(&train)?;
+/// let scorer = Arc::new(ChurnScorer::from_logistic(model, &snapshot)?);
+///
+/// // Score everyone as of a later date, and explain the riskiest customer.
+/// let (table, risk) = scorer.score_history(&history, at(10))?;
+/// let top = risk.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap();
+/// let row = table.values().row(top).to_vec();
+/// let reasons = scorer.explain(&row)?;
+/// assert_eq!(reasons.len(), table.ncols());
+/// assert!(reasons[0].contribution.abs() >= reasons[1].contribution.abs());
+///
+/// // Save and load: the loaded scorer scores identically.
+/// let loaded = ChurnScorer::from_json(&scorer.to_json()?)?;
+/// assert_eq!(loaded.score_one(&row)?, scorer.score_one(&row)?);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChurnScorer {
+    schema_version: u32,
+    windows_days: Vec<u32>,
+    features: Vec<String>,
+    model: FittedModel,
+    training: TrainingInfo,
+}
+
+impl ChurnScorer {
+    /// A scorer for a fitted model whose features are extracted with the
+    /// windows of `snapshot` (its time is not used).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownName`] if the model uses a feature that the
+    /// snapshot's catalog does not have (a model trained on your own table
+    /// can still score tables with [`score_table`](Self::score_table), but not histories).
+    pub fn new(model: FittedModel, snapshot: &Snapshot, training: TrainingInfo) -> Result<Self> {
+        let features = model.feature_names().to_vec();
+        FeatureSpec::new(features.clone()).resolve(snapshot)?;
+        Ok(ChurnScorer {
+            schema_version: SCHEMA_VERSION,
+            windows_days: snapshot.windows_days().to_vec(),
+            features,
+            model,
+            training: TrainingInfo {
+                crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+                ..training
+            },
+        })
+    }
+
+    /// A scorer for a logistic regression, with default training info.
+    ///
+    /// # Errors
+    ///
+    /// As for [`new`](Self::new).
+    pub fn from_logistic(model: FittedLogisticRegression, snapshot: &Snapshot) -> Result<Self> {
+        ChurnScorer::new(
+            FittedModel::Logistic(model),
+            snapshot,
+            TrainingInfo::default(),
+        )
+    }
+
+    /// The features, in the order [`score_one`](Self::score_one) and [`explain`](Self::explain) expect.
+    pub fn features(&self) -> &[String] {
+        &self.features
+    }
+
+    /// The model.
+    pub fn model(&self) -> &FittedModel {
+        &self.model
+    }
+
+    /// How it was trained.
+    pub fn training(&self) -> &TrainingInfo {
+        &self.training
+    }
+
+    /// Churn probabilities for a table; columns are matched by name, in any order.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownName`] if the table lacks a feature of the model.
+    pub fn score_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
+        let x = if table.names() == self.features.as_slice() {
+            table.values()
+        } else {
+            return match &self.model {
+                FittedModel::Logistic(m) => m.predict_proba_table(table),
+            };
+        };
+        match &self.model {
+            FittedModel::Logistic(m) => m.predict_proba(x),
+        }
+    }
+
+    /// Extracts the model's features from a history as of `as_of` and scores every customer.
+    ///
+    /// # Errors
+    ///
+    /// As for [`FeatureSpec::extract`].
+    pub fn score_history(
+        &self,
+        history: &History,
+        as_of: DateTime<Utc>,
+    ) -> Result<(FeatureTable, Array1<f64>)> {
+        let snapshot = Snapshot::new(as_of).windows(self.windows_days.iter().copied())?;
+        let table = FeatureSpec::new(self.features.clone()).extract(history, &snapshot)?;
+        let scores = self.score_table(&table)?;
+        Ok((table, scores))
+    }
+
+    /// One customer's churn probability from raw feature values in
+    /// [`features`](Self::features) order. Allocates nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] for the wrong number of values;
+    /// [`ErrorKind::NonFinite`] for a NaN or infinite value.
+    pub fn score_one(&self, values: &[f64]) -> Result<f64> {
+        self.check(values)?;
+        match &self.model {
+            FittedModel::Logistic(m) => {
+                let z = m.raw_intercept()
+                    + values
+                        .iter()
+                        .zip(m.raw_coefficients())
+                        .map(|(x, w)| x * w)
+                        .sum::<f64>();
+                Ok(1.0 / (1.0 + (-z).exp()))
+            }
+        }
+    }
+
+    /// Each feature's contribution to one customer's log-odds of churn,
+    /// relative to the average training customer, largest in magnitude first.
+    ///
+    /// # Formula
+    ///
+    /// ```text
+    /// contribution_j = w_j · (x_j − mean_j) / scale_j      (standardized coefficient × standardized value)
+    /// logit(p) = intercept + Σ_j contribution_j
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for [`score_one`](Self::score_one).
+    pub fn explain(&self, values: &[f64]) -> Result<Vec<Reason>> {
+        self.check(values)?;
+        let FittedModel::Logistic(m) = &self.model;
+        let s = m.standardizer();
+        let scales = s.scales();
+        let constant = s.constant_columns();
+        let mut reasons: Vec<Reason> = (0..values.len())
+            .map(|j| Reason {
+                feature: self.features[j].clone(),
+                value: values[j],
+                contribution: if constant.contains(&j) {
+                    0.0
+                } else {
+                    m.coefficients()[j] * (values[j] - s.means()[j]) / scales[j]
+                },
+            })
+            .collect();
+        reasons.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+        Ok(reasons)
+    }
+
+    fn check(&self, values: &[f64]) -> Result<()> {
+        if values.len() != self.features.len() {
+            return Err(ErrorKind::LengthMismatch {
+                what: "feature values for the scorer",
+                expected: self.features.len(),
+                got: values.len(),
+            }
+            .into());
+        }
+        if let Some((j, &v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(ErrorKind::NonFinite {
+                what: "feature value",
+                row: 0,
+                column: self.features[j].clone(),
+                value: v,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The scorer as JSON.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`] if serialization fails (it cannot for finite models).
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| json_error(&e))
+    }
+
+    /// Loads a scorer saved by [`to_json`](Self::to_json).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::SchemaMismatch`] if the schema version differs or the
+    /// model's features disagree with the saved feature list;
+    /// [`ErrorKind::Io`] for malformed JSON.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let scorer: ChurnScorer = serde_json::from_str(json).map_err(|e| json_error(&e))?;
+        if scorer.schema_version != SCHEMA_VERSION {
+            return Err(ErrorKind::SchemaMismatch {
+                reason: format!(
+                    "schema version {} (this release reads {SCHEMA_VERSION})",
+                    scorer.schema_version
+                ),
+            }
+            .into());
+        }
+        if scorer.model.feature_names() != scorer.features.as_slice() {
+            return Err(ErrorKind::SchemaMismatch {
+                reason:
+                    "the model's feature names or their order differ from the scorer's feature list"
+                        .into(),
+            }
+            .into());
+        }
+        Ok(scorer)
+    }
+}
+
+fn json_error(e: &serde_json::Error) -> Error {
+    ErrorKind::Io {
+        source_name: "<scorer json>".into(),
+        message: e.to_string(),
+    }
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::TrainingSet;
+    use crate::model::LogisticRegression;
+    use ndarray::array;
+
+    fn scorer() -> ChurnScorer {
+        let x = FeatureTable::new(
+            (0..6u64).map(Into::into).collect(),
+            vec!["recency_days".into(), "complaints_30d".into()],
+            array![
+                [1.0, 0.0],
+                [5.0, 1.0],
+                [90.0, 0.0],
+                [120.0, 2.0],
+                [150.0, 1.0],
+                [10.0, 3.0]
+            ],
+        )
+        .unwrap();
+        let model = LogisticRegression::new()
+            .fit(&TrainingSet::new(x, array![false, false, true, true, true, false]).unwrap())
+            .unwrap();
+        let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2024, 1, 1, 0, 0, 0).unwrap();
+        ChurnScorer::from_logistic(model, &Snapshot::new(t)).unwrap()
+    }
+
+    fn assert_auto<T: Send + Sync + Unpin>() {}
+
+    #[test]
+    fn scorer_is_send_sync() {
+        assert_auto::<ChurnScorer>();
+    }
+
+    #[test]
+    fn one_row_matches_the_batch_and_contributions_add_up() {
+        let s = scorer();
+        let rows = array![[30.0, 1.0], [200.0, 0.0]];
+        let table = FeatureTable::new(
+            vec![1u64.into(), 2u64.into()],
+            s.features().to_vec(),
+            rows.clone(),
+        )
+        .unwrap();
+        let batch = s.score_table(&table).unwrap();
+        for (i, row) in rows.rows().into_iter().enumerate() {
+            let v = row.to_vec();
+            approx::assert_abs_diff_eq!(s.score_one(&v).unwrap(), batch[i], epsilon = 1e-15);
+            let FittedModel::Logistic(m) = s.model();
+            let logit = m.intercept()
+                + s.explain(&v)
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.contribution)
+                    .sum::<f64>();
+            approx::assert_abs_diff_eq!(1.0 / (1.0 + (-logit).exp()), batch[i], epsilon = 1e-12);
+        }
+        // Columns in another order are matched by name.
+        let swapped = table.select(&["complaints_30d", "recency_days"]).unwrap();
+        assert_eq!(s.score_table(&swapped).unwrap(), batch);
+    }
+
+    #[test]
+    fn mismatches_are_typed_errors() {
+        let s = scorer();
+        assert!(matches!(
+            s.score_one(&[1.0]).unwrap_err().kind(),
+            ErrorKind::LengthMismatch { .. }
+        ));
+        assert!(matches!(
+            s.score_one(&[f64::NAN, 1.0]).unwrap_err().kind(),
+            ErrorKind::NonFinite { .. }
+        ));
+        let other = FeatureTable::new(vec![1u64.into()], vec!["tenure_days".into()], array![[1.0]])
+            .unwrap();
+        assert!(matches!(
+            s.score_table(&other).unwrap_err().kind(),
+            ErrorKind::UnknownName { .. }
+        ));
+        let json = s.to_json().unwrap();
+        let bumped = json.replace("\"schema_version\": 1", "\"schema_version\": 99");
+        assert!(matches!(
+            ChurnScorer::from_json(&bumped).unwrap_err().kind(),
+            ErrorKind::SchemaMismatch { .. }
+        ));
+        let renamed = json.replacen("\"complaints_30d\"", "\"complaints_90d\"", 1);
+        assert!(matches!(
+            ChurnScorer::from_json(&renamed).unwrap_err().kind(),
+            ErrorKind::SchemaMismatch { .. }
+        ));
+        assert!(matches!(
+            ChurnScorer::from_json("{").unwrap_err().kind(),
+            ErrorKind::Io { .. }
+        ));
+        assert_eq!(ChurnScorer::from_json(&json).unwrap(), s);
+    }
+}
