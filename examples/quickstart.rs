@@ -6,8 +6,9 @@
 //!
 //! Generates a customer base with known ground truth, validates it into a
 //! `History`, reads the data-quality report, computes point-in-time features
-//! and churn labels, and segments customers (RFM, lifecycle, value tiers,
-//! k-means). Later releases extend it through scoring, alerts and retention.
+//! and churn labels, segments customers (RFM, lifecycle, value tiers,
+//! k-means), measures churn, and trains, tests, explains and saves a churn
+//! scorer. Later releases extend it through alerts and retention.
 
 use std::time::Instant;
 
@@ -231,8 +232,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn heading(title: &str) {
-    println!(
-        "\n== {title} {}",
-        "=".repeat(60usize.saturating_sub(title.len()))
-    );
+    let rule = "=".repeat(60usize.saturating_sub(title.len()));
+    println!("\n{}", format!("== {title} {rule}").trim_end());
 }
