@@ -34,7 +34,7 @@ mod validate;
 pub use logistic::{ClassWeight, FittedLogisticRegression, LogisticRegression, Penalty};
 pub use ridge::{FittedRidgeRegression, RegressionMetrics, RidgeRegression};
 pub use standardize::{FittedStandardizer, Standardizer};
-pub use validate::{CrossValidation, CrossValidationReport, Summary};
+pub use validate::{Backtest, CrossValidation, CrossValidationReport, Summary};
 
 use ndarray::{Array1, ArrayView2};
 

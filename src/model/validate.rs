@@ -1,12 +1,15 @@
-//! Model validation: seeded, stratified k-fold cross-validation.
+//! Model validation: seeded, stratified k-fold cross-validation, and a
+//! time-based backtest that trains on the past and tests on the future.
 
 use std::fmt;
 
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Fit;
 use super::metrics::Metrics;
-use crate::features::TrainingSet;
+use crate::features::{ChurnLabeler, FeatureSpec, Snapshot, TrainingSet};
+use crate::records::History;
 use crate::{Error, Result};
 
 /// Seeded, stratified k-fold cross-validation.
@@ -129,6 +132,126 @@ impl CrossValidation {
                 scores.as_slice().unwrap_or(&[]),
                 &y,
                 weights.as_deref(),
+            )?);
+        }
+        Ok(CrossValidationReport::new(folds))
+    }
+}
+
+/// A time-based backtest: for each test date `t`, fit on snapshots whose
+/// label windows end by `t`, then score the snapshot at `t` against what
+/// happened after it.
+///
+/// Training snapshots are at `t − horizon − k · spacing` for `k` in
+/// `0..train_snapshots`, so no training label peeks past `t`: the honest
+/// estimate of how a model retrained each period would have done.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+/// use churnwise::model::{Backtest, LogisticRegression};
+/// use churnwise::synth::PopulationConfig;
+///
+/// let pop = PopulationConfig::default().customers(3_000).seed(12).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+/// let backtest = Backtest::new(ChurnLabeler::new().exclude_lapsed(true), FeatureSpec::all(), Snapshot::new(at(1)));
+/// let report = backtest.run(&LogisticRegression::new(), &history, &[at(8), at(9), at(10)])?;
+/// assert_eq!(report.folds().len(), 3);
+/// assert!(report.mean().roc_auc > 0.6);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backtest {
+    labeler: ChurnLabeler,
+    spec: FeatureSpec,
+    snapshot: Snapshot,
+    train_snapshots: usize,
+    spacing_days: u32,
+}
+
+impl Backtest {
+    /// Labels, features and windows (the snapshot's time is not used); three
+    /// training snapshots 60 days apart.
+    pub fn new(labeler: ChurnLabeler, spec: FeatureSpec, snapshot: Snapshot) -> Self {
+        Backtest {
+            labeler,
+            spec,
+            snapshot,
+            train_snapshots: 3,
+            spacing_days: 60,
+        }
+    }
+
+    /// Training snapshots per test date, and days between them. Defaults to 3 and 60.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named
+    /// `train_snapshots` unless 1 to 100, or `spacing_days` if 0.
+    pub fn train_snapshots(mut self, count: usize, spacing_days: u32) -> Result<Self> {
+        if !(1..=100).contains(&count) {
+            return Err(Error::invalid_parameter(
+                "train_snapshots",
+                format!("must be 1 to 100, got {count}"),
+            ));
+        }
+        if spacing_days == 0 {
+            return Err(Error::invalid_parameter(
+                "spacing_days",
+                "must be at least 1, got 0",
+            ));
+        }
+        self.train_snapshots = count;
+        self.spacing_days = spacing_days;
+        Ok(self)
+    }
+
+    /// The training as-of times for test date `t`, oldest first.
+    pub fn train_times(&self, t: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let last = t - Duration::days(i64::from(self.labeler.horizon()));
+        (0..self.train_snapshots)
+            .rev()
+            .map(|k| last - Duration::days(i64::from(self.spacing_days) * k as i64))
+            .collect()
+    }
+
+    /// Fits and tests `model` at each test date.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Empty`](crate::ErrorKind::Empty) without test dates;
+    /// whatever labelling (e.g. [`Censored`](crate::ErrorKind::Censored)),
+    /// extraction, fitting or scoring returns.
+    pub fn run<M: Fit>(
+        &self,
+        model: &M,
+        history: &History,
+        test_times: &[DateTime<Utc>],
+    ) -> Result<CrossValidationReport> {
+        if test_times.is_empty() {
+            return Err(crate::ErrorKind::Empty("no test dates for the backtest".into()).into());
+        }
+        let mut folds = Vec::with_capacity(test_times.len());
+        for &t in test_times {
+            let train = self.labeler.training_set(
+                history,
+                &self.spec,
+                &self.snapshot,
+                &self.train_times(t),
+            )?;
+            let test = self
+                .labeler
+                .training_set(history, &self.spec, &self.snapshot, &[t])?;
+            let fitted = model.fit(&train)?;
+            let scores = super::PredictProba::predict_proba(&fitted, test.features().values())?;
+            let y = test.labels().to_vec();
+            folds.push(Metrics::compute(
+                scores.as_slice().unwrap_or(&[]),
+                &y,
+                None,
             )?);
         }
         Ok(CrossValidationReport::new(folds))
@@ -282,6 +405,20 @@ mod tests {
         assert_eq!(fold, cv.assign(&labels));
         assert_ne!(fold, cv.clone().seed(4).assign(&labels));
         assert!(CrossValidation::new().folds(1).is_err());
+    }
+
+    #[test]
+    fn backtest_training_labels_end_by_the_test_date() {
+        use chrono::TimeZone;
+        let t = Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap();
+        let b = Backtest::new(ChurnLabeler::new(), FeatureSpec::rfm(), Snapshot::new(t))
+            .train_snapshots(2, 30)
+            .unwrap();
+        let times = b.train_times(t);
+        assert_eq!(times, [t - Duration::days(120), t - Duration::days(90)]);
+        assert!(times.iter().all(|&s| s + Duration::days(90) <= t));
+        assert!(b.clone().train_snapshots(0, 30).is_err());
+        assert!(b.train_snapshots(1, 0).is_err());
     }
 
     #[test]
