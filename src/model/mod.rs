@@ -23,6 +23,7 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod forest;
 mod linalg;
 mod linear;
 mod logistic;
@@ -31,6 +32,7 @@ mod ridge;
 mod standardize;
 mod validate;
 
+pub use forest::{FittedRandomForest, RandomForest};
 pub use logistic::{ClassWeight, FittedLogisticRegression, LogisticRegression, Penalty};
 pub use ridge::{FittedRidgeRegression, RegressionMetrics, RidgeRegression};
 pub use standardize::{FittedStandardizer, Standardizer};

@@ -252,3 +252,27 @@ fn fitted_models_round_trip_through_json() {
         serde_json::from_str(&serde_json::to_string(&ridge).unwrap()).unwrap();
     assert_eq!(back.feature_names(), ridge.feature_names());
 }
+
+#[test]
+fn random_forest_is_deterministic_and_usable_through_the_traits() {
+    use churnwise::model::{Fit, PredictProba, RandomForest};
+    let d = data();
+    let train = TrainingSet::new(d.table.clone(), d.labels.clone()).unwrap();
+    let forest = RandomForest::new().trees(15).unwrap().seed(3);
+    let a = Fit::fit(&forest, &train)
+        .unwrap()
+        .predict_proba(d.table.values())
+        .unwrap();
+    let b = forest
+        .fit(&train)
+        .unwrap()
+        .predict_proba(d.table.values())
+        .unwrap();
+    assert_eq!(a, b);
+    assert!(a.iter().all(|p| (0.0..=1.0).contains(p)));
+    let y: Vec<bool> = d.labels.to_vec();
+    let auc = churnwise::model::metrics::roc_auc(a.as_slice().unwrap(), &y, None).unwrap();
+    assert!(auc > 0.75, "in-sample AUC {auc}");
+    let weighted = train.with_weights(d.weights.clone()).unwrap();
+    assert!(forest.fit(&weighted).is_err());
+}
