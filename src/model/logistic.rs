@@ -911,6 +911,13 @@ impl FittedLogisticRegression {
         self.linear.apply(x, sigmoid).map(Array1::from)
     }
 
+    /// One row's churn probability (raw values in feature order), computed
+    /// exactly as [`predict_proba`](Self::predict_proba) computes each row,
+    /// without allocating. The caller checks the length.
+    pub(crate) fn predict_proba_one(&self, values: &[f64]) -> f64 {
+        sigmoid(self.raw_intercept() + dot(values, self.raw_coefficients()))
+    }
+
     /// Churn probabilities for a feature table, whose columns are matched by name.
     ///
     /// # Errors

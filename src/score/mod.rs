@@ -203,7 +203,8 @@ impl ChurnScorer {
     }
 
     /// One customer's churn probability from raw feature values in
-    /// [`features`](Self::features) order. Allocates nothing.
+    /// [`features`](Self::features) order. Allocates nothing; bit-identical
+    /// to the same row of [`score_table`](Self::score_table).
     ///
     /// # Errors
     ///
@@ -212,15 +213,7 @@ impl ChurnScorer {
     pub fn score_one(&self, values: &[f64]) -> Result<f64> {
         self.check(values)?;
         match &self.model {
-            FittedModel::Logistic(m) => {
-                let z = m.raw_intercept()
-                    + values
-                        .iter()
-                        .zip(m.raw_coefficients())
-                        .map(|(x, w)| x * w)
-                        .sum::<f64>();
-                Ok(1.0 / (1.0 + (-z).exp()))
-            }
+            FittedModel::Logistic(m) => Ok(m.predict_proba_one(values)),
         }
     }
 
@@ -374,7 +367,7 @@ mod tests {
         let batch = s.score_table(&table).unwrap();
         for (i, row) in rows.rows().into_iter().enumerate() {
             let v = row.to_vec();
-            approx::assert_abs_diff_eq!(s.score_one(&v).unwrap(), batch[i], epsilon = 1e-15);
+            assert_eq!(s.score_one(&v).unwrap().to_bits(), batch[i].to_bits());
             let FittedModel::Logistic(m) = s.model();
             let logit = m.intercept()
                 + s.explain(&v)

@@ -276,3 +276,75 @@ fn random_forest_is_deterministic_and_usable_through_the_traits() {
     let weighted = train.with_weights(d.weights.clone()).unwrap();
     assert!(forest.fit(&weighted).is_err());
 }
+
+#[test]
+fn eight_threads_sharing_one_scorer_match_single_threaded_scores() {
+    use chrono::{TimeZone, Utc};
+    use churnwise::features::Snapshot;
+    use churnwise::score::ChurnScorer;
+    use std::sync::Arc;
+    let d = data();
+    let train = TrainingSet::new(d.table.clone(), d.labels.clone()).unwrap();
+    let model = LogisticRegression::new().fit(&train).unwrap();
+    let snapshot = Snapshot::new(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
+    // The fixture's column names are not catalog features: scorers need catalog names.
+    assert!(ChurnScorer::from_logistic(model.clone(), &snapshot).is_err());
+    let renamed = [
+        "tenure_days",
+        "recency_days",
+        "orders_total",
+        "avg_order_value",
+        "complaints_90d",
+        "satisfaction_last",
+    ];
+    let table = FeatureTable::new(
+        d.table.ids().to_vec(),
+        renamed.map(String::from).to_vec(),
+        d.table.values().to_owned(),
+    )
+    .unwrap();
+    let model = LogisticRegression::new()
+        .fit(&TrainingSet::new(table.clone(), d.labels.clone()).unwrap())
+        .unwrap();
+    let scorer = Arc::new(ChurnScorer::from_logistic(model, &snapshot).unwrap());
+    let single: Vec<u64> = (0..table.nrows())
+        .map(|i| {
+            scorer
+                .score_one(table.values().row(i).as_slice().unwrap())
+                .unwrap()
+                .to_bits()
+        })
+        .collect();
+    let table = Arc::new(table);
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let (scorer, table) = (Arc::clone(&scorer), Arc::clone(&table));
+            std::thread::spawn(move || {
+                (t..table.nrows())
+                    .step_by(8)
+                    .map(|i| {
+                        (
+                            i,
+                            scorer
+                                .score_one(table.values().row(i).as_slice().unwrap())
+                                .unwrap()
+                                .to_bits(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for h in handles {
+        for (i, bits) in h.join().unwrap() {
+            assert_eq!(bits, single[i]);
+        }
+    }
+    let batch: Vec<u64> = scorer
+        .score_table(&table)
+        .unwrap()
+        .iter()
+        .map(|p| p.to_bits())
+        .collect();
+    assert_eq!(batch, single);
+}
