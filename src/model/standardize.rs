@@ -42,15 +42,6 @@ impl Standardizer {
         if n == 0 {
             return Err(ErrorKind::Empty("cannot standardize a matrix without rows".into()).into());
         }
-        if let Some(((row, col), &value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(ErrorKind::NonFinite {
-                what: "feature value",
-                row,
-                column: format!("column {col}"),
-                value,
-            }
-            .into());
-        }
         // Row-major passes (columns of a row-major matrix are strided).
         let d = x.ncols();
         let owned;
@@ -61,35 +52,75 @@ impl Standardizer {
                 &owned
             }
         };
+        if let Some(i) = first_non_finite(data) {
+            return Err(ErrorKind::NonFinite {
+                what: "feature value",
+                row: i / d.max(1),
+                column: format!("column {}", i % d.max(1)),
+                value: data[i],
+            }
+            .into());
+        }
         // Fixed chunks summed in order: the same result on any thread count.
         let chunk = 8192 * d.max(1);
-        let column_sums = |f: &(dyn Fn(usize, f64) -> f64 + Sync)| -> Vec<f64> {
-            let partials: Vec<Vec<f64>> = data
-                .par_chunks(chunk)
-                .map(|rows| {
-                    let mut acc = vec![0.0; d];
-                    for row in rows.chunks_exact(d.max(1)) {
-                        acc.iter_mut()
-                            .zip(row)
-                            .enumerate()
-                            .for_each(|(j, (a, v))| *a += f(j, *v));
-                    }
-                    acc
-                })
-                .collect();
-            partials.iter().fold(vec![0.0; d], |mut total, p| {
-                total.iter_mut().zip(p).for_each(|(t, v)| *t += v);
-                total
-            })
+        let add = |total: Vec<f64>, part: Vec<f64>| {
+            total
+                .into_iter()
+                .zip(part)
+                .map(|(a, b)| a + b)
+                .collect::<Vec<f64>>()
         };
-        let means: Vec<f64> = column_sums(&|_, v| v)
+        let sums: Vec<Vec<f64>> = data
+            .par_chunks(chunk)
+            .map(|rows| {
+                let mut acc = vec![0.0; d];
+                for row in rows.chunks_exact(d.max(1)) {
+                    for (a, v) in acc.iter_mut().zip(row) {
+                        *a += v;
+                    }
+                }
+                acc
+            })
+            .collect();
+        let means: Vec<f64> = sums
+            .into_iter()
+            .fold(vec![0.0; d], add)
             .iter()
             .map(|s| s / n as f64)
             .collect();
-        let squares = column_sums(&|j, v| (v - means[j]) * (v - means[j]));
+        let squares: Vec<Vec<f64>> = data
+            .par_chunks(chunk)
+            .map(|rows| {
+                let mut acc = vec![0.0; d];
+                for row in rows.chunks_exact(d.max(1)) {
+                    for ((a, v), m) in acc.iter_mut().zip(row).zip(&means) {
+                        *a += (v - m) * (v - m);
+                    }
+                }
+                acc
+            })
+            .collect();
+        let squares = squares.into_iter().fold(vec![0.0; d], add);
         let scales = squares.iter().map(|q| (q / n as f64).sqrt()).collect();
         Ok(FittedStandardizer { means, scales })
     }
+}
+
+/// The index of the first NaN or infinite value. The common all-finite case
+/// is one vectorized pass: `v · 0` is 0 for finite `v` and NaN otherwise.
+fn first_non_finite(data: &[f64]) -> Option<usize> {
+    let mut acc = [0.0f64; 8];
+    let chunks = data.chunks_exact(8);
+    let tail_finite = chunks.remainder().iter().all(|v| v.is_finite());
+    for c in chunks {
+        for k in 0..8 {
+            acc[k] += c[k] * 0.0;
+        }
+    }
+    if tail_finite && acc.iter().all(|a| *a == 0.0) {
+        return None;
+    }
+    data.iter().position(|v| !v.is_finite())
 }
 
 /// Learned column means and scales; `(x − mean) / scale`, with scale 1 for constant columns.
@@ -167,6 +198,20 @@ impl FittedStandardizer {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn finds_the_first_non_finite_value_anywhere() {
+        let mut v = vec![1.5; 37];
+        assert_eq!(first_non_finite(&v), None);
+        for (i, bad) in [(3, f64::NAN), (17, f64::INFINITY), (36, f64::NEG_INFINITY)] {
+            v[i] = bad;
+            assert_eq!(first_non_finite(&v), Some(3));
+        }
+        let err = Standardizer::new()
+            .fit(Array2::from_shape_vec((37, 1), v).unwrap().view())
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::NonFinite { row: 3, .. }));
+    }
 
     #[test]
     fn population_std_and_errors() {
