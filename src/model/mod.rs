@@ -23,6 +23,7 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod encode;
 mod forest;
 mod linalg;
 mod linear;
@@ -32,6 +33,7 @@ mod ridge;
 mod standardize;
 mod validate;
 
+pub use encode::{FittedTableEncoder, TableEncoder};
 pub use forest::{FittedRandomForest, RandomForest};
 pub use logistic::{ClassWeight, FittedLogisticRegression, LogisticRegression, Penalty};
 pub use ridge::{FittedRidgeRegression, RegressionMetrics, RidgeRegression};

@@ -348,3 +348,43 @@ fn eight_threads_sharing_one_scorer_match_single_threaded_scores() {
         .collect();
     assert_eq!(batch, single);
 }
+
+#[test]
+fn a_flat_csv_encoded_by_the_table_encoder_reproduces_the_reference_fit() {
+    use churnwise::model::TableEncoder;
+    // What `train_csv --label churned --drop sample_weight,spend_next_90d --c 1` does.
+    let text = include_str!("../fixtures/logistic_data.csv");
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&j| !["churned", "sample_weight", "spend_next_90d"].contains(&header[j].as_str()))
+        .collect();
+    let label = header.iter().position(|h| h == "churned").unwrap();
+    let cells: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    let rows: Vec<Vec<String>> = cells
+        .iter()
+        .map(|r| keep.iter().map(|&j| r[j].clone()).collect())
+        .collect();
+    let names: Vec<String> = keep.iter().map(|&j| header[j].clone()).collect();
+    let encoder = TableEncoder::new().fit(&names, &rows).unwrap();
+    let (x, imputed) = encoder.transform(&rows).unwrap();
+    assert_eq!(imputed, 0);
+    let y: Array1<bool> = cells.iter().map(|r| r[label] == "1").collect();
+    let table = FeatureTable::new(
+        (0..x.nrows() as u64).map(Into::into).collect(),
+        encoder.feature_names(),
+        x,
+    )
+    .unwrap();
+    let model = LogisticRegression::new()
+        .c(1.0)
+        .unwrap()
+        .fit(&TrainingSet::new(table, y).unwrap())
+        .unwrap();
+    let r = &reference()["logistic"]["l2_C1"];
+    for (got, want) in model.raw_coefficients().iter().zip(floats(&r["coef_raw"])) {
+        assert_abs_diff_eq!(*got, want, epsilon = 1e-6);
+    }
+}

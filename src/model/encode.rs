@@ -1,0 +1,284 @@
+//! Turning a flat table of text cells (a CSV) into numeric features.
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, ErrorKind, Result};
+
+/// Encodes a flat table of text cells for a model: numeric columns stay
+/// numbers (a blank cell is missing and takes the training median), text
+/// columns become one-hot indicators `column=value` over the categories seen
+/// in training (unseen categories, and blanks, encode as all zeros).
+///
+/// [`fit`](Self::fit) learns the column kinds, medians and categories; the
+/// [`FittedTableEncoder`] is serializable, so a saved model can encode new
+/// rows of the same layout identically.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::model::TableEncoder;
+///
+/// let header = ["plan", "spend"].map(String::from).to_vec();
+/// let rows = vec![
+///     ["monthly", "10.5"].map(String::from).to_vec(),
+///     ["yearly", ""].map(String::from).to_vec(),
+///     ["monthly", "30"].map(String::from).to_vec(),
+/// ];
+/// let enc = TableEncoder::new().fit(&header, &rows)?;
+/// assert_eq!(enc.feature_names(), ["plan=monthly", "plan=yearly", "spend"]);
+/// let (x, imputed) = enc.transform(&rows)?;
+/// assert_eq!(x.row(1).to_vec(), [0.0, 1.0, 20.25]); // the blank spend takes the median
+/// assert_eq!(imputed, 1);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TableEncoder {
+    max_categories: usize,
+}
+
+impl Default for TableEncoder {
+    fn default() -> Self {
+        TableEncoder {
+            max_categories: 100,
+        }
+    }
+}
+
+/// How one input column is encoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Encoding {
+    Numeric {
+        name: String,
+        median: f64,
+    },
+    Categorical {
+        name: String,
+        categories: Vec<String>,
+    },
+}
+
+impl TableEncoder {
+    /// At most 100 categories per text column.
+    pub fn new() -> Self {
+        TableEncoder::default()
+    }
+
+    /// The most categories a text column may have. Defaults to 100.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `max_categories` if 0.
+    pub fn max_categories(mut self, n: usize) -> Result<Self> {
+        if n == 0 {
+            return Err(Error::invalid_parameter(
+                "max_categories",
+                "must be at least 1, got 0",
+            ));
+        }
+        self.max_categories = n;
+        Ok(self)
+    }
+
+    /// Learns each column's kind and, for numeric columns, the median of
+    /// the non-blank cells; for text columns, the sorted categories.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `rows` for a row of the wrong
+    /// width, naming it; [`ErrorKind::Empty`] without rows or for a numeric column with no
+    /// value; [`ErrorKind::InvalidParameter`] named `max_categories` for a
+    /// text column with more categories (likely an id: drop it).
+    pub fn fit(&self, header: &[String], rows: &[Vec<String>]) -> Result<FittedTableEncoder> {
+        if rows.is_empty() {
+            return Err(ErrorKind::Empty("cannot fit an encoder without rows".into()).into());
+        }
+        check_widths(header.len(), rows)?;
+        let mut columns = Vec::with_capacity(header.len());
+        for (j, name) in header.iter().enumerate() {
+            let cells = rows.iter().map(|r| r[j].trim()).filter(|c| !c.is_empty());
+            let numbers: Option<Vec<f64>> = cells
+                .clone()
+                .map(|c| c.parse::<f64>().ok().filter(|v| v.is_finite()))
+                .collect();
+            columns.push(match numbers {
+                Some(mut v) if !v.is_empty() => Encoding::Numeric {
+                    name: name.clone(),
+                    median: median(&mut v),
+                },
+                Some(_) => return Err(ErrorKind::Empty(format!("column `{name}` has no value")).into()),
+                None => {
+                    let mut categories: Vec<String> = cells.map(str::to_owned).collect();
+                    categories.sort_unstable();
+                    categories.dedup();
+                    if categories.len() > self.max_categories {
+                        return Err(Error::invalid_parameter(
+                            "max_categories",
+                            format!("column `{name}` has {} categories (limit {}); drop it if it is an id", categories.len(), self.max_categories),
+                        ));
+                    }
+                    Encoding::Categorical {
+                        name: name.clone(),
+                        categories,
+                    }
+                }
+            });
+        }
+        Ok(FittedTableEncoder { columns })
+    }
+}
+
+fn check_widths(width: usize, rows: &[Vec<String>]) -> Result<()> {
+    match rows.iter().position(|r| r.len() != width) {
+        Some(i) => Err(Error::invalid_parameter(
+            "rows",
+            format!(
+                "row {i} has {} cells but the layout has {width} columns",
+                rows[i].len()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The median of non-empty `v` (the mean of the middle two for an even count).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_unstable_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// The learned encoding: column kinds, medians and categories.
+///
+/// # Example
+///
+/// See [`TableEncoder`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedTableEncoder {
+    columns: Vec<Encoding>,
+}
+
+impl FittedTableEncoder {
+    /// The output feature names: numeric columns by name, categories as `column=value`.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .flat_map(|c| match c {
+                Encoding::Numeric { name, .. } => vec![name.clone()],
+                Encoding::Categorical { name, categories } => {
+                    categories.iter().map(|v| format!("{name}={v}")).collect()
+                }
+            })
+            .collect()
+    }
+
+    /// Encodes rows of the training layout; returns the matrix and how many
+    /// blank numeric cells were imputed with the median.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `rows` for a row of the wrong width;
+    /// [`ErrorKind::NonFinite`] for a numeric cell that does not parse as a
+    /// finite number, naming the row and column.
+    pub fn transform(&self, rows: &[Vec<String>]) -> Result<(Array2<f64>, usize)> {
+        check_widths(self.columns.len(), rows)?;
+        let width = self.feature_names().len();
+        let mut x = Array2::zeros((rows.len(), width));
+        let mut imputed = 0;
+        for (i, row) in rows.iter().enumerate() {
+            let mut k = 0;
+            for (j, col) in self.columns.iter().enumerate() {
+                let cell = row[j].trim();
+                match col {
+                    Encoding::Numeric { name, median } => {
+                        x[[i, k]] = if cell.is_empty() {
+                            imputed += 1;
+                            *median
+                        } else {
+                            match cell.parse::<f64>() {
+                                Ok(v) if v.is_finite() => v,
+                                _ => {
+                                    return Err(ErrorKind::NonFinite {
+                                        what: "numeric cell",
+                                        row: i,
+                                        column: name.clone(),
+                                        value: f64::NAN,
+                                    }
+                                    .into());
+                                }
+                            }
+                        };
+                        k += 1;
+                    }
+                    Encoding::Categorical { categories, .. } => {
+                        if let Ok(c) = categories.binary_search_by(|v| v.as_str().cmp(cell)) {
+                            x[[i, k + c]] = 1.0;
+                        }
+                        k += categories.len();
+                    }
+                }
+            }
+        }
+        Ok((x, imputed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(cells: &[&str]) -> Vec<String> {
+        cells.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn unseen_categories_and_bad_cells() {
+        let header = s(&["plan", "x"]);
+        let enc = TableEncoder::new()
+            .fit(&header, &[s(&["a", "1"]), s(&["b", "3"])])
+            .unwrap();
+        let (x, imputed) = enc.transform(&[s(&["c", ""]), s(&["", "5"])]).unwrap();
+        assert_eq!(x, ndarray::array![[0.0, 0.0, 2.0], [0.0, 0.0, 5.0]]);
+        assert_eq!(imputed, 1);
+        assert!(matches!(
+            enc.transform(&[s(&["a", "x"])]).unwrap_err().kind(),
+            ErrorKind::NonFinite { row: 0, .. }
+        ));
+        let err = enc.transform(&[s(&["a", "1"]), s(&["a"])]).unwrap_err();
+        assert!(err.to_string().contains("row 1 has 1 cells"), "{err}");
+        let back: FittedTableEncoder =
+            serde_json::from_str(&serde_json::to_string(&enc).unwrap()).unwrap();
+        assert_eq!(back, enc);
+    }
+
+    #[test]
+    fn too_many_categories_and_empty_columns_are_errors() {
+        let rows: Vec<Vec<String>> = (0..5).map(|i| s(&[&format!("id{i}")])).collect();
+        let err = TableEncoder::new()
+            .max_categories(3)
+            .unwrap()
+            .fit(&s(&["id"]), &rows)
+            .unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::InvalidParameter {
+                name: "max_categories",
+                ..
+            }
+        ));
+        assert!(TableEncoder::new().fit(&s(&["x"]), &[s(&[""])]).is_err());
+        assert!(TableEncoder::new().fit(&s(&["x"]), &[]).is_err());
+    }
+
+    #[test]
+    fn median_of_even_and_odd_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+}
