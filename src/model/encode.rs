@@ -229,6 +229,62 @@ impl FittedTableEncoder {
     }
 }
 
+/// A model trained on a flat table, with the encoding that turns rows of
+/// that table's layout into its features: what `train_csv --save` writes.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::{FeatureTable, TrainingSet};
+/// use churnwise::model::{LogisticRegression, TableEncoder, TableModel};
+///
+/// let header = ["plan", "recency_days"].map(String::from).to_vec();
+/// let rows: Vec<Vec<String>> = [["monthly", "5"], ["yearly", "200"], ["monthly", "150"], ["yearly", "3"]]
+///     .iter().map(|r| r.map(String::from).to_vec()).collect();
+/// let encoder = TableEncoder::new().fit(&header, &rows)?;
+/// let (x, _) = encoder.transform(&rows)?;
+/// let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
+/// let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
+/// let saved = serde_json::to_string(&TableModel::new(encoder, model))?;
+/// let loaded: TableModel = serde_json::from_str(&saved)?;
+/// let p = loaded.predict_proba(&[vec!["monthly".into(), "180".into()]])?;
+/// assert!(p[0] > 0.5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableModel {
+    encoder: FittedTableEncoder,
+    model: super::FittedLogisticRegression,
+}
+
+impl TableModel {
+    /// Bundles an encoder with the model fitted on its output.
+    pub fn new(encoder: FittedTableEncoder, model: super::FittedLogisticRegression) -> Self {
+        TableModel { encoder, model }
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &FittedTableEncoder {
+        &self.encoder
+    }
+
+    /// The model.
+    pub fn model(&self) -> &super::FittedLogisticRegression {
+        &self.model
+    }
+
+    /// Churn probabilities for rows of the training layout.
+    ///
+    /// # Errors
+    ///
+    /// As for [`FittedTableEncoder::transform`] and
+    /// [`FittedLogisticRegression::predict_proba`](super::FittedLogisticRegression::predict_proba).
+    pub fn predict_proba(&self, rows: &[Vec<String>]) -> Result<ndarray::Array1<f64>> {
+        let (x, _) = self.encoder.transform(rows)?;
+        self.model.predict_proba(x.view())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

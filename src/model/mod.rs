@@ -33,7 +33,7 @@ mod ridge;
 mod standardize;
 mod validate;
 
-pub use encode::{FittedTableEncoder, TableEncoder};
+pub use encode::{FittedTableEncoder, TableEncoder, TableModel};
 pub use forest::{FittedRandomForest, RandomForest};
 pub use logistic::{ClassWeight, FittedLogisticRegression, LogisticRegression, Penalty};
 pub use ridge::{FittedRidgeRegression, RegressionMetrics, RidgeRegression};
