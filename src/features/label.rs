@@ -170,7 +170,7 @@ impl ChurnLabeler {
         let h = i64::from(self.horizon_days) * MICROS_PER_DAY;
         let until = match self.observed_until {
             Some(u) => to_micros(u),
-            None => history.summary().last_event.map_or(i64::MIN, to_micros),
+            None => history.event_span().map_or(i64::MIN, |(_, last)| last),
         };
         if t + h > until {
             return Err(ErrorKind::Censored {

@@ -177,19 +177,7 @@ impl History {
         let amounts = &self.orders.cols.amount;
         let refunds: f64 = amounts.iter().filter(|a| **a < 0.0).sum();
         let gross: f64 = amounts.iter().filter(|a| **a > 0.0).sum();
-        let mut first = i64::MAX;
-        let mut last = i64::MIN;
-        for t in [
-            &self.orders.time,
-            &self.interactions.time,
-            &self.feedback.time,
-        ] {
-            // Each table is sorted per customer, not globally.
-            if let (Some(&lo), Some(&hi)) = (t.iter().min(), t.iter().max()) {
-                first = first.min(lo);
-                last = last.max(hi);
-            }
-        }
+        let (first, last) = self.event_span().unwrap_or((i64::MAX, i64::MIN));
         HistorySummary {
             customers: self.customer_count(),
             orders: self.order_count(),
@@ -200,6 +188,25 @@ impl History {
             first_event: (first <= last).then(|| from_micros(first)),
             last_event: (first <= last).then(|| from_micros(last)),
         }
+    }
+
+    /// The earliest and latest event time (microseconds), if any: each
+    /// table is sorted per customer, so only the ends of each slice are read.
+    pub(crate) fn event_span(&self) -> Option<(i64, i64)> {
+        fn ends<C>(t: &EventColumns<C>, c: usize) -> Option<(i64, i64)> {
+            let r = t.range(c);
+            (!r.is_empty()).then(|| (t.time[r.start], t.time[r.end - 1]))
+        }
+        (0..self.customer_count())
+            .flat_map(|c| {
+                [
+                    ends(&self.orders, c),
+                    ends(&self.interactions, c),
+                    ends(&self.feedback, c),
+                ]
+            })
+            .flatten()
+            .reduce(|(a, b), (x, y)| (a.min(x), b.max(y)))
     }
 
     /// Heap bytes held, per table, to size deployments (approximate for strings).
