@@ -53,7 +53,8 @@ impl Linear {
         }
     }
 
-    /// `b_raw + x · w_raw` for each raw row, then `link` applied, in parallel.
+    /// `b_raw + x · w_raw` for each raw row, then `link` applied to each
+    /// chunk of results in place, in parallel.
     ///
     /// # Errors
     ///
@@ -61,7 +62,7 @@ impl Linear {
     pub(crate) fn apply(
         &self,
         x: ArrayView2<'_, f64>,
-        link: impl Fn(f64) -> f64 + Sync,
+        link: impl Fn(&mut [f64]) + Sync,
     ) -> Result<Vec<f64>> {
         let (w, b, d) = (
             &self.raw_coefficients,
@@ -77,26 +78,26 @@ impl Linear {
             .into());
         }
         let mut out = vec![0.0; x.nrows()];
-        match x.as_slice() {
-            // Row-major and contiguous: rows are slices, dot products vectorize.
-            Some(data) if d > 0 => out
-                .par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    for (o, row) in chunk.iter_mut().zip(data[c * CHUNK * d..].chunks_exact(d)) {
-                        *o = link(b + dot(row, w));
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                match x.as_slice() {
+                    // Row-major and contiguous: rows are slices, dot products vectorize.
+                    Some(data) if d > 0 => {
+                        for (o, row) in chunk.iter_mut().zip(data[c * CHUNK * d..].chunks_exact(d))
+                        {
+                            *o = b + dot(row, w);
+                        }
                     }
-                }),
-            _ => out
-                .par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|(c, chunk)| {
-                    for (k, o) in chunk.iter_mut().enumerate() {
-                        let row = x.row(c * CHUNK + k);
-                        *o = link(b + row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>());
+                    _ => {
+                        for (k, o) in chunk.iter_mut().enumerate() {
+                            let row = x.row(c * CHUNK + k);
+                            *o = b + row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>();
+                        }
                     }
-                }),
-        }
+                }
+                link(chunk);
+            });
         Ok(out)
     }
 }

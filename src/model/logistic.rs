@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::linalg::{cholesky, solve_factored};
 use super::linear::{Linear, dot};
+use super::link::{sigmoid, sigmoid_in_place};
 use super::standardize::{FittedStandardizer, Standardizer};
 use crate::features::{FeatureTable, TrainingSet};
 use crate::{Error, ErrorKind, Result};
@@ -366,15 +367,6 @@ const CHUNK: usize = 4096;
 /// Above twice this many rows, the solver first fits an evenly spaced
 /// subsample of about this size to start near the optimum.
 const SUBSAMPLE: usize = 50_000;
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
 
 /// The data of one fit: the raw features (row-major, borrowed from the
 /// table) and their standardization, applied block by block as the passes
@@ -908,7 +900,7 @@ impl FittedLogisticRegression {
     ///
     /// [`ErrorKind::LengthMismatch`] if the column count differs.
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
-        self.linear.apply(x, sigmoid).map(Array1::from)
+        self.linear.apply(x, sigmoid_in_place).map(Array1::from)
     }
 
     /// One row's churn probability (raw values in feature order), computed

@@ -27,6 +27,7 @@ mod encode;
 mod forest;
 mod linalg;
 mod linear;
+mod link;
 mod logistic;
 pub mod metrics;
 mod ridge;

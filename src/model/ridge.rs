@@ -224,7 +224,7 @@ impl FittedRidgeRegression {
     ///
     /// [`ErrorKind::LengthMismatch`] if the column count differs.
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
-        self.linear.apply(x, |z| z).map(Array1::from)
+        self.linear.apply(x, |_| {}).map(Array1::from)
     }
 }
 
