@@ -161,9 +161,15 @@ impl<'a> Customer<'a> {
     /// Hours to first response of each ticket; a ticket not answered by the
     /// as-of time counts the hours it has waited so far.
     fn response_hours(&self) -> impl Iterator<Item = f64> + '_ {
-        self.interaction_times
+        self.response_hours_since(i64::MIN)
+    }
+
+    /// [`response_hours`](Self::response_hours) of the tickets opened after `from` (µs).
+    fn response_hours_since(&self, from: i64) -> impl Iterator<Item = f64> + '_ {
+        let lo = after(self.interaction_times, from);
+        self.interaction_times[lo..]
             .iter()
-            .zip(self.kinds)
+            .zip(&self.kinds[lo..])
             .filter_map(move |(&opened, k)| match *k {
                 CompactKind::SupportTicket(h) => {
                     let waited = (self.t - opened) as f64 / MICROS_PER_HOUR;
@@ -265,6 +271,10 @@ impl<'a> Customer<'a> {
             Kind::Complaints(w) => self.count_in(w, |k| matches!(k, CompactKind::Complaint(_))),
             Kind::CampaignResponses(w) => {
                 self.count_in(w, |k| matches!(k, CompactKind::CampaignResponse(_)))
+            }
+            Kind::ResponseHoursMaxIn(w) => {
+                let from = self.t - i64::from(w) * MICROS_PER_DAY;
+                self.response_hours_since(from).fold(0.0, f64::max)
             }
         }
     }
@@ -396,6 +406,15 @@ mod tests {
         assert_abs_diff_eq!(v("campaign_responses_90d"), 1.0);
         assert_abs_diff_eq!(v("response_hours_mean"), 17.0); // (10 + 24) / 2
         assert_abs_diff_eq!(v("response_hours_max"), 24.0);
+        // Tickets opened in (170, 200]: only day 199's (24 h so far); (20, 200]: both.
+        assert_abs_diff_eq!(v("response_hours_max_30d"), 24.0);
+        assert_abs_diff_eq!(v("response_hours_max_180d"), 24.0);
+        let at_190 = FeatureSpec::new(["response_hours_max_30d", "response_hours_max_90d"])
+            .extract(&h, &Snapshot::new(day(190)))
+            .unwrap();
+        // At day 190: (160, 190] holds no ticket (day 160 is on the open end); (100, 190] holds day 160's.
+        assert_abs_diff_eq!(value(&at_190, 0, "response_hours_max_30d"), 0.0);
+        assert_abs_diff_eq!(value(&at_190, 0, "response_hours_max_90d"), 10.0);
         assert_abs_diff_eq!(v("has_tickets"), 1.0);
         assert_abs_diff_eq!(v("satisfaction_last"), 0.25); // 2 on 1..5
         assert_abs_diff_eq!(v("satisfaction_change"), -0.75);

@@ -28,5 +28,5 @@ mod spec;
 mod table;
 
 pub use label::{ChurnLabeler, LabelRule, Labels, TrainingSet};
-pub use spec::{FeatureInfo, FeatureSpec, Snapshot};
+pub use spec::{FeatureInfo, FeatureSpec, Snapshot, Unit};
 pub use table::FeatureTable;

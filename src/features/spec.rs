@@ -141,6 +141,7 @@ pub(crate) enum Kind {
     Tickets(u32),
     Complaints(u32),
     CampaignResponses(u32),
+    ResponseHoursMaxIn(u32),
 }
 
 impl Kind {
@@ -161,9 +162,87 @@ impl Kind {
             TenureDays => Reads::NOTHING,
             DaysSinceInteraction | HasInteractions | EngagementTrend30d | ResponseHoursMean
             | ResponseHoursMax | HasTickets | Logins(_) | Visits(_) | Tickets(_)
-            | Complaints(_) | CampaignResponses(_) => Reads::INTERACTIONS,
+            | Complaints(_) | CampaignResponses(_) | ResponseHoursMaxIn(_) => Reads::INTERACTIONS,
             SatisfactionLast | SatisfactionChange | HasFeedback => Reads::FEEDBACK,
         }
+    }
+}
+
+impl Kind {
+    /// The quantity the feature measures.
+    pub(crate) fn unit(self) -> Unit {
+        use Kind::*;
+        match self {
+            RecencyDays | TenureDays | MeanInterpurchaseDays | DaysSinceInteraction => Unit::Days,
+            ResponseHoursMean | ResponseHoursMax | ResponseHoursMaxIn(_) => Unit::Hours,
+            OrdersTotal | Orders(_) | Logins(_) | Visits(_) | Tickets(_) | Complaints(_)
+            | CampaignResponses(_) => Unit::Count,
+            SpendTotal | AvgOrderValue | Spend(_) => Unit::Currency,
+            HasOrdered | HasInteractions | HasTickets | HasFeedback => Unit::Flag,
+            RefundShare | SatisfactionLast => Unit::Fraction,
+            OrderTrend90d | EngagementTrend30d | SatisfactionChange => Unit::Balance,
+        }
+    }
+}
+
+/// What a feature measures, so thresholds can be checked: a duration
+/// compares with days or hours, a probability-like value lies in [0, 1].
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use churnwise::features::{Snapshot, Unit};
+///
+/// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+/// let unit = |name: &str| s.catalog().into_iter().find(|f| f.name() == name).unwrap().quantity();
+/// assert_eq!(unit("recency_days"), Unit::Days);
+/// assert_eq!(unit("complaints_30d"), Unit::Count);
+/// assert_eq!(Unit::Fraction.range(), (0.0, 1.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Unit {
+    /// A duration in days (≥ 0).
+    Days,
+    /// A duration in hours (≥ 0).
+    Hours,
+    /// A count of events (≥ 0).
+    Count,
+    /// An amount of money (net amounts may be negative).
+    Currency,
+    /// A 0/1 indicator.
+    Flag,
+    /// A share or score in [0, 1].
+    Fraction,
+    /// A balance or change in [−1, 1].
+    Balance,
+}
+
+impl Unit {
+    /// The values the quantity can take, as `(min, max)`.
+    pub fn range(self) -> (f64, f64) {
+        match self {
+            Unit::Days | Unit::Hours | Unit::Count => (0.0, f64::INFINITY),
+            Unit::Currency => (f64::NEG_INFINITY, f64::INFINITY),
+            Unit::Flag | Unit::Fraction => (0.0, 1.0),
+            Unit::Balance => (-1.0, 1.0),
+        }
+    }
+
+    /// The unit of a catalog feature name (for any windows), `None` for
+    /// names outside the catalog.
+    pub(crate) fn of_feature(name: &str) -> Option<Unit> {
+        if let Some(&(kind, ..)) = SCALARS.iter().find(|s| s.1 == name) {
+            return Some(kind.unit());
+        }
+        let (stem, window) = name.strip_suffix('d')?.rsplit_once('_')?;
+        let w: u32 = window.parse().ok()?;
+        WINDOWED
+            .iter()
+            .find(|s| s.1 == stem)
+            .map(|&(make, ..)| make(w).unit())
     }
 }
 
@@ -323,6 +402,12 @@ const WINDOWED: &[Windowed] = &[
         "count in the window",
         "0",
     ),
+    (
+        Kind::ResponseHoursMaxIn,
+        "response_hours_max",
+        "hours to first response, worst ticket opened in the window (as response_hours_mean)",
+        "0",
+    ),
 ];
 
 /// A feature's name, unit and its value for a customer without such events.
@@ -365,6 +450,11 @@ impl FeatureInfo {
         self.unit
     }
 
+    /// The quantity measured, for checking thresholds.
+    pub fn quantity(&self) -> Unit {
+        self.kind.unit()
+    }
+
     /// The value for a customer with no events of the kind the feature reads.
     pub fn when_none(&self) -> &'static str {
         self.when_none
@@ -401,6 +491,7 @@ impl FeatureInfo {
 /// | `engagement_trend_30d` | (a − b)/(a + b) of logins + visits, last 30 days vs the 30 before | 0 |
 /// | `tickets_{w}d`, `complaints_{w}d`, `campaign_responses_{w}d` | counts in the window | 0 |
 /// | `response_hours_mean`, `response_hours_max` | hours to first support response; a ticket still unanswered at `as_of` counts its wait so far | 0 |
+/// | `response_hours_max_{w}d` | as `response_hours_max`, over tickets opened in the window | 0 |
 /// | `has_tickets` | 0/1 | 0 |
 /// | `satisfaction_last` | last survey answer mapped to [0, 1] by its scale | 0.5 |
 /// | `satisfaction_change` | last minus previous answer on [0, 1] | 0 |
@@ -587,6 +678,21 @@ mod tests {
             .resolve(&snapshot())
             .unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Empty(_)));
+    }
+
+    #[test]
+    fn units_of_catalog_names_for_any_window() {
+        assert_eq!(Unit::of_feature("recency_days"), Some(Unit::Days));
+        assert_eq!(Unit::of_feature("order_trend_90d"), Some(Unit::Balance));
+        assert_eq!(Unit::of_feature("complaints_7d"), Some(Unit::Count));
+        assert_eq!(Unit::of_feature("response_hours_max_30d"), Some(Unit::Hours));
+        assert_eq!(Unit::of_feature("spend_365d"), Some(Unit::Currency));
+        assert_eq!(Unit::of_feature("complaints_xd"), None);
+        assert_eq!(Unit::of_feature("my_column"), None);
+        let s = snapshot();
+        for f in s.catalog() {
+            assert_eq!(Unit::of_feature(f.name()), Some(f.quantity()), "{}", f.name());
+        }
     }
 
     #[test]
