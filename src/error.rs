@@ -130,6 +130,40 @@ pub enum ErrorKind {
         /// The value found.
         value: f64,
     },
+    /// A value lies outside the range its field allows (a probability above 1, a negative value).
+    #[error("{what} at row {row} is {value}, outside [{min}, {max}]")]
+    OutOfRange {
+        /// What holds the value.
+        what: &'static str,
+        /// The 0-based row.
+        row: usize,
+        /// The value found.
+        value: f64,
+        /// The smallest allowed value.
+        min: f64,
+        /// The largest allowed value.
+        max: f64,
+    },
+    /// A record lacks a field that the others have or that is required.
+    #[error("{record} has no `{field}`")]
+    MissingValue {
+        /// The record (index and customer).
+        record: String,
+        /// The field it lacks.
+        field: String,
+    },
+    /// A policy document (alert rules, playbook) is invalid at `path`
+    /// (e.g. `rules[2].condition.all[0].field`); `suggestions` lists the
+    /// closest valid names when a name is unknown.
+    #[error("invalid policy at `{path}`: {reason}{}", suggest(.suggestions))]
+    InvalidPolicy {
+        /// Where in the document, as `key.key[index]`.
+        path: String,
+        /// What is wrong, with the value found.
+        reason: String,
+        /// The closest valid names, best first (may be empty).
+        suggestions: Vec<String>,
+    },
     /// Labels would need events after the end of the observed history.
     #[error(
         "labels at {as_of} need events up to {needed}, but the history is only observed until {observed_until}"

@@ -54,6 +54,7 @@
 #![warn(missing_debug_implementations)]
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod error;
 pub mod features;
 pub mod model;

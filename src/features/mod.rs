@@ -30,3 +30,5 @@ mod table;
 pub use label::{ChurnLabeler, LabelRule, Labels, TrainingSet};
 pub use spec::{FeatureInfo, FeatureSpec, Snapshot, Unit};
 pub use table::FeatureTable;
+
+pub(crate) use spec::closest_names;

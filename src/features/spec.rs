@@ -160,9 +160,18 @@ impl Kind {
             | Orders(_)
             | Spend(_) => Reads::ORDERS,
             TenureDays => Reads::NOTHING,
-            DaysSinceInteraction | HasInteractions | EngagementTrend30d | ResponseHoursMean
-            | ResponseHoursMax | HasTickets | Logins(_) | Visits(_) | Tickets(_)
-            | Complaints(_) | CampaignResponses(_) | ResponseHoursMaxIn(_) => Reads::INTERACTIONS,
+            DaysSinceInteraction
+            | HasInteractions
+            | EngagementTrend30d
+            | ResponseHoursMean
+            | ResponseHoursMax
+            | HasTickets
+            | Logins(_)
+            | Visits(_)
+            | Tickets(_)
+            | Complaints(_)
+            | CampaignResponses(_)
+            | ResponseHoursMaxIn(_) => Reads::INTERACTIONS,
             SatisfactionLast | SatisfactionChange | HasFeedback => Reads::FEEDBACK,
         }
     }
@@ -589,35 +598,44 @@ pub(crate) const RFM: [&str; 5] = [
 
 /// An [`ErrorKind::UnknownName`] listing up to three known names closest to `name`.
 pub(crate) fn unknown_name(what: &'static str, name: &str, known: &[&str]) -> Error {
-    let mut scored: Vec<(usize, &str)> =
-        known.iter().map(|k| (edit_distance(name, k), *k)).collect();
-    scored.sort();
-    let limit = (name.len() / 2).max(3);
-    let suggestions = scored
-        .into_iter()
-        .filter(|(d, _)| *d <= limit)
-        .take(3)
-        .map(|(_, k)| k.to_owned())
-        .collect();
     ErrorKind::UnknownName {
         what,
         name: name.to_owned(),
-        suggestions,
+        suggestions: closest_names(name, known),
     }
     .into()
 }
 
-/// Levenshtein distance over chars.
+/// Up to three of `known` closest to `name` by edit distance, best first.
+pub(crate) fn closest_names(name: &str, known: &[&str]) -> Vec<String> {
+    let mut scored: Vec<(usize, &str)> =
+        known.iter().map(|k| (edit_distance(name, k), *k)).collect();
+    scored.sort();
+    let limit = (name.len() / 2).max(3);
+    scored
+        .into_iter()
+        .filter(|(d, _)| *d <= limit)
+        .take(3)
+        .map(|(_, k)| k.to_owned())
+        .collect()
+}
+
+/// Edit distance over chars where swapping two neighbours counts as one
+/// edit (optimal string alignment), the commonest typo.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut before: Vec<usize> = Vec::new();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    for i in 0..a.len() {
         let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
+        for j in 0..b.len() {
+            let sub = prev[j] + usize::from(a[i] != b[j]);
             cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                cur[j + 1] = cur[j + 1].min(before[j - 1] + 1);
+            }
         }
-        prev = cur;
+        before = std::mem::replace(&mut prev, cur);
     }
     prev[b.len()]
 }
@@ -685,13 +703,21 @@ mod tests {
         assert_eq!(Unit::of_feature("recency_days"), Some(Unit::Days));
         assert_eq!(Unit::of_feature("order_trend_90d"), Some(Unit::Balance));
         assert_eq!(Unit::of_feature("complaints_7d"), Some(Unit::Count));
-        assert_eq!(Unit::of_feature("response_hours_max_30d"), Some(Unit::Hours));
+        assert_eq!(
+            Unit::of_feature("response_hours_max_30d"),
+            Some(Unit::Hours)
+        );
         assert_eq!(Unit::of_feature("spend_365d"), Some(Unit::Currency));
         assert_eq!(Unit::of_feature("complaints_xd"), None);
         assert_eq!(Unit::of_feature("my_column"), None);
         let s = snapshot();
         for f in s.catalog() {
-            assert_eq!(Unit::of_feature(f.name()), Some(f.quantity()), "{}", f.name());
+            assert_eq!(
+                Unit::of_feature(f.name()),
+                Some(f.quantity()),
+                "{}",
+                f.name()
+            );
         }
     }
 
@@ -700,6 +726,8 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("same", "same"), 0);
+        assert_eq!(edit_distance("=>", ">="), 1); // a swap is one edit
+        assert_eq!(edit_distance("recnecy_days", "recency_days"), 1);
     }
 
     #[test]

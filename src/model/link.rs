@@ -101,7 +101,9 @@ mod tests {
 
     #[test]
     fn sigmoid_matches_its_definition() {
-        for z in [-40.0f64, -5.5, -1.0, -1e-9, 0.0, 1e-9, 0.75, 3.0, 36.0, 700.0] {
+        for z in [
+            -40.0f64, -5.5, -1.0, -1e-9, 0.0, 1e-9, 0.75, 3.0, 36.0, 700.0,
+        ] {
             let reference = 1.0 / (1.0 + (-z).exp());
             approx::assert_relative_eq!(sigmoid(z), reference, max_relative = 1e-15);
         }

@@ -12,9 +12,9 @@ use super::{
     SatisfactionScale,
 };
 
+/// A hash map with a fast, seeded hasher (foldhash).
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// A hash map with a fast, seeded hasher (foldhash).
 /// Optional customer attributes, boxed so customers without any cost one pointer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct CustomerAttrs {

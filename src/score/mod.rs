@@ -7,6 +7,10 @@
 //! scores one customer from a slice without allocating, explains a score,
 //! and saves to / loads from JSON with a schema version.
 
+mod profile;
+
+pub use profile::{PROFILE_FIELDS, Profile, Profiles};
+
 use chrono::{DateTime, Utc};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,6 @@
 //! Integration tests through the public API only, built as one binary.
 
+mod alert;
 #[cfg(feature = "csv")]
 mod csv_input;
 mod features;

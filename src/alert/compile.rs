@@ -1,0 +1,467 @@
+//! A policy compiled against one set of profiles: field names resolved to
+//! columns, constants converted to the field's unit, so evaluation does no
+//! string lookups and no allocation per customer.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::condition::{Category, Change, Coded, Condition, FieldKind, Op, OpText, Test};
+use super::path::Path;
+use super::policy::AlertPolicy;
+use crate::Result;
+use crate::records::CustomerId;
+use crate::records::history::FastMap;
+use crate::score::Profiles;
+
+/// A numeric column of the profiles.
+#[derive(Debug, Clone, Copy)]
+enum NumCol {
+    Feature(usize),
+    Probability,
+    Value,
+    Loss,
+}
+
+/// A comparison with its constants in the field's unit.
+#[derive(Debug, Clone)]
+enum Cmp {
+    Gt(f64),
+    Gte(f64),
+    Lt(f64),
+    Lte(f64),
+    Eq(f64),
+    Between(f64, f64),
+    In(Box<[f64]>),
+}
+
+impl Cmp {
+    fn holds(&self, v: f64) -> bool {
+        match self {
+            Cmp::Gt(a) => v > *a,
+            Cmp::Gte(a) => v >= *a,
+            Cmp::Lt(a) => v < *a,
+            Cmp::Lte(a) => v <= *a,
+            Cmp::Eq(a) => v == *a,
+            Cmp::Between(a, b) => *a <= v && v <= *b,
+            Cmp::In(set) => set.contains(&v),
+        }
+    }
+}
+
+/// A compiled condition; leaves carry the index of their [`TestInfo`].
+#[derive(Debug, Clone)]
+enum Node {
+    Num {
+        col: NumCol,
+        cmp: Cmp,
+        test: usize,
+    },
+    Change {
+        now: NumCol,
+        before: NumCol,
+        relative: bool,
+        cmp: Cmp,
+        test: usize,
+    },
+    Cat {
+        col: Category,
+        mask: u32,
+        test: usize,
+    },
+    All(Box<[Node]>),
+    Any(Box<[Node]>),
+    Not(Box<Node>),
+}
+
+/// What a leaf tests, for the reasons of an alert.
+#[derive(Debug, Clone)]
+pub(crate) struct TestInfo {
+    pub(crate) field: Arc<str>,
+    pub(crate) test: Arc<str>,
+    pub(crate) change: Option<Change>,
+}
+
+/// One leaf's observation when a rule fired.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Seen {
+    Number(f64),
+    Label(Category, u32),
+    Change { before: f64, now: f64, change: f64 },
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    node: Node,
+    pub(crate) needs_previous: bool,
+}
+
+/// The columns of one profile set, borrowed for evaluation.
+pub(crate) struct Columns<'a> {
+    x: Cow<'a, [f64]>,
+    d: usize,
+    p: Option<&'a [f64]>,
+    v: Option<&'a [f64]>,
+    cats: [Option<Vec<u32>>; 4],
+}
+
+impl<'a> Columns<'a> {
+    pub(crate) fn new(profiles: &'a Profiles) -> Self {
+        let values = profiles.table().values();
+        let d = values.ncols();
+        let x = match values.to_slice() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(values.iter().copied().collect()), // logical (row-major) order
+        };
+        fn codes<T: Coded>(v: Option<&[T]>) -> Option<Vec<u32>> {
+            v.map(|v| v.iter().map(|c| c.code()).collect())
+        }
+        Columns {
+            x,
+            d,
+            p: profiles.churn_probabilities(),
+            v: profiles.customer_values(),
+            cats: [
+                codes(profiles.rfm_segments()),
+                codes(profiles.lifecycle_stages()),
+                codes(profiles.value_tiers()),
+                codes(profiles.engagement_tiers()),
+            ],
+        }
+    }
+
+    fn num(&self, col: NumCol, i: usize) -> f64 {
+        // Compilation only produces columns that are present.
+        match col {
+            NumCol::Feature(j) => self.x[i * self.d + j],
+            NumCol::Probability => self.p.map_or(f64::NAN, |p| p[i]),
+            NumCol::Value => self.v.map_or(f64::NAN, |v| v[i]),
+            NumCol::Loss => match (self.p, self.v) {
+                (Some(p), Some(v)) => p[i] * v[i],
+                _ => f64::NAN,
+            },
+        }
+    }
+
+    fn cat(&self, col: Category, i: usize) -> u32 {
+        self.cats[col as usize].as_ref().map_or(u32::MAX, |c| c[i])
+    }
+}
+
+/// The current profiles, and the previous snapshot's with each current row's match.
+pub(crate) struct Rows<'a> {
+    pub(crate) now: Columns<'a>,
+    pub(crate) before: Option<(Columns<'a>, Vec<Option<u32>>)>,
+}
+
+impl<'a> Rows<'a> {
+    pub(crate) fn new(now: &'a Profiles, previous: Option<&'a Profiles>) -> Self {
+        Rows {
+            now: Columns::new(now),
+            before: previous.map(|p| (Columns::new(p), match_rows(now.ids(), p.ids()))),
+        }
+    }
+}
+
+/// For each current customer, their row in the previous snapshot: the
+/// identity, a merge of sorted ids, or a hash join.
+fn match_rows(now: &[CustomerId], before: &[CustomerId]) -> Vec<Option<u32>> {
+    if now == before {
+        return (0..now.len() as u32).map(Some).collect();
+    }
+    let sorted = |ids: &[CustomerId]| ids.windows(2).all(|w| w[0] < w[1]);
+    if sorted(now) && sorted(before) {
+        let mut j = 0;
+        return now
+            .iter()
+            .map(|id| {
+                while j < before.len() && before[j] < *id {
+                    j += 1;
+                }
+                (j < before.len() && before[j] == *id).then_some(j as u32)
+            })
+            .collect();
+    }
+    let index: FastMap<&CustomerId, u32> = before
+        .iter()
+        .enumerate()
+        .map(|(j, id)| (id, j as u32))
+        .collect();
+    now.iter().map(|id| index.get(id).copied()).collect()
+}
+
+/// The policy compiled against a set of profiles.
+pub(crate) struct Program {
+    pub(crate) rules: Vec<CompiledRule>,
+    pub(crate) tests: Vec<TestInfo>,
+}
+
+impl Program {
+    /// Resolves every field of `policy` in `profiles` (and `previous`, for
+    /// change tests, when given).
+    pub(crate) fn compile(
+        policy: &AlertPolicy,
+        profiles: &Profiles,
+        previous: Option<&Profiles>,
+    ) -> Result<Program> {
+        let mut program = Program {
+            rules: Vec::with_capacity(policy.rules().len()),
+            tests: Vec::new(),
+        };
+        let names = profiles.field_names();
+        let before_names = previous.map(Profiles::field_names);
+        for (r, rule) in policy.rules().iter().enumerate() {
+            let path = Path::root().key("rules").index(r).key("condition");
+            let mut needs_previous = false;
+            let node = program.node(
+                rule.condition(),
+                &path,
+                &Schema {
+                    profiles,
+                    names: &names,
+                },
+                before_names
+                    .as_ref()
+                    .zip(previous)
+                    .map(|(names, profiles)| Schema { profiles, names }),
+                &mut needs_previous,
+            )?;
+            program.rules.push(CompiledRule {
+                node,
+                needs_previous,
+            });
+        }
+        Ok(program)
+    }
+
+    fn node(
+        &mut self,
+        c: &Condition,
+        path: &Path,
+        now: &Schema<'_>,
+        before: Option<Schema<'_>>,
+        needs_previous: &mut bool,
+    ) -> Result<Node> {
+        let mut children = |cs: &[Condition], key: &str| -> Result<Box<[Node]>> {
+            cs.iter()
+                .enumerate()
+                .map(|(i, c)| self.node(c, &path.key(key).index(i), now, before, needs_previous))
+                .collect()
+        };
+        Ok(match c {
+            Condition::All(cs) => Node::All(children(cs, "all")?),
+            Condition::Any(cs) => Node::Any(children(cs, "any")?),
+            Condition::Not(c) => Node::Not(Box::new(self.node(
+                c,
+                &path.key("not"),
+                now,
+                before,
+                needs_previous,
+            )?)),
+            Condition::Test(t) => self.leaf(t, path, now, before, needs_previous)?,
+        })
+    }
+
+    fn leaf(
+        &mut self,
+        t: &Test,
+        path: &Path,
+        now: &Schema<'_>,
+        before: Option<Schema<'_>>,
+        needs_previous: &mut bool,
+    ) -> Result<Node> {
+        let field_path = path.key("field");
+        if !now.names.contains(&t.field.as_str()) {
+            return Err(field_path.unknown("field", &t.field, now.names));
+        }
+        let test = self.tests.len();
+        self.tests.push(TestInfo {
+            field: Arc::from(t.field.as_str()),
+            test: Arc::from(OpText(&t.op).to_string()),
+            change: t.change,
+        });
+        match FieldKind::of(&t.field) {
+            FieldKind::Category(col) => {
+                let mut mask = 0u32;
+                let operands = match &t.op {
+                    Op::Eq(v) => std::slice::from_ref(v),
+                    Op::In(vs) => vs.as_slice(),
+                    _ => {
+                        return Err(path.error(format!(
+                            "`{}` is a category: compare it with == or in",
+                            t.field
+                        )));
+                    }
+                };
+                for v in operands {
+                    mask |= 1 << col.label_index(v, path)?;
+                }
+                Ok(Node::Cat { col, mask, test })
+            }
+            FieldKind::Number(unit) => {
+                let n = |v| t.number(v, unit, path);
+                let cmp = match &t.op {
+                    Op::Gt(v) => Cmp::Gt(n(v)?),
+                    Op::Gte(v) => Cmp::Gte(n(v)?),
+                    Op::Lt(v) => Cmp::Lt(n(v)?),
+                    Op::Lte(v) => Cmp::Lte(n(v)?),
+                    Op::Eq(v) => Cmp::Eq(n(v)?),
+                    Op::Between(a, b) => Cmp::Between(n(a)?, n(b)?),
+                    Op::In(vs) => Cmp::In(vs.iter().map(n).collect::<Result<_>>()?),
+                };
+                let col = now.column(&t.field);
+                match t.change {
+                    None => Ok(Node::Num { col, cmp, test }),
+                    Some(change) => {
+                        *needs_previous = true;
+                        let before_col = match before {
+                            Some(b) if b.names.contains(&t.field.as_str()) => b.column(&t.field),
+                            // No previous snapshot: the rule is skipped (and reported).
+                            None => col,
+                            Some(_) => {
+                                return Err(field_path.error(format!(
+                                    "the previous snapshot's profiles have no `{}`",
+                                    t.field
+                                )));
+                            }
+                        };
+                        Ok(Node::Change {
+                            now: col,
+                            before: before_col,
+                            relative: change == Change::Relative,
+                            cmp,
+                            test,
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether rule `r` fires for row `i`.
+    pub(crate) fn fires(&self, r: usize, rows: &Rows<'_>, i: usize) -> bool {
+        eval(&self.rules[r].node, rows, i)
+    }
+
+    /// The observations that made rule `r` fire for row `i`, with their test index and negation.
+    pub(crate) fn explain(
+        &self,
+        r: usize,
+        rows: &Rows<'_>,
+        i: usize,
+        out: &mut Vec<(usize, Seen, bool)>,
+    ) {
+        explain(&self.rules[r].node, rows, i, false, out);
+    }
+}
+
+/// Field names and profiles of one snapshot, for resolving columns.
+#[derive(Clone, Copy)]
+struct Schema<'a> {
+    profiles: &'a Profiles,
+    names: &'a [&'a str],
+}
+
+impl Schema<'_> {
+    /// The column of a numeric field known to be present.
+    fn column(&self, field: &str) -> NumCol {
+        match field {
+            "churn_probability" => NumCol::Probability,
+            "customer_value" => NumCol::Value,
+            "expected_loss" => NumCol::Loss,
+            name => NumCol::Feature(
+                self.profiles
+                    .table()
+                    .column_index(name)
+                    .unwrap_or(usize::MAX),
+            ),
+        }
+    }
+}
+
+fn eval(node: &Node, rows: &Rows<'_>, i: usize) -> bool {
+    match node {
+        Node::Num { col, cmp, .. } => cmp.holds(rows.now.num(*col, i)),
+        Node::Cat { col, mask, .. } => {
+            let code = rows.now.cat(*col, i);
+            code < 32 && mask & (1 << code) != 0
+        }
+        Node::Change { .. } => change(node, rows, i).is_some_and(|(_, _, c, cmp)| cmp.holds(c)),
+        Node::All(cs) => cs.iter().all(|c| eval(c, rows, i)),
+        Node::Any(cs) => cs.iter().any(|c| eval(c, rows, i)),
+        Node::Not(c) => !eval(c, rows, i),
+    }
+}
+
+/// `(before, now, change, cmp)` of a change node; `None` without a previous
+/// row, or for a relative change from 0 (undefined).
+fn change<'n>(node: &'n Node, rows: &Rows<'_>, i: usize) -> Option<(f64, f64, f64, &'n Cmp)> {
+    let Node::Change {
+        now,
+        before,
+        relative,
+        cmp,
+        ..
+    } = node
+    else {
+        return None;
+    };
+    let (prev, matches) = rows.before.as_ref()?;
+    let j = matches[i]? as usize;
+    let (b, n) = (prev.num(*before, j), rows.now.num(*now, i));
+    let c = if *relative {
+        if b == 0.0 {
+            return None;
+        }
+        (n - b) / b.abs()
+    } else {
+        n - b
+    };
+    Some((b, n, c, cmp))
+}
+
+fn explain(
+    node: &Node,
+    rows: &Rows<'_>,
+    i: usize,
+    negated: bool,
+    out: &mut Vec<(usize, Seen, bool)>,
+) {
+    let holds = eval(node, rows, i);
+    match node {
+        Node::Num { col, test, .. } => {
+            if holds != negated {
+                out.push((*test, Seen::Number(rows.now.num(*col, i)), negated));
+            }
+        }
+        Node::Cat { col, test, .. } => {
+            if holds != negated {
+                out.push((*test, Seen::Label(*col, rows.now.cat(*col, i)), negated));
+            }
+        }
+        Node::Change { test, .. } => {
+            if holds != negated
+                && let Some((before, now, change, _)) = change(node, rows, i)
+            {
+                out.push((
+                    *test,
+                    Seen::Change {
+                        before,
+                        now,
+                        change,
+                    },
+                    negated,
+                ));
+            }
+        }
+        // A conjunction holds through all its parts; a negated one fails through its false parts.
+        Node::All(cs) | Node::Any(cs) => {
+            for c in cs.iter() {
+                if negated || matches!(node, Node::All(_)) || eval(c, rows, i) {
+                    explain(c, rows, i, negated, out);
+                }
+            }
+        }
+        Node::Not(c) => explain(c, rows, i, !negated, out),
+    }
+}

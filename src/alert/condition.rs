@@ -1,0 +1,989 @@
+//! Conditions: comparisons of profile fields combined with `all`/`any`/`not`,
+//! as serde data with path-aware validation.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::path::Path;
+use crate::Result;
+use crate::features::Unit;
+use crate::segment::{LifecycleStage, RfmSegment, Segment, Tier};
+
+/// A test on a customer's profile, as an expression tree.
+///
+/// A leaf compares one field (a feature, `churn_probability`,
+/// `customer_value`, `expected_loss`, `rfm_segment`, `lifecycle_stage`,
+/// `value_tier` or `engagement_tier`) with constants; `change` compares the
+/// change of a numeric field since the previous snapshot instead (absolute,
+/// or relative: `(now − before) / before`, so `-0.5` means "fell by half").
+/// In JSON (TOML has the same shape):
+///
+/// ```json
+/// {"all": [
+///   {"field": "recency_days", ">": "90d"},
+///   {"field": "value_tier", "==": "high"},
+///   {"not": {"field": "lifecycle_stage", "in": ["new", "churned"]}},
+///   {"field": "spend_90d", "change": "relative", "<=": -0.5}
+/// ]}
+/// ```
+///
+/// Operators: `>`, `>=`, `<`, `<=`, `==`, `between` (`[lo, hi]`, inclusive)
+/// and `in` (a list); `gt`, `gte`, `lt`, `lte` and `eq` are accepted too.
+/// Thresholds of day- or hour-valued features may carry a unit (`"90d"`,
+/// `"24h"`, `"2w"`). Documents are validated as they load: wrong types,
+/// unknown keys, empty `all`/`any`, labels that are not segments, stages or
+/// tiers, and thresholds outside a field's range (a probability above 1, a
+/// negative count, a duration for a count) are errors naming their path.
+/// Field names are checked against the profiles when the policy is compiled
+/// ([`AlertEngine::check`](super::AlertEngine::check)).
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::Condition;
+///
+/// let silent_vip = Condition::all([
+///     Condition::field("days_since_interaction").gt(30),
+///     Condition::field("value_tier").eq("high"),
+/// ]);
+/// let parsed = Condition::from_json(r#"{"all": [
+///     {"field": "days_since_interaction", ">": 30},
+///     {"field": "value_tier", "==": "high"}]}"#)?;
+/// assert_eq!(parsed, silent_vip);
+///
+/// let err = Condition::from_json(r#"{"field": "churn_probability", ">": 70}"#).unwrap_err();
+/// assert!(err.to_string().contains("outside [0, 1]"));
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Condition {
+    /// Every condition holds (at least one).
+    All(Vec<Condition>),
+    /// At least one condition holds (at least one).
+    Any(Vec<Condition>),
+    /// The condition does not hold.
+    Not(Box<Condition>),
+    /// A comparison of one field.
+    Test(Test),
+}
+
+/// One comparison: a field (or its change since the previous snapshot)
+/// against constants. Build it with [`Condition::field`].
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::Condition;
+///
+/// let c = Condition::field("spend_90d").relative_change().lte(-0.5);
+/// assert_eq!(c.to_string(), "relative change of spend_90d <= -0.5");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Test {
+    pub(crate) field: String,
+    pub(crate) change: Option<Change>,
+    pub(crate) op: Op,
+}
+
+/// How a change since the previous snapshot is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Absolute,
+    Relative,
+}
+
+/// A comparison operator with its constants.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Op {
+    Gt(Operand),
+    Gte(Operand),
+    Lt(Operand),
+    Lte(Operand),
+    Eq(Operand),
+    Between(Operand, Operand),
+    In(Vec<Operand>),
+}
+
+/// A constant in a condition: a number, a duration such as `"90d"`, or a
+/// label such as `"high"` or `"at_risk"`.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::Operand;
+///
+/// assert_eq!(Operand::from(90), Operand::Number(90.0));
+/// assert_eq!(Operand::from("24h"), Operand::Text("24h".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Operand {
+    /// A number, in the field's unit.
+    Number(f64),
+    /// A duration (`"90d"`, `"24h"`, `"2w"`) or a category label.
+    Text(String),
+}
+
+impl From<f64> for Operand {
+    fn from(v: f64) -> Self {
+        Operand::Number(v)
+    }
+}
+
+impl From<i32> for Operand {
+    fn from(v: i32) -> Self {
+        Operand::Number(f64::from(v))
+    }
+}
+
+impl From<&str> for Operand {
+    fn from(v: &str) -> Self {
+        Operand::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Operand {
+    fn from(v: String) -> Self {
+        Operand::Text(v)
+    }
+}
+
+/// The start of a [`Test`]: a field, optionally its change.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::Condition;
+///
+/// let c = Condition::field("complaints_30d").gte(2);
+/// assert_eq!(c.to_string(), "complaints_30d >= 2");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldRef {
+    field: String,
+    change: Option<Change>,
+}
+
+impl FieldRef {
+    /// Compare the absolute change since the previous snapshot.
+    pub fn change(mut self) -> Self {
+        self.change = Some(Change::Absolute);
+        self
+    }
+
+    /// Compare the relative change `(now − before) / before`.
+    pub fn relative_change(mut self) -> Self {
+        self.change = Some(Change::Relative);
+        self
+    }
+
+    fn test(self, op: Op) -> Condition {
+        Condition::Test(Test {
+            field: self.field,
+            change: self.change,
+            op,
+        })
+    }
+
+    /// `field > v`.
+    pub fn gt(self, v: impl Into<Operand>) -> Condition {
+        self.test(Op::Gt(v.into()))
+    }
+
+    /// `field >= v`.
+    pub fn gte(self, v: impl Into<Operand>) -> Condition {
+        self.test(Op::Gte(v.into()))
+    }
+
+    /// `field < v`.
+    pub fn lt(self, v: impl Into<Operand>) -> Condition {
+        self.test(Op::Lt(v.into()))
+    }
+
+    /// `field <= v`.
+    pub fn lte(self, v: impl Into<Operand>) -> Condition {
+        self.test(Op::Lte(v.into()))
+    }
+
+    /// `field == v` (a number or a label).
+    pub fn eq(self, v: impl Into<Operand>) -> Condition {
+        self.test(Op::Eq(v.into()))
+    }
+
+    /// `lo <= field <= hi`.
+    pub fn between(self, lo: impl Into<Operand>, hi: impl Into<Operand>) -> Condition {
+        self.test(Op::Between(lo.into(), hi.into()))
+    }
+
+    /// `field` is one of `values`.
+    pub fn is_in<V: Into<Operand>>(self, values: impl IntoIterator<Item = V>) -> Condition {
+        self.test(Op::In(values.into_iter().map(Into::into).collect()))
+    }
+}
+
+impl Condition {
+    /// Starts a comparison of `field`.
+    pub fn field(name: impl Into<String>) -> FieldRef {
+        FieldRef {
+            field: name.into(),
+            change: None,
+        }
+    }
+
+    /// Every condition holds.
+    pub fn all(conditions: impl IntoIterator<Item = Condition>) -> Condition {
+        Condition::All(conditions.into_iter().collect())
+    }
+
+    /// At least one condition holds.
+    pub fn any(conditions: impl IntoIterator<Item = Condition>) -> Condition {
+        Condition::Any(conditions.into_iter().collect())
+    }
+
+    /// The condition does not hold.
+    #[allow(clippy::should_implement_trait)] // a constructor, not `!`
+    pub fn not(condition: Condition) -> Condition {
+        Condition::Not(Box::new(condition))
+    }
+
+    /// Parses and validates a condition from JSON.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) with the
+    /// path of the first problem.
+    pub fn from_json(json: &str) -> Result<Condition> {
+        let value: Value = serde_json::from_str(json).map_err(|e| Path::root().error(e))?;
+        Condition::parse(&value, &Path::root())
+    }
+
+    /// Parses and validates a condition from a serde value tree.
+    pub(crate) fn parse(value: &Value, path: &Path) -> Result<Condition> {
+        let map = value
+            .as_object()
+            .ok_or_else(|| path.error(format!("expected an object, got {}", describe(value))))?;
+        for key in ["all", "any"] {
+            if let Some(children) = map.get(key) {
+                only_key(map, key, path)?;
+                let path = path.key(key);
+                let items = children.as_array().ok_or_else(|| {
+                    path.error(format!(
+                        "expected a list of conditions, got {}",
+                        describe(children)
+                    ))
+                })?;
+                if items.is_empty() {
+                    return Err(path.error(format!("`{key}` needs at least one condition")));
+                }
+                let parsed = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| Condition::parse(c, &path.index(i)))
+                    .collect::<Result<Vec<_>>>()?;
+                return Ok(if key == "all" {
+                    Condition::All(parsed)
+                } else {
+                    Condition::Any(parsed)
+                });
+            }
+        }
+        if let Some(inner) = map.get("not") {
+            only_key(map, "not", path)?;
+            return Ok(Condition::not(Condition::parse(inner, &path.key("not"))?));
+        }
+        Test::parse(map, path).map(Condition::Test)
+    }
+
+    /// The condition as a serde value tree (the documented shape).
+    pub(crate) fn to_value(&self) -> Value {
+        let list = |cs: &[Condition]| Value::Array(cs.iter().map(Condition::to_value).collect());
+        match self {
+            Condition::All(cs) => single("all", list(cs)),
+            Condition::Any(cs) => single("any", list(cs)),
+            Condition::Not(c) => single("not", c.to_value()),
+            Condition::Test(t) => t.to_value(),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let join = |f: &mut fmt::Formatter<'_>, cs: &[Condition], sep: &str| {
+            f.write_str("(")?;
+            for (i, c) in cs.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(sep)?;
+                }
+                write!(f, "{c}")?;
+            }
+            f.write_str(")")
+        };
+        match self {
+            Condition::All(cs) => join(f, cs, " and "),
+            Condition::Any(cs) => join(f, cs, " or "),
+            Condition::Not(c) => write!(f, "not {c}"),
+            Condition::Test(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+impl Serialize for Condition {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        Condition::parse(&value, &Path::root()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The operator keys, canonical spelling first, then aliases.
+const OPERATORS: [(&str, &str); 7] = [
+    (">", "gt"),
+    (">=", "gte"),
+    ("<", "lt"),
+    ("<=", "lte"),
+    ("==", "eq"),
+    ("between", "between"),
+    ("in", "in"),
+];
+
+impl Test {
+    /// The field compared.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    fn parse(map: &Map<String, Value>, path: &Path) -> Result<Test> {
+        let field = match map.get("field") {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            Some(v) => {
+                return Err(path
+                    .key("field")
+                    .error(format!("expected a field name, got {}", describe(v))));
+            }
+            None => {
+                return Err(path.error(
+                    "expected `all`, `any`, `not`, or a comparison with `field` and an operator",
+                ));
+            }
+        };
+        let change = match map.get("change") {
+            None => None,
+            Some(Value::String(s)) if s == "absolute" => Some(Change::Absolute),
+            Some(Value::String(s)) if s == "relative" => Some(Change::Relative),
+            Some(v) => {
+                return Err(path.key("change").error(format!(
+                    "expected \"absolute\" or \"relative\", got {}",
+                    describe(v)
+                )));
+            }
+        };
+        let mut op = None;
+        for (key, value) in map {
+            if key == "field" || key == "change" {
+                continue;
+            }
+            let Some(k) = OPERATORS.iter().position(|(a, b)| key == a || key == b) else {
+                let valid: Vec<&str> = ["field", "change"]
+                    .into_iter()
+                    .chain(OPERATORS.iter().map(|o| o.0))
+                    .collect();
+                return Err(path.unknown("key", key, &valid));
+            };
+            if op.is_some() {
+                return Err(path.error("a comparison takes exactly one operator"));
+            }
+            op = Some(parse_op(k, value, &path.key(key))?);
+        }
+        let op = op.ok_or_else(|| {
+            path.error(format!(
+                "comparison of `{field}` has no operator (one of >, >=, <, <=, ==, between, in)"
+            ))
+        })?;
+        let test = Test { field, change, op };
+        test.check_operands(path)?;
+        Ok(test)
+    }
+
+    /// Checks the constants against what the field can hold, as far as the
+    /// field's name tells (features outside the catalog are checked when
+    /// compiled against profiles).
+    fn check_operands(&self, path: &Path) -> Result<()> {
+        let kind = FieldKind::of(&self.field);
+        if let (Some(_), FieldKind::Category(_)) = (self.change, kind) {
+            return Err(path.error(format!(
+                "`change` needs a numeric field; `{}` is a category",
+                self.field
+            )));
+        }
+        for (operand, at) in self.operands(path) {
+            match kind {
+                FieldKind::Category(c) => {
+                    if matches!(
+                        self.op,
+                        Op::Gt(_) | Op::Gte(_) | Op::Lt(_) | Op::Lte(_) | Op::Between(..)
+                    ) {
+                        return Err(path.error(format!(
+                            "`{}` is a category: compare it with == or in",
+                            self.field
+                        )));
+                    }
+                    c.label_index(operand, &at)?;
+                }
+                FieldKind::Number(unit) => {
+                    self.number(operand, unit, &at)?;
+                }
+            }
+        }
+        if let Op::Between(lo, hi) = &self.op
+            && let FieldKind::Number(unit) = kind
+        {
+            let (lo, hi) = (self.number(lo, unit, path)?, self.number(hi, unit, path)?);
+            if lo > hi {
+                return Err(path.key("between").error(format!(
+                    "the lower bound {lo} is above the upper bound {hi}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The operands with their paths.
+    fn operands<'a>(&'a self, path: &Path) -> Vec<(&'a Operand, Path)> {
+        let key = OPERATORS[self.op_index()].0;
+        match &self.op {
+            Op::Gt(v) | Op::Gte(v) | Op::Lt(v) | Op::Lte(v) | Op::Eq(v) => vec![(v, path.key(key))],
+            Op::Between(a, b) => vec![(a, path.key(key).index(0)), (b, path.key(key).index(1))],
+            Op::In(vs) => vs
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v, path.key(key).index(i)))
+                .collect(),
+        }
+    }
+
+    fn op_index(&self) -> usize {
+        match self.op {
+            Op::Gt(_) => 0,
+            Op::Gte(_) => 1,
+            Op::Lt(_) => 2,
+            Op::Lte(_) => 3,
+            Op::Eq(_) => 4,
+            Op::Between(..) => 5,
+            Op::In(_) => 6,
+        }
+    }
+
+    /// A numeric operand in the field's unit, range-checked when the unit is known.
+    pub(crate) fn number(&self, operand: &Operand, unit: Option<Unit>, path: &Path) -> Result<f64> {
+        let v = match operand {
+            Operand::Number(v) => *v,
+            Operand::Text(t) => {
+                let (amount, hours) = parse_duration(t).ok_or_else(|| {
+                    path.error(format!(
+                        "expected a number for `{}`, got \"{t}\"",
+                        self.field
+                    ))
+                })?;
+                match (unit, self.change) {
+                    (Some(Unit::Days), _) => amount * hours / 24.0,
+                    (Some(Unit::Hours), _) => amount * hours,
+                    (Some(other), _) => {
+                        return Err(path.error(format!(
+                            "\"{t}\" is a duration, but `{}` is measured in {}",
+                            self.field,
+                            unit_name(other)
+                        )));
+                    }
+                    (None, _) => {
+                        return Err(path.error(format!(
+                            "\"{t}\" is a duration, but the unit of `{}` is not known; give a plain number",
+                            self.field
+                        )));
+                    }
+                }
+            }
+        };
+        if !v.is_finite() {
+            return Err(path.error(format!("expected a finite number, got {v}")));
+        }
+        let (lo, hi) = match (self.change, unit) {
+            (Some(Change::Relative), _) => (-1.0, f64::INFINITY),
+            (Some(Change::Absolute), Some(u)) => {
+                let (a, b) = u.range();
+                (a - b, b - a)
+            }
+            (None, Some(u)) => u.range(),
+            (_, None) => (f64::NEG_INFINITY, f64::INFINITY),
+        };
+        if !(lo..=hi).contains(&v) {
+            let what = match self.change {
+                Some(Change::Relative) => "a relative change".to_owned(),
+                _ => format!("`{}`", self.field),
+            };
+            return Err(path.error(format!("{v} is outside [{lo}, {hi}], the range of {what}")));
+        }
+        Ok(v)
+    }
+
+    fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("field".into(), Value::String(self.field.clone()));
+        match self.change {
+            Some(Change::Absolute) => map.insert("change".into(), "absolute".into()),
+            Some(Change::Relative) => map.insert("change".into(), "relative".into()),
+            None => None,
+        };
+        let key = OPERATORS[self.op_index()].0.to_owned();
+        let value = match &self.op {
+            Op::Gt(v) | Op::Gte(v) | Op::Lt(v) | Op::Lte(v) | Op::Eq(v) => operand_value(v),
+            Op::Between(a, b) => Value::Array(vec![operand_value(a), operand_value(b)]),
+            Op::In(vs) => Value::Array(vs.iter().map(operand_value).collect()),
+        };
+        map.insert(key, value);
+        Value::Object(map)
+    }
+}
+
+impl fmt::Display for Test {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.change {
+            Some(Change::Absolute) => write!(f, "change of {} ", self.field)?,
+            Some(Change::Relative) => write!(f, "relative change of {} ", self.field)?,
+            None => write!(f, "{} ", self.field)?,
+        }
+        write!(f, "{}", OpText(&self.op))
+    }
+}
+
+/// An operator with its constants, as text (`>= 2`, `in [new, active]`).
+pub(crate) struct OpText<'a>(pub(crate) &'a Op);
+
+impl fmt::Display for OpText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Op::Gt(v) => write!(f, "> {v}"),
+            Op::Gte(v) => write!(f, ">= {v}"),
+            Op::Lt(v) => write!(f, "< {v}"),
+            Op::Lte(v) => write!(f, "<= {v}"),
+            Op::Eq(v) => write!(f, "== {v}"),
+            Op::Between(a, b) => write!(f, "between {a} and {b}"),
+            Op::In(vs) => {
+                f.write_str("in [")?;
+                for (i, v) in vs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Operand::Number(v) => write!(f, "{v}"),
+            Operand::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// What a field holds, as far as its name tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldKind {
+    /// A number; the unit when known.
+    Number(Option<Unit>),
+    /// One of a fixed set of labels.
+    Category(Category),
+}
+
+/// The categorical profile fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Category {
+    RfmSegment,
+    LifecycleStage,
+    ValueTier,
+    EngagementTier,
+}
+
+impl FieldKind {
+    pub(crate) fn of(field: &str) -> FieldKind {
+        match field {
+            "churn_probability" => FieldKind::Number(Some(Unit::Fraction)),
+            "customer_value" | "expected_loss" => FieldKind::Number(Some(Unit::Currency)),
+            "rfm_segment" => FieldKind::Category(Category::RfmSegment),
+            "lifecycle_stage" => FieldKind::Category(Category::LifecycleStage),
+            "value_tier" => FieldKind::Category(Category::ValueTier),
+            "engagement_tier" => FieldKind::Category(Category::EngagementTier),
+            name => FieldKind::Number(Unit::of_feature(name)),
+        }
+    }
+}
+
+impl Category {
+    /// The labels with the discriminant of their variant.
+    fn labels(self) -> Vec<(&'static str, u32)> {
+        fn labels<T: Coded>() -> Vec<(&'static str, u32)> {
+            T::all().iter().map(|&v| (v.label(), v.code())).collect()
+        }
+        match self {
+            Category::RfmSegment => labels::<RfmSegment>(),
+            Category::LifecycleStage => labels::<LifecycleStage>(),
+            Category::ValueTier | Category::EngagementTier => labels::<Tier>(),
+        }
+    }
+
+    /// The label of a code.
+    pub(crate) fn label(self, code: u32) -> &'static str {
+        self.labels()
+            .into_iter()
+            .find(|l| l.1 == code)
+            .map_or("?", |l| l.0)
+    }
+
+    /// The variant discriminant of a label.
+    pub(crate) fn label_index(self, operand: &Operand, path: &Path) -> Result<u32> {
+        let labels = self.labels();
+        match operand {
+            Operand::Text(t) => match labels.iter().find(|l| l.0 == t) {
+                Some(&(_, index)) => Ok(index),
+                None => {
+                    let known: Vec<&str> = labels.iter().map(|l| l.0).collect();
+                    Err(path.unknown("label", t, &known))
+                }
+            },
+            Operand::Number(v) => {
+                let known: Vec<&str> = labels.iter().map(|l| l.0).collect();
+                Err(path.error(format!("expected a label ({}), got {v}", known.join(", "))))
+            }
+        }
+    }
+}
+
+/// A category value as a small integer (its variant's discriminant, for bit
+/// masks) and its label in documents (its serde name).
+pub(crate) trait Coded: Segment {
+    fn code(self) -> u32;
+    fn label(self) -> &'static str;
+}
+
+impl Coded for RfmSegment {
+    fn code(self) -> u32 {
+        self as u32
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            RfmSegment::Champions => "champions",
+            RfmSegment::Loyal => "loyal",
+            RfmSegment::PotentialLoyalist => "potential_loyalist",
+            RfmSegment::NewCustomers => "new_customers",
+            RfmSegment::Promising => "promising",
+            RfmSegment::NeedAttention => "need_attention",
+            RfmSegment::AboutToSleep => "about_to_sleep",
+            RfmSegment::AtRisk => "at_risk",
+            RfmSegment::CantLoseThem => "cant_lose_them",
+            RfmSegment::Hibernating => "hibernating",
+            RfmSegment::Lost => "lost",
+        }
+    }
+}
+
+impl Coded for LifecycleStage {
+    fn code(self) -> u32 {
+        self as u32
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            LifecycleStage::New => "new",
+            LifecycleStage::Active => "active",
+            LifecycleStage::Silent => "silent",
+            LifecycleStage::AtRisk => "at_risk",
+            LifecycleStage::Churned => "churned",
+        }
+    }
+}
+
+impl Coded for Tier {
+    fn code(self) -> u32 {
+        self as u32
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tier::Low => "low",
+            Tier::Mid => "mid",
+            Tier::High => "high",
+        }
+    }
+}
+
+fn parse_op(k: usize, value: &Value, path: &Path) -> Result<Op> {
+    let one = |v: &Value, path: &Path| -> Result<Operand> {
+        match v {
+            Value::Number(n) => n
+                .as_f64()
+                .map(Operand::Number)
+                .ok_or_else(|| path.error(format!("number {n} is out of range"))),
+            Value::String(s) => Ok(Operand::Text(s.clone())),
+            other => Err(path.error(format!(
+                "expected a number or text, got {}",
+                describe(other)
+            ))),
+        }
+    };
+    let list = |v: &Value| -> Result<Vec<Operand>> {
+        let items = v
+            .as_array()
+            .ok_or_else(|| path.error(format!("expected a list, got {}", describe(v))))?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| one(v, &path.index(i)))
+            .collect()
+    };
+    Ok(match k {
+        0 => Op::Gt(one(value, path)?),
+        1 => Op::Gte(one(value, path)?),
+        2 => Op::Lt(one(value, path)?),
+        3 => Op::Lte(one(value, path)?),
+        4 => Op::Eq(one(value, path)?),
+        5 => match <[Operand; 2]>::try_from(list(value)?) {
+            Ok([lo, hi]) => Op::Between(lo, hi),
+            Err(v) => {
+                return Err(path.error(format!("expected [low, high], got {} values", v.len())));
+            }
+        },
+        _ => {
+            let values = list(value)?;
+            if values.is_empty() {
+                return Err(path.error("`in` needs at least one value"));
+            }
+            Op::In(values)
+        }
+    })
+}
+
+/// `"90d"`, `"24h"`, `"2w"`, `"1.5d"` → (amount, hours per unit).
+pub(crate) fn parse_duration(text: &str) -> Option<(f64, f64)> {
+    let text = text.trim();
+    let (number, hours) = match text.char_indices().last()? {
+        (i, 'h') => (&text[..i], 1.0),
+        (i, 'd') => (&text[..i], 24.0),
+        (i, 'w') => (&text[..i], 168.0),
+        _ => return None,
+    };
+    let amount: f64 = number.trim().parse().ok()?;
+    (amount.is_finite() && amount >= 0.0).then_some((amount, hours))
+}
+
+fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Days => "days",
+        Unit::Hours => "hours",
+        Unit::Count => "counts",
+        Unit::Currency => "currency",
+        Unit::Flag => "0/1",
+        Unit::Fraction => "a fraction in [0, 1]",
+        Unit::Balance => "a balance in [-1, 1]",
+    }
+}
+
+fn operand_value(v: &Operand) -> Value {
+    match v {
+        Operand::Number(x) => serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number),
+        Operand::Text(t) => Value::String(t.clone()),
+    }
+}
+
+fn single(key: &str, value: Value) -> Value {
+    let mut map = Map::new();
+    map.insert(key.to_owned(), value);
+    Value::Object(map)
+}
+
+fn only_key(map: &Map<String, Value>, key: &str, path: &Path) -> Result<()> {
+    match map.keys().find(|k| *k != key) {
+        Some(other) => Err(path.error(format!(
+            "`{key}` cannot be combined with `{other}` in one object"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A value's type, for messages.
+pub(crate) fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("{b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the text \"{s}\""),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn err(json: &str) -> (String, String) {
+        match Condition::from_json(json).unwrap_err().into_kind() {
+            ErrorKind::InvalidPolicy { path, reason, .. } => (path, reason),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let c = Condition::all([
+            Condition::field("recency_days").gt("90d"),
+            Condition::any([
+                Condition::field("rfm_segment").is_in(["at_risk", "cant_lose_them"]),
+                Condition::not(Condition::field("churn_probability").between(0.0, 0.5)),
+            ]),
+            Condition::field("spend_90d").relative_change().lte(-0.5),
+        ]);
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(Condition::from_json(&json).unwrap(), c);
+        let back: Condition = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(
+            c.to_string(),
+            "(recency_days > 90d and (rfm_segment in [at_risk, cant_lose_them] or not churn_probability between 0 and 0.5) and relative change of spend_90d <= -0.5)"
+        );
+    }
+
+    #[test]
+    fn aliases_and_durations() {
+        let c = Condition::from_json(r#"{"field": "response_hours_max_30d", "gt": "1d"}"#).unwrap();
+        let Condition::Test(t) = &c else { panic!() };
+        assert_eq!(
+            t.number(&Operand::from("1d"), Some(Unit::Hours), &Path::root())
+                .unwrap(),
+            24.0
+        );
+        assert_eq!(
+            t.number(&Operand::from("2w"), Some(Unit::Days), &Path::root())
+                .unwrap(),
+            14.0
+        );
+        assert_eq!(parse_duration("36h"), Some((36.0, 1.0)));
+        assert_eq!(parse_duration("-1d"), None);
+        assert_eq!(parse_duration("d"), None);
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        assert_eq!(err(r#"{"all": []}"#).0, "all");
+        assert_eq!(
+            err(r#"{"all": [{"field": "x", ">": 1}, {"any": [{"nope": 1}]}]}"#).0,
+            "all[1].any[0]"
+        );
+        let (path, reason) = err(r#"{"not": {"field": "churn_probability", ">": 1.5}}"#);
+        assert_eq!(path, "not.>");
+        assert!(reason.contains("outside [0, 1]"), "{reason}");
+        let (path, reason) = err(r#"{"field": "complaints_30d", ">=": "2d"}"#);
+        assert_eq!(path, ">=");
+        assert!(reason.contains("measured in counts"), "{reason}");
+        assert!(
+            err(r#"{"field": "complaints_30d", ">=": -1}"#)
+                .1
+                .contains("outside")
+        );
+        assert!(
+            err(r#"{"field": "lifecycle_stage", "==": "sleepy"}"#)
+                .1
+                .contains("unknown label")
+        );
+        assert!(
+            err(r#"{"field": "lifecycle_stage", ">": "silent"}"#)
+                .1
+                .contains("category")
+        );
+        assert!(
+            err(r#"{"field": "value_tier", "change": "relative", "==": "high"}"#)
+                .1
+                .contains("numeric")
+        );
+        assert!(
+            err(r#"{"field": "x", ">": 1, "<": 2}"#)
+                .1
+                .contains("exactly one")
+        );
+        assert!(err(r#"{"field": "x"}"#).1.contains("no operator"));
+        assert!(
+            err(r#"{"field": "x", "between": [3, 1]}"#)
+                .1
+                .contains("lower bound")
+        );
+        assert!(
+            err(r#"{"field": "x", "between": [1]}"#)
+                .1
+                .contains("[low, high]")
+        );
+        assert!(
+            err(r#"{"field": "x", "in": []}"#)
+                .1
+                .contains("at least one")
+        );
+        assert!(
+            err(r#"{"field": "x", ">": true}"#)
+                .1
+                .contains("number or text")
+        );
+        assert!(
+            err(r#"{"field": "spend_90d", "change": "relative", "<": -2}"#)
+                .1
+                .contains("relative change")
+        );
+        assert!(
+            err(r#"{"all": [], "any": []}"#)
+                .1
+                .contains("cannot be combined")
+        );
+        assert!(err(r#"[1]"#).1.contains("expected an object"));
+        assert!(err(r#"{"field": "x", ">": "90d"}"#).1.contains("not known"));
+    }
+
+    #[test]
+    fn labels_are_the_serde_names() {
+        fn check<T: Coded + Serialize>() {
+            for &v in T::all() {
+                assert_eq!(
+                    serde_json::to_value(v).unwrap(),
+                    Value::String(v.label().into())
+                );
+            }
+        }
+        check::<RfmSegment>();
+        check::<LifecycleStage>();
+        check::<Tier>();
+        assert!(RfmSegment::all().iter().all(|v| v.code() < 32));
+    }
+
+    #[test]
+    fn unknown_keys_suggest_operators() {
+        match Condition::from_json(r#"{"field": "x", "=>": 1}"#)
+            .unwrap_err()
+            .into_kind()
+        {
+            ErrorKind::InvalidPolicy { suggestions, .. } => {
+                assert!(suggestions.contains(&">=".into()))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

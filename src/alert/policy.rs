@@ -1,0 +1,715 @@
+//! Alert rules and policies: what fires, how urgent, for which team.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value, json};
+
+use super::condition::{Condition, describe};
+use super::path::Path;
+use crate::{Error, Result};
+
+/// How urgent an alert is, `Info` lowest.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::Severity;
+///
+/// assert!(Severity::Critical > Severity::High);
+/// assert_eq!(Severity::Medium.to_string(), "medium");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Severity {
+    /// For the record; no action expected.
+    Info,
+    /// Act when convenient.
+    Low,
+    /// Act this week.
+    Medium,
+    /// Act within a day or two.
+    High,
+    /// Act now.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The name used in policy documents.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The team that owns an alert.
+///
+/// In documents a route is its name: `sales`, `customer_service`,
+/// `marketing`, `after_sales`, or any other non-empty name for a team of your own.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::Route;
+///
+/// assert_eq!(Route::from_name("after_sales")?, Route::AfterSales);
+/// assert_eq!(Route::from_name("key accounts")?.name(), "key accounts");
+/// assert!(Route::from_name("  ").is_err());
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Route {
+    /// Account managers and sales.
+    Sales,
+    /// Customer service and support.
+    CustomerService,
+    /// Marketing (campaigns, offers).
+    Marketing,
+    /// After-sales service (repairs, returns).
+    AfterSales,
+    /// A team of your own.
+    Custom(String),
+}
+
+impl Route {
+    /// The route of a name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for a blank name.
+    pub fn from_name(name: &str) -> Result<Route> {
+        Ok(match name {
+            "sales" => Route::Sales,
+            "customer_service" => Route::CustomerService,
+            "marketing" => Route::Marketing,
+            "after_sales" => Route::AfterSales,
+            other if other.trim().is_empty() => {
+                return Err(Error::invalid_parameter(
+                    "route",
+                    "a route needs a team name",
+                ));
+            }
+            other => Route::Custom(other.to_owned()),
+        })
+    }
+
+    /// The name used in documents.
+    pub fn name(&self) -> &str {
+        match self {
+            Route::Sales => "sales",
+            Route::CustomerService => "customer_service",
+            Route::Marketing => "marketing",
+            Route::AfterSales => "after_sales",
+            Route::Custom(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Route {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Route {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Route::from_name(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+/// When a customer matches several rules, which alerts to keep (up to
+/// [`AlertPolicy::max_alerts_per_customer`]).
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::{AlertPolicy, Precedence};
+///
+/// let policy = AlertPolicy::default_policy().with_precedence(Precedence::RuleOrder);
+/// assert_eq!(policy.precedence(), Precedence::RuleOrder);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Precedence {
+    /// Highest severity first, then the order of the rules in the policy.
+    #[default]
+    Severity,
+    /// The order of the rules in the policy.
+    RuleOrder,
+}
+
+/// One early-warning rule.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::{AlertRule, Condition, Route, Severity};
+///
+/// let rule = AlertRule::new("no_order_90d", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
+///     .with_description("no order for 90 days")
+///     .with_cooldown_days(30.0)
+///     .with_suggestion("reactivation");
+/// assert_eq!(rule.cooldown_days(), 30.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRule {
+    id: String,
+    description: String,
+    condition: Condition,
+    severity: Severity,
+    route: Route,
+    cooldown_days: f64,
+    suggestion: Option<String>,
+}
+
+/// Days before the same rule may alert on the same customer again, by default.
+const DEFAULT_COOLDOWN_DAYS: f64 = 7.0;
+
+impl AlertRule {
+    /// A rule with no description, a 7-day cooldown and no suggested intervention.
+    pub fn new(
+        id: impl Into<String>,
+        condition: Condition,
+        severity: Severity,
+        route: Route,
+    ) -> Self {
+        AlertRule {
+            id: id.into(),
+            description: String::new(),
+            condition,
+            severity,
+            route,
+            cooldown_days: DEFAULT_COOLDOWN_DAYS,
+            suggestion: None,
+        }
+    }
+
+    /// Sets the description shown with alerts.
+    pub fn with_description(mut self, text: impl Into<String>) -> Self {
+        self.description = text.into();
+        self
+    }
+
+    /// Sets the cooldown (checked by [`AlertPolicy::new`]: finite, ≥ 0).
+    pub fn with_cooldown_days(mut self, days: f64) -> Self {
+        self.cooldown_days = days;
+        self
+    }
+
+    /// Sets the suggested intervention (an intervention id of a retention playbook).
+    pub fn with_suggestion(mut self, intervention: impl Into<String>) -> Self {
+        self.suggestion = Some(intervention.into());
+        self
+    }
+
+    /// The rule's id, unique in its policy.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The description.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The condition.
+    pub fn condition(&self) -> &Condition {
+        &self.condition
+    }
+
+    /// The severity of its alerts.
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// The team its alerts go to.
+    pub fn route(&self) -> &Route {
+        &self.route
+    }
+
+    /// Days before it may alert on the same customer again.
+    pub fn cooldown_days(&self) -> f64 {
+        self.cooldown_days
+    }
+
+    /// The suggested intervention.
+    pub fn suggestion(&self) -> Option<&str> {
+        self.suggestion.as_deref()
+    }
+
+    fn parse(value: &Value, path: &Path) -> Result<AlertRule> {
+        let map = object(value, path)?;
+        check_keys(
+            map,
+            &[
+                "id",
+                "description",
+                "condition",
+                "severity",
+                "route",
+                "cooldown",
+                "suggest",
+            ],
+            path,
+        )?;
+        let id = text(map, "id", path)?.ok_or_else(|| path.error("a rule needs an `id`"))?;
+        let condition = Condition::parse(
+            map.get("condition")
+                .ok_or_else(|| path.error(format!("rule `{id}` needs a `condition`")))?,
+            &path.key("condition"),
+        )?;
+        let severity = match text(map, "severity", path)? {
+            None => return Err(path.error(format!("rule `{id}` needs a `severity`"))),
+            Some(s) => match Severity::ALL.iter().find(|v| v.name() == s) {
+                Some(&v) => v,
+                None => {
+                    let names = Severity::ALL.map(Severity::name);
+                    return Err(path.key("severity").unknown("severity", &s, &names));
+                }
+            },
+        };
+        let route = match text(map, "route", path)? {
+            None => {
+                return Err(path.error(format!("rule `{id}` needs a `route` (the owning team)")));
+            }
+            Some(r) => Route::from_name(&r).map_err(|e| path.key("route").error(e))?,
+        };
+        let cooldown_days = match map.get("cooldown") {
+            None => DEFAULT_COOLDOWN_DAYS,
+            Some(v) => days(v, &path.key("cooldown"))?,
+        };
+        Ok(AlertRule {
+            description: text(map, "description", path)?.unwrap_or_default(),
+            suggestion: text(map, "suggest", path)?,
+            id,
+            condition,
+            severity,
+            route,
+            cooldown_days,
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "description": self.description,
+            "condition": self.condition.to_value(),
+            "severity": self.severity.name(),
+            "route": self.route.name(),
+            "cooldown": format!("{}d", self.cooldown_days),
+        });
+        if let (Some(s), Some(map)) = (&self.suggestion, v.as_object_mut()) {
+            map.insert("suggest".into(), Value::String(s.clone()));
+        }
+        v
+    }
+}
+
+/// A set of alert rules with how many alerts a customer may get per run.
+///
+/// Policies are serde data an operations team edits (JSON, or TOML with the
+/// `toml` feature); loading validates structure, types, units and ranges
+/// and reports the path of the first problem. Field names are checked
+/// against the profiles by [`AlertEngine::check`](super::AlertEngine::check).
+///
+/// ```json
+/// {
+///   "max_alerts_per_customer": 2,
+///   "precedence": "severity",
+///   "rules": [
+///     {"id": "no_order_90d", "description": "no order for 90 days",
+///      "condition": {"field": "recency_days", ">": "90d"},
+///      "severity": "high", "route": "sales", "cooldown": "30d", "suggest": "reactivation"}
+///   ]
+/// }
+/// ```
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::AlertPolicy;
+///
+/// let policy = AlertPolicy::from_json(r#"{"rules": [
+///     {"id": "complaints", "condition": {"field": "complaints_30d", ">=": 2},
+///      "severity": "high", "route": "customer_service"}]}"#)?;
+/// assert_eq!(policy.rules()[0].id(), "complaints");
+/// assert_eq!(policy.max_alerts_per_customer(), 3);
+///
+/// let err = AlertPolicy::from_json(r#"{"rules": [
+///     {"id": "risk", "condition": {"field": "churn_probability", ">": 70},
+///      "severity": "high", "route": "sales"}]}"#).unwrap_err();
+/// assert_eq!(err.to_string(), "invalid policy at `rules[0].condition.>`: 70 is outside [0, 1], the range of `churn_probability`");
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertPolicy {
+    rules: Vec<AlertRule>,
+    max_alerts_per_customer: usize,
+    precedence: Precedence,
+}
+
+impl AlertPolicy {
+    /// A policy of `rules`, at most 3 alerts per customer, by severity.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) for no
+    /// rules, a blank or repeated rule id, or a cooldown that is negative or
+    /// not finite.
+    pub fn new(rules: Vec<AlertRule>) -> Result<Self> {
+        let rules_path = Path::root().key("rules");
+        if rules.is_empty() {
+            return Err(rules_path.error("a policy needs at least one rule"));
+        }
+        for (i, rule) in rules.iter().enumerate() {
+            let at = rules_path.index(i);
+            if rule.id.trim().is_empty() {
+                return Err(at.key("id").error("a rule id cannot be blank"));
+            }
+            if rules[..i].iter().any(|r| r.id == rule.id) {
+                return Err(at
+                    .key("id")
+                    .error(format!("duplicate rule id `{}`", rule.id)));
+            }
+            if !(rule.cooldown_days.is_finite() && rule.cooldown_days >= 0.0) {
+                return Err(at.key("cooldown").error(format!(
+                    "expected a cooldown of 0 days or more, got {}",
+                    rule.cooldown_days
+                )));
+            }
+        }
+        Ok(AlertPolicy {
+            rules,
+            max_alerts_per_customer: 3,
+            precedence: Precedence::Severity,
+        })
+    }
+
+    /// At most `n` alerts per customer per run (at least 1).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for 0.
+    pub fn with_max_alerts_per_customer(mut self, n: usize) -> Result<Self> {
+        if n == 0 {
+            return Err(Error::invalid_parameter(
+                "max_alerts_per_customer",
+                "must be at least 1",
+            ));
+        }
+        self.max_alerts_per_customer = n;
+        Ok(self)
+    }
+
+    /// Which alerts a customer keeps when more rules fire than allowed.
+    pub fn with_precedence(mut self, precedence: Precedence) -> Self {
+        self.precedence = precedence;
+        self
+    }
+
+    /// The warnings of everyday practice:
+    ///
+    /// | id | condition | severity | route | suggests |
+    /// |---|---|---|---|---|
+    /// | `high_churn_risk` | `churn_probability > 0.7` | critical | sales | `personal_call_back` |
+    /// | `no_order_90d` | `recency_days` in (90, 365] days | high | sales | `reactivation` |
+    /// | `repeated_complaints` | `complaints_30d >= 2` | high | customer_service | `personal_call_back` |
+    /// | `high_value_going_silent` | value tier high and (stage silent or no interaction for 30 days) | high | sales | `vip_service` |
+    /// | `slow_support_reply` | `response_hours_max_30d > 24h` | medium | customer_service | `vip_service` |
+    /// | `spend_halved` | `spend_90d` fell by half or more since the previous snapshot | medium | marketing | `discount` |
+    ///
+    /// It reads churn probabilities, lifecycle stages and value tiers, so the
+    /// profiles need a scorer, a lifecycle policy and value tiers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let policy = AlertPolicy::default_policy();
+    /// assert_eq!(policy.rules().len(), 6);
+    /// assert_eq!(AlertPolicy::from_json(&policy.to_json())?, policy);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn default_policy() -> AlertPolicy {
+        use Condition as C;
+        let rules = vec![
+            AlertRule::new(
+                "high_churn_risk",
+                C::field("churn_probability").gt(0.7),
+                Severity::Critical,
+                Route::Sales,
+            )
+            .with_description("churn risk above 70%")
+            .with_cooldown_days(14.0)
+            .with_suggestion("personal_call_back"),
+            AlertRule::new(
+                "no_order_90d",
+                C::all([
+                    C::field("recency_days").gt("90d"),
+                    C::field("recency_days").lte("365d"),
+                ]),
+                Severity::High,
+                Route::Sales,
+            )
+            .with_description("no order for more than 90 days")
+            .with_cooldown_days(30.0)
+            .with_suggestion("reactivation"),
+            AlertRule::new(
+                "repeated_complaints",
+                C::field("complaints_30d").gte(2),
+                Severity::High,
+                Route::CustomerService,
+            )
+            .with_description("two or more complaints in 30 days")
+            .with_cooldown_days(14.0)
+            .with_suggestion("personal_call_back"),
+            AlertRule::new(
+                "high_value_going_silent",
+                C::all([
+                    C::field("value_tier").eq("high"),
+                    C::any([
+                        C::field("lifecycle_stage").eq("silent"),
+                        C::field("days_since_interaction").gt("30d"),
+                    ]),
+                ]),
+                Severity::High,
+                Route::Sales,
+            )
+            .with_description("a high-value customer has gone quiet")
+            .with_cooldown_days(30.0)
+            .with_suggestion("vip_service"),
+            AlertRule::new(
+                "slow_support_reply",
+                C::field("response_hours_max_30d").gt("24h"),
+                Severity::Medium,
+                Route::CustomerService,
+            )
+            .with_description("a support ticket waited more than 24 hours for a first reply")
+            .with_cooldown_days(7.0)
+            .with_suggestion("vip_service"),
+            AlertRule::new(
+                "spend_halved",
+                C::field("spend_90d").relative_change().lte(-0.5),
+                Severity::Medium,
+                Route::Marketing,
+            )
+            .with_description("90-day spend fell by half or more since the last snapshot")
+            .with_cooldown_days(30.0)
+            .with_suggestion("discount"),
+        ];
+        AlertPolicy {
+            rules,
+            max_alerts_per_customer: 3,
+            precedence: Precedence::Severity,
+        }
+    }
+
+    /// The rules, in policy order.
+    pub fn rules(&self) -> &[AlertRule] {
+        &self.rules
+    }
+
+    /// At most this many alerts per customer per run.
+    pub fn max_alerts_per_customer(&self) -> usize {
+        self.max_alerts_per_customer
+    }
+
+    /// Which alerts a customer keeps.
+    pub fn precedence(&self) -> Precedence {
+        self.precedence
+    }
+
+    /// Parses and validates a policy from JSON.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) with the
+    /// path of the first problem (syntax errors have an empty path and the
+    /// line and column in the reason).
+    pub fn from_json(json: &str) -> Result<AlertPolicy> {
+        let value: Value = serde_json::from_str(json).map_err(|e| Path::root().error(e))?;
+        AlertPolicy::from_value(&value)
+    }
+
+    /// Parses and validates a policy from TOML (feature `toml`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let policy = AlertPolicy::from_toml(r#"
+    ///     [[rules]]
+    ///     id = "slow_reply"
+    ///     condition = { field = "response_hours_max_30d", ">" = "24h" }
+    ///     severity = "medium"
+    ///     route = "customer_service"
+    /// "#)?;
+    /// assert_eq!(policy.rules()[0].cooldown_days(), 7.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for [`from_json`](Self::from_json).
+    #[cfg(feature = "toml")]
+    pub fn from_toml(text: &str) -> Result<AlertPolicy> {
+        let value: Value = toml::from_str(text).map_err(|e| Path::root().error(e.message()))?;
+        AlertPolicy::from_value(&value)
+    }
+
+    /// The policy as pretty-printed JSON (the documented shape).
+    pub fn to_json(&self) -> String {
+        // Serializing a `Value` cannot fail.
+        serde_json::to_string_pretty(&self.to_value()).unwrap_or_default()
+    }
+
+    /// Parses and validates a policy from a serde value tree (any format).
+    pub(crate) fn from_value(value: &Value) -> Result<AlertPolicy> {
+        let root = Path::root();
+        let map = object(value, &root)?;
+        check_keys(
+            map,
+            &["rules", "max_alerts_per_customer", "precedence"],
+            &root,
+        )?;
+        let rules_path = root.key("rules");
+        let rules = match map.get("rules") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, r)| AlertRule::parse(r, &rules_path.index(i)))
+                .collect::<Result<Vec<_>>>()?,
+            Some(other) => {
+                return Err(
+                    rules_path.error(format!("expected a list of rules, got {}", describe(other)))
+                );
+            }
+            None => return Err(root.error("a policy needs `rules`")),
+        };
+        let mut policy = AlertPolicy::new(rules)?;
+        if let Some(v) = map.get("max_alerts_per_customer") {
+            let at = root.key("max_alerts_per_customer");
+            let n = v.as_u64().filter(|&n| n >= 1).ok_or_else(|| {
+                at.error(format!(
+                    "expected a whole number of 1 or more, got {}",
+                    describe(v)
+                ))
+            })?;
+            policy.max_alerts_per_customer = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(v) = map.get("precedence") {
+            policy.precedence = match v.as_str() {
+                Some("severity") => Precedence::Severity,
+                Some("rule_order") => Precedence::RuleOrder,
+                _ => {
+                    return Err(root.key("precedence").error(format!(
+                        "expected \"severity\" or \"rule_order\", got {}",
+                        describe(v)
+                    )));
+                }
+            };
+        }
+        Ok(policy)
+    }
+
+    fn to_value(&self) -> Value {
+        json!({
+            "max_alerts_per_customer": self.max_alerts_per_customer,
+            "precedence": match self.precedence {
+                Precedence::Severity => "severity",
+                Precedence::RuleOrder => "rule_order",
+            },
+            "rules": self.rules.iter().map(AlertRule::to_value).collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl Default for AlertPolicy {
+    fn default() -> Self {
+        AlertPolicy::default_policy()
+    }
+}
+
+impl Serialize for AlertPolicy {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AlertPolicy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        AlertPolicy::from_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
+fn object<'a>(value: &'a Value, path: &Path) -> Result<&'a Map<String, Value>> {
+    value
+        .as_object()
+        .ok_or_else(|| path.error(format!("expected an object, got {}", describe(value))))
+}
+
+fn check_keys(map: &Map<String, Value>, known: &[&str], path: &Path) -> Result<()> {
+    match map.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(path.unknown("key", k, known)),
+        None => Ok(()),
+    }
+}
+
+/// An optional text member.
+fn text(map: &Map<String, Value>, key: &str, path: &Path) -> Result<Option<String>> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(path
+            .key(key)
+            .error(format!("expected text, got {}", describe(other)))),
+    }
+}
+
+/// Days from a number of days or a duration text (`"14d"`, `"36h"`, `"2w"`).
+fn days(value: &Value, path: &Path) -> Result<f64> {
+    let d = match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => super::condition::parse_duration(s).map(|(a, hours)| a * hours / 24.0),
+        _ => None,
+    };
+    d.filter(|d| d.is_finite() && *d >= 0.0).ok_or_else(|| {
+        path.error(format!(
+            "expected a duration such as \"14d\", \"36h\" or a number of days ≥ 0, got {}",
+            describe(value)
+        ))
+    })
+}

@@ -1,0 +1,495 @@
+//! Alert policies through the public API.
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use churnwise::ErrorKind;
+use churnwise::alert::{
+    AlertEngine, AlertLog, AlertPolicy, AlertRule, Condition, Observed, Precedence, Route, Severity,
+};
+use churnwise::score::{Profile, Profiles};
+use churnwise::segment::{LifecycleStage, RfmSegment, Tier};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn profile(id: u64, recency: f64, complaints: f64, spend: f64, p: f64) -> Profile {
+    Profile::new(id)
+        .with_feature("recency_days", recency)
+        .with_feature("complaints_30d", complaints)
+        .with_feature("spend_90d", spend)
+        .with_churn_probability(p)
+        .with_customer_value(1000.0)
+        .with_lifecycle_stage(if recency > 60.0 {
+            LifecycleStage::Silent
+        } else {
+            LifecycleStage::Active
+        })
+        .with_value_tier(if spend > 300.0 { Tier::High } else { Tier::Low })
+        .with_rfm_segment(RfmSegment::Loyal)
+}
+
+fn now() -> Profiles {
+    Profiles::from_profiles(vec![
+        profile(1, 120.0, 0.0, 100.0, 0.9),
+        profile(2, 10.0, 3.0, 500.0, 0.2),
+        profile(3, 95.0, 2.0, 400.0, 0.5),
+        profile(4, 5.0, 0.0, 50.0, 0.1),
+    ])
+    .unwrap()
+}
+
+fn before() -> Profiles {
+    // Shuffled order and a customer (5) that left: matched by id.
+    Profiles::from_profiles(vec![
+        profile(3, 60.0, 0.0, 900.0, 0.3),
+        profile(5, 1.0, 0.0, 10.0, 0.1),
+        profile(1, 90.0, 0.0, 120.0, 0.8),
+        profile(4, 4.0, 0.0, 0.0, 0.1),
+    ])
+    .unwrap()
+}
+
+fn policy() -> AlertPolicy {
+    use Condition as C;
+    AlertPolicy::new(vec![
+        AlertRule::new(
+            "risk",
+            C::field("churn_probability").gt(0.7),
+            Severity::Critical,
+            Route::Sales,
+        ),
+        AlertRule::new(
+            "silent",
+            C::field("recency_days").gt("90d"),
+            Severity::High,
+            Route::Sales,
+        ),
+        AlertRule::new(
+            "complaints",
+            C::all([
+                C::field("complaints_30d").gte(2),
+                C::not(C::field("lifecycle_stage").is_in(["churned"])),
+            ]),
+            Severity::Medium,
+            Route::CustomerService,
+        ),
+        AlertRule::new(
+            "spend_halved",
+            C::field("spend_90d").relative_change().lte(-0.5),
+            Severity::Low,
+            Route::Marketing,
+        ),
+        AlertRule::new(
+            "vip_quiet",
+            C::all([
+                C::field("value_tier").eq("high"),
+                C::field("recency_days").between(30, 100),
+            ]),
+            Severity::High,
+            Route::Custom("key accounts".into()),
+        ),
+    ])
+    .unwrap()
+}
+
+fn fired(report: &churnwise::alert::AlertReport) -> Vec<(String, String)> {
+    report
+        .alerts()
+        .iter()
+        .map(|a| (a.customer().to_string(), a.rule().to_owned()))
+        .collect()
+}
+
+#[test]
+fn rules_fire_as_computed_by_hand_in_priority_order() {
+    let report = AlertEngine::new(policy())
+        .evaluate(&now(), Some(&before()))
+        .unwrap();
+    // Customer 1: risk 0.9 (critical), recency 120 > 90 (high); spend 120 → 100 is −17%.
+    // Customer 2: complaints 3 (medium). Customer 3: recency 95 (high), complaints 2
+    // (medium), spend 900 → 400 = −56% (low), high tier with recency 95 in [30, 100] (high).
+    // Customer 4: spend 0 → 50 has no relative change.
+    // Max 3 per customer by severity: customer 3 keeps silent, vip_quiet, complaints.
+    let expected = [
+        ("1", "risk"),
+        ("1", "silent"),
+        ("3", "silent"),
+        ("3", "vip_quiet"),
+        ("3", "complaints"),
+        ("2", "complaints"),
+    ];
+    // Within a severity, higher expected loss first (p × 1000): 1 (900) before 3 (500) before 2 (200).
+    assert_eq!(
+        fired(&report),
+        expected.map(|(c, r)| (c.to_owned(), r.to_owned()))
+    );
+    assert_eq!(report.capped(), 1); // customer 3's spend_halved
+    assert_eq!(report.profiles_evaluated(), 4);
+    assert!(report.skipped_rules().is_empty());
+
+    let silent_3 = &report.alerts()[2];
+    assert_eq!(silent_3.expected_loss(), Some(500.0));
+    assert_eq!(
+        silent_3.reasons()[0].to_string(),
+        "recency_days = 95 (> 90d)"
+    );
+    let complaints_3 = &report.alerts()[4];
+    let reasons: Vec<String> = complaints_3
+        .reasons()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "complaints_30d = 2 (>= 2)",
+            "not lifecycle_stage = silent (in [churned])"
+        ]
+    );
+
+    // Every alert is in exactly one work list, the one of its route.
+    let lists = report.work_lists();
+    assert_eq!(
+        lists.iter().map(|l| l.alerts().len()).sum::<usize>(),
+        report.alerts().len()
+    );
+    for list in &lists {
+        assert!(list.alerts().iter().all(|a| a.route() == list.route()));
+    }
+    let counts = report.counts();
+    assert!(counts.contains(&(Route::Sales, Severity::Critical, 1)));
+    assert!(counts.contains(&(Route::Custom("key accounts".into()), Severity::High, 1)));
+}
+
+#[test]
+fn change_rules_need_the_previous_snapshot() {
+    let policy = policy().with_max_alerts_per_customer(10).unwrap();
+    let with = AlertEngine::new(policy.clone())
+        .evaluate(&now(), Some(&before()))
+        .unwrap();
+    let halved: Vec<_> = with
+        .alerts()
+        .iter()
+        .filter(|a| a.rule() == "spend_halved")
+        .collect();
+    assert_eq!(halved.len(), 1);
+    match halved[0].reasons()[0].value() {
+        Observed::Change {
+            before,
+            now,
+            change,
+            relative,
+        } => {
+            assert_eq!((*before, *now, *relative), (900.0, 400.0, true));
+            approx::assert_relative_eq!(*change, -500.0 / 900.0);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(
+        halved[0].reasons()[0].to_string(),
+        "spend_90d 900 → 400 (-55.556%) (relative change <= -0.5)"
+    );
+
+    let without = AlertEngine::new(policy).evaluate(&now(), None).unwrap();
+    assert_eq!(without.skipped_rules(), ["spend_halved"]);
+    assert!(without.alerts().iter().all(|a| a.rule() != "spend_halved"));
+}
+
+#[test]
+fn precedence_by_rule_order_keeps_the_first_rules() {
+    let policy = policy()
+        .with_max_alerts_per_customer(1)
+        .unwrap()
+        .with_precedence(Precedence::RuleOrder);
+    let report = AlertEngine::new(policy)
+        .evaluate(&now(), Some(&before()))
+        .unwrap();
+    // Customer 3: rule order silent (index 1) before complaints and vip_quiet.
+    assert!(fired(&report).contains(&("3".into(), "silent".into())));
+    assert_eq!(report.alerts().len(), 3); // customers 1, 2, 3; one each
+}
+
+#[test]
+fn unknown_fields_and_bad_documents_are_typed_errors_with_paths() {
+    let p = AlertPolicy::from_json(
+        r#"{"rules": [{"id": "a", "severity": "low", "route": "sales",
+            "condition": {"any": [{"field": "complaints_30d", ">": 1}, {"field": "complaint_30d", ">": 1}]}}]}"#,
+    )
+    .unwrap();
+    match AlertEngine::new(p).check(&now()).unwrap_err().into_kind() {
+        ErrorKind::InvalidPolicy {
+            path, suggestions, ..
+        } => {
+            assert_eq!(path, "rules[0].condition.any[1].field");
+            assert_eq!(suggestions[0], "complaints_30d");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let cases = [
+        (r#"{"rules": []}"#, "rules"),
+        (r#"{"rules": {}}"#, "rules"),
+        (r#"{"rulez": []}"#, ""),
+        (
+            r#"{"rules": [{"id": "a", "severity": "low", "route": "sales", "condition": {"all": []}}]}"#,
+            "rules[0].condition.all",
+        ),
+        (
+            r#"{"rules": [{"id": "a", "severity": "urgent", "route": "sales", "condition": {"field": "x", ">": 1}}]}"#,
+            "rules[0].severity",
+        ),
+        (
+            r#"{"rules": [{"id": "a", "severity": "low", "route": "", "condition": {"field": "x", ">": 1}}]}"#,
+            "rules[0].route",
+        ),
+        (
+            r#"{"rules": [{"id": "a", "severity": "low", "condition": {"field": "x", ">": 1}}]}"#,
+            "rules[0]",
+        ),
+        (
+            r#"{"rules": [{"id": "a", "severity": "low", "route": "sales", "condition": {"field": "x", ">": 1}, "cooldown": "-3d"}]}"#,
+            "rules[0].cooldown",
+        ),
+        (
+            r#"{"rules": [{"id": "a", "severity": "low", "route": "sales", "condition": {"field": "x", ">": 1}},
+                       {"id": "a", "severity": "low", "route": "sales", "condition": {"field": "x", ">": 1}}]}"#,
+            "rules[1].id",
+        ),
+        (
+            r#"{"rules": [{"id": "a", "severity": "low", "route": "sales", "condition": {"field": "churn_probability", ">=": 1.2}}]}"#,
+            "rules[0].condition.>=",
+        ),
+        (
+            r#"{"rules": [{"id": "a", "severity": "low", "route": "sales", "condition": {"field": "x", ">": 1}}], "max_alerts_per_customer": 0}"#,
+            "max_alerts_per_customer",
+        ),
+        ("{\"rules\": [", ""),
+    ];
+    for (json, expected) in cases {
+        match AlertPolicy::from_json(json).unwrap_err().into_kind() {
+            ErrorKind::InvalidPolicy { path, .. } => assert_eq!(path, expected, "{json}"),
+            other => panic!("{json}: unexpected {other:?}"),
+        }
+    }
+    // A change rule on a field the previous profiles lack.
+    let previous =
+        Profiles::from_profiles(vec![Profile::new(1u64).with_feature("recency_days", 1.0)])
+            .unwrap();
+    let p = AlertPolicy::new(vec![AlertRule::new(
+        "c",
+        Condition::field("spend_90d").change().lt(-10),
+        Severity::Low,
+        Route::Marketing,
+    )])
+    .unwrap();
+    assert!(matches!(
+        AlertEngine::new(p)
+            .evaluate(&now(), Some(&previous))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidPolicy { .. }
+    ));
+}
+
+#[cfg(feature = "toml")]
+#[test]
+fn the_example_policy_file_loads_and_round_trips() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/alert_policy.toml"
+    ))
+    .unwrap();
+    let policy = AlertPolicy::from_toml(&text).unwrap();
+    assert_eq!(policy.rules().len(), 6);
+    assert_eq!(policy.max_alerts_per_customer(), 2);
+    assert_eq!(
+        policy.rules()[1].route(),
+        &Route::Custom("key_accounts".into())
+    );
+    assert_eq!(policy.rules()[1].cooldown_days(), 30.0);
+    assert_eq!(AlertPolicy::from_json(&policy.to_json()).unwrap(), policy);
+    let via_serde: AlertPolicy = serde_json::from_str(&policy.to_json()).unwrap();
+    assert_eq!(via_serde, policy);
+}
+
+#[test]
+fn the_log_suppresses_repeats_until_cooldown_or_higher_severity() {
+    let t0 = Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap();
+    let engine = AlertEngine::new(policy());
+    let mut log = AlertLog::new(100).unwrap();
+    let first = engine
+        .evaluate_with_log(&now(), Some(&before()), &mut log, t0)
+        .unwrap();
+    assert_eq!(first.suppressed(), 0);
+    assert_eq!(log.len(), first.alerts().len());
+    let second = engine
+        .evaluate_with_log(&now(), Some(&before()), &mut log, t0 + TimeDelta::days(3))
+        .unwrap();
+    // Everything raised is held back; customer 3's capped alert was never
+    // raised, so it now takes the free slot.
+    assert_eq!(second.suppressed(), first.alerts().len());
+    assert_eq!(
+        fired(&second),
+        [("3".to_owned(), "spend_halved".to_owned())]
+    );
+    // A policy edit that raises `silent` to critical lets it through at once.
+    let raised: Vec<AlertRule> = policy()
+        .rules()
+        .iter()
+        .map(|r| {
+            let severity = if r.id() == "silent" {
+                Severity::Critical
+            } else {
+                r.severity()
+            };
+            AlertRule::new(r.id(), r.condition().clone(), severity, r.route().clone())
+        })
+        .collect();
+    let raised = AlertEngine::new(AlertPolicy::new(raised).unwrap());
+    let third = raised
+        .evaluate_with_log(&now(), Some(&before()), &mut log, t0 + TimeDelta::days(4))
+        .unwrap();
+    assert_eq!(
+        fired(&third),
+        [("1", "silent"), ("3", "silent")].map(|(c, r)| (c.to_owned(), r.to_owned()))
+    );
+    // After the 7-day default cooldown everything fires again.
+    let later = engine
+        .evaluate_with_log(&now(), Some(&before()), &mut log, t0 + TimeDelta::days(12))
+        .unwrap();
+    assert_eq!(later.alerts().len(), first.alerts().len());
+}
+
+#[test]
+fn evaluation_is_identical_on_one_and_two_threads() {
+    let pop = churnwise::synth::PopulationConfig::default()
+        .customers(6_000)
+        .seed(11)
+        .generate()
+        .unwrap();
+    let (history, _) = pop.history_builder().build().unwrap();
+    let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+    let spec = churnwise::features::FeatureSpec::all();
+    let profiles = |m| {
+        let table = spec
+            .extract(&history, &churnwise::features::Snapshot::new(at(m)))
+            .unwrap();
+        let tiers = churnwise::segment::Tiers::value().fit(&table).unwrap();
+        let p: Vec<f64> = table
+            .column("recency_days")
+            .unwrap()
+            .iter()
+            .map(|r| (r / 400.0).min(1.0))
+            .collect();
+        Profiles::new(table)
+            .unwrap()
+            .with_churn_probabilities(p)
+            .unwrap()
+            .stage_lifecycle(&churnwise::segment::LifecyclePolicy::default())
+            .unwrap()
+            .tier_value(&tiers)
+            .unwrap()
+            .values_from_column("spend_180d")
+            .unwrap()
+    };
+    let (before, now) = (profiles(5), profiles(6));
+    let engine = AlertEngine::new(AlertPolicy::default_policy());
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| engine.evaluate(&now, Some(&before)).unwrap())
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one, two);
+    assert!(one.alerts().len() > 100, "{}", one.alerts().len());
+    // Each default rule fires for someone on this population.
+    for rule in AlertPolicy::default_policy().rules() {
+        assert!(
+            one.alerts().iter().any(|a| a.rule() == rule.id()),
+            "{}",
+            rule.id()
+        );
+    }
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        prop::sample::select(vec![
+            "rules",
+            "id",
+            "field",
+            "condition",
+            "severity",
+            "route",
+            "all",
+            "any",
+            "not",
+            ">",
+            "in",
+            "between",
+            "high",
+            "sales",
+            "recency_days",
+            "churn_probability",
+            "90d",
+            "value_tier",
+            "change",
+            "relative",
+            "cooldown",
+        ])
+        .prop_map(|s| Value::String(s.into())),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "rules",
+                        "id",
+                        "field",
+                        "condition",
+                        "severity",
+                        "route",
+                        "all",
+                        "any",
+                        "not",
+                        ">",
+                        "<=",
+                        "in",
+                        "between",
+                        "==",
+                        "change",
+                        "cooldown",
+                        "suggest",
+                        "max_alerts_per_customer",
+                        "precedence",
+                    ]),
+                    inner
+                ),
+                0..5
+            )
+            .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// No document makes loading or evaluating panic: it loads, or it is a typed error.
+    #[test]
+    fn arbitrary_documents_never_panic(doc in json_value()) {
+        let json = doc.to_string();
+        if let Ok(policy) = AlertPolicy::from_json(&json) {
+            let _ = AlertEngine::new(policy).evaluate(&now(), Some(&before()));
+        }
+        let wrapped = serde_json::json!({"rules": [{"id": "r", "severity": "low", "route": "sales", "condition": doc}]});
+        if let Ok(policy) = AlertPolicy::from_json(&wrapped.to_string()) {
+            let _ = AlertEngine::new(policy).evaluate(&now(), None);
+        }
+    }
+}
