@@ -3,6 +3,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use chrono::TimeDelta;
 use churnwise::synth::PopulationConfig;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -23,5 +24,33 @@ fn generate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, generate);
+/// The churn oracle: 20 000 customers, as of 180 days before the end, 90-day
+/// horizon, 10 and 100 replicas.
+fn churn_probabilities(c: &mut Criterion) {
+    let mut group = c.benchmark_group("synth_churn_probabilities");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(15));
+    let config = PopulationConfig::default().customers(20_000).seed(7);
+    let as_of = config.end_time() - TimeDelta::days(180);
+    for replicas in [10u32, 100] {
+        group.throughput(Throughput::Elements(20_000));
+        group.bench_with_input(
+            BenchmarkId::new("replicas", replicas),
+            &replicas,
+            |b, &replicas| {
+                b.iter(|| {
+                    black_box(
+                        config
+                            .churn_probabilities(as_of, 90.0, replicas)
+                            .expect("valid arguments"),
+                    )
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, generate, churn_probabilities);
 criterion_main!(benches);

@@ -8,6 +8,12 @@
 //! windows, campaigns, the end of a 60-day memory, scheduled refunds and
 //! surveys) interrupt the draw; by memorylessness the clocks are then simply
 //! redrawn. All numbers are documented in the module docs of [`crate::synth`].
+//!
+//! One loop ([`Life::run`]) serves generation, the replay of a customer up to
+//! an as-of time ([`Resumable::replay`]) and the continuations from there
+//! (oracle replicas and campaigns): an [`EventSink`] decides what becomes of
+//! the events, and a [`Run`] where the run stops, how the hazard is scaled
+//! and whether churn is drawn or integrated.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -203,9 +209,20 @@ impl<'a> Context<'a> {
     /// The instant `days` after `start`, truncated to whole seconds and kept
     /// before `end`.
     pub(super) fn at(&self, days: f64) -> DateTime<Utc> {
-        let secs = ((days * 86_400.0).floor() as i64).min(self.span_secs - 1);
+        let secs = whole_seconds(days).min(self.span_secs - 1);
         DateTime::from_timestamp(self.start_secs.saturating_add(secs), self.start_nanos)
             .unwrap_or(self.start)
+    }
+
+    /// The instant `days` after `start`, truncated to whole seconds like
+    /// [`Context::at`] but not kept before `end` (continuations run past it).
+    /// Days past the range of `DateTime` give `start`; callers bound `days`.
+    pub(super) fn instant(&self, days: f64) -> DateTime<Utc> {
+        DateTime::from_timestamp(
+            self.start_secs.saturating_add(whole_seconds(days)),
+            self.start_nanos,
+        )
+        .unwrap_or(self.start)
     }
 }
 
@@ -242,10 +259,57 @@ impl Chunk {
         };
         let mut pending = Vec::new();
         for index in range {
-            simulate(ctx, index, &mut chunk, &mut pending);
+            pending = simulate(ctx, index, &mut chunk, pending);
         }
         chunk
     }
+}
+
+/// Where a customer's life sends what happens in it.
+///
+/// Generation builds records into a [`Chunk`]; the churn oracle discards
+/// everything ([`Discard`]); a campaign tallies orders. The random draws are
+/// the same whatever the sink, so a life is the same life in each.
+pub(super) trait EventSink {
+    /// Whether interaction and feedback records are built at all (`false`
+    /// skips building them; nothing else changes).
+    const RECORDS: bool;
+    /// A purchase of `amount` (> 0) at day `t`.
+    fn purchase(&mut self, ctx: &Context<'_>, id: &CustomerId, t: f64, amount: f64);
+    /// A refund of `amount` (< 0) at day `t`.
+    fn refund(&mut self, ctx: &Context<'_>, id: &CustomerId, t: f64, amount: f64);
+    /// An interaction record (only called when [`Self::RECORDS`]).
+    fn interaction(&mut self, interaction: Interaction);
+    /// A survey answer (only called when [`Self::RECORDS`]).
+    fn feedback(&mut self, feedback: Feedback);
+}
+
+impl EventSink for Chunk {
+    const RECORDS: bool = true;
+    fn purchase(&mut self, ctx: &Context<'_>, id: &CustomerId, t: f64, amount: f64) {
+        self.orders.push(Order::new(id.clone(), ctx.at(t), amount));
+    }
+    fn refund(&mut self, ctx: &Context<'_>, id: &CustomerId, t: f64, amount: f64) {
+        self.orders.push(Order::new(id.clone(), ctx.at(t), amount));
+    }
+    fn interaction(&mut self, interaction: Interaction) {
+        self.interactions.push(interaction);
+    }
+    fn feedback(&mut self, feedback: Feedback) {
+        self.feedback.push(feedback);
+    }
+}
+
+/// A sink that keeps nothing: only the state and the outcome matter.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Discard;
+
+impl EventSink for Discard {
+    const RECORDS: bool = false;
+    fn purchase(&mut self, _: &Context<'_>, _: &CustomerId, _: f64, _: f64) {}
+    fn refund(&mut self, _: &Context<'_>, _: &CustomerId, _: f64, _: f64) {}
+    fn interaction(&mut self, _: Interaction) {}
+    fn feedback(&mut self, _: Feedback) {}
 }
 
 /// Something scheduled at a fixed time.
@@ -272,7 +336,8 @@ const SILENCE: usize = 5;
 const HAZARD: usize = 6;
 
 /// A customer's fixed latent traits.
-struct Traits {
+#[derive(Debug, Clone)]
+pub(super) struct Traits {
     kind: usize,
     plan: usize,
     channel: usize,
@@ -292,6 +357,7 @@ struct Traits {
 }
 
 /// A customer's changing state.
+#[derive(Debug, Clone, Copy)]
 struct State {
     /// `tenure_hazard_per_year ^ min(tenure years at the last tick, 3)`.
     tenure_mult: f64,
@@ -316,13 +382,26 @@ pub(super) fn round_cents(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn simulate(ctx: &Context<'_>, index: usize, out: &mut Chunk, pending: &mut Vec<(f64, Pending)>) {
+/// The whole-second offset from `start` of the record made at day `t`
+/// (what [`Context::at`] uses, before its clamp to the span).
+fn whole_seconds(t: f64) -> i64 {
+    (t * 86_400.0).floor() as i64
+}
+
+/// A customer's draws before their life starts.
+struct Drawn {
+    id: CustomerId,
+    rng: Rng,
+    signup: f64,
+    region: usize,
+    traits: Traits,
+}
+
+/// Customer-level draws (their order is part of the output's definition).
+fn draw_customer(ctx: &Context<'_>, index: usize) -> Drawn {
     let cfg = ctx.config;
     let id_num = index as u64 + 1;
-    let id = CustomerId::from(id_num);
     let mut rng = Rng::stream(cfg.seed, id_num);
-
-    // Customer-level draws (their order is part of the output's definition).
     let signup = rng.uniform() * cfg.signup_fraction * ctx.span_days;
     let kind = rng.categorical(&[
         cfg.price_sensitive_share,
@@ -361,11 +440,37 @@ fn simulate(ctx: &Context<'_>, index: usize, out: &mut Chunk, pending: &mut Vec<
             * CHANNEL_HAZARD[channel]
             * engagement_clamped.powf(-cfg.engagement_hazard_elasticity),
     };
+    Drawn {
+        id: CustomerId::from(id_num),
+        rng,
+        signup,
+        region,
+        traits,
+    }
+}
+
+/// Simulates customer `index` into `out`; `pending` is a buffer to reuse,
+/// returned for the next customer.
+fn simulate(
+    ctx: &Context<'_>,
+    index: usize,
+    out: &mut Chunk,
+    pending: Vec<(f64, Pending)>,
+) -> Vec<(f64, Pending)> {
+    let cfg = ctx.config;
+    let Drawn {
+        id,
+        mut rng,
+        signup,
+        region,
+        traits,
+    } = draw_customer(ctx, index);
+    let plan = traits.plan;
 
     out.customers.push(
         Customer::new(id.clone(), ctx.at(signup))
             .with_plan(PLANS[plan])
-            .with_channel(CHANNELS[channel])
+            .with_channel(CHANNELS[traits.channel])
             .with_region(REGIONS[region]),
     );
     let marks = Marks {
@@ -374,8 +479,13 @@ fn simulate(ctx: &Context<'_>, index: usize, out: &mut Chunk, pending: &mut Vec<
         feedback: out.feedback.len(),
     };
 
-    let (churn_day, cause, state) =
-        simulate_life(ctx, &traits, signup, &id, &mut rng, out, pending);
+    let mut life = Life::begin(ctx, &traits, signup, &id, &mut rng, out, pending);
+    let (churn_day, cause) = match life.run(ctx, &traits, &id, &mut rng, out, &Run::generation(ctx))
+    {
+        End::Churned(t, cause) => (Some(t), Some(cause)),
+        End::Alive | End::Paused => (None, None),
+    };
+    let state = life.st;
 
     if let Some(tc) = churn_day {
         if plan == PREMIUM {
@@ -412,13 +522,14 @@ fn simulate(ctx: &Context<'_>, index: usize, out: &mut Chunk, pending: &mut Vec<
         inject_dirty(ctx, index, signup, active_until, &marks, &mut rng, out);
     }
 
-    let slow_buyer = purchase_rate < 0.5 * ctx.mean_rate;
+    let kind = traits.kind;
+    let slow_buyer = traits.purchase_rate < 0.5 * ctx.mean_rate;
     out.truth.push(CustomerTruth {
         id,
         latent_type: LatentType::ALL[kind],
-        purchase_rate_per_day: purchase_rate,
-        dropout_probability: dropout,
-        service_response_hours: response_median_hours,
+        purchase_rate_per_day: traits.purchase_rate,
+        dropout_probability: traits.dropout,
+        service_response_hours: traits.response_median_hours,
         churn_time: churn_day.map(|d| ctx.at(d)),
         churn_cause: cause,
         responses: InterventionResponses {
@@ -441,232 +552,468 @@ fn simulate(ctx: &Context<'_>, index: usize, out: &mut Chunk, pending: &mut Vec<
             },
         },
     });
+    life.pending
 }
 
-/// Runs the competing clocks from signup until churn or the end of the span.
-fn simulate_life(
-    ctx: &Context<'_>,
-    tr: &Traits,
-    signup: f64,
-    id: &CustomerId,
-    rng: &mut Rng,
-    out: &mut Chunk,
-    pending: &mut Vec<(f64, Pending)>,
-) -> (Option<f64>, Option<ChurnCause>, State) {
-    let cfg = ctx.config;
-    let mut st = State {
-        tenure_mult: 1.0,
-        recent_complaints: 0,
-        recent_slow: 0,
-        low_satisfaction: false,
-        ticks: 0,
-        in_renewal: false,
-        silent: false,
-        product_complaints: 0,
-    };
-    pending.clear();
-    pending.push((signup + TICK_DAYS, Pending::Tick));
-    if tr.plan == PREMIUM {
-        pending.push((
-            signup + YEAR_DAYS - RENEWAL_WINDOW_DAYS,
-            Pending::RenewalOpen,
-        ));
+/// How a [`Life::run`] goes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Run {
+    /// Nothing happens at or after this day: the run ends alive
+    /// ([`End::Alive`]). The end of the span when generating.
+    stop: f64,
+    /// Events whose record would fall more than this many whole seconds after
+    /// `start` do not happen: the run pauses before the first of them
+    /// ([`End::Paused`]).
+    cutoff_secs: i64,
+    /// The day where `cutoff_secs` ends (the first instant after it).
+    cutoff_days: f64,
+    /// The hazard multiplier `1 − effect` (1 when generating).
+    hazard_scale: f64,
+    /// Instead of drawing churn, accumulate the probability of surviving it
+    /// into [`Life::log_survival`]: the hazard is integrated along the path,
+    /// and each repeat purchase multiplies survival by `1 − p` (the path then
+    /// goes on as if the customer never churned).
+    integrate_churn: bool,
+}
+
+impl Run {
+    /// Generation: from signup to churn or the end of the span.
+    pub(super) fn generation(ctx: &Context<'_>) -> Run {
+        Run {
+            stop: ctx.span_days,
+            cutoff_secs: i64::MAX,
+            cutoff_days: f64::INFINITY,
+            hazard_scale: 1.0,
+            integrate_churn: false,
+        }
     }
-    if let Some(k) = ctx.campaigns.iter().position(|(d, _)| *d >= signup) {
-        pending.push((ctx.campaigns[k].0, Pending::Campaign(k)));
+
+    /// Generation, paused before the first event after `cutoff_secs`.
+    fn replay(ctx: &Context<'_>, cutoff_secs: i64) -> Run {
+        Run {
+            cutoff_secs,
+            cutoff_days: cutoff_end_days(cutoff_secs),
+            ..Run::generation(ctx)
+        }
     }
-    let visit_prob = if tr.channel == STORE {
-        VISIT_PROB_STORE
-    } else {
-        VISIT_PROB_OTHER
-    };
 
-    // The trial purchase at signup: not a dropout opportunity (BG/NBD).
-    let amount = round_cents(tr.spend_mean * order_noise(rng));
-    out.orders
-        .push(Order::new(id.clone(), ctx.at(signup), amount));
-
-    let mut t = signup;
-    let mut rates = [0.0f64; 7];
-    let mut total = 0.0;
-    let mut damp = 1.0;
-    let mut stale = true;
-    let mut last_login = None;
-    let mut last_visit = None;
-    loop {
-        if stale {
-            // Risk state: multiplies the hazard, and damps engagement.
-            let risk = cfg
-                .complaint_hazard
-                .powi(st.recent_complaints.min(RECENT_CAP))
-                * tr.slow_unit.powi(st.recent_slow.min(RECENT_CAP))
-                * if st.low_satisfaction {
-                    cfg.low_satisfaction_hazard
-                } else {
-                    1.0
-                };
-            damp = 1.0 / risk.sqrt() * if st.silent { SILENT_ENGAGEMENT } else { 1.0 };
-            rates[PURCHASE] = tr.purchase_rate;
-            rates[ENGAGE] = tr.engagement_rate * damp;
-            rates[TICKET] = tr.ticket_rate;
-            rates[COMPLAINT] = tr.complaint_rate
-                * if st.recent_slow > 0 {
-                    SLOW_REPLY_COMPLAINT_MULT
-                } else {
-                    1.0
-                };
-            rates[SURVEY] = SURVEYS_PER_DAY;
-            rates[SILENCE] = if st.silent {
-                SILENT_RECOVERY_PER_DAY
-            } else {
-                SILENT_ONSET_PER_DAY
-            };
-            rates[HAZARD] = tr.static_hazard
-                * risk
-                * st.tenure_mult
-                * if st.silent { cfg.silent_hazard } else { 1.0 }
-                * if st.in_renewal {
-                    cfg.renewal_hazard
-                } else {
-                    1.0
-                };
-            total = rates.iter().sum();
-            stale = false;
+    /// A continuation up to `cutoff_secs` (which may lie past the end of the
+    /// span), with the hazard multiplied by `hazard_scale`; with
+    /// `integrate_churn`, churn is integrated instead of drawn.
+    pub(super) fn forward(cutoff_secs: i64, hazard_scale: f64, integrate_churn: bool) -> Run {
+        Run {
+            stop: f64::INFINITY,
+            cutoff_secs,
+            cutoff_days: cutoff_end_days(cutoff_secs),
+            hazard_scale,
+            integrate_churn,
         }
-        let dt = rng.exponential(total);
+    }
+}
 
-        // The next scheduled event (first of equal times wins).
-        let mut next = None;
-        let mut next_t = ctx.span_days;
-        for (i, &(tp, _)) in pending.iter().enumerate() {
-            if tp < next_t {
-                next_t = tp;
-                next = Some(i);
-            }
-        }
-        if t + dt >= next_t {
-            t = next_t;
-            let Some(i) = next else {
-                return (None, None, st); // reached the end of the span alive
-            };
-            let (_, what) = pending.swap_remove(i);
-            stale = true;
-            match what {
-                Pending::Tick => {
-                    st.ticks += 1;
-                    let k = (st.ticks as usize).min(ctx.tenure_mults.len() - 1);
-                    st.tenure_mult = ctx.tenure_mults[k];
-                    pending.push((t + TICK_DAYS, Pending::Tick));
-                }
-                Pending::RenewalOpen => {
-                    st.in_renewal = true;
-                    pending.push((t + RENEWAL_WINDOW_DAYS, Pending::RenewalClose));
-                }
-                Pending::RenewalClose => {
-                    st.in_renewal = false;
-                    pending.push((t + YEAR_DAYS - RENEWAL_WINDOW_DAYS, Pending::RenewalOpen));
-                }
-                Pending::Campaign(k) => {
-                    let p = CAMPAIGN_RESPONSE[tr.kind]
-                        * tr.engagement_rel.sqrt().clamp(0.5, 1.5)
-                        * damp;
-                    if rng.bernoulli(p) {
-                        let delay = rng.exponential(1.0 / CAMPAIGN_DELAY_DAYS);
-                        pending.push((t + delay, Pending::CampaignResponse(k)));
-                    }
-                    if let Some((d, _)) = ctx.campaigns.get(k + 1) {
-                        pending.push((*d, Pending::Campaign(k + 1)));
-                    }
-                }
-                Pending::CampaignResponse(k) => {
-                    let campaign = ctx.campaigns[k].1.clone();
-                    out.interactions.push(Interaction::new(
-                        id.clone(),
-                        ctx.at(t),
-                        InteractionKind::CampaignResponse { campaign },
-                    ));
-                }
-                Pending::ComplaintExpiry => st.recent_complaints -= 1,
-                Pending::SlowExpiry => st.recent_slow -= 1,
-                Pending::Refund(amount) => {
-                    out.orders.push(Order::new(id.clone(), ctx.at(t), amount));
-                }
-                Pending::Survey => survey(ctx, tr, &mut st, t, id, rng, out),
-            }
-            continue;
-        }
+/// The first day whose record falls after whole second `cutoff_secs`.
+fn cutoff_end_days(cutoff_secs: i64) -> f64 {
+    (cutoff_secs as f64 + 1.0) / 86_400.0
+}
 
-        t += dt;
-        match rng.categorical(&rates) {
-            PURCHASE => {
-                let amount = round_cents(tr.spend_mean * order_noise(rng));
-                out.orders.push(Order::new(id.clone(), ctx.at(t), amount));
-                if rng.bernoulli(REFUND_PROB) {
-                    let back = -round_cents(amount * rng.uniform_range(0.3, 1.0));
-                    let delay = rng.exponential(1.0 / REFUND_DELAY_DAYS);
-                    pending.push((t + delay, Pending::Refund(back)));
-                }
-                if rng.bernoulli(tr.dropout) {
-                    return (Some(t), Some(ChurnCause::Dropout), st);
-                }
-            }
-            ENGAGE => {
-                let visit = rng.bernoulli(visit_prob);
-                let when = ctx.at(t);
-                // Two logins (or visits) in the same second would be exact
-                // duplicates of each other: keep the first.
-                let last = if visit {
-                    &mut last_visit
-                } else {
-                    &mut last_login
-                };
-                if *last != Some(when) {
-                    *last = Some(when);
-                    let kind = if visit {
-                        InteractionKind::Visit
+/// How a [`Life::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum End {
+    /// Churned at this day, by this mechanism.
+    Churned(f64, ChurnCause),
+    /// Reached [`Run::stop`] alive.
+    Alive,
+    /// Alive, and the next event falls after [`Run::cutoff_secs`]: the state
+    /// is the customer's state at the cutoff, ready to be continued.
+    Paused,
+}
+
+/// A customer's life in progress: everything needed to continue it.
+///
+/// Apart from the traits, which never change, this is the whole latent state:
+/// the time, the [`State`] (risk counters, tenure, renewal window, silent
+/// spell), and the scheduled events (ticks, renewals, campaigns and responses,
+/// expiries of recent complaints and slow replies, refunds, surveys). The
+/// competing clocks are memoryless, so a paused life continues exactly like
+/// an uninterrupted one.
+#[derive(Debug, Clone)]
+pub(super) struct Life {
+    t: f64,
+    st: State,
+    pending: Vec<(f64, Pending)>,
+    /// The last login and visit records (to drop same-second duplicates).
+    last_login: Option<DateTime<Utc>>,
+    last_visit: Option<DateTime<Utc>>,
+    /// The log-probability of having survived both churn mechanisms along
+    /// the path, for runs with [`Run::integrate_churn`].
+    log_survival: f64,
+}
+
+impl Life {
+    /// Starts a life at `signup`: schedules the first events and makes the
+    /// trial purchase (not a dropout opportunity, as in BG/NBD). `pending` is
+    /// a buffer to reuse.
+    fn begin<S: EventSink>(
+        ctx: &Context<'_>,
+        tr: &Traits,
+        signup: f64,
+        id: &CustomerId,
+        rng: &mut Rng,
+        sink: &mut S,
+        mut pending: Vec<(f64, Pending)>,
+    ) -> Life {
+        pending.clear();
+        pending.push((signup + TICK_DAYS, Pending::Tick));
+        if tr.plan == PREMIUM {
+            pending.push((
+                signup + YEAR_DAYS - RENEWAL_WINDOW_DAYS,
+                Pending::RenewalOpen,
+            ));
+        }
+        if let Some(k) = ctx.campaigns.iter().position(|(d, _)| *d >= signup) {
+            pending.push((ctx.campaigns[k].0, Pending::Campaign(k)));
+        }
+        let amount = round_cents(tr.spend_mean * order_noise(rng));
+        sink.purchase(ctx, id, signup, amount);
+        Life {
+            t: signup,
+            st: State {
+                tenure_mult: 1.0,
+                recent_complaints: 0,
+                recent_slow: 0,
+                low_satisfaction: false,
+                ticks: 0,
+                in_renewal: false,
+                silent: false,
+                product_complaints: 0,
+            },
+            pending,
+            last_login: None,
+            last_visit: None,
+            log_survival: 0.0,
+        }
+    }
+
+    /// Makes `self` a copy of `other`, reusing `self`'s buffer.
+    pub(super) fn reset_to(&mut self, other: &Life) {
+        self.t = other.t;
+        self.st = other.st;
+        self.pending.clone_from(&other.pending);
+        self.last_login = other.last_login;
+        self.last_visit = other.last_visit;
+        self.log_survival = other.log_survival;
+    }
+
+    /// The log-probability of having survived churn along the path, for runs
+    /// with [`Run::integrate_churn`] (0 otherwise).
+    pub(super) fn log_survival(&self) -> f64 {
+        self.log_survival
+    }
+
+    /// Runs the competing clocks until churn, [`Run::stop`] or the first
+    /// event after [`Run::cutoff_secs`].
+    pub(super) fn run<S: EventSink>(
+        &mut self,
+        ctx: &Context<'_>,
+        tr: &Traits,
+        id: &CustomerId,
+        rng: &mut Rng,
+        sink: &mut S,
+        run: &Run,
+    ) -> End {
+        let cfg = ctx.config;
+        let visit_prob = if tr.channel == STORE {
+            VISIT_PROB_STORE
+        } else {
+            VISIT_PROB_OTHER
+        };
+        let st = &mut self.st;
+        let pending = &mut self.pending;
+        let mut t = self.t;
+        let mut rates = [0.0f64; 7];
+        let mut hazard = 0.0;
+        let mut total = 0.0;
+        let mut damp = 1.0;
+        let mut stale = true;
+        let end = loop {
+            if stale {
+                // Risk state: multiplies the hazard, and damps engagement.
+                let risk = cfg
+                    .complaint_hazard
+                    .powi(st.recent_complaints.min(RECENT_CAP))
+                    * tr.slow_unit.powi(st.recent_slow.min(RECENT_CAP))
+                    * if st.low_satisfaction {
+                        cfg.low_satisfaction_hazard
                     } else {
-                        InteractionKind::Login
+                        1.0
                     };
-                    out.interactions
-                        .push(Interaction::new(id.clone(), when, kind));
+                damp = 1.0 / risk.sqrt() * if st.silent { SILENT_ENGAGEMENT } else { 1.0 };
+                rates[PURCHASE] = tr.purchase_rate;
+                rates[ENGAGE] = tr.engagement_rate * damp;
+                rates[TICKET] = tr.ticket_rate;
+                rates[COMPLAINT] = tr.complaint_rate
+                    * if st.recent_slow > 0 {
+                        SLOW_REPLY_COMPLAINT_MULT
+                    } else {
+                        1.0
+                    };
+                rates[SURVEY] = SURVEYS_PER_DAY;
+                rates[SILENCE] = if st.silent {
+                    SILENT_RECOVERY_PER_DAY
+                } else {
+                    SILENT_ONSET_PER_DAY
+                };
+                hazard = tr.static_hazard
+                    * risk
+                    * st.tenure_mult
+                    * if st.silent { cfg.silent_hazard } else { 1.0 }
+                    * if st.in_renewal {
+                        cfg.renewal_hazard
+                    } else {
+                        1.0
+                    }
+                    * run.hazard_scale;
+                // Integrated, the hazard is no clock: the path goes on as if
+                // it never fired, weighted by its survival.
+                rates[HAZARD] = if run.integrate_churn { 0.0 } else { hazard };
+                total = rates.iter().sum();
+                stale = false;
+            }
+            let dt = rng.exponential(total);
+
+            // The next scheduled event (first of equal times wins).
+            let mut next = None;
+            let mut next_t = run.stop;
+            for (i, &(tp, _)) in pending.iter().enumerate() {
+                if tp < next_t {
+                    next_t = tp;
+                    next = Some(i);
                 }
             }
-            TICKET => {
-                ticket(ctx, tr, &mut st, t, id, rng, out, pending);
-                stale = true;
+            let scheduled = t + dt >= next_t;
+            let at = if scheduled { next_t } else { t + dt };
+            if whole_seconds(at) > run.cutoff_secs {
+                if run.integrate_churn {
+                    self.log_survival -= hazard * (run.cutoff_days - t).max(0.0);
+                }
+                t = t.max(run.cutoff_days);
+                break End::Paused;
             }
-            COMPLAINT => {
-                let topic = TOPICS[rng.categorical(&TOPIC_WEIGHTS[tr.kind])];
-                out.interactions.push(Interaction::new(
-                    id.clone(),
-                    ctx.at(t),
-                    InteractionKind::Complaint { topic },
-                ));
-                st.recent_complaints += 1;
+            if run.integrate_churn {
+                self.log_survival -= hazard * (at - t).max(0.0);
+            }
+            if scheduled {
+                t = next_t;
+                let Some(i) = next else {
+                    break End::Alive; // reached the stop (end of the span) alive
+                };
+                let (_, what) = pending.swap_remove(i);
                 stale = true;
-                pending.push((t + RECENT_DAYS, Pending::ComplaintExpiry));
-                if topic == ComplaintTopic::Product {
-                    st.product_complaints += 1;
-                    if rng.bernoulli(COMPLAINT_REFUND_PROB) {
-                        let back = -round_cents(tr.spend_mean * rng.uniform_range(0.3, 1.0));
-                        let delay = rng.exponential(1.0 / COMPLAINT_REFUND_DELAY_DAYS);
+                match what {
+                    Pending::Tick => {
+                        st.ticks += 1;
+                        let k = (st.ticks as usize).min(ctx.tenure_mults.len() - 1);
+                        st.tenure_mult = ctx.tenure_mults[k];
+                        pending.push((t + TICK_DAYS, Pending::Tick));
+                    }
+                    Pending::RenewalOpen => {
+                        st.in_renewal = true;
+                        pending.push((t + RENEWAL_WINDOW_DAYS, Pending::RenewalClose));
+                    }
+                    Pending::RenewalClose => {
+                        st.in_renewal = false;
+                        pending.push((t + YEAR_DAYS - RENEWAL_WINDOW_DAYS, Pending::RenewalOpen));
+                    }
+                    Pending::Campaign(k) => {
+                        let p = CAMPAIGN_RESPONSE[tr.kind]
+                            * tr.engagement_rel.sqrt().clamp(0.5, 1.5)
+                            * damp;
+                        if rng.bernoulli(p) {
+                            let delay = rng.exponential(1.0 / CAMPAIGN_DELAY_DAYS);
+                            pending.push((t + delay, Pending::CampaignResponse(k)));
+                        }
+                        if let Some((d, _)) = ctx.campaigns.get(k + 1) {
+                            pending.push((*d, Pending::Campaign(k + 1)));
+                        }
+                    }
+                    Pending::CampaignResponse(k) => {
+                        if S::RECORDS {
+                            let campaign = ctx.campaigns[k].1.clone();
+                            sink.interaction(Interaction::new(
+                                id.clone(),
+                                ctx.at(t),
+                                InteractionKind::CampaignResponse { campaign },
+                            ));
+                        }
+                    }
+                    Pending::ComplaintExpiry => st.recent_complaints -= 1,
+                    Pending::SlowExpiry => st.recent_slow -= 1,
+                    Pending::Refund(amount) => sink.refund(ctx, id, t, amount),
+                    Pending::Survey => survey(ctx, tr, st, t, id, rng, sink),
+                }
+                continue;
+            }
+
+            t += dt;
+            match rng.categorical(&rates) {
+                PURCHASE => {
+                    let amount = round_cents(tr.spend_mean * order_noise(rng));
+                    sink.purchase(ctx, id, t, amount);
+                    if rng.bernoulli(REFUND_PROB) {
+                        let back = -round_cents(amount * rng.uniform_range(0.3, 1.0));
+                        let delay = rng.exponential(1.0 / REFUND_DELAY_DAYS);
                         pending.push((t + delay, Pending::Refund(back)));
                     }
+                    if run.integrate_churn {
+                        self.log_survival += (-tr.dropout).ln_1p();
+                    } else if rng.bernoulli(tr.dropout) {
+                        break End::Churned(t, ChurnCause::Dropout);
+                    }
                 }
-                if rng.bernoulli(COMPLAINT_TICKET_PROB) {
-                    ticket(ctx, tr, &mut st, t, id, rng, out, pending);
+                ENGAGE => {
+                    let visit = rng.bernoulli(visit_prob);
+                    if S::RECORDS {
+                        let when = ctx.at(t);
+                        // Two logins (or visits) in the same second would be exact
+                        // duplicates of each other: keep the first.
+                        let last = if visit {
+                            &mut self.last_visit
+                        } else {
+                            &mut self.last_login
+                        };
+                        if *last != Some(when) {
+                            *last = Some(when);
+                            let kind = if visit {
+                                InteractionKind::Visit
+                            } else {
+                                InteractionKind::Login
+                            };
+                            sink.interaction(Interaction::new(id.clone(), when, kind));
+                        }
+                    }
                 }
+                TICKET => {
+                    ticket(ctx, tr, st, t, id, rng, sink, pending);
+                    stale = true;
+                }
+                COMPLAINT => {
+                    let topic = TOPICS[rng.categorical(&TOPIC_WEIGHTS[tr.kind])];
+                    if S::RECORDS {
+                        sink.interaction(Interaction::new(
+                            id.clone(),
+                            ctx.at(t),
+                            InteractionKind::Complaint { topic },
+                        ));
+                    }
+                    st.recent_complaints += 1;
+                    stale = true;
+                    pending.push((t + RECENT_DAYS, Pending::ComplaintExpiry));
+                    if topic == ComplaintTopic::Product {
+                        st.product_complaints += 1;
+                        if rng.bernoulli(COMPLAINT_REFUND_PROB) {
+                            let back = -round_cents(tr.spend_mean * rng.uniform_range(0.3, 1.0));
+                            let delay = rng.exponential(1.0 / COMPLAINT_REFUND_DELAY_DAYS);
+                            pending.push((t + delay, Pending::Refund(back)));
+                        }
+                    }
+                    if rng.bernoulli(COMPLAINT_TICKET_PROB) {
+                        ticket(ctx, tr, st, t, id, rng, sink, pending);
+                    }
+                }
+                SURVEY => {
+                    survey(ctx, tr, st, t, id, rng, sink);
+                    stale = true;
+                }
+                SILENCE => {
+                    st.silent = !st.silent;
+                    stale = true;
+                }
+                _ => break End::Churned(t, ChurnCause::Hazard),
             }
-            SURVEY => {
-                survey(ctx, tr, &mut st, t, id, rng, out);
-                stale = true;
-            }
-            SILENCE => {
-                st.silent = !st.silent;
-                stale = true;
-            }
-            _ => return (Some(t), Some(ChurnCause::Hazard), st),
+        };
+        self.t = t;
+        end
+    }
+}
+
+/// A customer's exact latent state at an as-of second, found by replaying
+/// their generated life up to it.
+#[derive(Debug, Clone)]
+pub(super) struct Resumable {
+    id: CustomerId,
+    traits: Traits,
+    life: Life,
+}
+
+impl Resumable {
+    /// Replays customer `index` exactly as generation does (same stream, same
+    /// draws) and stops before the first event whose record would fall more
+    /// than `cutoff_secs` whole seconds after `start`. `None` when the
+    /// customer signs up after that or has churned by then, which is exactly
+    /// when the generated population shows a signup after the cutoff or a
+    /// churn time at or before it.
+    pub(super) fn replay(ctx: &Context<'_>, index: usize, cutoff_secs: i64) -> Option<Resumable> {
+        Resumable::replay_into(ctx, index, cutoff_secs, &mut Discard)
+    }
+
+    /// [`Resumable::replay`], sending the replayed events to `sink`.
+    fn replay_into<S: EventSink>(
+        ctx: &Context<'_>,
+        index: usize,
+        cutoff_secs: i64,
+        sink: &mut S,
+    ) -> Option<Resumable> {
+        let Drawn {
+            id,
+            mut rng,
+            signup,
+            traits,
+            ..
+        } = draw_customer(ctx, index);
+        if whole_seconds(signup) > cutoff_secs {
+            return None;
         }
+        let mut life = Life::begin(ctx, &traits, signup, &id, &mut rng, sink, Vec::new());
+        match life.run(
+            ctx,
+            &traits,
+            &id,
+            &mut rng,
+            sink,
+            &Run::replay(ctx, cutoff_secs),
+        ) {
+            End::Churned(..) => None,
+            End::Alive | End::Paused => {
+                // Nothing happened between the last event and the cutoff, so by
+                // memorylessness the clocks restart there.
+                life.t = life.t.max(cutoff_end_days(cutoff_secs));
+                Some(Resumable { id, traits, life })
+            }
+        }
+    }
+
+    /// The customer's id.
+    pub(super) fn id(&self) -> &CustomerId {
+        &self.id
+    }
+
+    /// The life as of the cutoff (a template for [`Resumable::resume`]).
+    pub(super) fn life(&self) -> &Life {
+        &self.life
+    }
+
+    /// Continues the life from the cutoff in `scratch` (overwritten with the
+    /// snapshot first), drawing from `rng`.
+    pub(super) fn resume<S: EventSink>(
+        &self,
+        ctx: &Context<'_>,
+        scratch: &mut Life,
+        rng: &mut Rng,
+        sink: &mut S,
+        run: &Run,
+    ) -> End {
+        scratch.reset_to(&self.life);
+        scratch.run(ctx, &self.traits, &self.id, rng, sink, run)
     }
 }
 
@@ -679,25 +1026,27 @@ pub(super) fn order_noise(rng: &mut Rng) -> f64 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn ticket(
+fn ticket<S: EventSink>(
     ctx: &Context<'_>,
     tr: &Traits,
     st: &mut State,
     t: f64,
     id: &CustomerId,
     rng: &mut Rng,
-    out: &mut Chunk,
+    sink: &mut S,
     pending: &mut Vec<(f64, Pending)>,
 ) {
     let hours =
         (rng.lognormal(tr.response_median_hours.ln(), RESPONSE_TICKET_SIGMA) * 10.0).round() / 10.0;
-    out.interactions.push(Interaction::new(
-        id.clone(),
-        ctx.at(t),
-        InteractionKind::SupportTicket {
-            first_response_hours: Some(hours),
-        },
-    ));
+    if S::RECORDS {
+        sink.interaction(Interaction::new(
+            id.clone(),
+            ctx.at(t),
+            InteractionKind::SupportTicket {
+                first_response_hours: Some(hours),
+            },
+        ));
+    }
     if hours > SLOW_REPLY_HOURS {
         st.recent_slow += 1;
         pending.push((t + RECENT_DAYS, Pending::SlowExpiry));
@@ -708,31 +1057,139 @@ fn ticket(
     }
 }
 
-fn survey(
+fn survey<S: EventSink>(
     ctx: &Context<'_>,
     tr: &Traits,
     st: &mut State,
     t: f64,
     id: &CustomerId,
     rng: &mut Rng,
-    out: &mut Chunk,
+    sink: &mut S,
 ) {
     let raw = tr.satisfaction_base + SATISFACTION_NOISE_SD * rng.normal()
         - SATISFACTION_COMPLAINT_PENALTY * f64::from(st.recent_complaints.min(3))
         - SATISFACTION_SLOW_PENALTY * f64::from(st.recent_slow.min(3));
     let satisfaction = raw.round().clamp(1.0, 5.0);
     st.low_satisfaction = satisfaction <= LOW_SATISFACTION;
-    let mut f = Feedback::new(
-        id.clone(),
-        ctx.at(t),
-        satisfaction,
-        SatisfactionScale::FIVE_POINT,
-    );
-    if rng.bernoulli(NPS_PROB) {
+    let nps = if rng.bernoulli(NPS_PROB) {
         let nps = (2.2 * (satisfaction - 1.0) + 0.5 + 1.2 * rng.normal())
             .round()
             .clamp(0.0, 10.0);
-        f = f.with_nps(nps as u8);
+        Some(nps as u8)
+    } else {
+        None
+    };
+    if S::RECORDS {
+        let mut f = Feedback::new(
+            id.clone(),
+            ctx.at(t),
+            satisfaction,
+            SatisfactionScale::FIVE_POINT,
+        );
+        if let Some(nps) = nps {
+            f = f.with_nps(nps);
+        }
+        sink.feedback(f);
     }
-    out.feedback.push(f);
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    #[test]
+    fn replay_reproduces_every_record_up_to_the_cutoff() {
+        let config = PopulationConfig::default().customers(1500).seed(21);
+        let pop = config.generate().unwrap();
+        let ctx = Context::new(&config);
+        for days in [0, 200, 500, 730] {
+            let as_of = config.start_time() + TimeDelta::days(days) - TimeDelta::seconds(1);
+            let cutoff = (as_of - config.start_time()).num_seconds();
+            let mut replayed = Chunk::default();
+            let mut alive = 0;
+            for index in 0..config.customer_count() {
+                let before = (
+                    replayed.orders.len(),
+                    replayed.interactions.len(),
+                    replayed.feedback.len(),
+                );
+                let resumed = Resumable::replay_into(&ctx, index, cutoff, &mut replayed);
+                let truth = &pop.truth()[index];
+                let signed_up = pop.customers()[index].signup <= as_of;
+                let expect_alive = signed_up && truth.churn_time().is_none_or(|t| t > as_of);
+                assert_eq!(
+                    resumed.is_some(),
+                    expect_alive,
+                    "customer {index} at day {days}"
+                );
+                if resumed.is_none() {
+                    // Churned customers' records stop at their churn; drop the
+                    // replayed ones and compare only the living.
+                    replayed.orders.truncate(before.0);
+                    replayed.interactions.truncate(before.1);
+                    replayed.feedback.truncate(before.2);
+                } else {
+                    alive += 1;
+                }
+            }
+            let id_alive = |id: &CustomerId| {
+                let i = id.as_u64().map_or(usize::MAX, |v| v as usize - 1);
+                let c = &pop.customers()[i];
+                c.signup <= as_of && pop.truth()[i].churn_time().is_none_or(|t| t > as_of)
+            };
+            let orders: Vec<_> = pop
+                .orders()
+                .iter()
+                .filter(|o| o.time <= as_of && id_alive(&o.customer))
+                .cloned()
+                .collect();
+            let interactions: Vec<_> = pop
+                .interactions()
+                .iter()
+                .filter(|x| x.time <= as_of && id_alive(&x.customer))
+                .cloned()
+                .collect();
+            let feedback: Vec<_> = pop
+                .feedback()
+                .iter()
+                .filter(|f| f.time <= as_of && id_alive(&f.customer))
+                .cloned()
+                .collect();
+            assert_eq!(replayed.orders, orders, "day {days}");
+            assert_eq!(replayed.interactions, interactions, "day {days}");
+            assert_eq!(replayed.feedback, feedback, "day {days}");
+            assert!(days == 0 || alive > 100, "{alive} alive at day {days}");
+        }
+    }
+
+    #[test]
+    fn a_resumed_life_starts_after_the_cutoff() {
+        let config = PopulationConfig::default().customers(300).seed(2);
+        let ctx = Context::new(&config);
+        let cutoff = 400 * 86_400;
+        let run = Run::forward(cutoff + 30 * 86_400, 1.0, false);
+        for index in 0..300 {
+            let Some(snapshot) = Resumable::replay(&ctx, index, cutoff) else {
+                continue;
+            };
+            assert!(whole_seconds(snapshot.life().t) > cutoff);
+            assert!(
+                snapshot
+                    .life()
+                    .pending
+                    .iter()
+                    .all(|&(t, _)| whole_seconds(t) > cutoff)
+            );
+            let mut scratch = snapshot.life().clone();
+            let mut rng = Rng::stream(1, index as u64);
+            if let End::Churned(t, _) =
+                snapshot.resume(&ctx, &mut scratch, &mut rng, &mut Discard, &run)
+            {
+                let secs = whole_seconds(t);
+                assert!(secs > cutoff && secs <= cutoff + 30 * 86_400);
+            }
+        }
+    }
 }

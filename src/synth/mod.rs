@@ -9,7 +9,10 @@
 //! what really happened. [`PopulationConfig::generate_into`] streams the same
 //! records into a [`HistoryBuilder`](crate::records::HistoryBuilder) with
 //! bounded memory, and [`simulate_bgnbd`] draws pure BG/NBD data for
-//! parameter-recovery tests.
+//! parameter-recovery tests. [`PopulationConfig::churn_probabilities`] gives
+//! each customer's true churn probability after an as-of time (an oracle for
+//! churn models), and [`PopulationConfig::simulate_campaign`] runs a retention
+//! campaign with known effects from there.
 //!
 //! ```
 //! use churnwise::synth::PopulationConfig;
@@ -99,7 +102,18 @@
 //! 0.10 indifferent; VIP service 0.05 / 0.40 / 0.10; free repair 0.45 with at
 //! least one product complaint, else 0; reactivation 0.25 when e < 1, else
 //! 0.05; onboarding 0.30 when λ < r/(2α), else 0.05. The generator applies no
-//! intervention: these are the truth to evaluate targeting against.
+//! intervention: these are the truth to evaluate targeting against, and
+//! [`PopulationConfig::simulate_campaign`] applies them when asked.
+//!
+//! An effect reduces the continuous churn hazard above, never the BG/NBD
+//! dropout after a purchase. Dropout stands for customers who leave silently,
+//! for reasons no retention offer reaches, and its probability p is a fixed
+//! trait of the customer (as in BG/NBD, Fader, Hardie & Lee 2005, which the
+//! CLV models fit); the hazard is the part of churn driven by the customer's
+//! experience (complaints, slow support, low satisfaction, silent spells,
+//! renewals), which is what the interventions address. So an effect of 1
+//! removes hazard churn only, and the true reduction of a customer's churn
+//! probability is smaller than their effect whenever dropout is possible.
 //!
 //! **Invalid records.** With `dirty_fraction` f > 0, each customer gets
 //! Poisson(f × their valid record count) extra records, each of one of five
@@ -110,16 +124,48 @@
 //! −1, 0, 6, 7 or 10 on the 1–5 scale. [`Population::injected`] counts them
 //! per kind. The invalid records are drawn after all valid ones, so the valid
 //! records are the same whatever `dirty_fraction` is.
+//!
+//! # Continuing from an as-of time: churn oracle and campaigns
+//!
+//! A customer's life is resumable: besides their fixed traits, its state at
+//! any time is the risk counters (recent complaints and slow replies, last
+//! satisfaction, product complaints), tenure, the renewal window, the silent
+//! spell and the scheduled events (ticks, renewals, campaigns and their
+//! responses, expiries of the 60-day memory, refunds, surveys). The clocks are
+//! memoryless, so a life paused at `as_of` and continued with fresh random
+//! numbers is a correct draw of its future given everything up to `as_of`.
+//!
+//! Both [`PopulationConfig::churn_probabilities`] and
+//! [`PopulationConfig::simulate_campaign`] replay each customer up to `as_of`
+//! with the stream and draws of [`PopulationConfig::generate`] (the path up to
+//! `as_of` is exactly the one in the records, so features computed from the
+//! population are consistent with it), then continue it:
+//!
+//! | | streams | churn | result |
+//! |---|---|---|---|
+//! | `churn_probabilities` | replica `k` from `(seed, id, k)` | hazard and dropout integrated along each replica's path, not drawn | P(churn in `(as_of, as_of + h]`) |
+//! | `simulate_campaign` | one from `(seed, id)` and a campaign salt | drawn, × (1 − effect) for treated customers | churn time and cause, orders and net revenue in the window |
+//!
+//! Only customers alive at `as_of` (signed up at or before it, no churn time at
+//! or before it) get a result. A window may run past `end`: the simulation goes
+//! on under the same mechanics, except that no marketing campaign is scheduled
+//! after `end`. Each customer's result depends only on the configuration, the
+//! arguments and that customer (for a campaign, on their own effect only), so
+//! results are bit-identical whatever the thread count, and
+//! `dirty_fraction` changes nothing. 20 000 customers × 100 replicas over 90
+//! days take about half a second on two cores.
 
 mod bgnbd;
 mod config;
 mod customer;
 mod dirty;
+mod forward;
 mod population;
 pub(crate) mod rng;
 mod truth;
 
 pub use bgnbd::{BgNbdCustomer, BgNbdParams, simulate_bgnbd, simulate_bgnbd_horizons};
 pub use config::PopulationConfig;
+pub use forward::{CampaignResult, ChurnRisk, Treatment};
 pub use population::{Population, PopulationParts};
 pub use truth::{ChurnCause, CustomerTruth, InjectedCounts, InterventionResponses, LatentType};

@@ -59,6 +59,21 @@ impl Rng {
         Rng::seed_from_u64(seed ^ mix64(index.wrapping_add(GOLDEN_GAMMA)))
     }
 
+    /// An independent stream for replica `replica` of item `index` under
+    /// `seed`, for a purpose named by `salt` (one salt per use, so different
+    /// uses never share a stream).
+    ///
+    /// The SplitMix64 seed is `mix64(seed ^ mix64(index + γ) ^ salt) ^
+    /// mix64(replica + γ)`: it depends only on its four arguments, and it
+    /// differs from every [`stream`](Rng::stream) of the same seed (unless a
+    /// 64-bit hash collides).
+    pub(crate) fn replica_stream(seed: u64, index: u64, salt: u64, replica: u64) -> Rng {
+        Rng::stream(
+            mix64(seed ^ mix64(index.wrapping_add(GOLDEN_GAMMA)) ^ salt),
+            replica,
+        )
+    }
+
     /// The next 64 random bits (xoshiro256++).
     pub(crate) fn next_u64(&mut self) -> u64 {
         let s = &mut self.s;
@@ -315,6 +330,22 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), firsts.len());
         assert_ne!(Rng::stream(42, 0).next_u64(), Rng::stream(43, 0).next_u64());
+    }
+
+    #[test]
+    fn replica_streams_differ_by_every_argument_and_from_generation() {
+        let first = |mut r: Rng| r.next_u64();
+        let base = first(Rng::replica_stream(7, 3, 11, 0));
+        assert_eq!(base, first(Rng::replica_stream(7, 3, 11, 0)));
+        for other in [
+            Rng::replica_stream(8, 3, 11, 0),
+            Rng::replica_stream(7, 4, 11, 0),
+            Rng::replica_stream(7, 3, 12, 0),
+            Rng::replica_stream(7, 3, 11, 1),
+            Rng::stream(7, 3),
+        ] {
+            assert_ne!(base, first(other));
+        }
     }
 
     #[test]

@@ -66,7 +66,13 @@ pub enum ChurnCause {
 ///
 /// These are the generator's documented mechanics (see the
 /// [module docs](crate::synth)), for scoring targeting policies against the
-/// truth; the generator itself applies no intervention.
+/// truth; [`generate`](super::PopulationConfig::generate) applies no
+/// intervention, and [`simulate_campaign`](super::PopulationConfig::simulate_campaign)
+/// applies them as [`Treatment`](super::Treatment)s from an as-of time.
+///
+/// The hazard is the continuous churn hazard of the module docs; the BG/NBD
+/// dropout after a purchase is not reduced by any intervention, so the
+/// reduction of a customer's churn *probability* is smaller than the effect.
 ///
 /// # Example
 ///
@@ -332,7 +338,10 @@ impl CustomerTruth {
         self.churn_time.is_some()
     }
 
-    /// The true response to each intervention.
+    /// The true response to each intervention: the relative reduction of the
+    /// continuous churn hazard (BG/NBD dropout is never reduced), usable as a
+    /// [`Treatment`](super::Treatment) effect in
+    /// [`simulate_campaign`](super::PopulationConfig::simulate_campaign).
     ///
     /// # Example
     ///

@@ -1,7 +1,9 @@
 //! The synthetic population, through the builder, on any number of threads.
 
-use churnwise::records::{HistoryBuilder, RecordKind};
-use churnwise::synth::PopulationConfig;
+use chrono::TimeDelta;
+use churnwise::model::metrics::roc_auc;
+use churnwise::records::{CustomerId, HistoryBuilder, RecordKind};
+use churnwise::synth::{ChurnCause, PopulationConfig, Treatment};
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
@@ -115,4 +117,101 @@ fn no_orders_after_the_true_churn_time() {
             truth.id()
         );
     }
+}
+
+/// The 0-based index of a synthetic customer id.
+fn index(id: &CustomerId) -> usize {
+    id.as_u64().map_or(usize::MAX, |v| v as usize - 1)
+}
+
+#[test]
+fn the_churn_oracle_is_calibrated_and_discriminates() {
+    let config = PopulationConfig::default().customers(5_000).seed(23);
+    let population = config.generate().unwrap();
+    let as_of = config.end_time() - TimeDelta::days(180);
+    let until = as_of + TimeDelta::days(90);
+    let risks = config.churn_probabilities(as_of, 90.0, 50).unwrap();
+    let scores: Vec<f64> = risks.iter().map(|r| r.probability()).collect();
+    let labels: Vec<bool> = risks
+        .iter()
+        .map(|r| {
+            population.truth()[index(r.id())]
+                .churn_time()
+                .is_some_and(|t| t > as_of && t <= until)
+        })
+        .collect();
+    assert!(scores.iter().all(|p| (0.0..=1.0).contains(p)));
+    let n = scores.len() as f64;
+    let mean = scores.iter().sum::<f64>() / n;
+    let realized = labels.iter().filter(|&&l| l).count() as f64 / n;
+    // Given the oracle, the realized churns are independent Bernoulli(p_i).
+    let se = scores.iter().map(|p| p * (1.0 - p)).sum::<f64>().sqrt() / n;
+    assert!(
+        (realized - mean).abs() < 4.0 * se,
+        "realized {realized:.4} vs oracle {mean:.4} (se {se:.4})"
+    );
+    let auc = roc_auc(&scores, &labels, None).unwrap();
+    assert!(auc > 0.62, "oracle AUC {auc:.3}");
+}
+
+#[test]
+fn a_campaign_without_effects_reproduces_churn_and_full_effects_leave_only_dropout() {
+    let config = PopulationConfig::default().customers(5_000).seed(29);
+    let population = config.generate().unwrap();
+    let as_of = config.end_time() - TimeDelta::days(180);
+    let until = as_of + TimeDelta::days(90);
+    let control = config.simulate_campaign(as_of, 90.0, &[]).unwrap();
+    let n = control.len() as f64;
+    let simulated = control.iter().filter(|r| r.is_churned()).count() as f64 / n;
+    let realized = control
+        .iter()
+        .filter(|r| {
+            population.truth()[index(r.id())]
+                .churn_time()
+                .is_some_and(|t| t > as_of && t <= until)
+        })
+        .count() as f64
+        / n;
+    let se = (2.0 * realized * (1.0 - realized) / n).sqrt();
+    assert!(
+        (simulated - realized).abs() < 4.0 * se,
+        "simulated {simulated:.4} vs realized {realized:.4} (se {se:.4})"
+    );
+
+    let everyone: Vec<_> = population
+        .truth()
+        .iter()
+        .map(|t| (t.id().clone(), Treatment::new(1.0).unwrap()))
+        .collect();
+    let treated = config.simulate_campaign(as_of, 90.0, &everyone).unwrap();
+    assert!(
+        treated
+            .iter()
+            .all(|r| r.churn_cause() != Some(ChurnCause::Hazard))
+    );
+    let dropout = treated.iter().filter(|r| r.is_churned()).count() as f64 / n;
+    assert!(
+        dropout > 0.01 && dropout < simulated - 0.02,
+        "{dropout} vs {simulated}"
+    );
+}
+
+#[test]
+fn oracle_and_campaign_are_identical_on_one_and_two_threads() {
+    let config = PopulationConfig::default().customers(2_000).seed(31);
+    let as_of = config.end_time() - TimeDelta::days(200);
+    let plan: Vec<_> = (1..=2_000u64)
+        .step_by(2)
+        .map(|i| (CustomerId::from(i), Treatment::new(0.4).unwrap()))
+        .collect();
+    let run = || {
+        (
+            config.churn_probabilities(as_of, 90.0, 20).unwrap(),
+            config.simulate_campaign(as_of, 400.0, &plan).unwrap(),
+        )
+    };
+    let (r1, c1) = in_pool(1, run);
+    let (r2, c2) = in_pool(2, run);
+    assert!(r1 == r2, "probabilities differ");
+    assert!(c1 == c2, "campaign results differ");
 }
