@@ -46,11 +46,15 @@ fn profiles(n: usize, seed: u64, spend_scale: f64) -> Profiles {
     // Shaped so each rule flags a few percent of customers, as in practice.
     let exp = |rng: &mut Rng, mean: f64| -rng.next().max(1e-12).ln() * mean;
     for mut row in x.rows_mut() {
-        row[0] = exp(&mut rng, 40.0).floor();
+        row[0] = exp(&mut rng, 30.0).floor();
         row[1] = exp(&mut rng, 12.0).floor();
         row[2] = exp(&mut rng, 0.25).floor();
         row[3] = exp(&mut rng, 0.5).floor();
-        row[4] = if rng.next() < 0.2 { exp(&mut rng, 8.0) } else { 0.0 };
+        row[4] = if rng.next() < 0.2 {
+            exp(&mut rng, 8.0)
+        } else {
+            0.0
+        };
         row[5] = (exp(&mut rng, 250.0) * spend_scale).floor();
         row[6] = row[5] * 2.0;
         row[7] = (rng.next() * 6.0).floor();
@@ -59,19 +63,20 @@ fn profiles(n: usize, seed: u64, spend_scale: f64) -> Profiles {
     }
     let ids = (1..=n as u64).map(Into::into).collect();
     let table = FeatureTable::new(ids, NAMES.map(String::from).to_vec(), x).expect("finite");
-    let p_churn = (0..n).map(|_| rng.next().powi(4)).collect();
+    let p_churn = (0..n).map(|_| rng.next().powi(6)).collect();
+    // 5% each silent, at risk, new and churned; the rest active.
     let stages = [
-        LifecycleStage::New,
-        LifecycleStage::Active,
         LifecycleStage::Silent,
         LifecycleStage::AtRisk,
+        LifecycleStage::New,
         LifecycleStage::Churned,
+        LifecycleStage::Active,
     ];
     let tiers = [Tier::Low, Tier::Mid, Tier::High];
     Profiles::new(table)
         .and_then(|p| p.with_churn_probabilities(p_churn))
         .and_then(|p| p.values_from_column("spend_180d"))
-        .and_then(|p| p.with_lifecycle_stages((0..n).map(|i| stages[i % 5]).collect()))
+        .and_then(|p| p.with_lifecycle_stages((0..n).map(|i| stages[(i % 20).min(4)]).collect()))
         .and_then(|p| p.with_value_tiers((0..n).map(|i| tiers[(i / 5) % 3]).collect()))
         .expect("valid profiles")
 }
@@ -83,13 +88,13 @@ fn policy() -> AlertPolicy {
         let t = f64::from(k);
         let (condition, severity, route) = match k % 4 {
             0 => (
-                C::field("churn_probability").between(0.8 + t / 200.0, 1.0),
+                C::field("churn_probability").between(0.9 + t / 400.0, 1.0),
                 Severity::Medium,
                 Route::Sales,
             ),
             1 => (
                 C::all([
-                    C::field("complaints_90d").gte(2 + k / 4),
+                    C::field("complaints_90d").gte(3 + k / 4),
                     C::not(C::field("value_tier").eq("low")),
                 ]),
                 Severity::Medium,
@@ -97,8 +102,8 @@ fn policy() -> AlertPolicy {
             ),
             2 => (
                 C::any([
-                    C::field("engagement_trend_30d").lte(-0.6 - t / 50.0),
-                    C::field("satisfaction_last").lt(0.05 + t / 200.0),
+                    C::field("engagement_trend_30d").lte(-0.7 - t / 50.0),
+                    C::field("satisfaction_last").lt(0.02 + t / 400.0),
                 ]),
                 Severity::Low,
                 Route::Marketing,
@@ -134,7 +139,11 @@ fn evaluate(c: &mut Criterion) {
         report.capped()
     );
     for rule in engine.policy().rules() {
-        let k = report.alerts().iter().filter(|a| a.rule() == rule.id()).count();
+        let k = report
+            .alerts()
+            .iter()
+            .filter(|a| a.rule() == rule.id())
+            .count();
         eprintln!("  {:<26} {k:>8}", rule.id());
     }
     let mut group = c.benchmark_group("alert");

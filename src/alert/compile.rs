@@ -3,9 +3,9 @@
 //! string lookups and no allocation per customer.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::ops::Range;
 
-use super::condition::{Category, Change, Coded, Condition, FieldKind, Op, OpText, Test};
+use super::condition::{Category, Change, Coded, Condition, FieldKind, Op, Test};
 use super::path::Path;
 use super::policy::AlertPolicy;
 use crate::Result;
@@ -48,7 +48,7 @@ impl Cmp {
     }
 }
 
-/// A compiled condition; leaves carry the index of their [`TestInfo`].
+/// A compiled condition; leaves carry the index of their [`Test`] in [`Program::tests`].
 #[derive(Debug, Clone)]
 enum Node {
     Num {
@@ -71,14 +71,6 @@ enum Node {
     All(Box<[Node]>),
     Any(Box<[Node]>),
     Not(Box<Node>),
-}
-
-/// What a leaf tests, for the reasons of an alert.
-#[derive(Debug, Clone)]
-pub(crate) struct TestInfo {
-    pub(crate) field: Arc<str>,
-    pub(crate) test: Arc<str>,
-    pub(crate) change: Option<Change>,
 }
 
 /// One leaf's observation when a rule fired.
@@ -130,6 +122,7 @@ impl<'a> Columns<'a> {
         }
     }
 
+    #[inline]
     fn num(&self, col: NumCol, i: usize) -> f64 {
         // Compilation only produces columns that are present.
         match col {
@@ -143,6 +136,7 @@ impl<'a> Columns<'a> {
         }
     }
 
+    #[inline]
     fn cat(&self, col: Category, i: usize) -> u32 {
         self.cats[col as usize].as_ref().map_or(u32::MAX, |c| c[i])
     }
@@ -191,19 +185,20 @@ fn match_rows(now: &[CustomerId], before: &[CustomerId]) -> Vec<Option<u32>> {
 }
 
 /// The policy compiled against a set of profiles.
-pub(crate) struct Program {
+pub(crate) struct Program<'p> {
     pub(crate) rules: Vec<CompiledRule>,
-    pub(crate) tests: Vec<TestInfo>,
+    /// The policy's tests, in the order of the leaves' indices.
+    pub(crate) tests: Vec<&'p Test>,
 }
 
-impl Program {
+impl<'p> Program<'p> {
     /// Resolves every field of `policy` in `profiles` (and `previous`, for
     /// change tests, when given).
     pub(crate) fn compile(
-        policy: &AlertPolicy,
+        policy: &'p AlertPolicy,
         profiles: &Profiles,
         previous: Option<&Profiles>,
-    ) -> Result<Program> {
+    ) -> Result<Program<'p>> {
         let mut program = Program {
             rules: Vec::with_capacity(policy.rules().len()),
             tests: Vec::new(),
@@ -236,13 +231,13 @@ impl Program {
 
     fn node(
         &mut self,
-        c: &Condition,
+        c: &'p Condition,
         path: &Path,
         now: &Schema<'_>,
         before: Option<Schema<'_>>,
         needs_previous: &mut bool,
     ) -> Result<Node> {
-        let mut children = |cs: &[Condition], key: &str| -> Result<Box<[Node]>> {
+        let mut children = |cs: &'p [Condition], key: &str| -> Result<Box<[Node]>> {
             cs.iter()
                 .enumerate()
                 .map(|(i, c)| self.node(c, &path.key(key).index(i), now, before, needs_previous))
@@ -264,7 +259,7 @@ impl Program {
 
     fn leaf(
         &mut self,
-        t: &Test,
+        t: &'p Test,
         path: &Path,
         now: &Schema<'_>,
         before: Option<Schema<'_>>,
@@ -275,11 +270,7 @@ impl Program {
             return Err(field_path.unknown("field", &t.field, now.names));
         }
         let test = self.tests.len();
-        self.tests.push(TestInfo {
-            field: Arc::from(t.field.as_str()),
-            test: Arc::from(OpText(&t.op).to_string()),
-            change: t.change,
-        });
+        self.tests.push(t);
         match FieldKind::of(&t.field) {
             FieldKind::Category(col) => {
                 let mut mask = 0u32;
@@ -338,9 +329,17 @@ impl Program {
         }
     }
 
-    /// Whether rule `r` fires for row `i`.
-    pub(crate) fn fires(&self, r: usize, rows: &Rows<'_>, i: usize) -> bool {
-        eval(&self.rules[r].node, rows, i)
+    /// Whether rule `r` fires, for each row of `range`, into `out`
+    /// (column by column, so the loops are tight).
+    pub(crate) fn fires(
+        &self,
+        r: usize,
+        rows: &Rows<'_>,
+        range: Range<usize>,
+        out: &mut [bool],
+        scratch: &mut Scratch,
+    ) {
+        fill(&self.rules[r].node, rows, range, out, scratch);
     }
 
     /// The observations that made rule `r` fire for row `i`, with their test index and negation.
@@ -352,6 +351,89 @@ impl Program {
         out: &mut Vec<(usize, Seen, bool)>,
     ) {
         explain(&self.rules[r].node, rows, i, false, out);
+    }
+}
+
+/// Reusable buffers for the children of `all`/`any`, one per depth.
+#[derive(Default)]
+pub(crate) struct Scratch(Vec<Vec<bool>>);
+
+/// `node` for each row of `range`, into `out`.
+fn fill(
+    node: &Node,
+    rows: &Rows<'_>,
+    range: Range<usize>,
+    out: &mut [bool],
+    scratch: &mut Scratch,
+) {
+    let n = range.len();
+    match node {
+        Node::Num { col, cmp, .. } => {
+            let now = &rows.now;
+            match *col {
+                NumCol::Feature(j) => {
+                    let x = &now.x[range.start * now.d + j..];
+                    compare(cmp, out, |k| x[k * now.d]);
+                }
+                NumCol::Probability | NumCol::Value | NumCol::Loss => {
+                    compare(cmp, out, |k| now.num(*col, range.start + k));
+                }
+            }
+        }
+        Node::Cat { col, mask, .. } => match &rows.now.cats[*col as usize] {
+            Some(codes) => {
+                for (o, &code) in out.iter_mut().zip(&codes[range]) {
+                    *o = code < 32 && mask & (1 << code) != 0;
+                }
+            }
+            None => out.fill(false),
+        },
+        Node::Change { .. } => {
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = change(node, rows, range.start + k).is_some_and(|(_, _, c, cmp)| cmp.holds(c));
+            }
+        }
+        Node::All(cs) | Node::Any(cs) => {
+            let all = matches!(node, Node::All(_));
+            let mut buf = scratch.0.pop().unwrap_or_default();
+            buf.resize(n, false);
+            for (c, child) in cs.iter().enumerate() {
+                if c == 0 {
+                    fill(child, rows, range.clone(), out, scratch);
+                } else {
+                    fill(child, rows, range.clone(), &mut buf, scratch);
+                    for (o, b) in out.iter_mut().zip(&buf) {
+                        *o = if all { *o & *b } else { *o | *b };
+                    }
+                }
+            }
+            scratch.0.push(buf);
+        }
+        Node::Not(c) => {
+            fill(c, rows, range, out, scratch);
+            out.iter_mut().for_each(|o| *o = !*o);
+        }
+    }
+}
+
+/// `out[k] = cmp(value(k))`, with the comparison chosen once per column.
+fn compare(cmp: &Cmp, out: &mut [bool], value: impl Fn(usize) -> f64) {
+    fn each(out: &mut [bool], test: impl Fn(usize) -> bool) {
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = test(k);
+        }
+    }
+    match cmp {
+        Cmp::Gt(a) => each(out, |k| value(k) > *a),
+        Cmp::Gte(a) => each(out, |k| value(k) >= *a),
+        Cmp::Lt(a) => each(out, |k| value(k) < *a),
+        Cmp::Lte(a) => each(out, |k| value(k) <= *a),
+        Cmp::Eq(a) => each(out, |k| value(k) == *a),
+        Cmp::Between(a, b) => each(out, |k| {
+            let v = value(k);
+            *a <= v && v <= *b
+        }),
+        Cmp::In(set) => each(out, |k| set.contains(&value(k))),
     }
 }
 

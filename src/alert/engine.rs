@@ -1,16 +1,16 @@
 //! Evaluating a policy over profiles: alerts, priorities and work lists.
 
 use std::fmt;
-use std::sync::Arc;
+use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::compile::{Program, Rows, Seen};
-use super::condition::Change;
+use super::compile::{Program, Rows, Scratch, Seen};
+use super::condition::{Change, OpText, Test};
 use super::log::AlertLog;
-use super::policy::{AlertPolicy, Precedence, Route, Severity};
+use super::policy::{AlertPolicy, AlertRule, Precedence, Route, Severity};
 use crate::Result;
 use crate::records::CustomerId;
 use crate::score::Profiles;
@@ -25,10 +25,9 @@ const CHUNK: usize = 4096;
 ///
 /// See [`AlertEngine`]; `trigger.to_string()` reads like
 /// `recency_days = 120 (> 90d)` or `not complaints_30d = 0 (>= 2)`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Trigger {
-    field: Arc<str>,
-    test: Arc<str>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger<'a> {
+    test: &'a Test,
     value: Observed,
     negated: bool,
 }
@@ -64,15 +63,15 @@ pub enum Observed {
     },
 }
 
-impl Trigger {
+impl<'a> Trigger<'a> {
     /// The field.
-    pub fn field(&self) -> &str {
-        &self.field
+    pub fn field(&self) -> &'a str {
+        self.test.field()
     }
 
-    /// The test, as written in the policy (`> 90d`, `in [silent, at_risk]`).
-    pub fn test(&self) -> &str {
-        &self.test
+    /// The test of the policy that was met (or failed, under a `not`).
+    pub fn test(&self) -> &'a Test {
+        self.test
     }
 
     /// What was observed.
@@ -86,9 +85,10 @@ impl Trigger {
     }
 }
 
-impl fmt::Display for Trigger {
+impl fmt::Display for Trigger<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let not = if self.negated { "not " } else { "" };
+        let (field, test) = (self.field(), OpText(&self.test.op));
         match &self.value {
             Observed::Change { relative, .. } => {
                 let what = if *relative {
@@ -96,14 +96,22 @@ impl fmt::Display for Trigger {
                 } else {
                     "change"
                 };
-                write!(
-                    f,
-                    "{not}{} {} ({what} {})",
-                    self.field, self.value, self.test
-                )
+                write!(f, "{not}{field} {} ({what} {test})", self.value)
             }
-            v => write!(f, "{not}{} = {v} ({})", self.field, self.test),
+            v => write!(f, "{not}{field} = {v} ({test})"),
         }
+    }
+}
+
+impl Serialize for Trigger<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Trigger", 4)?;
+        st.serialize_field("field", self.field())?;
+        st.serialize_field("test", &OpText(&self.test.op).to_string())?;
+        st.serialize_field("value", &self.value)?;
+        st.serialize_field("text", &self.to_string())?;
+        st.end()
     }
 }
 
@@ -136,46 +144,46 @@ fn number(v: f64) -> String {
     if s == "-0" { "0".into() } else { s.into() }
 }
 
-/// One customer flagged by one rule.
+/// One customer flagged by one rule. Borrows the rule from the engine's policy.
 ///
 /// # Example
 ///
 /// See [`AlertEngine`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Alert {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert<'a> {
     customer: CustomerId,
-    rule: Arc<str>,
-    severity: Severity,
-    route: Route,
+    rule: &'a AlertRule,
     churn_probability: Option<f64>,
     expected_loss: Option<f64>,
-    reasons: Vec<Trigger>,
-    suggestion: Option<Arc<str>>,
-    #[serde(skip)]
+    reasons: Vec<Trigger<'a>>,
     row: usize,
-    #[serde(skip)]
     rule_index: usize,
 }
 
-impl Alert {
+impl<'a> Alert<'a> {
     /// The customer.
     pub fn customer(&self) -> &CustomerId {
         &self.customer
     }
 
     /// The id of the rule that fired.
-    pub fn rule(&self) -> &str {
-        &self.rule
+    pub fn rule(&self) -> &'a str {
+        self.rule.id()
+    }
+
+    /// The rule's description.
+    pub fn description(&self) -> &'a str {
+        self.rule.description()
     }
 
     /// The rule's severity.
     pub fn severity(&self) -> Severity {
-        self.severity
+        self.rule.severity()
     }
 
     /// The owning team.
-    pub fn route(&self) -> &Route {
-        &self.route
+    pub fn route(&self) -> &'a Route {
+        self.rule.route()
     }
 
     /// The customer's churn probability, when profiled.
@@ -189,13 +197,13 @@ impl Alert {
     }
 
     /// The observations that triggered the rule, in condition order.
-    pub fn reasons(&self) -> &[Trigger] {
+    pub fn reasons(&self) -> &[Trigger<'a>] {
         &self.reasons
     }
 
     /// The rule's suggested intervention.
-    pub fn suggestion(&self) -> Option<&str> {
-        self.suggestion.as_deref()
+    pub fn suggestion(&self) -> Option<&'a str> {
+        self.rule.suggestion()
     }
 
     /// The customer's row in the evaluated profiles.
@@ -203,18 +211,59 @@ impl Alert {
         self.row
     }
 
-    /// Priority order: severity, then expected loss (unknown last), then
-    /// profile row and rule order, so the order is total and deterministic.
-    fn priority_cmp(&self, other: &Alert) -> std::cmp::Ordering {
-        other
-            .severity
-            .cmp(&self.severity)
-            .then_with(|| {
-                let loss = |a: &Alert| a.expected_loss.unwrap_or(f64::NEG_INFINITY);
-                loss(other).total_cmp(&loss(self))
-            })
-            .then(self.row.cmp(&other.row))
-            .then(self.rule_index.cmp(&other.rule_index))
+    /// The sort key of [`AlertReport::alerts`]: severity and expected loss
+    /// (unknown last) descending, then profile row and rule order, so the
+    /// order is total and deterministic.
+    fn priority(
+        &self,
+    ) -> (
+        std::cmp::Reverse<Severity>,
+        std::cmp::Reverse<OrdF64>,
+        usize,
+        usize,
+    ) {
+        use std::cmp::Reverse;
+        let loss = self.expected_loss.unwrap_or(f64::NEG_INFINITY);
+        (
+            Reverse(self.severity()),
+            Reverse(OrdF64(loss)),
+            self.row,
+            self.rule_index,
+        )
+    }
+}
+
+/// `f64` ordered by `total_cmp`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+
+impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+impl Serialize for Alert<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Alert", 8)?;
+        st.serialize_field("customer", &self.customer)?;
+        st.serialize_field("rule", self.rule())?;
+        st.serialize_field("severity", &self.severity())?;
+        st.serialize_field("route", self.route())?;
+        st.serialize_field("churn_probability", &self.churn_probability)?;
+        st.serialize_field("expected_loss", &self.expected_loss)?;
+        st.serialize_field("reasons", &self.reasons)?;
+        st.serialize_field("suggestion", &self.suggestion())?;
+        st.end()
     }
 }
 
@@ -224,19 +273,19 @@ impl Alert {
 ///
 /// See [`AlertEngine`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct WorkList<'a> {
+pub struct WorkList<'r, 'a> {
     route: &'a Route,
-    alerts: Vec<&'a Alert>,
+    alerts: Vec<&'r Alert<'a>>,
 }
 
-impl<'a> WorkList<'a> {
+impl<'r, 'a> WorkList<'r, 'a> {
     /// The team.
     pub fn route(&self) -> &'a Route {
         self.route
     }
 
     /// Its alerts, highest priority first.
-    pub fn alerts(&self) -> &[&'a Alert] {
+    pub fn alerts(&self) -> &[&'r Alert<'a>] {
         &self.alerts
     }
 }
@@ -248,30 +297,30 @@ impl<'a> WorkList<'a> {
 ///
 /// See [`AlertEngine`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AlertReport {
-    alerts: Vec<Alert>,
+pub struct AlertReport<'a> {
+    alerts: Vec<Alert<'a>>,
     profiles: usize,
     suppressed: usize,
     capped: usize,
     skipped_rules: Vec<String>,
 }
 
-impl AlertReport {
+impl<'a> AlertReport<'a> {
     /// Every alert, highest priority first (severity, then expected loss).
-    pub fn alerts(&self) -> &[Alert] {
+    pub fn alerts(&self) -> &[Alert<'a>] {
         &self.alerts
     }
 
     /// One work list per route that has alerts, by route; every alert is in exactly one.
-    pub fn work_lists(&self) -> Vec<WorkList<'_>> {
-        let mut routes: Vec<&Route> = self.alerts.iter().map(|a| &a.route).collect();
+    pub fn work_lists(&self) -> Vec<WorkList<'_, 'a>> {
+        let mut routes: Vec<&'a Route> = self.alerts.iter().map(|a| a.route()).collect();
         routes.sort();
         routes.dedup();
         routes
             .into_iter()
             .map(|route| WorkList {
                 route,
-                alerts: self.alerts.iter().filter(|a| a.route == *route).collect(),
+                alerts: self.alerts.iter().filter(|a| a.route() == route).collect(),
             })
             .collect()
     }
@@ -281,7 +330,7 @@ impl AlertReport {
         let mut out: Vec<(Route, Severity, usize)> = Vec::new();
         for list in self.work_lists() {
             for s in Severity::ALL.iter().rev() {
-                let n = list.alerts.iter().filter(|a| a.severity == *s).count();
+                let n = list.alerts.iter().filter(|a| a.severity() == *s).count();
                 if n > 0 {
                     out.push((list.route.clone(), *s, n));
                 }
@@ -335,7 +384,8 @@ impl AlertReport {
 ///     AlertRule::new("no_order_90d", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales),
 ///     AlertRule::new("complaints", Condition::field("complaints_30d").gte(2), Severity::Medium, Route::CustomerService),
 /// ])?;
-/// let report = AlertEngine::new(policy).evaluate(&profiles, None)?;
+/// let engine = AlertEngine::new(policy);
+/// let report = engine.evaluate(&profiles, None)?;
 /// assert_eq!(report.alerts().len(), 2);
 /// let first = &report.alerts()[0];
 /// assert_eq!((first.rule(), first.customer().to_string().as_str()), ("no_order_90d", "1"));
@@ -351,24 +401,12 @@ impl AlertReport {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertEngine {
     policy: AlertPolicy,
-    rule_ids: Vec<Arc<str>>,
-    suggestions: Vec<Option<Arc<str>>>,
 }
 
 impl AlertEngine {
     /// An engine for a policy.
     pub fn new(policy: AlertPolicy) -> Self {
-        let rule_ids = policy.rules().iter().map(|r| Arc::from(r.id())).collect();
-        let suggestions = policy
-            .rules()
-            .iter()
-            .map(|r| r.suggestion().map(Arc::from))
-            .collect();
-        AlertEngine {
-            policy,
-            rule_ids,
-            suggestions,
-        }
+        AlertEngine { policy }
     }
 
     /// The policy.
@@ -397,7 +435,7 @@ impl AlertEngine {
         &self,
         profiles: &Profiles,
         previous: Option<&Profiles>,
-    ) -> Result<AlertReport> {
+    ) -> Result<AlertReport<'_>> {
         self.run(profiles, previous, None)
     }
 
@@ -414,11 +452,16 @@ impl AlertEngine {
         previous: Option<&Profiles>,
         log: &mut AlertLog,
         now: DateTime<Utc>,
-    ) -> Result<AlertReport> {
+    ) -> Result<AlertReport<'_>> {
         let report = self.run(profiles, previous, Some((&*log, now)))?;
         for alert in &report.alerts {
-            let cooldown = self.policy.rules()[alert.rule_index].cooldown_days();
-            log.record(&alert.customer, &alert.rule, alert.severity, now, cooldown);
+            log.record(
+                &alert.customer,
+                alert.rule(),
+                alert.severity(),
+                now,
+                alert.rule.cooldown_days(),
+            );
         }
         log.prune(now);
         Ok(report)
@@ -429,7 +472,7 @@ impl AlertEngine {
         profiles: &Profiles,
         previous: Option<&Profiles>,
         log: Option<(&AlertLog, DateTime<Utc>)>,
-    ) -> Result<AlertReport> {
+    ) -> Result<AlertReport<'_>> {
         let program = Program::compile(&self.policy, profiles, previous)?;
         let rows = Rows::new(profiles, previous);
         let skipped: Vec<bool> = program
@@ -437,13 +480,22 @@ impl AlertEngine {
             .iter()
             .map(|r| r.needs_previous && previous.is_none())
             .collect();
-        let order = self.rule_order();
-        let chunks: Vec<(Vec<Alert>, usize, usize)> = (0..profiles.len().div_ceil(CHUNK))
+        let order: Vec<usize> = self
+            .rule_order()
+            .into_iter()
+            .filter(|&r| !skipped[r])
+            .collect();
+        let run = Run {
+            engine: self,
+            program: &program,
+            rows: &rows,
+            profiles,
+            order: &order,
+            log,
+        };
+        let chunks: Vec<(Vec<Alert<'_>>, usize, usize)> = (0..profiles.len().div_ceil(CHUNK))
             .into_par_iter()
-            .map(|c| {
-                let rows_range = c * CHUNK..((c + 1) * CHUNK).min(profiles.len());
-                self.chunk(&program, &rows, profiles, rows_range, &order, &skipped, log)
-            })
+            .map(|c| run.chunk(c * CHUNK..((c + 1) * CHUNK).min(profiles.len())))
             .collect();
         let (mut suppressed, mut capped) = (0, 0);
         let mut alerts = Vec::with_capacity(chunks.iter().map(|c| c.0.len()).sum());
@@ -452,9 +504,8 @@ impl AlertEngine {
             suppressed += s;
             capped += k;
         }
-        alerts.par_sort_unstable_by(Alert::priority_cmp);
         Ok(AlertReport {
-            alerts,
+            alerts: by_priority(alerts),
             profiles: profiles.len(),
             suppressed,
             capped,
@@ -478,30 +529,59 @@ impl AlertEngine {
         }
         order
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn chunk(
-        &self,
-        program: &Program,
-        rows: &Rows<'_>,
-        profiles: &Profiles,
-        range: std::ops::Range<usize>,
-        order: &[usize],
-        skipped: &[bool],
-        log: Option<(&AlertLog, DateTime<Utc>)>,
-    ) -> (Vec<Alert>, usize, usize) {
+/// Sorts alerts by priority through a key array, so the large alerts move once.
+fn by_priority(alerts: Vec<Alert<'_>>) -> Vec<Alert<'_>> {
+    let mut keys: Vec<_> = alerts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.priority(), i))
+        .collect();
+    keys.par_sort_unstable();
+    let mut slots: Vec<Option<Alert<'_>>> = alerts.into_iter().map(Some).collect();
+    keys.iter().filter_map(|&(_, i)| slots[i].take()).collect()
+}
+
+/// One evaluation's shared, read-only state.
+struct Run<'e, 'p> {
+    engine: &'e AlertEngine,
+    program: &'p Program<'e>,
+    rows: &'p Rows<'p>,
+    profiles: &'p Profiles,
+    order: &'p [usize],
+    log: Option<(&'p AlertLog, DateTime<Utc>)>,
+}
+
+impl<'e> Run<'e, '_> {
+    /// The alerts of the rows in `range`, with the counts held back by the log and by the cap.
+    fn chunk(&self, range: Range<usize>) -> (Vec<Alert<'e>>, usize, usize) {
+        let rules = self.engine.policy.rules();
+        let n = range.len();
+        // Which rules fire on which rows, rule by rule over the whole chunk.
+        let mut scratch = Scratch::default();
+        let mut fired = vec![false; rules.len() * n];
+        for &r in self.order {
+            self.program.fires(
+                r,
+                self.rows,
+                range.clone(),
+                &mut fired[r * n..(r + 1) * n],
+                &mut scratch,
+            );
+        }
         let (mut alerts, mut suppressed, mut capped) = (Vec::new(), 0, 0);
-        let max = self.policy.max_alerts_per_customer();
+        let max = self.engine.policy.max_alerts_per_customer();
         let mut seen = Vec::new();
-        for i in range {
+        for (k, i) in range.enumerate() {
             let mut kept = 0;
-            for &r in order {
-                if skipped[r] || !program.fires(r, rows, i) {
+            for &r in self.order {
+                if !fired[r * n + k] {
                     continue;
                 }
-                let rule = &self.policy.rules()[r];
-                if let Some((log, now)) = log
-                    && log.holds_back(&profiles.ids()[i], rule.id(), rule.severity(), now)
+                let rule = &rules[r];
+                if let Some((log, now)) = self.log
+                    && log.holds_back(&self.profiles.ids()[i], rule.id(), rule.severity(), now)
                 {
                     suppressed += 1;
                     continue;
@@ -512,19 +592,16 @@ impl AlertEngine {
                 }
                 kept += 1;
                 seen.clear();
-                program.explain(r, rows, i, &mut seen);
+                self.program.explain(r, self.rows, i, &mut seen);
                 alerts.push(Alert {
-                    customer: profiles.ids()[i].clone(),
-                    rule: self.rule_ids[r].clone(),
-                    severity: rule.severity(),
-                    route: rule.route().clone(),
-                    churn_probability: profiles.churn_probabilities().map(|p| p[i]),
-                    expected_loss: profiles.expected_loss(i),
+                    customer: self.profiles.ids()[i].clone(),
+                    rule,
+                    churn_probability: self.profiles.churn_probabilities().map(|p| p[i]),
+                    expected_loss: self.profiles.expected_loss(i),
                     reasons: seen
                         .iter()
-                        .map(|&(t, value, negated)| trigger(program, t, value, negated))
+                        .map(|&(t, value, negated)| trigger(self.program, t, value, negated))
                         .collect(),
-                    suggestion: self.suggestions[r].clone(),
                     row: i,
                     rule_index: r,
                 });
@@ -534,8 +611,8 @@ impl AlertEngine {
     }
 }
 
-fn trigger(program: &Program, test: usize, seen: Seen, negated: bool) -> Trigger {
-    let info = &program.tests[test];
+fn trigger<'e>(program: &Program<'e>, test: usize, seen: Seen, negated: bool) -> Trigger<'e> {
+    let info = program.tests[test];
     let value = match seen {
         Seen::Number(v) => Observed::Number(v),
         Seen::Label(category, code) => Observed::Label(category.label(code)),
@@ -551,8 +628,7 @@ fn trigger(program: &Program, test: usize, seen: Seen, negated: bool) -> Trigger
         },
     };
     Trigger {
-        field: info.field.clone(),
-        test: info.test.clone(),
+        test: info,
         value,
         negated,
     }

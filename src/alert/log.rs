@@ -116,7 +116,7 @@ impl AlertLog {
     pub(crate) fn record(
         &mut self,
         customer: &CustomerId,
-        rule: &Arc<str>,
+        rule: &str,
         severity: Severity,
         now: DateTime<Utc>,
         cooldown_days: f64,
@@ -129,13 +129,11 @@ impl AlertLog {
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
             severity,
         };
-        if self
-            .rules
-            .entry(rule.clone())
-            .or_default()
-            .insert(customer.clone(), entry)
-            .is_none()
-        {
+        let customers = match self.rules.get_mut(rule) {
+            Some(m) => m,
+            None => self.rules.entry(Arc::from(rule)).or_default(),
+        };
+        if customers.insert(customer.clone(), entry).is_none() {
             self.len += 1;
         }
     }

@@ -39,7 +39,8 @@
 //!         .values_from_column("spend_180d")
 //! };
 //! let (before, now) = (profiles(at(5))?, profiles(at(6))?);
-//! let report = AlertEngine::new(AlertPolicy::default_policy()).evaluate(&now, Some(&before))?;
+//! let engine = AlertEngine::new(AlertPolicy::default_policy());
+//! let report = engine.evaluate(&now, Some(&before))?;
 //! for list in report.work_lists() {
 //!     assert!(list.alerts().iter().all(|a| a.route() == list.route()));
 //! }

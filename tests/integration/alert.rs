@@ -100,9 +100,8 @@ fn fired(report: &churnwise::alert::AlertReport) -> Vec<(String, String)> {
 
 #[test]
 fn rules_fire_as_computed_by_hand_in_priority_order() {
-    let report = AlertEngine::new(policy())
-        .evaluate(&now(), Some(&before()))
-        .unwrap();
+    let engine = AlertEngine::new(policy());
+    let report = engine.evaluate(&now(), Some(&before())).unwrap();
     // Customer 1: risk 0.9 (critical), recency 120 > 90 (high); spend 120 → 100 is −17%.
     // Customer 2: complaints 3 (medium). Customer 3: recency 95 (high), complaints 2
     // (medium), spend 900 → 400 = −56% (low), high tier with recency 95 in [30, 100] (high).
@@ -162,9 +161,8 @@ fn rules_fire_as_computed_by_hand_in_priority_order() {
 #[test]
 fn change_rules_need_the_previous_snapshot() {
     let policy = policy().with_max_alerts_per_customer(10).unwrap();
-    let with = AlertEngine::new(policy.clone())
-        .evaluate(&now(), Some(&before()))
-        .unwrap();
+    let engine = AlertEngine::new(policy.clone());
+    let with = engine.evaluate(&now(), Some(&before())).unwrap();
     let halved: Vec<_> = with
         .alerts()
         .iter()
@@ -188,7 +186,8 @@ fn change_rules_need_the_previous_snapshot() {
         "spend_90d 900 → 400 (-55.556%) (relative change <= -0.5)"
     );
 
-    let without = AlertEngine::new(policy).evaluate(&now(), None).unwrap();
+    let engine = AlertEngine::new(policy);
+    let without = engine.evaluate(&now(), None).unwrap();
     assert_eq!(without.skipped_rules(), ["spend_halved"]);
     assert!(without.alerts().iter().all(|a| a.rule() != "spend_halved"));
 }
@@ -199,9 +198,8 @@ fn precedence_by_rule_order_keeps_the_first_rules() {
         .with_max_alerts_per_customer(1)
         .unwrap()
         .with_precedence(Precedence::RuleOrder);
-    let report = AlertEngine::new(policy)
-        .evaluate(&now(), Some(&before()))
-        .unwrap();
+    let engine = AlertEngine::new(policy);
+    let report = engine.evaluate(&now(), Some(&before())).unwrap();
     // Customer 3: rule order silent (index 1) before complaints and vip_quiet.
     assert!(fired(&report).contains(&("3".into(), "silent".into())));
     assert_eq!(report.alerts().len(), 3); // customers 1, 2, 3; one each
@@ -485,11 +483,13 @@ proptest! {
     fn arbitrary_documents_never_panic(doc in json_value()) {
         let json = doc.to_string();
         if let Ok(policy) = AlertPolicy::from_json(&json) {
-            let _ = AlertEngine::new(policy).evaluate(&now(), Some(&before()));
+            let engine = AlertEngine::new(policy);
+    let _ = engine.evaluate(&now(), Some(&before()));
         }
         let wrapped = serde_json::json!({"rules": [{"id": "r", "severity": "low", "route": "sales", "condition": doc}]});
         if let Ok(policy) = AlertPolicy::from_json(&wrapped.to_string()) {
-            let _ = AlertEngine::new(policy).evaluate(&now(), None);
+            let engine = AlertEngine::new(policy);
+    let _ = engine.evaluate(&now(), None);
         }
     }
 }
