@@ -154,6 +154,20 @@ fn evaluate(c: &mut Criterion) {
     group.bench_function("evaluate_1m_x_20_rules", |b| {
         b.iter(|| black_box(engine.evaluate(&now, Some(&before)).expect("evaluates")))
     });
+    // The same rules, each also requiring an impossible score: evaluation without alerts.
+    let quiet: Vec<AlertRule> = engine
+        .policy()
+        .rules()
+        .iter()
+        .map(|r| {
+            let never = C::all([r.condition().clone(), C::field("churn_probability").gt(1.0)]);
+            AlertRule::new(r.id(), never, r.severity(), r.route().clone())
+        })
+        .collect();
+    let quiet = AlertEngine::new(AlertPolicy::new(quiet).expect("valid"));
+    group.bench_function("evaluate_1m_x_20_rules_no_alerts", |b| {
+        b.iter(|| black_box(quiet.evaluate(&now, Some(&before)).expect("evaluates")))
+    });
     group.finish();
 }
 

@@ -12,6 +12,7 @@ use crate::Result;
 use crate::records::CustomerId;
 use crate::records::history::FastMap;
 use crate::score::Profiles;
+use crate::segment::{LifecycleStage, RfmSegment, Tier};
 
 /// A numeric column of the profiles.
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +95,10 @@ pub(crate) struct Columns<'a> {
     d: usize,
     p: Option<&'a [f64]>,
     v: Option<&'a [f64]>,
-    cats: [Option<Vec<u32>>; 4],
+    rfm: Option<&'a [RfmSegment]>,
+    stage: Option<&'a [LifecycleStage]>,
+    value_tier: Option<&'a [Tier]>,
+    engagement_tier: Option<&'a [Tier]>,
 }
 
 impl<'a> Columns<'a> {
@@ -105,20 +109,15 @@ impl<'a> Columns<'a> {
             Some(s) => Cow::Borrowed(s),
             None => Cow::Owned(values.iter().copied().collect()), // logical (row-major) order
         };
-        fn codes<T: Coded>(v: Option<&[T]>) -> Option<Vec<u32>> {
-            v.map(|v| v.iter().map(|c| c.code()).collect())
-        }
         Columns {
             x,
             d,
             p: profiles.churn_probabilities(),
             v: profiles.customer_values(),
-            cats: [
-                codes(profiles.rfm_segments()),
-                codes(profiles.lifecycle_stages()),
-                codes(profiles.value_tiers()),
-                codes(profiles.engagement_tiers()),
-            ],
+            rfm: profiles.rfm_segments(),
+            stage: profiles.lifecycle_stages(),
+            value_tier: profiles.value_tiers(),
+            engagement_tier: profiles.engagement_tiers(),
         }
     }
 
@@ -136,16 +135,61 @@ impl<'a> Columns<'a> {
         }
     }
 
+    /// The values of a column for the rows of `range`, into `out`.
+    fn gather(&self, col: NumCol, range: Range<usize>, out: &mut Vec<f64>) {
+        out.clear();
+        match (col, self.p, self.v) {
+            (NumCol::Feature(j), ..) => {
+                let column = self.x[range.start * self.d + j..].iter().step_by(self.d);
+                out.extend(column.take(range.len()).copied());
+            }
+            (NumCol::Probability, Some(p), _) => out.extend_from_slice(&p[range]),
+            (NumCol::Value, _, Some(v)) => out.extend_from_slice(&v[range]),
+            (NumCol::Loss, Some(p), Some(v)) => {
+                out.extend(p[range.clone()].iter().zip(&v[range]).map(|(p, v)| p * v));
+            }
+            _ => out.resize(range.len(), f64::NAN),
+        }
+    }
+
     #[inline]
     fn cat(&self, col: Category, i: usize) -> u32 {
-        self.cats[col as usize].as_ref().map_or(u32::MAX, |c| c[i])
+        fn at<T: Coded>(v: Option<&[T]>, i: usize) -> u32 {
+            v.map_or(u32::MAX, |v| v[i].code())
+        }
+        match col {
+            Category::RfmSegment => at(self.rfm, i),
+            Category::LifecycleStage => at(self.stage, i),
+            Category::ValueTier => at(self.value_tier, i),
+            Category::EngagementTier => at(self.engagement_tier, i),
+        }
+    }
+
+    /// Whether each row of `range` has a category in `mask`, into `out`.
+    fn in_mask(&self, col: Category, mask: u32, range: Range<usize>, out: &mut [bool]) {
+        fn fill<T: Coded>(v: Option<&[T]>, mask: u32, range: Range<usize>, out: &mut [bool]) {
+            match v {
+                Some(v) => {
+                    for (o, c) in out.iter_mut().zip(&v[range]) {
+                        *o = mask & (1 << c.code()) != 0; // codes are < 32 (tested)
+                    }
+                }
+                None => out.fill(false),
+            }
+        }
+        match col {
+            Category::RfmSegment => fill(self.rfm, mask, range, out),
+            Category::LifecycleStage => fill(self.stage, mask, range, out),
+            Category::ValueTier => fill(self.value_tier, mask, range, out),
+            Category::EngagementTier => fill(self.engagement_tier, mask, range, out),
+        }
     }
 }
 
 /// The current profiles, and the previous snapshot's with each current row's match.
 pub(crate) struct Rows<'a> {
     pub(crate) now: Columns<'a>,
-    pub(crate) before: Option<(Columns<'a>, Vec<Option<u32>>)>,
+    pub(crate) before: Option<(Columns<'a>, Matches)>,
 }
 
 impl<'a> Rows<'a> {
@@ -157,31 +201,49 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// For each current customer, their row in the previous snapshot: the
-/// identity, a merge of sorted ids, or a hash join.
-fn match_rows(now: &[CustomerId], before: &[CustomerId]) -> Vec<Option<u32>> {
+/// Each current customer's row in the previous snapshot.
+pub(crate) enum Matches {
+    /// The same customers in the same order.
+    Same,
+    /// The previous row of each current row, if any.
+    Rows(Vec<Option<u32>>),
+}
+
+impl Matches {
+    fn get(&self, i: usize) -> Option<usize> {
+        match self {
+            Matches::Same => Some(i),
+            Matches::Rows(rows) => rows[i].map(|j| j as usize),
+        }
+    }
+}
+
+/// Each current customer's row in the previous snapshot: the identity, a
+/// merge of sorted ids, or a hash join.
+fn match_rows(now: &[CustomerId], before: &[CustomerId]) -> Matches {
     if now == before {
-        return (0..now.len() as u32).map(Some).collect();
+        return Matches::Same;
     }
     let sorted = |ids: &[CustomerId]| ids.windows(2).all(|w| w[0] < w[1]);
     if sorted(now) && sorted(before) {
         let mut j = 0;
-        return now
-            .iter()
-            .map(|id| {
-                while j < before.len() && before[j] < *id {
-                    j += 1;
-                }
-                (j < before.len() && before[j] == *id).then_some(j as u32)
-            })
-            .collect();
+        return Matches::Rows(
+            now.iter()
+                .map(|id| {
+                    while j < before.len() && before[j] < *id {
+                        j += 1;
+                    }
+                    (j < before.len() && before[j] == *id).then_some(j as u32)
+                })
+                .collect(),
+        );
     }
     let index: FastMap<&CustomerId, u32> = before
         .iter()
         .enumerate()
         .map(|(j, id)| (id, j as u32))
         .collect();
-    now.iter().map(|id| index.get(id).copied()).collect()
+    Matches::Rows(now.iter().map(|id| index.get(id).copied()).collect())
 }
 
 /// The policy compiled against a set of profiles.
@@ -354,9 +416,13 @@ impl<'p> Program<'p> {
     }
 }
 
-/// Reusable buffers for the children of `all`/`any`, one per depth.
+/// Reusable buffers: results of the children of `all`/`any`, one per
+/// depth, and gathered column values.
 #[derive(Default)]
-pub(crate) struct Scratch(Vec<Vec<bool>>);
+pub(crate) struct Scratch {
+    flags: Vec<Vec<bool>>,
+    values: Vec<Vec<f64>>,
+}
 
 /// `node` for each row of `range`, into `out`.
 fn fill(
@@ -369,33 +435,52 @@ fn fill(
     let n = range.len();
     match node {
         Node::Num { col, cmp, .. } => {
-            let now = &rows.now;
-            match *col {
-                NumCol::Feature(j) => {
-                    let x = &now.x[range.start * now.d + j..];
-                    compare(cmp, out, |k| x[k * now.d]);
-                }
-                NumCol::Probability | NumCol::Value | NumCol::Loss => {
-                    compare(cmp, out, |k| now.num(*col, range.start + k));
-                }
-            }
+            let mut values = scratch.values.pop().unwrap_or_default();
+            rows.now.gather(*col, range, &mut values);
+            compare(cmp, &values, out);
+            scratch.values.push(values);
         }
-        Node::Cat { col, mask, .. } => match &rows.now.cats[*col as usize] {
-            Some(codes) => {
-                for (o, &code) in out.iter_mut().zip(&codes[range]) {
-                    *o = code < 32 && mask & (1 << code) != 0;
+        Node::Cat { col, mask, .. } => rows.now.in_mask(*col, *mask, range, out),
+        Node::Change {
+            now,
+            before,
+            relative,
+            cmp,
+            ..
+        } => {
+            let Some((prev, matches)) = &rows.before else {
+                out.fill(false);
+                return;
+            };
+            let mut values = scratch.values.pop().unwrap_or_default();
+            let mut previous = scratch.values.pop().unwrap_or_default();
+            rows.now.gather(*now, range.clone(), &mut values);
+            match matches {
+                Matches::Same => prev.gather(*before, range, &mut previous),
+                Matches::Rows(m) => {
+                    previous.clear();
+                    let at =
+                        |j: &Option<u32>| j.map_or(f64::NAN, |j| prev.num(*before, j as usize));
+                    previous.extend(m[range].iter().map(at));
                 }
             }
-            None => out.fill(false),
-        },
-        Node::Change { .. } => {
-            for (k, o) in out.iter_mut().enumerate() {
-                *o = change(node, rows, range.start + k).is_some_and(|(_, _, c, cmp)| cmp.holds(c));
+            // NaN (no previous row, or a relative change from 0) fails every comparison.
+            for (v, &b) in values.iter_mut().zip(&previous) {
+                *v = if !*relative {
+                    *v - b
+                } else if b == 0.0 {
+                    f64::NAN
+                } else {
+                    (*v - b) / b.abs()
+                };
             }
+            compare(cmp, &values, out);
+            scratch.values.push(previous);
+            scratch.values.push(values);
         }
         Node::All(cs) | Node::Any(cs) => {
             let all = matches!(node, Node::All(_));
-            let mut buf = scratch.0.pop().unwrap_or_default();
+            let mut buf = scratch.flags.pop().unwrap_or_default();
             buf.resize(n, false);
             for (c, child) in cs.iter().enumerate() {
                 if c == 0 {
@@ -407,7 +492,7 @@ fn fill(
                     }
                 }
             }
-            scratch.0.push(buf);
+            scratch.flags.push(buf);
         }
         Node::Not(c) => {
             fill(c, rows, range, out, scratch);
@@ -416,24 +501,17 @@ fn fill(
     }
 }
 
-/// `out[k] = cmp(value(k))`, with the comparison chosen once per column.
-fn compare(cmp: &Cmp, out: &mut [bool], value: impl Fn(usize) -> f64) {
-    fn each(out: &mut [bool], test: impl Fn(usize) -> bool) {
-        for (k, o) in out.iter_mut().enumerate() {
-            *o = test(k);
-        }
-    }
-    match cmp {
-        Cmp::Gt(a) => each(out, |k| value(k) > *a),
-        Cmp::Gte(a) => each(out, |k| value(k) >= *a),
-        Cmp::Lt(a) => each(out, |k| value(k) < *a),
-        Cmp::Lte(a) => each(out, |k| value(k) <= *a),
-        Cmp::Eq(a) => each(out, |k| value(k) == *a),
-        Cmp::Between(a, b) => each(out, |k| {
-            let v = value(k);
-            *a <= v && v <= *b
-        }),
-        Cmp::In(set) => each(out, |k| set.contains(&value(k))),
+/// `out[k] = values[k] cmp constant`, with the comparison chosen once per column.
+fn compare(cmp: &Cmp, values: &[f64], out: &mut [bool]) {
+    let pairs = out.iter_mut().zip(values);
+    match *cmp {
+        Cmp::Gt(a) => pairs.for_each(|(o, &v)| *o = v > a),
+        Cmp::Gte(a) => pairs.for_each(|(o, &v)| *o = v >= a),
+        Cmp::Lt(a) => pairs.for_each(|(o, &v)| *o = v < a),
+        Cmp::Lte(a) => pairs.for_each(|(o, &v)| *o = v <= a),
+        Cmp::Eq(a) => pairs.for_each(|(o, &v)| *o = v == a),
+        Cmp::Between(a, b) => pairs.for_each(|(o, &v)| *o = a <= v && v <= b),
+        Cmp::In(ref set) => pairs.for_each(|(o, v)| *o = set.contains(v)),
     }
 }
 
@@ -489,7 +567,7 @@ fn change<'n>(node: &'n Node, rows: &Rows<'_>, i: usize) -> Option<(f64, f64, f6
         return None;
     };
     let (prev, matches) = rows.before.as_ref()?;
-    let j = matches[i]? as usize;
+    let j = matches.get(i)?;
     let (b, n) = (prev.num(*before, j), rows.now.num(*now, i));
     let c = if *relative {
         if b == 0.0 {
