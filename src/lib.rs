@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod clv;
 pub mod error;
 pub mod features;
 pub mod model;

@@ -1,0 +1,393 @@
+//! The BG/NBD model (Fader, Hardie & Lee 2005): P(alive) and expected
+//! purchases from recency and frequency.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::beta_geo::{self, Options, Params, Variant};
+use super::optimize::FitStats;
+use super::summary::{CalibrationSummary, SummaryRow, TimeUnit};
+use super::value::{PurchaseModel, check_unit};
+use crate::Result;
+
+const VARIANT: Variant = Variant::Standard;
+
+/// BG/NBD configuration: fits the beta-geometric/negative-binomial model of
+/// Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way", by
+/// maximum likelihood, giving a [`FittedBetaGeo`].
+///
+/// In a business without contracts, customers never announce that they
+/// left; the model infers the probability that each is still "alive" from
+/// how many repeat purchases they made (x), when the last was (t_x) and how
+/// long they have been observed (T). While alive, a customer buys as a
+/// Poisson process with rate λ ~ Gamma(r, α); after each repeat purchase they
+/// drop out with probability p ~ Beta(a, b).
+///
+/// # Fitting
+///
+/// The summary is compressed to distinct (x, t_x, T) rows with counts; the
+/// log-likelihood and its analytic gradient are summed over them on all
+/// rayon threads in a fixed order (bit-identical results whatever the thread
+/// count); BFGS with a backtracking line search runs on the log-parameters,
+/// which keeps them positive. The optional penalty is lifetimes':
+///
+/// ```text
+/// minimize  −(1/N) Σᵢ ln Lᵢ + penalizer · (r² + (α / max T)² + a² + b²)
+/// ```
+///
+/// # Example
+///
+/// ```
+/// use churnwise::clv::{BetaGeo, CalibrationSummary, SummaryRow, TimeUnit};
+/// use churnwise::synth::{BgNbdParams, simulate_bgnbd};
+///
+/// // 5 000 simulated customers observed for 52 weeks.
+/// let truth = BgNbdParams::new(0.5, 5.0, 0.8, 3.0)?;
+/// let sim = simulate_bgnbd(truth, 5_000, 52.0, 7)?;
+/// let summary = CalibrationSummary::from_columns(
+///     TimeUnit::Weeks,
+///     sim.iter().map(|c| c.x).collect(),
+///     sim.iter().map(|c| c.t_x).collect(),
+///     sim.iter().map(|c| c.t).collect(),
+/// )?;
+/// let model = BetaGeo::new().fit(&summary)?;
+/// assert!((model.r() - 0.5).abs() < 0.1);
+/// // A customer who bought 5 times, the last 40 weeks ago, is less likely alive
+/// // than one who bought 5 times recently.
+/// let old = model.p_alive(&SummaryRow::new(5, 12.0, 52.0)?);
+/// let recent = model.p_alive(&SummaryRow::new(5, 50.0, 52.0)?);
+/// assert!(old < recent);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BetaGeo {
+    options: Options,
+}
+
+impl BetaGeo {
+    /// No penalty, at most 200 iterations, tolerance `1e-8`.
+    pub fn new() -> Self {
+        BetaGeo::default()
+    }
+
+    /// The L2 penalty on the parameters (see the type docs). Defaults to 0.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `penalizer` unless finite and ≥ 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::BetaGeo;
+    ///
+    /// assert!(BetaGeo::new().penalizer(0.01).is_ok());
+    /// assert!(BetaGeo::new().penalizer(-1.0).is_err());
+    /// ```
+    pub fn penalizer(mut self, penalizer: f64) -> Result<Self> {
+        self.options.penalizer = Options::check_penalizer(penalizer)?;
+        Ok(self)
+    }
+
+    /// Quasi-Newton iterations before giving up. Defaults to 200.
+    pub fn max_iterations(mut self, iterations: u32) -> Self {
+        self.options.max_iterations = iterations;
+        self
+    }
+
+    /// Convergence: the largest gradient component of the per-customer mean
+    /// objective in log-parameters. Defaults to `1e-8`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `tolerance` unless finite and > 0.
+    pub fn tolerance(mut self, tolerance: f64) -> Result<Self> {
+        self.options.tolerance = Options::check_tolerance(tolerance)?;
+        Ok(self)
+    }
+
+    /// Fits r, α, a, b by maximum likelihood.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Fit`](crate::ErrorKind::Fit) when no customer made a
+    /// repeat purchase (the model is not identified) or the optimum is
+    /// degenerate; [`ErrorKind::NotConverged`](crate::ErrorKind::NotConverged)
+    /// when the optimizer stops short of the tolerance.
+    pub fn fit(&self, summary: &CalibrationSummary) -> Result<FittedBetaGeo> {
+        let (params, stats) = beta_geo::fit(VARIANT, summary, &self.options)?;
+        Ok(FittedBetaGeo {
+            params,
+            unit: summary.unit(),
+            fit_stats: Some(stats),
+        })
+    }
+}
+
+/// A fitted BG/NBD model: P(alive), expected purchases and the likelihood.
+///
+/// # Formulas (Fader, Hardie & Lee 2005)
+///
+/// ```text
+/// P(alive | x, t_x, T) = 1 / (1 + δ(x>0) · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))
+/// E[X(t)] = (a+b−1)/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))]
+/// E[X(T,T+t) | x, t_x, T] = P(alive) · (a+b+x−1)/(a−1)
+///     · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]
+/// ```
+///
+/// A customer with no repeat purchase always gets P(alive) = 1 (they cannot
+/// have dropped out yet in this model): use [`p_alive_at`](Self::p_alive_at)
+/// or the [`ModifiedBetaGeo`](super::ModifiedBetaGeo) model when that matters.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit};
+///
+/// // The published CDNOW estimates (weeks).
+/// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+/// let row = SummaryRow::new(2, 30.43, 38.86)?;
+/// assert!((model.p_alive(&row) - 0.726).abs() < 1e-3);
+/// assert!((model.conditional_expected_purchases(&row, 39.0)? - 1.226).abs() < 1e-2);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FittedBetaGeo {
+    params: Params,
+    unit: TimeUnit,
+    fit_stats: Option<FitStats>,
+}
+
+impl FittedBetaGeo {
+    /// A model with given parameters (e.g. published ones), α in `unit`s.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `r`, `alpha`, `a` or `b` unless each is finite and > 0.
+    pub fn new(r: f64, alpha: f64, a: f64, b: f64, unit: TimeUnit) -> Result<Self> {
+        Ok(FittedBetaGeo {
+            params: Params::new(r, alpha, a, b)?,
+            unit,
+            fit_stats: None,
+        })
+    }
+
+    /// Shape r of the Gamma distribution of purchase rates.
+    pub fn r(&self) -> f64 {
+        self.params.r
+    }
+
+    /// Rate α of the Gamma distribution of purchase rates, in [`unit`](Self::unit)s.
+    pub fn alpha(&self) -> f64 {
+        self.params.alpha
+    }
+
+    /// Parameter a of the Beta distribution of dropout probabilities.
+    pub fn a(&self) -> f64 {
+        self.params.a
+    }
+
+    /// Parameter b of the Beta distribution of dropout probabilities.
+    pub fn b(&self) -> f64 {
+        self.params.b
+    }
+
+    /// The time unit of α, recency, age and horizons.
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+
+    /// The fit's log-likelihood, customers and iterations (`None` when built by [`new`](Self::new)).
+    pub fn fit_stats(&self) -> Option<&FitStats> {
+        self.fit_stats.as_ref()
+    }
+
+    /// P(alive at the end of calibration | x, t_x, T).
+    pub fn p_alive(&self, row: &SummaryRow) -> f64 {
+        beta_geo::p_alive(VARIANT, &self.params, row)
+    }
+
+    /// P(alive `horizon` time units after the end of calibration | x, t_x, T),
+    /// whatever the purchases in between: alive now, and no dropout after any
+    /// purchase in the next `horizon`.
+    ///
+    /// ```text
+    /// P(alive at T+h) = P(alive at T) · ₂F₁(r+x, a; a+b+x; −h/(α+T))
+    /// ```
+    ///
+    /// Unlike [`p_alive`](Self::p_alive), this is below 1 for a customer
+    /// without repeat purchases. (lifetimes' "P(alive) history" asks
+    /// something else, what P(alive) would be if *no* purchase happened up to
+    /// T + h; get it with `p_alive` on a row with age T + h.)
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `horizon` unless finite and ≥ 0;
+    /// [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite) if the result is not finite.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let one_timer = SummaryRow::new(0, 0.0, 38.86)?;
+    /// assert_eq!(model.p_alive(&one_timer), 1.0);
+    /// let in_a_year = model.p_alive_at(&one_timer, 52.0)?;
+    /// assert!(in_a_year < 1.0 && in_a_year > 0.9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn p_alive_at(&self, row: &SummaryRow, horizon: f64) -> Result<f64> {
+        let h = beta_geo::check_horizon("horizon", horizon)?;
+        beta_geo::finite("P(alive) at a future time", 0, "horizon", beta_geo::p_alive_at(VARIANT, &self.params, row, h))
+    }
+
+    /// Expected repeat purchases of a new customer in their first `t` time units, E[X(t)].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `t` unless finite and ≥ 0;
+    /// [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite) if the closed
+    /// form cannot be evaluated at these parameters.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedBetaGeo, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// assert!((model.expected_purchases(39.0)? - 1.197).abs() < 2e-3);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn expected_purchases(&self, t: f64) -> Result<f64> {
+        let t = beta_geo::check_horizon("t", t)?;
+        let new_customer = SummaryRow::new(0, 0.0, 0.0)?;
+        beta_geo::finite(
+            "expected purchases",
+            0,
+            "t",
+            beta_geo::conditional_expected(VARIANT, &self.params, &new_customer, t),
+        )
+    }
+
+    /// Expected purchases in the `t` time units after the end of calibration,
+    /// given the customer's x, t_x and T.
+    ///
+    /// # Errors
+    ///
+    /// As for [`expected_purchases`](Self::expected_purchases).
+    pub fn conditional_expected_purchases(&self, row: &SummaryRow, t: f64) -> Result<f64> {
+        let t = beta_geo::check_horizon("t", t)?;
+        beta_geo::finite(
+            "conditional expected purchases",
+            0,
+            "t",
+            beta_geo::conditional_expected(VARIANT, &self.params, row, t),
+        )
+    }
+
+    /// The log-likelihood of a summary (summed over customers).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::SchemaMismatch`](crate::ErrorKind::SchemaMismatch) when
+    /// the summary's time unit differs from the model's.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{CalibrationSummary, FittedBetaGeo, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(1.0, 2.0, 1.0, 2.0, TimeUnit::Days)?;
+    /// let one = CalibrationSummary::from_columns(TimeUnit::Days, vec![0], vec![0.0], vec![3.0])?;
+    /// // (α / (α + T))^r = 2/5 for a customer without repeat purchases.
+    /// assert!((model.log_likelihood(&one)? - 0.4f64.ln()).abs() < 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn log_likelihood(&self, summary: &CalibrationSummary) -> Result<f64> {
+        check_unit(self.unit, summary.unit())?;
+        let values: Vec<f64> = (0..summary.len())
+            .into_par_iter()
+            .map(|i| beta_geo::row_log_likelihood(VARIANT, &self.params, &summary.row_unchecked(i)))
+            .collect();
+        Ok(values.iter().sum())
+    }
+
+    /// P(alive) of every customer of a summary, in its order (parallel).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::SchemaMismatch`](crate::ErrorKind::SchemaMismatch) when the time units differ.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{CalibrationSummary, FittedBetaGeo, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![0, 3], vec![0.0, 5.0], vec![30.0, 30.0])?;
+    /// let p = model.p_alive_all(&s)?;
+    /// assert_eq!(p[0], 1.0);
+    /// assert!(p[1] < 0.5);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn p_alive_all(&self, summary: &CalibrationSummary) -> Result<Vec<f64>> {
+        check_unit(self.unit, summary.unit())?;
+        Ok((0..summary.len())
+            .into_par_iter()
+            .map(|i| self.p_alive(&summary.row_unchecked(i)))
+            .collect())
+    }
+
+    /// Expected purchases in the next `t` time units for every customer of a summary.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::SchemaMismatch`](crate::ErrorKind::SchemaMismatch) when the
+    /// time units differ; as [`expected_purchases`](Self::expected_purchases)
+    /// otherwise (`NonFinite` names the row).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{CalibrationSummary, FittedBetaGeo, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![0, 3], vec![0.0, 28.0], vec![30.0, 30.0])?;
+    /// let e = model.conditional_expected_purchases_all(&s, 52.0)?;
+    /// assert!(e[1] > e[0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn conditional_expected_purchases_all(&self, summary: &CalibrationSummary, t: f64) -> Result<Vec<f64>> {
+        check_unit(self.unit, summary.unit())?;
+        let t = beta_geo::check_horizon("t", t)?;
+        (0..summary.len())
+            .into_par_iter()
+            .map(|i| {
+                let v = beta_geo::conditional_expected(VARIANT, &self.params, &summary.row_unchecked(i), t);
+                beta_geo::finite("conditional expected purchases", i, "t", v)
+            })
+            .collect()
+    }
+}
+
+impl PurchaseModel for FittedBetaGeo {
+    fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+
+    fn p_alive(&self, row: &SummaryRow) -> f64 {
+        FittedBetaGeo::p_alive(self, row)
+    }
+
+    fn conditional_expected_purchases(&self, row: &SummaryRow, t: f64) -> Result<f64> {
+        FittedBetaGeo::conditional_expected_purchases(self, row, t)
+    }
+}
