@@ -191,6 +191,22 @@ fn per_x(variant: Variant, p: &Params, x: u32) -> PerX {
     }
 }
 
+/// ln(α + t) and 1 / (α + t) for one t, tabulated per distinct age or recency.
+#[derive(Debug, Clone, Copy)]
+struct Logs {
+    ln: f64,
+    inv: f64,
+}
+
+impl Logs {
+    fn new(v: f64) -> Logs {
+        Logs {
+            ln: v.ln(),
+            inv: 1.0 / v,
+        }
+    }
+}
+
 /// ln L of one customer and its gradient in (r, α, a, b) added to `grad` × `weight`.
 ///
 /// ```text
@@ -206,21 +222,25 @@ fn row_terms(
     p: &Params,
     ln_alpha: f64,
     k: &PerX,
-    ln_t: f64,
-    inv_t: f64,
-    ln_tx: f64,
-    inv_tx: f64,
+    age: Logs,
+    recency: Logs,
     weight: f64,
     grad: &mut [f64; 4],
 ) -> f64 {
+    let (ln_t, inv_t, ln_tx, inv_tx) = (age.ln, age.inv, recency.ln, recency.inv);
     let rx = p.r + k.x;
     let alive = -rx * ln_t;
     let (ll, w) = if k.dead.is_finite() {
         let dead = k.dead - rx * ln_tx;
         // log-sum-exp; w is the posterior probability of being dead (1 − P(alive)).
         let e = (-(alive - dead).abs()).exp();
-        let w = if dead > alive { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
-        (alive.max(dead) + e.ln_1p(), w)
+        let w = if dead > alive {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        // ln(1 + e) with e in (0, 1]: plain ln is exact enough here and much faster than ln_1p.
+        (alive.max(dead) + (1.0 + e).ln(), w)
     } else {
         (alive, 0.0)
     };
@@ -235,22 +255,29 @@ fn row_terms(
 /// Σ ln L over all customers and its gradient in (r, α, a, b), in one
 /// parallel pass with a fixed summation order.
 fn log_likelihood_pass(variant: Variant, p: &Params, data: &Compressed) -> (f64, [f64; 4]) {
-    let per: Vec<PerX> = data.x_values.iter().map(|&x| per_x(variant, p, x)).collect();
-    let ln_t: Vec<f64> = data.t_values.iter().map(|t| (p.alpha + t).ln()).collect();
-    let inv_t: Vec<f64> = data.t_values.iter().map(|t| 1.0 / (p.alpha + t)).collect();
-    let ln_tx: Vec<f64> = data.tx_values.iter().map(|t| (p.alpha + t).ln()).collect();
-    let inv_tx: Vec<f64> = data.tx_values.iter().map(|t| 1.0 / (p.alpha + t)).collect();
+    let per: Vec<PerX> = data
+        .x_values
+        .iter()
+        .map(|&x| per_x(variant, p, x))
+        .collect();
+    let ages: Vec<Logs> = data
+        .t_values
+        .iter()
+        .map(|&t| Logs::new(p.alpha + t))
+        .collect();
+    let recencies: Vec<Logs> = data
+        .tx_values
+        .iter()
+        .map(|&t| Logs::new(p.alpha + t))
+        .collect();
     let ln_alpha = p.alpha.ln();
     ordered_sum(data.len(), |i, grad| {
-        let (t, tx) = (data.t_index[i] as usize, data.tx_index[i] as usize);
         row_terms(
             p,
             ln_alpha,
             &per[data.x_group[i] as usize],
-            ln_t[t],
-            inv_t[t],
-            ln_tx[tx],
-            inv_tx[tx],
+            ages[data.t_index[i] as usize],
+            recencies[data.tx_index[i] as usize],
             data.weight[i],
             grad,
         )
@@ -260,9 +287,39 @@ fn log_likelihood_pass(variant: Variant, p: &Params, data: &Compressed) -> (f64,
 /// ln L of one customer.
 pub(crate) fn row_log_likelihood(variant: Variant, p: &Params, row: &SummaryRow) -> f64 {
     let k = per_x(variant, p, row.frequency());
-    let (t, tx) = (p.alpha + row.age(), p.alpha + row.recency());
+    let (age, recency) = (
+        Logs::new(p.alpha + row.age()),
+        Logs::new(p.alpha + row.recency()),
+    );
     let mut unused = [0.0; 4];
-    row_terms(p, p.alpha.ln(), &k, t.ln(), 1.0 / t, tx.ln(), 1.0 / tx, 1.0, &mut unused)
+    row_terms(p, p.alpha.ln(), &k, age, recency, 1.0, &mut unused)
+}
+
+/// Above this many distinct rows the fit is warm-started on a subsample.
+const WARM_START_ROWS: usize = 60_000;
+/// Rows of the warm-start subsample (about).
+const WARM_START_SAMPLE: usize = 20_000;
+/// The warm start stops here: its optimum differs from the full one by sampling error anyway.
+const WARM_START_TOLERANCE: f64 = 1e-5;
+
+/// The mean negative log-likelihood plus penalty, and its gradient, in log-parameters.
+fn objective(
+    variant: Variant,
+    data: &Compressed,
+    theta: &[f64; 4],
+    scale: f64,
+    penalizer: f64,
+) -> (f64, [f64; 4]) {
+    let n = data.customers as f64;
+    let p = Params::from_logs(theta);
+    let (ll, g) = log_likelihood_pass(variant, &p, data);
+    let natural = [p.r, p.alpha * scale, p.a, p.b];
+    let penalty: f64 = natural.iter().map(|v| v * v).sum();
+    // Chain rule to log-parameters: ∂/∂ln θ = θ ∂/∂θ; the penalty's is 2 θ².
+    let values = [p.r, p.alpha, p.a, p.b];
+    let grad =
+        std::array::from_fn(|k| -values[k] * g[k] / n + penalizer * 2.0 * natural[k] * natural[k]);
+    (-ll / n + penalizer * penalty, grad)
 }
 
 /// Maximum likelihood on log-parameters (positivity for free), minimizing
@@ -291,25 +348,40 @@ pub(crate) fn fit(
         }
         .into());
     }
-    let n = data.customers as f64;
     let scale = 1.0 / data.max_age().max(f64::MIN_POSITIVE);
-    let penalizer = options.penalizer;
-    let objective = |theta: &[f64; 4]| -> (f64, [f64; 4]) {
-        let p = Params::from_logs(theta);
-        let (ll, g) = log_likelihood_pass(variant, &p, &data);
-        let natural = [p.r, p.alpha * scale, p.a, p.b];
-        let penalty: f64 = natural.iter().map(|v| v * v).sum();
-        // Chain rule to log-parameters: ∂/∂ln θ = θ ∂/∂θ; the penalty's is 2 θ².
-        let values = [p.r, p.alpha, p.a, p.b];
-        let grad = std::array::from_fn(|k| {
-            -values[k] * g[k] / n + penalizer * 2.0 * natural[k] * natural[k]
-        });
-        (-ll / n + penalizer * penalty, grad)
-    };
     // Start: r = a = b = 1 and the α that matches the mean purchase rate r / α = Σx / ΣT.
     let alpha0 = (data.total_age() / repeats).max(1e-6);
-    let start = [0.0, alpha0.ln(), 0.0, 0.0];
-    let m = minimize(objective, start, options.max_iterations, options.tolerance, variant.name())?;
+    let mut start = [0.0, alpha0.ln(), 0.0, 0.0];
+    let mut h0 = None;
+    // Large data: most iterations are spent far from the optimum, so take them
+    // on a systematic subsample (every k-th distinct row, weight × k: still
+    // stratified by x, t_x and T), then finish on all rows from its optimum
+    // and curvature. The optimum reached is that of the full data either way.
+    if data.len() > WARM_START_ROWS {
+        let sample = data.subsample(data.len() / WARM_START_SAMPLE);
+        let objective =
+            |theta: &[f64; 4]| objective(variant, &sample, theta, scale, options.penalizer);
+        if let Ok(m) = minimize(
+            objective,
+            start,
+            None,
+            options.max_iterations,
+            WARM_START_TOLERANCE,
+            variant.name(),
+        ) {
+            start = m.x;
+            h0 = Some(m.inverse_hessian);
+        }
+    }
+    let full = |theta: &[f64; 4]| objective(variant, &data, theta, scale, options.penalizer);
+    let m = minimize(
+        full,
+        start,
+        h0,
+        options.max_iterations,
+        options.tolerance,
+        variant.name(),
+    )?;
     let p = Params::from_logs(&m.x);
     Params::new(p.r, p.alpha, p.a, p.b).map_err(|e| {
         Error::from(ErrorKind::Fit {
@@ -384,7 +456,8 @@ pub(crate) fn conditional_expected(variant: Variant, p: &Params, row: &SummaryRo
         let xf = f64::from(row.frequency());
         let z = t / (p.alpha + row.age() + t);
         let c = a + p.b + xf - 1.0 + s;
-        let bracket = 1.0 - (1.0 - z).powf(a - 1.0) * hyp2f1(a + p.b - 1.0 + s - p.r, a - 1.0, c, z);
+        let bracket =
+            1.0 - (1.0 - z).powf(a - 1.0) * hyp2f1(a + p.b - 1.0 + s - p.r, a - 1.0, c, z);
         c / (a - 1.0) * bracket
     };
     let expected = if (p.a - 1.0).abs() < A_STEP {
@@ -458,13 +531,25 @@ pub(crate) mod tests {
         let p = Params::new(1.0, 2.0, 1.0, 2.0).unwrap();
         let row = SummaryRow::new(1, 1.0, 3.0).unwrap();
         let want: f64 = 4.0 / 75.0 + 2.0 / 27.0;
-        assert_abs_diff_eq!(row_log_likelihood(Variant::Standard, &p, &row), want.ln(), epsilon = 1e-14);
+        assert_abs_diff_eq!(
+            row_log_likelihood(Variant::Standard, &p, &row),
+            want.ln(),
+            epsilon = 1e-14
+        );
         // x = 0, T = 3: L = (α/(α+T))^r = 2/5.
         let row0 = SummaryRow::new(0, 0.0, 3.0).unwrap();
-        assert_abs_diff_eq!(row_log_likelihood(Variant::Standard, &p, &row0), 0.4f64.ln(), epsilon = 1e-14);
+        assert_abs_diff_eq!(
+            row_log_likelihood(Variant::Standard, &p, &row0),
+            0.4f64.ln(),
+            epsilon = 1e-14
+        );
         // MBG/NBD, x = 0: L = B(1,3)/B(1,2) · (2/5) + B(2,2)/B(1,2) · 1 (the p-branch with t_x = 0)
         //   = (2/3)(2/5) + 1/3 · (α/α)^r = 4/15 + 1/3 = 3/5.
-        assert_abs_diff_eq!(row_log_likelihood(Variant::Modified, &p, &row0), 0.6f64.ln(), epsilon = 1e-14);
+        assert_abs_diff_eq!(
+            row_log_likelihood(Variant::Modified, &p, &row0),
+            0.6f64.ln(),
+            epsilon = 1e-14
+        );
     }
 
     #[test]
@@ -488,7 +573,12 @@ pub(crate) mod tests {
                 up[k] += h;
                 down[k] -= h;
                 let f = |v: [f64; 4]| {
-                    log_likelihood_pass(variant, &Params::new(v[0], v[1], v[2], v[3]).unwrap(), &data).0
+                    log_likelihood_pass(
+                        variant,
+                        &Params::new(v[0], v[1], v[2], v[3]).unwrap(),
+                        &data,
+                    )
+                    .0
                 };
                 assert_relative_eq!(g[k], (f(up) - f(down)) / (2.0 * h), max_relative = 1e-6);
             }
@@ -502,7 +592,12 @@ pub(crate) mod tests {
         // (1 − ((α+T)/(α+T+pt))^(r+x)) / p.
         let p = cdnow();
         for variant in [Variant::Standard, Variant::Modified] {
-            for (x, tx, big_t, t) in [(0, 0.0, 0.0, 39.0), (2, 30.43, 38.86, 39.0), (7, 29.43, 35.0, 10.0), (0, 0.0, 38.86, 52.0)] {
+            for (x, tx, big_t, t) in [
+                (0, 0.0, 0.0, 39.0),
+                (2, 30.43, 38.86, 39.0),
+                (7, 29.43, 35.0, 10.0),
+                (0, 0.0, 38.86, 52.0),
+            ] {
                 let row = SummaryRow::new(x, tx, big_t).unwrap();
                 let xf = f64::from(x);
                 let scale = p.alpha + big_t;
@@ -514,7 +609,11 @@ pub(crate) mod tests {
                     }
                 });
                 let want = p_alive(variant, &p, &row) * given_alive;
-                assert_relative_eq!(conditional_expected(variant, &p, &row, t), want, max_relative = 1e-6);
+                assert_relative_eq!(
+                    conditional_expected(variant, &p, &row, t),
+                    want,
+                    max_relative = 1e-6
+                );
             }
         }
     }
@@ -523,7 +622,11 @@ pub(crate) mod tests {
     fn future_p_alive_matches_quadrature() {
         let p = cdnow();
         for variant in [Variant::Standard, Variant::Modified] {
-            for (x, tx, big_t, h) in [(0, 0.0, 38.86, 52.0), (3, 20.0, 38.0, 10.0), (12, 37.0, 38.0, 100.0)] {
+            for (x, tx, big_t, h) in [
+                (0, 0.0, 38.86, 52.0),
+                (3, 20.0, 38.0, 10.0),
+                (12, 37.0, 38.0, 100.0),
+            ] {
                 let row = SummaryRow::new(x, tx, big_t).unwrap();
                 let xf = f64::from(x);
                 let scale = p.alpha + big_t;
@@ -542,7 +645,14 @@ pub(crate) mod tests {
     #[test]
     fn expected_purchases_are_continuous_through_a_equal_one() {
         let row = SummaryRow::new(2, 10.0, 30.0).unwrap();
-        let at = |a: f64| conditional_expected(Variant::Standard, &Params::new(0.5, 4.0, a, 2.0).unwrap(), &row, 20.0);
+        let at = |a: f64| {
+            conditional_expected(
+                Variant::Standard,
+                &Params::new(0.5, 4.0, a, 2.0).unwrap(),
+                &row,
+                20.0,
+            )
+        };
         assert_relative_eq!(at(1.0), 0.5 * (at(0.999) + at(1.001)), max_relative = 1e-6);
         assert!(at(1.0).is_finite() && at(1.0) > 0.0);
     }

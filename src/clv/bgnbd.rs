@@ -245,7 +245,12 @@ impl FittedBetaGeo {
     /// ```
     pub fn p_alive_at(&self, row: &SummaryRow, horizon: f64) -> Result<f64> {
         let h = beta_geo::check_horizon("horizon", horizon)?;
-        beta_geo::finite("P(alive) at a future time", 0, "horizon", beta_geo::p_alive_at(VARIANT, &self.params, row, h))
+        beta_geo::finite(
+            "P(alive) at a future time",
+            0,
+            "horizon",
+            beta_geo::p_alive_at(VARIANT, &self.params, row, h),
+        )
     }
 
     /// Expected repeat purchases of a new customer in their first `t` time units, E[X(t)].
@@ -365,13 +370,22 @@ impl FittedBetaGeo {
     /// assert!(e[1] > e[0]);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn conditional_expected_purchases_all(&self, summary: &CalibrationSummary, t: f64) -> Result<Vec<f64>> {
+    pub fn conditional_expected_purchases_all(
+        &self,
+        summary: &CalibrationSummary,
+        t: f64,
+    ) -> Result<Vec<f64>> {
         check_unit(self.unit, summary.unit())?;
         let t = beta_geo::check_horizon("t", t)?;
         (0..summary.len())
             .into_par_iter()
             .map(|i| {
-                let v = beta_geo::conditional_expected(VARIANT, &self.params, &summary.row_unchecked(i), t);
+                let v = beta_geo::conditional_expected(
+                    VARIANT,
+                    &self.params,
+                    &summary.row_unchecked(i),
+                    t,
+                );
                 beta_geo::finite("conditional expected purchases", i, "t", v)
             })
             .collect()

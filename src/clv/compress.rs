@@ -35,8 +35,49 @@ pub(crate) struct Compressed {
     pub(crate) customers: usize,
 }
 
+/// Largest k / scale the dense fast path of [`index_values`] accepts.
+const DENSE_LIMIT: f64 = 1e7;
+
 /// Sorted distinct values and, per input value, its index among them.
 fn index_values(values: &[f64]) -> (Vec<f64>, Vec<u32>) {
+    // Summaries of dated logs hold whole days (or sevenths of a week): index
+    // them through a dense table in O(n) instead of sorting.
+    for scale in [1.0, 7.0] {
+        if let Some(found) = index_dense(values, scale) {
+            return found;
+        }
+    }
+    index_sorted(values)
+}
+
+/// The dense path: every value is k / scale for an integer 0 ≤ k ≤ DENSE_LIMIT.
+fn index_dense(values: &[f64], scale: f64) -> Option<(Vec<f64>, Vec<u32>)> {
+    let steps: Option<Vec<u32>> = values
+        .par_iter()
+        .map(|&v| {
+            let k = (v * scale).round();
+            ((0.0..=DENSE_LIMIT).contains(&k) && k / scale == v).then_some(k as u32)
+        })
+        .collect();
+    let steps = steps?;
+    let max = steps.par_iter().copied().max().unwrap_or(0) as usize;
+    let mut slot = vec![u32::MAX; max + 1];
+    for &k in &steps {
+        slot[k as usize] = 0;
+    }
+    let mut distinct = Vec::new();
+    for (k, s) in slot.iter_mut().enumerate() {
+        if *s == 0 {
+            *s = distinct.len() as u32;
+            distinct.push(k as f64 / scale);
+        }
+    }
+    let index = steps.par_iter().map(|&k| slot[k as usize]).collect();
+    Some((distinct, index))
+}
+
+/// The general path: sort, deduplicate, binary-search.
+fn index_sorted(values: &[f64]) -> (Vec<f64>, Vec<u32>) {
     let mut distinct = values.to_vec();
     distinct.par_sort_unstable_by(f64::total_cmp);
     distinct.dedup_by(|a, b| a.total_cmp(b).is_eq());
@@ -98,6 +139,25 @@ impl Compressed {
         out
     }
 
+    /// Every `step`-th row, its weight multiplied by `step` (the value
+    /// tables are shared; only the rows are thinned).
+    pub(crate) fn subsample(&self, step: usize) -> Compressed {
+        let step = step.max(1);
+        let keep: Vec<usize> = (0..self.len()).step_by(step).collect();
+        let weight: Vec<f64> = keep.iter().map(|&i| self.weight[i] * step as f64).collect();
+        Compressed {
+            x_group: keep.iter().map(|&i| self.x_group[i]).collect(),
+            tx_index: keep.iter().map(|&i| self.tx_index[i]).collect(),
+            t_index: keep.iter().map(|&i| self.t_index[i]).collect(),
+            customers: weight.iter().sum::<f64>() as usize,
+            weight,
+            x_values: self.x_values.clone(),
+            x_weight: self.x_weight.clone(),
+            tx_values: self.tx_values.clone(),
+            t_values: self.t_values.clone(),
+        }
+    }
+
     /// Number of distinct rows.
     pub(crate) fn len(&self) -> usize {
         self.weight.len()
@@ -154,5 +214,15 @@ mod tests {
         assert_eq!(c.total_repeats(), 5.0);
         assert_eq!(c.total_age(), 58.0);
         assert_eq!(c.max_age(), 10.0);
+    }
+
+    #[test]
+    fn dense_and_sorted_indexing_agree() {
+        let weeks: Vec<f64> = (0..500).map(|i| f64::from((i * 37) % 200) / 7.0).collect();
+        let general: Vec<f64> = weeks.iter().map(|v| v + 1e-3).collect();
+        for values in [weeks, general] {
+            assert_eq!(index_values(&values), index_sorted(&values));
+        }
+        assert!(index_dense(&[0.5], 1.0).is_none());
     }
 }

@@ -33,19 +33,20 @@ use crate::{Error, ErrorKind, Result};
 /// # Example
 ///
 /// ```
-/// use churnwise::clv::{CalibrationSummary, GammaGamma, TimeUnit};
+/// use chrono::{TimeZone, Utc};
+/// use churnwise::clv::{Calibration, GammaGamma};
+/// use churnwise::synth::PopulationConfig;
 ///
-/// let s = CalibrationSummary::from_columns(
-///     TimeUnit::Weeks,
-///     vec![2, 1, 4, 3, 1, 6, 2, 5],
-///     vec![30.0, 1.7, 20.0, 25.0, 9.0, 33.0, 12.0, 30.0],
-///     vec![38.0; 8],
-/// )?
-/// .with_monetary(vec![22.35, 11.77, 30.2, 18.5, 45.0, 25.1, 14.0, 27.3])?;
-/// let model = GammaGamma::new().fit(&s)?;
-/// let spend = model.conditional_expected_spend(&s.row(4).expect("row"))?;
-/// // Shrunk from 45.0 toward the population mean.
-/// assert!(spend < 45.0 && spend > model.mean_spend()?);
+/// let pop = PopulationConfig::default().customers(2_000).seed(5).generate()?;
+/// let (history, _) = pop.history_builder().build()?;
+/// let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
+/// let model = GammaGamma::new().fit(&summary)?;
+/// let mean = model.mean_spend()?;
+/// // A big spender's expected order value is shrunk toward the population mean.
+/// let (i, big) = summary.rows().enumerate().filter(|(_, r)| r.frequency() > 0)
+///     .max_by(|a, b| a.1.monetary().total_cmp(&b.1.monetary())).expect("repeat buyers");
+/// let spend = model.conditional_expected_spend(&big)?;
+/// assert!(mean < spend && spend < summary.monetary()[i]);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -104,13 +105,22 @@ impl GammaGamma {
             let params = [theta[0].exp(), theta[1].exp(), theta[2].exp()];
             let (ll, g) = data.log_likelihood(params);
             let penalty: f64 = params.iter().map(|v| v * v).sum();
-            let grad = std::array::from_fn(|k| -params[k] * g[k] / n + 2.0 * penalizer * params[k] * params[k]);
+            let grad = std::array::from_fn(|k| {
+                -params[k] * g[k] / n + 2.0 * penalizer * params[k] * params[k]
+            });
             (-ll / n + penalizer * penalty, grad)
         };
         // Start at p = 1, q = 2 and the γ that matches the mean spend p γ / (q − 1).
         let mean = data.m.iter().sum::<f64>() / n;
         let start = [0.0, 2f64.ln(), mean.ln()];
-        let m = minimize(objective, start, self.options.max_iterations, self.options.tolerance, "Gamma-Gamma")?;
+        let m = minimize(
+            objective,
+            start,
+            None,
+            self.options.max_iterations,
+            self.options.tolerance,
+            "Gamma-Gamma",
+        )?;
         let (p, q, gamma) = (m.x[0].exp(), m.x[1].exp(), m.x[2].exp());
         let fitted = FittedGammaGamma::new(p, q, gamma).map_err(|e| {
             Error::from(ErrorKind::Fit {
@@ -143,13 +153,19 @@ struct Spend {
 
 impl Spend {
     fn new(summary: &CalibrationSummary) -> Result<Spend> {
-        let mut x_values: Vec<u32> = summary.frequency().iter().copied().filter(|&x| x > 0).collect();
+        let mut x_values: Vec<u32> = summary
+            .frequency()
+            .iter()
+            .copied()
+            .filter(|&x| x > 0)
+            .collect();
         x_values.sort_unstable();
         x_values.dedup();
         if x_values.is_empty() {
             return Err(ErrorKind::Fit {
                 what: "Gamma-Gamma",
-                message: "no customer has a repeat purchase, so there is no repeat spend to model".into(),
+                message: "no customer has a repeat purchase, so there is no repeat spend to model"
+                    .into(),
             }
             .into());
         }
@@ -182,7 +198,8 @@ impl Spend {
             out.m.push(row.monetary());
             out.ln_m.push(row.monetary().ln());
             out.ln_x.push(x.ln());
-            out.group.push(out.x_values.partition_point(|&v| v < row.frequency()) as u32);
+            out.group
+                .push(out.x_values.partition_point(|&v| v < row.frequency()) as u32);
         }
         Ok(out)
     }
@@ -195,7 +212,11 @@ impl Spend {
             .iter()
             .map(|&x| {
                 let px = p * f64::from(x);
-                (ln_gamma(px + q) - ln_gamma(px), digamma(px + q), digamma(px))
+                (
+                    ln_gamma(px + q) - ln_gamma(px),
+                    digamma(px + q),
+                    digamma(px),
+                )
             })
             .collect();
         let (ln_gamma_q, psi_q, ln_g) = (ln_gamma(q), digamma(q), gamma.ln());
@@ -207,7 +228,8 @@ impl Spend {
             grad[0] += x * (psi_pxq - psi_px + self.ln_m[i] + self.ln_x[i] - ln_den);
             grad[1] += psi_pxq - psi_q + ln_g - ln_den;
             grad[2] += q / gamma - (px + q) / (gamma + m * x);
-            lg - ln_gamma_q + q * ln_g + (px - 1.0) * self.ln_m[i] + px * self.ln_x[i] - (px + q) * ln_den
+            lg - ln_gamma_q + q * ln_g + (px - 1.0) * self.ln_m[i] + px * self.ln_x[i]
+                - (px + q) * ln_den
         })
     }
 }
@@ -405,7 +427,9 @@ impl FittedGammaGamma {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn log_likelihood(&self, summary: &CalibrationSummary) -> Result<f64> {
-        Ok(Spend::new(summary)?.log_likelihood([self.p, self.q, self.gamma]).0)
+        Ok(Spend::new(summary)?
+            .log_likelihood([self.p, self.q, self.gamma])
+            .0)
     }
 }
 
@@ -417,10 +441,15 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        let s = CalibrationSummary::from_columns(TimeUnit::Days, vec![1, 2, 5, 2], vec![1.0, 2.0, 3.0, 4.0], vec![9.0; 4])
-            .unwrap()
-            .with_monetary(vec![10.0, 25.0, 17.5, 40.0])
-            .unwrap();
+        let s = CalibrationSummary::from_columns(
+            TimeUnit::Days,
+            vec![1, 2, 5, 2],
+            vec![1.0, 2.0, 3.0, 4.0],
+            vec![9.0; 4],
+        )
+        .unwrap()
+        .with_monetary(vec![10.0, 25.0, 17.5, 40.0])
+        .unwrap();
         let data = Spend::new(&s).unwrap();
         let at = [2.5, 3.0, 12.0];
         let (_, g) = data.log_likelihood(at);
@@ -436,13 +465,33 @@ mod tests {
 
     #[test]
     fn rejects_repeat_buyers_without_spend_and_bad_parameters() {
-        let s = CalibrationSummary::from_columns(TimeUnit::Days, vec![1, 0], vec![1.0, 0.0], vec![9.0, 9.0]).unwrap();
+        let s = CalibrationSummary::from_columns(
+            TimeUnit::Days,
+            vec![1, 0],
+            vec![1.0, 0.0],
+            vec![9.0, 9.0],
+        )
+        .unwrap();
         let err = GammaGamma::new().fit(&s).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::Fit { what: "Gamma-Gamma", message } if message.contains("row 0")));
-        let none = CalibrationSummary::from_columns(TimeUnit::Days, vec![0], vec![0.0], vec![9.0]).unwrap();
-        assert!(matches!(GammaGamma::new().fit(&none).unwrap_err().kind(), ErrorKind::Fit { .. }));
+        assert!(
+            matches!(err.kind(), ErrorKind::Fit { what: "Gamma-Gamma", message } if message.contains("row 0"))
+        );
+        let none = CalibrationSummary::from_columns(TimeUnit::Days, vec![0], vec![0.0], vec![9.0])
+            .unwrap();
+        assert!(matches!(
+            GammaGamma::new().fit(&none).unwrap_err().kind(),
+            ErrorKind::Fit { .. }
+        ));
         let err = FittedGammaGamma::new(1.0, f64::NAN, 1.0).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "q", .. }));
-        assert!(serde_json::from_str::<FittedGammaGamma>(r#"{"p":1.0,"q":-1.0,"gamma":1.0,"fit_stats":null}"#).is_err());
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::InvalidParameter { name: "q", .. }
+        ));
+        assert!(
+            serde_json::from_str::<FittedGammaGamma>(
+                r#"{"p":1.0,"q":-1.0,"gamma":1.0,"fit_stats":null}"#
+            )
+            .is_err()
+        );
     }
 }

@@ -14,17 +14,19 @@ use crate::{ErrorKind, Result};
 ///
 /// ```
 /// use churnwise::clv::{BetaGeo, CalibrationSummary, TimeUnit};
+/// use churnwise::synth::{BgNbdParams, simulate_bgnbd};
 ///
+/// let sim = simulate_bgnbd(BgNbdParams::new(0.5, 5.0, 0.8, 3.0)?, 2_000, 52.0, 1)?;
 /// let summary = CalibrationSummary::from_columns(
 ///     TimeUnit::Weeks,
-///     vec![0, 2, 1, 5, 0, 3],
-///     vec![0.0, 30.4, 1.7, 20.0, 0.0, 35.0],
-///     vec![38.9, 38.9, 38.9, 38.0, 37.0, 36.0],
+///     sim.iter().map(|c| c.x).collect(),
+///     sim.iter().map(|c| c.t_x).collect(),
+///     sim.iter().map(|c| c.t).collect(),
 /// )?;
 /// let fitted = BetaGeo::new().fit(&summary)?;
 /// let stats = fitted.fit_stats().expect("fitted to data");
-/// assert_eq!(stats.customers, 6);
-/// assert!(stats.log_likelihood < 0.0);
+/// assert_eq!(stats.customers, 2_000);
+/// assert!(stats.log_likelihood < 0.0 && stats.gradient_norm <= 1e-8);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -45,6 +47,8 @@ pub struct FitStats {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Minimum<const N: usize> {
     pub(crate) x: [f64; N],
+    /// The final inverse-Hessian approximation (to warm-start a related problem).
+    pub(crate) inverse_hessian: [[f64; N]; N],
     pub(crate) iterations: u32,
     pub(crate) gradient_norm: f64,
 }
@@ -67,7 +71,8 @@ fn dot<const N: usize>(a: &[f64; N], b: &[f64; N]) -> f64 {
 }
 
 /// Minimizes `f` (value and gradient; a non-finite value marks a point
-/// outside the domain) from `x0` by BFGS on the inverse Hessian.
+/// outside the domain) from `x0` by BFGS on the inverse Hessian, starting
+/// from `h0` when given (else a scaled identity).
 ///
 /// Stops when the largest gradient component is at most `tolerance`.
 /// Why BFGS: the objectives are smooth, have 2–4 parameters and analytic
@@ -85,6 +90,7 @@ fn dot<const N: usize>(a: &[f64; N], b: &[f64; N]) -> f64 {
 pub(crate) fn minimize<const N: usize>(
     mut f: impl FnMut(&[f64; N]) -> (f64, [f64; N]),
     x0: [f64; N],
+    h0: Option<[[f64; N]; N]>,
     max_iterations: u32,
     tolerance: f64,
     solver: &'static str,
@@ -98,13 +104,14 @@ pub(crate) fn minimize<const N: usize>(
         }
         .into());
     }
-    let mut h = identity::<N>(1.0);
-    let mut fresh = true;
+    let mut fresh = h0.is_none();
+    let mut h = h0.unwrap_or_else(|| identity::<N>(1.0));
     for iteration in 0..max_iterations {
         let gnorm = max_abs(&g);
         if gnorm <= tolerance {
             return Ok(Minimum {
                 x,
+                inverse_hessian: h,
                 iterations: iteration,
                 gradient_norm: gnorm,
             });
@@ -152,6 +159,7 @@ pub(crate) fn minimize<const N: usize>(
     if gnorm <= tolerance {
         return Ok(Minimum {
             x,
+            inverse_hessian: h,
             iterations: max_iterations,
             gradient_norm: gnorm,
         });
@@ -191,7 +199,8 @@ fn line_search<const N: usize>(
             // approximate Wolfe conditions of Hager & Zhang (2005) then judge
             // the step by the directional derivative, which stays accurate.
             let dt = dot(&gt, d);
-            let approximate_wolfe = ft <= fx + 1e-12 * fx.abs() && dt >= 0.9 * slope && dt <= -0.8 * slope;
+            let approximate_wolfe =
+                ft <= fx + 1e-12 * fx.abs() && dt >= 0.9 * slope && dt <= -0.8 * slope;
             if armijo || approximate_wolfe {
                 return Some((trial, ft, gt));
             }
@@ -276,7 +285,7 @@ mod tests {
 
     #[test]
     fn finds_the_rosenbrock_minimum() {
-        let m = minimize(rosenbrock, [-1.2, 1.0], 500, 1e-10, "test").unwrap();
+        let m = minimize(rosenbrock, [-1.2, 1.0], None, 500, 1e-10, "test").unwrap();
         assert_abs_diff_eq!(m.x[0], 1.0, epsilon = 1e-8);
         assert_abs_diff_eq!(m.x[1], 1.0, epsilon = 1e-8);
     }
@@ -291,19 +300,19 @@ mod tests {
                 (x[0] - x[0].ln(), [1.0 - 1.0 / x[0]])
             }
         };
-        let m = minimize(f, [30.0], 200, 1e-12, "test").unwrap();
+        let m = minimize(f, [30.0], None, 200, 1e-12, "test").unwrap();
         assert_abs_diff_eq!(m.x[0], 1.0, epsilon = 1e-10);
     }
 
     #[test]
     fn reports_non_convergence_with_the_gradient_reached() {
-        let err = minimize(rosenbrock, [-1.2, 1.0], 3, 1e-10, "test").unwrap_err();
+        let err = minimize(rosenbrock, [-1.2, 1.0], None, 3, 1e-10, "test").unwrap_err();
         assert!(matches!(
             err.kind(),
             ErrorKind::NotConverged { solver: "test", iterations: 3, gradient_norm } if *gradient_norm > 0.0
         ));
         let bad = |_: &[f64; 1]| (f64::NAN, [0.0]);
-        let err = minimize(bad, [0.0], 10, 1e-8, "test").unwrap_err();
+        let err = minimize(bad, [0.0], None, 10, 1e-8, "test").unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Fit { what: "test", .. }));
     }
 

@@ -100,7 +100,14 @@ impl ShiftedBetaGeometric {
             let (ll, g) = log_likelihood(alpha, beta, active);
             (-ll / n, [-alpha * g[0] / n, -beta * g[1] / n])
         };
-        let m = minimize(objective, [0.0, 0.0], self.options.max_iterations, self.options.tolerance, "sBG")?;
+        let m = minimize(
+            objective,
+            [0.0, 0.0],
+            None,
+            self.options.max_iterations,
+            self.options.tolerance,
+            "sBG",
+        )?;
         let (alpha, beta) = (m.x[0].exp(), m.x[1].exp());
         Ok(FittedShiftedBetaGeometric {
             fit_stats: Some(FitStats {
@@ -117,7 +124,9 @@ impl ShiftedBetaGeometric {
 fn check_active(active: &[u64]) -> Result<()> {
     let bad = |reason: String| Err(Error::invalid_parameter("active", reason));
     if active.len() < 2 {
-        return bad(format!("needs the cohort size and at least one later count, got {active:?}"));
+        return bad(format!(
+            "needs the cohort size and at least one later count, got {active:?}"
+        ));
     }
     if active[0] == 0 {
         return bad("the cohort size active[0] must be positive".into());
@@ -137,7 +146,12 @@ fn check_active(active: &[u64]) -> Result<()> {
 /// ∂ ln B(x, y)/∂x = ψ(x) − ψ(x+y).
 fn log_likelihood(alpha: f64, beta: f64, active: &[u64]) -> (f64, [f64; 2]) {
     let ab = alpha + beta;
-    let (ln_b0, psi_a, psi_b, psi_ab) = (ln_beta(alpha, beta), digamma(alpha), digamma(beta), digamma(ab));
+    let (ln_b0, psi_a, psi_b, psi_ab) = (
+        ln_beta(alpha, beta),
+        digamma(alpha),
+        digamma(beta),
+        digamma(ab),
+    );
     let mut ll = 0.0;
     let mut g = [0.0; 2];
     for t in 1..active.len() {
@@ -318,7 +332,9 @@ impl FittedShiftedBetaGeometric {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn project(&self, cohort_size: f64, periods: u32) -> Vec<f64> {
-        (0..=periods).map(|t| cohort_size * self.survival(t)).collect()
+        (0..=periods)
+            .map(|t| cohort_size * self.survival(t))
+            .collect()
     }
 
     /// Expected further renewals of a customer who has renewed `renewals`
@@ -370,7 +386,11 @@ impl FittedShiftedBetaGeometric {
     /// assert!((m.discounted_expected_residual_lifetime(0, 1.0)? - want).abs() < 1e-12);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn discounted_expected_residual_lifetime(&self, renewals: u32, discount_rate: f64) -> Result<f64> {
+    pub fn discounted_expected_residual_lifetime(
+        &self,
+        renewals: u32,
+        discount_rate: f64,
+    ) -> Result<f64> {
         if !(discount_rate.is_finite() && discount_rate > 0.0) {
             return Err(Error::invalid_parameter(
                 "discount_rate",
@@ -379,8 +399,14 @@ impl FittedShiftedBetaGeometric {
         }
         let n = f64::from(renewals) + 1.0;
         let (a, b) = (self.alpha, self.beta);
-        let value = (b + n - 1.0) / (a + b + n - 1.0) * hyp2f1(1.0, b + n, a + b + n, 1.0 / (1.0 + discount_rate));
-        finite("discounted expected residual lifetime", 0, "discount_rate", value)
+        let value = (b + n - 1.0) / (a + b + n - 1.0)
+            * hyp2f1(1.0, b + n, a + b + n, 1.0 / (1.0 + discount_rate));
+        finite(
+            "discounted expected residual lifetime",
+            0,
+            "discount_rate",
+            value,
+        )
     }
 
     /// The log-likelihood of active counts (see [`ShiftedBetaGeometric`]).
@@ -417,8 +443,10 @@ mod tests {
         let (a, b) = (0.9, 1.7);
         let (_, g) = log_likelihood(a, b, &active);
         let h = 1e-6;
-        let da = (log_likelihood(a + h, b, &active).0 - log_likelihood(a - h, b, &active).0) / (2.0 * h);
-        let db = (log_likelihood(a, b + h, &active).0 - log_likelihood(a, b - h, &active).0) / (2.0 * h);
+        let da =
+            (log_likelihood(a + h, b, &active).0 - log_likelihood(a - h, b, &active).0) / (2.0 * h);
+        let db =
+            (log_likelihood(a, b + h, &active).0 - log_likelihood(a, b - h, &active).0) / (2.0 * h);
         assert_relative_eq!(g[0], da, max_relative = 1e-6);
         assert_relative_eq!(g[1], db, max_relative = 1e-6);
     }
@@ -438,18 +466,33 @@ mod tests {
             s -= p;
             assert_abs_diff_eq!(m.churn_probability(t), p, epsilon = 1e-14);
             assert_abs_diff_eq!(m.survival(t), s, epsilon = 1e-13);
-            assert_abs_diff_eq!(m.retention_rate(t), m.survival(t) / m.survival(t - 1), epsilon = 1e-13);
+            assert_abs_diff_eq!(
+                m.retention_rate(t),
+                m.survival(t) / m.survival(t - 1),
+                epsilon = 1e-13
+            );
         }
     }
 
     #[test]
     fn discounted_residual_lifetime_matches_its_series() {
-        for (alpha, beta, renewals, d) in [(0.704, 1.182, 0, 0.1f64), (0.668, 3.806, 4, 0.1), (2.5, 1.0, 2, 0.02)] {
+        for (alpha, beta, renewals, d) in [
+            (0.704, 1.182, 0, 0.1f64),
+            (0.668, 3.806, 4, 0.1),
+            (2.5, 1.0, 2, 0.02),
+        ] {
             let m = FittedShiftedBetaGeometric::new(alpha, beta).unwrap();
             let n = renewals + 1;
             let base = m.survival(n - 1);
-            let series: f64 = (0..20_000u32).map(|k| m.survival(n + k) / base / (1.0 + d).powi(k as i32)).sum();
-            assert_relative_eq!(m.discounted_expected_residual_lifetime(renewals, d).unwrap(), series, max_relative = 1e-9);
+            let series: f64 = (0..20_000u32)
+                .map(|k| m.survival(n + k) / base / (1.0 + d).powi(k as i32))
+                .sum();
+            assert_relative_eq!(
+                m.discounted_expected_residual_lifetime(renewals, d)
+                    .unwrap(),
+                series,
+                max_relative = 1e-9
+            );
         }
     }
 
@@ -457,9 +500,21 @@ mod tests {
     fn rejects_invalid_counts_by_name() {
         for active in [&[][..], &[10][..], &[0, 0][..], &[10, 11][..]] {
             let err = ShiftedBetaGeometric::new().fit(active).unwrap_err();
-            assert!(matches!(err.kind(), crate::ErrorKind::InvalidParameter { name: "active", .. }), "{active:?}");
+            assert!(
+                matches!(
+                    err.kind(),
+                    crate::ErrorKind::InvalidParameter { name: "active", .. }
+                ),
+                "{active:?}"
+            );
         }
-        assert!(matches!(ShiftedBetaGeometric::new().fit(&[10, 10, 10]).unwrap_err().kind(), crate::ErrorKind::Fit { .. }));
+        assert!(matches!(
+            ShiftedBetaGeometric::new()
+                .fit(&[10, 10, 10])
+                .unwrap_err()
+                .kind(),
+            crate::ErrorKind::Fit { .. }
+        ));
         let m = FittedShiftedBetaGeometric::new(1.0, 1.0).unwrap();
         assert!(m.discounted_expected_residual_lifetime(0, 0.0).is_err());
     }

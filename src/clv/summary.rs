@@ -430,7 +430,10 @@ impl CalibrationSummary {
         age: Vec<f64>,
     ) -> Result<Self> {
         let n = frequency.len();
-        for (what, len) in [("recency per frequency", recency.len()), ("age per frequency", age.len())] {
+        for (what, len) in [
+            ("recency per frequency", recency.len()),
+            ("age per frequency", age.len()),
+        ] {
             if len != n {
                 return Err(ErrorKind::LengthMismatch {
                     what,
@@ -570,7 +573,9 @@ impl CalibrationSummary {
 /// Adds the row number to a per-value error.
 fn at_row(e: Error, row: usize) -> Error {
     match e.into_kind() {
-        ErrorKind::InvalidParameter { name, reason } => Error::invalid_parameter(name, format!("row {row}: {reason}")),
+        ErrorKind::InvalidParameter { name, reason } => {
+            Error::invalid_parameter(name, format!("row {row}: {reason}"))
+        }
         other => other.into(),
     }
 }
@@ -624,7 +629,10 @@ mod tests {
         assert_eq!(s.holdout_length(), Some(16.0));
         assert_eq!(s.holdout_purchases(), Some(&[2][..]));
 
-        let weeks = Calibration::new(at(2024, 1, 17, 15)).unit(TimeUnit::Weeks).summarize(&h).unwrap();
+        let weeks = Calibration::new(at(2024, 1, 17, 15))
+            .unit(TimeUnit::Weeks)
+            .summarize(&h)
+            .unwrap();
         assert_abs_diff_eq!(weeks.age()[0], 16.0 / 7.0, epsilon = 1e-15);
         assert_eq!(weeks.holdout_purchases(), None);
     }
@@ -636,18 +644,56 @@ mod tests {
             .holdout_end(at(2024, 1, 5, 23))
             .summarize(&h)
             .unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "holdout_end", .. }));
-        let err = Calibration::new(at(2023, 1, 5, 0)).summarize(&h).unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::InvalidParameter {
+                name: "holdout_end",
+                ..
+            }
+        ));
+        let err = Calibration::new(at(2023, 1, 5, 0))
+            .summarize(&h)
+            .unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Empty(_)));
 
-        let err = CalibrationSummary::from_columns(TimeUnit::Days, vec![1, 0], vec![2.0], vec![3.0, 3.0]).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::LengthMismatch { expected: 2, got: 1, .. }));
-        let err = CalibrationSummary::from_columns(TimeUnit::Days, vec![1, 0], vec![2.0, 1.0], vec![3.0, 3.0])
+        let err =
+            CalibrationSummary::from_columns(TimeUnit::Days, vec![1, 0], vec![2.0], vec![3.0, 3.0])
+                .unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::LengthMismatch {
+                expected: 2,
+                got: 1,
+                ..
+            }
+        ));
+        let err = CalibrationSummary::from_columns(
+            TimeUnit::Days,
+            vec![1, 0],
+            vec![2.0, 1.0],
+            vec![3.0, 3.0],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidParameter { name: "recency", reason } if reason.starts_with("row 1"))
+        );
+        let err =
+            CalibrationSummary::from_columns(TimeUnit::Days, vec![0], vec![0.0], vec![f64::NAN])
+                .unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::InvalidParameter { name: "age", .. }
+        ));
+        let err = SummaryRow::new(1, 1.0, 2.0)
+            .unwrap()
+            .with_monetary(-1.0)
             .unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "recency", reason } if reason.starts_with("row 1")));
-        let err = CalibrationSummary::from_columns(TimeUnit::Days, vec![0], vec![0.0], vec![f64::NAN]).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "age", .. }));
-        let err = SummaryRow::new(1, 1.0, 2.0).unwrap().with_monetary(-1.0).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "monetary", .. }));
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::InvalidParameter {
+                name: "monetary",
+                ..
+            }
+        ));
     }
 }

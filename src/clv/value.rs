@@ -140,7 +140,10 @@ impl Clv {
             ));
         }
         if periods == 0 {
-            return Err(Error::invalid_parameter("periods", "must be at least 1, got 0"));
+            return Err(Error::invalid_parameter(
+                "periods",
+                "must be at least 1, got 0",
+            ));
         }
         Ok(Clv {
             period_length,
@@ -170,13 +173,20 @@ impl Clv {
     /// # Errors
     ///
     /// What the purchase and spend models return for this row.
-    pub fn value(&self, purchases: &impl PurchaseModel, spend: &FittedGammaGamma, row: &SummaryRow) -> Result<f64> {
+    pub fn value(
+        &self,
+        purchases: &impl PurchaseModel,
+        spend: &FittedGammaGamma,
+        row: &SummaryRow,
+    ) -> Result<f64> {
         let per_purchase = spend.conditional_expected_spend(row)?;
         let mut previous = 0.0;
         let mut total = 0.0;
         for k in 1..=self.periods {
-            let cumulative = purchases.conditional_expected_purchases(row, f64::from(k) * self.period_length)?;
-            total += (cumulative - previous) * per_purchase / (1.0 + self.discount_rate).powi(k as i32);
+            let cumulative =
+                purchases.conditional_expected_purchases(row, f64::from(k) * self.period_length)?;
+            total +=
+                (cumulative - previous) * per_purchase / (1.0 + self.discount_rate).powi(k as i32);
             previous = cumulative;
         }
         Ok(total)
@@ -213,7 +223,9 @@ impl Clv {
         (0..summary.len())
             .into_par_iter()
             .map(|i| {
-                let v = self.value(purchases, spend, &summary.row_unchecked(i)).map_err(|e| at_row(e, i))?;
+                let v = self
+                    .value(purchases, spend, &summary.row_unchecked(i))
+                    .map_err(|e| at_row(e, i))?;
                 finite("customer lifetime value", i, "value", v)
             })
             .collect()
@@ -223,7 +235,18 @@ impl Clv {
 /// Puts the row into a row-less `NonFinite` error.
 fn at_row(e: Error, row: usize) -> Error {
     match e.into_kind() {
-        ErrorKind::NonFinite { what, column, value, .. } => ErrorKind::NonFinite { what, row, column, value }.into(),
+        ErrorKind::NonFinite {
+            what,
+            column,
+            value,
+            ..
+        } => ErrorKind::NonFinite {
+            what,
+            row,
+            column,
+            value,
+        }
+        .into(),
         other => other.into(),
     }
 }
@@ -238,28 +261,64 @@ mod tests {
     fn value_matches_a_hand_computed_discounted_sum() {
         let purchases = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks).unwrap();
         let spend = FittedGammaGamma::new(6.25, 3.74, 15.44).unwrap();
-        let row = SummaryRow::new(2, 30.43, 38.86).unwrap().with_monetary(22.35).unwrap();
+        let row = SummaryRow::new(2, 30.43, 38.86)
+            .unwrap()
+            .with_monetary(22.35)
+            .unwrap();
         let e = |t: f64| purchases.conditional_expected_purchases(&row, t).unwrap();
         let m = (15.44 + 2.0 * 22.35) * 6.25 / (2.0 * 6.25 + 3.74 - 1.0);
         // Two periods of 26 weeks at 5%: [E(26) / 1.05 + (E(52) − E(26)) / 1.05²] · m.
         let want = (e(26.0) / 1.05 + (e(52.0) - e(26.0)) / 1.05f64.powi(2)) * m;
         let clv = Clv::new(26.0, 2).unwrap().discount_rate(0.05).unwrap();
-        assert_relative_eq!(clv.value(&purchases, &spend, &row).unwrap(), want, max_relative = 1e-13);
+        assert_relative_eq!(
+            clv.value(&purchases, &spend, &row).unwrap(),
+            want,
+            max_relative = 1e-13
+        );
         // Undiscounted, the sum telescopes to E(52) · m.
         let flat = Clv::new(26.0, 2).unwrap();
-        assert_relative_eq!(flat.value(&purchases, &spend, &row).unwrap(), e(52.0) * m, max_relative = 1e-13);
+        assert_relative_eq!(
+            flat.value(&purchases, &spend, &row).unwrap(),
+            e(52.0) * m,
+            max_relative = 1e-13
+        );
     }
 
     #[test]
     fn refuses_another_time_unit_and_bad_settings() {
         let purchases = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks).unwrap();
         let spend = FittedGammaGamma::new(6.25, 3.74, 15.44).unwrap();
-        let days = CalibrationSummary::from_columns(TimeUnit::Days, vec![0], vec![0.0], vec![10.0]).unwrap();
-        let err = Clv::new(1.0, 1).unwrap().values(&purchases, &spend, &days).unwrap_err();
+        let days = CalibrationSummary::from_columns(TimeUnit::Days, vec![0], vec![0.0], vec![10.0])
+            .unwrap();
+        let err = Clv::new(1.0, 1)
+            .unwrap()
+            .values(&purchases, &spend, &days)
+            .unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::SchemaMismatch { .. }));
-        assert!(matches!(Clv::new(0.0, 1).unwrap_err().kind(), ErrorKind::InvalidParameter { name: "period_length", .. }));
-        assert!(matches!(Clv::new(1.0, 0).unwrap_err().kind(), ErrorKind::InvalidParameter { name: "periods", .. }));
-        let err = Clv::new(1.0, 1).unwrap().discount_rate(f64::NAN).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "discount_rate", .. }));
+        assert!(matches!(
+            Clv::new(0.0, 1).unwrap_err().kind(),
+            ErrorKind::InvalidParameter {
+                name: "period_length",
+                ..
+            }
+        ));
+        assert!(matches!(
+            Clv::new(1.0, 0).unwrap_err().kind(),
+            ErrorKind::InvalidParameter {
+                name: "periods",
+                ..
+            }
+        ));
+        let err = Clv::new(1.0, 1)
+            .unwrap()
+            .discount_rate(f64::NAN)
+            .unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::InvalidParameter {
+                name: "discount_rate",
+                ..
+            }
+        ));
     }
 }
