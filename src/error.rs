@@ -164,6 +164,19 @@ pub enum ErrorKind {
         /// The closest valid names, best first (may be empty).
         suggestions: Vec<String>,
     },
+    /// A value in an input record is outside its valid domain (a negative
+    /// cost, an empty arm name, a customer listed twice, ...).
+    #[error("{what} {index}, field `{field}`: {reason}")]
+    InvalidValue {
+        /// What kind of record holds the value, e.g. "campaign outcome".
+        what: &'static str,
+        /// The record's 0-based index in the input.
+        index: usize,
+        /// The field's name.
+        field: &'static str,
+        /// Why it was rejected, including the value.
+        reason: String,
+    },
     /// Labels would need events after the end of the observed history.
     #[error(
         "labels at {as_of} need events up to {needed}, but the history is only observed until {observed_until}"

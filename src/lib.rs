@@ -60,6 +60,7 @@ pub mod error;
 pub mod features;
 pub mod model;
 pub mod records;
+pub mod retention;
 pub mod score;
 pub mod segment;
 pub mod synth;

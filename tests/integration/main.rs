@@ -7,5 +7,6 @@ mod csv_input;
 mod features;
 mod model;
 mod records;
+mod retention;
 mod segment;
 mod synth;
