@@ -70,6 +70,7 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod evaluate;
 mod interval;
 mod outcome;
 mod power;
@@ -78,13 +79,14 @@ mod significance;
 mod stats;
 pub mod uplift;
 
+pub use evaluate::CampaignEvaluator;
 pub use interval::{
     Interval, newcombe_interval, risk_ratio_interval, wald_difference_interval, wilson_interval,
 };
 pub use outcome::CampaignOutcome;
 pub use power::{DetectableEffect, PowerAnalysis, SampleSize, cohens_h};
 pub use report::{
-    ArmEffect, ArmSummary, Breakdown, CampaignEvaluator, CampaignReport, CellCounts, Comparison,
-    ControlBasis, Difference, MeanDifference, MeanEstimate, PairedChange, RateEstimate,
+    ArmEffect, ArmSummary, Breakdown, CampaignReport, CellCounts, Comparison, ControlBasis,
+    Difference, MeanDifference, MeanEstimate, PairedChange, RateEstimate,
 };
 pub use significance::{ZTest, holm, two_proportion_z_test};
