@@ -261,28 +261,35 @@ impl<'p> Program<'p> {
         profiles: &Profiles,
         previous: Option<&Profiles>,
     ) -> Result<Program<'p>> {
+        let conditions = policy.rules().iter().map(|r| r.condition());
+        let paths =
+            (0..policy.rules().len()).map(|r| Path::root().key("rules").index(r).key("condition"));
+        Program::of(conditions.zip(paths), profiles, previous)
+    }
+
+    /// Compiles conditions, each with its path in the document.
+    pub(crate) fn of(
+        conditions: impl Iterator<Item = (&'p Condition, Path)>,
+        profiles: &Profiles,
+        previous: Option<&Profiles>,
+    ) -> Result<Program<'p>> {
         let mut program = Program {
-            rules: Vec::with_capacity(policy.rules().len()),
+            rules: Vec::new(),
             tests: Vec::new(),
         };
         let names = profiles.field_names();
         let before_names = previous.map(Profiles::field_names);
-        for (r, rule) in policy.rules().iter().enumerate() {
-            let path = Path::root().key("rules").index(r).key("condition");
+        for (condition, path) in conditions {
             let mut needs_previous = false;
-            let node = program.node(
-                rule.condition(),
-                &path,
-                &Schema {
-                    profiles,
-                    names: &names,
-                },
-                before_names
-                    .as_ref()
-                    .zip(previous)
-                    .map(|(names, profiles)| Schema { profiles, names }),
-                &mut needs_previous,
-            )?;
+            let before = before_names
+                .as_ref()
+                .zip(previous)
+                .map(|(names, profiles)| Schema { profiles, names });
+            let now = Schema {
+                profiles,
+                names: &names,
+            };
+            let node = program.node(condition, &path, &now, before, &mut needs_previous)?;
             program.rules.push(CompiledRule {
                 node,
                 needs_previous,
@@ -624,4 +631,36 @@ fn explain(
         }
         Node::Not(c) => explain(c, rows, i, !negated, out),
     }
+}
+
+/// Which rows of `profiles` meet `condition` (a change test needs `previous`,
+/// and without it holds for no one), in parallel.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) at `path` for an unknown field.
+pub(crate) fn rows_meeting(
+    condition: &Condition,
+    path: Path,
+    profiles: &Profiles,
+    previous: Option<&Profiles>,
+) -> Result<Vec<bool>> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 4096;
+    let program = Program::of(std::iter::once((condition, path)), profiles, previous)?;
+    let rows = Rows::new(profiles, previous);
+    let mut out = vec![false; profiles.len()];
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let start = c * CHUNK;
+            program.fires(
+                0,
+                &rows,
+                start..start + chunk.len(),
+                chunk,
+                &mut Scratch::default(),
+            );
+        });
+    Ok(out)
 }

@@ -31,4 +31,4 @@ pub use label::{ChurnLabeler, LabelRule, Labels, TrainingSet};
 pub use spec::{FeatureInfo, FeatureSpec, Snapshot, Unit};
 pub use table::FeatureTable;
 
-pub(crate) use spec::closest_names;
+pub(crate) use spec::{closest_names, unknown_name};

@@ -70,20 +70,28 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod control;
 mod evaluate;
 mod interval;
+mod learn;
 mod outcome;
+mod planner;
+mod playbook;
 mod power;
 mod report;
 mod significance;
 mod stats;
 pub mod uplift;
 
+pub use control::HoldOut;
 pub use evaluate::CampaignEvaluator;
 pub use interval::{
     Interval, newcombe_interval, risk_ratio_interval, wald_difference_interval, wilson_interval,
 };
+pub use learn::{EffectEstimate, EffectLearner};
 pub use outcome::CampaignOutcome;
+pub use planner::{Assignment, EXACT_CUSTOMERS, Plan, PlanSummary, Planner};
+pub use playbook::{Intervention, InterventionKind, Playbook, SegmentBy};
 pub use power::{DetectableEffect, PowerAnalysis, SampleSize, cohens_h};
 pub use report::{
     ArmEffect, ArmSummary, Breakdown, CampaignReport, CellCounts, Comparison, ControlBasis,

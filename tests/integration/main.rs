@@ -6,6 +6,7 @@ mod clv;
 mod csv_input;
 mod features;
 mod model;
+mod plan;
 mod records;
 mod retention;
 mod segment;

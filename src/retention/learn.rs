@@ -1,0 +1,222 @@
+//! Closing the loop: measured effects per intervention and segment feed the next plan.
+
+use serde::{Deserialize, Serialize};
+
+use super::playbook::Playbook;
+use super::report::{CampaignReport, CellCounts};
+use crate::{Error, Result};
+
+/// Updates a playbook's effects from a campaign's outcomes with Beta
+/// posteriors.
+///
+/// For each intervention and segment, the churn rates of its treated
+/// customers (`p_t`) and of its matched controls (`p_c`, controls planned
+/// for the same intervention in the same segment) get Beta priors worth
+/// `prior_strength` customers: `p_c` centred on the controls' pooled rate
+/// for the intervention, `p_t` on that rate × (1 − the playbook's current
+/// effect). The posterior means give the new effect `1 − E[p_t] / E[p_c]`,
+/// clamped to [0, 1]. Cells with few customers stay near the prior; cells
+/// without controls keep it. The default effect is updated the same way
+/// from all segments together.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::Route;
+/// use churnwise::retention::{CampaignEvaluator, CampaignOutcome, EffectLearner, Intervention, InterventionKind, Playbook, SegmentBy};
+///
+/// let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.1, Route::Sales)],
+///     SegmentBy::LifecycleStage)?;
+/// // 400 treated (40 churned) against 400 controls (80 churned), all silent: a 50% reduction.
+/// let outcomes: Vec<CampaignOutcome> = (0..800u64).map(|i| {
+///     let treated = i < 400;
+///     let churned = if treated { i % 10 == 0 } else { i % 5 == 0 };
+///     CampaignOutcome::new(i, if treated { "call" } else { "control" }, churned)
+///         .intervention("call").segment("silent")
+/// }).collect();
+/// let report = CampaignEvaluator::new("control").evaluate(&outcomes)?;
+/// let (updated, estimates) = EffectLearner::new().update(&playbook, &report)?;
+/// let silent = updated.get("call").unwrap().effect_for(Some("silent"));
+/// assert!(silent > 0.4 && silent < 0.5, "{silent}"); // pulled slightly toward the prior 0.1
+/// assert_eq!(estimates[0].segment.as_deref(), Some("silent"));
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EffectLearner {
+    prior_strength: f64,
+}
+
+impl Default for EffectLearner {
+    fn default() -> Self {
+        EffectLearner::new()
+    }
+}
+
+/// A measured effect of one intervention in one segment (`None`: all segments).
+///
+/// # Example
+///
+/// See [`EffectLearner`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EffectEstimate {
+    /// The intervention's id.
+    pub intervention: String,
+    /// The segment, or `None` for the intervention's default effect.
+    pub segment: Option<String>,
+    /// Treated customers and how many churned.
+    pub treated: (u64, u64),
+    /// Matched controls and how many churned.
+    pub control: (u64, u64),
+    /// The effect before the update.
+    pub prior_effect: f64,
+    /// The posterior effect.
+    pub effect: f64,
+}
+
+impl EffectLearner {
+    /// A learner with priors worth 20 customers.
+    pub fn new() -> Self {
+        EffectLearner {
+            prior_strength: 20.0,
+        }
+    }
+
+    /// How many customers the prior is worth (> 0).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for a strength ≤ 0 or not finite.
+    pub fn with_prior_strength(mut self, customers: f64) -> Result<Self> {
+        if !(customers.is_finite() && customers > 0.0) {
+            return Err(Error::invalid_parameter(
+                "prior_strength",
+                format!("must be finite and > 0, got {customers}"),
+            ));
+        }
+        self.prior_strength = customers;
+        Ok(self)
+    }
+
+    /// The estimates for every intervention of the playbook measured in the
+    /// report, and the playbook with its effects replaced by them.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Playbook::set_effects`].
+    pub fn update(
+        &self,
+        playbook: &Playbook,
+        report: &CampaignReport,
+    ) -> Result<(Playbook, Vec<EffectEstimate>)> {
+        let mut updated = playbook.clone();
+        let mut estimates = Vec::new();
+        for iv in playbook.interventions() {
+            let cells: Vec<&CellCounts> = report
+                .counts()
+                .iter()
+                .filter(|c| c.intervention.as_deref() == Some(iv.id()))
+                .collect();
+            let (control_n, control_churned) = totals(cells.iter().filter(|c| c.is_control));
+            if control_n == 0 {
+                continue; // nothing to compare with: keep the playbook's figures
+            }
+            let base = control_churned as f64 / control_n as f64;
+            let mut segments: Vec<&str> =
+                cells.iter().filter_map(|c| c.segment.as_deref()).collect();
+            segments.sort_unstable();
+            segments.dedup();
+            let mut by_segment = iv.segment_effects().clone();
+            for segment in segments {
+                let in_segment = cells
+                    .iter()
+                    .filter(|c| c.segment.as_deref() == Some(segment));
+                let estimate = self.estimate(
+                    iv.id(),
+                    Some(segment),
+                    iv.effect_for(Some(segment)),
+                    base,
+                    in_segment,
+                );
+                by_segment.insert(segment.to_owned(), estimate.effect);
+                estimates.push(estimate);
+            }
+            let overall = self.estimate(iv.id(), None, iv.effect(), base, cells.iter());
+            updated.set_effects(iv.id(), overall.effect, by_segment)?;
+            estimates.push(overall);
+        }
+        Ok((updated, estimates))
+    }
+
+    fn estimate<'a>(
+        &self,
+        intervention: &str,
+        segment: Option<&str>,
+        prior_effect: f64,
+        base_rate: f64,
+        cells: impl Iterator<Item = &'a &'a CellCounts> + Clone,
+    ) -> EffectEstimate {
+        let treated = totals(cells.clone().filter(|c| !c.is_control));
+        let control = totals(cells.filter(|c| c.is_control));
+        let k = self.prior_strength;
+        let posterior_mean = |prior_mean: f64, (n, churned): (u64, u64)| {
+            (k * prior_mean + churned as f64) / (k + n as f64)
+        };
+        let p_c = posterior_mean(base_rate, control);
+        let p_t = posterior_mean(base_rate * (1.0 - prior_effect), treated);
+        let effect = if control.0 == 0 || p_c <= 0.0 {
+            prior_effect
+        } else {
+            (1.0 - p_t / p_c).clamp(0.0, 1.0)
+        };
+        EffectEstimate {
+            intervention: intervention.to_owned(),
+            segment: segment.map(str::to_owned),
+            treated,
+            control,
+            prior_effect,
+            effect,
+        }
+    }
+}
+
+fn totals<'a>(cells: impl Iterator<Item = &'a &'a CellCounts>) -> (u64, u64) {
+    cells.fold((0, 0), |(n, x), c| (n + c.n, x + c.churned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posterior_effect_matches_a_hand_calculation() {
+        // Prior strength 20, control pooled rate 0.2, prior effect 0.25:
+        // p_c = (20·0.2 + 30) / (20 + 100) = 34/120; p_t = (20·0.15 + 10) / (20 + 100) = 13/120;
+        // effect = 1 − 13/34.
+        let cell = |is_control, n, churned| CellCounts {
+            arm: if is_control {
+                "control".into()
+            } else {
+                "x".into()
+            },
+            is_control,
+            intervention: Some("x".into()),
+            segment: Some("s".into()),
+            n,
+            churned,
+            repurchase_known: 0,
+            repurchased: 0,
+        };
+        let cells = [cell(false, 100, 10), cell(true, 100, 30)];
+        let refs: Vec<&CellCounts> = cells.iter().collect();
+        let e = EffectLearner::new().estimate("x", Some("s"), 0.25, 0.2, refs.iter());
+        approx::assert_relative_eq!(e.effect, 1.0 - 13.0 / 34.0, epsilon = 1e-12);
+        assert_eq!((e.treated, e.control), ((100, 10), (100, 30)));
+    }
+
+    #[test]
+    fn strength_must_be_positive() {
+        assert!(EffectLearner::new().with_prior_strength(0.0).is_err());
+        assert!(EffectLearner::new().with_prior_strength(f64::NAN).is_err());
+    }
+}

@@ -1,0 +1,509 @@
+//! Interventions and the playbook that says who is eligible for which.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::alert::{Coded, Condition, Path, Route};
+use crate::score::Profiles;
+use crate::{ErrorKind, Result};
+
+/// What an intervention does.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::retention::InterventionKind;
+///
+/// let kind: InterventionKind = serde_json::from_str("\"free_repair\"").unwrap();
+/// assert_eq!(kind, InterventionKind::FreeRepair);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InterventionKind {
+    /// A limited-time discount or coupon.
+    Discount,
+    /// VIP or personalised service.
+    VipService,
+    /// Free inspection or repair after a product complaint.
+    FreeRepair,
+    /// A personal call-back from an account manager.
+    PersonalCallBack,
+    /// Loyalty points and member benefits.
+    LoyaltyPoints,
+    /// A care message (birthday, holiday, check-in).
+    CareMessage,
+    /// A win-back campaign for customers who went quiet.
+    Reactivation,
+    /// An onboarding programme for new customers.
+    Onboarding,
+    /// Anything else, by name.
+    Custom(String),
+}
+
+/// Which profile field defines the segments that effects are known for.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::retention::SegmentBy;
+///
+/// assert_eq!(SegmentBy::default(), SegmentBy::LifecycleStage);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SegmentBy {
+    /// The lifecycle stage (`new`, `active`, `silent`, `at_risk`, `churned`).
+    #[default]
+    LifecycleStage,
+    /// The RFM segment (`champions`, `at_risk`, ...).
+    RfmSegment,
+    /// The value tier (`low`, `mid`, `high`).
+    ValueTier,
+    /// The engagement tier.
+    EngagementTier,
+}
+
+impl SegmentBy {
+    /// The profile field's name.
+    pub fn field(self) -> &'static str {
+        match self {
+            SegmentBy::LifecycleStage => "lifecycle_stage",
+            SegmentBy::RfmSegment => "rfm_segment",
+            SegmentBy::ValueTier => "value_tier",
+            SegmentBy::EngagementTier => "engagement_tier",
+        }
+    }
+
+    /// Each profile's segment label, or `None` if the profiles lack the field.
+    pub fn labels(self, profiles: &Profiles) -> Option<Vec<&'static str>> {
+        fn labels<T: Coded>(v: Option<&[T]>) -> Option<Vec<&'static str>> {
+            v.map(|v| v.iter().map(|c| c.label()).collect())
+        }
+        match self {
+            SegmentBy::LifecycleStage => labels(profiles.lifecycle_stages()),
+            SegmentBy::RfmSegment => labels(profiles.rfm_segments()),
+            SegmentBy::ValueTier => labels(profiles.value_tiers()),
+            SegmentBy::EngagementTier => labels(profiles.engagement_tiers()),
+        }
+    }
+}
+
+/// One retention action: what it costs, how much it is expected to cut a
+/// customer's churn probability, who may receive it, which team delivers
+/// it and how many it can serve.
+///
+/// The effect is a relative reduction: 0.3 turns a churn probability of
+/// 0.5 into 0.35. It may differ by segment (see [`SegmentBy`]); segments
+/// without their own figure use the default.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::{Condition, Route};
+/// use churnwise::retention::{Intervention, InterventionKind};
+///
+/// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales)
+///     .with_name("Free inspection or repair")
+///     .with_segment_effect("at_risk", 0.45)
+///     .with_eligibility(Condition::field("complaints_90d").gte(1))
+///     .with_capacity(500);
+/// assert_eq!(repair.effect_for(Some("at_risk")), 0.45);
+/// assert_eq!(repair.effect_for(Some("silent")), 0.3);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intervention {
+    id: String,
+    #[serde(default)]
+    name: String,
+    kind: InterventionKind,
+    cost: f64,
+    effect: f64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    effect_by_segment: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    eligibility: Option<Condition>,
+    owner: Route,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    capacity: Option<usize>,
+}
+
+impl Intervention {
+    /// An intervention open to everyone, without a capacity limit.
+    pub fn new(
+        id: impl Into<String>,
+        kind: InterventionKind,
+        cost: f64,
+        effect: f64,
+        owner: Route,
+    ) -> Self {
+        let id = id.into();
+        Intervention {
+            name: id.clone(),
+            id,
+            kind,
+            cost,
+            effect,
+            effect_by_segment: BTreeMap::new(),
+            eligibility: None,
+            owner,
+            capacity: None,
+        }
+    }
+
+    /// Sets the display name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the effect for one segment.
+    pub fn with_segment_effect(mut self, segment: impl Into<String>, effect: f64) -> Self {
+        self.effect_by_segment.insert(segment.into(), effect);
+        self
+    }
+
+    /// Restricts it to customers meeting `condition`.
+    pub fn with_eligibility(mut self, condition: Condition) -> Self {
+        self.eligibility = Some(condition);
+        self
+    }
+
+    /// At most `n` customers.
+    pub fn with_capacity(mut self, n: usize) -> Self {
+        self.capacity = Some(n);
+        self
+    }
+
+    /// The id, unique in its playbook.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> &InterventionKind {
+        &self.kind
+    }
+
+    /// The cost per customer.
+    pub fn cost(&self) -> f64 {
+        self.cost
+    }
+
+    /// The default effect (relative churn reduction).
+    pub fn effect(&self) -> f64 {
+        self.effect
+    }
+
+    /// The effect in a segment (the default for segments without a figure).
+    pub fn effect_for(&self, segment: Option<&str>) -> f64 {
+        segment
+            .and_then(|s| self.effect_by_segment.get(s))
+            .copied()
+            .unwrap_or(self.effect)
+    }
+
+    /// The per-segment effects.
+    pub fn segment_effects(&self) -> &BTreeMap<String, f64> {
+        &self.effect_by_segment
+    }
+
+    /// Who may receive it (`None`: everyone).
+    pub fn eligibility(&self) -> Option<&Condition> {
+        self.eligibility.as_ref()
+    }
+
+    /// The team that delivers it.
+    pub fn owner(&self) -> &Route {
+        &self.owner
+    }
+
+    /// The most customers it can serve.
+    pub fn capacity(&self) -> Option<usize> {
+        self.capacity
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        if self.id.trim().is_empty() {
+            return Err(path.key("id").error("an intervention id cannot be blank"));
+        }
+        if !(self.cost.is_finite() && self.cost >= 0.0) {
+            return Err(path
+                .key("cost")
+                .error(format!("expected a cost of 0 or more, got {}", self.cost)));
+        }
+        let effect = |v: f64, at: Path| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(at.error(format!(
+                    "expected a relative churn reduction in [0, 1], got {v}"
+                )))
+            }
+        };
+        effect(self.effect, path.key("effect"))?;
+        for (segment, &v) in &self.effect_by_segment {
+            effect(v, path.key("effect_by_segment").key(segment))?;
+        }
+        if self.capacity == Some(0) {
+            return Err(path.key("capacity").error("a capacity must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// The interventions on offer and how effects are segmented.
+///
+/// [`Playbook::default_playbook`] implements the classic strategy table:
+/// discounts for the price-sensitive, VIP service for the service-minded,
+/// free repair after product complaints, reactivation for the silent,
+/// onboarding for the new. Playbooks are serde data (JSON, or TOML with the
+/// `toml` feature) validated as they load.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::retention::Playbook;
+///
+/// let playbook = Playbook::default_playbook();
+/// assert_eq!(playbook.interventions().len(), 5);
+/// let json = serde_json::to_string(&playbook).unwrap();
+/// assert_eq!(Playbook::from_json(&json)?, playbook);
+/// assert!(Playbook::from_json(r#"{"interventions": [{"id": "d", "kind": "discount", "cost": 5,
+///     "effect": 1.5, "owner": "marketing"}]}"#).is_err()); // an effect above 1
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Playbook {
+    interventions: Vec<Intervention>,
+    #[serde(default)]
+    segment_by: SegmentBy,
+}
+
+impl Playbook {
+    /// A playbook of `interventions` with effects segmented by `segment_by`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidPolicy`] for no interventions, a repeated id, a
+    /// negative cost, an effect outside [0, 1] or a capacity of 0.
+    pub fn new(interventions: Vec<Intervention>, segment_by: SegmentBy) -> Result<Self> {
+        let playbook = Playbook {
+            interventions,
+            segment_by,
+        };
+        playbook.validate()?;
+        Ok(playbook)
+    }
+
+    /// The strategy table of everyday practice, with effects as planning
+    /// guesses (measure them, then [`update_effects`](Self::update_effects)):
+    ///
+    /// | id | for | cost | effect | team |
+    /// |---|---|---|---|---|
+    /// | `discount` | customers with a price complaint or campaign responses in 180 days | 15 | 0.20 | marketing |
+    /// | `vip_service` | customers with slow support replies or support tickets in 90 days, mid or high value | 40 | 0.20 | customer service |
+    /// | `free_repair` | customers with a complaint in 90 days | 60 | 0.25 | after-sales |
+    /// | `reactivation` | silent customers | 5 | 0.10 | marketing |
+    /// | `onboarding` | new customers | 10 | 0.15 | customer service |
+    ///
+    /// Effects are segmented by lifecycle stage; eligibility reads
+    /// `campaign_responses_180d`, `complaints_90d`, `tickets_90d`,
+    /// `response_hours_max_90d`, `lifecycle_stage` and `value_tier`.
+    pub fn default_playbook() -> Playbook {
+        use Condition as C;
+        let interventions = vec![
+            Intervention::new(
+                "discount",
+                InterventionKind::Discount,
+                15.0,
+                0.2,
+                Route::Marketing,
+            )
+            .with_name("Limited-time discount")
+            .with_eligibility(C::any([
+                C::field("campaign_responses_180d").gte(1),
+                C::field("complaints_90d").gte(1),
+            ])),
+            Intervention::new(
+                "vip_service",
+                InterventionKind::VipService,
+                40.0,
+                0.2,
+                Route::CustomerService,
+            )
+            .with_name("VIP service")
+            .with_eligibility(C::all([
+                C::any([
+                    C::field("response_hours_max_90d").gt("24h"),
+                    C::field("tickets_90d").gte(1),
+                ]),
+                C::field("value_tier").is_in(["mid", "high"]),
+            ])),
+            Intervention::new(
+                "free_repair",
+                InterventionKind::FreeRepair,
+                60.0,
+                0.25,
+                Route::AfterSales,
+            )
+            .with_name("Free inspection or repair")
+            .with_eligibility(C::field("complaints_90d").gte(1)),
+            Intervention::new(
+                "reactivation",
+                InterventionKind::Reactivation,
+                5.0,
+                0.1,
+                Route::Marketing,
+            )
+            .with_name("Win-back campaign")
+            .with_eligibility(C::field("lifecycle_stage").eq("silent")),
+            Intervention::new(
+                "onboarding",
+                InterventionKind::Onboarding,
+                10.0,
+                0.15,
+                Route::CustomerService,
+            )
+            .with_name("Onboarding programme")
+            .with_eligibility(C::field("lifecycle_stage").eq("new")),
+        ];
+        Playbook {
+            interventions,
+            segment_by: SegmentBy::LifecycleStage,
+        }
+    }
+
+    /// The interventions.
+    pub fn interventions(&self) -> &[Intervention] {
+        &self.interventions
+    }
+
+    /// How effects are segmented.
+    pub fn segment_by(&self) -> SegmentBy {
+        self.segment_by
+    }
+
+    /// The intervention with `id`.
+    pub fn get(&self, id: &str) -> Option<&Intervention> {
+        self.interventions.iter().find(|i| i.id == id)
+    }
+
+    /// Replaces the effects of one intervention (default and per segment).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownName`] for an unknown id; [`ErrorKind::InvalidPolicy`] for an effect outside [0, 1].
+    pub fn set_effects(
+        &mut self,
+        id: &str,
+        effect: f64,
+        by_segment: BTreeMap<String, f64>,
+    ) -> Result<()> {
+        let known: Vec<&str> = self.interventions.iter().map(|i| i.id.as_str()).collect();
+        let Some(k) = self.interventions.iter().position(|i| i.id == id) else {
+            return Err(crate::features::unknown_name("intervention", id, &known));
+        };
+        let mut updated = self.interventions[k].clone();
+        updated.effect = effect;
+        updated.effect_by_segment = by_segment;
+        updated.validate(&Path::root().key("interventions").index(k))?;
+        self.interventions[k] = updated;
+        Ok(())
+    }
+
+    /// Parses and validates a playbook from JSON.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidPolicy`] naming the first problem.
+    pub fn from_json(json: &str) -> Result<Playbook> {
+        let value: Value = serde_json::from_str(json).map_err(|e| Path::root().error(e))?;
+        Playbook::from_value(value)
+    }
+
+    /// Parses and validates a playbook from TOML (feature `toml`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`from_json`](Self::from_json).
+    #[cfg(feature = "toml")]
+    pub fn from_toml(text: &str) -> Result<Playbook> {
+        let value: Value = toml::from_str(text).map_err(|e| Path::root().error(e.message()))?;
+        Playbook::from_value(value)
+    }
+
+    fn from_value(value: Value) -> Result<Playbook> {
+        let playbook: Playbook =
+            serde_json::from_value(value).map_err(|e| Path::root().error(e))?;
+        playbook.validate()?;
+        Ok(playbook)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let path = Path::root().key("interventions");
+        if self.interventions.is_empty() {
+            return Err(path.error("a playbook needs at least one intervention"));
+        }
+        for (k, i) in self.interventions.iter().enumerate() {
+            i.validate(&path.index(k))?;
+            if self.interventions[..k].iter().any(|o| o.id == i.id) {
+                return Err(path
+                    .index(k)
+                    .key("id")
+                    .error(format!("duplicate intervention id `{}`", i.id)));
+            }
+        }
+        Ok(())
+    }
+
+    /// For each profile, the eligible interventions (indices into
+    /// [`interventions`](Self::interventions)).
+    pub(crate) fn eligibility(&self, profiles: &Profiles) -> Result<Vec<Vec<bool>>> {
+        self.interventions
+            .iter()
+            .enumerate()
+            .map(|(k, i)| match &i.eligibility {
+                None => Ok(vec![true; profiles.len()]),
+                Some(c) => {
+                    let path = Path::root()
+                        .key("interventions")
+                        .index(k)
+                        .key("eligibility");
+                    crate::alert::rows_meeting(c, path, profiles, None)
+                }
+            })
+            .collect()
+    }
+}
+
+impl Default for Playbook {
+    fn default() -> Self {
+        Playbook::default_playbook()
+    }
+}
+
+/// `Err` unless the playbook can read segments from the profiles.
+pub(crate) fn segment_labels(
+    playbook: &Playbook,
+    profiles: &Profiles,
+) -> Result<Vec<&'static str>> {
+    playbook.segment_by.labels(profiles).ok_or_else(|| {
+        ErrorKind::MissingValue {
+            record: "profiles".into(),
+            field: format!("{} (the playbook's segments)", playbook.segment_by.field()),
+        }
+        .into()
+    })
+}
