@@ -408,7 +408,13 @@ impl<'p> Program<'p> {
         out: &mut [bool],
         scratch: &mut Scratch,
     ) {
-        fill(&self.rules[r].node, rows, range, out, scratch);
+        let rule = &self.rules[r];
+        fill(&rule.node, rows, range.clone(), out, scratch);
+        if rule.needs_previous {
+            // An unknown change (no previous row, a relative change from 0)
+            // makes the whole rule unknown, even under a `not`: it does not fire.
+            only_defined(&rule.node, rows, range, out);
+        }
     }
 
     /// The observations that made rule `r` fire for row `i`, with their test index and negation.
@@ -487,6 +493,7 @@ fn fill(
         }
         Node::All(cs) | Node::Any(cs) => {
             let all = matches!(node, Node::All(_));
+            out.fill(all); // the value of an empty group, as in `eval`
             let mut buf = scratch.flags.pop().unwrap_or_default();
             buf.resize(n, false);
             for (c, child) in cs.iter().enumerate() {
@@ -505,6 +512,26 @@ fn fill(
             fill(c, rows, range, out, scratch);
             out.iter_mut().for_each(|o| *o = !*o);
         }
+    }
+}
+
+/// Clears `out` where a change test of `node` is undefined.
+fn only_defined(node: &Node, rows: &Rows<'_>, range: Range<usize>, out: &mut [bool]) {
+    match node {
+        Node::Change { .. } => {
+            for (k, o) in out.iter_mut().enumerate() {
+                if *o && change(node, rows, range.start + k).is_none() {
+                    *o = false;
+                }
+            }
+        }
+        Node::All(cs) | Node::Any(cs) => {
+            for c in cs.iter() {
+                only_defined(c, rows, range.clone(), out);
+            }
+        }
+        Node::Not(c) => only_defined(c, rows, range, out),
+        Node::Num { .. } | Node::Cat { .. } => {}
     }
 }
 
@@ -621,10 +648,11 @@ fn explain(
                 ));
             }
         }
-        // A conjunction holds through all its parts; a negated one fails through its false parts.
+        // A group that holds does so through its true parts; one that fails
+        // (under a `not`) through its false parts.
         Node::All(cs) | Node::Any(cs) => {
             for c in cs.iter() {
-                if negated || matches!(node, Node::All(_)) || eval(c, rows, i) {
+                if eval(c, rows, i) != negated {
                     explain(c, rows, i, negated, out);
                 }
             }

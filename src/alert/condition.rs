@@ -17,7 +17,9 @@ use crate::segment::{LifecycleStage, RfmSegment, Segment, Tier};
 /// `customer_value`, `expected_loss`, `rfm_segment`, `lifecycle_stage`,
 /// `value_tier` or `engagement_tier`) with constants; `change` compares the
 /// change of a numeric field since the previous snapshot instead (absolute,
-/// or relative: `(now − before) / before`, so `-0.5` means "fell by half").
+/// or relative: `(now − before) / |before|`, so `-0.5` means "fell by
+/// half"). A rule whose change is unknown for a customer (not in the previous
+/// snapshot, or a relative change from 0) does not fire for them.
 /// In JSON (TOML has the same shape):
 ///
 /// ```json
@@ -174,7 +176,7 @@ impl FieldRef {
         self
     }
 
-    /// Compare the relative change `(now − before) / before`.
+    /// Compare the relative change `(now − before) / |before|`.
     pub fn relative_change(mut self) -> Self {
         self.change = Some(Change::Relative);
         self
@@ -295,6 +297,30 @@ impl Condition {
             return Ok(Condition::not(Condition::parse(inner, &path.key("not"))?));
         }
         Test::parse(map, path).map(Condition::Test)
+    }
+
+    /// Checks a condition built in code as parsing checks a document: no
+    /// empty `all`/`any`, constants in range and of the right unit.
+    pub(crate) fn validate(&self, path: &Path) -> Result<()> {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) => {
+                let key = if matches!(self, Condition::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
+                if cs.is_empty() {
+                    return Err(path
+                        .key(key)
+                        .error(format!("`{key}` needs at least one condition")));
+                }
+                cs.iter()
+                    .enumerate()
+                    .try_for_each(|(i, c)| c.validate(&path.key(key).index(i)))
+            }
+            Condition::Not(c) => c.validate(&path.key("not")),
+            Condition::Test(t) => t.check_operands(path),
+        }
     }
 
     /// The condition as a serde value tree (the documented shape).
@@ -485,6 +511,11 @@ impl Test {
     pub(crate) fn number(&self, operand: &Operand, unit: Option<Unit>, path: &Path) -> Result<f64> {
         let v = match operand {
             Operand::Number(v) => *v,
+            Operand::Text(t) if self.change == Some(Change::Relative) => {
+                return Err(path.error(format!(
+                    "a relative change is a fraction (-0.5 = fell by half), got \"{t}\""
+                )));
+            }
             Operand::Text(t) => {
                 let (amount, hours) = parse_duration(t).ok_or_else(|| {
                     path.error(format!(
@@ -515,7 +546,9 @@ impl Test {
             return Err(path.error(format!("expected a finite number, got {v}")));
         }
         let (lo, hi) = match (self.change, unit) {
-            (Some(Change::Relative), _) => (-1.0, f64::INFINITY),
+            // Non-negative quantities cannot fall by more than 100%.
+            (Some(Change::Relative), Some(u)) if u.range().0 >= 0.0 => (-1.0, f64::INFINITY),
+            (Some(Change::Relative), _) => (f64::NEG_INFINITY, f64::INFINITY),
             (Some(Change::Absolute), Some(u)) => {
                 let (a, b) = u.range();
                 (a - b, b - a)
@@ -945,7 +978,7 @@ mod tests {
                 .contains("number or text")
         );
         assert!(
-            err(r#"{"field": "spend_90d", "change": "relative", "<": -2}"#)
+            err(r#"{"field": "orders_90d", "change": "relative", "<": -2}"#)
                 .1
                 .contains("relative change")
         );
@@ -956,6 +989,16 @@ mod tests {
         );
         assert!(err(r#"[1]"#).1.contains("expected an object"));
         assert!(err(r#"{"field": "x", ">": "90d"}"#).1.contains("not known"));
+        assert!(
+            err(r#"{"field": "recency_days", "change": "relative", ">": "12h"}"#)
+                .1
+                .contains("fraction")
+        );
+        // Net spend can turn negative: its relative change may fall below −100%.
+        assert!(
+            Condition::from_json(r#"{"field": "spend_90d", "change": "relative", "<": -1.5}"#)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -384,8 +384,9 @@ impl AlertPolicy {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) for no
-    /// rules, a blank or repeated rule id, or a cooldown that is negative or
-    /// not finite.
+    /// rules, a blank or repeated rule id, a cooldown that is negative or
+    /// not finite, or a condition that parsing would reject (an empty
+    /// `all`/`any`, a constant out of range or of the wrong unit).
     pub fn new(rules: Vec<AlertRule>) -> Result<Self> {
         let rules_path = Path::root().key("rules");
         if rules.is_empty() {
@@ -401,6 +402,7 @@ impl AlertPolicy {
                     .key("id")
                     .error(format!("duplicate rule id `{}`", rule.id)));
             }
+            rule.condition.validate(&at.key("condition"))?;
             if !(rule.cooldown_days.is_finite() && rule.cooldown_days >= 0.0) {
                 return Err(at.key("cooldown").error(format!(
                     "expected a cooldown of 0 days or more, got {}",
@@ -585,7 +587,8 @@ impl AlertPolicy {
     /// As for [`from_json`](Self::from_json).
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<AlertPolicy> {
-        let value: Value = toml::from_str(text).map_err(|e| Path::root().error(e.message()))?;
+        let value: Value =
+            toml::from_str(text).map_err(|e| Path::root().error(e.to_string().trim_end()))?;
         AlertPolicy::from_value(&value)
     }
 

@@ -255,6 +255,9 @@ impl Intervention {
         for (segment, &v) in &self.effect_by_segment {
             effect(v, path.key("effect_by_segment").key(segment))?;
         }
+        if let Some(c) = &self.eligibility {
+            c.validate(&path.key("eligibility"))?;
+        }
         if self.capacity == Some(0) {
             return Err(path.key("capacity").error("a capacity must be at least 1"));
         }
@@ -440,7 +443,8 @@ impl Playbook {
     /// As for [`from_json`](Self::from_json).
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Playbook> {
-        let value: Value = toml::from_str(text).map_err(|e| Path::root().error(e.message()))?;
+        let value: Value =
+            toml::from_str(text).map_err(|e| Path::root().error(e.to_string().trim_end()))?;
         Playbook::from_value(value)
     }
 

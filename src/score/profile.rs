@@ -501,9 +501,9 @@ impl Profiles {
     }
 
     /// Expected value at risk of row `i`: churn probability × customer value,
-    /// when both are set.
+    /// when both are set (`None` also for a row out of range).
     pub fn expected_loss(&self, i: usize) -> Option<f64> {
-        Some(self.churn_probability.as_ref()?[i] * self.customer_value.as_ref()?[i])
+        Some(self.churn_probability.as_ref()?.get(i)? * self.customer_value.as_ref()?.get(i)?)
     }
 
     /// Row `i` as an owned [`Profile`].

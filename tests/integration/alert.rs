@@ -493,3 +493,75 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn reasons_under_not_name_only_what_decided() {
+    use Condition as C;
+    let profiles = Profiles::from_profiles(vec![
+        Profile::new(1u64)
+            .with_feature("a", 0.0)
+            .with_feature("b", 1.0)
+            .with_feature("c", 0.0),
+    ])
+    .unwrap();
+    let rule = C::not(C::all([
+        C::field("a").gt(0.5),
+        C::any([C::field("b").gt(0.5), C::field("c").gt(0.5)]),
+    ]));
+    let policy =
+        AlertPolicy::new(vec![AlertRule::new("r", rule, Severity::Low, Route::Sales)]).unwrap();
+    let engine = AlertEngine::new(policy);
+    let report = engine.evaluate(&profiles, None).unwrap();
+    let reasons: Vec<String> = report.alerts()[0]
+        .reasons()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(reasons, ["not a = 0 (> 0.5)"]);
+}
+
+#[test]
+fn unknown_changes_never_fire_even_under_not() {
+    use Condition as C;
+    // Customer 2 is new (not in the previous snapshot); customer 4's spend was 0.
+    let rule = C::not(C::field("spend_90d").relative_change().lte(-0.5));
+    let policy = AlertPolicy::new(vec![AlertRule::new(
+        "steady",
+        rule,
+        Severity::Low,
+        Route::Marketing,
+    )])
+    .unwrap();
+    let engine = AlertEngine::new(policy);
+    let report = engine.evaluate(&now(), Some(&before())).unwrap();
+    // 1: 120 → 100 is −17% (steady); 3: 900 → 400 is −56% (not steady).
+    assert_eq!(fired(&report), [("1".to_owned(), "steady".to_owned())]);
+    assert!(report.alerts().iter().all(|a| !a.reasons().is_empty()));
+}
+
+#[test]
+fn conditions_built_in_code_are_validated_like_documents() {
+    use Condition as C;
+    let policy = |c| AlertPolicy::new(vec![AlertRule::new("r", c, Severity::Low, Route::Sales)]);
+    let path = |c| match policy(c).unwrap_err().into_kind() {
+        ErrorKind::InvalidPolicy { path, .. } => path,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(
+        path(C::all([C::field("a").gt(1), C::any([])])),
+        "rules[0].condition.all[1].any"
+    );
+    assert_eq!(
+        path(C::field("a").between(5, 1)),
+        "rules[0].condition.between"
+    );
+    assert_eq!(path(C::field("a").gt(f64::NAN)), "rules[0].condition.>");
+    assert_eq!(
+        path(C::field("recency_days").relative_change().gt("12h")),
+        "rules[0].condition.>"
+    );
+    assert_eq!(
+        path(C::field("value_tier").change().eq("high")),
+        "rules[0].condition"
+    );
+}
