@@ -1,9 +1,12 @@
 //! churnwise finds customers who are about to leave, explains why, warns the
 //! right people, chooses what to do within a budget, and measures whether it worked.
 //!
-//! This release holds the foundation every later stage reads: typed,
-//! validated customer records and a seeded synthetic population with known
-//! ground truth.
+//! Validated records become point-in-time features; features become
+//! segments, churn scores and customer-base (BG/NBD) estimates; those become
+//! per-customer [`Profiles`](score::Profiles) that alert policies and
+//! retention plans read; campaign outcomes are evaluated and fed back into
+//! the next plan. A seeded synthetic population with known ground truth runs
+//! the whole pipeline (`cargo run --release --example quickstart`).
 //!
 //! ```
 //! use churnwise::synth::PopulationConfig;
@@ -21,16 +24,27 @@
 //!
 //! # Overview
 //!
-//! The pipeline, in data-flow order (modules of later releases in brackets):
+//! The pipeline, in data-flow order:
 //!
 //! - [`records`]: [`Customer`](records::Customer), [`Order`](records::Order),
 //!   [`Interaction`](records::Interaction), [`Feedback`](records::Feedback) and
 //!   their validation by [`HistoryBuilder`](records::HistoryBuilder) into a
 //!   [`History`](records::History), with a
 //!   [`DataQualityReport`](records::DataQualityReport); CSV input.
+//! - [`features`]: point-in-time features by name and churn labels.
+//! - [`segment`]: RFM, value and engagement tiers, lifecycle stages, k-means,
+//!   churn, cohort and revenue measures.
+//! - [`model`]: logistic and ridge regression, a random forest, metrics,
+//!   cross-validation and backtests.
+//! - [`clv`]: BG/NBD and MBG/NBD (P(alive), expected purchases), Gamma-Gamma
+//!   spend, CLV, and the shifted-beta-geometric model for contracts.
+//! - [`score`]: the deployable [`ChurnScorer`](score::ChurnScorer) and the
+//!   per-customer [`Profiles`](score::Profiles).
+//! - [`alert`]: rule-based early warning routed to teams, with cooldowns.
+//! - [`retention`]: playbooks, budgeted plans, hold-out controls, campaign
+//!   evaluation (intervals, tests, uplift, power) and effect learning.
 //! - [`synth`]: a seeded synthetic customer base whose churn follows known
-//!   mechanics, for examples, tests and benchmarks.
-//! - (`features`, `segment`, `model`, `score`, `clv`, `alert`, `retention`.)
+//!   mechanics, with its true churn probabilities and simulated campaigns.
 //! - [`error`]: the one [`Error`] type, with a `#[non_exhaustive]` [`ErrorKind`].
 //!
 //! # Determinism and threads
@@ -44,6 +58,7 @@
 //!
 //! - `csv` (default): read customers, orders, interactions and feedback from
 //!   CSV files ([`HistoryBuilder::read_orders_csv`](records::HistoryBuilder::read_orders_csv) and friends).
+//! - `toml` (default): load alert policies and retention playbooks from TOML.
 //!
 //! # Public dependencies
 //!
