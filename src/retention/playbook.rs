@@ -311,7 +311,8 @@ impl Playbook {
     }
 
     /// The strategy table of everyday practice, with effects as planning
-    /// guesses (measure them, then [`update_effects`](Self::update_effects)):
+    /// guesses (measure them, then update them with
+    /// [`EffectLearner`](super::EffectLearner)):
     ///
     /// | id | for | cost | effect | team |
     /// |---|---|---|---|---|
