@@ -13,7 +13,12 @@
 //! plans, runs (on the simulated population) and evaluates a retention
 //! campaign under a budget, learning the interventions' effects.
 
+#[path = "common/campaign.rs"]
+mod campaign;
+
 use std::time::Instant;
+
+use campaign::{run_campaign, truth_alive, truth_by_id};
 
 use std::collections::HashMap;
 
@@ -24,16 +29,14 @@ use churnwise::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot, Tra
 use churnwise::model::LogisticRegression;
 use churnwise::model::metrics::{Metrics, roc_auc};
 use churnwise::records::{CustomerId, RecordKind};
-use churnwise::retention::{
-    CampaignEvaluator, CampaignOutcome, EffectLearner, HoldOut, InterventionKind, Planner, Playbook,
-};
+use churnwise::retention::{CampaignEvaluator, EffectLearner, Planner, Playbook};
 use churnwise::score::{ChurnScorer, Profiles};
 use churnwise::segment::{
     ChurnDefinition, ChurnRatesTable, CohortRetention, CohortRule, KMeansSegmenter,
     LifecyclePolicy, Periods, RevenueRetentionTable, Rfm, SegmentReport, Tiers, churn_rates,
     revenue_retention,
 };
-use churnwise::synth::{CustomerTruth, LatentType, PopulationConfig, Treatment};
+use churnwise::synth::{LatentType, PopulationConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A reproducible population: 50 000 customers over two years, signing
@@ -409,82 +412,6 @@ First alerts (by severity, then expected loss):"
     println!("features {:>8.3} s", featured.as_secs_f64());
     println!("train    {:>8.3} s", trained.as_secs_f64());
     Ok(())
-}
-
-/// Whether a customer is alive (signed up and not churned) at `t`.
-fn truth_alive(truth: &[CustomerTruth], id: &CustomerId, t: DateTime<Utc>) -> bool {
-    // Truth is in id order: customers 1..=n.
-    truth
-        .binary_search_by(|x| x.id().cmp(id))
-        .is_ok_and(|k| truth[k].churn_time().is_none_or(|c| c > t))
-}
-
-/// Who truly churns in (as_of, as_of + horizon days], by customer.
-fn truth_by_id(
-    truth: &[CustomerTruth],
-    as_of: DateTime<Utc>,
-    horizon: f64,
-) -> HashMap<CustomerId, bool> {
-    let end = as_of + TimeDelta::seconds((horizon * 86_400.0) as i64);
-    truth
-        .iter()
-        .map(|t| {
-            (
-                t.id().clone(),
-                t.churn_time().is_some_and(|c| c > as_of && c <= end),
-            )
-        })
-        .collect()
-}
-
-/// Runs a plan on the simulated population: treated customers' churn hazard
-/// falls by their true response to what they received; controls get nothing.
-fn run_campaign(
-    config: &PopulationConfig,
-    plan: &churnwise::retention::Plan,
-    playbook: &Playbook,
-    truth: &[CustomerTruth],
-    as_of: DateTime<Utc>,
-    horizon: f64,
-) -> churnwise::Result<Vec<CampaignOutcome>> {
-    let control = HoldOut::new(0.2, 7)?.split(plan);
-    let responses: HashMap<&CustomerId, &CustomerTruth> =
-        truth.iter().map(|t| (t.id(), t)).collect();
-    let mut treatments = Vec::new();
-    for (a, &held) in plan.assignments().iter().zip(&control) {
-        let r = responses[&a.customer].responses();
-        let effect = match playbook.get(a.intervention()).map(|i| i.kind()) {
-            Some(InterventionKind::Discount) => r.discount(),
-            Some(InterventionKind::VipService) => r.vip_service(),
-            Some(InterventionKind::FreeRepair) => r.free_repair(),
-            Some(InterventionKind::Reactivation) => r.reactivation(),
-            Some(InterventionKind::Onboarding) => r.onboarding(),
-            _ => 0.0,
-        };
-        treatments.push((
-            a.customer.clone(),
-            Treatment::new(if held { 0.0 } else { effect })?,
-        ));
-    }
-    let results = config.simulate_campaign(as_of, horizon, &treatments)?;
-    let by_id: HashMap<&CustomerId, _> = results.iter().map(|r| (r.id(), r)).collect();
-    Ok(plan
-        .assignments()
-        .iter()
-        .zip(&control)
-        .filter_map(|(a, &held)| {
-            let r = by_id.get(&a.customer)?;
-            let arm = if held { "control" } else { a.intervention() };
-            Some(
-                CampaignOutcome::new(a.customer.clone(), arm, r.is_churned())
-                    .intervention(a.intervention())
-                    .segment(a.segment.clone())
-                    .repurchased(r.has_repurchased())
-                    .revenue_after(r.revenue())
-                    .cost(if held { 0.0 } else { a.cost }),
-            )
-        })
-        .collect())
 }
 
 fn heading(title: &str) {

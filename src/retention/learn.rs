@@ -9,15 +9,16 @@ use crate::{Error, Result};
 /// Updates a playbook's effects from a campaign's outcomes with Beta
 /// posteriors.
 ///
-/// For each intervention and segment, the churn rates of its treated
-/// customers (`p_t`) and of its matched controls (`p_c`, controls planned
-/// for the same intervention in the same segment) get Beta priors worth
-/// `prior_strength` customers: `p_c` centred on the controls' pooled rate
-/// for the intervention, `p_t` on that rate × (1 − the playbook's current
-/// effect). The posterior means give the new effect `1 − E[p_t] / E[p_c]`,
-/// clamped to [0, 1]. Cells with few customers stay near the prior; cells
-/// without controls keep it. The default effect is updated the same way
-/// from all segments together.
+/// For each intervention, the churn rates of its treated customers (`p_t`)
+/// and of its matched controls (`p_c`, controls planned for the same
+/// intervention) get Beta priors worth `prior_strength` customers: `p_c`
+/// centred on the controls' pooled rate, `p_t` on that rate × (1 − the
+/// playbook's current effect). The posterior means give the intervention's
+/// new effect `1 − E[p_t] / E[p_c]`, clamped to [0, 1]. Each segment is then
+/// estimated the same way with the intervention's new effect as its prior,
+/// worth `segment_strength` customers, so small segments borrow strength
+/// from the whole (partial pooling) instead of swinging with noise.
+/// Interventions without controls keep their figures.
 ///
 /// # Example
 ///
@@ -37,13 +38,14 @@ use crate::{Error, Result};
 /// let report = CampaignEvaluator::new("control").evaluate(&outcomes)?;
 /// let (updated, estimates) = EffectLearner::new().update(&playbook, &report)?;
 /// let silent = updated.get("call").unwrap().effect_for(Some("silent"));
-/// assert!(silent > 0.4 && silent < 0.5, "{silent}"); // pulled slightly toward the prior 0.1
+/// assert!(silent > 0.4 && silent < 0.5, "{silent}"); // pulled slightly toward the guess 0.1
 /// assert_eq!(estimates[0].segment.as_deref(), Some("silent"));
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EffectLearner {
     prior_strength: f64,
+    segment_strength: f64,
 }
 
 impl Default for EffectLearner {
@@ -75,11 +77,23 @@ pub struct EffectEstimate {
 }
 
 impl EffectLearner {
-    /// A learner with priors worth 20 customers.
+    /// A learner with priors worth 20 customers, and segment priors worth 400.
     pub fn new() -> Self {
         EffectLearner {
             prior_strength: 20.0,
+            segment_strength: 400.0,
         }
+    }
+
+    /// How many customers a segment's prior (the intervention's overall
+    /// effect) is worth (> 0).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for a strength ≤ 0 or not finite.
+    pub fn with_segment_strength(mut self, customers: f64) -> Result<Self> {
+        self.segment_strength = strength("segment_strength", customers)?;
+        Ok(self)
     }
 
     /// How many customers the prior is worth (> 0).
@@ -88,13 +102,7 @@ impl EffectLearner {
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for a strength ≤ 0 or not finite.
     pub fn with_prior_strength(mut self, customers: f64) -> Result<Self> {
-        if !(customers.is_finite() && customers > 0.0) {
-            return Err(Error::invalid_parameter(
-                "prior_strength",
-                format!("must be finite and > 0, got {customers}"),
-            ));
-        }
-        self.prior_strength = customers;
+        self.prior_strength = strength("prior_strength", customers)?;
         Ok(self)
     }
 
@@ -126,6 +134,14 @@ impl EffectLearner {
                 cells.iter().filter_map(|c| c.segment.as_deref()).collect();
             segments.sort_unstable();
             segments.dedup();
+            let overall = self.estimate(
+                iv.id(),
+                None,
+                iv.effect(),
+                base,
+                self.prior_strength,
+                cells.iter(),
+            );
             let mut by_segment = iv.segment_effects().clone();
             for segment in segments {
                 let in_segment = cells
@@ -134,14 +150,14 @@ impl EffectLearner {
                 let estimate = self.estimate(
                     iv.id(),
                     Some(segment),
-                    iv.effect_for(Some(segment)),
+                    overall.effect,
                     base,
+                    self.segment_strength,
                     in_segment,
                 );
                 by_segment.insert(segment.to_owned(), estimate.effect);
                 estimates.push(estimate);
             }
-            let overall = self.estimate(iv.id(), None, iv.effect(), base, cells.iter());
             updated.set_effects(iv.id(), overall.effect, by_segment)?;
             estimates.push(overall);
         }
@@ -154,11 +170,11 @@ impl EffectLearner {
         segment: Option<&str>,
         prior_effect: f64,
         base_rate: f64,
+        k: f64,
         cells: impl Iterator<Item = &'a &'a CellCounts> + Clone,
     ) -> EffectEstimate {
         let treated = totals(cells.clone().filter(|c| !c.is_control));
         let control = totals(cells.filter(|c| c.is_control));
-        let k = self.prior_strength;
         let posterior_mean = |prior_mean: f64, (n, churned): (u64, u64)| {
             (k * prior_mean + churned as f64) / (k + n as f64)
         };
@@ -177,6 +193,17 @@ impl EffectLearner {
             prior_effect,
             effect,
         }
+    }
+}
+
+fn strength(name: &'static str, customers: f64) -> Result<f64> {
+    if customers.is_finite() && customers > 0.0 {
+        Ok(customers)
+    } else {
+        Err(Error::invalid_parameter(
+            name,
+            format!("must be finite and > 0, got {customers}"),
+        ))
     }
 }
 
@@ -209,7 +236,7 @@ mod tests {
         };
         let cells = [cell(false, 100, 10), cell(true, 100, 30)];
         let refs: Vec<&CellCounts> = cells.iter().collect();
-        let e = EffectLearner::new().estimate("x", Some("s"), 0.25, 0.2, refs.iter());
+        let e = EffectLearner::new().estimate("x", Some("s"), 0.25, 0.2, 20.0, refs.iter());
         approx::assert_relative_eq!(e.effect, 1.0 - 13.0 / 34.0, epsilon = 1e-12);
         assert_eq!((e.treated, e.control), ((100, 10), (100, 30)));
     }
