@@ -82,27 +82,54 @@ impl Linear {
             .enumerate()
             .for_each(|(c, chunk)| {
                 match x.as_slice() {
-                    // Row-major and contiguous: rows are slices, dot products vectorize.
-                    Some(data) if d > 0 => {
-                        for (o, row) in chunk.iter_mut().zip(data[c * CHUNK * d..].chunks_exact(d))
-                        {
-                            *o = b + dot(row, w);
-                        }
-                    }
+                    // Row-major and contiguous: rows are slices and dot products
+                    // vectorize, compiled for each SIMD level and dispatched at run
+                    // time (pulp). Every level does the same operations in the same
+                    // order, so results do not depend on the CPU.
+                    Some(data) if d > 0 => pulp::Arch::new().dispatch(RowsKernel {
+                        rows: &data[c * CHUNK * d..],
+                        w,
+                        b,
+                        out: chunk,
+                        link: &link,
+                    }),
                     _ => {
                         for (k, o) in chunk.iter_mut().enumerate() {
                             let row = x.row(c * CHUNK + k);
                             *o = b + row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>();
                         }
+                        link(chunk);
                     }
                 }
-                link(chunk);
             });
         Ok(out)
     }
 }
 
+/// `out[k] = link(b + rows[k] · w)` for contiguous rows, for one SIMD level.
+struct RowsKernel<'a, L> {
+    rows: &'a [f64],
+    w: &'a [f64],
+    b: f64,
+    out: &'a mut [f64],
+    link: &'a L,
+}
+
+impl<L: Fn(&mut [f64])> pulp::WithSimd for RowsKernel<'_, L> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let d = self.w.len();
+        for (o, row) in self.out.iter_mut().zip(self.rows.chunks_exact(d)) {
+            *o = self.b + dot(row, self.w);
+        }
+        (self.link)(self.out);
+    }
+}
+
 /// Dot product with four accumulators, so it vectorizes (a fixed order: deterministic).
+#[inline(always)]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
     let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
@@ -113,9 +140,17 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
         .map(|(x, y)| x * y)
         .sum();
     for (x, y) in a4.zip(b4) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
+        // As arrays, so the four lanes are one vector operation.
+        let (x, y): (&[f64; 4], &[f64; 4]) = match (x.try_into(), y.try_into()) {
+            (Ok(x), Ok(y)) => (x, y),
+            _ => unreachable!("chunks_exact(4) yields chunks of 4"),
+        };
+        acc = [
+            acc[0] + x[0] * y[0],
+            acc[1] + x[1] * y[1],
+            acc[2] + x[2] * y[2],
+            acc[3] + x[3] * y[3],
+        ];
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }

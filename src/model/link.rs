@@ -64,6 +64,7 @@ pub(crate) fn sigmoid(z: f64) -> f64 {
 }
 
 /// [`sigmoid`] over a slice in place (a loop the compiler vectorizes).
+#[inline(always)]
 pub(crate) fn sigmoid_in_place(z: &mut [f64]) {
     for v in z {
         *v = sigmoid(*v);

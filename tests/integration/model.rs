@@ -315,6 +315,14 @@ fn eight_threads_sharing_one_scorer_match_single_threaded_scores() {
                 .to_bits()
         })
         .collect();
+    // The batch path (vectorized, dispatched to the CPU's SIMD level) gives the same bits.
+    let batch: Vec<u64> = scorer
+        .score_table(&table)
+        .unwrap()
+        .iter()
+        .map(|p| p.to_bits())
+        .collect();
+    assert_eq!(batch, single);
     let table = Arc::new(table);
     let handles: Vec<_> = (0..8)
         .map(|t| {
