@@ -443,7 +443,7 @@ impl AlertPolicy {
     ///
     /// | id | condition | severity | route | suggests |
     /// |---|---|---|---|---|
-    /// | `high_churn_risk` | `churn_probability > 0.7` | critical | sales | `personal_call_back` |
+    /// | `high_churn_risk` | `churn_probability > 0.7`, not already churned | critical | sales | `personal_call_back` |
     /// | `no_order_90d` | `recency_days` in (90, 365] days | high | sales | `reactivation` |
     /// | `repeated_complaints` | `complaints_30d >= 2` | high | customer_service | `personal_call_back` |
     /// | `high_value_going_silent` | value tier high and (stage silent or no interaction for 30 days) | high | sales | `vip_service` |
@@ -468,7 +468,10 @@ impl AlertPolicy {
         let rules = vec![
             AlertRule::new(
                 "high_churn_risk",
-                C::field("churn_probability").gt(0.7),
+                C::all([
+                    C::field("churn_probability").gt(0.7),
+                    C::not(C::field("lifecycle_stage").eq("churned")),
+                ]),
                 Severity::Critical,
                 Route::Sales,
             )

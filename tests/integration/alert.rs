@@ -374,7 +374,7 @@ fn evaluation_is_identical_on_one_and_two_threads() {
             .column("recency_days")
             .unwrap()
             .iter()
-            .map(|r| (r / 400.0).min(1.0))
+            .map(|r| (r / 160.0).min(1.0))
             .collect();
         Profiles::new(table)
             .unwrap()
