@@ -35,9 +35,26 @@ use crate::{Error, Result};
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "HoldOutRepr")]
 pub struct HoldOut {
     fraction: f64,
     seed: u64,
+}
+
+/// The serialized form, validated by [`HoldOut::new`] on the way in.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldOutRepr {
+    fraction: f64,
+    seed: u64,
+}
+
+impl TryFrom<HoldOutRepr> for HoldOut {
+    type Error = Error;
+
+    fn try_from(r: HoldOutRepr) -> Result<Self> {
+        HoldOut::new(r.fraction, r.seed)
+    }
 }
 
 impl HoldOut {
@@ -57,6 +74,11 @@ impl HoldOut {
     }
 
     /// Whether each of the plan's assignments is held back as a control.
+    ///
+    /// Each stratum holds back `⌊fraction × size⌋` customers; the customers
+    /// still needed to reach `round(fraction × total)` go to the strata with
+    /// the largest remainders (ties: stratum order), so small strata do not
+    /// all round the same way.
     pub fn split(&self, plan: &Plan) -> Vec<bool> {
         let a = plan.assignments();
         let mut order: Vec<usize> = (0..a.len()).collect();
@@ -69,18 +91,37 @@ impl HoldOut {
             )
         };
         order.sort_by(|&x, &y| key(x).cmp(&key(y)));
-        let mut control = vec![false; a.len()];
+        // Strata as ranges of `order`.
+        let mut strata: Vec<std::ops::Range<usize>> = Vec::new();
         let mut start = 0;
         while start < order.len() {
             let stratum = |i: usize| (&a[order[i]].intervention, &a[order[i]].segment);
             let end = (start..order.len())
                 .find(|&i| stratum(i) != stratum(start))
                 .unwrap_or(order.len());
-            let held = (self.fraction * (end - start) as f64).round() as usize;
-            for &i in &order[start..start + held] {
+            strata.push(start..end);
+            start = end;
+        }
+        let ideal: Vec<f64> = strata
+            .iter()
+            .map(|r| self.fraction * r.len() as f64)
+            .collect();
+        let mut held: Vec<usize> = ideal.iter().map(|x| x.floor() as usize).collect();
+        let target = (self.fraction * a.len() as f64).round() as usize;
+        let mut by_remainder: Vec<usize> = (0..strata.len()).collect();
+        by_remainder.sort_by(|&x, &y| {
+            let rem = |k: usize| ideal[k] - ideal[k].floor();
+            rem(y).total_cmp(&rem(x)).then(x.cmp(&y))
+        });
+        let missing = target.saturating_sub(held.iter().sum());
+        for &k in by_remainder.iter().take(missing) {
+            held[k] += 1;
+        }
+        let mut control = vec![false; a.len()];
+        for (range, h) in strata.iter().zip(held) {
+            for &i in &order[range.start..range.start + h.min(range.len())] {
                 control[i] = true;
             }
-            start = end;
         }
         control
     }

@@ -12,8 +12,9 @@ use crate::{Error, Result};
 /// For each intervention, the churn rates of its treated customers (`p_t`)
 /// and of its matched controls (`p_c`, controls planned for the same
 /// intervention) get Beta priors worth `prior_strength` customers: `p_c`
-/// centred on the controls' pooled rate, `p_t` on that rate × (1 − the
-/// playbook's current effect). The posterior means give the intervention's
+/// centred on the controls' pooled rate, `p_t` on `p_c`'s posterior mean ×
+/// (1 − the playbook's current effect), so evidence on one arm alone leaves
+/// the effect where it was. The posterior means give the intervention's
 /// new effect `1 − E[p_t] / E[p_c]`, clamped to [0, 1]. Each segment is then
 /// estimated the same way with the intervention's new effect as its prior,
 /// worth `segment_strength` customers, so small segments borrow strength
@@ -178,9 +179,11 @@ impl EffectLearner {
         let posterior_mean = |prior_mean: f64, (n, churned): (u64, u64)| {
             (k * prior_mean + churned as f64) / (k + n as f64)
         };
+        // The treated prior follows the control posterior, so evidence on
+        // one arm alone leaves the effect at its prior.
         let p_c = posterior_mean(base_rate, control);
-        let p_t = posterior_mean(base_rate * (1.0 - prior_effect), treated);
-        let effect = if control.0 == 0 || p_c <= 0.0 {
+        let p_t = posterior_mean(p_c * (1.0 - prior_effect), treated);
+        let effect = if control.0 == 0 || treated.0 == 0 || p_c <= 0.0 {
             prior_effect
         } else {
             (1.0 - p_t / p_c).clamp(0.0, 1.0)
@@ -218,8 +221,8 @@ mod tests {
     #[test]
     fn posterior_effect_matches_a_hand_calculation() {
         // Prior strength 20, control pooled rate 0.2, prior effect 0.25:
-        // p_c = (20·0.2 + 30) / (20 + 100) = 34/120; p_t = (20·0.15 + 10) / (20 + 100) = 13/120;
-        // effect = 1 − 13/34.
+        // p_c = (20·0.2 + 30) / (20 + 100) = 34/120;
+        // p_t = (20 · (34/120) · 0.75 + 10) / (20 + 100) = 14.25/120; effect = 1 − 14.25/34.
         let cell = |is_control, n, churned| CellCounts {
             arm: if is_control {
                 "control".into()
@@ -237,8 +240,14 @@ mod tests {
         let cells = [cell(false, 100, 10), cell(true, 100, 30)];
         let refs: Vec<&CellCounts> = cells.iter().collect();
         let e = EffectLearner::new().estimate("x", Some("s"), 0.25, 0.2, 20.0, refs.iter());
-        approx::assert_relative_eq!(e.effect, 1.0 - 13.0 / 34.0, epsilon = 1e-12);
+        approx::assert_relative_eq!(e.effect, 1.0 - 14.25 / 34.0, epsilon = 1e-12);
+
         assert_eq!((e.treated, e.control), ((100, 10), (100, 30)));
+        // Controls only: the effect stays at its prior.
+        let only_controls = [cell(true, 50, 1)];
+        let refs: Vec<&CellCounts> = only_controls.iter().collect();
+        let e = EffectLearner::new().estimate("x", Some("s"), 0.186, 0.2, 400.0, refs.iter());
+        assert_eq!(e.effect, 0.186);
     }
 
     #[test]

@@ -77,10 +77,32 @@ pub const EXACT_CUSTOMERS: usize = 20;
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PlannerRepr")]
 pub struct Planner {
     budget: f64,
     team_capacity: BTreeMap<Route, usize>,
     include_negative: bool,
+}
+
+/// The serialized form, validated by [`Planner::new`] on the way in.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlannerRepr {
+    budget: f64,
+    #[serde(default)]
+    team_capacity: BTreeMap<Route, usize>,
+    #[serde(default)]
+    include_negative: bool,
+}
+
+impl TryFrom<PlannerRepr> for Planner {
+    type Error = Error;
+
+    fn try_from(r: PlannerRepr) -> Result<Self> {
+        let mut planner = Planner::new(r.budget)?.include_negative(r.include_negative);
+        planner.team_capacity = r.team_capacity;
+        Ok(planner)
+    }
 }
 
 impl Planner {
@@ -169,8 +191,10 @@ impl Planner {
             }
         }
         let limits = Limits::new(self, playbook);
-        let upper_bound = lp_bound(&candidates, self.budget, self.include_negative);
-        let mut choice = greedy(&candidates, self.budget, &limits, self.include_negative);
+        // Positive options only: the bound and the greedy; negative ones (when
+        // asked for) are added by the repair pass from what is left.
+        let upper_bound = lp_bound(&candidates, self.budget);
+        let mut choice = greedy(&candidates, self.budget, &limits);
         repair(
             &candidates,
             &mut choice,
@@ -287,7 +311,7 @@ impl Usage {
 
 /// A customer's upper convex hull above "nothing": options by rising cost
 /// with falling incremental efficiency.
-fn hull(options: &[Opt], include_negative: bool) -> Vec<Opt> {
+fn hull(options: &[Opt]) -> Vec<Opt> {
     let mut sorted: Vec<Opt> = options.to_vec();
     sorted.sort_by(|a, b| {
         a.cost
@@ -298,11 +322,7 @@ fn hull(options: &[Opt], include_negative: bool) -> Vec<Opt> {
     let start = Opt {
         j: usize::MAX,
         cost: 0.0,
-        value: if include_negative {
-            f64::NEG_INFINITY
-        } else {
-            0.0
-        },
+        value: 0.0,
     };
     let mut out: Vec<Opt> = Vec::new();
     for o in sorted {
@@ -317,9 +337,6 @@ fn hull(options: &[Opt], include_negative: bool) -> Vec<Opt> {
             } else {
                 start
             };
-            if a.value == f64::NEG_INFINITY {
-                break;
-            }
             let (e_ab, e_bo) = (slope(a, b), slope(b, o));
             if e_bo >= e_ab {
                 out.pop();
@@ -355,13 +372,7 @@ fn steps(hulls: &[Vec<Opt>]) -> Vec<(f64, usize, usize)> {
             } else {
                 h[k - 1]
             };
-            // A first option of negative value (when allowed) goes last.
-            let e = if k == 0 && h[0].value <= 0.0 {
-                f64::NEG_INFINITY
-            } else {
-                slope(prev, h[k])
-            };
-            steps.push((e, c, k));
+            steps.push((slope(prev, h[k]), c, k));
         }
     }
     // By efficiency, then candidate and position: a total, deterministic order
@@ -371,11 +382,8 @@ fn steps(hulls: &[Vec<Opt>]) -> Vec<(f64, usize, usize)> {
 }
 
 /// The LP relaxation's optimum (budget only): an upper bound on any plan.
-fn lp_bound(candidates: &[Candidate], budget: f64, include_negative: bool) -> f64 {
-    let hulls: Vec<Vec<Opt>> = candidates
-        .iter()
-        .map(|c| hull(&c.options, include_negative))
-        .collect();
+fn lp_bound(candidates: &[Candidate], budget: f64) -> f64 {
+    let hulls: Vec<Vec<Opt>> = candidates.iter().map(|c| hull(&c.options)).collect();
     let (mut left, mut total) = (budget, 0.0);
     let mut at: Vec<Option<usize>> = vec![None; hulls.len()];
     for (e, c, k) in steps(&hulls) {
@@ -397,16 +405,8 @@ fn lp_bound(candidates: &[Candidate], budget: f64, include_negative: bool) -> f6
 }
 
 /// Greedy along the hulls in order of efficiency; returns each candidate's option index.
-fn greedy(
-    candidates: &[Candidate],
-    budget: f64,
-    limits: &Limits,
-    include_negative: bool,
-) -> Vec<Option<usize>> {
-    let hulls: Vec<Vec<Opt>> = candidates
-        .iter()
-        .map(|c| hull(&c.options, include_negative))
-        .collect();
+fn greedy(candidates: &[Candidate], budget: f64, limits: &Limits) -> Vec<Option<usize>> {
+    let hulls: Vec<Vec<Opt>> = candidates.iter().map(|c| hull(&c.options)).collect();
     let mut at: Vec<Option<usize>> = vec![None; hulls.len()];
     let mut closed = vec![false; hulls.len()];
     let mut usage = limits.usage();
@@ -783,15 +783,12 @@ mod tests {
     #[test]
     fn hull_drops_dominated_and_concave_points() {
         // (10, 5) is dominated by (5, 6); (20, 8) lies under the chord from (5, 6) to (30, 16).
-        let h = hull(
-            &[
-                opt(0, 5.0, 6.0),
-                opt(1, 10.0, 5.0),
-                opt(2, 20.0, 8.0),
-                opt(3, 30.0, 16.0),
-            ],
-            false,
-        );
+        let h = hull(&[
+            opt(0, 5.0, 6.0),
+            opt(1, 10.0, 5.0),
+            opt(2, 20.0, 8.0),
+            opt(3, 30.0, 16.0),
+        ]);
         let js: Vec<usize> = h.iter().map(|o| o.j).collect();
         assert_eq!(js, [0, 3]);
     }
@@ -807,6 +804,6 @@ mod tests {
                 options: vec![opt(0, c, v)],
             })
             .collect();
-        assert!((lp_bound(&cands, 7.0, false) - 13.0).abs() < 1e-12);
+        assert!((lp_bound(&cands, 7.0) - 13.0).abs() < 1e-12);
     }
 }

@@ -180,7 +180,8 @@ pub struct UpliftReport {
     /// [`uplift_at_k`] at 30%, [`UpliftStrategy::ByGroup`]; `None` when 30%
     /// of a group is less than one customer.
     pub uplift_at_30pct_by_group: Option<f64>,
-    /// [`uplift_by_bins`] with 10 bins, [`UpliftStrategy::Overall`]: best scores first.
+    /// [`uplift_by_bins`] with 10 bins (one per customer below ten customers),
+    /// [`UpliftStrategy::Overall`]: best scores first.
     pub deciles: Vec<UpliftBin>,
 }
 
@@ -218,7 +219,8 @@ impl UpliftReport {
             uplift_auc: ranked.uplift_auc()?,
             uplift_at_30pct: defined(ranked.at_k(0.3, UpliftStrategy::Overall))?,
             uplift_at_30pct_by_group: defined(ranked.at_k(0.3, UpliftStrategy::ByGroup))?,
-            deciles: ranked.bins(10, UpliftStrategy::Overall)?,
+            // Deciles; fewer bins (one customer each) below ten customers.
+            deciles: ranked.bins(scores.len().clamp(1, 10), UpliftStrategy::Overall)?,
         })
     }
 }
@@ -770,6 +772,17 @@ pub fn uplift_by_bins(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reports_on_fewer_than_ten_customers_use_one_bin_each() {
+        let r = UpliftReport::compute(
+            &[0.9, 0.7, 0.4, 0.1],
+            &[true, false, true, false],
+            &[true, true, false, false],
+        )
+        .unwrap();
+        assert_eq!(r.deciles.len(), 4);
+    }
+
     use super::super::stats::tol;
     use super::*;
     use approx::assert_abs_diff_eq;

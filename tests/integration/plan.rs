@@ -284,3 +284,93 @@ fn playbooks_load_from_documents_with_paths_in_errors() {
             .contains("interventions[0].cost")
     );
 }
+
+#[test]
+fn negative_actions_never_displace_positive_ones() {
+    // p·value = 10 each; "cheap" nets −1, "big" nets +2 (reviewer's case).
+    let data: Vec<(f64, f64, bool)> = (0..30).map(|_| (0.5, 20.0, false)).collect();
+    let pb = Playbook::new(
+        vec![
+            Intervention::new(
+                "cheap",
+                InterventionKind::CareMessage,
+                6.0,
+                0.5,
+                Route::Marketing,
+            ),
+            Intervention::new(
+                "big",
+                InterventionKind::PersonalCallBack,
+                8.0,
+                1.0,
+                Route::Sales,
+            ),
+        ],
+        SegmentBy::LifecycleStage,
+    )
+    .unwrap();
+    let off = Planner::new(100.0)
+        .unwrap()
+        .plan(&profiles(&data), &pb)
+        .unwrap();
+    assert!((off.summary().net_value() - 24.0).abs() < 1e-9); // 12 × big
+    let on = Planner::new(100.0)
+        .unwrap()
+        .include_negative(true)
+        .plan(&profiles(&data), &pb)
+        .unwrap();
+    assert_eq!(
+        on.assignments()
+            .iter()
+            .filter(|a| a.intervention() == "big")
+            .count(),
+        12
+    );
+    assert!(on.summary().cost() <= 100.0);
+    assert!(on.summary().upper_bound() >= off.summary().net_value());
+}
+
+#[test]
+fn hold_outs_keep_the_overall_share_across_tiny_strata() {
+    // Four customers, each alone in a (intervention, segment) stratum.
+    let data = [
+        (0.5, 300.0, false),
+        (0.5, 300.0, true),
+        (0.6, 300.0, false),
+        (0.6, 300.0, true),
+    ];
+    let pb = Playbook::new(
+        vec![
+            Intervention::new("a", InterventionKind::Discount, 5.0, 0.3, Route::Marketing)
+                .with_eligibility(Condition::field("complaints_90d").lt(1)),
+            Intervention::new(
+                "b",
+                InterventionKind::PersonalCallBack,
+                5.0,
+                0.3,
+                Route::Sales,
+            )
+            .with_eligibility(Condition::field("complaints_90d").gte(1)),
+        ],
+        SegmentBy::LifecycleStage,
+    )
+    .unwrap();
+    let plan = Planner::new(1e6)
+        .unwrap()
+        .plan(&profiles(&data), &pb)
+        .unwrap();
+    assert_eq!(plan.assignments().len(), 4);
+    for (fraction, expected) in [(0.5, 2), (0.49, 2), (0.25, 1), (0.8, 3)] {
+        let held = HoldOut::new(fraction, 3)
+            .unwrap()
+            .split(&plan)
+            .iter()
+            .filter(|&&c| c)
+            .count();
+        assert_eq!(held, expected, "fraction {fraction}");
+    }
+    assert!(serde_json::from_str::<HoldOut>(r#"{"fraction": 2.0, "seed": 1}"#).is_err());
+    assert!(serde_json::from_str::<Planner>(r#"{"budget": -5}"#).is_err());
+    let planner: Planner = serde_json::from_str(r#"{"budget": 50}"#).unwrap();
+    assert_eq!(planner.budget(), 50.0);
+}
