@@ -404,6 +404,7 @@ struct Holdout {
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SummaryRepr")]
 pub struct CalibrationSummary {
     unit: TimeUnit,
     ids: Vec<CustomerId>,
@@ -412,6 +413,57 @@ pub struct CalibrationSummary {
     age: Vec<f64>,
     monetary: Vec<f64>,
     holdout: Option<Holdout>,
+}
+
+/// The serialized form, validated as [`CalibrationSummary::from_columns`]
+/// validates on the way in.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryRepr {
+    unit: TimeUnit,
+    ids: Vec<CustomerId>,
+    frequency: Vec<u32>,
+    recency: Vec<f64>,
+    age: Vec<f64>,
+    monetary: Vec<f64>,
+    holdout: Option<Holdout>,
+}
+
+impl TryFrom<SummaryRepr> for CalibrationSummary {
+    type Error = crate::Error;
+
+    fn try_from(r: SummaryRepr) -> Result<Self> {
+        let n = r.frequency.len();
+        for (what, len) in [
+            ("customer ids per frequency", r.ids.len()),
+            (
+                "holdout purchases per frequency",
+                r.holdout.as_ref().map_or(n, |h| h.purchases.len()),
+            ),
+        ] {
+            if len != n {
+                return Err(ErrorKind::LengthMismatch {
+                    what,
+                    expected: n,
+                    got: len,
+                }
+                .into());
+            }
+        }
+        if let Some(h) = &r.holdout
+            && !(h.length.is_finite() && h.length > 0.0)
+        {
+            return Err(crate::Error::invalid_parameter(
+                "holdout",
+                format!("length must be finite and > 0, got {}", h.length),
+            ));
+        }
+        let mut s = CalibrationSummary::from_columns(r.unit, r.frequency, r.recency, r.age)?
+            .with_monetary(r.monetary)?;
+        s.ids = r.ids;
+        s.holdout = r.holdout;
+        Ok(s)
+    }
 }
 
 impl CalibrationSummary {
@@ -582,6 +634,26 @@ fn at_row(e: Error, row: usize) -> Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn deserializing_validates_like_from_columns() {
+        let good = CalibrationSummary::from_columns(
+            TimeUnit::Weeks,
+            vec![2, 0],
+            vec![3.0, 0.0],
+            vec![5.0, 4.0],
+        )
+        .unwrap();
+        let json = serde_json::to_string(&good).unwrap();
+        assert_eq!(
+            serde_json::from_str::<CalibrationSummary>(&json).unwrap(),
+            good
+        );
+        let short = json.replace("\"age\":[5.0,4.0]", "\"age\":[5.0]");
+        assert!(serde_json::from_str::<CalibrationSummary>(&short).is_err());
+        let bad = json.replace("\"age\":[5.0,4.0]", "\"age\":[5.0,-3.0]");
+        assert!(serde_json::from_str::<CalibrationSummary>(&bad).is_err());
+    }
+
     use super::*;
     use crate::records::{HistoryBuilder, Order, UnknownCustomers};
     use approx::assert_abs_diff_eq;
