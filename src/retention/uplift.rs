@@ -190,8 +190,7 @@ impl UpliftReport {
     ///
     /// # Errors
     ///
-    /// As [`qini_coefficient`] and [`uplift_auc`]; and
-    /// [`ErrorKind::InvalidParameter`] named `bins` with fewer than 10 customers.
+    /// As [`qini_coefficient`] and [`uplift_auc`].
     ///
     /// # Example
     ///
@@ -201,7 +200,9 @@ impl UpliftReport {
     /// let scores = [0.9, 0.8, 0.7, 0.6];
     /// let retained = [true, false, true, false];
     /// let treated = [true, false, false, true];
-    /// assert!(UpliftReport::compute(&scores, &retained, &treated).is_err()); // < 10 customers
+    /// let small = UpliftReport::compute(&scores, &retained, &treated)?;
+    /// assert_eq!(small.deciles.len(), 4); // fewer than 10 customers: one bin each
+    /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn compute(scores: &[f64], retained: &[bool], treated: &[bool]) -> Result<UpliftReport> {
         let ranked = Ranked::new(scores, retained, treated)?;
