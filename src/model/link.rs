@@ -38,7 +38,7 @@ const INV_FACTORIALS: [f64; 14] = [
 
 /// `eˣ` for `x ≤ 0` (larger arguments are not needed by [`sigmoid`]).
 #[inline(always)]
-fn exp_non_positive(x: f64) -> f64 {
+pub(crate) fn exp_non_positive(x: f64) -> f64 {
     // Not `max`, which would turn NaN into MIN_ARG.
     let x = if x < MIN_ARG { MIN_ARG } else { x };
     let t = x * std::f64::consts::LOG2_E + ROUND;

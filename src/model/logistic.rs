@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::linalg::{cholesky, solve_factored};
 use super::linear::{Linear, dot};
-use super::link::{sigmoid, sigmoid_in_place};
+use super::link::{exp_non_positive, sigmoid, sigmoid_in_place};
 use super::standardize::{FittedStandardizer, Standardizer};
 use crate::features::{FeatureTable, TrainingSet};
 use crate::{Error, ErrorKind, Result};
@@ -419,6 +419,97 @@ struct Pass {
     hess: Vec<f64>,
 }
 
+/// One chunk of rows of [`Problem::pass`], accumulated into `pass`.
+struct ChunkPass<'p, 'a> {
+    problem: &'p Problem<'a>,
+    w: &'p [f64],
+    b: f64,
+    want: Want,
+    rows: std::ops::Range<usize>,
+    pass: Pass,
+}
+
+impl pulp::WithSimd for ChunkPass<'_, '_> {
+    type Output = Pass;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Pass {
+        let ChunkPass {
+            problem,
+            w,
+            b,
+            want,
+            rows,
+            pass: mut p,
+        } = self;
+        let (hessian, with_loss) = (want == Want::Hessian, want == Want::Loss);
+        let d = problem.dim();
+        let m = d + 1;
+        let (mut z, mut r, mut q, mut t, mut e) = (
+            [0.0; BLOCK],
+            [0.0; BLOCK],
+            [0.0; BLOCK],
+            [0.0; BLOCK],
+            [0.0; BLOCK],
+        );
+        let mut buf = vec![0.0; d * BLOCK];
+        for start in rows.clone().step_by(BLOCK) {
+            let len = BLOCK.min(rows.end - start);
+            problem.block(start, len, &mut buf);
+            let col = |j: usize| &buf[j * BLOCK..j * BLOCK + len];
+            let (z, r, q, t, e) = (
+                &mut z[..len],
+                &mut r[..len],
+                &mut q[..len],
+                &mut t[..len],
+                &mut e[..len],
+            );
+            z.fill(b);
+            for (j, wj) in w.iter().enumerate() {
+                for (zi, x) in z.iter_mut().zip(col(j)) {
+                    *zi += wj * x;
+                }
+            }
+            // One exponential serves both σ(z) and log(1 + eᶻ); a loop of its own vectorizes.
+            for (ei, zi) in e.iter_mut().zip(z.iter()) {
+                *ei = exp_non_positive(-zi.abs());
+            }
+            for k in 0..len {
+                let (zi, ei) = (z[k], e[k]);
+                let i = start + k;
+                let prob = if zi >= 0.0 {
+                    1.0 / (1.0 + ei)
+                } else {
+                    ei / (1.0 + ei)
+                };
+                let (yi, si) = (f64::from(u8::from(problem.y[i])), problem.s[i]);
+                if with_loss {
+                    p.loss += si * (zi.max(0.0) + ei.ln_1p() - yi * zi);
+                }
+                r[k] = si * (prob - yi);
+                q[k] = si * prob * (1.0 - prob);
+            }
+            for j in 0..d {
+                p.grad[j] += dot(col(j), r);
+            }
+            p.grad[d] += r.iter().sum::<f64>();
+            if hessian {
+                for j in 0..d {
+                    for ((ti, x), qi) in t.iter_mut().zip(col(j)).zip(q.iter()) {
+                        *ti = x * qi;
+                    }
+                    for k in 0..=j {
+                        p.hess[j * m + k] += dot(t, col(k));
+                    }
+                    p.hess[d * m + j] += t.iter().sum::<f64>();
+                }
+                p.hess[d * m + d] += q.iter().sum::<f64>();
+            }
+        }
+        p
+    }
+}
+
 impl Problem<'_> {
     fn dim(&self) -> usize {
         self.means.len()
@@ -461,56 +552,16 @@ impl Problem<'_> {
         let partials: Vec<Pass> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
-                let mut p = empty();
-                let (mut z, mut r, mut q, mut t) =
-                    ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
-                let mut buf = vec![0.0; d * BLOCK];
-                let end = ((c + 1) * CHUNK).min(n);
-                for start in (c * CHUNK..end).step_by(BLOCK) {
-                    let len = BLOCK.min(end - start);
-                    self.block(start, len, &mut buf);
-                    let col = |j: usize| &buf[j * BLOCK..j * BLOCK + len];
-                    let (z, r, q, t) = (&mut z[..len], &mut r[..len], &mut q[..len], &mut t[..len]);
-                    z.fill(b);
-                    for (j, wj) in w.iter().enumerate() {
-                        for (zi, x) in z.iter_mut().zip(col(j)) {
-                            *zi += wj * x;
-                        }
-                    }
-                    for (k, &zi) in z.iter().enumerate() {
-                        let i = start + k;
-                        // One exponential serves both σ(z) and log(1 + eᶻ).
-                        let e = (-zi.abs()).exp();
-                        let prob = if zi >= 0.0 {
-                            1.0 / (1.0 + e)
-                        } else {
-                            e / (1.0 + e)
-                        };
-                        let (yi, si) = (f64::from(u8::from(self.y[i])), self.s[i]);
-                        if with_loss {
-                            p.loss += si * (zi.max(0.0) + e.ln_1p() - yi * zi);
-                        }
-                        r[k] = si * (prob - yi);
-                        q[k] = si * prob * (1.0 - prob);
-                    }
-                    for j in 0..d {
-                        p.grad[j] += dot(col(j), r);
-                    }
-                    p.grad[d] += r.iter().sum::<f64>();
-                    if hessian {
-                        for j in 0..d {
-                            for ((ti, x), qi) in t.iter_mut().zip(col(j)).zip(q.iter()) {
-                                *ti = x * qi;
-                            }
-                            for k in 0..=j {
-                                p.hess[j * m + k] += dot(t, col(k));
-                            }
-                            p.hess[d * m + j] += t.iter().sum::<f64>();
-                        }
-                        p.hess[d * m + d] += q.iter().sum::<f64>();
-                    }
-                }
-                p
+                // Compiled for each SIMD level and dispatched at run time; the
+                // same operations in the same order at every level.
+                pulp::Arch::new().dispatch(ChunkPass {
+                    problem: self,
+                    w,
+                    b,
+                    want,
+                    rows: c * CHUNK..((c + 1) * CHUNK).min(n),
+                    pass: empty(),
+                })
             })
             .collect();
         let mut total = empty();
