@@ -140,17 +140,16 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
         .map(|(x, y)| x * y)
         .sum();
     for (x, y) in a4.zip(b4) {
-        // As arrays, so the four lanes are one vector operation.
-        let (x, y): (&[f64; 4], &[f64; 4]) = match (x.try_into(), y.try_into()) {
-            (Ok(x), Ok(y)) => (x, y),
-            _ => unreachable!("chunks_exact(4) yields chunks of 4"),
-        };
-        acc = [
-            acc[0] + x[0] * y[0],
-            acc[1] + x[1] * y[1],
-            acc[2] + x[2] * y[2],
-            acc[3] + x[3] * y[3],
-        ];
+        // Four named lanes, so they are one vector operation (chunks_exact
+        // always yields four: the pattern always matches).
+        if let (&[x0, x1, x2, x3], &[y0, y1, y2, y3]) = (x, y) {
+            acc = [
+                acc[0] + x0 * y0,
+                acc[1] + x1 * y1,
+                acc[2] + x2 * y2,
+                acc[3] + x3 * y3,
+            ];
+        }
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
