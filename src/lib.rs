@@ -73,6 +73,7 @@ pub mod alert;
 pub mod clv;
 pub mod error;
 pub mod features;
+mod mix;
 pub mod model;
 pub mod records;
 pub mod retention;

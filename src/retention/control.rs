@@ -81,15 +81,10 @@ impl HoldOut {
     /// all round the same way.
     pub fn split(&self, plan: &Plan) -> Vec<bool> {
         let a = plan.assignments();
+        // Ranks once per customer, not once per comparison.
+        let ranks: Vec<u64> = a.iter().map(|x| rank(self.seed, &x.customer)).collect();
         let mut order: Vec<usize> = (0..a.len()).collect();
-        let key = |i: usize| {
-            (
-                &a[i].intervention,
-                &a[i].segment,
-                rank(self.seed, &a[i].customer),
-                &a[i].customer,
-            )
-        };
+        let key = |i: usize| (&a[i].intervention, &a[i].segment, ranks[i], &a[i].customer);
         order.sort_by(|&x, &y| key(x).cmp(&key(y)));
         // Strata as ranges of `order`.
         let mut strata: Vec<std::ops::Range<usize>> = Vec::new();
@@ -133,8 +128,5 @@ fn rank(seed: u64, id: &CustomerId) -> u64 {
     for b in id.to_string().bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    let mut z = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    crate::mix::splitmix64(&mut h)
 }

@@ -6,22 +6,7 @@
 //! upgrade: the same seed gives the same bits in every release of churnwise
 //! unless the changelog says otherwise.
 
-/// The SplitMix64 increment (the golden ratio in 64-bit fixed point).
-const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// SplitMix64's output function (Steele, Lea & Flood 2014; the variant of
-/// Vigna's reference `splitmix64.c`): a bijective 64-bit mixer.
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// One SplitMix64 step: advances `state` and returns the next output.
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(GOLDEN_GAMMA);
-    mix64(*state)
-}
+use crate::mix::{GOLDEN_GAMMA, mix64, splitmix64};
 
 /// xoshiro256++ with the samplers used by `synth`.
 #[derive(Debug, Clone)]
