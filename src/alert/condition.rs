@@ -676,12 +676,19 @@ impl Category {
         }
     }
 
-    /// The label of a code.
+    /// The label of a code (no allocation: it runs once per categorical reason).
     pub(crate) fn label(self, code: u32) -> &'static str {
-        self.labels()
-            .into_iter()
-            .find(|l| l.1 == code)
-            .map_or("?", |l| l.0)
+        fn find<T: Coded>(code: u32) -> &'static str {
+            T::all()
+                .iter()
+                .find(|v| v.code() == code)
+                .map_or("?", |v| v.label())
+        }
+        match self {
+            Category::RfmSegment => find::<RfmSegment>(code),
+            Category::LifecycleStage => find::<LifecycleStage>(code),
+            Category::ValueTier | Category::EngagementTier => find::<Tier>(code),
+        }
     }
 
     /// The variant discriminant of a label.
