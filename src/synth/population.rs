@@ -553,15 +553,15 @@ mod tests {
             if x.kind == InteractionKind::Cancellation {
                 assert_eq!(Some(x.time), churn[i]);
                 assert_eq!(pop.customers()[i].plan.as_deref(), Some("premium"));
-            } else if let Some(ct) = churn[i] {
-                if x.time > ct {
-                    assert_eq!(
-                        x.kind,
-                        InteractionKind::Login,
-                        "only trailing logins after churn"
-                    );
-                    after_churn[i] += 1;
-                }
+            } else if let Some(ct) = churn[i]
+                && x.time > ct
+            {
+                assert_eq!(
+                    x.kind,
+                    InteractionKind::Login,
+                    "only trailing logins after churn"
+                );
+                after_churn[i] += 1;
             }
         }
         assert!(after_churn.iter().all(|&k| k <= 2));
