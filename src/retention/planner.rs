@@ -193,8 +193,10 @@ impl Planner {
         let limits = Limits::new(self, playbook);
         // Positive options only: the bound and the greedy; negative ones (when
         // asked for) are added by the repair pass from what is left.
-        let upper_bound = lp_bound(&candidates, self.budget);
-        let mut choice = greedy(&candidates, self.budget, &limits);
+        let hulls: Vec<Vec<Opt>> = candidates.iter().map(|c| hull(&c.options)).collect();
+        let order = steps(&hulls);
+        let upper_bound = lp_bound(&hulls, &order, self.budget);
+        let mut choice = greedy(&candidates, &hulls, &order, self.budget, &limits);
         repair(
             &candidates,
             &mut choice,
@@ -382,11 +384,10 @@ fn steps(hulls: &[Vec<Opt>]) -> Vec<(f64, usize, usize)> {
 }
 
 /// The LP relaxation's optimum (budget only): an upper bound on any plan.
-fn lp_bound(candidates: &[Candidate], budget: f64) -> f64 {
-    let hulls: Vec<Vec<Opt>> = candidates.iter().map(|c| hull(&c.options)).collect();
+fn lp_bound(hulls: &[Vec<Opt>], order: &[(f64, usize, usize)], budget: f64) -> f64 {
     let (mut left, mut total) = (budget, 0.0);
     let mut at: Vec<Option<usize>> = vec![None; hulls.len()];
-    for (e, c, k) in steps(&hulls) {
+    for &(e, c, k) in order {
         if e <= 0.0 || at[c].map_or(k != 0, |p| p + 1 != k) {
             continue;
         }
@@ -405,13 +406,18 @@ fn lp_bound(candidates: &[Candidate], budget: f64) -> f64 {
 }
 
 /// Greedy along the hulls in order of efficiency; returns each candidate's option index.
-fn greedy(candidates: &[Candidate], budget: f64, limits: &Limits) -> Vec<Option<usize>> {
-    let hulls: Vec<Vec<Opt>> = candidates.iter().map(|c| hull(&c.options)).collect();
+fn greedy(
+    candidates: &[Candidate],
+    hulls: &[Vec<Opt>],
+    order: &[(f64, usize, usize)],
+    budget: f64,
+    limits: &Limits,
+) -> Vec<Option<usize>> {
     let mut at: Vec<Option<usize>> = vec![None; hulls.len()];
     let mut closed = vec![false; hulls.len()];
     let mut usage = limits.usage();
     let mut left = budget;
-    for (_, c, k) in steps(&hulls) {
+    for &(_, c, k) in order {
         if closed[c] || at[c].map_or(k != 0, |p| p + 1 != k) {
             continue;
         }
@@ -428,7 +434,7 @@ fn greedy(candidates: &[Candidate], budget: f64, limits: &Limits) -> Vec<Option<
     }
     // Hull positions → option indices.
     at.iter()
-        .zip(&hulls)
+        .zip(hulls)
         .zip(candidates)
         .map(|((p, h), cand)| p.and_then(|p| cand.options.iter().position(|o| o.j == h[p].j)))
         .collect()
@@ -804,6 +810,7 @@ mod tests {
                 options: vec![opt(0, c, v)],
             })
             .collect();
-        assert!((lp_bound(&cands, 7.0) - 13.0).abs() < 1e-12);
+        let hulls: Vec<Vec<Opt>> = cands.iter().map(|c| hull(&c.options)).collect();
+        assert!((lp_bound(&hulls, &steps(&hulls), 7.0) - 13.0).abs() < 1e-12);
     }
 }
