@@ -85,6 +85,8 @@ const SILENT_ENGAGEMENT: f64 = 0.25;
 
 /// Support: tickets per day for the average customer (Gamma(2, 2) propensity).
 const TICKETS_PER_DAY: f64 = 1.0 / 120.0;
+/// Shape and rate of the Gamma (mean 1) of the ticket propensity.
+const TICKET_PROPENSITY: f64 = 2.0;
 /// Median first-response hours of the median customer, spread between
 /// customers (service quality) and between tickets.
 const RESPONSE_MEDIAN_HOURS: f64 = 8.0;
@@ -96,6 +98,8 @@ const POST_TICKET_SURVEY_PROB: f64 = 0.3;
 /// Complaints per day for the average customer (Gamma(1.5, 1.5) propensity)
 /// and per-type multipliers (price, service, indifferent).
 const COMPLAINTS_PER_DAY: f64 = 1.0 / 240.0;
+/// Shape and rate of the Gamma (mean 1) of the complaint propensity.
+const COMPLAINT_PROPENSITY: f64 = 1.5;
 const COMPLAINT_TYPE_RATE: [f64; 3] = [1.0, 1.0, 0.6];
 /// Complaint rate multiplier while a slow reply is recent (DOMAIN.md: replies
 /// slower than 24 h doubled the complaint rate).
@@ -371,6 +375,128 @@ struct State {
     product_complaints: u32,
 }
 
+/// What a customer's records up to a cutoff reveal about their hidden traits
+/// and silent spell: the sufficient statistics of the conjugate posteriors,
+/// and a two-state filter over the spell (see [`Evidence::draw`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Evidence {
+    /// Days since signup (the exposure of the purchase and ticket clocks).
+    exposure: f64,
+    repeat_purchases: u32,
+    /// Tickets from the ticket clock (not those that complaints open).
+    tickets: u32,
+    complaints: u32,
+    /// ∫ the complaint-rate multiplier dt (doubled while a slow reply is recent).
+    complaint_exposure: f64,
+    /// Answered tickets and the sum of their log first-response hours.
+    responses: u32,
+    log_hours: f64,
+    /// P(active), P(silent) given the engagement events, campaign responses
+    /// and survival so far (normalised after every update).
+    spell: [f64; 2],
+}
+
+impl Evidence {
+    const NONE: Evidence = Evidence {
+        exposure: 0.0,
+        repeat_purchases: 0,
+        tickets: 0,
+        complaints: 0,
+        complaint_exposure: 0.0,
+        responses: 0,
+        log_hours: 0.0,
+        spell: [1.0, 0.0],
+    };
+
+    /// Nothing observed for `dt` days: the clocks' exposure grows, and the
+    /// spell filter moves by the two-state chain while weighting each state
+    /// by the chance of no engagement event and no churn (`rates` = the
+    /// engagement rate plus the churn hazard in each state).
+    fn wait(&mut self, dt: f64, slow_recent: bool, rates: [f64; 2]) {
+        if dt <= 0.0 {
+            return;
+        }
+        self.exposure += dt;
+        self.complaint_exposure += dt
+            * if slow_recent {
+                SLOW_REPLY_COMPLAINT_MULT
+            } else {
+                1.0
+            };
+        // w ← w · exp(M dt), M = Q − diag(rates), by the 2 × 2 closed form
+        // e^{Ms} ∝ (1 + e^{−2δs})/2 · I + (1 − e^{−2δs})/(2δ) · (M − mI),
+        // scaled by e^{−(m+δ)s} so nothing overflows (the filter is normalised).
+        let (a, b) = (-SILENT_ONSET_PER_DAY - rates[0], SILENT_ONSET_PER_DAY);
+        let (c, d) = (SILENT_RECOVERY_PER_DAY, -SILENT_RECOVERY_PER_DAY - rates[1]);
+        let m = 0.5 * (a + d);
+        let delta = (0.25 * (a - d) * (a - d) + b * c).sqrt();
+        let decay = (-2.0 * delta * dt).exp();
+        let (diag, off) = (0.5 * (1.0 + decay), 0.5 * (1.0 - decay) / delta);
+        let [w0, w1] = self.spell;
+        self.set_spell([
+            w0 * (diag + off * (a - m)) + w1 * off * c,
+            w0 * off * b + w1 * (diag + off * (d - m)),
+        ]);
+    }
+
+    /// Sets the spell filter to the weights `w`, normalised.
+    fn set_spell(&mut self, w: [f64; 2]) {
+        let total = w[0] + w[1];
+        if total > 0.0 && total.is_finite() {
+            self.spell = [w[0] / total, w[1] / total];
+        }
+    }
+
+    /// A ticket answered after `hours` (recorded to 0.1 h, so at least 0.05).
+    fn answered(&mut self, hours: f64) {
+        self.responses += 1;
+        self.log_hours += hours.max(0.05).ln();
+    }
+
+    /// Multiplies the spell filter by an event's likelihood in each state.
+    fn observe_spell(&mut self, likelihood: [f64; 2]) {
+        self.set_spell([self.spell[0] * likelihood[0], self.spell[1] * likelihood[1]]);
+    }
+
+    /// Draws traits and a spell state from the posterior given the records:
+    /// λ ~ Gamma(r + x, α + T), p ~ Beta(a, b + x) (x repeat purchases
+    /// survived in T days), the complaint and ticket propensities from their
+    /// Gamma posteriors given counts and exposure, the log median response
+    /// time from its normal posterior, and the spell from the filter. The
+    /// type, relative engagement, spending and satisfaction level are kept.
+    fn draw(&self, ctx: &Context<'_>, tr: &Traits, rng: &mut Rng) -> (Traits, bool) {
+        let cfg = ctx.config;
+        let x = f64::from(self.repeat_purchases);
+        let complaint_base = COMPLAINTS_PER_DAY * COMPLAINT_TYPE_RATE[tr.kind];
+        let prior_precision = 1.0 / (RESPONSE_CUSTOMER_SIGMA * RESPONSE_CUSTOMER_SIGMA);
+        let ticket_precision = 1.0 / (RESPONSE_TICKET_SIGMA * RESPONSE_TICKET_SIGMA);
+        let precision = prior_precision + f64::from(self.responses) * ticket_precision;
+        let log_median = (RESPONSE_MEDIAN_HOURS.ln() * prior_precision
+            + self.log_hours * ticket_precision)
+            / precision;
+        let traits = Traits {
+            purchase_rate: rng.gamma(
+                cfg.purchase_shape + x,
+                cfg.purchase_alpha_days + self.exposure,
+            ),
+            dropout: rng.beta(cfg.dropout_a, cfg.dropout_b + x),
+            complaint_rate: complaint_base
+                * rng.gamma(
+                    COMPLAINT_PROPENSITY + f64::from(self.complaints),
+                    COMPLAINT_PROPENSITY + complaint_base * self.complaint_exposure,
+                ),
+            ticket_rate: TICKETS_PER_DAY
+                * rng.gamma(
+                    TICKET_PROPENSITY + f64::from(self.tickets),
+                    TICKET_PROPENSITY + TICKETS_PER_DAY * self.exposure,
+                ),
+            response_median_hours: (log_median + rng.normal() / precision.sqrt()).exp(),
+            ..tr.clone()
+        };
+        (traits, rng.bernoulli(self.spell[1]))
+    }
+}
+
 /// Per-customer output bookkeeping (where this customer's records start).
 pub(super) struct Marks {
     pub(super) orders: usize,
@@ -416,8 +542,10 @@ fn draw_customer(ctx: &Context<'_>, index: usize) -> Drawn {
     let spend_mean = rng.lognormal(SPEND_MEDIAN.ln(), SPEND_CUSTOMER_SIGMA) * PLAN_SPEND[plan];
     let engagement_rel = (purchase_rate / ctx.mean_rate).sqrt()
         * rng.lognormal(-0.5 * ENGAGEMENT_SIGMA * ENGAGEMENT_SIGMA, ENGAGEMENT_SIGMA);
-    let ticket_rate = TICKETS_PER_DAY * rng.gamma(2.0, 2.0);
-    let complaint_rate = COMPLAINTS_PER_DAY * rng.gamma(1.5, 1.5) * COMPLAINT_TYPE_RATE[kind];
+    let ticket_rate = TICKETS_PER_DAY * rng.gamma(TICKET_PROPENSITY, TICKET_PROPENSITY);
+    let complaint_rate = COMPLAINTS_PER_DAY
+        * rng.gamma(COMPLAINT_PROPENSITY, COMPLAINT_PROPENSITY)
+        * COMPLAINT_TYPE_RATE[kind];
     let response_median_hours = rng.lognormal(RESPONSE_MEDIAN_HOURS.ln(), RESPONSE_CUSTOMER_SIGMA);
     let satisfaction_base = SATISFACTION_MEAN + SATISFACTION_CUSTOMER_SD * rng.normal();
     let engagement_clamped = engagement_rel.clamp(ENGAGEMENT_CLAMP.0, ENGAGEMENT_CLAMP.1);
@@ -574,6 +702,8 @@ pub(super) struct Run {
     /// and each repeat purchase multiplies survival by `1 − p` (the path then
     /// goes on as if the customer never churned).
     integrate_churn: bool,
+    /// Accumulate the [`Evidence`] the records give (replays only).
+    observe: bool,
 }
 
 impl Run {
@@ -585,6 +715,7 @@ impl Run {
             cutoff_days: f64::INFINITY,
             hazard_scale: 1.0,
             integrate_churn: false,
+            observe: false,
         }
     }
 
@@ -593,6 +724,7 @@ impl Run {
         Run {
             cutoff_secs,
             cutoff_days: cutoff_end_days(cutoff_secs),
+            observe: true,
             ..Run::generation(ctx)
         }
     }
@@ -607,6 +739,7 @@ impl Run {
             cutoff_days: cutoff_end_days(cutoff_secs),
             hazard_scale,
             integrate_churn,
+            observe: false,
         }
     }
 }
@@ -647,6 +780,8 @@ pub(super) struct Life {
     /// The log-probability of having survived both churn mechanisms along
     /// the path, for runs with [`Run::integrate_churn`].
     log_survival: f64,
+    /// What the records so far reveal, for runs with [`Run::observe`].
+    evidence: Evidence,
 }
 
 impl Life {
@@ -691,6 +826,7 @@ impl Life {
             last_login: None,
             last_visit: None,
             log_survival: 0.0,
+            evidence: Evidence::NONE,
         }
     }
 
@@ -702,6 +838,7 @@ impl Life {
         self.last_login = other.last_login;
         self.last_visit = other.last_visit;
         self.log_survival = other.log_survival;
+        self.evidence = other.evidence;
     }
 
     /// The log-probability of having survived churn along the path, for runs
@@ -734,6 +871,9 @@ impl Life {
         let mut hazard = 0.0;
         let mut total = 0.0;
         let mut damp = 1.0;
+        // Engagement damping and hazard outside a silent spell (for the filter).
+        let mut calm_damp = 1.0;
+        let mut calm_hazard = 0.0;
         let mut stale = true;
         let end = loop {
             if stale {
@@ -747,7 +887,8 @@ impl Life {
                     } else {
                         1.0
                     };
-                damp = 1.0 / risk.sqrt() * if st.silent { SILENT_ENGAGEMENT } else { 1.0 };
+                calm_damp = 1.0 / risk.sqrt();
+                damp = calm_damp * if st.silent { SILENT_ENGAGEMENT } else { 1.0 };
                 rates[PURCHASE] = tr.purchase_rate;
                 rates[ENGAGE] = tr.engagement_rate * damp;
                 rates[TICKET] = tr.ticket_rate;
@@ -763,6 +904,17 @@ impl Life {
                 } else {
                     SILENT_ONSET_PER_DAY
                 };
+                calm_hazard = tr.static_hazard
+                    * risk
+                    * st.tenure_mult
+                    * if st.in_renewal {
+                        cfg.renewal_hazard
+                    } else {
+                        1.0
+                    }
+                    * run.hazard_scale;
+                // The same product as `calm_hazard` in the order generation
+                // has always used (so populations stay bit-identical).
                 hazard = tr.static_hazard
                     * risk
                     * st.tenure_mult
@@ -792,15 +944,25 @@ impl Life {
             }
             let scheduled = t + dt >= next_t;
             let at = if scheduled { next_t } else { t + dt };
-            if whole_seconds(at) > run.cutoff_secs {
-                if run.integrate_churn {
-                    self.log_survival -= hazard * (run.cutoff_days - t).max(0.0);
-                }
+            let paused = whole_seconds(at) > run.cutoff_secs;
+            let until = if paused { run.cutoff_days } else { at };
+            if run.integrate_churn {
+                self.log_survival -= hazard * (until - t).max(0.0);
+            }
+            if run.observe {
+                let engagement = tr.engagement_rate * calm_damp;
+                self.evidence.wait(
+                    until - t,
+                    st.recent_slow > 0,
+                    [
+                        engagement + calm_hazard,
+                        engagement * SILENT_ENGAGEMENT + calm_hazard * cfg.silent_hazard,
+                    ],
+                );
+            }
+            if paused {
                 t = t.max(run.cutoff_days);
                 break End::Paused;
-            }
-            if run.integrate_churn {
-                self.log_survival -= hazard * (at - t).max(0.0);
             }
             if scheduled {
                 t = next_t;
@@ -825,12 +987,21 @@ impl Life {
                         pending.push((t + YEAR_DAYS - RENEWAL_WINDOW_DAYS, Pending::RenewalOpen));
                     }
                     Pending::Campaign(k) => {
-                        let p = CAMPAIGN_RESPONSE[tr.kind]
-                            * tr.engagement_rel.sqrt().clamp(0.5, 1.5)
-                            * damp;
-                        if rng.bernoulli(p) {
+                        let response =
+                            CAMPAIGN_RESPONSE[tr.kind] * tr.engagement_rel.sqrt().clamp(0.5, 1.5);
+                        let responds = rng.bernoulli(response * damp);
+                        if responds {
                             let delay = rng.exponential(1.0 / CAMPAIGN_DELAY_DAYS);
                             pending.push((t + delay, Pending::CampaignResponse(k)));
+                        }
+                        if run.observe {
+                            let calm_p = response * calm_damp;
+                            let silent_p = calm_p * SILENT_ENGAGEMENT;
+                            self.evidence.observe_spell(if responds {
+                                [calm_p, silent_p]
+                            } else {
+                                [1.0 - calm_p, 1.0 - silent_p]
+                            });
                         }
                         if let Some((d, _)) = ctx.campaigns.get(k + 1) {
                             pending.push((*d, Pending::Campaign(k + 1)));
@@ -864,6 +1035,9 @@ impl Life {
                         let delay = rng.exponential(1.0 / REFUND_DELAY_DAYS);
                         pending.push((t + delay, Pending::Refund(back)));
                     }
+                    if run.observe {
+                        self.evidence.repeat_purchases += 1;
+                    }
                     if run.integrate_churn {
                         self.log_survival += (-tr.dropout).ln_1p();
                     } else if rng.bernoulli(tr.dropout) {
@@ -871,6 +1045,9 @@ impl Life {
                     }
                 }
                 ENGAGE => {
+                    if run.observe {
+                        self.evidence.observe_spell([1.0, SILENT_ENGAGEMENT]);
+                    }
                     let visit = rng.bernoulli(visit_prob);
                     if S::RECORDS {
                         let when = ctx.at(t);
@@ -893,7 +1070,11 @@ impl Life {
                     }
                 }
                 TICKET => {
-                    ticket(ctx, tr, st, t, id, rng, sink, pending);
+                    let hours = ticket(ctx, tr, st, t, id, rng, sink, pending);
+                    if run.observe {
+                        self.evidence.tickets += 1;
+                        self.evidence.answered(hours);
+                    }
                     stale = true;
                 }
                 COMPLAINT => {
@@ -916,8 +1097,14 @@ impl Life {
                             pending.push((t + delay, Pending::Refund(back)));
                         }
                     }
+                    if run.observe {
+                        self.evidence.complaints += 1;
+                    }
                     if rng.bernoulli(COMPLAINT_TICKET_PROB) {
-                        ticket(ctx, tr, st, t, id, rng, sink, pending);
+                        let hours = ticket(ctx, tr, st, t, id, rng, sink, pending);
+                        if run.observe {
+                            self.evidence.answered(hours);
+                        }
                     }
                 }
                 SURVEY => {
@@ -1015,6 +1202,23 @@ impl Resumable {
         scratch.reset_to(&self.life);
         scratch.run(ctx, &self.traits, &self.id, rng, sink, run)
     }
+
+    /// [`Resumable::resume`], with the hidden traits and the silent spell
+    /// drawn first from their posterior given the records up to the cutoff
+    /// ([`Evidence::draw`]) instead of taken from the replayed truth.
+    pub(super) fn resume_given_records<S: EventSink>(
+        &self,
+        ctx: &Context<'_>,
+        scratch: &mut Life,
+        rng: &mut Rng,
+        sink: &mut S,
+        run: &Run,
+    ) -> End {
+        scratch.reset_to(&self.life);
+        let (traits, silent) = self.life.evidence.draw(ctx, &self.traits, rng);
+        scratch.st.silent = silent;
+        scratch.run(ctx, &traits, &self.id, rng, sink, run)
+    }
 }
 
 /// Per-order amount multiplier: log-normal with mean 1.
@@ -1035,7 +1239,7 @@ fn ticket<S: EventSink>(
     rng: &mut Rng,
     sink: &mut S,
     pending: &mut Vec<(f64, Pending)>,
-) {
+) -> f64 {
     let hours =
         (rng.lognormal(tr.response_median_hours.ln(), RESPONSE_TICKET_SIGMA) * 10.0).round() / 10.0;
     if S::RECORDS {
@@ -1055,6 +1259,7 @@ fn ticket<S: EventSink>(
         let when = t + hours / 24.0 + rng.exponential(1.0);
         pending.push((when, Pending::Survey));
     }
+    hours
 }
 
 fn survey<S: EventSink>(
@@ -1098,6 +1303,32 @@ mod tests {
     use chrono::TimeDelta;
 
     use super::*;
+
+    #[test]
+    fn spell_filter_matches_stepwise_integration() {
+        // dw/dt = w (Q − diag(rates)), integrated in small Euler steps and
+        // normalised, against the closed form.
+        let rates = [0.3, 0.05];
+        let mut closed = Evidence::NONE;
+        closed.spell = [0.7, 0.3];
+        let mut w = closed.spell;
+        closed.wait(40.0, false, rates);
+        let steps = 400_000;
+        let h = 40.0 / f64::from(steps);
+        for _ in 0..steps {
+            let d0 = -w[0] * (SILENT_ONSET_PER_DAY + rates[0]) + w[1] * SILENT_RECOVERY_PER_DAY;
+            let d1 = w[0] * SILENT_ONSET_PER_DAY - w[1] * (SILENT_RECOVERY_PER_DAY + rates[1]);
+            w = [w[0] + h * d0, w[1] + h * d1];
+        }
+        let total = w[0] + w[1];
+        assert!((closed.spell[1] - w[1] / total).abs() < 1e-5);
+        assert_eq!(closed.exposure, 40.0);
+        // Without evidence, the filter relaxes to the chain's stationary law.
+        let mut idle = Evidence::NONE;
+        idle.wait(5_000.0, false, [0.0, 0.0]);
+        let stationary = SILENT_ONSET_PER_DAY / (SILENT_ONSET_PER_DAY + SILENT_RECOVERY_PER_DAY);
+        assert!((idle.spell[1] - stationary).abs() < 1e-12);
+    }
 
     #[test]
     fn replay_reproduces_every_record_up_to_the_cutoff() {

@@ -524,6 +524,79 @@ impl PopulationConfig {
         horizon_days: f64,
         replicas: u32,
     ) -> Result<Vec<ChurnRisk>> {
+        self.oracle(as_of, horizon_days, replicas, false)
+    }
+
+    /// The probability that each customer alive at `as_of` churns in
+    /// `(as_of, as_of + horizon_days]` given what their records up to
+    /// `as_of` show: the best a churn model of the records can do.
+    ///
+    /// [`churn_probabilities`](PopulationConfig::churn_probabilities) knows
+    /// each customer's hidden traits, which no model can see: a customer's
+    /// dropout probability, for one, shows in the records only as the repeat
+    /// purchases they survived. Here each replica first draws the hidden
+    /// traits from their posterior given the records (exact conjugate
+    /// updates, since the clocks are Poisson), then continues as
+    /// `churn_probabilities` does:
+    ///
+    /// | hidden | posterior given the records up to `as_of` |
+    /// |---|---|
+    /// | purchase rate λ | Gamma(r + x, α + T): x repeat purchases in T days since signup |
+    /// | dropout probability p | Beta(a, b + x): x repeat purchases survived |
+    /// | complaint propensity | Gamma(1.5 + n, 1.5 + expected complaints at propensity 1) |
+    /// | ticket propensity | Gamma(2 + n, 2 + expected tickets at propensity 1), tickets opened by complaints aside |
+    /// | median first-response time | log-normal: the normal posterior of its log given the log response times of all tickets |
+    /// | silent spell at `as_of` | a two-state filter over the spell's Markov chain, weighing each state by the logins and visits, the campaign responses and the survival of the churn hazard since signup |
+    ///
+    /// Four hidden quantities are still taken from the truth, so this is an
+    /// upper bound on what a model of the records can reach: the latent type
+    /// (which only complaint topics and campaign responses hint at), the
+    /// relative engagement e (seen through the rate of logins and visits),
+    /// the spending level and the satisfaction level (seen through orders and
+    /// survey answers). A campaign response is also weighed at the campaign,
+    /// a couple of days before it is recorded.
+    ///
+    /// Customers, order, parallelism and errors are those of
+    /// `churn_probabilities`, whose replica streams this shares; replica `k`
+    /// draws the traits first, so its path differs.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// let config = PopulationConfig::default().customers(400).seed(7);
+    /// let as_of = config.end_time() - TimeDelta::days(180);
+    /// let known = config.churn_probabilities(as_of, 90.0, 50)?;
+    /// let seen = config.churn_probabilities_given_records(as_of, 90.0, 50)?;
+    /// assert_eq!(known.len(), seen.len());
+    /// // Hidden traits spread the true risks; the records only shrink them
+    /// // toward the mean.
+    /// let spread = |r: &[churnwise::synth::ChurnRisk]| {
+    ///     let mean = r.iter().map(|x| x.probability()).sum::<f64>() / r.len() as f64;
+    ///     r.iter().map(|x| (x.probability() - mean).powi(2)).sum::<f64>()
+    /// };
+    /// assert!(spread(&seen) < spread(&known));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn churn_probabilities_given_records(
+        &self,
+        as_of: DateTime<Utc>,
+        horizon_days: f64,
+        replicas: u32,
+    ) -> Result<Vec<ChurnRisk>> {
+        self.oracle(as_of, horizon_days, replicas, true)
+    }
+
+    /// The two oracles: hidden traits known, or drawn given the records.
+    fn oracle(
+        &self,
+        as_of: DateTime<Utc>,
+        horizon_days: f64,
+        replicas: u32,
+        given_records: bool,
+    ) -> Result<Vec<ChurnRisk>> {
         let window = Window::new(self, as_of, horizon_days)?;
         if replicas == 0 {
             return Err(Error::invalid_parameter(
@@ -544,7 +617,17 @@ impl PopulationConfig {
                     let mut rng =
                         Rng::replica_stream(self.seed, index as u64 + 1, ORACLE_SALT, k.into());
                     // Churn is integrated, not drawn: no replica ends early.
-                    let end = snapshot.resume(&ctx, &mut scratch, &mut rng, &mut Discard, &run);
+                    let end = if given_records {
+                        snapshot.resume_given_records(
+                            &ctx,
+                            &mut scratch,
+                            &mut rng,
+                            &mut Discard,
+                            &run,
+                        )
+                    } else {
+                        snapshot.resume(&ctx, &mut scratch, &mut rng, &mut Discard, &run)
+                    };
                     sum += match end {
                         End::Churned(..) => 1.0,
                         End::Alive | End::Paused => -scratch.log_survival().exp_m1(),
@@ -786,6 +869,59 @@ mod tests {
         let rate =
             |ix: &[usize]| ix.iter().filter(|&&i| labels[i]).count() as f64 / ix.len() as f64;
         assert!(rate(&order[risks.len() - fifth..]) > 3.0 * rate(&order[..fifth]));
+    }
+
+    #[test]
+    fn records_oracle_is_calibrated_by_fifth_and_shrinks_the_full_oracle() {
+        let config = config(4000);
+        let pop = config.generate().unwrap();
+        let as_of = config.end_time() - days(180);
+        let until = as_of + days(90);
+        let known = config.churn_probabilities(as_of, 90.0, 64).unwrap();
+        let seen = config
+            .churn_probabilities_given_records(as_of, 90.0, 64)
+            .unwrap();
+        assert_eq!(
+            known.iter().map(ChurnRisk::id).collect::<Vec<_>>(),
+            seen.iter().map(ChurnRisk::id).collect::<Vec<_>>()
+        );
+        let labels: Vec<bool> = seen
+            .iter()
+            .map(|r| churned_in(&pop, r.id(), as_of, until))
+            .collect();
+        // Given the records, realized churns are Bernoulli(p_i) as well: each
+        // fifth by predicted risk churns at its mean predicted rate.
+        let mut order: Vec<usize> = (0..seen.len()).collect();
+        order.sort_by(|&a, &b| seen[a].probability().total_cmp(&seen[b].probability()));
+        for fifth in order.chunks(seen.len().div_ceil(5)) {
+            let n = fifth.len() as f64;
+            let p = |i: &usize| seen[*i].probability();
+            let mean_p = fifth.iter().map(p).sum::<f64>() / n;
+            let se = fifth
+                .iter()
+                .map(|i| p(i) * (1.0 - p(i)))
+                .sum::<f64>()
+                .sqrt()
+                / n;
+            let realized = fifth.iter().filter(|&&i| labels[i]).count() as f64 / n;
+            assert_abs_diff_eq!(realized, mean_p, epsilon = Z * se);
+        }
+        // Both predict the same event, so their means agree (tower
+        // property); the records only shrink the risks toward it (total
+        // variance: Var E[y | records] ≤ Var E[y | everything]).
+        let moments = |r: &[ChurnRisk]| {
+            let n = r.len() as f64;
+            let mean = r.iter().map(ChurnRisk::probability).sum::<f64>() / n;
+            let var = r
+                .iter()
+                .map(|x| (x.probability() - mean).powi(2))
+                .sum::<f64>()
+                / n;
+            (mean, var)
+        };
+        let ((mean_known, var_known), (mean_seen, var_seen)) = (moments(&known), moments(&seen));
+        assert_abs_diff_eq!(mean_seen, mean_known, epsilon = 0.05 * mean_known);
+        assert!(var_seen < 0.8 * var_known, "{var_seen} vs {var_known}");
     }
 
     #[test]

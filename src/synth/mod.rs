@@ -11,7 +11,9 @@
 //! bounded memory, and [`simulate_bgnbd`] draws pure BG/NBD data for
 //! parameter-recovery tests. [`PopulationConfig::churn_probabilities`] gives
 //! each customer's true churn probability after an as-of time (an oracle for
-//! churn models), and [`PopulationConfig::simulate_campaign`] runs a retention
+//! churn models; [`PopulationConfig::churn_probabilities_given_records`]
+//! gives it from what the records show, the best any model can do), and
+//! [`PopulationConfig::simulate_campaign`] runs a retention
 //! campaign with known effects from there.
 //!
 //! ```
@@ -144,6 +146,7 @@
 //! | | streams | churn | result |
 //! |---|---|---|---|
 //! | `churn_probabilities` | replica `k` from `(seed, id, k)` | hazard and dropout integrated along each replica's path, not drawn | P(churn in `(as_of, as_of + h]`) |
+//! | `churn_probabilities_given_records` | the same, after drawing the hidden traits and the silent spell from their posterior given the records | the same | P(churn in `(as_of, as_of + h]` \| the records) |
 //! | `simulate_campaign` | one from `(seed, id)` and a campaign salt | drawn, × (1 − effect) for treated customers | churn time and cause, orders and net revenue in the window |
 //!
 //! Only customers alive at `as_of` (signed up at or before it, no churn time at
