@@ -548,6 +548,7 @@ pub fn cumulative_gains(scores: &[f64], labels: &[bool], bins: usize) -> Result<
 /// assert_eq!(CustomerValue::from(&clv), CustomerValue::PerCustomer(&clv));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum CustomerValue<'a> {
     /// The same value for every customer.
     Constant(f64),

@@ -68,6 +68,7 @@ pub struct TrainingInfo {
 ///
 /// See [`ChurnScorer::explain`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Reason {
     /// The feature's name.
     pub feature: String,

@@ -11,6 +11,10 @@ use crate::{Error, ErrorKind, Result};
 
 /// A low, mid or high tier.
 ///
+/// The set is closed (two cut points make three tiers), so, unlike most enums
+/// of the crate, `Tier` is not `#[non_exhaustive]` and can be matched
+/// exhaustively.
+///
 /// # Example
 ///
 /// ```
