@@ -75,6 +75,7 @@ pub mod error;
 pub mod features;
 mod mix;
 pub mod model;
+pub mod prelude;
 pub mod records;
 pub mod retention;
 pub mod score;
