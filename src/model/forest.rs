@@ -8,7 +8,7 @@ use smartcore::ensemble::random_forest_classifier::{
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::{Fit, PredictProba};
-use crate::features::TrainingSet;
+use crate::features::{FeatureTable, TrainingSet};
 use crate::{Error, ErrorKind, Result};
 
 type Tree = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
@@ -28,7 +28,7 @@ type Tree = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
 ///
 /// ```
 /// use churnwise::features::{FeatureTable, TrainingSet};
-/// use churnwise::model::{PredictProba, RandomForest};
+/// use churnwise::model::RandomForest;
 /// use ndarray::array;
 ///
 /// let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
@@ -159,9 +159,27 @@ fn matrix(x: ArrayView2<'_, f64>) -> Result<DenseMatrix<f64>> {
 
 /// A grown random forest.
 ///
+/// Not serializable (smartcore's trees are not), so it cannot be saved in a
+/// [`ChurnScorer`](crate::score::ChurnScorer); compare it with a logistic
+/// regression through [`PredictProba`] or [`model::validate`](super::CrossValidation).
+///
 /// # Example
 ///
-/// See [`RandomForest`].
+/// ```
+/// use churnwise::features::{FeatureTable, TrainingSet};
+/// use churnwise::model::RandomForest;
+/// use ndarray::array;
+///
+/// let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+///     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+/// let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+/// let forest = RandomForest::new().trees(10)?.seed(4).min_samples_leaf(1).fit(&train)?;
+/// assert_eq!(forest.feature_names(), ["recency_days"]);
+/// let p = forest.predict_proba_table(&x)?; // columns matched by name
+/// assert!(p[0] < 0.5 && p[7] > 0.5);
+/// assert!(forest.predict_proba(array![[1.0, 2.0]].view()).is_err()); // wrong column count
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 pub struct FittedRandomForest {
     params: RandomForest,
     feature_names: Vec<String>,
@@ -183,10 +201,29 @@ impl FittedRandomForest {
     pub fn params(&self) -> &RandomForest {
         &self.params
     }
-}
 
-impl PredictProba for FittedRandomForest {
-    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+    /// The features the forest expects, in order.
+    pub fn feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+
+    /// Churn probabilities for a table whose columns are matched by name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownName`](crate::ErrorKind::UnknownName) if a feature is missing.
+    pub fn predict_proba_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
+        self.predict_proba(table.select(&self.feature_names)?.values())
+    }
+
+    /// Churn probabilities (the share of trees voting churn) for raw
+    /// feature rows, columns in [`feature_names`](Self::feature_names) order.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] if the column count differs;
+    /// [`ErrorKind::Fit`] if smartcore fails to predict.
+    pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         if x.ncols() != self.feature_names.len() {
             return Err(ErrorKind::LengthMismatch {
                 what: "feature columns for the model",
@@ -214,9 +251,15 @@ impl PredictProba for FittedRandomForest {
             .map(|i| votes.iter().map(|v| f64::from(v[i])).sum::<f64>() / n)
             .collect())
     }
+}
+
+impl PredictProba for FittedRandomForest {
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        FittedRandomForest::predict_proba(self, x)
+    }
 
     fn feature_names(&self) -> &[String] {
-        &self.feature_names
+        FittedRandomForest::feature_names(self)
     }
 }
 

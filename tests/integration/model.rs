@@ -259,10 +259,8 @@ fn random_forest_is_deterministic_and_usable_through_the_traits() {
     let d = data();
     let train = TrainingSet::new(d.table.clone(), d.labels.clone()).unwrap();
     let forest = RandomForest::new().trees(15).unwrap().seed(3);
-    let a = Fit::fit(&forest, &train)
-        .unwrap()
-        .predict_proba(d.table.values())
-        .unwrap();
+    let a =
+        PredictProba::predict_proba(&Fit::fit(&forest, &train).unwrap(), d.table.values()).unwrap();
     let b = forest
         .fit(&train)
         .unwrap()
