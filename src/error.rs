@@ -57,6 +57,28 @@ impl From<ErrorKind> for Error {
 }
 
 /// The kinds of [`Error`]. New kinds may be added in minor releases.
+///
+/// Match on the kinds you handle and keep a `_` arm for the rest; each kind
+/// carries the values that explain it.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::ErrorKind;
+/// use churnwise::features::FeatureTable;
+/// use churnwise::retention::Planner;
+///
+/// let err = Planner::new(-1.0).unwrap_err();
+/// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "budget", .. }));
+///
+/// let table = FeatureTable::new(vec![1u64.into()], vec!["recency_days".into()], ndarray::array![[3.0]])?;
+/// let err = table.column("recency").unwrap_err();
+/// match err.kind() {
+///     ErrorKind::UnknownName { what, name, .. } => assert_eq!((*what, name.as_str()), ("feature", "recency")),
+///     other => panic!("unexpected: {other}"),
+/// }
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ErrorKind {

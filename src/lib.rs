@@ -22,6 +22,114 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 //!
+//! # The whole pipeline
+//!
+//! Each stage in data-flow order, on a synthetic population so that it runs
+//! as written; with real data, start from [`HistoryBuilder`](records::HistoryBuilder)
+//! (`push_order`, `extend`, or the CSV readers) instead of [`synth`].
+//!
+//! ```
+//! use chrono::{TimeDelta, TimeZone, Utc};
+//! use churnwise::alert::{AlertEngine, AlertPolicy};
+//! use churnwise::clv::{BetaGeo, Calibration, Clv, GammaGamma, TimeUnit};
+//! use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+//! use churnwise::model::LogisticRegression;
+//! use churnwise::retention::{CampaignEvaluator, CampaignOutcome, HoldOut, Planner, Playbook};
+//! use churnwise::score::{ChurnScorer, Profiles};
+//! use churnwise::segment::{LifecyclePolicy, Rfm, SegmentReport, Tiers};
+//! use churnwise::synth::{PopulationConfig, Treatment};
+//!
+//! // synth + records: a seeded population, validated into a columnar History.
+//! let config = PopulationConfig::default().customers(3_000).seed(11);
+//! let population = config.generate()?;
+//! let (history, _quality) = population.history_builder().build()?;
+//!
+//! // features: every feature as of one moment (nothing after it is read),
+//! // and labels: who places no order in the next 90 days.
+//! let as_of = Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap();
+//! let snapshot = Snapshot::new(as_of);
+//! let table = FeatureSpec::all().extract(&history, &snapshot)?;
+//! let labels = ChurnLabeler::new().labels(&history, as_of)?;
+//!
+//! // segment: RFM edges and value tiers learned on this population.
+//! let rfm = Rfm::new().fit(&table)?;
+//! let value_tiers = Tiers::value().fit(&table)?;
+//! let segments: Vec<_> = rfm.apply(&table)?.iter().map(|s| s.segment()).collect();
+//! let report = SegmentReport::new(&segments, &table, Some(labels.churned()))?;
+//! assert_eq!(report.customers(), table.nrows());
+//!
+//! // model + score: train on earlier snapshots whose label windows have
+//! // closed, then wrap the model into a deployable, serializable scorer.
+//! let month = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+//! let train = ChurnLabeler::new().training_set(
+//!     &history,
+//!     &FeatureSpec::all(),
+//!     &snapshot,
+//!     &[month(4), month(6)],
+//! )?;
+//! let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+//! let scorer = ChurnScorer::from_json(&scorer.to_json()?)?; // what another service loads
+//!
+//! // clv: BG/NBD and Gamma-Gamma on a calibration summary, then a
+//! // one-year customer lifetime value (12 periods of 30 days).
+//! let summary = Calibration::new(as_of).unit(TimeUnit::Days).summarize(&history)?;
+//! let purchases = BetaGeo::new().fit(&summary)?;
+//! let spend = GammaGamma::new().fit(&summary)?;
+//! let clv = Clv::new(30.0, 12)?.values(&purchases, &spend, &summary)?;
+//! assert!(clv.iter().all(|v| v.is_finite() && *v >= 0.0));
+//!
+//! // score -> Profile: the per-customer view alerts and retention read.
+//! let profiles_at = |t| -> churnwise::Result<Profiles> {
+//!     Profiles::new(FeatureSpec::all().extract(&history, &snapshot.at(t))?)?
+//!         .score_with(&scorer)?
+//!         .segment_rfm(&rfm)?
+//!         .stage_lifecycle(&LifecyclePolicy::default())?
+//!         .tier_value(&value_tiers)?
+//!         .values_from_column("spend_180d")
+//! };
+//! let profiles = profiles_at(as_of)?;
+//! let month_ago = profiles_at(as_of - TimeDelta::days(30))?;
+//!
+//! // alert: the default policy, compared with a month ago; one list per team.
+//! let engine = AlertEngine::new(AlertPolicy::default_policy());
+//! let alerts = engine.evaluate(&profiles, Some(&month_ago))?;
+//! for list in alerts.work_lists() {
+//!     assert!(!list.alerts().is_empty());
+//! }
+//!
+//! // retention: a budgeted plan, a fifth held back as controls, the campaign
+//! // simulated 90 days forward (here at the planned effects), and evaluated.
+//! let plan = Planner::new(5_000.0)?.plan(&profiles, &Playbook::default_playbook())?;
+//! assert!(plan.summary().cost() <= 5_000.0);
+//! let held_out = HoldOut::new(0.2, 7)?.split(&plan);
+//! let treatments = plan
+//!     .assignments()
+//!     .iter()
+//!     .zip(&held_out)
+//!     .filter(|(_, control)| !**control)
+//!     .map(|(a, _)| Ok((a.customer.clone(), Treatment::new(a.effect)?)))
+//!     .collect::<churnwise::Result<Vec<_>>>()?;
+//! let results = config.simulate_campaign(as_of, 90.0, &treatments)?;
+//! let churned: std::collections::HashMap<_, _> =
+//!     results.iter().map(|r| (r.id().clone(), r.is_churned())).collect();
+//! let outcomes: Vec<CampaignOutcome> = plan
+//!     .assignments()
+//!     .iter()
+//!     .zip(&held_out)
+//!     .filter_map(|(a, &control)| {
+//!         let churned = *churned.get(&a.customer)?;
+//!         Some(if control {
+//!             CampaignOutcome::new(a.customer.clone(), "control", churned)
+//!         } else {
+//!             CampaignOutcome::new(a.customer.clone(), a.intervention(), churned).cost(a.cost)
+//!         })
+//!     })
+//!     .collect();
+//! let campaign = CampaignEvaluator::new("control").evaluate(&outcomes)?;
+//! assert!(campaign.arm("control").is_none()); // the control arm is the baseline
+//! # Ok::<(), churnwise::Error>(())
+//! ```
+//!
 //! # Overview
 //!
 //! The pipeline, in data-flow order:
@@ -46,6 +154,13 @@
 //! - [`synth`]: a seeded synthetic customer base whose churn follows known
 //!   mechanics, with its true churn probabilities and simulated campaigns.
 //! - [`error`]: the one [`Error`] type, with a `#[non_exhaustive]` [`ErrorKind`].
+//! - [`prelude`]: `use churnwise::prelude::*;` for the types a pipeline names.
+//!
+//! Each module has a runnable example under `examples/`: `read_transactions`
+//! (records), `features_snapshot`, `segment_customers`, `train_csv` (model),
+//! `score_service`, `clv_csv`, `alert_run`, `retention_loop` and
+//! `evaluate_campaign` (retention), `synth_population`, and `quickstart` for
+//! all of them together.
 //!
 //! # Determinism and threads
 //!

@@ -295,7 +295,38 @@ impl<'r, 'a> WorkList<'r, 'a> {
 ///
 /// # Example
 ///
-/// See [`AlertEngine`].
+/// ```
+/// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+/// use churnwise::score::{Profile, Profiles};
+///
+/// let profiles = Profiles::from_profiles(
+///     (0..5u64)
+///         .map(|i| {
+///             Profile::new(i)
+///                 .with_feature("recency_days", 30.0 * i as f64)
+///                 .with_churn_probability(0.5)
+///                 .with_customer_value(100.0 * i as f64)
+///         })
+///         .collect(),
+/// )?;
+/// let engine = AlertEngine::new(AlertPolicy::new(vec![
+///     AlertRule::new("lapsing", Condition::field("recency_days").gt("60d"), Severity::High, Route::Sales),
+///     AlertRule::new("quiet", Condition::field("recency_days").gt("20d"), Severity::Low, Route::Marketing),
+/// ])?);
+/// let report = engine.evaluate(&profiles, None)?;
+/// assert_eq!(report.profiles_evaluated(), 5);
+/// // Highest severity first, then the largest expected loss (probability × value).
+/// let first = &report.alerts()[0];
+/// assert_eq!((first.rule(), first.customer().to_string().as_str()), ("lapsing", "4"));
+/// assert_eq!(first.expected_loss(), Some(200.0));
+/// // One work list per team, and counts per (team, severity).
+/// for list in report.work_lists() {
+///     assert!(list.alerts().iter().all(|a| a.route() == list.route()));
+/// }
+/// let total: usize = report.counts().iter().map(|(_, _, n)| n).sum();
+/// assert_eq!(total, report.alerts().len());
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertReport<'a> {
     alerts: Vec<Alert<'a>>,

@@ -80,9 +80,31 @@ pub trait Fit {
 
 /// A fitted model that gives churn probabilities.
 ///
+/// Object safe, so models of different kinds can sit side by side. Each
+/// fitted model also has the methods as inherent methods, so calling them
+/// needs no import of this trait.
+///
 /// # Example
 ///
-/// See [`Fit`].
+/// ```
+/// use churnwise::features::{FeatureTable, TrainingSet};
+/// use churnwise::model::{LogisticRegression, PredictProba, RandomForest};
+/// use ndarray::array;
+///
+/// let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+///     array![[1.0], [2.0], [30.0], [4.0], [100.0], [12.0], [130.0], [150.0]])?;
+/// let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, false, true, true])?;
+/// let models: Vec<Box<dyn PredictProba>> = vec![
+///     Box::new(LogisticRegression::new().fit(&train)?),
+///     Box::new(RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?),
+/// ];
+/// for model in &models {
+///     let p = model.predict_proba_table(&x)?;
+///     assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
+///     assert!(p[7] > p[0]);
+/// }
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 pub trait PredictProba: Send + Sync + std::fmt::Debug {
     /// Churn probabilities for raw feature rows, columns in [`feature_names`](Self::feature_names) order.
     ///

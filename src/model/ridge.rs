@@ -174,7 +174,22 @@ impl RidgeRegression {
 ///
 /// # Example
 ///
-/// See [`RidgeRegression`].
+/// ```
+/// use churnwise::features::FeatureTable;
+/// use churnwise::model::{RegressionMetrics, RidgeRegression};
+/// use ndarray::array;
+///
+/// // Next quarter's spend from this quarter's.
+/// let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[10.0], [20.0], [30.0], [40.0]])?;
+/// let y = array![12.0, 21.0, 33.0, 41.0];
+/// let model = RidgeRegression::new().alpha(0.1)?.fit(&x, y.view(), None)?;
+/// assert_eq!(model.feature_names(), ["spend_90d"]);
+/// assert!(model.raw_coefficients()[0] > 0.9); // per unit of spend, in original units
+/// let predicted = model.predict(x.values())?;
+/// let fit = RegressionMetrics::compute(y.as_slice().unwrap(), predicted.as_slice().unwrap())?;
+/// assert!(fit.r2 > 0.95);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedRidgeRegression {
     params: RidgeRegression,

@@ -125,9 +125,24 @@ fn first_non_finite(data: &[f64]) -> Option<usize> {
 
 /// Learned column means and scales; `(x − mean) / scale`, with scale 1 for constant columns.
 ///
+/// Fitted on training rows and applied unchanged to new rows, so scoring
+/// sees the same scale as training.
+///
 /// # Example
 ///
-/// See [`Standardizer`].
+/// ```
+/// use churnwise::model::Standardizer;
+/// use ndarray::array;
+///
+/// let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
+/// assert_eq!(fitted.means(), [2.0, 7.0]);
+/// assert_eq!(fitted.scales(), [1.0, 1.0]); // the constant column keeps scale 1
+/// assert_eq!(fitted.constant_columns(), [1]);
+/// let z = fitted.transform(array![[4.0, 7.0]].view())?;
+/// assert_eq!(z.row(0).to_vec(), [2.0, 0.0]);
+/// assert!(fitted.transform(array![[4.0]].view()).is_err()); // wrong column count
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedStandardizer {
     means: Vec<f64>,

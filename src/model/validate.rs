@@ -276,7 +276,22 @@ impl SplitMix {
 ///
 /// # Example
 ///
-/// See [`CrossValidation`].
+/// ```
+/// use churnwise::features::{FeatureTable, TrainingSet};
+/// use churnwise::model::{CrossValidation, LogisticRegression};
+/// use ndarray::{Array1, Array2};
+///
+/// // 60 customers: churn gets likelier with recency (every 7th label flipped).
+/// let x = Array2::from_shape_fn((60, 1), |(i, _)| i as f64);
+/// let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
+/// let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
+/// let report = CrossValidation::new().folds(3)?.seed(1).run(&LogisticRegression::new(), &TrainingSet::new(table, y)?)?;
+/// assert_eq!(report.folds().len(), 3);
+/// assert!(report.mean().roc_auc > 0.7);
+/// assert!(report.std().roc_auc >= 0.0);
+/// println!("{report}"); // per-fold table, then mean ± std
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CrossValidationReport {
     folds: Vec<Metrics>,

@@ -698,7 +698,41 @@ impl PlanSummary {
 ///
 /// # Example
 ///
-/// See [`Planner`].
+/// ```
+/// use churnwise::alert::Route;
+/// use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+/// use churnwise::score::{Profile, Profiles};
+/// use churnwise::segment::LifecycleStage;
+///
+/// let profiles = Profiles::from_profiles(
+///     (0..4u64)
+///         .map(|i| {
+///             Profile::new(i)
+///                 .with_churn_probability(0.2 * (i + 1) as f64)
+///                 .with_customer_value(500.0)
+///                 .with_lifecycle_stage(LifecycleStage::Active)
+///         })
+///         .collect(),
+/// )?;
+/// let playbook = Playbook::new(
+///     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+///     SegmentBy::LifecycleStage,
+/// )?;
+/// let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+/// // The budget buys two discounts: the two customers most likely to churn.
+/// assert_eq!(plan.summary().customers(), 2);
+/// assert_eq!(plan.summary().cost(), 50.0);
+/// let mut who: Vec<String> = plan.assignments().iter().map(|a| a.customer.to_string()).collect();
+/// who.sort();
+/// assert_eq!(who, ["2", "3"]);
+/// for a in plan.assignments() {
+///     // expected saved = churn probability × effect; revenue protected = that × value
+///     assert!((a.expected_saved() - a.churn_probability * a.effect).abs() < 1e-12);
+/// }
+/// let (id, discount) = &plan.by_intervention()[0];
+/// assert_eq!((id.as_str(), discount.customers()), ("discount", 2));
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     assignments: Vec<Assignment>,

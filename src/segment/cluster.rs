@@ -237,7 +237,37 @@ fn standardization(raw: &[f64], n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
 ///
 /// # Example
 ///
-/// See [`KMeansSegmenter`].
+/// ```
+/// use churnwise::features::FeatureTable;
+/// use churnwise::segment::KMeansSegmenter;
+/// use ndarray::array;
+///
+/// // Two obvious groups: recent frequent buyers and lapsed one-off buyers.
+/// let table = FeatureTable::new(
+///     (0..6u64).map(Into::into).collect(),
+///     vec!["recency_days".into(), "orders_total".into()],
+///     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [300.0, 1.0], [280.0, 2.0], [310.0, 1.0]],
+/// )?;
+/// let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.seed(3).fit(&table)?;
+/// let clusters = fitted.predict(&table)?;
+/// assert_eq!(clusters[0], clusters[1]);
+/// assert_ne!(clusters[0], clusters[3]);
+/// assert_eq!(fitted.sizes(), [3, 3]);
+///
+/// // Saved and applied later to new customers.
+/// let json = serde_json::to_string(&fitted)?;
+/// let loaded: churnwise::segment::FittedKMeans = serde_json::from_str(&json)?;
+/// assert_eq!(loaded.predict(&table)?, clusters);
+///
+/// // Per-cluster means in original units, with churn rates when labels are given.
+/// let churned = [false, false, true, true, true, true];
+/// let profile = fitted.profile(&table, Some(&churned))?;
+/// assert_eq!(profile.columns(), ["recency_days", "orders_total"]);
+/// let lapsed = profile.rows().iter().find(|r| r.means()[0] > 100.0).unwrap();
+/// assert_eq!((lapsed.size(), lapsed.churn_rate()), (3, Some(1.0)));
+/// println!("{profile}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedKMeans {
     params: KMeansSegmenter,
@@ -409,7 +439,7 @@ impl ClusterRow {
 ///
 /// # Example
 ///
-/// See [`KMeansSegmenter`].
+/// See [`FittedKMeans`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClusterProfile {
     columns: Vec<String>,

@@ -47,6 +47,24 @@ pub use tiers::{FittedTiers, Tier, Tiers};
 /// so reports can list every segment, empty ones included, in a fixed order.
 ///
 /// Sealed: implemented by the crate's segment types only.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::segment::{LifecycleStage, RfmSegment, Segment, Tier};
+///
+/// // Counts per segment, every segment listed, for any segment type.
+/// fn counts<S: Segment>(assigned: &[S]) -> Vec<(String, usize)> {
+///     S::all()
+///         .iter()
+///         .map(|s| (s.to_string(), assigned.iter().filter(|a| *a == s).count()))
+///         .collect()
+/// }
+/// let tiers = counts(&[Tier::High, Tier::Low, Tier::Low]);
+/// assert_eq!(tiers, [("high".into(), 1), ("mid".into(), 0), ("low".into(), 2)]);
+/// assert_eq!(counts::<RfmSegment>(&[]).len(), RfmSegment::all().len());
+/// assert!(LifecycleStage::all().contains(&LifecycleStage::Churned));
+/// ```
 pub trait Segment: Copy + Eq + std::fmt::Display + private::Sealed + 'static {
     /// Every segment, in report order.
     fn all() -> &'static [Self];
