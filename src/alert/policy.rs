@@ -180,6 +180,12 @@ pub enum Precedence {
 ///     .with_cooldown_days(30.0)
 ///     .with_suggestion("reactivation");
 /// assert_eq!(rule.cooldown_days(), 30.0);
+///
+/// // A rule is serde data on its own too, in the shape of a policy's `rules` entries.
+/// let json = serde_json::to_string(&rule)?;
+/// let back: AlertRule = serde_json::from_str(&json)?;
+/// assert_eq!(back, rule);
+/// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRule {
@@ -665,6 +671,19 @@ impl AlertPolicy {
 impl Default for AlertPolicy {
     fn default() -> Self {
         AlertPolicy::default_policy()
+    }
+}
+
+impl Serialize for AlertRule {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AlertRule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        AlertRule::parse(&value, &Path::root()).map_err(serde::de::Error::custom)
     }
 }
 
