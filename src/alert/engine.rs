@@ -24,7 +24,7 @@ const CHUNK: usize = 4096;
 /// # Example
 ///
 /// See [`AlertEngine`]; `trigger.to_string()` reads like
-/// `recency_days = 120 (> 90d)` or `not complaints_30d = 0 (>= 2)`.
+/// `recency_days = 120 (> 90d)` or `complaints_30d = 0 (not >= 2)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trigger<'a> {
     test: &'a Test,
@@ -87,6 +87,8 @@ impl<'a> Trigger<'a> {
 
 impl fmt::Display for Trigger<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // "stage = at_risk (not == churned)": the value, then the test it met
+        // or, under a `not`, failed.
         let not = if self.negated { "not " } else { "" };
         let (field, test) = (self.field(), OpText(&self.test.op));
         match &self.value {
@@ -96,9 +98,9 @@ impl fmt::Display for Trigger<'_> {
                 } else {
                     "change"
                 };
-                write!(f, "{not}{field} {} ({what} {test})", self.value)
+                write!(f, "{field} {} ({not}{what} {test})", self.value)
             }
-            v => write!(f, "{not}{field} = {v} ({test})"),
+            v => write!(f, "{field} = {v} ({not}{test})"),
         }
     }
 }

@@ -140,7 +140,7 @@ fn rules_fire_as_computed_by_hand_in_priority_order() {
         reasons,
         [
             "complaints_30d = 2 (>= 2)",
-            "not lifecycle_stage = silent (in [churned])"
+            "lifecycle_stage = silent (not in [churned])"
         ]
     );
 
@@ -517,7 +517,7 @@ fn reasons_under_not_name_only_what_decided() {
         .iter()
         .map(ToString::to_string)
         .collect();
-    assert_eq!(reasons, ["not a = 0 (> 0.5)"]);
+    assert_eq!(reasons, ["a = 0 (not > 0.5)"]);
 }
 
 #[test]
