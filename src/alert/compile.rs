@@ -336,6 +336,12 @@ impl<'p> Program<'p> {
     ) -> Result<Node> {
         let field_path = path.key("field");
         if !now.names.contains(&t.field.as_str()) {
+            if let Some(setter) = profile_field_setter(&t.field) {
+                return Err(field_path.error(format!(
+                    "profile field `{}` is not set on these profiles (set it with Profiles::{setter})",
+                    t.field
+                )));
+            }
             return Err(field_path.unknown("field", &t.field, now.names));
         }
         let test = self.tests.len();
@@ -659,6 +665,20 @@ fn explain(
         }
         Node::Not(c) => explain(c, rows, i, !negated, out),
     }
+}
+
+/// The [`Profiles`] method that fills a profile field.
+fn profile_field_setter(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "churn_probability" => "score_with or with_churn_probabilities",
+        "customer_value" => "values_from_column or with_customer_values",
+        "expected_loss" => "score_with and values_from_column",
+        "rfm_segment" => "segment_rfm",
+        "lifecycle_stage" => "stage_lifecycle",
+        "value_tier" => "tier_value",
+        "engagement_tier" => "tier_engagement",
+        _ => return None,
+    })
 }
 
 /// Which rows of `profiles` meet `condition` (a change test needs `previous`,

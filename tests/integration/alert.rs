@@ -286,6 +286,23 @@ fn unknown_fields_and_bad_documents_are_typed_errors_with_paths() {
     ));
 }
 
+#[test]
+fn an_unset_profile_field_names_the_method_that_sets_it() {
+    // `now()` has churn probabilities but no engagement tiers.
+    let p = AlertPolicy::from_json(
+        r#"{"rules": [{"id": "a", "severity": "low", "route": "sales",
+            "condition": {"all": [{"field": "churn_probability", ">": 0.5}, {"field": "engagement_tier", "==": "high"}]}}]}"#,
+    )
+    .unwrap();
+    match AlertEngine::new(p).check(&now()).unwrap_err().into_kind() {
+        ErrorKind::InvalidPolicy { path, reason, .. } => {
+            assert_eq!(path, "rules[0].condition.all[1].field");
+            assert!(reason.contains("Profiles::tier_engagement"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[cfg(feature = "toml")]
 #[test]
 fn the_example_policy_file_loads_and_round_trips() {
