@@ -198,3 +198,8 @@ pub mod segment;
 pub mod synth;
 
 pub use error::{Error, ErrorKind, Result};
+
+// The README's Rust examples run as doctests, so they stay correct.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
