@@ -45,16 +45,9 @@ impl FeatureSpec {
         let rows: Vec<usize> = (0..history.customer_count())
             .filter(|&c| history.signup[c] <= t)
             .collect();
-        let kinds: Vec<Kind> = features.iter().map(FeatureInfo::kind).collect();
-        let k = kinds.len();
+        let k = features.len();
         let mut values = vec![0.0; rows.len() * k];
-        if k > 0 {
-            values
-                .par_chunks_mut(k)
-                .zip(rows.par_iter())
-                .with_min_len(256)
-                .for_each(|(out, &c)| Customer::at(history, c, t, &kinds).fill(&kinds, out));
-        }
+        fill_rows(&features, history, snapshot, &rows, &mut values);
         let ids = rows.iter().map(|&c| history.ids[c].clone()).collect();
         let names = features.iter().map(|f| f.name().to_owned()).collect();
         let values = ndarray::Array2::from_shape_vec((rows.len(), k), values)
@@ -65,6 +58,26 @@ impl FeatureSpec {
             values,
             Some(snapshot.as_of()),
         ))
+    }
+}
+
+/// Writes the `features` of the customers at History indices `rows` as of
+/// the snapshot into `out`, row-major (`rows.len() × features.len()`).
+pub(crate) fn fill_rows(
+    features: &[FeatureInfo],
+    history: &History,
+    snapshot: &Snapshot,
+    rows: &[usize],
+    out: &mut [f64],
+) {
+    let t = to_micros(snapshot.as_of());
+    let kinds: Vec<Kind> = features.iter().map(FeatureInfo::kind).collect();
+    let k = kinds.len();
+    if k > 0 {
+        out.par_chunks_mut(k)
+            .zip(rows.par_iter())
+            .with_min_len(256)
+            .for_each(|(out, &c)| Customer::at(history, c, t, &kinds).fill(&kinds, out));
     }
 }
 

@@ -1,9 +1,10 @@
 //! Churn labels and (features, labels) training sets.
 
 use chrono::{DateTime, Utc};
-use ndarray::Array1;
+use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
+use super::extract::fill_rows;
 use super::{FeatureSpec, FeatureTable, Snapshot};
 use crate::records::History;
 use crate::records::history::CompactKind;
@@ -166,6 +167,17 @@ impl ChurnLabeler {
     ///
     /// [`ErrorKind::Censored`] if `as_of + horizon` is after the end of observation.
     pub fn labels(&self, history: &History, as_of: DateTime<Utc>) -> Result<Labels> {
+        let (rows, churned) = self.label_rows(history, as_of)?;
+        let ids = rows.iter().map(|&c| history.ids[c].clone()).collect();
+        Ok(Labels { ids, churned })
+    }
+
+    /// [`labels`](Self::labels) with the customers' History indices.
+    fn label_rows(
+        &self,
+        history: &History,
+        as_of: DateTime<Utc>,
+    ) -> Result<(Vec<usize>, Vec<bool>)> {
         let t = to_micros(as_of);
         let h = i64::from(self.horizon_days) * MICROS_PER_DAY;
         let until = match self.observed_until {
@@ -181,10 +193,7 @@ impl ChurnLabeler {
             .into());
         }
         let after = |times: &[i64], bound: i64| times.partition_point(|&x| x <= bound);
-        let mut labels = Labels {
-            ids: Vec::new(),
-            churned: Vec::new(),
-        };
+        let (mut rows, mut churned_all) = (Vec::new(), Vec::new());
         for c in 0..history.customer_count() {
             if history.signup[c] > t {
                 continue;
@@ -223,10 +232,10 @@ impl ChurnLabeler {
                     cancelled(t, t + h)
                 }
             };
-            labels.ids.push(history.ids[c].clone());
-            labels.churned.push(churned);
+            rows.push(c);
+            churned_all.push(churned);
         }
-        Ok(labels)
+        Ok((rows, churned_all))
     }
 
     /// Features at each as-of time with their labels, stacked: one row per
@@ -247,32 +256,53 @@ impl ChurnLabeler {
         if as_ofs.is_empty() {
             return Err(ErrorKind::Empty("no as-of times for the training set".into()).into());
         }
-        let mut tables = Vec::with_capacity(as_ofs.len());
-        let mut labels = Vec::new();
-        let mut times = Vec::new();
-        for &t in as_ofs {
-            let l = self.labels(history, t)?;
-            let table = spec.extract(history, &snapshot.at(t))?;
-            // Both list signed-up customers in History order; keep the labelled ones.
-            let keep: Vec<usize> = {
-                let mut j = 0;
-                let mut keep = Vec::with_capacity(l.ids.len());
-                for (i, id) in table.ids().iter().enumerate() {
-                    if j < l.ids.len() && &l.ids[j] == id {
-                        keep.push(i);
-                        j += 1;
-                    }
+        // Labels first (small), so the stacked table is allocated once and
+        // each as-of time's features are written straight into it: holding
+        // a table per time and then their concatenation would triple the
+        // peak memory of large training sets.
+        let labelled = as_ofs
+            .iter()
+            .map(|&t| self.label_rows(history, t))
+            .collect::<Result<Vec<_>>>()?;
+        let total: usize = labelled.iter().map(|(rows, _)| rows.len()).sum();
+        let mut ids = Vec::with_capacity(total);
+        let mut labels = Vec::with_capacity(total);
+        let mut times = Vec::with_capacity(total);
+        let mut stacked: Option<(Vec<String>, Vec<f64>)> = None;
+        for (&t, (rows, churned)) in as_ofs.iter().zip(labelled) {
+            let at = snapshot.at(t);
+            let features = spec.resolve(&at)?;
+            let k = features.len();
+            let (names, values) = stacked.get_or_insert_with(|| {
+                let names = features.iter().map(|f| f.name().to_owned()).collect();
+                (names, vec![0.0; total * k])
+            });
+            if names.len() != k
+                || features
+                    .iter()
+                    .zip(names.iter())
+                    .any(|(f, n)| f.name() != n)
+            {
+                return Err(ErrorKind::LengthMismatch {
+                    what: "feature tables with the same columns",
+                    expected: names.len(),
+                    got: k,
                 }
-                keep
-            };
-            let (ids, names, values) = table.into_parts();
-            let values = values.select(ndarray::Axis(0), &keep);
-            let ids = keep.iter().map(|&i| ids[i].clone()).collect();
-            tables.push(FeatureTable::from_parts(ids, names, values, Some(t)));
-            times.extend(std::iter::repeat_n(t, l.churned.len()));
-            labels.extend(l.churned);
+                .into());
+            }
+            let start = ids.len() * k;
+            let out = &mut values[start..start + rows.len() * k];
+            fill_rows(&features, history, &at, &rows, out);
+            ids.extend(rows.iter().map(|&c| history.ids[c].clone()));
+            times.extend(std::iter::repeat_n(t, churned.len()));
+            labels.extend(churned);
         }
-        let features = FeatureTable::concat(&tables)?;
+        let (names, values) = stacked.unwrap_or_default();
+        let values = Array2::from_shape_vec((total, names.len()), values)
+            .map_err(|e| ErrorKind::Empty(e.to_string()))?;
+        let same_time = as_ofs.iter().all(|&t| t == as_ofs[0]);
+        let as_of = same_time.then_some(as_ofs[0]);
+        let features = FeatureTable::from_parts(ids, names, values, as_of);
         if features.is_empty() {
             return Err(ErrorKind::Empty("no customer to label at the as-of times".into()).into());
         }
@@ -540,6 +570,46 @@ mod tests {
                 .kind(),
             ErrorKind::Empty(_)
         ));
+    }
+
+    #[test]
+    fn training_rows_are_each_times_extracted_features_of_the_labelled() {
+        let pop = crate::synth::PopulationConfig::default()
+            .customers(400)
+            .seed(3)
+            .generate()
+            .unwrap();
+        let (history, _) = pop.history_builder().build().unwrap();
+        let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+        let (spec, snapshot) = (FeatureSpec::all(), Snapshot::new(at(9)));
+        let labeler = ChurnLabeler::new().exclude_lapsed(true);
+        let times = [at(3), at(6), at(3)];
+        let set = labeler
+            .training_set(&history, &spec, &snapshot, &times)
+            .unwrap();
+        let mut row = 0;
+        for t in times {
+            let table = spec.extract(&history, &snapshot.at(t)).unwrap();
+            let labels = labeler.labels(&history, t).unwrap();
+            for (id, &churned) in labels.ids().iter().zip(labels.churned()) {
+                let i = table.ids().iter().position(|x| x == id).unwrap();
+                assert_eq!(&set.features().ids()[row], id);
+                assert_eq!(set.features().values().row(row), table.values().row(i));
+                assert_eq!(set.labels()[row], churned);
+                assert_eq!(set.as_ofs().unwrap()[row], t);
+                row += 1;
+            }
+        }
+        assert_eq!(row, set.features().nrows());
+        assert_eq!(
+            set.features().names(),
+            spec.extract(&history, &snapshot).unwrap().names()
+        );
+        assert_eq!(set.features().as_of(), None);
+        let one = labeler
+            .training_set(&history, &spec, &snapshot, &[at(3), at(3)])
+            .unwrap();
+        assert_eq!(one.features().as_of(), Some(at(3)));
     }
 
     #[test]
