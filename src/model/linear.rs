@@ -5,14 +5,20 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::standardize::FittedStandardizer;
-use crate::{ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// Rows per chunk of parallel prediction (fixed: results do not depend on the thread count).
 const CHUNK: usize = 4096;
 
 /// A linear function fitted on standardized features, kept with its
 /// standardizer and its equivalent on the raw features.
+///
+/// Deserialization checks that every per-feature vector has one entry per
+/// feature name and that every number is usable, so an edited or truncated
+/// model file is rejected when it loads instead of failing (or scoring
+/// wrongly) later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "LinearRepr")]
 pub(crate) struct Linear {
     pub(crate) feature_names: Vec<String>,
     pub(crate) standardizer: FittedStandardizer,
@@ -20,6 +26,76 @@ pub(crate) struct Linear {
     pub(crate) intercept: f64,
     pub(crate) raw_coefficients: Vec<f64>,
     pub(crate) raw_intercept: f64,
+}
+
+/// The serialized form of [`Linear`], checked on the way in.
+#[derive(Deserialize)]
+struct LinearRepr {
+    feature_names: Vec<String>,
+    standardizer: FittedStandardizer,
+    coefficients: Vec<f64>,
+    intercept: f64,
+    raw_coefficients: Vec<f64>,
+    raw_intercept: f64,
+}
+
+impl TryFrom<LinearRepr> for Linear {
+    type Error = Error;
+
+    fn try_from(r: LinearRepr) -> Result<Self> {
+        let n = r.feature_names.len();
+        let vectors: [(&'static str, &[f64]); 4] = [
+            ("standardizer means", r.standardizer.means()),
+            ("standardizer scales", r.standardizer.raw_scales()),
+            ("coefficients", &r.coefficients),
+            ("raw coefficients", &r.raw_coefficients),
+        ];
+        for (what, v) in vectors {
+            if v.len() != n {
+                return Err(ErrorKind::SchemaMismatch {
+                    reason: format!("the model has {n} feature names but {} {what}", v.len()),
+                }
+                .into());
+            }
+            if let Some((j, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                return Err(ErrorKind::SchemaMismatch {
+                    reason: format!("{what} entry {j} is not finite ({x})"),
+                }
+                .into());
+            }
+        }
+        if let Some((j, s)) = r
+            .standardizer
+            .raw_scales()
+            .iter()
+            .enumerate()
+            .find(|(_, s)| **s < 0.0)
+        {
+            return Err(ErrorKind::SchemaMismatch {
+                reason: format!("standardizer scale {j} is negative ({s})"),
+            }
+            .into());
+        }
+        for (what, b) in [
+            ("intercept", r.intercept),
+            ("raw intercept", r.raw_intercept),
+        ] {
+            if !b.is_finite() {
+                return Err(ErrorKind::SchemaMismatch {
+                    reason: format!("the {what} is not finite ({b})"),
+                }
+                .into());
+            }
+        }
+        Ok(Linear {
+            feature_names: r.feature_names,
+            standardizer: r.standardizer,
+            coefficients: r.coefficients,
+            intercept: r.intercept,
+            raw_coefficients: r.raw_coefficients,
+            raw_intercept: r.raw_intercept,
+        })
+    }
 }
 
 impl Linear {

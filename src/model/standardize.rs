@@ -169,6 +169,11 @@ impl FittedStandardizer {
             .collect()
     }
 
+    /// The stored scales, 0 for constant columns (for validation on load).
+    pub(crate) fn raw_scales(&self) -> &[f64] {
+        &self.scales
+    }
+
     /// Columns that were constant on the training data.
     pub fn constant_columns(&self) -> Vec<usize> {
         self.scales

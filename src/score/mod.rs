@@ -387,6 +387,36 @@ mod tests {
         assert_eq!(s.score_table(&swapped).unwrap(), batch);
     }
 
+    /// Found by the `scorer_json` fuzz target: a saved model with one
+    /// coefficient more than it has features loaded, then `explain` indexed
+    /// past the end of the standardizer's means.
+    #[test]
+    fn inconsistent_saved_models_are_rejected_on_load() {
+        let json = scorer().to_json().unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let model = v["model"].as_object_mut().unwrap();
+        model["coefficients"]
+            .as_array_mut()
+            .unwrap()
+            .push(0.5.into());
+        let err = ChurnScorer::from_json(&v.to_string()).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Io { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("2 feature names but 3 coefficients"),
+            "{err}"
+        );
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["model"]["standardizer"]["scales"][0] = (-1.0).into();
+        let err = ChurnScorer::from_json(&v.to_string()).unwrap_err();
+        assert!(err.to_string().contains("scale 0 is negative"), "{err}");
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["model"]["raw_coefficients"].as_array_mut().unwrap().pop();
+        assert!(ChurnScorer::from_json(&v.to_string()).is_err());
+        // The untouched file still loads.
+        assert_eq!(ChurnScorer::from_json(&json).unwrap(), scorer());
+    }
+
     #[test]
     fn mismatches_are_typed_errors() {
         let s = scorer();
