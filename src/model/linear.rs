@@ -134,7 +134,8 @@ impl Linear {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::LengthMismatch`] if the column count differs.
+    /// [`ErrorKind::LengthMismatch`] if the column count differs;
+    /// [`ErrorKind::NonFinite`] for a row whose terms overflow to +∞ and −∞.
     pub(crate) fn apply(
         &self,
         x: ArrayView2<'_, f64>,
@@ -178,7 +179,33 @@ impl Linear {
                     }
                 }
             });
+        // Finite rows can still overflow: terms reaching +∞ and −∞ sum to NaN.
+        if let Some(i) = out.iter().position(|v| v.is_nan()) {
+            let row: Vec<f64> = x.row(i).to_vec();
+            return Err(self.overflow(i, &row));
+        }
         Ok(out)
+    }
+
+    /// The error for row `row` (raw values `values`) whose linear predictor
+    /// is NaN because its terms overflow to +∞ and −∞: it names the first
+    /// feature whose term `value × raw coefficient` is infinite.
+    pub(crate) fn overflow(&self, row: usize, values: &[f64]) -> Error {
+        let terms = values
+            .iter()
+            .zip(&self.raw_coefficients)
+            .map(|(x, w)| x * w);
+        let (j, term) = terms
+            .enumerate()
+            .find(|(_, t)| !t.is_finite())
+            .unwrap_or((0, f64::NAN));
+        ErrorKind::NonFinite {
+            what: "feature value × coefficient (the value is too extreme for the model)",
+            row,
+            column: self.feature_names.get(j).cloned().unwrap_or_default(),
+            value: term,
+        }
+        .into()
     }
 }
 

@@ -949,7 +949,9 @@ impl FittedLogisticRegression {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::LengthMismatch`] if the column count differs.
+    /// [`ErrorKind::LengthMismatch`] if the column count differs;
+    /// [`ErrorKind::NonFinite`] for a row whose values are so extreme that
+    /// the log-odds overflow to +∞ and −∞ at once (e.g. ±1e308).
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         self.linear.apply(x, sigmoid_in_place).map(Array1::from)
     }
@@ -957,8 +959,16 @@ impl FittedLogisticRegression {
     /// One row's churn probability (raw values in feature order), computed
     /// exactly as [`predict_proba`](Self::predict_proba) computes each row,
     /// without allocating. The caller checks the length.
-    pub(crate) fn predict_proba_one(&self, values: &[f64]) -> f64 {
-        sigmoid(self.raw_intercept() + dot(values, self.raw_coefficients()))
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NonFinite`] as for [`predict_proba`](Self::predict_proba).
+    pub(crate) fn predict_proba_one(&self, values: &[f64]) -> Result<f64> {
+        let p = sigmoid(self.raw_intercept() + dot(values, self.raw_coefficients()));
+        if p.is_nan() {
+            return Err(self.linear.overflow(0, values));
+        }
+        Ok(p)
     }
 
     /// Churn probabilities for a feature table, whose columns are matched by name.

@@ -177,7 +177,9 @@ impl ChurnScorer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::UnknownName`] if the table lacks a feature of the model.
+    /// [`ErrorKind::UnknownName`] if the table lacks a feature of the model;
+    /// [`ErrorKind::NonFinite`] for a row whose values are so extreme that
+    /// the log-odds overflow to +∞ and −∞ at once.
     pub fn score_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
         let x = if table.names() == self.features.as_slice() {
             table.values()
@@ -214,11 +216,12 @@ impl ChurnScorer {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`] for the wrong number of values;
-    /// [`ErrorKind::NonFinite`] for a NaN or infinite value.
+    /// [`ErrorKind::NonFinite`] for a NaN or infinite value, or for values
+    /// so extreme that the log-odds overflow to +∞ and −∞ at once.
     pub fn score_one(&self, values: &[f64]) -> Result<f64> {
         self.check(values)?;
         match &self.model {
-            FittedModel::Logistic(m) => Ok(m.predict_proba_one(values)),
+            FittedModel::Logistic(m) => m.predict_proba_one(values),
         }
     }
 
@@ -415,6 +418,34 @@ mod tests {
         assert!(ChurnScorer::from_json(&v.to_string()).is_err());
         // The untouched file still loads.
         assert_eq!(ChurnScorer::from_json(&json).unwrap(), scorer());
+    }
+
+    /// Found by the `invariants` property tests: finite values whose terms
+    /// overflow to +∞ and −∞ gave a NaN churn probability.
+    #[test]
+    fn log_odds_overflow_is_a_typed_error() {
+        let mut v: serde_json::Value = serde_json::from_str(&scorer().to_json().unwrap()).unwrap();
+        v["model"]["raw_coefficients"] = serde_json::json!([2.0, 2.0]);
+        let s = ChurnScorer::from_json(&v.to_string()).unwrap();
+        let err = s.score_one(&[f64::MAX, -f64::MAX]).unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::NonFinite { row: 0, column, value, .. }
+                if column == "recency_days" && *value == f64::INFINITY),
+            "{err}"
+        );
+        let table = FeatureTable::new(
+            vec![1u64.into(), 2u64.into()],
+            s.features().to_vec(),
+            array![[1.0, 1.0], [f64::MAX, -f64::MAX]],
+        )
+        .unwrap();
+        let err = s.score_table(&table).unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::NonFinite { row: 1, .. }),
+            "{err}"
+        );
+        // One side overflowing alone saturates to a probability.
+        assert_eq!(s.score_one(&[f64::MAX, 1.0]).unwrap(), 1.0);
     }
 
     #[test]
