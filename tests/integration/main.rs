@@ -5,6 +5,7 @@ mod clv;
 #[cfg(feature = "csv")]
 mod csv_input;
 mod features;
+mod invariants;
 mod model;
 mod plan;
 mod records;
