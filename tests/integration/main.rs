@@ -12,3 +12,4 @@ mod records;
 mod retention;
 mod segment;
 mod synth;
+mod threads;
