@@ -155,9 +155,10 @@ impl Linear {
             .into());
         }
         let mut out = vec![0.0; x.nrows()];
-        out.par_chunks_mut(CHUNK)
+        let nan_in_chunk: Vec<bool> = out
+            .par_chunks_mut(CHUNK)
             .enumerate()
-            .for_each(|(c, chunk)| {
+            .map(|(c, chunk)| {
                 match x.as_slice() {
                     // Row-major and contiguous: rows are slices and dot products
                     // vectorize, compiled for each SIMD level and dispatched at run
@@ -178,9 +179,18 @@ impl Linear {
                         link(chunk);
                     }
                 }
-            });
-        // Finite rows can still overflow: terms reaching +∞ and −∞ sum to NaN.
-        if let Some(i) = out.iter().position(|v| v.is_nan()) {
+                // Finite rows can still overflow: terms reaching +∞ and −∞
+                // sum to NaN. Checked while the chunk is in cache (a fold,
+                // not `any`, so it vectorizes).
+                chunk.iter().fold(false, |nan, v| nan | v.is_nan())
+            })
+            .collect();
+        if let Some(c) = nan_in_chunk.iter().position(|&nan| nan) {
+            let i = c * CHUNK
+                + out[c * CHUNK..]
+                    .iter()
+                    .position(|v| v.is_nan())
+                    .unwrap_or(0);
             let row: Vec<f64> = x.row(i).to_vec();
             return Err(self.overflow(i, &row));
         }
