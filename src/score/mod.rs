@@ -293,11 +293,22 @@ impl ChurnScorer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::SchemaMismatch`] if the schema version differs or the
-    /// model's features disagree with the saved feature list;
-    /// [`ErrorKind::Io`] for malformed JSON.
+    /// [`ErrorKind::SchemaMismatch`] if the schema version differs, the
+    /// model's features disagree with the saved feature list, or the
+    /// document is JSON of another shape or with inconsistent numbers (say,
+    /// more coefficients than features); [`ErrorKind::Io`] for text that is
+    /// not JSON.
     pub fn from_json(json: &str) -> Result<Self> {
-        let scorer: ChurnScorer = serde_json::from_str(json).map_err(|e| json_error(&e))?;
+        let scorer: ChurnScorer = serde_json::from_str(json).map_err(|e| {
+            if e.classify() == serde_json::error::Category::Data {
+                ErrorKind::SchemaMismatch {
+                    reason: e.to_string(),
+                }
+                .into()
+            } else {
+                json_error(&e)
+            }
+        })?;
         if scorer.schema_version != SCHEMA_VERSION {
             return Err(ErrorKind::SchemaMismatch {
                 reason: format!(
@@ -403,7 +414,10 @@ mod tests {
             .unwrap()
             .push(0.5.into());
         let err = ChurnScorer::from_json(&v.to_string()).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::Io { .. }), "{err}");
+        assert!(
+            matches!(err.kind(), ErrorKind::SchemaMismatch { .. }),
+            "{err}"
+        );
         assert!(
             err.to_string()
                 .contains("2 feature names but 3 coefficients"),

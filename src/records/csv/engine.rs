@@ -2,8 +2,11 @@
 
 use super::*;
 
-/// Size of the blocks read and parsed in parallel.
+/// Largest size of the blocks read and parsed in parallel.
 pub(super) const BLOCK_BYTES: usize = 32 << 20;
+/// Size of the first block; each full block doubles the next, up to
+/// [`BLOCK_BYTES`], so a small file never allocates (and zeroes) 32 MiB.
+const FIRST_BLOCK_BYTES: usize = 1 << 20;
 
 pub(super) fn io_error(source: &str, e: impl std::fmt::Display) -> Error {
     ErrorKind::Io {
@@ -80,7 +83,7 @@ impl<R: Read> Input<R> {
             buf: pending,
             line,
             delimiter: format.delimiter,
-            block: BLOCK_BYTES,
+            block: FIRST_BLOCK_BYTES,
             size_hint: None,
         })
     }
@@ -193,6 +196,7 @@ impl<R: Read> Input<R> {
             }
             self.filled += n;
         }
+        self.block = (2 * self.block).min(BLOCK_BYTES);
         Ok(false)
     }
 }
