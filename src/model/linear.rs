@@ -161,16 +161,26 @@ impl Linear {
             .map(|(c, chunk)| {
                 match x.as_slice() {
                     // Row-major and contiguous: rows are slices and dot products
-                    // vectorize, compiled for each SIMD level and dispatched at run
-                    // time (pulp). Every level does the same operations in the same
-                    // order, so results do not depend on the CPU.
-                    Some(data) if d > 0 => pulp::Arch::new().dispatch(RowsKernel {
-                        rows: &data[c * CHUNK * d..],
-                        w,
-                        b,
-                        out: chunk,
-                        link: &link,
-                    }),
+                    // vectorize. With AVX2, four rows at a time with prefetch;
+                    // otherwise compiled for each SIMD level and dispatched at
+                    // run time (pulp). Every kernel does the same operations in
+                    // the same order, so results do not depend on the CPU.
+                    Some(data) if d > 0 => {
+                        let rows = &data[c * CHUNK * d..];
+                        #[cfg(target_arch = "x86_64")]
+                        let done = super::rows_avx2::linear_rows(rows, w, b, chunk, &link);
+                        #[cfg(not(target_arch = "x86_64"))]
+                        let done: Option<()> = None;
+                        if done.is_none() {
+                            pulp::Arch::new().dispatch(RowsKernel {
+                                rows,
+                                w,
+                                b,
+                                out: chunk,
+                                link: &link,
+                            });
+                        }
+                    }
                     _ => {
                         for (k, o) in chunk.iter_mut().enumerate() {
                             let row = x.row(c * CHUNK + k);

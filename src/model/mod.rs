@@ -31,6 +31,8 @@ mod link;
 mod logistic;
 pub mod metrics;
 mod ridge;
+#[cfg(target_arch = "x86_64")]
+mod rows_avx2;
 mod standardize;
 mod validate;
 
