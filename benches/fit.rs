@@ -4,6 +4,10 @@
 //! Gaussians with varied locations and scales, 8 skewed counts; labels from
 //! a known logistic model, about 20% positive), generated here from a fixed
 //! seed so the bench needs nothing outside the repository.
+//!
+//! numpy asks the kernel for huge pages for its arrays; to give this process
+//! the same (glibc 2.35+), run
+//! `GLIBC_TUNABLES=glibc.malloc.hugetlb=1 cargo bench --bench fit`.
 
 use std::hint::black_box;
 use std::time::Duration;
