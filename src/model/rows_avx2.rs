@@ -138,7 +138,10 @@ mod tests {
                 let mut rows: Vec<f64> = (0..n * d).map(|_| next()).collect();
                 let w: Vec<f64> = (0..d).map(|_| next()).collect();
                 // Signed zeros: a row whose products are all −0 sums to −0.
-                rows[..d].iter_mut().zip(&w).for_each(|(x, w)| *x = -0.0 * w.signum());
+                rows[..d]
+                    .iter_mut()
+                    .zip(&w)
+                    .for_each(|(x, w)| *x = -0.0 * w.signum());
                 let mut out = vec![f64::NAN; n];
                 linear_rows(&rows, &w, -0.0, &mut out, &|_: &mut [f64]| {});
                 for (k, o) in out.iter().enumerate() {
