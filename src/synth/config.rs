@@ -109,6 +109,17 @@ impl PopulationConfig {
     }
 
     /// Number of customers, with ids `1..=customers`. Defaults to `50_000`. Must be ≥ 1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// let pop = PopulationConfig::default().customers(20).generate()?;
+    /// assert_eq!(pop.customers().len(), 20);
+    /// assert!(PopulationConfig::default().customers(0).validate().is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn customers(mut self, customers: usize) -> Self {
         self.customers = customers;
         self
@@ -116,6 +127,18 @@ impl PopulationConfig {
 
     /// Start of the simulated span (inclusive). Defaults to 2023-01-01T00:00:00Z.
     /// Must be at least one day before `end`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let config = PopulationConfig::default().start(start);
+    /// assert_eq!(config.start_time(), start);
+    /// assert!(config.validate().is_ok());
+    /// ```
     pub fn start(mut self, start: DateTime<Utc>) -> Self {
         self.start = start;
         self
@@ -124,6 +147,18 @@ impl PopulationConfig {
     /// End of the simulated span (exclusive): no event happens at or after it, and
     /// customers still active then have no churn time. Defaults to
     /// 2025-01-01T00:00:00Z. Must be at least one day after `start`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// let end = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// assert_eq!(PopulationConfig::default().end(end).end_time(), end);
+    /// // The end must come at least a day after the start.
+    /// assert!(PopulationConfig::default().end(end).start(end).validate().is_err());
+    /// ```
     pub fn end(mut self, end: DateTime<Utc>) -> Self {
         self.end = end;
         self
@@ -131,6 +166,17 @@ impl PopulationConfig {
 
     /// The seed. Defaults to `42`. Any value; the same seed and configuration give
     /// bit-identical output whatever the number of threads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// let a = PopulationConfig::default().customers(20).seed(7).generate()?;
+    /// let b = PopulationConfig::default().customers(20).seed(7).generate()?;
+    /// assert_eq!(a.orders(), b.orders());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -138,6 +184,15 @@ impl PopulationConfig {
 
     /// Signups are uniform over the first `signup_fraction` of the span.
     /// Defaults to `0.75`. Must be in (0, 1].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert!(PopulationConfig::default().signup_fraction(0.5).validate().is_ok());
+    /// assert!(PopulationConfig::default().signup_fraction(0.0).validate().is_err());
+    /// ```
     pub fn signup_fraction(mut self, signup_fraction: f64) -> Self {
         self.signup_fraction = signup_fraction;
         self
@@ -146,6 +201,20 @@ impl PopulationConfig {
     /// Share of [`LatentType::PriceSensitive`](super::LatentType::PriceSensitive)
     /// customers. Defaults to `0.35`. Must be in [0, 1], and together with
     /// `service_sensitive_share` at most 1 (the rest are indifferent).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::{LatentType, PopulationConfig};
+    ///
+    /// let pop = PopulationConfig::default()
+    ///     .customers(20)
+    ///     .price_sensitive_share(1.0)
+    ///     .service_sensitive_share(0.0)
+    ///     .generate()?;
+    /// assert!(pop.truth().iter().all(|t| t.latent_type() == LatentType::PriceSensitive));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn price_sensitive_share(mut self, share: f64) -> Self {
         self.price_sensitive_share = share;
         self
@@ -154,6 +223,17 @@ impl PopulationConfig {
     /// Share of [`LatentType::ServiceSensitive`](super::LatentType::ServiceSensitive)
     /// customers. Defaults to `0.35`. Must be in [0, 1], and together with
     /// `price_sensitive_share` at most 1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// let config = PopulationConfig::default().service_sensitive_share(0.5);
+    /// assert!(config.validate().is_ok());
+    /// // Together with the price-sensitive share it may not exceed 1.
+    /// assert!(config.price_sensitive_share(0.6).validate().is_err());
+    /// ```
     pub fn service_sensitive_share(mut self, share: f64) -> Self {
         self.service_sensitive_share = share;
         self
@@ -161,6 +241,15 @@ impl PopulationConfig {
 
     /// Shape `r` of the Gamma distribution of purchase rates λ (purchases per day).
     /// Defaults to `1.5` (coefficient of variation 0.82). Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().purchase_shape(1.5), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().purchase_shape(0.0).validate().is_err());
+    /// ```
     pub fn purchase_shape(mut self, r: f64) -> Self {
         self.purchase_shape = r;
         self
@@ -169,6 +258,15 @@ impl PopulationConfig {
     /// Rate `α` (in days) of the Gamma distribution of purchase rates, so the mean
     /// rate is `r / α` per day. Defaults to `52.0`: with `r = 1.5` the mean customer
     /// buys every 35 days. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().purchase_alpha_days(52.0), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().purchase_alpha_days(f64::NAN).validate().is_err());
+    /// ```
     pub fn purchase_alpha_days(mut self, alpha: f64) -> Self {
         self.purchase_alpha_days = alpha;
         self
@@ -176,6 +274,15 @@ impl PopulationConfig {
 
     /// Parameter `a` of the Beta distribution of the per-purchase dropout
     /// probability p. Defaults to `2.0`. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().dropout_a(2.0), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().dropout_a(0.0).validate().is_err());
+    /// ```
     pub fn dropout_a(mut self, a: f64) -> Self {
         self.dropout_a = a;
         self
@@ -184,6 +291,15 @@ impl PopulationConfig {
     /// Parameter `b` of the Beta distribution of the per-purchase dropout
     /// probability p. Defaults to `80.0` (mean p = a / (a + b) ≈ 0.024).
     /// Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().dropout_b(80.0), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().dropout_b(-1.0).validate().is_err());
+    /// ```
     pub fn dropout_b(mut self, b: f64) -> Self {
         self.dropout_b = b;
         self
@@ -192,6 +308,16 @@ impl PopulationConfig {
     /// Logins and visits per purchase for a customer with the mean purchase rate
     /// and no risk. Defaults to `2.5`.
     /// Must be finite and ≥ 0 (0 turns engagement events off).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// // 0 is allowed: it turns logins and visits off.
+    /// assert!(PopulationConfig::default().engagement_per_purchase(0.0).validate().is_ok());
+    /// assert!(PopulationConfig::default().engagement_per_purchase(-0.5).validate().is_err());
+    /// ```
     pub fn engagement_per_purchase(mut self, ratio: f64) -> Self {
         self.engagement_per_purchase = ratio;
         self
@@ -199,6 +325,16 @@ impl PopulationConfig {
 
     /// Baseline churn hazard per day, before multipliers. Defaults to `1/4500`.
     /// Must be finite and ≥ 0 (0 leaves only BG/NBD dropout).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().baseline_hazard_per_day(1.0 / 4500.0), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().baseline_hazard_per_day(0.0).validate().is_ok());
+    /// assert!(PopulationConfig::default().baseline_hazard_per_day(f64::INFINITY).validate().is_err());
+    /// ```
     pub fn baseline_hazard_per_day(mut self, hazard: f64) -> Self {
         self.baseline_hazard_per_day = hazard;
         self
@@ -206,6 +342,15 @@ impl PopulationConfig {
 
     /// Hazard multiplier per complaint in the last 60 days (at most 3 count).
     /// Defaults to `4.0`. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().complaint_hazard(4.0), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().complaint_hazard(0.0).validate().is_err());
+    /// ```
     pub fn complaint_hazard(mut self, multiplier: f64) -> Self {
         self.complaint_hazard = multiplier;
         self
@@ -214,6 +359,15 @@ impl PopulationConfig {
     /// Hazard multiplier per support reply slower than 24 h in the last 60 days
     /// (at most 3 count), raised to the power 2 for service-sensitive customers and
     /// 0.5 for indifferent ones. Defaults to `2.5`. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().slow_reply_hazard(2.5), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().slow_reply_hazard(1.0).validate().is_ok());
+    /// ```
     pub fn slow_reply_hazard(mut self, multiplier: f64) -> Self {
         self.slow_reply_hazard = multiplier;
         self
@@ -221,6 +375,15 @@ impl PopulationConfig {
 
     /// Hazard multiplier while the last satisfaction answer is 1 or 2 (of 5).
     /// Defaults to `3.0`. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().low_satisfaction_hazard(3.0), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().low_satisfaction_hazard(-3.0).validate().is_err());
+    /// ```
     pub fn low_satisfaction_hazard(mut self, multiplier: f64) -> Self {
         self.low_satisfaction_hazard = multiplier;
         self
@@ -228,6 +391,15 @@ impl PopulationConfig {
 
     /// Hazard multiplier per year of tenure (capped at 3 years, updated every 30
     /// days). Defaults to `0.75`. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().tenure_hazard_per_year(0.75), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().tenure_hazard_per_year(0.0).validate().is_err());
+    /// ```
     pub fn tenure_hazard_per_year(mut self, multiplier: f64) -> Self {
         self.tenure_hazard_per_year = multiplier;
         self
@@ -236,6 +408,16 @@ impl PopulationConfig {
     /// Elasticity `β` of the hazard to the customer's relative engagement rate `e`:
     /// the hazard is multiplied by `e^(-β)` (`e` clamped to [0.25, 4]). Defaults to
     /// `0.5`. Must be finite and ≥ 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().engagement_hazard_elasticity(0.5), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().engagement_hazard_elasticity(0.0).validate().is_ok());
+    /// assert!(PopulationConfig::default().engagement_hazard_elasticity(-1.0).validate().is_err());
+    /// ```
     pub fn engagement_hazard_elasticity(mut self, beta: f64) -> Self {
         self.engagement_hazard_elasticity = beta;
         self
@@ -243,6 +425,15 @@ impl PopulationConfig {
 
     /// Hazard multiplier for premium subscribers in the 30 days before each
     /// yearly renewal (signup anniversary). Defaults to `3.0`. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().renewal_hazard(3.0), PopulationConfig::default());
+    /// assert!(PopulationConfig::default().renewal_hazard(0.0).validate().is_err());
+    /// ```
     pub fn renewal_hazard(mut self, multiplier: f64) -> Self {
         self.renewal_hazard = multiplier;
         self
@@ -252,6 +443,16 @@ impl PopulationConfig {
     /// day, end at rate 1/90 per day, and cut logins, visits and campaign
     /// responses to a quarter. Defaults to `5.0`. Must be finite and > 0
     /// (1 keeps the spells but removes their effect on churn).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// assert_eq!(PopulationConfig::default().silent_hazard(5.0), PopulationConfig::default());
+    /// // 1 keeps the silent spells but removes their effect on churn.
+    /// assert!(PopulationConfig::default().silent_hazard(1.0).validate().is_ok());
+    /// ```
     pub fn silent_hazard(mut self, multiplier: f64) -> Self {
         self.silent_hazard = multiplier;
         self
@@ -261,6 +462,17 @@ impl PopulationConfig {
     /// orders, NaN or absurd amounts, unknown customers, events before signup,
     /// satisfaction off the scale), counted in [`Population::injected`](super::Population::injected).
     /// Defaults to `0.0` (clean data). Must be in [0, 1].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// let clean = PopulationConfig::default().customers(20).dirty_fraction(0.0).generate()?;
+    /// assert_eq!(clean.injected().total(), 0);
+    /// assert!(PopulationConfig::default().dirty_fraction(1.5).validate().is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn dirty_fraction(mut self, fraction: f64) -> Self {
         self.dirty_fraction = fraction;
         self
