@@ -22,6 +22,23 @@ use crate::records::History;
 use crate::{Error, ErrorKind, Result};
 
 /// The JSON schema version written by this release.
+///
+/// # Example
+///
+/// ```
+/// # use chrono::{TimeZone, Utc};
+/// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+/// # use churnwise::model::LogisticRegression;
+/// # use churnwise::score::{ChurnScorer, SCHEMA_VERSION};
+/// # use ndarray::array;
+/// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
+/// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
+/// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+/// // Every saved scorer records the schema version it was written with.
+/// let json = scorer.to_json()?;
+/// assert!(json.contains(&format!("\"schema_version\": {SCHEMA_VERSION}")));
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The fitted models a scorer can hold.
@@ -130,6 +147,25 @@ impl ChurnScorer {
     /// [`ErrorKind::UnknownName`] if the model uses a feature that the
     /// snapshot's catalog does not have (a model trained on your own table
     /// can still score tables with [`score_table`](Self::score_table), but not histories).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// use churnwise::model::LogisticRegression;
+    /// use churnwise::score::{ChurnScorer, FittedModel, TrainingInfo};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
+    /// # let train = TrainingSet::new(x, array![false, true, false, true])?;
+    /// let as_of = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
+    /// let model = FittedModel::Logistic(LogisticRegression::new().fit(&train)?);
+    /// let mut info = TrainingInfo::default();
+    /// info.as_of = Some(as_of);
+    /// let scorer = ChurnScorer::new(model, &Snapshot::new(as_of), info)?;
+    /// assert_eq!(scorer.training().as_of, Some(as_of));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(model: FittedModel, snapshot: &Snapshot, training: TrainingInfo) -> Result<Self> {
         let features = model.feature_names().to_vec();
         FeatureSpec::new(features.clone()).resolve(snapshot)?;
@@ -150,6 +186,22 @@ impl ChurnScorer {
     /// # Errors
     ///
     /// As for [`new`](Self::new).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// use churnwise::model::LogisticRegression;
+    /// use churnwise::score::ChurnScorer;
+    /// use ndarray::array;
+    ///
+    /// let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
+    /// let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
+    /// let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// assert_eq!(scorer.features(), ["recency_days"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_logistic(model: FittedLogisticRegression, snapshot: &Snapshot) -> Result<Self> {
         ChurnScorer::new(
             FittedModel::Logistic(model),
@@ -159,16 +211,63 @@ impl ChurnScorer {
     }
 
     /// The features, in the order [`score_one`](Self::score_one) and [`explain`](Self::explain) expect.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use churnwise::score::ChurnScorer;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// assert_eq!(scorer.features(), ["recency_days", "orders_total"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn features(&self) -> &[String] {
         &self.features
     }
 
     /// The model.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use churnwise::score::{ChurnScorer, FittedModel};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model.clone(), &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// assert_eq!(scorer.model(), &FittedModel::Logistic(model));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn model(&self) -> &FittedModel {
         &self.model
     }
 
     /// How it was trained.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use churnwise::score::ChurnScorer;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// // `from_logistic` records no training time or metrics, only the crate version.
+    /// assert_eq!(scorer.training().as_of, None);
+    /// assert_eq!(scorer.training().crate_version, env!("CARGO_PKG_VERSION"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn training(&self) -> &TrainingInfo {
         &self.training
     }
@@ -180,6 +279,24 @@ impl ChurnScorer {
     /// [`ErrorKind::UnknownName`] if the table lacks a feature of the model;
     /// [`ErrorKind::NonFinite`] for a row whose values are so extreme that
     /// the log-odds overflow to +∞ and −∞ at once.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use churnwise::score::ChurnScorer;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x.clone(), array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let p = scorer.score_table(&x)?;
+    /// assert_eq!(p.len(), 4);
+    /// // Columns are matched by name, so their order does not matter.
+    /// assert_eq!(scorer.score_table(&x.select(&["orders_total", "recency_days"])?)?, p);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn score_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
         let x = if table.names() == self.features.as_slice() {
             table.values()
@@ -198,6 +315,25 @@ impl ChurnScorer {
     /// # Errors
     ///
     /// As for [`FeatureSpec::extract`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use churnwise::score::ChurnScorer;
+    /// # use churnwise::synth::PopulationConfig;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let (history, _) = PopulationConfig::default().customers(50).generate()?.history_builder().build()?;
+    /// let (table, p) = scorer.score_history(&history, Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap())?;
+    /// assert_eq!(table.names(), scorer.features());
+    /// assert_eq!(p.len(), table.nrows());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn score_history(
         &self,
         history: &History,
@@ -218,6 +354,24 @@ impl ChurnScorer {
     /// [`ErrorKind::LengthMismatch`] for the wrong number of values;
     /// [`ErrorKind::NonFinite`] for a NaN or infinite value, or for values
     /// so extreme that the log-odds overflow to +∞ and −∞ at once.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use churnwise::score::ChurnScorer;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x.clone(), array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// // Values in `features()` order: recency_days, orders_total.
+    /// let p = scorer.score_one(&[90.0, 4.0])?;
+    /// assert_eq!(p, scorer.score_table(&x)?[2]);
+    /// assert!(scorer.score_one(&[90.0]).is_err()); // wrong length
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn score_one(&self, values: &[f64]) -> Result<f64> {
         self.check(values)?;
         match &self.model {
@@ -238,6 +392,24 @@ impl ChurnScorer {
     /// # Errors
     ///
     /// As for [`score_one`](Self::score_one).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use churnwise::score::ChurnScorer;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let reasons = scorer.explain(&[200.0, 1.0])?;
+    /// assert_eq!(reasons.len(), 2);
+    /// assert_eq!(reasons[0].value, if reasons[0].feature == "recency_days" { 200.0 } else { 1.0 });
+    /// assert!(reasons[0].contribution.abs() >= reasons[1].contribution.abs());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn explain(&self, values: &[f64]) -> Result<Vec<Reason>> {
         self.check(values)?;
         let FittedModel::Logistic(m) = &self.model;
@@ -285,6 +457,23 @@ impl ChurnScorer {
     /// # Errors
     ///
     /// [`ErrorKind::Io`] if serialization fails (it cannot for finite models).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use churnwise::score::ChurnScorer;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let json = scorer.to_json()?;
+    /// assert!(json.contains("\"recency_days\""));
+    /// assert_eq!(ChurnScorer::from_json(&json)?, scorer);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self).map_err(|e| json_error(&e))
     }
@@ -298,6 +487,25 @@ impl ChurnScorer {
     /// document is JSON of another shape or with inconsistent numbers (say,
     /// more coefficients than features); [`ErrorKind::Io`] for text that is
     /// not JSON.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::score::ChurnScorer;
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let loaded = ChurnScorer::from_json(&scorer.to_json()?)?;
+    /// assert_eq!(loaded.score_one(&[42.0])?, scorer.score_one(&[42.0])?);
+    /// let err = ChurnScorer::from_json(r#"{"schema_version": 99}"#).unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::SchemaMismatch { .. }));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_json(json: &str) -> Result<Self> {
         let scorer: ChurnScorer = serde_json::from_str(json).map_err(|e| {
             if e.classify() == serde_json::error::Category::Data {
