@@ -11,6 +11,19 @@ use crate::{ErrorKind, Result};
 
 /// Names a [`Profiles`] set answers besides its features; a feature may not
 /// take one of them.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::FeatureTable;
+/// use churnwise::score::{PROFILE_FIELDS, Profiles};
+///
+/// assert!(PROFILE_FIELDS.contains(&"churn_probability"));
+/// // A feature column may not take a reserved name.
+/// let table = FeatureTable::new(vec![1u64.into()], vec!["expected_loss".into()], ndarray::array![[1.0]])?;
+/// assert!(Profiles::new(table).is_err());
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 pub const PROFILE_FIELDS: [&str; 7] = [
     "churn_probability",
     "customer_value",
@@ -56,6 +69,17 @@ pub struct Profile {
 
 impl Profile {
     /// A profile with no features and no scores.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    ///
+    /// let p = Profile::new(7u64);
+    /// assert_eq!(p.id().to_string(), "7");
+    /// assert_eq!(p.features().count(), 0);
+    /// assert_eq!(p.churn_probability(), None);
+    /// ```
     pub fn new(id: impl Into<CustomerId>) -> Self {
         Profile {
             id: id.into(),
@@ -70,6 +94,16 @@ impl Profile {
     }
 
     /// Adds (or replaces) a feature value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    ///
+    /// let p = Profile::new(7u64).with_feature("recency_days", 30.0).with_feature("recency_days", 45.0);
+    /// assert_eq!(p.feature("recency_days"), Some(45.0)); // replaced, not added
+    /// assert_eq!(p.features().count(), 1);
+    /// ```
     pub fn with_feature(mut self, name: impl Into<String>, value: f64) -> Self {
         let name = name.into();
         match self.features.iter_mut().find(|(n, _)| *n == name) {
@@ -80,87 +114,243 @@ impl Profile {
     }
 
     /// Sets the churn probability (checked in [`Profiles::from_profiles`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    ///
+    /// let p = Profile::new(7u64).with_churn_probability(0.25);
+    /// assert_eq!(p.churn_probability(), Some(0.25));
+    /// ```
     pub fn with_churn_probability(mut self, p: f64) -> Self {
         self.churn_probability = Some(p);
         self
     }
 
     /// Sets the customer's value: what is lost if they churn, in currency.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    ///
+    /// let p = Profile::new(7u64).with_customer_value(800.0).with_churn_probability(0.25);
+    /// assert_eq!(p.customer_value(), Some(800.0));
+    /// assert_eq!(p.expected_loss(), Some(200.0));
+    /// ```
     pub fn with_customer_value(mut self, value: f64) -> Self {
         self.customer_value = Some(value);
         self
     }
 
     /// Sets the RFM segment.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    /// use churnwise::segment::RfmSegment;
+    ///
+    /// let p = Profile::new(7u64).with_rfm_segment(RfmSegment::Champions);
+    /// assert_eq!(p.rfm_segment(), Some(RfmSegment::Champions));
+    /// ```
     pub fn with_rfm_segment(mut self, segment: RfmSegment) -> Self {
         self.rfm_segment = Some(segment);
         self
     }
 
     /// Sets the lifecycle stage.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    /// use churnwise::segment::LifecycleStage;
+    ///
+    /// let p = Profile::new(7u64).with_lifecycle_stage(LifecycleStage::AtRisk);
+    /// assert_eq!(p.lifecycle_stage(), Some(LifecycleStage::AtRisk));
+    /// ```
     pub fn with_lifecycle_stage(mut self, stage: LifecycleStage) -> Self {
         self.lifecycle_stage = Some(stage);
         self
     }
 
     /// Sets the value tier.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    /// use churnwise::segment::Tier;
+    ///
+    /// let p = Profile::new(7u64).with_value_tier(Tier::High);
+    /// assert_eq!(p.value_tier(), Some(Tier::High));
+    /// ```
     pub fn with_value_tier(mut self, tier: Tier) -> Self {
         self.value_tier = Some(tier);
         self
     }
 
     /// Sets the engagement tier.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    /// use churnwise::segment::Tier;
+    ///
+    /// let p = Profile::new(7u64).with_engagement_tier(Tier::Low);
+    /// assert_eq!(p.engagement_tier(), Some(Tier::Low));
+    /// ```
     pub fn with_engagement_tier(mut self, tier: Tier) -> Self {
         self.engagement_tier = Some(tier);
         self
     }
 
     /// The customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::CustomerId;
+    /// use churnwise::score::Profile;
+    ///
+    /// assert_eq!(Profile::new(7u64).id(), &CustomerId::from(7u64));
+    /// ```
     pub fn id(&self) -> &CustomerId {
         &self.id
     }
 
     /// A feature's value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    ///
+    /// let p = Profile::new(7u64).with_feature("orders_total", 3.0);
+    /// assert_eq!(p.feature("orders_total"), Some(3.0));
+    /// assert_eq!(p.feature("spend_total"), None);
+    /// ```
     pub fn feature(&self, name: &str) -> Option<f64> {
         self.features.iter().find(|(n, _)| n == name).map(|f| f.1)
     }
 
     /// The features, in column order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    ///
+    /// let p = Profile::new(7u64).with_feature("b", 2.0).with_feature("a", 1.0);
+    /// assert_eq!(p.features().collect::<Vec<_>>(), [("b", 2.0), ("a", 1.0)]);
+    /// ```
     pub fn features(&self) -> impl Iterator<Item = (&str, f64)> {
         self.features.iter().map(|(n, v)| (n.as_str(), *v))
     }
 
     /// The churn probability.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    ///
+    /// assert_eq!(Profile::new(7u64).churn_probability(), None);
+    /// assert_eq!(Profile::new(7u64).with_churn_probability(0.9).churn_probability(), Some(0.9));
+    /// ```
     pub fn churn_probability(&self) -> Option<f64> {
         self.churn_probability
     }
 
     /// The customer's value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    ///
+    /// assert_eq!(Profile::new(7u64).customer_value(), None);
+    /// assert_eq!(Profile::new(7u64).with_customer_value(120.0).customer_value(), Some(120.0));
+    /// ```
     pub fn customer_value(&self) -> Option<f64> {
         self.customer_value
     }
 
     /// Expected value at risk: churn probability × customer value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    ///
+    /// let p = Profile::new(7u64).with_churn_probability(0.5);
+    /// assert_eq!(p.expected_loss(), None); // no value yet
+    /// assert_eq!(p.with_customer_value(300.0).expected_loss(), Some(150.0));
+    /// ```
     pub fn expected_loss(&self) -> Option<f64> {
         Some(self.churn_probability? * self.customer_value?)
     }
 
     /// The RFM segment.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    /// use churnwise::segment::RfmSegment;
+    ///
+    /// assert_eq!(Profile::new(7u64).rfm_segment(), None);
+    /// assert_eq!(Profile::new(7u64).with_rfm_segment(RfmSegment::Loyal).rfm_segment(), Some(RfmSegment::Loyal));
+    /// ```
     pub fn rfm_segment(&self) -> Option<RfmSegment> {
         self.rfm_segment
     }
 
     /// The lifecycle stage.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    /// use churnwise::segment::LifecycleStage;
+    ///
+    /// assert_eq!(Profile::new(7u64).lifecycle_stage(), None);
+    /// let p = Profile::new(7u64).with_lifecycle_stage(LifecycleStage::Active);
+    /// assert_eq!(p.lifecycle_stage(), Some(LifecycleStage::Active));
+    /// ```
     pub fn lifecycle_stage(&self) -> Option<LifecycleStage> {
         self.lifecycle_stage
     }
 
     /// The value tier.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    /// use churnwise::segment::Tier;
+    ///
+    /// assert_eq!(Profile::new(7u64).value_tier(), None);
+    /// assert_eq!(Profile::new(7u64).with_value_tier(Tier::Mid).value_tier(), Some(Tier::Mid));
+    /// ```
     pub fn value_tier(&self) -> Option<Tier> {
         self.value_tier
     }
 
     /// The engagement tier.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::Profile;
+    /// use churnwise::segment::Tier;
+    ///
+    /// assert_eq!(Profile::new(7u64).engagement_tier(), None);
+    /// assert_eq!(Profile::new(7u64).with_engagement_tier(Tier::High).engagement_tier(), Some(Tier::High));
+    /// ```
     pub fn engagement_tier(&self) -> Option<Tier> {
         self.engagement_tier
     }
@@ -217,6 +407,20 @@ impl Profiles {
     ///
     /// [`ErrorKind::DuplicateName`] if a column takes one of the
     /// [`PROFILE_FIELDS`] names.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::FeatureTable;
+    /// use churnwise::score::Profiles;
+    /// use ndarray::array;
+    ///
+    /// let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?;
+    /// assert_eq!(profiles.len(), 2);
+    /// assert_eq!(profiles.field_names(), ["recency_days"]); // nothing else set yet
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(table: FeatureTable) -> Result<Self> {
         if let Some(name) = table
             .names()
@@ -250,6 +454,21 @@ impl Profiles {
     /// naming the profile (its index and id) and the feature or field it
     /// lacks; [`ErrorKind::DuplicateName`] for a repeated customer or a
     /// reserved feature name; the checks of the `with_*` setters.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::{Profile, Profiles};
+    ///
+    /// let profiles = Profiles::from_profiles(vec![
+    ///     Profile::new(1u64).with_feature("recency_days", 10.0).with_churn_probability(0.1),
+    ///     Profile::new(2u64).with_feature("recency_days", 90.0).with_churn_probability(0.7),
+    /// ])?;
+    /// assert_eq!(profiles.churn_probabilities(), Some(&[0.1, 0.7][..]));
+    /// // Either every profile has a field or none does.
+    /// assert!(Profiles::from_profiles(vec![Profile::new(1u64), Profile::new(2u64).with_churn_probability(0.5)]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_profiles(profiles: Vec<Profile>) -> Result<Self> {
         let first = profiles
             .first()
@@ -311,6 +530,19 @@ impl Profiles {
     ///
     /// [`ErrorKind::LengthMismatch`]; [`ErrorKind::OutOfRange`] naming the row
     /// of a value that is not a probability in [0, 1].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?.with_churn_probabilities(vec![0.2, 0.6])?;
+    /// assert_eq!(profiles.get(1).churn_probability(), Some(0.6));
+    /// assert!(profiles.clone().with_churn_probabilities(vec![0.2, 1.5]).is_err()); // not a probability
+    /// assert!(profiles.with_churn_probabilities(vec![0.2]).is_err()); // wrong length
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_churn_probabilities(mut self, p: Vec<f64>) -> Result<Self> {
         self.check_column("churn_probability", &p, 0.0, 1.0)?;
         self.churn_probability = Some(p);
@@ -322,6 +554,22 @@ impl Profiles {
     /// # Errors
     ///
     /// As for [`ChurnScorer::score_table`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
+    /// # use churnwise::model::LogisticRegression;
+    /// # use churnwise::score::{ChurnScorer, Profiles};
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table.clone(), array![false, true, false, true])?)?;
+    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let profiles = Profiles::new(table.clone())?.score_with(&scorer)?;
+    /// assert_eq!(profiles.churn_probabilities(), Some(scorer.score_table(&table)?.as_slice().unwrap()));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn score_with(self, scorer: &ChurnScorer) -> Result<Self> {
         let p = scorer.score_table(&self.table)?.to_vec();
         self.with_churn_probabilities(p)
@@ -334,6 +582,18 @@ impl Profiles {
     ///
     /// [`ErrorKind::LengthMismatch`]; [`ErrorKind::OutOfRange`] naming the row
     /// of a negative, NaN or infinite value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?.with_customer_values(vec![500.0, 80.0])?;
+    /// assert_eq!(profiles.customer_values(), Some(&[500.0, 80.0][..]));
+    /// assert!(profiles.with_customer_values(vec![500.0, -1.0]).is_err()); // values are ≥ 0
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_customer_values(mut self, values: Vec<f64>) -> Result<Self> {
         self.check_column("customer_value", &values, 0.0, f64::INFINITY)?;
         self.customer_value = Some(values);
@@ -346,6 +606,18 @@ impl Profiles {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`] for a column the table lacks.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["spend_180d".into()], ndarray::array![[250.0], [-20.0]])?;
+    /// let profiles = Profiles::new(table)?.values_from_column("spend_180d")?;
+    /// assert_eq!(profiles.customer_values(), Some(&[250.0, 0.0][..])); // refunds count as 0
+    /// assert!(profiles.values_from_column("spend_total").is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn values_from_column(self, name: &str) -> Result<Self> {
         let values = self
             .table
@@ -361,6 +633,22 @@ impl Profiles {
     /// # Errors
     ///
     /// As for [`FittedRfm::apply`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureSpec, Snapshot};
+    /// use churnwise::score::Profiles;
+    /// use churnwise::segment::Rfm;
+    /// # use churnwise::synth::PopulationConfig;
+    /// # let (history, _) = PopulationConfig::default().customers(100).generate()?.history_builder().build()?;
+    /// # let table = FeatureSpec::all().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let rfm = Rfm::new().fit(&table)?;
+    /// let profiles = Profiles::new(table)?.segment_rfm(&rfm)?;
+    /// assert_eq!(profiles.rfm_segments().map(<[_]>::len), Some(profiles.len()));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn segment_rfm(self, rfm: &FittedRfm) -> Result<Self> {
         let segments = rfm
             .apply(&self.table)?
@@ -376,6 +664,22 @@ impl Profiles {
     /// # Errors
     ///
     /// As for [`LifecyclePolicy::apply`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureSpec, Snapshot};
+    /// use churnwise::score::Profiles;
+    /// use churnwise::segment::LifecyclePolicy;
+    /// # use churnwise::synth::PopulationConfig;
+    /// # let (history, _) = PopulationConfig::default().customers(100).generate()?.history_builder().build()?;
+    /// # let table = FeatureSpec::all().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let profiles = Profiles::new(table)?.stage_lifecycle(&LifecyclePolicy::default())?;
+    /// assert!(profiles.get(0).lifecycle_stage().is_some());
+    /// assert_eq!(profiles.lifecycle_stages().map(<[_]>::len), Some(profiles.len()));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn stage_lifecycle(self, policy: &LifecyclePolicy) -> Result<Self> {
         let stages = policy.apply(&self.table, self.churn_probability.as_deref())?;
         self.with_lifecycle_stages(stages)
@@ -386,6 +690,22 @@ impl Profiles {
     /// # Errors
     ///
     /// As for [`FittedTiers::apply`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureSpec, Snapshot};
+    /// use churnwise::score::Profiles;
+    /// use churnwise::segment::{Tier, Tiers};
+    /// # use churnwise::synth::PopulationConfig;
+    /// # let (history, _) = PopulationConfig::default().customers(100).generate()?.history_builder().build()?;
+    /// # let table = FeatureSpec::all().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let profiles = Profiles::new(table.clone())?.tier_value(&Tiers::value().fit(&table)?)?;
+    /// let tiers = profiles.value_tiers().unwrap();
+    /// assert!(tiers.contains(&Tier::High) && tiers.contains(&Tier::Low));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn tier_value(self, tiers: &FittedTiers) -> Result<Self> {
         let tiers = tiers.apply(&self.table)?;
         self.with_value_tiers(tiers)
@@ -396,6 +716,22 @@ impl Profiles {
     /// # Errors
     ///
     /// As for [`FittedTiers::apply`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureSpec, Snapshot};
+    /// use churnwise::score::Profiles;
+    /// use churnwise::segment::Tiers;
+    /// # use churnwise::synth::PopulationConfig;
+    /// # let (history, _) = PopulationConfig::default().customers(100).generate()?.history_builder().build()?;
+    /// # let table = FeatureSpec::all().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// let profiles = Profiles::new(table.clone())?.tier_engagement(&Tiers::engagement().fit(&table)?)?;
+    /// assert_eq!(profiles.engagement_tiers().map(<[_]>::len), Some(profiles.len()));
+    /// assert!(profiles.field_names().contains(&"engagement_tier"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn tier_engagement(self, tiers: &FittedTiers) -> Result<Self> {
         let tiers = tiers.apply(&self.table)?;
         self.with_engagement_tiers(tiers)
@@ -406,6 +742,19 @@ impl Profiles {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// use churnwise::segment::RfmSegment;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?.with_rfm_segments(vec![RfmSegment::Champions, RfmSegment::Loyal])?;
+    /// assert_eq!(profiles.get(1).rfm_segment(), Some(RfmSegment::Loyal));
+    /// assert!(profiles.with_rfm_segments(vec![RfmSegment::Loyal]).is_err()); // one per row
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_rfm_segments(mut self, segments: Vec<RfmSegment>) -> Result<Self> {
         self.check_len("rfm_segment", segments.len())?;
         self.rfm_segment = Some(segments);
@@ -417,6 +766,18 @@ impl Profiles {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// use churnwise::segment::LifecycleStage;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?.with_lifecycle_stages(vec![LifecycleStage::Active, LifecycleStage::Silent])?;
+    /// assert_eq!(profiles.lifecycle_stages(), Some(&[LifecycleStage::Active, LifecycleStage::Silent][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_lifecycle_stages(mut self, stages: Vec<LifecycleStage>) -> Result<Self> {
         self.check_len("lifecycle_stage", stages.len())?;
         self.lifecycle_stage = Some(stages);
@@ -428,6 +789,19 @@ impl Profiles {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// use churnwise::segment::Tier;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?.with_value_tiers(vec![Tier::High, Tier::Low])?;
+    /// assert_eq!(profiles.get(0).value_tier(), Some(Tier::High));
+    /// assert!(profiles.with_value_tiers(vec![]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_value_tiers(mut self, tiers: Vec<Tier>) -> Result<Self> {
         self.check_len("value_tier", tiers.len())?;
         self.value_tier = Some(tiers);
@@ -439,6 +813,18 @@ impl Profiles {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// use churnwise::segment::Tier;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?.with_engagement_tiers(vec![Tier::Mid, Tier::Mid])?;
+    /// assert_eq!(profiles.engagement_tiers(), Some(&[Tier::Mid, Tier::Mid][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_engagement_tiers(mut self, tiers: Vec<Tier>) -> Result<Self> {
         self.check_len("engagement_tier", tiers.len())?;
         self.engagement_tier = Some(tiers);
@@ -446,62 +832,212 @@ impl Profiles {
     }
 
     /// The number of customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=3u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0], [200.0]])?;
+    /// assert_eq!(Profiles::new(table)?.len(), 3);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.table.nrows()
     }
 
     /// Whether there are no customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=3u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0], [200.0]])?;
+    /// assert!(!Profiles::new(table)?.is_empty());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
     }
 
     /// The customers, in row order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// use churnwise::records::CustomerId;
+    /// # let table = FeatureTable::new((1..=3u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0], [200.0]])?;
+    /// let profiles = Profiles::new(table)?;
+    /// assert_eq!(profiles.ids()[2], CustomerId::from(3u64));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn ids(&self) -> &[CustomerId] {
         self.table.ids()
     }
 
     /// The features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=3u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0], [200.0]])?;
+    /// let profiles = Profiles::new(table.clone())?;
+    /// assert_eq!(profiles.table(), &table);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn table(&self) -> &FeatureTable {
         &self.table
     }
 
     /// The as-of time of the features, when known.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureSpec, Snapshot};
+    /// # use churnwise::score::Profiles;
+    /// # use churnwise::synth::PopulationConfig;
+    /// # let (history, _) = PopulationConfig::default().customers(50).generate()?.history_builder().build()?;
+    /// let as_of = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
+    /// let table = FeatureSpec::new(["recency_days"]).extract(&history, &Snapshot::new(as_of))?;
+    /// assert_eq!(Profiles::new(table)?.as_of(), Some(as_of));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn as_of(&self) -> Option<DateTime<Utc>> {
         self.table.as_of()
     }
 
     /// Churn probabilities, if set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=3u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0], [200.0]])?;
+    /// let profiles = Profiles::new(table)?;
+    /// assert_eq!(profiles.churn_probabilities(), None);
+    /// let profiles = profiles.with_churn_probabilities(vec![0.1, 0.4, 0.8])?;
+    /// assert_eq!(profiles.churn_probabilities(), Some(&[0.1, 0.4, 0.8][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn churn_probabilities(&self) -> Option<&[f64]> {
         self.churn_probability.as_deref()
     }
 
     /// Customer values, if set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=3u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0], [200.0]])?;
+    /// let profiles = Profiles::new(table)?;
+    /// assert_eq!(profiles.customer_values(), None);
+    /// let profiles = profiles.with_customer_values(vec![10.0, 0.0, 99.5])?;
+    /// assert_eq!(profiles.customer_values(), Some(&[10.0, 0.0, 99.5][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn customer_values(&self) -> Option<&[f64]> {
         self.customer_value.as_deref()
     }
 
     /// RFM segments, if set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// use churnwise::segment::RfmSegment;
+    /// # let table = FeatureTable::new((1..=1u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0]])?;
+    /// let profiles = Profiles::new(table)?;
+    /// assert_eq!(profiles.rfm_segments(), None);
+    /// assert_eq!(profiles.with_rfm_segments(vec![RfmSegment::Champions])?.rfm_segments(), Some(&[RfmSegment::Champions][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn rfm_segments(&self) -> Option<&[RfmSegment]> {
         self.rfm_segment.as_deref()
     }
 
     /// Lifecycle stages, if set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// use churnwise::segment::LifecycleStage;
+    /// # let table = FeatureTable::new((1..=1u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0]])?;
+    /// let profiles = Profiles::new(table)?;
+    /// assert_eq!(profiles.lifecycle_stages(), None);
+    /// let staged = profiles.with_lifecycle_stages(vec![LifecycleStage::New])?;
+    /// assert_eq!(staged.lifecycle_stages(), Some(&[LifecycleStage::New][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn lifecycle_stages(&self) -> Option<&[LifecycleStage]> {
         self.lifecycle_stage.as_deref()
     }
 
     /// Value tiers, if set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// use churnwise::segment::Tier;
+    /// # let table = FeatureTable::new((1..=1u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0]])?;
+    /// let profiles = Profiles::new(table)?;
+    /// assert_eq!(profiles.value_tiers(), None);
+    /// assert_eq!(profiles.with_value_tiers(vec![Tier::Low])?.value_tiers(), Some(&[Tier::Low][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn value_tiers(&self) -> Option<&[Tier]> {
         self.value_tier.as_deref()
     }
 
     /// Engagement tiers, if set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// use churnwise::segment::Tier;
+    /// # let table = FeatureTable::new((1..=1u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0]])?;
+    /// let profiles = Profiles::new(table)?;
+    /// assert_eq!(profiles.engagement_tiers(), None);
+    /// assert_eq!(profiles.with_engagement_tiers(vec![Tier::High])?.engagement_tiers(), Some(&[Tier::High][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn engagement_tiers(&self) -> Option<&[Tier]> {
         self.engagement_tier.as_deref()
     }
 
     /// Expected value at risk of row `i`: churn probability × customer value,
     /// when both are set (`None` also for a row out of range).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?.with_churn_probabilities(vec![0.1, 0.5])?;
+    /// assert_eq!(profiles.expected_loss(1), None); // no values yet
+    /// let profiles = profiles.with_customer_values(vec![100.0, 300.0])?;
+    /// assert_eq!(profiles.expected_loss(1), Some(150.0));
+    /// assert_eq!(profiles.expected_loss(2), None); // out of range
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn expected_loss(&self, i: usize) -> Option<f64> {
         Some(self.churn_probability.as_ref()?.get(i)? * self.customer_value.as_ref()?.get(i)?)
     }
@@ -511,6 +1047,19 @@ impl Profiles {
     /// # Panics
     ///
     /// If `i >= self.len()`, like slice indexing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?.with_churn_probabilities(vec![0.1, 0.5])?;
+    /// let p = profiles.get(1);
+    /// assert_eq!(p.feature("recency_days"), Some(90.0));
+    /// assert_eq!(p.churn_probability(), Some(0.5));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn get(&self, i: usize) -> Profile {
         let values = self.table.values();
         let row = values.row(i);
@@ -534,6 +1083,19 @@ impl Profiles {
 
     /// The names a condition can read: the features, then the optional
     /// fields that are set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::score::Profiles;
+    /// # let table = FeatureTable::new((1..=2u64).map(Into::into).collect(), vec!["recency_days".into()], ndarray::array![[10.0], [90.0]])?;
+    /// let profiles = Profiles::new(table)?
+    ///     .with_churn_probabilities(vec![0.1, 0.5])?
+    ///     .with_customer_values(vec![100.0, 300.0])?;
+    /// assert_eq!(profiles.field_names(), ["recency_days", "churn_probability", "customer_value", "expected_loss"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn field_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.table.names().iter().map(String::as_str).collect();
         let set = [
