@@ -67,6 +67,20 @@ pub struct BetaGeo {
 
 impl BetaGeo {
     /// No penalty, at most 200 iterations, tolerance `1e-8`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::BetaGeo;
+    ///
+    /// assert_eq!(BetaGeo::new(), BetaGeo::default());
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// # use churnwise::synth::{BgNbdParams, simulate_bgnbd};
+    /// # let sim = simulate_bgnbd(BgNbdParams::new(0.5, 5.0, 0.8, 3.0)?, 300, 52.0, 1)?;
+    /// # let summary = CalibrationSummary::from_columns(TimeUnit::Weeks, sim.iter().map(|c| c.x).collect(), sim.iter().map(|c| c.t_x).collect(), sim.iter().map(|c| c.t).collect())?;
+    /// assert!(BetaGeo::new().fit(&summary)?.fit_stats().is_some());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         BetaGeo::default()
     }
@@ -92,6 +106,21 @@ impl BetaGeo {
     }
 
     /// Quasi-Newton iterations before giving up. Defaults to 200.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::clv::BetaGeo;
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// # use churnwise::synth::{BgNbdParams, simulate_bgnbd};
+    /// # let sim = simulate_bgnbd(BgNbdParams::new(0.5, 5.0, 0.8, 3.0)?, 300, 52.0, 1)?;
+    /// # let summary = CalibrationSummary::from_columns(TimeUnit::Weeks, sim.iter().map(|c| c.x).collect(), sim.iter().map(|c| c.t_x).collect(), sim.iter().map(|c| c.t).collect())?;
+    ///
+    /// let err = BetaGeo::new().max_iterations(1).fit(&summary).unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::NotConverged { .. }));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn max_iterations(mut self, iterations: u32) -> Self {
         self.options.max_iterations = iterations;
         self
@@ -104,6 +133,15 @@ impl BetaGeo {
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// named `tolerance` unless finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::BetaGeo;
+    ///
+    /// assert!(BetaGeo::new().tolerance(1e-6).is_ok());
+    /// assert!(BetaGeo::new().tolerance(0.0).is_err());
+    /// ```
     pub fn tolerance(mut self, tolerance: f64) -> Result<Self> {
         self.options.tolerance = Options::check_tolerance(tolerance)?;
         Ok(self)
@@ -117,6 +155,20 @@ impl BetaGeo {
     /// repeat purchase (the model is not identified) or the optimum is
     /// degenerate; [`ErrorKind::NotConverged`](crate::ErrorKind::NotConverged)
     /// when the optimizer stops short of the tolerance.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{BetaGeo, CalibrationSummary, TimeUnit};
+    /// use churnwise::synth::{BgNbdParams, simulate_bgnbd};
+    ///
+    /// let sim = simulate_bgnbd(BgNbdParams::new(0.5, 5.0, 0.8, 3.0)?, 300, 52.0, 1)?;
+    /// let summary = CalibrationSummary::from_columns(TimeUnit::Weeks, sim.iter().map(|c| c.x).collect(), sim.iter().map(|c| c.t_x).collect(), sim.iter().map(|c| c.t).collect())?;
+    /// let model = BetaGeo::new().fit(&summary)?;
+    /// assert_eq!(model.unit(), TimeUnit::Weeks);
+    /// assert_eq!(model.fit_stats().map(|s| s.customers), Some(300));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, summary: &CalibrationSummary) -> Result<FittedBetaGeo> {
         let (params, stats) = beta_geo::fit(VARIANT, summary, &self.options)?;
         Ok(FittedBetaGeo {
@@ -169,6 +221,18 @@ impl FittedBetaGeo {
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// named `r`, `alpha`, `a` or `b` unless each is finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedBetaGeo, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// assert_eq!(model.r(), 0.243);
+    /// assert!(model.fit_stats().is_none()); // not fitted to data
+    /// assert!(FittedBetaGeo::new(0.243, -4.4, 0.793, 2.426, TimeUnit::Weeks).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(r: f64, alpha: f64, a: f64, b: f64, unit: TimeUnit) -> Result<Self> {
         Ok(FittedBetaGeo {
             params: Params::new(r, alpha, a, b)?,
@@ -178,36 +242,109 @@ impl FittedBetaGeo {
     }
 
     /// Shape r of the Gamma distribution of purchase rates.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// assert_eq!(model.r(), 0.243);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn r(&self) -> f64 {
         self.params.r
     }
 
     /// Rate α of the Gamma distribution of purchase rates, in [`unit`](Self::unit)s.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// assert_eq!(model.alpha(), 4.414); // in weeks
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn alpha(&self) -> f64 {
         self.params.alpha
     }
 
     /// Parameter a of the Beta distribution of dropout probabilities.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// assert_eq!(model.a(), 0.793);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn a(&self) -> f64 {
         self.params.a
     }
 
     /// Parameter b of the Beta distribution of dropout probabilities.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// assert_eq!(model.b(), 2.426);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn b(&self) -> f64 {
         self.params.b
     }
 
     /// The time unit of α, recency, age and horizons.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// assert_eq!(model.unit(), TimeUnit::Weeks);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn unit(&self) -> TimeUnit {
         self.unit
     }
 
     /// The fit's log-likelihood, customers and iterations (`None` when built by [`new`](Self::new)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{BetaGeo, CalibrationSummary, FittedBetaGeo, TimeUnit};
+    /// # use churnwise::synth::{BgNbdParams, simulate_bgnbd};
+    /// # let sim = simulate_bgnbd(BgNbdParams::new(0.5, 5.0, 0.8, 3.0)?, 300, 52.0, 1)?;
+    /// # let summary = CalibrationSummary::from_columns(TimeUnit::Weeks, sim.iter().map(|c| c.x).collect(), sim.iter().map(|c| c.t_x).collect(), sim.iter().map(|c| c.t).collect())?;
+    ///
+    /// let fitted = BetaGeo::new().fit(&summary)?;
+    /// let stats = fitted.fit_stats().expect("fitted to data");
+    /// assert!((stats.log_likelihood - fitted.log_likelihood(&summary)?).abs() < 1e-6);
+    /// assert!(FittedBetaGeo::new(0.2, 4.0, 0.8, 2.4, TimeUnit::Weeks)?.fit_stats().is_none());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit_stats(&self) -> Option<&FitStats> {
         self.fit_stats.as_ref()
     }
 
     /// P(alive at the end of calibration | x, t_x, T).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// // Five purchases, the last 40 weeks ago, versus the last 2 weeks ago.
+    /// let lapsed = model.p_alive(&SummaryRow::new(5, 12.0, 52.0)?);
+    /// let recent = model.p_alive(&SummaryRow::new(5, 50.0, 52.0)?);
+    /// assert!(lapsed < recent && recent <= 1.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn p_alive(&self, row: &SummaryRow) -> f64 {
         beta_geo::p_alive(VARIANT, &self.params, row)
     }
@@ -288,6 +425,19 @@ impl FittedBetaGeo {
     /// # Errors
     ///
     /// As for [`expected_purchases`](Self::expected_purchases).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let row = SummaryRow::new(2, 30.43, 38.86)?;
+    /// let year = model.conditional_expected_purchases(&row, 52.0)?;
+    /// assert!(year > model.conditional_expected_purchases(&row, 13.0)?); // longer horizon, more purchases
+    /// assert!(model.conditional_expected_purchases(&row, -1.0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn conditional_expected_purchases(&self, row: &SummaryRow, t: f64) -> Result<f64> {
         let t = beta_geo::check_horizon("t", t)?;
         beta_geo::finite(

@@ -57,6 +57,16 @@ pub struct GammaGamma {
 
 impl GammaGamma {
     /// No penalty, at most 200 iterations, tolerance `1e-8`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::GammaGamma;
+    ///
+    /// assert_eq!(GammaGamma::new(), GammaGamma::default());
+    /// assert_eq!(GammaGamma::new(), GammaGamma::new().penalizer(0.0)?); // no penalty
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         GammaGamma::default()
     }
@@ -66,12 +76,37 @@ impl GammaGamma {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `penalizer` unless finite and ≥ 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::GammaGamma;
+    ///
+    /// assert!(GammaGamma::new().penalizer(0.01).is_ok());
+    /// assert!(GammaGamma::new().penalizer(f64::NAN).is_err());
+    /// ```
     pub fn penalizer(mut self, penalizer: f64) -> Result<Self> {
         self.options.penalizer = Options::check_penalizer(penalizer)?;
         Ok(self)
     }
 
     /// Quasi-Newton iterations before giving up. Defaults to 200.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::clv::GammaGamma;
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::clv::Calibration;
+    /// # use churnwise::synth::PopulationConfig;
+    /// # let (history, _) = PopulationConfig::default().customers(200).seed(5).generate()?.history_builder().build()?;
+    /// # let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
+    ///
+    /// let err = GammaGamma::new().max_iterations(1).fit(&summary).unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::NotConverged { .. }));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn max_iterations(mut self, iterations: u32) -> Self {
         self.options.max_iterations = iterations;
         self
@@ -82,6 +117,15 @@ impl GammaGamma {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `tolerance` unless finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::GammaGamma;
+    ///
+    /// assert!(GammaGamma::new().tolerance(1e-6).is_ok());
+    /// assert!(GammaGamma::new().tolerance(-1e-6).is_err());
+    /// ```
     pub fn tolerance(mut self, tolerance: f64) -> Result<Self> {
         self.options.tolerance = Options::check_tolerance(tolerance)?;
         Ok(self)
@@ -95,6 +139,21 @@ impl GammaGamma {
     /// repeat purchases has a mean value of 0 (the model needs positive
     /// spend; the message names the customer);
     /// [`ErrorKind::NotConverged`] when the optimizer stops short.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::clv::{Calibration, GammaGamma};
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// let (history, _) = PopulationConfig::default().customers(200).seed(5).generate()?.history_builder().build()?;
+    /// let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
+    /// let model = GammaGamma::new().fit(&summary)?;
+    /// let repeat_buyers = summary.frequency().iter().filter(|&&x| x > 0).count();
+    /// assert_eq!(model.fit_stats().map(|s| s.customers), Some(repeat_buyers));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, summary: &CalibrationSummary) -> Result<FittedGammaGamma> {
         Options::check_penalizer(self.options.penalizer)?;
         Options::check_tolerance(self.options.tolerance)?;
@@ -303,6 +362,17 @@ impl FittedGammaGamma {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `p`, `q` or `gamma` unless each is finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::FittedGammaGamma;
+    ///
+    /// let model = FittedGammaGamma::new(6.25, 3.74, 15.44)?;
+    /// assert!(model.fit_stats().is_none()); // not fitted to data
+    /// assert!(FittedGammaGamma::new(6.25, 0.0, 15.44).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(p: f64, q: f64, gamma: f64) -> Result<Self> {
         for (name, v) in [("p", p), ("q", q), ("gamma", gamma)] {
             if !(v.is_finite() && v > 0.0) {
@@ -321,21 +391,61 @@ impl FittedGammaGamma {
     }
 
     /// Shape p of each purchase's value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::FittedGammaGamma;
+    /// assert_eq!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.p(), 6.25);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn p(&self) -> f64 {
         self.p
     }
 
     /// Shape q of the distribution of the scale ν across customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::FittedGammaGamma;
+    /// assert_eq!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.q(), 3.74);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn q(&self) -> f64 {
         self.q
     }
 
     /// Rate γ of the distribution of ν across customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::FittedGammaGamma;
+    /// assert_eq!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.gamma(), 15.44);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn gamma(&self) -> f64 {
         self.gamma
     }
 
     /// The fit's log-likelihood, customers and iterations (`None` when built by [`new`](Self::new)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedGammaGamma, GammaGamma};
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::clv::Calibration;
+    /// # use churnwise::synth::PopulationConfig;
+    /// # let (history, _) = PopulationConfig::default().customers(200).seed(5).generate()?.history_builder().build()?;
+    /// # let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
+    ///
+    /// let stats = *GammaGamma::new().fit(&summary)?.fit_stats().expect("fitted to data");
+    /// assert!(stats.log_likelihood.is_finite() && stats.iterations > 0);
+    /// assert!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.fit_stats().is_none());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit_stats(&self) -> Option<&FitStats> {
         self.fit_stats.as_ref()
     }
@@ -369,6 +479,19 @@ impl FittedGammaGamma {
     /// # Errors
     ///
     /// [`ErrorKind::NonFinite`] when p x + q ≤ 1 (the expectation does not exist).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedGammaGamma, SummaryRow};
+    ///
+    /// let model = FittedGammaGamma::new(6.25, 3.74, 15.44)?;
+    /// let big = SummaryRow::new(2, 20.0, 30.0)?.with_monetary(100.0)?;
+    /// let spend = model.conditional_expected_spend(&big)?;
+    /// // Shrunk from the observed 100 toward the population mean (≈ 35.2).
+    /// assert!(model.mean_spend()? < spend && spend < 100.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn conditional_expected_spend(&self, row: &SummaryRow) -> Result<f64> {
         self.expected_at(row, 0)
     }

@@ -50,11 +50,30 @@ pub struct ShiftedBetaGeometric {
 
 impl ShiftedBetaGeometric {
     /// At most 200 iterations, tolerance `1e-8`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::ShiftedBetaGeometric;
+    ///
+    /// assert_eq!(ShiftedBetaGeometric::new(), ShiftedBetaGeometric::default());
+    /// assert!(ShiftedBetaGeometric::new().fit(&[1000, 631, 468, 382]).is_ok());
+    /// ```
     pub fn new() -> Self {
         ShiftedBetaGeometric::default()
     }
 
     /// Quasi-Newton iterations before giving up. Defaults to 200.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::clv::ShiftedBetaGeometric;
+    ///
+    /// let err = ShiftedBetaGeometric::new().max_iterations(1).fit(&[1000, 631, 468, 382]).unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::NotConverged { .. }));
+    /// ```
     pub fn max_iterations(mut self, iterations: u32) -> Self {
         self.options.max_iterations = iterations;
         self
@@ -66,6 +85,15 @@ impl ShiftedBetaGeometric {
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// named `tolerance` unless finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::ShiftedBetaGeometric;
+    ///
+    /// assert!(ShiftedBetaGeometric::new().tolerance(1e-6).is_ok());
+    /// assert!(ShiftedBetaGeometric::new().tolerance(0.0).is_err());
+    /// ```
     pub fn tolerance(mut self, tolerance: f64) -> Result<Self> {
         self.options.tolerance = Options::check_tolerance(tolerance)?;
         Ok(self)
@@ -81,6 +109,18 @@ impl ShiftedBetaGeometric {
     /// [`ErrorKind::Fit`](crate::ErrorKind::Fit) when nobody churned or
     /// everybody churned at once (no information on heterogeneity);
     /// [`ErrorKind::NotConverged`](crate::ErrorKind::NotConverged).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::ShiftedBetaGeometric;
+    ///
+    /// // Subscribers active at the start and after each of four years.
+    /// let model = ShiftedBetaGeometric::new().fit(&[1000, 631, 468, 382, 326])?;
+    /// assert!((model.survival(1) - 0.631).abs() < 0.02);
+    /// assert!(ShiftedBetaGeometric::new().fit(&[1000, 1000, 1000]).is_err()); // nobody churned
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, active: &[u64]) -> Result<FittedShiftedBetaGeometric> {
         Options::check_tolerance(self.options.tolerance)?;
         check_active(active)?;
@@ -236,6 +276,17 @@ impl FittedShiftedBetaGeometric {
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// named `alpha` or `beta` unless each is finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::FittedShiftedBetaGeometric;
+    ///
+    /// let model = FittedShiftedBetaGeometric::new(0.704, 1.182)?;
+    /// assert!(model.fit_stats().is_none());
+    /// assert!(FittedShiftedBetaGeometric::new(0.0, 1.182).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(alpha: f64, beta: f64) -> Result<Self> {
         for (name, v) in [("alpha", alpha), ("beta", beta)] {
             if !(v.is_finite() && v > 0.0) {
@@ -253,16 +304,44 @@ impl FittedShiftedBetaGeometric {
     }
 
     /// α of the Beta distribution of churn probabilities.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::FittedShiftedBetaGeometric;
+    /// assert_eq!(FittedShiftedBetaGeometric::new(0.704, 1.182)?.alpha(), 0.704);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn alpha(&self) -> f64 {
         self.alpha
     }
 
     /// β of the Beta distribution of churn probabilities.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::FittedShiftedBetaGeometric;
+    /// assert_eq!(FittedShiftedBetaGeometric::new(0.704, 1.182)?.beta(), 1.182);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn beta(&self) -> f64 {
         self.beta
     }
 
     /// The fit's log-likelihood and cohort size (`None` when built by [`new`](Self::new)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::ShiftedBetaGeometric;
+    ///
+    /// let model = ShiftedBetaGeometric::new().fit(&[1000, 631, 468, 382, 326])?;
+    /// let stats = model.fit_stats().expect("fitted to data");
+    /// assert_eq!(stats.customers, 1000); // the cohort size
+    /// assert!(stats.log_likelihood < 0.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit_stats(&self) -> Option<&FitStats> {
         self.fit_stats.as_ref()
     }

@@ -99,6 +99,17 @@ impl SummaryRow {
     ///
     /// [`ErrorKind::InvalidParameter`] named `age` unless it is finite and ≥ 0;
     /// named `recency` unless 0 ≤ recency ≤ age, and recency = 0 when frequency = 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::SummaryRow;
+    ///
+    /// let row = SummaryRow::new(2, 30.43, 38.86)?;
+    /// assert_eq!(row.monetary(), 0.0);
+    /// assert!(SummaryRow::new(0, 5.0, 38.86).is_err()); // no repeats, so recency must be 0
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(frequency: u32, recency: f64, age: f64) -> Result<Self> {
         if !(age.is_finite() && age >= 0.0) {
             return Err(Error::invalid_parameter(
@@ -153,21 +164,55 @@ impl SummaryRow {
     }
 
     /// Repeat purchases x (purchase occasions after the first).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::SummaryRow;
+    /// assert_eq!(SummaryRow::new(2, 30.43, 38.86)?.frequency(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn frequency(&self) -> u32 {
         self.x
     }
 
     /// Time of the last repeat purchase after the first purchase, t_x (0 without repeats).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::SummaryRow;
+    /// assert_eq!(SummaryRow::new(2, 30.43, 38.86)?.recency(), 30.43);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn recency(&self) -> f64 {
         self.t_x
     }
 
     /// Time from the first purchase to the end of calibration, T.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::SummaryRow;
+    /// assert_eq!(SummaryRow::new(2, 30.43, 38.86)?.age(), 38.86);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn age(&self) -> f64 {
         self.t
     }
 
     /// Mean value of the repeat purchases (0 without repeats).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::SummaryRow;
+    /// let row = SummaryRow::new(2, 30.43, 38.86)?;
+    /// assert_eq!(row.monetary(), 0.0);
+    /// assert_eq!(row.with_monetary(22.35)?.monetary(), 22.35);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn monetary(&self) -> f64 {
         self.monetary
     }
@@ -213,6 +258,18 @@ pub struct Calibration {
 
 impl Calibration {
     /// A calibration period ending on the day of `end` (inclusive), in days, without holdout.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::clv::{Calibration, TimeUnit};
+    ///
+    /// let end = Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap();
+    /// let calibration = Calibration::new(end);
+    /// assert_eq!(calibration.end(), end);
+    /// assert_eq!(calibration, Calibration::new(end).unit(TimeUnit::Days)); // days by default
+    /// ```
     pub fn new(end: DateTime<Utc>) -> Self {
         Calibration {
             end,
@@ -222,6 +279,25 @@ impl Calibration {
     }
 
     /// The time unit. Defaults to [`TimeUnit::Days`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// use churnwise::clv::{Calibration, TimeUnit};
+    /// # use churnwise::records::{Customer, HistoryBuilder, Order};
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 12, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)));
+    /// # for d in [1, 8, 15] { b.push_order(Order::new(1u64, day(d), 10.0)); }
+    /// # let (history, _) = b.build()?;
+    ///
+    /// // Orders on January 1, 8 and 15; calibration ends January 29.
+    /// let summary = Calibration::new(day(29)).unit(TimeUnit::Weeks).summarize(&history)?;
+    /// assert_eq!(summary.unit(), TimeUnit::Weeks);
+    /// assert_eq!((summary.recency(), summary.age()), (&[2.0][..], &[4.0][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn unit(mut self, unit: TimeUnit) -> Self {
         self.unit = unit;
         self
@@ -229,12 +305,41 @@ impl Calibration {
 
     /// Also count purchases in a holdout period from the day after `end` up to
     /// the day of `holdout_end` (inclusive). Defaults to no holdout.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::clv::Calibration;
+    /// # use churnwise::records::{Customer, HistoryBuilder, Order};
+    /// let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 12, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)));
+    /// # for d in [1, 8, 15, 30] { b.push_order(Order::new(1u64, day(d), 10.0)); }
+    /// # let (history, _) = b.build()?;
+    ///
+    /// // Orders on January 1, 8, 15 and 30.
+    /// let summary = Calibration::new(day(29)).holdout_end(day(31)).summarize(&history)?;
+    /// assert_eq!(summary.holdout_purchases(), Some(&[1][..]));
+    /// assert!(Calibration::new(day(29)).holdout_end(day(29)).summarize(&history).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn holdout_end(mut self, holdout_end: DateTime<Utc>) -> Self {
         self.holdout_end = Some(holdout_end);
         self
     }
 
     /// The end of the calibration period.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::clv::Calibration;
+    ///
+    /// let end = Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap();
+    /// assert_eq!(Calibration::new(end).end(), end);
+    /// ```
     pub fn end(&self) -> DateTime<Utc> {
         self.end
     }
@@ -248,6 +353,27 @@ impl Calibration {
     /// [`ErrorKind::InvalidParameter`] named `holdout_end` unless its day is
     /// after the calibration day; [`ErrorKind::Empty`] when no customer
     /// purchased in the calibration period.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::clv::Calibration;
+    /// use churnwise::records::{Customer, HistoryBuilder, Order};
+    ///
+    /// let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 12, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new();
+    /// b.push_customer(Customer::new(1u64, day(1)));
+    /// for (d, amount) in [(1, 10.0), (8, 30.0), (15, 50.0)] {
+    ///     b.push_order(Order::new(1u64, day(d), amount));
+    /// }
+    /// let (history, _) = b.build()?;
+    /// let summary = Calibration::new(day(29)).summarize(&history)?;
+    /// // Two repeat purchases, the last 14 days after the first, seen for 28 days.
+    /// let row = summary.row(0).unwrap();
+    /// assert_eq!((row.frequency(), row.recency(), row.age(), row.monetary()), (2, 14.0, 28.0, 40.0));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn summarize(&self, history: &History) -> Result<CalibrationSummary> {
         let end_day = day(self.end.timestamp_micros());
         let holdout_day = match self.holdout_end {
@@ -475,6 +601,18 @@ impl CalibrationSummary {
     /// [`ErrorKind::LengthMismatch`] unless the columns have equal lengths;
     /// [`ErrorKind::InvalidParameter`] (see [`SummaryRow::new`]) naming the
     /// row for an invalid value; [`ErrorKind::Empty`] without rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{CalibrationSummary, TimeUnit};
+    ///
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
+    /// assert_eq!(s.len(), 2);
+    /// assert_eq!(s.ids()[1].to_string(), "1"); // ids 0..n
+    /// assert!(CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2], vec![30.4], vec![]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_columns(
         unit: TimeUnit,
         frequency: Vec<u32>,
@@ -552,61 +690,192 @@ impl CalibrationSummary {
     }
 
     /// Number of customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0, 1], vec![30.4, 0.0, 3.0], vec![38.9, 38.9, 20.0])?;
+    /// assert_eq!(s.len(), 3);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.frequency.len()
     }
 
     /// Whether there are none (never true for a built summary).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![0], vec![0.0], vec![38.9])?;
+    /// assert!(!s.is_empty());
+    /// assert!(CalibrationSummary::from_columns(TimeUnit::Weeks, vec![], vec![], vec![]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.frequency.is_empty()
     }
 
     /// The time unit of recency, age and the holdout length.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![0], vec![0.0], vec![38.9])?;
+    /// assert_eq!(s.unit(), TimeUnit::Weeks);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn unit(&self) -> TimeUnit {
         self.unit
     }
 
     /// Customer ids, one per row.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// use churnwise::records::CustomerId;
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
+    /// assert_eq!(s.ids(), [CustomerId::from(0u64), CustomerId::from(1u64)]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn ids(&self) -> &[CustomerId] {
         &self.ids
     }
 
     /// Repeat purchases x per customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
+    /// assert_eq!(s.frequency(), &[2, 0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn frequency(&self) -> &[u32] {
         &self.frequency
     }
 
     /// Recency t_x per customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
+    /// assert_eq!(s.recency(), &[30.4, 0.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn recency(&self) -> &[f64] {
         &self.recency
     }
 
     /// Age T per customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 20.0])?;
+    /// assert_eq!(s.age(), &[38.9, 20.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn age(&self) -> &[f64] {
         &self.age
     }
 
     /// Mean repeat-order value per customer (0 without repeats).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
+    /// assert_eq!(s.monetary(), &[0.0, 0.0]); // until `with_monetary`
+    /// assert_eq!(s.with_monetary(vec![22.35, 0.0])?.monetary(), &[22.35, 0.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn monetary(&self) -> &[f64] {
         &self.monetary
     }
 
     /// The holdout period's length in [`unit`](Self::unit)s, if summarized with one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// use churnwise::clv::{Calibration, TimeUnit};
+    /// # use churnwise::records::{Customer, HistoryBuilder, Order};
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 12, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)));
+    /// # for d in [1, 8, 15, 30] { b.push_order(Order::new(1u64, day(d), 10.0)); }
+    /// # let (history, _) = b.build()?;
+    ///
+    /// let summary = Calibration::new(day(15)).holdout_end(day(29)).unit(TimeUnit::Weeks).summarize(&history)?;
+    /// assert_eq!(summary.holdout_length(), Some(2.0)); // January 16 to 29
+    /// assert_eq!(Calibration::new(day(15)).summarize(&history)?.holdout_length(), None);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn holdout_length(&self) -> Option<f64> {
         self.holdout.as_ref().map(|h| h.length)
     }
 
     /// Purchase occasions per customer in the holdout period, if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// use churnwise::clv::Calibration;
+    /// # use churnwise::records::{Customer, HistoryBuilder, Order};
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 12, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)));
+    /// # for d in [1, 8, 15, 30] { b.push_order(Order::new(1u64, day(d), 10.0)); }
+    /// # let (history, _) = b.build()?;
+    ///
+    /// // Orders on January 1, 8, 15 and 30; the holdout runs January 16 to 31.
+    /// let summary = Calibration::new(day(15)).holdout_end(day(31)).summarize(&history)?;
+    /// assert_eq!(summary.holdout_purchases(), Some(&[1][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn holdout_purchases(&self) -> Option<&[u32]> {
         self.holdout.as_ref().map(|h| h.purchases.as_slice())
     }
 
     /// Row `i`, if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
+    /// assert_eq!(s.row(0).map(|r| r.recency()), Some(30.4));
+    /// assert_eq!(s.row(2), None);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn row(&self, i: usize) -> Option<SummaryRow> {
         (i < self.len()).then(|| self.row_unchecked(i))
     }
 
     /// Every row, in order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
+    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
+    /// let repeat_buyers = s.rows().filter(|r| r.frequency() > 0).count();
+    /// assert_eq!((s.rows().len(), repeat_buyers), (2, 1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn rows(&self) -> impl ExactSizeIterator<Item = SummaryRow> + '_ {
         (0..self.len()).map(|i| self.row_unchecked(i))
     }

@@ -132,6 +132,16 @@ impl Clv {
     ///
     /// [`ErrorKind::InvalidParameter`] named `period_length` unless finite
     /// and > 0; named `periods` unless ≥ 1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::Clv;
+    ///
+    /// assert!(Clv::new(4.345, 12).is_ok()); // 12 "months" of 4.345 weeks
+    /// assert!(Clv::new(4.345, 0).is_err());
+    /// assert!(Clv::new(0.0, 12).is_err());
+    /// ```
     pub fn new(period_length: f64, periods: u32) -> Result<Self> {
         if !(period_length.is_finite() && period_length > 0.0) {
             return Err(Error::invalid_parameter(
@@ -157,6 +167,20 @@ impl Clv {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `discount_rate` unless finite and ≥ 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{Clv, FittedBetaGeo, FittedGammaGamma, SummaryRow, TimeUnit};
+    /// # let purchases = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// # let spend = FittedGammaGamma::new(6.25, 3.74, 15.44)?;
+    /// # let row = SummaryRow::new(2, 30.43, 38.86)?.with_monetary(22.35)?;
+    ///
+    /// let plain = Clv::new(52.0, 1)?.value(&purchases, &spend, &row)?;
+    /// let discounted = Clv::new(52.0, 1)?.discount_rate(0.1)?.value(&purchases, &spend, &row)?;
+    /// assert!((discounted - plain / 1.1).abs() < 1e-9); // one period, discounted once
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn discount_rate(mut self, rate: f64) -> Result<Self> {
         if !(rate.is_finite() && rate >= 0.0) {
             return Err(Error::invalid_parameter(
@@ -173,6 +197,21 @@ impl Clv {
     /// # Errors
     ///
     /// What the purchase and spend models return for this row.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{Clv, FittedBetaGeo, FittedGammaGamma, SummaryRow, TimeUnit};
+    ///
+    /// let purchases = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let spend = FittedGammaGamma::new(6.25, 3.74, 15.44)?;
+    /// let row = SummaryRow::new(2, 30.43, 38.86)?.with_monetary(22.35)?;
+    /// let value = Clv::new(52.0, 1)?.value(&purchases, &spend, &row)?;
+    /// // One undiscounted period: expected purchases × expected value per purchase.
+    /// let expected = purchases.conditional_expected_purchases(&row, 52.0)? * spend.conditional_expected_spend(&row)?;
+    /// assert!((value - expected).abs() < 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn value(
         &self,
         purchases: &impl PurchaseModel,
