@@ -171,12 +171,34 @@ pub struct FieldRef {
 
 impl FieldRef {
     /// Compare the absolute change since the previous snapshot.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("orders_90d").change().lte(-2);
+    /// assert_eq!(c.to_string(), "change of orders_90d <= -2");
+    /// assert_eq!(c, Condition::from_json(r#"{"field": "orders_90d", "change": "absolute", "<=": -2}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn change(mut self) -> Self {
         self.change = Some(Change::Absolute);
         self
     }
 
     /// Compare the relative change `(now − before) / |before|`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("spend_90d").relative_change().lte(-0.5);
+    /// assert_eq!(c.to_string(), "relative change of spend_90d <= -0.5");
+    /// assert_eq!(c, Condition::from_json(r#"{"field": "spend_90d", "change": "relative", "<=": -0.5}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn relative_change(mut self) -> Self {
         self.change = Some(Change::Relative);
         self
@@ -191,36 +213,113 @@ impl FieldRef {
     }
 
     /// `field > v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("recency_days").gt("90d");
+    /// assert_eq!(c.to_string(), "recency_days > 90d");
+    /// assert_eq!(c, Condition::from_json(r#"{"field": "recency_days", ">": "90d"}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn gt(self, v: impl Into<Operand>) -> Condition {
         self.test(Op::Gt(v.into()))
     }
 
     /// `field >= v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("complaints_30d").gte(2);
+    /// assert_eq!(c.to_string(), "complaints_30d >= 2");
+    /// assert_eq!(c, Condition::from_json(r#"{"field": "complaints_30d", ">=": 2}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn gte(self, v: impl Into<Operand>) -> Condition {
         self.test(Op::Gte(v.into()))
     }
 
     /// `field < v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("satisfaction_last").lt(0.4);
+    /// assert_eq!(c.to_string(), "satisfaction_last < 0.4");
+    /// assert_eq!(c, Condition::from_json(r#"{"field": "satisfaction_last", "<": 0.4}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn lt(self, v: impl Into<Operand>) -> Condition {
         self.test(Op::Lt(v.into()))
     }
 
     /// `field <= v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("orders_90d").lte(1);
+    /// assert_eq!(c.to_string(), "orders_90d <= 1");
+    /// assert_eq!(c, Condition::from_json(r#"{"field": "orders_90d", "lte": 1}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn lte(self, v: impl Into<Operand>) -> Condition {
         self.test(Op::Lte(v.into()))
     }
 
     /// `field == v` (a number or a label).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("value_tier").eq("high");
+    /// assert_eq!(c.to_string(), "value_tier == high");
+    /// assert_eq!(c, Condition::from_json(r#"{"field": "value_tier", "==": "high"}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn eq(self, v: impl Into<Operand>) -> Condition {
         self.test(Op::Eq(v.into()))
     }
 
     /// `lo <= field <= hi`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("churn_probability").between(0.4, 0.7);
+    /// assert_eq!(c.to_string(), "churn_probability between 0.4 and 0.7");
+    /// assert_eq!(c, Condition::from_json(r#"{"field": "churn_probability", "between": [0.4, 0.7]}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn between(self, lo: impl Into<Operand>, hi: impl Into<Operand>) -> Condition {
         self.test(Op::Between(lo.into(), hi.into()))
     }
 
     /// `field` is one of `values`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("lifecycle_stage").is_in(["silent", "at_risk"]);
+    /// assert_eq!(c.to_string(), "lifecycle_stage in [silent, at_risk]");
+    /// assert_eq!(c, Condition::from_json(r#"{"field": "lifecycle_stage", "in": ["silent", "at_risk"]}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn is_in<V: Into<Operand>>(self, values: impl IntoIterator<Item = V>) -> Condition {
         self.test(Op::In(values.into_iter().map(Into::into).collect()))
     }
@@ -228,6 +327,18 @@ impl FieldRef {
 
 impl Condition {
     /// Starts a comparison of `field`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::field("recency_days").gt(90);
+    /// assert_eq!(c.to_string(), "recency_days > 90");
+    /// if let Condition::Test(test) = &c {
+    ///     assert_eq!(test.field(), "recency_days");
+    /// }
+    /// ```
     pub fn field(name: impl Into<String>) -> FieldRef {
         FieldRef {
             field: name.into(),
@@ -236,16 +347,45 @@ impl Condition {
     }
 
     /// Every condition holds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::all([Condition::field("value_tier").eq("high"), Condition::field("recency_days").gt("60d")]);
+    /// assert_eq!(c.to_string(), "(value_tier == high and recency_days > 60d)");
+    /// ```
     pub fn all(conditions: impl IntoIterator<Item = Condition>) -> Condition {
         Condition::All(conditions.into_iter().collect())
     }
 
     /// At least one condition holds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::any([Condition::field("complaints_30d").gte(2), Condition::field("satisfaction_last").lt(0.4)]);
+    /// assert_eq!(c.to_string(), "(complaints_30d >= 2 or satisfaction_last < 0.4)");
+    /// ```
     pub fn any(conditions: impl IntoIterator<Item = Condition>) -> Condition {
         Condition::Any(conditions.into_iter().collect())
     }
 
     /// The condition does not hold.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::not(Condition::field("lifecycle_stage").eq("churned"));
+    /// assert_eq!(c.to_string(), "not lifecycle_stage == churned");
+    /// assert_eq!(c, Condition::from_json(r#"{"not": {"field": "lifecycle_stage", "==": "churned"}}"#)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     #[allow(clippy::should_implement_trait)] // a constructor, not `!`
     pub fn not(condition: Condition) -> Condition {
         Condition::Not(Box::new(condition))
@@ -257,6 +397,18 @@ impl Condition {
     ///
     /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) with the
     /// path of the first problem.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let c = Condition::from_json(r#"{"field": "response_hours_max_30d", "gt": "24h"}"#)?;
+    /// assert_eq!(c, Condition::field("response_hours_max_30d").gt("24h"));
+    /// let err = Condition::from_json(r#"{"all": []}"#).unwrap_err();
+    /// assert!(err.to_string().contains("needs at least one condition"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_json(json: &str) -> Result<Condition> {
         let value: Value = serde_json::from_str(json).map_err(|e| Path::root().error(e))?;
         Condition::parse(&value, &Path::root())
@@ -382,6 +534,15 @@ const OPERATORS: [(&str, &str); 7] = [
 
 impl Test {
     /// The field compared.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    ///
+    /// let Condition::Test(test) = Condition::field("complaints_30d").gte(2) else { unreachable!() };
+    /// assert_eq!(test.field(), "complaints_30d");
+    /// ```
     pub fn field(&self) -> &str {
         &self.field
     }

@@ -37,6 +37,15 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, lowest first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Severity;
+    ///
+    /// assert_eq!(Severity::ALL.len(), 5);
+    /// assert!(Severity::ALL.windows(2).all(|w| w[0] < w[1])); // lowest first
+    /// ```
     pub const ALL: [Severity; 5] = [
         Severity::Info,
         Severity::Low,
@@ -46,6 +55,15 @@ impl Severity {
     ];
 
     /// The name used in policy documents.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Severity;
+    ///
+    /// assert_eq!(Severity::Critical.name(), "critical");
+    /// assert_eq!(Severity::Info.name(), Severity::Info.to_string());
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -99,6 +117,17 @@ impl Route {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for a blank name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Route;
+    ///
+    /// assert_eq!(Route::from_name("customer_service")?, Route::CustomerService);
+    /// assert_eq!(Route::from_name("retention desk")?, Route::Custom("retention desk".into()));
+    /// assert!(Route::from_name("").is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_name(name: &str) -> Result<Route> {
         Ok(match name {
             "sales" => Route::Sales,
@@ -116,6 +145,15 @@ impl Route {
     }
 
     /// The name used in documents.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Route;
+    ///
+    /// assert_eq!(Route::AfterSales.name(), "after_sales");
+    /// assert_eq!(Route::Custom("key accounts".into()).name(), "key accounts");
+    /// ```
     pub fn name(&self) -> &str {
         match self {
             Route::Sales => "sales",
@@ -203,6 +241,17 @@ const DEFAULT_COOLDOWN_DAYS: f64 = 7.0;
 
 impl AlertRule {
     /// A rule with no description, a 7-day cooldown and no suggested intervention.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    ///
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+    /// assert_eq!(rule.id(), "lapsing");
+    /// assert_eq!(rule.cooldown_days(), 7.0); // the default
+    /// assert_eq!(rule.suggestion(), None);
+    /// ```
     pub fn new(
         id: impl Into<String>,
         condition: Condition,
@@ -221,54 +270,142 @@ impl AlertRule {
     }
 
     /// Sets the description shown with alerts.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    ///
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
+    ///     .with_description("no order for 90 days");
+    /// assert_eq!(rule.description(), "no order for 90 days");
+    /// ```
     pub fn with_description(mut self, text: impl Into<String>) -> Self {
         self.description = text.into();
         self
     }
 
     /// Sets the cooldown (checked by [`AlertPolicy::new`]: finite, ≥ 0).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::{AlertPolicy, AlertRule, Condition, Route, Severity};
+    ///
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales).with_cooldown_days(30.0);
+    /// assert_eq!(rule.cooldown_days(), 30.0);
+    /// // Negative cooldowns are rejected when the policy is built.
+    /// assert!(AlertPolicy::new(vec![rule.with_cooldown_days(-1.0)]).is_err());
+    /// ```
     pub fn with_cooldown_days(mut self, days: f64) -> Self {
         self.cooldown_days = days;
         self
     }
 
     /// Sets the suggested intervention (an intervention id of a retention playbook).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    ///
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales).with_suggestion("reactivation");
+    /// assert_eq!(rule.suggestion(), Some("reactivation"));
+    /// ```
     pub fn with_suggestion(mut self, intervention: impl Into<String>) -> Self {
         self.suggestion = Some(intervention.into());
         self
     }
 
     /// The rule's id, unique in its policy.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+    /// assert_eq!(rule.id(), "lapsing");
+    /// ```
     pub fn id(&self) -> &str {
         &self.id
     }
 
     /// The description.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+    /// assert_eq!(rule.description(), ""); // until `with_description`
+    /// ```
     pub fn description(&self) -> &str {
         &self.description
     }
 
     /// The condition.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+    /// assert_eq!(rule.condition().to_string(), "recency_days > 90d");
+    /// ```
     pub fn condition(&self) -> &Condition {
         &self.condition
     }
 
     /// The severity of its alerts.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+    /// assert_eq!(rule.severity(), Severity::High);
+    /// ```
     pub fn severity(&self) -> Severity {
         self.severity
     }
 
     /// The team its alerts go to.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+    /// assert_eq!(rule.route(), &Route::Sales);
+    /// ```
     pub fn route(&self) -> &Route {
         &self.route
     }
 
     /// Days before it may alert on the same customer again.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+    /// assert_eq!(rule.cooldown_days(), 7.0);
+    /// assert_eq!(rule.with_cooldown_days(1.5).cooldown_days(), 1.5);
+    /// ```
     pub fn cooldown_days(&self) -> f64 {
         self.cooldown_days
     }
 
     /// The suggested intervention.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+    /// assert_eq!(rule.suggestion(), None);
+    /// assert_eq!(rule.with_suggestion("discount").suggestion(), Some("discount"));
+    /// ```
     pub fn suggestion(&self) -> Option<&str> {
         self.suggestion.as_deref()
     }
@@ -393,6 +530,17 @@ impl AlertPolicy {
     /// rules, a blank or repeated rule id, a cooldown that is negative or
     /// not finite, or a condition that parsing would reject (an empty
     /// `all`/`any`, a constant out of range or of the wrong unit).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::{AlertPolicy, AlertRule, Condition, Route, Severity};
+    ///
+    /// let policy = AlertPolicy::new(vec![AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)])?;
+    /// assert_eq!(policy.rules().len(), 1);
+    /// assert!(AlertPolicy::new(vec![]).is_err()); // at least one rule
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(rules: Vec<AlertRule>) -> Result<Self> {
         let rules_path = Path::root().key("rules");
         if rules.is_empty() {
@@ -428,6 +576,17 @@ impl AlertPolicy {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let policy = AlertPolicy::default_policy().with_max_alerts_per_customer(1)?;
+    /// assert_eq!(policy.max_alerts_per_customer(), 1);
+    /// assert!(AlertPolicy::default_policy().with_max_alerts_per_customer(0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_max_alerts_per_customer(mut self, n: usize) -> Result<Self> {
         if n == 0 {
             return Err(Error::invalid_parameter(
@@ -440,6 +599,16 @@ impl AlertPolicy {
     }
 
     /// Which alerts a customer keeps when more rules fire than allowed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::{AlertPolicy, Precedence};
+    ///
+    /// let policy = AlertPolicy::default_policy();
+    /// assert_eq!(policy.precedence(), Precedence::Severity); // the default
+    /// assert_eq!(policy.with_precedence(Precedence::RuleOrder).precedence(), Precedence::RuleOrder);
+    /// ```
     pub fn with_precedence(mut self, precedence: Precedence) -> Self {
         self.precedence = precedence;
         self
@@ -547,16 +716,42 @@ impl AlertPolicy {
     }
 
     /// The rules, in policy order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let policy = AlertPolicy::default_policy();
+    /// let ids: Vec<&str> = policy.rules().iter().map(|r| r.id()).collect();
+    /// assert_eq!(ids[..2], ["high_churn_risk", "no_order_90d"]);
+    /// ```
     pub fn rules(&self) -> &[AlertRule] {
         &self.rules
     }
 
     /// At most this many alerts per customer per run.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// assert_eq!(AlertPolicy::default_policy().max_alerts_per_customer(), 3);
+    /// ```
     pub fn max_alerts_per_customer(&self) -> usize {
         self.max_alerts_per_customer
     }
 
     /// Which alerts a customer keeps.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::{AlertPolicy, Precedence};
+    ///
+    /// assert_eq!(AlertPolicy::default_policy().precedence(), Precedence::Severity);
+    /// ```
     pub fn precedence(&self) -> Precedence {
         self.precedence
     }
@@ -568,6 +763,20 @@ impl AlertPolicy {
     /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) with the
     /// path of the first problem (syntax errors have an empty path and the
     /// line and column in the reason).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::{AlertPolicy, Route, Severity};
+    ///
+    /// let policy = AlertPolicy::from_json(r#"{"rules": [{"id": "complaints", "severity": "high",
+    ///     "route": "customer_service", "cooldown": "14d",
+    ///     "condition": {"field": "complaints_30d", ">=": 2}}]}"#)?;
+    /// let rule = &policy.rules()[0];
+    /// assert_eq!((rule.severity(), rule.route(), rule.cooldown_days()), (Severity::High, &Route::CustomerService, 14.0));
+    /// assert!(AlertPolicy::from_json(r#"{"rules": []}"#).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_json(json: &str) -> Result<AlertPolicy> {
         let value: Value = serde_json::from_str(json).map_err(|e| Path::root().error(e))?;
         AlertPolicy::from_value(&value)
@@ -602,6 +811,18 @@ impl AlertPolicy {
     }
 
     /// The policy as pretty-printed JSON (the documented shape).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let policy = AlertPolicy::default_policy();
+    /// let json = policy.to_json();
+    /// assert!(json.contains("\"high_churn_risk\""));
+    /// assert_eq!(AlertPolicy::from_json(&json)?, policy);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn to_json(&self) -> String {
         // Serializing a `Value` cannot fail.
         serde_json::to_string_pretty(&self.to_value()).unwrap_or_default()
