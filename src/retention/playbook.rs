@@ -69,6 +69,15 @@ pub enum SegmentBy {
 
 impl SegmentBy {
     /// The profile field's name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::SegmentBy;
+    ///
+    /// assert_eq!(SegmentBy::LifecycleStage.field(), "lifecycle_stage");
+    /// assert_eq!(SegmentBy::ValueTier.field(), "value_tier");
+    /// ```
     pub fn field(self) -> &'static str {
         match self {
             SegmentBy::LifecycleStage => "lifecycle_stage",
@@ -79,6 +88,22 @@ impl SegmentBy {
     }
 
     /// Each profile's segment label, or `None` if the profiles lack the field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::SegmentBy;
+    /// use churnwise::score::{Profile, Profiles};
+    /// use churnwise::segment::LifecycleStage;
+    ///
+    /// let profiles = Profiles::from_profiles(vec![
+    ///     Profile::new(1u64).with_lifecycle_stage(LifecycleStage::Silent),
+    ///     Profile::new(2u64).with_lifecycle_stage(LifecycleStage::AtRisk),
+    /// ])?;
+    /// assert_eq!(SegmentBy::LifecycleStage.labels(&profiles), Some(vec!["silent", "at_risk"]));
+    /// assert_eq!(SegmentBy::ValueTier.labels(&profiles), None); // no value tiers set
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn labels(self, profiles: &Profiles) -> Option<Vec<&'static str>> {
         fn labels<T: Coded>(v: Option<&[T]>) -> Option<Vec<&'static str>> {
             v.map(|v| v.iter().map(|c| c.label()).collect())
@@ -135,6 +160,17 @@ pub struct Intervention {
 
 impl Intervention {
     /// An intervention open to everyone, without a capacity limit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Route;
+    /// use churnwise::retention::{Intervention, InterventionKind};
+    ///
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// assert_eq!(repair.name(), "free_repair"); // the id until `with_name`
+    /// assert_eq!((repair.eligibility(), repair.capacity()), (None, None));
+    /// ```
     pub fn new(
         id: impl Into<String>,
         kind: InterventionKind,
@@ -157,55 +193,152 @@ impl Intervention {
     }
 
     /// Sets the display name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales).with_name("Free inspection or repair");
+    /// assert_eq!(repair.name(), "Free inspection or repair");
+    /// assert_eq!(repair.id(), "free_repair");
+    /// ```
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
     }
 
     /// Sets the effect for one segment.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales).with_segment_effect("at_risk", 0.45);
+    /// assert_eq!(repair.effect_for(Some("at_risk")), 0.45);
+    /// assert_eq!(repair.effect(), 0.3); // the default is unchanged
+    /// ```
     pub fn with_segment_effect(mut self, segment: impl Into<String>, effect: f64) -> Self {
         self.effect_by_segment.insert(segment.into(), effect);
         self
     }
 
     /// Restricts it to customers meeting `condition`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Condition;
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales).with_eligibility(Condition::field("complaints_90d").gte(1));
+    /// assert_eq!(repair.eligibility().map(|c| c.to_string()), Some("complaints_90d >= 1".into()));
+    /// ```
     pub fn with_eligibility(mut self, condition: Condition) -> Self {
         self.eligibility = Some(condition);
         self
     }
 
     /// At most `n` customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales).with_capacity(500);
+    /// assert_eq!(repair.capacity(), Some(500));
+    /// ```
     pub fn with_capacity(mut self, n: usize) -> Self {
         self.capacity = Some(n);
         self
     }
 
     /// The id, unique in its playbook.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// assert_eq!(repair.id(), "free_repair");
+    /// ```
     pub fn id(&self) -> &str {
         &self.id
     }
 
     /// The display name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// assert_eq!(repair.name(), "free_repair");
+    /// assert_eq!(repair.with_name("Free repair").name(), "Free repair");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The kind.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// assert_eq!(repair.kind(), &InterventionKind::FreeRepair);
+    /// ```
     pub fn kind(&self) -> &InterventionKind {
         &self.kind
     }
 
     /// The cost per customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// assert_eq!(repair.cost(), 40.0);
+    /// ```
     pub fn cost(&self) -> f64 {
         self.cost
     }
 
     /// The default effect (relative churn reduction).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// assert_eq!(repair.effect(), 0.3); // cuts a churn probability of 0.5 to 0.35
+    /// ```
     pub fn effect(&self) -> f64 {
         self.effect
     }
 
     /// The effect in a segment (the default for segments without a figure).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// let repair = repair.with_segment_effect("at_risk", 0.45);
+    /// assert_eq!(repair.effect_for(Some("at_risk")), 0.45);
+    /// assert_eq!(repair.effect_for(Some("new")), 0.3);
+    /// assert_eq!(repair.effect_for(None), 0.3);
+    /// ```
     pub fn effect_for(&self, segment: Option<&str>) -> f64 {
         segment
             .and_then(|s| self.effect_by_segment.get(s))
@@ -214,21 +347,60 @@ impl Intervention {
     }
 
     /// The per-segment effects.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// let repair = repair.with_segment_effect("at_risk", 0.45);
+    /// assert_eq!(repair.segment_effects().get("at_risk"), Some(&0.45));
+    /// assert_eq!(repair.segment_effects().len(), 1);
+    /// ```
     pub fn segment_effects(&self) -> &BTreeMap<String, f64> {
         &self.effect_by_segment
     }
 
     /// Who may receive it (`None`: everyone).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// assert!(repair.eligibility().is_none()); // open to everyone
+    /// ```
     pub fn eligibility(&self) -> Option<&Condition> {
         self.eligibility.as_ref()
     }
 
     /// The team that delivers it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// assert_eq!(repair.owner(), &Route::AfterSales);
+    /// ```
     pub fn owner(&self) -> &Route {
         &self.owner
     }
 
     /// The most customers it can serve.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind};
+    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
+    /// assert_eq!(repair.capacity(), None); // unlimited
+    /// assert_eq!(repair.with_capacity(50).capacity(), Some(50));
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
         self.capacity
     }
@@ -301,6 +473,19 @@ impl Playbook {
     ///
     /// [`ErrorKind::InvalidPolicy`] for no interventions, a repeated id, a
     /// negative cost, an effect outside [0, 1] or a capacity of 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Route;
+    /// use churnwise::retention::{Intervention, InterventionKind, Playbook, SegmentBy};
+    ///
+    /// let call = Intervention::new("call", InterventionKind::PersonalCallBack, 25.0, 0.2, Route::Sales);
+    /// let playbook = Playbook::new(vec![call.clone()], SegmentBy::ValueTier)?;
+    /// assert_eq!(playbook.interventions().len(), 1);
+    /// assert!(Playbook::new(vec![call.clone(), call], SegmentBy::ValueTier).is_err()); // repeated id
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(interventions: Vec<Intervention>, segment_by: SegmentBy) -> Result<Self> {
         let playbook = Playbook {
             interventions,
@@ -325,6 +510,16 @@ impl Playbook {
     /// Effects are segmented by lifecycle stage; eligibility reads
     /// `campaign_responses_180d`, `complaints_90d`, `tickets_90d`,
     /// `response_hours_max_90d`, `lifecycle_stage` and `value_tier`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::{Playbook, SegmentBy};
+    ///
+    /// let playbook = Playbook::default_playbook();
+    /// assert_eq!(playbook.segment_by(), SegmentBy::LifecycleStage);
+    /// assert_eq!(playbook.get("reactivation").map(|i| i.cost()), Some(5.0));
+    /// ```
     pub fn default_playbook() -> Playbook {
         use Condition as C;
         let interventions = vec![
@@ -390,16 +585,44 @@ impl Playbook {
     }
 
     /// The interventions.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::Playbook;
+    ///
+    /// let playbook = Playbook::default_playbook();
+    /// let ids: Vec<&str> = playbook.interventions().iter().map(|i| i.id()).collect();
+    /// assert_eq!(ids, ["discount", "vip_service", "free_repair", "reactivation", "onboarding"]);
+    /// ```
     pub fn interventions(&self) -> &[Intervention] {
         &self.interventions
     }
 
     /// How effects are segmented.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::{Playbook, SegmentBy};
+    ///
+    /// assert_eq!(Playbook::default_playbook().segment_by(), SegmentBy::LifecycleStage);
+    /// ```
     pub fn segment_by(&self) -> SegmentBy {
         self.segment_by
     }
 
     /// The intervention with `id`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::Playbook;
+    ///
+    /// let playbook = Playbook::default_playbook();
+    /// assert_eq!(playbook.get("free_repair").map(|i| i.effect()), Some(0.25));
+    /// assert!(playbook.get("free_lunch").is_none());
+    /// ```
     pub fn get(&self, id: &str) -> Option<&Intervention> {
         self.interventions.iter().find(|i| i.id == id)
     }
@@ -409,6 +632,19 @@ impl Playbook {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`] for an unknown id; [`ErrorKind::InvalidPolicy`] for an effect outside [0, 1].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use churnwise::retention::Playbook;
+    ///
+    /// let mut playbook = Playbook::default_playbook();
+    /// playbook.set_effects("discount", 0.12, BTreeMap::from([("at_risk".to_string(), 0.3)]))?;
+    /// assert_eq!(playbook.get("discount").map(|i| i.effect_for(Some("at_risk"))), Some(0.3));
+    /// assert!(playbook.set_effects("discount", 1.5, BTreeMap::new()).is_err()); // outside [0, 1]
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn set_effects(
         &mut self,
         id: &str,
@@ -432,6 +668,17 @@ impl Playbook {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidPolicy`] naming the first problem.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::{InterventionKind, Playbook};
+    ///
+    /// let playbook = Playbook::from_json(r#"{"interventions": [{"id": "d", "kind": "discount", "cost": 5,
+    ///     "effect": 0.2, "owner": "marketing"}]}"#)?;
+    /// assert_eq!(playbook.get("d").map(|i| i.kind()), Some(&InterventionKind::Discount));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_json(json: &str) -> Result<Playbook> {
         let value: Value = serde_json::from_str(json).map_err(|e| Path::root().error(e))?;
         Playbook::from_value(value)
@@ -442,6 +689,25 @@ impl Playbook {
     /// # Errors
     ///
     /// As for [`from_json`](Self::from_json).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::{Playbook, SegmentBy};
+    ///
+    /// let playbook = Playbook::from_toml(r#"
+    /// segment_by = "value_tier"
+    /// [[interventions]]
+    /// id = "call"
+    /// kind = "personal_call_back"
+    /// cost = 25
+    /// effect = 0.2
+    /// owner = "sales"
+    /// "#)?;
+    /// assert_eq!(playbook.segment_by(), SegmentBy::ValueTier);
+    /// assert_eq!(playbook.get("call").map(|i| i.cost()), Some(25.0));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Playbook> {
         let value: Value =
