@@ -44,6 +44,30 @@ use crate::score::Profiles;
 use crate::{Error, ErrorKind, Result};
 
 /// Plans with at most this many candidate customers are solved exactly.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::retention::EXACT_CUSTOMERS;
+/// # use churnwise::alert::Route;
+/// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+/// # use churnwise::score::{Profile, Profiles};
+/// # use churnwise::segment::LifecycleStage;
+/// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+/// #     Profile::new(i)
+/// #         .with_churn_probability(0.2 * (i + 1) as f64)
+/// #         .with_customer_value(500.0)
+/// #         .with_lifecycle_stage(LifecycleStage::Active)
+/// # }).collect())?;
+/// # let playbook = Playbook::new(
+/// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+/// #     SegmentBy::LifecycleStage,
+/// # )?;
+/// // Four candidates, at most EXACT_CUSTOMERS: the plan is solved exactly.
+/// assert!(profiles.len() <= EXACT_CUSTOMERS);
+/// assert!(Planner::new(60.0)?.plan(&profiles, &playbook)?.summary().is_optimal());
+/// # Ok::<(), churnwise::Error>(())
+/// ```
 pub const EXACT_CUSTOMERS: usize = 20;
 
 /// Plans a retention campaign under a budget and team capacities.
@@ -111,6 +135,17 @@ impl Planner {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] for a negative or non-finite budget.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::Planner;
+    ///
+    /// assert_eq!(Planner::new(1_000.0)?.budget(), 1_000.0);
+    /// assert!(Planner::new(-1.0).is_err());
+    /// assert!(Planner::new(f64::INFINITY).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(budget: f64) -> Result<Self> {
         if !(budget.is_finite() && budget >= 0.0) {
             return Err(Error::invalid_parameter(
@@ -126,6 +161,29 @@ impl Planner {
     }
 
     /// At most `customers` for one team.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// // The budget would buy four discounts, but marketing can only reach one customer.
+    /// let plan = Planner::new(1_000.0)?.with_team_capacity(Route::Marketing, 1).plan(&profiles, &playbook)?;
+    /// assert_eq!(plan.summary().customers(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_team_capacity(mut self, team: Route, customers: usize) -> Self {
         self.team_capacity.insert(team, customers);
         self
@@ -134,12 +192,49 @@ impl Planner {
     /// Also assign interventions whose expected net value is negative (each
     /// eligible customer gets their best option while the budget lasts);
     /// off by default.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// // At a cost of 40, a discount is not worth it for the customer least likely to churn.
+    /// let playbook = Playbook::new(
+    ///     vec![Intervention::new("discount", InterventionKind::Discount, 40.0, 0.3, Route::Marketing)],
+    ///     SegmentBy::LifecycleStage,
+    /// )?;
+    /// assert_eq!(Planner::new(1_000.0)?.plan(&profiles, &playbook)?.summary().customers(), 3);
+    /// let all = Planner::new(1_000.0)?.include_negative(true).plan(&profiles, &playbook)?;
+    /// assert_eq!(all.summary().customers(), 4);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn include_negative(mut self, yes: bool) -> Self {
         self.include_negative = yes;
         self
     }
 
     /// The budget.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::Planner;
+    ///
+    /// assert_eq!(Planner::new(60.0)?.budget(), 60.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn budget(&self) -> f64 {
         self.budget
     }
@@ -151,6 +246,24 @@ impl Planner {
     /// [`ErrorKind::MissingValue`] if the profiles lack churn probabilities,
     /// customer values or the playbook's segments; the eligibility
     /// conditions' errors ([`ErrorKind::InvalidPolicy`] for an unknown field).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::Route;
+    /// use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// use churnwise::score::{Profile, Profiles};
+    /// use churnwise::segment::LifecycleStage;
+    ///
+    /// let profile = |i: u64, p: f64| Profile::new(i).with_churn_probability(p).with_customer_value(500.0).with_lifecycle_stage(LifecycleStage::Active);
+    /// let profiles = Profiles::from_profiles(vec![profile(1, 0.1), profile(2, 0.7)])?;
+    /// let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 50.0, 0.4, Route::Sales)], SegmentBy::LifecycleStage)?;
+    /// let plan = Planner::new(100.0)?.plan(&profiles, &playbook)?;
+    /// // Only customer 2 is worth a call: 0.7 × 500 × 0.4 = 140 > 50, but 0.1 × 500 × 0.4 = 20 < 50.
+    /// assert_eq!(plan.assignments().len(), 1);
+    /// assert_eq!(plan.assignments()[0].customer.to_string(), "2");
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn plan(&self, profiles: &Profiles, playbook: &Playbook) -> Result<Plan> {
         let missing = |field: &str| -> Error {
             ErrorKind::MissingValue {
@@ -593,21 +706,112 @@ pub struct Assignment {
 
 impl Assignment {
     /// The intervention's id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert!(plan.assignments().iter().all(|a| a.intervention() == "discount"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn intervention(&self) -> &str {
         &self.intervention
     }
 
     /// Expected churners saved: `p × effect`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// let a = &plan.assignments()[1]; // churn probability 0.8, effect 0.3
+    /// assert!((a.expected_saved() - 0.24).abs() < 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn expected_saved(&self) -> f64 {
         self.churn_probability * self.effect
     }
 
     /// Expected revenue protected: `p × value × effect`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// let a = &plan.assignments()[1]; // 0.8 × 500 × 0.3
+    /// assert!((a.revenue_protected() - 120.0).abs() < 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn revenue_protected(&self) -> f64 {
         self.expected_saved() * self.customer_value
     }
 
     /// Expected net value: revenue protected − cost.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// let a = &plan.assignments()[1]; // 0.8 × 500 × 0.3 − 25
+    /// assert!((a.net_value() - 95.0).abs() < 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn net_value(&self) -> f64 {
         self.revenue_protected() - self.cost
     }
@@ -644,47 +848,247 @@ impl PlanSummary {
     }
 
     /// Customers treated.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert_eq!(plan.summary().customers(), 2); // 60 buys two discounts of 25
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn customers(&self) -> usize {
         self.customers
     }
 
     /// Expected churners saved.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert!((plan.summary().expected_saved() - 0.42).abs() < 1e-12); // (0.6 + 0.8) × 0.3
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn expected_saved(&self) -> f64 {
         self.expected_saved
     }
 
     /// Expected revenue protected.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert!((plan.summary().revenue_protected() - 210.0).abs() < 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn revenue_protected(&self) -> f64 {
         self.revenue_protected
     }
 
     /// Total cost.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert_eq!(plan.summary().cost(), 50.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn cost(&self) -> f64 {
         self.cost
     }
 
     /// Expected net value: revenue protected − cost.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert!((plan.summary().net_value() - 160.0).abs() < 1e-9); // 210 − 50
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn net_value(&self) -> f64 {
         self.revenue_protected - self.cost
     }
 
     /// Return on investment: net value / cost (`None` without cost).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert!((plan.summary().roi().unwrap() - 3.2).abs() < 1e-9); // 160 / 50
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn roi(&self) -> Option<f64> {
         (self.cost > 0.0).then(|| self.net_value() / self.cost)
     }
 
     /// The best net value any plan could reach (LP relaxation, budget only).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// // Two discounts plus 10/25 of the next best one (worth 35).
+    /// assert!((plan.summary().upper_bound() - 174.0).abs() < 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn upper_bound(&self) -> f64 {
         self.upper_bound
     }
 
     /// Whether the plan is proven optimal (small plans, solved exactly).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert!(plan.summary().is_optimal()); // few customers: solved exactly
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn is_optimal(&self) -> bool {
         self.optimal
     }
 
     /// `(upper bound − net value) / upper bound`: the most this plan can
     /// fall short of the optimum, as a fraction (0 when nothing is worth doing).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// let s = plan.summary();
+    /// assert!((s.optimality_gap() - (174.0 - 160.0) / 174.0).abs() < 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn optimality_gap(&self) -> f64 {
         if self.upper_bound <= 0.0 {
             0.0
@@ -792,21 +1196,113 @@ impl Plan {
     }
 
     /// The assignments, in profile order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// let rows: Vec<usize> = plan.assignments().iter().map(|a| a.row).collect();
+    /// assert_eq!(rows, [2, 3]); // in profile order
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn assignments(&self) -> &[Assignment] {
         &self.assignments
     }
 
     /// The budget planned for.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert_eq!(plan.budget(), 60.0);
+    /// assert!(plan.summary().cost() <= plan.budget());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn budget(&self) -> f64 {
         self.budget
     }
 
     /// The totals.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// assert_eq!(plan.summary().customers(), plan.assignments().len());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn summary(&self) -> &PlanSummary {
         &self.summary
     }
 
     /// Totals per intervention, in playbook order (upper bounds are 0).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
+    /// #     Profile::new(i)
+    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
+    /// #         .with_customer_value(500.0)
+    /// #         .with_lifecycle_stage(LifecycleStage::Active)
+    /// # }).collect())?;
+    /// # let playbook = Playbook::new(
+    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
+    /// #     SegmentBy::LifecycleStage,
+    /// # )?;
+    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// let (id, discount) = &plan.by_intervention()[0];
+    /// assert_eq!((id.as_str(), discount.customers()), ("discount", 2));
+    /// assert_eq!(discount.upper_bound(), 0.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn by_intervention(&self) -> &[(String, PlanSummary)] {
         &self.by_intervention
     }
