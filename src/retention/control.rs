@@ -63,6 +63,17 @@ impl HoldOut {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) unless `0 < fraction < 1`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::HoldOut;
+    ///
+    /// assert!(HoldOut::new(0.2, 7).is_ok());
+    /// assert!(HoldOut::new(0.0, 7).is_err()); // strictly between 0 and 1
+    /// assert!(HoldOut::new(1.0, 7).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(fraction: f64, seed: u64) -> Result<Self> {
         if !(fraction > 0.0 && fraction < 1.0) {
             return Err(Error::invalid_parameter(
@@ -79,6 +90,24 @@ impl HoldOut {
     /// still needed to reach `round(fraction × total)` go to the strata with
     /// the largest remainders (ties: stratum order), so small strata do not
     /// all round the same way.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::HoldOut;
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
+    /// # use churnwise::score::{Profile, Profiles};
+    /// # use churnwise::segment::LifecycleStage;
+    /// # let profiles = Profiles::from_profiles((0..10u64).map(|i| Profile::new(i)
+    /// #     .with_churn_probability(0.5).with_customer_value(100.0).with_lifecycle_stage(LifecycleStage::Active)).collect())?;
+    /// # let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.3, Route::Sales)], SegmentBy::LifecycleStage)?;
+    /// let plan = Planner::new(1_000.0)?.plan(&profiles, &playbook)?; // ten calls
+    /// let control = HoldOut::new(0.3, 7)?.split(&plan);
+    /// assert_eq!(control.len(), plan.assignments().len());
+    /// assert_eq!(control.iter().filter(|&&c| c).count(), 3);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn split(&self, plan: &Plan) -> Vec<bool> {
         let a = plan.assignments();
         // Ranks once per customer, not once per comparison.

@@ -79,6 +79,16 @@ pub struct EffectEstimate {
 
 impl EffectLearner {
     /// A learner with priors worth 20 customers, and segment priors worth 400.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::EffectLearner;
+    ///
+    /// assert_eq!(EffectLearner::new(), EffectLearner::default());
+    /// assert_eq!(EffectLearner::new(), EffectLearner::new().with_prior_strength(20.0)?.with_segment_strength(400.0)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         EffectLearner {
             prior_strength: 20.0,
@@ -92,6 +102,32 @@ impl EffectLearner {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for a strength ≤ 0 or not finite.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::EffectLearner;
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{CampaignEvaluator, CampaignOutcome, Intervention, InterventionKind, Playbook, SegmentBy};
+    /// # let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.1, Route::Sales)],
+    /// #     SegmentBy::LifecycleStage)?;
+    /// # // 400 treated (40 churned) against 400 controls (80 churned), all silent: a 50% reduction.
+    /// # let outcomes: Vec<CampaignOutcome> = (0..800u64).map(|i| {
+    /// #     let treated = i < 400;
+    /// #     let churned = if treated { i % 10 == 0 } else { i % 5 == 0 };
+    /// #     CampaignOutcome::new(i, if treated { "call" } else { "control" }, churned).intervention("call").segment("silent")
+    /// # }).collect();
+    /// # let report = CampaignEvaluator::new("control").evaluate(&outcomes)?;
+    /// // Measured: a 50% reduction in the silent segment; the overall estimate is about 0.48.
+    /// let silent = |learner: EffectLearner| -> churnwise::Result<f64> {
+    ///     let (updated, _) = learner.update(&playbook, &report)?;
+    ///     Ok(updated.get("call").unwrap().effect_for(Some("silent")))
+    /// };
+    /// assert!(silent(EffectLearner::new().with_segment_strength(1.0)?)? > 0.49); // the segment's own data
+    /// assert!((silent(EffectLearner::new().with_segment_strength(1e9)?)? - 0.481).abs() < 1e-3); // the overall figure
+    /// assert!(EffectLearner::new().with_segment_strength(0.0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_segment_strength(mut self, customers: f64) -> Result<Self> {
         self.segment_strength = strength("segment_strength", customers)?;
         Ok(self)
@@ -102,6 +138,31 @@ impl EffectLearner {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for a strength ≤ 0 or not finite.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::EffectLearner;
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{CampaignEvaluator, CampaignOutcome, Intervention, InterventionKind, Playbook, SegmentBy};
+    /// # let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.1, Route::Sales)],
+    /// #     SegmentBy::LifecycleStage)?;
+    /// # // 400 treated (40 churned) against 400 controls (80 churned), all silent: a 50% reduction.
+    /// # let outcomes: Vec<CampaignOutcome> = (0..800u64).map(|i| {
+    /// #     let treated = i < 400;
+    /// #     let churned = if treated { i % 10 == 0 } else { i % 5 == 0 };
+    /// #     CampaignOutcome::new(i, if treated { "call" } else { "control" }, churned).intervention("call").segment("silent")
+    /// # }).collect();
+    /// # let report = CampaignEvaluator::new("control").evaluate(&outcomes)?;
+    /// let overall = |learner: EffectLearner| -> churnwise::Result<f64> {
+    ///     let (updated, _) = learner.update(&playbook, &report)?;
+    ///     Ok(updated.get("call").unwrap().effect())
+    /// };
+    /// // A weak prior follows the data (0.5); a strong one keeps the playbook's guess (0.1).
+    /// assert!((overall(EffectLearner::new().with_prior_strength(1.0)?)? - 0.5).abs() < 0.01);
+    /// assert!((overall(EffectLearner::new().with_prior_strength(1e9)?)? - 0.1).abs() < 0.01);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_prior_strength(mut self, customers: f64) -> Result<Self> {
         self.prior_strength = strength("prior_strength", customers)?;
         Ok(self)
@@ -113,6 +174,30 @@ impl EffectLearner {
     /// # Errors
     ///
     /// As for [`Playbook::set_effects`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::EffectLearner;
+    /// # use churnwise::alert::Route;
+    /// # use churnwise::retention::{CampaignEvaluator, CampaignOutcome, Intervention, InterventionKind, Playbook, SegmentBy};
+    /// # let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.1, Route::Sales)],
+    /// #     SegmentBy::LifecycleStage)?;
+    /// # // 400 treated (40 churned) against 400 controls (80 churned), all silent: a 50% reduction.
+    /// # let outcomes: Vec<CampaignOutcome> = (0..800u64).map(|i| {
+    /// #     let treated = i < 400;
+    /// #     let churned = if treated { i % 10 == 0 } else { i % 5 == 0 };
+    /// #     CampaignOutcome::new(i, if treated { "call" } else { "control" }, churned).intervention("call").segment("silent")
+    /// # }).collect();
+    /// # let report = CampaignEvaluator::new("control").evaluate(&outcomes)?;
+    /// let (updated, estimates) = EffectLearner::new().update(&playbook, &report)?;
+    /// // One estimate for the silent segment, then the intervention's overall one.
+    /// let overall = &estimates[1];
+    /// assert_eq!((overall.segment.as_deref(), overall.treated, overall.control), (None, (400, 40), (400, 80)));
+    /// assert_eq!(overall.prior_effect, 0.1);
+    /// assert_eq!(updated.get("call").unwrap().effect(), overall.effect);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn update(
         &self,
         playbook: &Playbook,
