@@ -32,14 +32,47 @@ use crate::{Error, ErrorKind, Result};
 /// ```
 pub trait PurchaseModel: Sync {
     /// The time unit of the model's rate parameter and horizons.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedBetaGeo, PurchaseModel, SummaryRow, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// assert_eq!(PurchaseModel::unit(&model), TimeUnit::Weeks);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     fn unit(&self) -> TimeUnit;
     /// P(alive at the end of calibration).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedBetaGeo, PurchaseModel, SummaryRow, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let row = SummaryRow::new(2, 30.43, 38.86)?;
+    /// assert_eq!(PurchaseModel::p_alive(&model, &row), model.p_alive(&row)); // the inherent method
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     fn p_alive(&self, row: &SummaryRow) -> f64;
     /// Expected purchases in the next `t` time units.
     ///
     /// # Errors
     ///
     /// As the implementing type's method.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{FittedBetaGeo, PurchaseModel, SummaryRow, TimeUnit};
+    ///
+    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let row = SummaryRow::new(2, 30.43, 38.86)?;
+    /// let next_year = PurchaseModel::conditional_expected_purchases(&model, &row, 52.0)?;
+    /// assert_eq!(next_year, model.conditional_expected_purchases(&row, 52.0)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     fn conditional_expected_purchases(&self, row: &SummaryRow, t: f64) -> Result<f64>;
 }
 
