@@ -121,26 +121,119 @@ pub(crate) struct OrderCols {
 
 impl History {
     /// Number of customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert_eq!(history.customer_count(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn customer_count(&self) -> usize {
         self.ids.len()
     }
 
     /// Number of orders.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert_eq!(history.order_count(), 2); // the refund is an order too
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn order_count(&self) -> usize {
         self.orders.len()
     }
 
     /// Number of interactions.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert_eq!(history.interaction_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn interaction_count(&self) -> usize {
         self.interactions.len()
     }
 
     /// Number of feedback answers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert_eq!(history.feedback_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn feedback_count(&self) -> usize {
         self.feedback.len()
     }
 
     /// The customer with dense index `index` (`0..customer_count()`), if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// // Integer ids order before string ids.
+    /// assert_eq!(history.customer(0).unwrap().id(), &CustomerId::from(1u64));
+    /// assert_eq!(history.customer(1).unwrap().id().as_str(), Some("C-2"));
+    /// assert!(history.customer(2).is_none());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn customer(&self, index: usize) -> Option<CustomerView<'_>> {
         (index < self.ids.len()).then_some(CustomerView {
             history: self,
@@ -150,16 +243,74 @@ impl History {
 
     /// The dense index of a customer id, by binary search over the sorted ids
     /// (O(log n): about 20 comparisons for a million customers).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert_eq!(history.index_of(&CustomerId::from("C-2")), Some(1));
+    /// assert_eq!(history.index_of(&CustomerId::from("C-9")), None);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn index_of(&self, id: &CustomerId) -> Option<usize> {
         self.ids.binary_search(id).ok()
     }
 
     /// The customer with this id, if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let c = history.find(&CustomerId::from(1u64)).expect("known id");
+    /// assert_eq!(c.orders().len(), 2);
+    /// assert!(history.find(&CustomerId::from(99u64)).is_none());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn find(&self, id: &CustomerId) -> Option<CustomerView<'_>> {
         self.index_of(id).and_then(|i| self.customer(i))
     }
 
     /// All customers in dense-index order (ascending [`CustomerId`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let indices: Vec<usize> = history.customers().map(|c| c.index()).collect();
+    /// assert_eq!(indices, [0, 1]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn customers(&self) -> impl ExactSizeIterator<Item = CustomerView<'_>> + '_ {
         (0..self.ids.len()).map(move |index| CustomerView {
             history: self,
@@ -168,11 +319,49 @@ impl History {
     }
 
     /// The customer ids in dense-index order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert_eq!(history.customer_ids(), [CustomerId::from(1u64), CustomerId::from("C-2")]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn customer_ids(&self) -> &[CustomerId] {
         &self.ids
     }
 
     /// Totals and the time span covered.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let s = history.summary();
+    /// assert_eq!((s.customers, s.orders), (2, 2));
+    /// assert_eq!((s.gross_revenue, s.refunds), (40.0, 10.0));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn summary(&self) -> HistorySummary {
         let amounts = &self.orders.cols.amount;
         let refunds: f64 = amounts.iter().filter(|a| **a < 0.0).sum();
@@ -210,6 +399,26 @@ impl History {
     }
 
     /// Heap bytes held, per table, to size deployments (approximate for strings).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let m = history.memory();
+    /// assert!(m.orders > 0);
+    /// assert_eq!(m.total(), m.customers + m.orders + m.interactions + m.feedback);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn memory(&self) -> MemoryUsage {
         use std::mem::size_of;
         let attr_bytes: usize = self
@@ -246,16 +455,73 @@ impl History {
     }
 
     /// Every order as a record, in (customer, time) order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let amounts: Vec<f64> = history.orders().map(|o| o.amount).collect();
+    /// assert_eq!(amounts, [40.0, -10.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn orders(&self) -> impl Iterator<Item = Order> + '_ {
         self.customers().flat_map(|c| c.orders().iter())
     }
 
     /// Every interaction as a record, in (customer, time) order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let kinds: Vec<InteractionKind> = history.interactions().map(|i| i.kind).collect();
+    /// assert_eq!(kinds, [InteractionKind::Login]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn interactions(&self) -> impl Iterator<Item = Interaction> + '_ {
         self.customers().flat_map(|c| c.interactions().iter())
     }
 
     /// Every feedback answer as a record, in (customer, time) order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let scores: Vec<f64> = history.feedback().map(|f| f.satisfaction).collect();
+    /// assert_eq!(scores, [4.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn feedback(&self) -> impl Iterator<Item = Feedback> + '_ {
         self.customers().flat_map(|c| c.feedback().iter())
     }
@@ -299,6 +565,24 @@ pub struct HistorySummary {
 
 impl HistorySummary {
     /// Gross revenue minus refunds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert_eq!(history.summary().net_revenue(), 30.0); // 40 gross - 10 refunded
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn net_revenue(&self) -> f64 {
         self.gross_revenue - self.refunds
     }
@@ -355,11 +639,49 @@ pub struct MemoryUsage {
 
 impl MemoryUsage {
     /// The sum over all tables.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let m = history.memory();
+    /// assert!(m.total() >= m.orders);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn total(&self) -> usize {
         self.customers + self.orders + self.interactions + self.feedback
     }
 
     /// Order-table bytes divided by the number of orders (0 without orders).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let m = history.memory();
+    /// assert_eq!(m.bytes_per_order(), m.orders as f64 / 2.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn bytes_per_order(&self) -> f64 {
         if self.order_count == 0 {
             0.0
@@ -393,16 +715,72 @@ pub struct CustomerView<'a> {
 
 impl<'a> CustomerView<'a> {
     /// The dense index (`0..customer_count()`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// let c = history.find(&CustomerId::from("C-2")).unwrap();
+    /// assert_eq!(c.index(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
 
     /// The id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert_eq!(history.customer(1).unwrap().id(), &CustomerId::from("C-2"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn id(&self) -> &'a CustomerId {
         &self.history.ids[self.index]
     }
 
     /// The signup time (for implicit customers: their first event).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.signup(), day(1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn signup(&self) -> DateTime<Utc> {
         from_micros(self.history.signup[self.index])
     }
@@ -412,21 +790,97 @@ impl<'a> CustomerView<'a> {
     }
 
     /// Plan or tier.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.plan(), Some("gold"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn plan(&self) -> Option<&'a str> {
         self.attrs().and_then(|a| a.plan.as_deref())
     }
 
     /// Acquisition channel.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.channel(), None);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn channel(&self) -> Option<&'a str> {
         self.attrs().and_then(|a| a.channel.as_deref())
     }
 
     /// Region.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.region(), None);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn region(&self) -> Option<&'a str> {
         self.attrs().and_then(|a| a.region.as_deref())
     }
 
     /// Tags.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.tags().collect::<Vec<_>>(), ["b2b"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn tags(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         self.attrs()
             .into_iter()
@@ -434,6 +888,26 @@ impl<'a> CustomerView<'a> {
     }
 
     /// The customer as a record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// let record = c.to_customer();
+    /// assert_eq!(record, Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn to_customer(&self) -> Customer {
         let mut c = Customer::new(self.id().clone(), self.signup());
         c.plan = self.plan().map(str::to_owned);
@@ -444,6 +918,25 @@ impl<'a> CustomerView<'a> {
     }
 
     /// The customer's orders, in time order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.orders().amounts(), [40.0, -10.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn orders(&self) -> Orders<'a> {
         let t = &self.history.orders;
         let r = t.range(self.index);
@@ -456,6 +949,25 @@ impl<'a> CustomerView<'a> {
     }
 
     /// The customer's interactions, in time order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.interactions().len(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn interactions(&self) -> Interactions<'a> {
         let t = &self.history.interactions;
         let r = t.range(self.index);
@@ -468,6 +980,25 @@ impl<'a> CustomerView<'a> {
     }
 
     /// The customer's feedback, in time order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.feedback().len(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn feedback(&self) -> FeedbackSlice<'a> {
         let t = &self.history.feedback;
         let r = t.range(self.index);
@@ -502,26 +1033,122 @@ pub struct Orders<'a> {
 
 impl<'a> Orders<'a> {
     /// Number of orders.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.orders().len(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.times.len()
     }
 
     /// Whether there are none.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert!(!history.customer(0).unwrap().orders().is_empty());
+    /// assert!(history.customer(1).unwrap().orders().is_empty()); // C-2 never ordered
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
 
     /// The amounts, in time order (refunds negative).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// let net: f64 = c.orders().amounts().iter().sum();
+    /// assert_eq!(net, 30.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn amounts(&self) -> &'a [f64] {
         self.amounts
     }
 
     /// The times, ascending.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.orders().times().collect::<Vec<_>>(), [day(3), day(5)]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn times(&self) -> impl ExactSizeIterator<Item = DateTime<Utc>> + use<'a> {
         self.times.iter().map(|&t| from_micros(t))
     }
 
     /// The orders as records.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert!(c.orders().iter().any(|o| o.is_refund()));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Order> + use<'a> {
         let (customer, times, amounts, ids) =
             (self.customer, self.times, self.amounts, self.order_ids);
@@ -561,27 +1188,122 @@ pub struct Interactions<'a> {
 
 impl<'a> Interactions<'a> {
     /// Number of interactions.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.interactions().len(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.times.len()
     }
 
     /// Whether there are none.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert!(history.customer(1).unwrap().interactions().is_empty());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
 
     /// The times, ascending.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.interactions().times().collect::<Vec<_>>(), [day(4)]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn times(&self) -> impl ExactSizeIterator<Item = DateTime<Utc>> + use<'a> {
         self.times.iter().map(|&t| from_micros(t))
     }
 
     /// The kinds, in time order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.interactions().kinds().collect::<Vec<_>>(), [InteractionKind::Login]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn kinds(&self) -> impl ExactSizeIterator<Item = InteractionKind> + use<'a> {
         let campaigns = self.campaigns;
         self.kinds.iter().map(move |k| expand_kind(*k, campaigns))
     }
 
     /// The interactions as records.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// let first = c.interactions().iter().next().unwrap();
+    /// assert_eq!((first.time, first.kind), (day(4), InteractionKind::Login));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Interaction> + use<'a> {
         let customer = self.customer;
         self.times()
@@ -636,21 +1358,98 @@ pub struct FeedbackSlice<'a> {
 
 impl<'a> FeedbackSlice<'a> {
     /// Number of answers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// assert_eq!(c.feedback().len(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.times.len()
     }
 
     /// Whether there are none.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// assert!(history.customer(1).unwrap().feedback().is_empty());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
 
     /// Satisfaction scores mapped to [0, 1] by their scales, in time order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// // 4 on a 1–5 scale is 0.75.
+    /// assert_eq!(c.feedback().normalized_satisfaction().collect::<Vec<_>>(), [0.75]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn normalized_satisfaction(&self) -> impl ExactSizeIterator<Item = f64> + use<'a> {
         self.rows.iter().map(|r| r.scale.normalize(r.satisfaction))
     }
 
     /// The answers as records.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
+    /// # b.push_customer(Customer::new("C-2", day(2)));
+    /// # b.push_order(Order::new(1u64, day(3), 40.0));
+    /// # b.push_order(Order::new(1u64, day(5), -10.0));
+    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
+    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
+    /// # let (history, _) = b.build()?;
+    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
+    /// let f = c.feedback().iter().next().unwrap();
+    /// assert_eq!((f.satisfaction, f.time), (4.0, day(6)));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Feedback> + use<'a> {
         let (customer, times, rows) = (self.customer, self.times, self.rows);
         times.iter().zip(rows).map(move |(&t, r)| Feedback {

@@ -40,6 +40,15 @@ enum Repr {
 
 impl CustomerId {
     /// The id as an integer, when it is one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::CustomerId;
+    ///
+    /// assert_eq!(CustomerId::from("42").as_u64(), Some(42));
+    /// assert_eq!(CustomerId::from("C-42").as_u64(), None);
+    /// ```
     pub fn as_u64(&self) -> Option<u64> {
         match &self.0 {
             Repr::Num(n) => Some(*n),
@@ -56,6 +65,15 @@ impl CustomerId {
     }
 
     /// The id as a string, when it is not an integer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::CustomerId;
+    ///
+    /// assert_eq!(CustomerId::from("042").as_str(), Some("042"));
+    /// assert_eq!(CustomerId::from(42u64).as_str(), None);
+    /// ```
     pub fn as_str(&self) -> Option<&str> {
         match &self.0 {
             Repr::Num(_) => None,

@@ -68,6 +68,15 @@ pub struct RecordRef {
 
 impl RecordRef {
     /// A reference to the `index`-th input record of `kind`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{RecordKind, RecordRef};
+    ///
+    /// let r = RecordRef::new(RecordKind::Feedback, 3);
+    /// assert_eq!((r.kind(), r.index()), (RecordKind::Feedback, 3));
+    /// ```
     pub fn new(kind: RecordKind, index: usize) -> Self {
         RecordRef {
             kind,
@@ -84,21 +93,55 @@ impl RecordRef {
     }
 
     /// The record's kind.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{RecordKind, RecordRef};
+    ///
+    /// assert_eq!(RecordRef::new(RecordKind::Order, 0).kind(), RecordKind::Order);
+    /// ```
     pub fn kind(&self) -> RecordKind {
         self.kind
     }
 
     /// The record's 0-based position among all input records of its kind.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{RecordKind, RecordRef};
+    ///
+    /// assert_eq!(RecordRef::new(RecordKind::Order, 17).index(), 17);
+    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
 
     /// The file (or source name) it was read from, for CSV input.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{RecordKind, RecordRef};
+    ///
+    /// // Records pushed in memory have no source; CSV readers set the file name.
+    /// assert_eq!(RecordRef::new(RecordKind::Order, 0).source(), None);
+    /// ```
     pub fn source(&self) -> Option<&str> {
         self.source.as_deref()
     }
 
     /// The 1-based line in its file, for CSV input (the header is line 1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{RecordKind, RecordRef};
+    ///
+    /// // Records pushed in memory have no line; CSV readers set it.
+    /// assert_eq!(RecordRef::new(RecordKind::Order, 0).line(), None);
+    /// ```
     pub fn line(&self) -> Option<u64> {
         self.line
     }
@@ -196,6 +239,15 @@ pub enum Problem {
 
 impl Problem {
     /// A stable snake_case name for counting and filtering.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::Problem;
+    ///
+    /// assert_eq!(Problem::Missing.name(), "missing");
+    /// assert_eq!(Problem::Negative { value: -1.0 }.name(), "negative");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             Problem::NonFinite { .. } => "non_finite",
@@ -321,21 +373,90 @@ impl Issue {
     }
 
     /// The offending record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// let r = report.issues()[0].record();
+    /// assert_eq!((r.kind(), r.index()), (RecordKind::Order, 1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn record(&self) -> &RecordRef {
         &self.record
     }
 
     /// The offending field, when one field is to blame.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.issues()[0].field(), Some("amount"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn field(&self) -> Option<&'static str> {
         self.field
     }
 
     /// What was wrong.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.issues()[0].problem().name(), "non_finite");
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn problem(&self) -> &Problem {
         &self.problem
     }
 
     /// What was done about it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.issues()[0].action(), Action::Dropped);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn action(&self) -> Action {
         self.action
     }
@@ -376,6 +497,23 @@ pub struct RecordCounts {
 
 impl RecordCounts {
     /// The sum over all kinds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.received().total(), 5); // 1 customer, 3 orders, 1 feedback
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn total(&self) -> usize {
         self.customers + self.orders + self.interactions + self.feedback
     }
@@ -390,6 +528,24 @@ impl RecordCounts {
     }
 
     /// The count for one kind.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.received().get(RecordKind::Order), 3);
+    /// assert_eq!(report.accepted().get(RecordKind::Order), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn get(&self, kind: RecordKind) -> usize {
         match kind {
             RecordKind::Customer => self.customers,
@@ -450,36 +606,158 @@ impl DataQualityReport {
     }
 
     /// Every issue, in input order within each kind (customers, orders, interactions, feedback).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// let names: Vec<&str> = report.issues().iter().map(|i| i.problem().name()).collect();
+    /// assert_eq!(names, ["non_finite", "unknown_customer", "out_of_scale"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn issues(&self) -> &[Issue] {
         &self.issues
     }
 
     /// Iterates over the issues.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.iter().filter(|i| i.action() == Action::Repaired).count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn iter(&self) -> std::slice::Iter<'_, Issue> {
         self.issues.iter()
     }
 
     /// Whether nothing was dropped or repaired.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert!(!report.is_clean());
+    /// assert!(HistoryBuilder::new().build()?.1.is_clean());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn is_clean(&self) -> bool {
         self.issues.is_empty()
     }
 
     /// Records offered to the builder, per kind (including malformed CSV rows).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.received().orders, 3);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn received(&self) -> RecordCounts {
         self.received
     }
 
     /// Records in the History, per kind (customers include implicit ones).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!((report.accepted().orders, report.accepted().feedback), (1, 1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn accepted(&self) -> RecordCounts {
         self.accepted
     }
 
     /// Customers created for events whose id had no customer record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.implicit_customers(), 0); // UnknownCustomers::Reject is the default
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn implicit_customers(&self) -> usize {
         self.implicit_customers
     }
 
     /// Records of `kind` that were dropped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.dropped(RecordKind::Order), 2);
+    /// assert_eq!(report.dropped(RecordKind::Feedback), 0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn dropped(&self, kind: RecordKind) -> usize {
         self.issues
             .iter()
@@ -488,6 +766,23 @@ impl DataQualityReport {
     }
 
     /// Records of any kind that were kept with a repaired field.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.repaired(), 1); // the NPS of 11
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn repaired(&self) -> usize {
         self.issues
             .iter()
@@ -496,6 +791,24 @@ impl DataQualityReport {
     }
 
     /// Issues whose [`Problem::name`] is `problem`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// assert_eq!(report.count("unknown_customer"), 1);
+    /// assert_eq!(report.count("duplicate"), 0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn count(&self, problem: &str) -> usize {
         self.issues
             .iter()
@@ -504,6 +817,25 @@ impl DataQualityReport {
     }
 
     /// Issue counts grouped by (record kind, field, problem name, action), sorted.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::*;
+    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.push_customer(Customer::new(1u64, t));
+    /// # b.push_order(Order::new(1u64, t, 10.0));
+    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
+    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
+    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
+    /// # let (_, report) = b.build()?;
+    /// let rows = report.summary();
+    /// assert_eq!(rows.len(), 3);
+    /// assert_eq!((rows[0].kind, rows[0].field, rows[0].count), (RecordKind::Order, "amount", 1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn summary(&self) -> Vec<IssueCount> {
         let mut counts: BTreeMap<(RecordKind, &'static str, &'static str, Action), usize> =
             BTreeMap::new();

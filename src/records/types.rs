@@ -49,6 +49,17 @@ pub struct Customer {
 
 impl Customer {
     /// A customer with no optional attributes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Customer, CustomerId};
+    ///
+    /// let c = Customer::new(42u64, Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap());
+    /// assert_eq!(c.id, CustomerId::from(42u64));
+    /// assert!(c.plan.is_none() && c.tags.is_empty());
+    /// ```
     pub fn new(id: impl Into<CustomerId>, signup: DateTime<Utc>) -> Self {
         Customer {
             id: id.into(),
@@ -61,24 +72,62 @@ impl Customer {
     }
 
     /// Sets the plan or tier.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::Customer;
+    /// let c = Customer::new("C-1", Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap()).with_plan("gold");
+    /// assert_eq!(c.plan.as_deref(), Some("gold"));
+    /// ```
     pub fn with_plan(mut self, plan: impl Into<String>) -> Self {
         self.plan = Some(plan.into());
         self
     }
 
     /// Sets the acquisition channel.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::Customer;
+    /// let c = Customer::new("C-1", Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap()).with_channel("web");
+    /// assert_eq!(c.channel.as_deref(), Some("web"));
+    /// ```
     pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
         self.channel = Some(channel.into());
         self
     }
 
     /// Sets the region.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::Customer;
+    /// let c = Customer::new("C-1", Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap()).with_region("EU");
+    /// assert_eq!(c.region.as_deref(), Some("EU"));
+    /// ```
     pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
     }
 
     /// Adds a tag.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::Customer;
+    /// let c = Customer::new("C-1", Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap())
+    ///     .with_tag("b2b")
+    ///     .with_tag("vip");
+    /// assert_eq!(c.tags, ["b2b", "vip"]);
+    /// ```
     pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
         self
@@ -115,6 +164,17 @@ pub struct Order {
 
 impl Order {
     /// An order without an order id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::Order;
+    ///
+    /// let o = Order::new("C-1", Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(), 19.9);
+    /// assert_eq!(o.amount, 19.9);
+    /// assert!(o.order_id.is_none());
+    /// ```
     pub fn new(customer: impl Into<CustomerId>, time: DateTime<Utc>, amount: f64) -> Self {
         Order {
             customer: customer.into(),
@@ -125,12 +185,31 @@ impl Order {
     }
 
     /// Sets the source system's order id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::Order;
+    /// let o = Order::new(7u64, Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(), 5.0).with_order_id("A-17");
+    /// assert_eq!(o.order_id.as_deref(), Some("A-17"));
+    /// ```
     pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
         self.order_id = Some(order_id.into());
         self
     }
 
     /// Whether the order is a refund (negative amount).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::Order;
+    /// let t = Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap();
+    /// assert!(Order::new(7u64, t, -5.0).is_refund());
+    /// assert!(!Order::new(7u64, t, 5.0).is_refund());
+    /// ```
     pub fn is_refund(&self) -> bool {
         self.amount < 0.0
     }
@@ -236,6 +315,16 @@ pub struct Interaction {
 
 impl Interaction {
     /// An interaction.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Interaction, InteractionKind};
+    ///
+    /// let i = Interaction::new(7u64, Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(), InteractionKind::Login);
+    /// assert_eq!(i.kind, InteractionKind::Login);
+    /// ```
     pub fn new(
         customer: impl Into<CustomerId>,
         time: DateTime<Utc>,
@@ -294,8 +383,25 @@ impl From<SatisfactionScale> for ScaleRepr {
 
 impl SatisfactionScale {
     /// 1 to 5 (stars, CSAT).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SatisfactionScale;
+    ///
+    /// let s = SatisfactionScale::FIVE_POINT;
+    /// assert_eq!((s.min(), s.max()), (1.0, 5.0));
+    /// ```
     pub const FIVE_POINT: SatisfactionScale = SatisfactionScale { min: 1.0, max: 5.0 };
     /// 0 to 10.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SatisfactionScale;
+    ///
+    /// assert_eq!(SatisfactionScale::TEN_POINT.normalize(7.0), 0.7);
+    /// ```
     pub const TEN_POINT: SatisfactionScale = SatisfactionScale {
         min: 0.0,
         max: 10.0,
@@ -307,6 +413,16 @@ impl SatisfactionScale {
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named `scale`
     /// unless both bounds are finite and `min < max`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SatisfactionScale;
+    ///
+    /// assert_eq!(SatisfactionScale::new(0.0, 10.0)?, SatisfactionScale::TEN_POINT);
+    /// assert!(SatisfactionScale::new(5.0, 1.0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(min: f64, max: f64) -> Result<Self> {
         if !(min.is_finite() && max.is_finite() && min < max) {
             return Err(Error::invalid_parameter(
@@ -318,21 +434,56 @@ impl SatisfactionScale {
     }
 
     /// The lowest score.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SatisfactionScale;
+    ///
+    /// assert_eq!(SatisfactionScale::TEN_POINT.min(), 0.0);
+    /// ```
     pub fn min(&self) -> f64 {
         self.min
     }
 
     /// The highest score.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SatisfactionScale;
+    ///
+    /// assert_eq!(SatisfactionScale::TEN_POINT.max(), 10.0);
+    /// ```
     pub fn max(&self) -> f64 {
         self.max
     }
 
     /// Whether `score` is finite and on the scale.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SatisfactionScale;
+    ///
+    /// let s = SatisfactionScale::FIVE_POINT;
+    /// assert!(s.contains(3.5));
+    /// assert!(!s.contains(0.0) && !s.contains(f64::NAN));
+    /// ```
     pub fn contains(&self, score: f64) -> bool {
         score >= self.min && score <= self.max
     }
 
     /// Maps `score` to [0, 1] (0 = scale minimum), so scores on different scales compare.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SatisfactionScale;
+    ///
+    /// assert_eq!(SatisfactionScale::FIVE_POINT.normalize(1.0), 0.0);
+    /// assert_eq!(SatisfactionScale::FIVE_POINT.normalize(5.0), 1.0);
+    /// ```
     pub fn normalize(&self, score: f64) -> f64 {
         (score - self.min) / (self.max - self.min)
     }
@@ -376,6 +527,17 @@ pub struct Feedback {
 
 impl Feedback {
     /// A survey answer without NPS.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Feedback, SatisfactionScale};
+    ///
+    /// let f = Feedback::new(7u64, Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap(), 4.0, SatisfactionScale::FIVE_POINT);
+    /// assert_eq!(f.satisfaction, 4.0);
+    /// assert_eq!(f.nps, None);
+    /// ```
     pub fn new(
         customer: impl Into<CustomerId>,
         time: DateTime<Utc>,
@@ -392,6 +554,16 @@ impl Feedback {
     }
 
     /// Sets the NPS answer (valid: 0–10).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::records::{Feedback, SatisfactionScale};
+    /// let t = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
+    /// let f = Feedback::new(7u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(9);
+    /// assert_eq!(f.nps, Some(9));
+    /// ```
     pub fn with_nps(mut self, nps: u8) -> Self {
         self.nps = Some(nps);
         self

@@ -233,6 +233,17 @@ impl Default for HistoryBuilder {
 
 impl HistoryBuilder {
     /// An empty builder with the default options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::HistoryBuilder;
+    ///
+    /// let (history, report) = HistoryBuilder::new().build()?;
+    /// assert_eq!(history.customer_count(), 0);
+    /// assert!(report.is_clean());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         let lo = Utc.with_ymd_and_hms(1900, 1, 1, 0, 0, 0).single();
         let hi = Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).single();
@@ -260,18 +271,59 @@ impl HistoryBuilder {
     }
 
     /// What to do with events of unknown customers. Defaults to [`UnknownCustomers::Reject`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{HistoryBuilder, Order, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// b.push_order(Order::new(7u64, Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap(), 9.0));
+    /// let (history, report) = b.build()?;
+    /// assert_eq!((history.customer_count(), report.implicit_customers()), (1, 1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn unknown_customers(mut self, policy: UnknownCustomers) -> Self {
         self.options.unknown = policy;
         self
     }
 
     /// What to do with events before signup. Defaults to [`EventsBeforeSignup::Drop`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Customer, EventsBeforeSignup, HistoryBuilder, Order};
+    ///
+    /// let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new().events_before_signup(EventsBeforeSignup::MoveSignup);
+    /// b.push_customer(Customer::new(1u64, day(10)));
+    /// b.push_order(Order::new(1u64, day(3), 9.0));
+    /// let (history, _) = b.build()?;
+    /// assert_eq!(history.customer(0).unwrap().signup(), day(3));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn events_before_signup(mut self, policy: EventsBeforeSignup) -> Self {
         self.options.before_signup = policy;
         self
     }
 
     /// What to do with exact duplicates. Defaults to [`Duplicates::Drop`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Duplicates, HistoryBuilder, Order, UnknownCustomers};
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create).duplicates(Duplicates::Keep);
+    /// b.extend([Order::new(1u64, t, 5.0), Order::new(1u64, t, 5.0)]);
+    /// assert_eq!(b.build()?.0.order_count(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn duplicates(mut self, policy: Duplicates) -> Self {
         self.options.duplicates = policy;
         self
@@ -283,6 +335,20 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] unless `limit` is finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{HistoryBuilder, Order, UnknownCustomers};
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create).max_abs_amount(1_000.0)?;
+    /// b.extend([Order::new(1u64, t, 50.0), Order::new(1u64, t, 5_000.0)]);
+    /// assert_eq!(b.build()?.0.order_count(), 1);
+    /// assert!(HistoryBuilder::new().max_abs_amount(-1.0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn max_abs_amount(mut self, limit: f64) -> Result<Self> {
         if !(limit.is_finite() && limit > 0.0) {
             return Err(Error::invalid_parameter(
@@ -300,6 +366,19 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] if `start > end`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{HistoryBuilder, Order, UnknownCustomers};
+    ///
+    /// let year = |y| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create).time_range(year(2020), year(2025))?;
+    /// b.extend([Order::new(1u64, year(2024), 5.0), Order::new(1u64, year(1999), 5.0)]);
+    /// assert_eq!(b.build()?.0.order_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn time_range(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self> {
         if start > end {
             return Err(Error::invalid_parameter(
@@ -358,6 +437,18 @@ impl HistoryBuilder {
     }
 
     /// Adds a customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Customer, HistoryBuilder};
+    ///
+    /// let mut b = HistoryBuilder::new();
+    /// b.push_customer(Customer::new("C-1", Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()));
+    /// assert_eq!(b.build()?.0.customer_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn push_customer(&mut self, customer: Customer) {
         let input = self.next_input(RecordKind::Customer);
         let signup = to_micros(customer.signup);
@@ -374,6 +465,20 @@ impl HistoryBuilder {
     }
 
     /// Adds an order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Customer, HistoryBuilder, Order};
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new();
+    /// b.push_customer(Customer::new(1u64, t));
+    /// b.push_order(Order::new(1u64, t, 12.5));
+    /// assert_eq!(b.build()?.0.summary().gross_revenue, 12.5);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn push_order(&mut self, order: Order) {
         let input = self.next_input(RecordKind::Order);
         let time = to_micros(order.time);
@@ -401,6 +506,20 @@ impl HistoryBuilder {
     }
 
     /// Adds an interaction.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Customer, HistoryBuilder, Interaction, InteractionKind};
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new();
+    /// b.push_customer(Customer::new(1u64, t));
+    /// b.push_interaction(Interaction::new(1u64, t, InteractionKind::Visit));
+    /// assert_eq!(b.build()?.0.interaction_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn push_interaction(&mut self, interaction: Interaction) {
         let input = self.next_input(RecordKind::Interaction);
         let time = to_micros(interaction.time);
@@ -458,6 +577,21 @@ impl HistoryBuilder {
     }
 
     /// Adds a feedback answer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Customer, Feedback, HistoryBuilder, SatisfactionScale};
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new();
+    /// b.push_customer(Customer::new(1u64, t));
+    /// b.push_feedback(Feedback::new(1u64, t, 9.0, SatisfactionScale::FIVE_POINT)); // off the scale
+    /// let (history, report) = b.build()?;
+    /// assert_eq!((history.feedback_count(), report.count("out_of_scale")), (0, 1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn push_feedback(&mut self, feedback: Feedback) {
         let input = self.next_input(RecordKind::Feedback);
         let time = to_micros(feedback.time);
@@ -592,6 +726,19 @@ impl HistoryBuilder {
     /// [`ErrorKind::TooManyRecords`] if more than `u32::MAX` records of one kind
     /// or customers were pushed. Bad records are never errors here: they are
     /// in the report.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{HistoryBuilder, Order};
+    ///
+    /// let mut b = HistoryBuilder::new();
+    /// b.push_order(Order::new(1u64, Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap(), 5.0));
+    /// let (history, report) = b.build()?; // no customer 1: the order is dropped, not an error
+    /// assert_eq!((history.order_count(), report.count("unknown_customer")), (0, 1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn build(self) -> Result<(History, DataQualityReport)> {
         let limit = u32::MAX as usize - 1;
         for (what, count) in [

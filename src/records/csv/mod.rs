@@ -71,11 +71,34 @@ impl Default for CsvFormat {
 
 impl CsvFormat {
     /// The default format: comma-delimited, times detected automatically.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CsvFormat, HistoryBuilder, OrderCsv, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// b.read_orders_csv("customer_id,date,amount\n1,2024-01-05,9.5\n".as_bytes(), &OrderCsv::new().format(CsvFormat::new()))?;
+    /// assert_eq!(b.build()?.0.order_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         CsvFormat::default()
     }
 
     /// The field delimiter. Defaults to `b','`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CsvFormat, HistoryBuilder, OrderCsv, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// let spec = OrderCsv::new().format(CsvFormat::new().delimiter(b';'));
+    /// b.read_orders_csv("customer_id;date;amount\n1;2024-01-05;9.5\n".as_bytes(), &spec)?;
+    /// assert_eq!(b.build()?.0.summary().gross_revenue, 9.5);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn delimiter(mut self, delimiter: u8) -> Self {
         self.delimiter = delimiter;
         self
@@ -84,6 +107,20 @@ impl CsvFormat {
     /// A chrono `strftime` format for every time column (e.g. `"%d/%m/%Y"`,
     /// `"%Y-%m-%d %H:%M"`); a date-only format means midnight UTC. Defaults to
     /// automatic detection of ISO dates, RFC 3339 and `YYYY-MM-DD HH:MM:SS`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{CsvFormat, HistoryBuilder, OrderCsv, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// let spec = OrderCsv::new().format(CsvFormat::new().time_format("%d/%m/%Y"));
+    /// b.read_orders_csv("customer_id,date,amount\n1,05/02/2024,9.5\n".as_bytes(), &spec)?;
+    /// let t = b.build()?.0.orders().next().unwrap().time;
+    /// assert_eq!(t, Utc.with_ymd_and_hms(2024, 2, 5, 0, 0, 0).unwrap());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn time_format(mut self, format: impl Into<String>) -> Self {
         self.time_format = TimeFormat::Custom(format.into());
         self
@@ -91,6 +128,19 @@ impl CsvFormat {
 
     /// The name used for the source in issues and errors. Defaults to the
     /// file's path, or `"<reader>"`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CsvFormat, HistoryBuilder, OrderCsv, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// let spec = OrderCsv::new().format(CsvFormat::new().source_name("erp.csv"));
+    /// b.read_orders_csv("customer_id,date,amount\n1,2024-01-05,oops\n".as_bytes(), &spec)?;
+    /// let (_, report) = b.build()?;
+    /// assert_eq!(report.issues()[0].record().source(), Some("erp.csv"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn source_name(mut self, name: impl Into<String>) -> Self {
         self.source_name = Some(name.into());
         self
@@ -184,22 +234,87 @@ impl Default for OrderCsv {
 
 impl OrderCsv {
     /// Columns guessed from common names (see the module docs).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{HistoryBuilder, OrderCsv, UnknownCustomers};
+    ///
+    /// // `cust`, `ts` and `revenue` are among the guessed spellings.
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// b.read_orders_csv("cust,ts,revenue\n1,2024-01-05,9.5\n".as_bytes(), &OrderCsv::new())?;
+    /// assert_eq!(b.build()?.0.order_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         OrderCsv::default()
     }
     column_setters! {
         /// The customer id column. Defaults to the first of `customer_id`, `customer`, `cust`, `customerid`, `client_id`.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{HistoryBuilder, OrderCsv, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_orders_csv("buyer,date,amount\n1,2024-01-05,9.5\n".as_bytes(), &OrderCsv::new().customer("buyer"))?;
+        /// assert_eq!(b.build()?.0.customer_count(), 1);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         customer,
         /// The order time column. Defaults to the first of `time`, `date`, `timestamp`, `ts`, `datetime`.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{HistoryBuilder, OrderCsv, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_orders_csv("customer_id,paid_on,amount\n1,2024-01-05,9.5\n".as_bytes(), &OrderCsv::new().time("paid_on"))?;
+        /// assert_eq!(b.build()?.0.order_count(), 1);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         time,
         /// The amount column. Defaults to the first of `amount`, `value`, `revenue`, `total`, `price`.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{HistoryBuilder, OrderCsv, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_orders_csv("customer_id,date,net\n1,2024-01-05,9.5\n".as_bytes(), &OrderCsv::new().amount("net"))?;
+        /// assert_eq!(b.build()?.0.summary().gross_revenue, 9.5);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         amount,
     }
     optional_column_setters! {
         /// The order id column. Defaults to `order_id` when the header has it.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{HistoryBuilder, OrderCsv, UnknownCustomers};
+        /// let data = "customer_id,date,amount,ref\n1,2024-01-05,9.5,A1\n1,2024-01-06,9.5,A1\n";
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_orders_csv(data.as_bytes(), &OrderCsv::new().order_id("ref"))?;
+        /// assert_eq!(b.build()?.0.order_count(), 1); // same order id: de-duplicated
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         order_id,
     }
     /// The file format. Defaults to [`CsvFormat::default`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CsvFormat, HistoryBuilder, OrderCsv, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// let spec = OrderCsv::new().format(CsvFormat::new().delimiter(b'\t'));
+    /// b.read_orders_csv("customer_id\tdate\tamount\n1\t2024-01-05\t9.5\n".as_bytes(), &spec)?;
+    /// assert_eq!(b.build()?.0.order_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn format(mut self, format: CsvFormat) -> Self {
         self.format = format;
         self
@@ -258,26 +373,112 @@ impl Default for CustomerCsv {
 
 impl CustomerCsv {
     /// Columns guessed from common names.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CustomerCsv, HistoryBuilder};
+    ///
+    /// let mut b = HistoryBuilder::new();
+    /// b.read_customers_csv("customer_id,signup,plan\nC-1,2024-01-02,gold\n".as_bytes(), &CustomerCsv::new())?;
+    /// assert_eq!(b.build()?.0.customer(0).unwrap().plan(), Some("gold"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         CustomerCsv::default()
     }
     column_setters! {
         /// The id column. Defaults to the first of `customer_id`, `id`, `customer`, `cust`.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{CustomerCsv, CustomerId, HistoryBuilder};
+        /// let mut b = HistoryBuilder::new();
+        /// b.read_customers_csv("account,signup\nC-1,2024-01-02\n".as_bytes(), &CustomerCsv::new().id("account"))?;
+        /// assert_eq!(b.build()?.0.customer_ids(), [CustomerId::from("C-1")]);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         id,
         /// The signup column. Defaults to the first of `signup`, `signup_date`, `signup_time`, `created_at`, `created`, `date`.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use chrono::{TimeZone, Utc};
+        /// # use churnwise::records::{CustomerCsv, HistoryBuilder};
+        /// let mut b = HistoryBuilder::new();
+        /// b.read_customers_csv("id,joined\nC-1,2024-01-02\n".as_bytes(), &CustomerCsv::new().signup("joined"))?;
+        /// let joined = b.build()?.0.customer(0).unwrap().signup();
+        /// assert_eq!(joined, Utc.with_ymd_and_hms(2024, 1, 2, 0, 0, 0).unwrap());
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         signup,
     }
     optional_column_setters! {
         /// The plan column. Defaults to `plan` (or `tier`) when present.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{CustomerCsv, HistoryBuilder};
+        /// let mut b = HistoryBuilder::new();
+        /// b.read_customers_csv("id,signup,package\nC-1,2024-01-02,gold\n".as_bytes(), &CustomerCsv::new().plan("package"))?;
+        /// assert_eq!(b.build()?.0.customer(0).unwrap().plan(), Some("gold"));
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         plan,
         /// The channel column. Defaults to `channel` when present.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{CustomerCsv, HistoryBuilder};
+        /// let mut b = HistoryBuilder::new();
+        /// b.read_customers_csv("id,signup,source\nC-1,2024-01-02,web\n".as_bytes(), &CustomerCsv::new().channel("source"))?;
+        /// assert_eq!(b.build()?.0.customer(0).unwrap().channel(), Some("web"));
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         channel,
         /// The region column. Defaults to `region` when present.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{CustomerCsv, HistoryBuilder};
+        /// let mut b = HistoryBuilder::new();
+        /// b.read_customers_csv("id,signup,market\nC-1,2024-01-02,EU\n".as_bytes(), &CustomerCsv::new().region("market"))?;
+        /// assert_eq!(b.build()?.0.customer(0).unwrap().region(), Some("EU"));
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         region,
         /// The tags column. Defaults to `tags` when present.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{CustomerCsv, HistoryBuilder};
+        /// let mut b = HistoryBuilder::new();
+        /// b.read_customers_csv("id,signup,labels\nC-1,2024-01-02,b2b|vip\n".as_bytes(), &CustomerCsv::new().tags("labels"))?;
+        /// let history = b.build()?.0;
+        /// assert_eq!(history.customer(0).unwrap().tags().collect::<Vec<_>>(), ["b2b", "vip"]);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         tags,
     }
     /// The file format. Defaults to [`CsvFormat::default`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CsvFormat, CustomerCsv, HistoryBuilder};
+    ///
+    /// let mut b = HistoryBuilder::new();
+    /// let spec = CustomerCsv::new().format(CsvFormat::new().delimiter(b';'));
+    /// b.read_customers_csv("id;signup\nC-1;2024-01-02\n".as_bytes(), &spec)?;
+    /// assert_eq!(b.build()?.0.customer_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn format(mut self, format: CsvFormat) -> Self {
         self.format = format;
         self
@@ -334,26 +535,115 @@ impl Default for InteractionCsv {
 
 impl InteractionCsv {
     /// Columns guessed from common names.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{HistoryBuilder, InteractionCsv, InteractionKind, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// b.read_interactions_csv("customer_id,date,type\n1,2024-01-05,LOGIN\n".as_bytes(), &InteractionCsv::new())?;
+    /// assert_eq!(b.build()?.0.interactions().next().unwrap().kind, InteractionKind::Login);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         InteractionCsv::default()
     }
     column_setters! {
         /// The customer id column. Defaults as for [`OrderCsv::customer`].
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{HistoryBuilder, InteractionCsv, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_interactions_csv("user,date,kind\n1,2024-01-05,visit\n".as_bytes(), &InteractionCsv::new().customer("user"))?;
+        /// assert_eq!(b.build()?.0.interaction_count(), 1);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         customer,
         /// The time column. Defaults as for [`OrderCsv::time`].
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{HistoryBuilder, InteractionCsv, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_interactions_csv("customer_id,seen_at,kind\n1,2024-01-05,visit\n".as_bytes(), &InteractionCsv::new().time("seen_at"))?;
+        /// assert_eq!(b.build()?.0.interaction_count(), 1);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         time,
         /// The kind column. Defaults to the first of `kind`, `type`, `event`, `interaction`.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{HistoryBuilder, InteractionCsv, InteractionKind, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_interactions_csv("customer_id,date,what\n1,2024-01-05,cancellation\n".as_bytes(), &InteractionCsv::new().kind("what"))?;
+        /// assert_eq!(b.build()?.0.interactions().next().unwrap().kind, InteractionKind::Cancellation);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         kind,
     }
     optional_column_setters! {
         /// Hours to first response of tickets. Defaults to `first_response_hours` when present.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{HistoryBuilder, InteractionCsv, InteractionKind, UnknownCustomers};
+        /// let data = "customer_id,date,kind,wait_h\n1,2024-01-05,ticket,4.5\n";
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_interactions_csv(data.as_bytes(), &InteractionCsv::new().first_response_hours("wait_h"))?;
+        /// let kind = b.build()?.0.interactions().next().unwrap().kind;
+        /// assert_eq!(kind, InteractionKind::SupportTicket { first_response_hours: Some(4.5) });
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         first_response_hours,
         /// Complaint topic. Defaults to `topic` when present.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{ComplaintTopic, HistoryBuilder, InteractionCsv, InteractionKind, UnknownCustomers};
+        /// let data = "customer_id,date,kind,about\n1,2024-01-05,complaint,price\n";
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_interactions_csv(data.as_bytes(), &InteractionCsv::new().topic("about"))?;
+        /// let kind = b.build()?.0.interactions().next().unwrap().kind;
+        /// assert_eq!(kind, InteractionKind::Complaint { topic: ComplaintTopic::Price });
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         topic,
         /// Campaign name of campaign responses. Defaults to `campaign` when present.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{HistoryBuilder, InteractionCsv, InteractionKind, UnknownCustomers};
+        /// let data = "customer_id,date,kind,promo\n1,2024-01-05,campaign_response,spring\n";
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_interactions_csv(data.as_bytes(), &InteractionCsv::new().campaign("promo"))?;
+        /// let kind = b.build()?.0.interactions().next().unwrap().kind;
+        /// assert_eq!(kind, InteractionKind::CampaignResponse { campaign: "spring".into() });
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         campaign,
     }
     /// The file format. Defaults to [`CsvFormat::default`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CsvFormat, HistoryBuilder, InteractionCsv, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// let spec = InteractionCsv::new().format(CsvFormat::new().time_format("%d.%m.%Y"));
+    /// b.read_interactions_csv("customer_id,date,kind\n1,05.01.2024,login\n".as_bytes(), &spec)?;
+    /// assert_eq!(b.build()?.0.interaction_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn format(mut self, format: CsvFormat) -> Self {
         self.format = format;
         self
@@ -401,27 +691,102 @@ impl Default for FeedbackCsv {
 
 impl FeedbackCsv {
     /// Columns guessed from common names, 1–5 scale.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{FeedbackCsv, HistoryBuilder, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// b.read_feedback_csv("customer_id,date,csat\n1,2024-01-05,4\n".as_bytes(), &FeedbackCsv::new())?;
+    /// assert_eq!(b.build()?.0.feedback().next().unwrap().satisfaction, 4.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         FeedbackCsv::default()
     }
     column_setters! {
         /// The customer id column. Defaults as for [`OrderCsv::customer`].
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{FeedbackCsv, HistoryBuilder, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_feedback_csv("respondent,date,score\n1,2024-01-05,4\n".as_bytes(), &FeedbackCsv::new().customer("respondent"))?;
+        /// assert_eq!(b.build()?.0.feedback_count(), 1);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         customer,
         /// The time column. Defaults as for [`OrderCsv::time`].
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{FeedbackCsv, HistoryBuilder, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_feedback_csv("customer_id,answered,score\n1,2024-01-05,4\n".as_bytes(), &FeedbackCsv::new().time("answered"))?;
+        /// assert_eq!(b.build()?.0.feedback_count(), 1);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         time,
         /// The satisfaction column. Defaults to the first of `satisfaction`, `score`, `csat`, `rating`.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{FeedbackCsv, HistoryBuilder, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_feedback_csv("customer_id,date,stars\n1,2024-01-05,5\n".as_bytes(), &FeedbackCsv::new().satisfaction("stars"))?;
+        /// assert_eq!(b.build()?.0.feedback().next().unwrap().satisfaction, 5.0);
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         satisfaction,
     }
     optional_column_setters! {
         /// The NPS column (0–10). Defaults to `nps` when present.
+        ///
+        /// # Example
+        ///
+        /// ```
+        /// # use churnwise::records::{FeedbackCsv, HistoryBuilder, UnknownCustomers};
+        /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        /// b.read_feedback_csv("customer_id,date,score,recommend\n1,2024-01-05,4,9\n".as_bytes(), &FeedbackCsv::new().nps("recommend"))?;
+        /// assert_eq!(b.build()?.0.feedback().next().unwrap().nps, Some(9));
+        /// # Ok::<(), churnwise::Error>(())
+        /// ```
         nps,
     }
     /// The scale of the satisfaction column. Defaults to [`SatisfactionScale::FIVE_POINT`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{FeedbackCsv, HistoryBuilder, SatisfactionScale, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// let spec = FeedbackCsv::new().scale(SatisfactionScale::TEN_POINT);
+    /// b.read_feedback_csv("customer_id,date,score\n1,2024-01-05,8\n".as_bytes(), &spec)?;
+    /// assert_eq!(b.build()?.0.feedback().next().unwrap().scale, SatisfactionScale::TEN_POINT);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn scale(mut self, scale: SatisfactionScale) -> Self {
         self.scale = scale;
         self
     }
     /// The file format. Defaults to [`CsvFormat::default`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CsvFormat, FeedbackCsv, HistoryBuilder, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// let spec = FeedbackCsv::new().format(CsvFormat::new().delimiter(b'|'));
+    /// b.read_feedback_csv("customer_id|date|score\n1|2024-01-05|4\n".as_bytes(), &spec)?;
+    /// assert_eq!(b.build()?.0.feedback_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn format(mut self, format: CsvFormat) -> Self {
         self.format = format;
         self
@@ -440,6 +805,18 @@ impl HistoryBuilder {
     /// [`ErrorKind::Io`] if reading fails or there is no header;
     /// [`ErrorKind::MissingColumn`] if a configured column is not in the header.
     /// Bad rows are not errors: they are reported by [`build`](Self::build).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{HistoryBuilder, OrderCsv, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// let rows = b.read_orders_csv("customer_id,date,amount\n1,2024-01-05,9.5\n2,2024-01-06,3\n".as_bytes(), &OrderCsv::new())?;
+    /// assert_eq!(rows, 2);
+    /// assert_eq!(b.build()?.0.customer_count(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn read_orders_csv<R: Read>(&mut self, reader: R, spec: &OrderCsv) -> Result<usize> {
         self.read_orders(reader, spec, None)
     }
@@ -468,6 +845,21 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for `read_orders_csv`, and [`ErrorKind::Io`] if the file cannot be opened.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{HistoryBuilder, OrderCsv, UnknownCustomers};
+    ///
+    /// let path = std::env::temp_dir().join(format!("churnwise-doc-orders-{}.csv", std::process::id()));
+    /// std::fs::write(&path, "customer_id,date,amount\n1,2024-01-05,oops\n")?;
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// assert_eq!(b.read_orders_csv_path(&path, &OrderCsv::new())?, 1);
+    /// let (_, report) = b.build()?; // issues name the file and line
+    /// assert_eq!(report.issues()[0].record().source(), Some(path.display().to_string().as_str()));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_orders_csv_path(
         &mut self,
         path: impl AsRef<Path>,
@@ -485,6 +877,17 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for [`read_orders_csv`](Self::read_orders_csv).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CustomerCsv, HistoryBuilder};
+    ///
+    /// let mut b = HistoryBuilder::new();
+    /// assert_eq!(b.read_customers_csv("id,signup\nC-1,2024-01-02\nC-2,2024-01-03\n".as_bytes(), &CustomerCsv::new())?, 2);
+    /// assert_eq!(b.build()?.0.customer_count(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn read_customers_csv<R: Read>(&mut self, reader: R, spec: &CustomerCsv) -> Result<usize> {
         let input = Input::open(reader, &spec.format)?;
         let parser = CustomerParser {
@@ -504,6 +907,20 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for `read_customers_csv`, and [`ErrorKind::Io`] if the file cannot be opened.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{CustomerCsv, HistoryBuilder};
+    ///
+    /// let path = std::env::temp_dir().join(format!("churnwise-doc-customers-{}.csv", std::process::id()));
+    /// std::fs::write(&path, "id,signup\nC-1,2024-01-02\n")?;
+    /// let mut b = HistoryBuilder::new();
+    /// assert_eq!(b.read_customers_csv_path(&path, &CustomerCsv::new())?, 1);
+    /// assert_eq!(b.build()?.0.customer_count(), 1);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_customers_csv_path(
         &mut self,
         path: impl AsRef<Path>,
@@ -519,6 +936,18 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for [`read_orders_csv`](Self::read_orders_csv).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{HistoryBuilder, InteractionCsv, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// let rows = b.read_interactions_csv("customer_id,date,kind\n1,2024-01-05,login\n1,2024-01-06,visit\n".as_bytes(), &InteractionCsv::new())?;
+    /// assert_eq!(rows, 2);
+    /// assert_eq!(b.build()?.0.interaction_count(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn read_interactions_csv<R: Read>(
         &mut self,
         reader: R,
@@ -542,6 +971,20 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for `read_interactions_csv`, and [`ErrorKind::Io`] if the file cannot be opened.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{HistoryBuilder, InteractionCsv, UnknownCustomers};
+    ///
+    /// let path = std::env::temp_dir().join(format!("churnwise-doc-interactions-{}.csv", std::process::id()));
+    /// std::fs::write(&path, "customer_id,date,kind\n1,2024-01-05,login\n")?;
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// assert_eq!(b.read_interactions_csv_path(&path, &InteractionCsv::new())?, 1);
+    /// assert_eq!(b.build()?.0.interaction_count(), 1);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_interactions_csv_path(
         &mut self,
         path: impl AsRef<Path>,
@@ -557,6 +1000,17 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for [`read_orders_csv`](Self::read_orders_csv).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{FeedbackCsv, HistoryBuilder, UnknownCustomers};
+    ///
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// assert_eq!(b.read_feedback_csv("customer_id,date,score\n1,2024-01-05,4\n".as_bytes(), &FeedbackCsv::new())?, 1);
+    /// assert_eq!(b.build()?.0.feedback_count(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn read_feedback_csv<R: Read>(&mut self, reader: R, spec: &FeedbackCsv) -> Result<usize> {
         let input = Input::open(reader, &spec.format)?;
         let parser = FeedbackParser {
@@ -575,6 +1029,20 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// As for `read_feedback_csv`, and [`ErrorKind::Io`] if the file cannot be opened.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::{FeedbackCsv, HistoryBuilder, UnknownCustomers};
+    ///
+    /// let path = std::env::temp_dir().join(format!("churnwise-doc-feedback-{}.csv", std::process::id()));
+    /// std::fs::write(&path, "customer_id,date,score\n1,2024-01-05,4\n")?;
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+    /// assert_eq!(b.read_feedback_csv_path(&path, &FeedbackCsv::new())?, 1);
+    /// assert_eq!(b.build()?.0.feedback_count(), 1);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_feedback_csv_path(
         &mut self,
         path: impl AsRef<Path>,
