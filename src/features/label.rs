@@ -103,11 +103,50 @@ pub struct Labels {
 
 impl Labels {
     /// The labelled customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
+    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
+    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
+    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
+    /// # let (history, _) = b.build()?;
+    /// let labels = ChurnLabeler::new().labels(&history, day(100))?;
+    /// assert_eq!(labels.ids(), [CustomerId::from(1u64), CustomerId::from(2u64)]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn ids(&self) -> &[crate::records::CustomerId] {
         &self.ids
     }
 
     /// Whether each churned.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
+    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
+    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
+    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
+    /// # let (history, _) = b.build()?;
+    /// // Customer 1 buys again on day 150, within 90 days of day 100; customer 2 does not.
+    /// let labels = ChurnLabeler::new().labels(&history, day(100))?;
+    /// assert_eq!(labels.churned(), [false, true]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn churned(&self) -> &[bool] {
         &self.churned
     }
@@ -116,6 +155,16 @@ impl Labels {
 impl ChurnLabeler {
     /// The defaults: no purchase within 90 days, lapsed customers included,
     /// observed until the history's last event.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::{ChurnLabeler, LabelRule};
+    ///
+    /// let labeler = ChurnLabeler::new();
+    /// assert_eq!(labeler.horizon(), 90);
+    /// assert_eq!(labeler, ChurnLabeler::new().rule(LabelRule::NoOrder).exclude_lapsed(false));
+    /// ```
     pub fn new() -> Self {
         ChurnLabeler::default()
     }
@@ -125,6 +174,27 @@ impl ChurnLabeler {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `horizon_days` unless 1 to 36 500.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
+    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
+    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
+    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
+    /// # let (history, _) = b.build()?;
+    /// // With a 30-day horizon, customer 1 (next purchase on day 150) churned at day 100 too.
+    /// let labels = ChurnLabeler::new().horizon_days(30)?.labels(&history, day(100))?;
+    /// assert_eq!(labels.churned(), [true, true]);
+    /// assert!(ChurnLabeler::new().horizon_days(0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn horizon_days(mut self, days: u32) -> Result<Self> {
         if !(1..=36_500).contains(&days) {
             return Err(Error::invalid_parameter(
@@ -137,6 +207,26 @@ impl ChurnLabeler {
     }
 
     /// The label rule. Defaults to [`LabelRule::NoOrder`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
+    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
+    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
+    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
+    /// # let (history, _) = b.build()?;
+    /// // Contractual churn: customer 2 cancels on day 120.
+    /// let labels = ChurnLabeler::new().rule(LabelRule::Cancellation).labels(&history, day(100))?;
+    /// assert_eq!(labels.churned(), [false, true]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn rule(mut self, rule: LabelRule) -> Self {
         self.rule = rule;
         self
@@ -145,18 +235,68 @@ impl ChurnLabeler {
     /// Leave out customers already lapsed at `t`: no purchase in the
     /// `horizon` days up to `t` (for [`LabelRule::NoOrder`]; their label
     /// would only restate the past). Defaults to `false`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
+    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
+    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
+    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
+    /// # let (history, _) = b.build()?;
+    /// // Customer 2's last purchase (day 5) is more than 90 days before day 100.
+    /// let labels = ChurnLabeler::new().exclude_lapsed(true).labels(&history, day(100))?;
+    /// assert_eq!(labels.ids(), [CustomerId::from(1u64)]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn exclude_lapsed(mut self, exclude: bool) -> Self {
         self.exclude_lapsed = exclude;
         self
     }
 
     /// The last time the history is complete. Defaults to its last event.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
+    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
+    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
+    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
+    /// # let (history, _) = b.build()?;
+    /// // Day 100 + 90 days is after day 150: those labels would be censored.
+    /// let labeler = ChurnLabeler::new().observed_until(day(150));
+    /// assert!(labeler.labels(&history, day(100)).is_err());
+    /// assert!(labeler.labels(&history, day(60)).is_ok());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn observed_until(mut self, until: DateTime<Utc>) -> Self {
         self.observed_until = Some(until);
         self
     }
 
     /// The horizon in days.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::ChurnLabeler;
+    ///
+    /// assert_eq!(ChurnLabeler::new().horizon_days(60)?.horizon(), 60);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn horizon(&self) -> u32 {
         self.horizon_days
     }
@@ -166,6 +306,26 @@ impl ChurnLabeler {
     /// # Errors
     ///
     /// [`ErrorKind::Censored`] if `as_of + horizon` is after the end of observation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
+    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
+    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
+    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
+    /// # let (history, _) = b.build()?;
+    /// let labels = ChurnLabeler::new().labels(&history, day(100))?;
+    /// assert_eq!(labels.churned(), [false, true]);
+    /// assert!(ChurnLabeler::new().labels(&history, day(350)).is_err()); // day 440 not observed
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn labels(&self, history: &History, as_of: DateTime<Utc>) -> Result<Labels> {
         let (rows, churned) = self.label_rows(history, as_of)?;
         let ids = rows.iter().map(|&c| history.ids[c].clone()).collect();
@@ -246,6 +406,27 @@ impl ChurnLabeler {
     ///
     /// [`ErrorKind::Empty`] without as-of times or without any labelled
     /// customer; as for [`labels`](Self::labels) and [`FeatureSpec::extract`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
+    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
+    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
+    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
+    /// # let (history, _) = b.build()?;
+    /// let times = [day(100), day(200)];
+    /// let set = ChurnLabeler::new().training_set(&history, &FeatureSpec::rfm(), &Snapshot::new(times[0]), &times)?;
+    /// assert_eq!(set.features().nrows(), 4); // 2 customers × 2 as-of times
+    /// assert_eq!(set.labels().to_vec(), [false, true, true, true]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn training_set(
         &self,
         history: &History,
@@ -343,6 +524,19 @@ impl TrainingSet {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`] unless there is one label per row.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::{FeatureTable, TrainingSet};
+    /// use ndarray::array;
+    ///
+    /// let x = FeatureTable::new(vec![1u64.into(), 2u64.into()], vec!["recency_days".into()], array![[5.0], [200.0]])?;
+    /// assert!(TrainingSet::new(x.clone(), array![true]).is_err()); // one label per row
+    /// let set = TrainingSet::new(x, array![false, true])?;
+    /// assert_eq!(set.labels().len(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(features: FeatureTable, labels: Array1<bool>) -> Result<Self> {
         if labels.len() != features.nrows() {
             return Err(ErrorKind::LengthMismatch {
@@ -366,6 +560,23 @@ impl TrainingSet {
     ///
     /// [`ErrorKind::LengthMismatch`] unless there is one weight per row;
     /// [`ErrorKind::InvalidParameter`] named `weights` if one is negative or not finite.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
+    /// #     vec!["recency_days".into()],
+    /// #     array![[5.0], [200.0], [90.0]],
+    /// # )?;
+    /// # let set = TrainingSet::new(x, array![false, true, true])?;
+    /// let weighted = set.clone().with_weights(array![1.0, 3.0, 3.0])?;
+    /// assert_eq!(weighted.weights().map(|w| w.sum()), Some(7.0));
+    /// assert!(set.with_weights(array![1.0, -1.0, 1.0]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn with_weights(mut self, weights: Array1<f64>) -> Result<Self> {
         if weights.len() != self.labels.len() {
             return Err(ErrorKind::LengthMismatch {
@@ -390,21 +601,87 @@ impl TrainingSet {
     }
 
     /// The features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
+    /// #     vec!["recency_days".into()],
+    /// #     array![[5.0], [200.0], [90.0]],
+    /// # )?;
+    /// # let set = TrainingSet::new(x, array![false, true, true])?;
+    /// assert_eq!(set.features().names(), ["recency_days"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn features(&self) -> &FeatureTable {
         &self.features
     }
 
     /// The labels (`true` = churned).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
+    /// #     vec!["recency_days".into()],
+    /// #     array![[5.0], [200.0], [90.0]],
+    /// # )?;
+    /// # let set = TrainingSet::new(x, array![false, true, true])?;
+    /// assert_eq!(set.labels().to_vec(), [false, true, true]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn labels(&self) -> &Array1<bool> {
         &self.labels
     }
 
     /// The sample weights, if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
+    /// #     vec!["recency_days".into()],
+    /// #     array![[5.0], [200.0], [90.0]],
+    /// # )?;
+    /// # let set = TrainingSet::new(x, array![false, true, true])?;
+    /// assert!(set.weights().is_none());
+    /// assert!(set.with_weights(array![1.0, 1.0, 2.0])?.weights().is_some());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn weights(&self) -> Option<&Array1<f64>> {
         self.weights.as_ref()
     }
 
     /// The as-of time of each row, for sets built by [`ChurnLabeler::training_set`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{Duration, TimeZone, Utc};
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
+    /// # let mut b = HistoryBuilder::new();
+    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
+    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
+    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
+    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
+    /// # let (history, _) = b.build()?;
+    /// let times = [day(100), day(200)];
+    /// let set = ChurnLabeler::new().training_set(&history, &FeatureSpec::rfm(), &Snapshot::new(times[0]), &times)?;
+    /// assert_eq!(set.as_ofs(), Some(&[day(100), day(100), day(200), day(200)][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn as_ofs(&self) -> Option<&[DateTime<Utc>]> {
         self.as_ofs.as_deref()
     }
@@ -414,6 +691,24 @@ impl TrainingSet {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`] if an index is out of range.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
+    /// #     vec!["recency_days".into()],
+    /// #     array![[5.0], [200.0], [90.0]],
+    /// # )?;
+    /// # let set = TrainingSet::new(x, array![false, true, true])?;
+    /// let fold = set.subset(&[2, 0])?;
+    /// assert_eq!(fold.labels().to_vec(), [true, false]);
+    /// assert_eq!(fold.features().values()[[0, 0]], 90.0);
+    /// assert!(set.subset(&[3]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn subset(&self, rows: &[usize]) -> Result<TrainingSet> {
         let n = self.labels.len();
         if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
@@ -446,6 +741,21 @@ impl TrainingSet {
     }
 
     /// The share of rows labelled churned (0 without rows).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
+    /// #     vec!["recency_days".into()],
+    /// #     array![[5.0], [200.0], [90.0]],
+    /// # )?;
+    /// # let set = TrainingSet::new(x, array![false, true, true])?;
+    /// assert!((set.positive_rate() - 2.0 / 3.0).abs() < 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn positive_rate(&self) -> f64 {
         let n = self.labels.len();
         if n == 0 {

@@ -33,6 +33,17 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// A snapshot at `as_of` with the default windows: 30, 90 and 180 days.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::Snapshot;
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
+    /// let s = Snapshot::new(t);
+    /// assert_eq!((s.as_of(), s.windows_days()), (t, &[30, 90, 180][..]));
+    /// ```
     pub fn new(as_of: DateTime<Utc>) -> Self {
         Snapshot {
             as_of,
@@ -46,6 +57,18 @@ impl Snapshot {
     ///
     /// [`ErrorKind::InvalidParameter`] named `windows` unless there is at
     /// least one window, each between 1 and 36 500 days, without repeats.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::Snapshot;
+    ///
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+    /// assert_eq!(s.clone().windows([28, 7])?.windows_days(), [7, 28]); // sorted
+    /// assert!(s.windows([7, 7]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn windows(mut self, windows_days: impl IntoIterator<Item = u32>) -> Result<Self> {
         let mut w: Vec<u32> = windows_days.into_iter().collect();
         w.sort_unstable();
@@ -64,6 +87,19 @@ impl Snapshot {
     }
 
     /// The same windows at another time.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::Snapshot;
+    ///
+    /// let month = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+    /// let s = Snapshot::new(month(7)).windows([14])?;
+    /// let earlier = s.at(month(3));
+    /// assert_eq!((earlier.as_of(), earlier.windows_days()), (month(3), &[14][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn at(&self, as_of: DateTime<Utc>) -> Self {
         Snapshot {
             as_of,
@@ -72,11 +108,32 @@ impl Snapshot {
     }
 
     /// The as-of time.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::Snapshot;
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
+    /// assert_eq!(Snapshot::new(t).as_of(), t);
+    /// ```
     pub fn as_of(&self) -> DateTime<Utc> {
         self.as_of
     }
 
     /// The windows, ascending.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::Snapshot;
+    ///
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap()).windows([60])?;
+    /// assert_eq!(s.windows_days(), [60]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn windows_days(&self) -> &[u32] {
         &self.windows_days
     }
@@ -231,6 +288,15 @@ pub enum Unit {
 
 impl Unit {
     /// The values the quantity can take, as `(min, max)`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::Unit;
+    ///
+    /// assert_eq!(Unit::Balance.range(), (-1.0, 1.0));
+    /// assert_eq!(Unit::Count.range(), (0.0, f64::INFINITY));
+    /// ```
     pub fn range(self) -> (f64, f64) {
         match self {
             Unit::Days | Unit::Hours | Unit::Count => (0.0, f64::INFINITY),
@@ -450,21 +516,63 @@ impl FeatureInfo {
     }
 
     /// The stable name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::Snapshot;
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+    /// assert_eq!(s.catalog()[0].name(), "recency_days");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The unit or definition.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureSpec, Snapshot};
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+    /// let info = &FeatureSpec::new(["has_ordered"]).resolve(&s)?[0];
+    /// assert_eq!(info.unit(), "0/1");
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn unit(&self) -> &'static str {
         self.unit
     }
 
     /// The quantity measured, for checking thresholds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureSpec, Snapshot, Unit};
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+    /// let info = &FeatureSpec::new(["spend_total"]).resolve(&s)?[0];
+    /// assert_eq!(info.quantity(), Unit::Currency);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn quantity(&self) -> Unit {
         self.kind.unit()
     }
 
     /// The value for a customer with no events of the kind the feature reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{FeatureSpec, Snapshot};
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+    /// let info = &FeatureSpec::new(["satisfaction_last"]).resolve(&s)?[0];
+    /// assert_eq!(info.when_none(), "0.5 (scale midpoint)");
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn when_none(&self) -> &'static str {
         self.when_none
     }
@@ -525,11 +633,36 @@ pub struct FeatureSpec {
 
 impl FeatureSpec {
     /// Every feature of the snapshot's catalog, in catalog order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::{FeatureSpec, Snapshot};
+    ///
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+    /// assert_eq!(FeatureSpec::all().names(), None);
+    /// assert_eq!(FeatureSpec::all().resolve(&s)?.len(), s.catalog().len());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn all() -> Self {
         FeatureSpec { names: None }
     }
 
     /// The named features, in this order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::{FeatureSpec, Snapshot};
+    ///
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+    /// let spec = FeatureSpec::new(["orders_90d", "recency_days"]);
+    /// let names: Vec<String> = spec.resolve(&s)?.iter().map(|f| f.name().to_owned()).collect();
+    /// assert_eq!(names, ["orders_90d", "recency_days"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new<I, S>(names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -542,11 +675,29 @@ impl FeatureSpec {
 
     /// Recency, frequency and monetary value: `recency_days`, `orders_total`,
     /// `spend_total`, `avg_order_value`, `tenure_days`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::FeatureSpec;
+    ///
+    /// let names = FeatureSpec::rfm().names().unwrap().to_vec();
+    /// assert_eq!(names, ["recency_days", "orders_total", "spend_total", "avg_order_value", "tenure_days"]);
+    /// ```
     pub fn rfm() -> Self {
         FeatureSpec::new(RFM)
     }
 
     /// The names, or `None` for the whole catalog.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::FeatureSpec;
+    ///
+    /// assert_eq!(FeatureSpec::new(["tenure_days"]).names(), Some(&["tenure_days".to_string()][..]));
+    /// assert_eq!(FeatureSpec::all().names(), None);
+    /// ```
     pub fn names(&self) -> Option<&[String]> {
         self.names.as_deref()
     }
@@ -558,6 +709,18 @@ impl FeatureSpec {
     /// [`ErrorKind::UnknownName`] with the closest catalog names for a name
     /// not in the catalog; [`ErrorKind::DuplicateName`] for a repeat;
     /// [`ErrorKind::Empty`] for an empty list.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::{FeatureSpec, Snapshot};
+    ///
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap()).windows([7])?;
+    /// assert_eq!(FeatureSpec::new(["orders_7d"]).resolve(&s)?[0].name(), "orders_7d");
+    /// assert!(FeatureSpec::new(["orders_30d"]).resolve(&s).is_err()); // no 30-day window
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn resolve(&self, snapshot: &Snapshot) -> Result<Vec<FeatureInfo>> {
         let catalog = snapshot.catalog();
         let Some(names) = &self.names else {

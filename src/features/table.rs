@@ -46,6 +46,20 @@ impl FeatureTable {
     /// [`ErrorKind::LengthMismatch`] if the shape disagrees with the ids or
     /// names; [`ErrorKind::DuplicateName`] for a repeated name;
     /// [`ErrorKind::NonFinite`] for a NaN or infinite value, naming its row and column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::FeatureTable;
+    /// use ndarray::array;
+    ///
+    /// let table = FeatureTable::new(vec![7u64.into()], vec!["tenure_days".into()], array![[400.0]])?;
+    /// assert_eq!((table.nrows(), table.ncols()), (1, 1));
+    /// // Two names for a one-column matrix, or a NaN, is an error.
+    /// assert!(FeatureTable::new(vec![7u64.into()], vec!["a".into(), "b".into()], array![[1.0]]).is_err());
+    /// assert!(FeatureTable::new(vec![7u64.into()], vec!["a".into()], array![[f64::NAN]]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(ids: Vec<CustomerId>, names: Vec<String>, values: Array2<f64>) -> Result<Self> {
         let (rows, cols) = values.dim();
         if rows != ids.len() {
@@ -108,41 +122,163 @@ impl FeatureTable {
     }
 
     /// The customer of each row.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// assert_eq!(table.ids(), [CustomerId::from(1u64), CustomerId::from(2u64)]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn ids(&self) -> &[CustomerId] {
         &self.ids
     }
 
     /// The column names.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// assert_eq!(table.names(), ["recency_days", "orders_total"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn names(&self) -> &[String] {
         &self.names
     }
 
     /// The values, `nrows() × ncols()`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// assert_eq!(table.values()[[1, 0]], 120.0); // row 1 (customer 2), column 0 (recency_days)
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn values(&self) -> ArrayView2<'_, f64> {
         self.values.view()
     }
 
     /// The as-of time, for tables from [`FeatureSpec::extract`](super::FeatureSpec::extract).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::features::{FeatureSpec, Snapshot};
+    /// use churnwise::records::HistoryBuilder;
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
+    /// let (history, _) = HistoryBuilder::new().build()?;
+    /// let table = FeatureSpec::rfm().extract(&history, &Snapshot::new(t))?;
+    /// assert_eq!(table.as_of(), Some(t)); // tables built with `new` have none
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn as_of(&self) -> Option<DateTime<Utc>> {
         self.as_of
     }
 
     /// Number of rows (customers).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// assert_eq!(table.nrows(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn nrows(&self) -> usize {
         self.values.nrows()
     }
 
     /// Number of columns (features).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// assert_eq!(table.ncols(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn ncols(&self) -> usize {
         self.values.ncols()
     }
 
     /// Whether the table has no rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// assert!(!table.is_empty());
+    /// let empty = FeatureTable::new(vec![], vec!["x".into()], ndarray::Array2::zeros((0, 1)))?;
+    /// assert!(empty.is_empty());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
 
     /// The position of a column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// assert_eq!(table.column_index("orders_total"), Some(1));
+    /// assert_eq!(table.column_index("spend_total"), None);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
@@ -152,6 +288,22 @@ impl FeatureTable {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`] with the closest column names.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// assert_eq!(table.column("orders_total")?.to_vec(), [10.0, 1.0]);
+    /// assert!(table.column("order_total").is_err()); // the error suggests `orders_total`
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn column(&self, name: &str) -> Result<ArrayView1<'_, f64>> {
         let i = self.require(name)?;
         Ok(self.values.column(i))
@@ -170,6 +322,23 @@ impl FeatureTable {
     ///
     /// [`ErrorKind::UnknownName`] for a name not in the table;
     /// [`ErrorKind::DuplicateName`] for a repeat.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// let swapped = table.select(&["orders_total", "recency_days"])?;
+    /// assert_eq!(swapped.names(), ["orders_total", "recency_days"]);
+    /// assert_eq!(swapped.values()[[0, 0]], 10.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn select<S: AsRef<str>>(&self, names: &[S]) -> Result<FeatureTable> {
         let mut idx = Vec::with_capacity(names.len());
         for (i, n) in names.iter().enumerate() {
@@ -192,6 +361,22 @@ impl FeatureTable {
     }
 
     /// Consumes the table into ids, names and values.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// let (ids, names, values) = table.into_parts();
+    /// assert_eq!((ids.len(), names.len(), values.dim()), (2, 2, (2, 2)));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn into_parts(self) -> (Vec<CustomerId>, Vec<String>, Array2<f64>) {
         (self.ids, self.names, self.values)
     }
@@ -202,6 +387,23 @@ impl FeatureTable {
     ///
     /// [`ErrorKind::Empty`] without tables; [`ErrorKind::LengthMismatch`] if
     /// the column names differ.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::records::CustomerId;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     vec![1u64.into(), 2u64.into()],
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[3.0, 10.0], [120.0, 1.0]],
+    /// # )?;
+    /// let stacked = FeatureTable::concat(&[table.clone(), table])?;
+    /// assert_eq!(stacked.nrows(), 4);
+    /// assert!(FeatureTable::concat(&[]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn concat(tables: &[FeatureTable]) -> Result<FeatureTable> {
         let first = tables
             .first()
