@@ -67,6 +67,14 @@ impl Default for KMeansSegmenter {
 impl KMeansSegmenter {
     /// Four clusters on RFM and engagement: `recency_days`, `orders_total`,
     /// `spend_total`, `logins_90d`, `visits_90d`; 100 iterations; seed 42.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::KMeansSegmenter;
+    ///
+    /// assert_eq!(KMeansSegmenter::new(), KMeansSegmenter::default());
+    /// ```
     pub fn new() -> Self {
         KMeansSegmenter::default()
     }
@@ -76,6 +84,25 @@ impl KMeansSegmenter {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `k` unless 2 to 100.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// let three = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(3)?.fit(&table)?;
+    /// assert_eq!(three.sizes().len(), 3);
+    /// assert!(KMeansSegmenter::new().k(1).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn k(mut self, k: usize) -> Result<Self> {
         if !(2..=100).contains(&k) {
             return Err(Error::invalid_parameter(
@@ -92,6 +119,24 @@ impl KMeansSegmenter {
     /// # Errors
     ///
     /// [`ErrorKind::Empty`] without columns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// assert_eq!(fitted.centroids()[0].len(), 2); // one mean per column
+    /// assert!(KMeansSegmenter::new().columns(Vec::<String>::new()).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn columns<I, S>(mut self, columns: I) -> Result<Self>
     where
         I: IntoIterator<Item = S>,
@@ -110,6 +155,25 @@ impl KMeansSegmenter {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `max_iterations` if 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// let quick = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.max_iterations(10)?;
+    /// assert_eq!(quick.fit(&table)?.sizes(), [4, 2]);
+    /// assert!(KMeansSegmenter::new().max_iterations(0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn max_iterations(mut self, n: usize) -> Result<Self> {
         if n == 0 {
             return Err(Error::invalid_parameter(
@@ -122,6 +186,25 @@ impl KMeansSegmenter {
     }
 
     /// The seed of the k-means++ initialisation. Defaults to 42.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// let seeded = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.seed(7);
+    /// // Same data and seed, same clusters.
+    /// assert_eq!(seeded.fit(&table)?, seeded.fit(&table)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -134,6 +217,24 @@ impl KMeansSegmenter {
     /// [`ErrorKind::UnknownName`] for a missing column;
     /// [`ErrorKind::InvalidParameter`] named `k` when there are fewer rows than clusters;
     /// [`ErrorKind::Fit`] if smartcore fails.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// assert_eq!(fitted.sizes(), [4, 2]); // largest cluster first
+    /// assert!(KMeansSegmenter::new().k(2)?.fit(&table).is_err()); // default columns missing
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, table: &FeatureTable) -> Result<FittedKMeans> {
         let n = table.nrows();
         if n < self.k {
@@ -280,16 +381,68 @@ pub struct FittedKMeans {
 
 impl FittedKMeans {
     /// The configuration.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// assert_eq!(fitted.params().clone(), KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn params(&self) -> &KMeansSegmenter {
         &self.params
     }
 
     /// Customers per cluster in the fitted population, largest first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// assert_eq!(fitted.sizes(), [4, 2]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn sizes(&self) -> &[usize] {
         &self.sizes
     }
 
     /// The centroids in the original units of the columns (one row per cluster).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// let lapsed = &fitted.centroids()[1];
+    /// assert!((lapsed[0] - 290.0).abs() < 1e-9 && (lapsed[1] - 1.5).abs() < 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn centroids(&self) -> Vec<Vec<f64>> {
         self.centroids
             .iter()
@@ -332,6 +485,23 @@ impl FittedKMeans {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`] for a missing column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// assert_eq!(fitted.predict(&table)?, [0, 0, 0, 0, 1, 1]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn predict(&self, table: &FeatureTable) -> Result<Vec<usize>> {
         let raw = columns(table, &self.params.columns)?;
         Ok(self.assign(&raw, table.nrows()))
@@ -343,6 +513,25 @@ impl FittedKMeans {
     ///
     /// As for [`predict`](Self::predict); [`ErrorKind::LengthMismatch`] if
     /// `churned` does not have one label per row.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
+    /// assert_eq!(profile.rows()[0].churn_rate(), Some(0.25));
+    /// assert_eq!(profile.rows()[1].churn_rate(), Some(1.0));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn profile(
         &self,
         table: &FeatureTable,
@@ -414,22 +603,112 @@ pub struct ClusterRow {
 
 impl ClusterRow {
     /// The cluster number.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
+    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
+    /// assert_eq!(lapsed.cluster(), 1);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn cluster(&self) -> usize {
         self.cluster
     }
     /// Customers in it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
+    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
+    /// assert_eq!(lapsed.size(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn size(&self) -> usize {
         self.size
     }
     /// Share of all customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
+    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
+    /// assert!((lapsed.share() - 1.0 / 3.0).abs() < 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn share(&self) -> f64 {
         self.share
     }
     /// Mean of each clustering column, in [`ClusterProfile::columns`] order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
+    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
+    /// assert_eq!(lapsed.means(), [290.0, 1.5]); // recency_days, orders_total
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn means(&self) -> &[f64] {
         &self.means
     }
     /// Share churned, with labels and a non-empty cluster.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
+    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
+    /// assert_eq!(lapsed.churn_rate(), Some(1.0));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn churn_rate(&self) -> Option<f64> {
         self.churn_rate
     }
@@ -448,10 +727,47 @@ pub struct ClusterProfile {
 
 impl ClusterProfile {
     /// The clustering columns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
+    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
+    /// assert_eq!(profile.columns(), ["recency_days", "orders_total"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
     /// One row per cluster.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
+    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
+    /// let sizes: Vec<usize> = profile.rows().iter().map(|r| r.size()).collect();
+    /// assert_eq!(sizes, [4, 2]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn rows(&self) -> &[ClusterRow] {
         &self.rows
     }

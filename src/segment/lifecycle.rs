@@ -144,6 +144,17 @@ impl LifecyclePolicy {
     /// [`ErrorKind::InvalidParameter`] naming the first threshold that is not
     /// finite or out of range (days ≥ 0, `active_within_days <
     /// churned_after_days`, score and satisfaction in [0, 1], trend in [−1, 1]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::LifecyclePolicy;
+    ///
+    /// assert!(LifecyclePolicy::default().validate().is_ok());
+    /// let mut policy = LifecyclePolicy::default();
+    /// policy.active_within_days = 200.0; // not below churned_after_days (180)
+    /// assert!(policy.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<()> {
         let fields = [
             ("new_within_days", self.new_within_days, 0.0, f64::MAX),
@@ -186,6 +197,24 @@ impl LifecyclePolicy {
     ///
     /// As for [`validate`](Self::validate); [`ErrorKind::UnknownName`] for a
     /// missing column; [`ErrorKind::LengthMismatch`] if `scores` has the wrong length.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::FeatureTable;
+    /// use churnwise::segment::{LifecyclePolicy, LifecycleStage};
+    /// use ndarray::array;
+    ///
+    /// let names = ["recency_days", "tenure_days", "orders_total", "complaints_30d",
+    ///     "satisfaction_last", "has_feedback", "order_trend_90d"];
+    /// let table = FeatureTable::new(vec![1u64.into(), 2u64.into(), 3u64.into()], names.map(String::from).to_vec(),
+    ///     array![[200.0, 400.0, 5.0, 0.0, 0.5, 0.0, 0.0], [10.0, 400.0, 6.0, 0.0, 0.5, 0.0, 0.0], [10.0, 400.0, 6.0, 0.0, 0.5, 0.0, 0.0]])?;
+    /// use LifecycleStage::*;
+    /// assert_eq!(LifecyclePolicy::default().apply(&table, None)?, [Churned, Active, Active]);
+    /// // A churn score at or above `at_risk_score` (0.7) marks a customer at risk.
+    /// assert_eq!(LifecyclePolicy::default().apply(&table, Some(&[0.1, 0.1, 0.9]))?, [Churned, Active, AtRisk]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn apply(
         &self,
         table: &FeatureTable,

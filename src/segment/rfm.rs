@@ -53,11 +53,30 @@ impl Default for Rfm {
 
 impl Rfm {
     /// Reads `recency_days`, `orders_total` and `spend_total`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::Rfm;
+    ///
+    /// let rfm = Rfm::new();
+    /// assert_eq!(rfm.recency_column(), "recency_days");
+    /// assert_eq!(rfm, Rfm::default());
+    /// ```
     pub fn new() -> Self {
         Rfm::default()
     }
 
     /// The columns to read. Defaults to `recency_days`, `orders_total`, `spend_total`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::Rfm;
+    ///
+    /// let rfm = Rfm::new().columns("days_idle", "orders_90d", "spend_90d");
+    /// assert_eq!(rfm.frequency_column(), "orders_90d");
+    /// ```
     pub fn columns(
         mut self,
         recency: impl Into<String>,
@@ -71,16 +90,40 @@ impl Rfm {
     }
 
     /// The recency column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::Rfm;
+    ///
+    /// assert_eq!(Rfm::new().columns("idle", "n", "spend").recency_column(), "idle");
+    /// ```
     pub fn recency_column(&self) -> &str {
         &self.recency
     }
 
     /// The frequency column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::Rfm;
+    ///
+    /// assert_eq!(Rfm::new().frequency_column(), "orders_total");
+    /// ```
     pub fn frequency_column(&self) -> &str {
         &self.frequency
     }
 
     /// The monetary column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::Rfm;
+    ///
+    /// assert_eq!(Rfm::new().monetary_column(), "spend_total");
+    /// ```
     pub fn monetary_column(&self) -> &str {
         &self.monetary
     }
@@ -92,6 +135,23 @@ impl Rfm {
     ///
     /// [`ErrorKind::UnknownName`](crate::ErrorKind::UnknownName) for a missing
     /// column; [`ErrorKind::Empty`](crate::ErrorKind::Empty) for a table without rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::*;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (1..=5u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
+    /// #     array![[1.0, 5.0, 500.0], [10.0, 4.0, 400.0], [20.0, 3.0, 300.0], [30.0, 2.0, 200.0], [40.0, 1.0, 100.0]],
+    /// # )?;
+    /// let fitted = Rfm::new().fit(&table)?;
+    /// assert_eq!(fitted.frequency_edges(), [1.8, 2.6, 3.4, 4.2]);
+    /// assert_eq!(fitted.apply(&table)?[0], RfmScore { r: 5, f: 5, m: 5 });
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, table: &FeatureTable) -> Result<FittedRfm> {
         if table.is_empty() {
             return Err(crate::ErrorKind::Empty(
@@ -218,6 +278,18 @@ impl FittedRfm {
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// unless each set of edges is finite and non-decreasing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::{FittedRfm, Rfm};
+    ///
+    /// let edges = [1.0, 2.0, 3.0, 4.0];
+    /// let rfm = FittedRfm::from_edges(Rfm::new(), edges, edges, edges)?;
+    /// assert_eq!(rfm.recency_edges(), edges);
+    /// assert!(FittedRfm::from_edges(Rfm::new(), [4.0, 3.0, 2.0, 1.0], edges, edges).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_edges(
         params: Rfm,
         recency: [f64; 4],
@@ -245,26 +317,79 @@ impl FittedRfm {
     }
 
     /// The configuration it was fitted with.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::*;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (1..=5u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
+    /// #     array![[1.0, 5.0, 500.0], [10.0, 4.0, 400.0], [20.0, 3.0, 300.0], [30.0, 2.0, 200.0], [40.0, 1.0, 100.0]],
+    /// # )?;
+    /// let fitted = Rfm::new().fit(&table)?;
+    /// assert_eq!(fitted.params(), &Rfm::new());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn params(&self) -> &Rfm {
         &self.params
     }
 
     /// Recency edges.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::segment::{FittedRfm, Rfm, RfmScore};
+    /// # let rfm = FittedRfm::from_edges(Rfm::new(), [14.0, 30.0, 90.0, 180.0], [1.0, 2.0, 4.0, 8.0], [50.0, 100.0, 250.0, 500.0])?;
+    /// assert_eq!(rfm.recency_edges(), [14.0, 30.0, 90.0, 180.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn recency_edges(&self) -> [f64; 4] {
         self.recency_edges
     }
 
     /// Frequency edges.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::segment::{FittedRfm, Rfm, RfmScore};
+    /// # let rfm = FittedRfm::from_edges(Rfm::new(), [14.0, 30.0, 90.0, 180.0], [1.0, 2.0, 4.0, 8.0], [50.0, 100.0, 250.0, 500.0])?;
+    /// assert_eq!(rfm.frequency_edges(), [1.0, 2.0, 4.0, 8.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn frequency_edges(&self) -> [f64; 4] {
         self.frequency_edges
     }
 
     /// Monetary edges.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::segment::{FittedRfm, Rfm, RfmScore};
+    /// # let rfm = FittedRfm::from_edges(Rfm::new(), [14.0, 30.0, 90.0, 180.0], [1.0, 2.0, 4.0, 8.0], [50.0, 100.0, 250.0, 500.0])?;
+    /// assert_eq!(rfm.monetary_edges(), [50.0, 100.0, 250.0, 500.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn monetary_edges(&self) -> [f64; 4] {
         self.monetary_edges
     }
 
     /// Scores one customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::segment::{FittedRfm, Rfm, RfmScore};
+    /// # let rfm = FittedRfm::from_edges(Rfm::new(), [14.0, 30.0, 90.0, 180.0], [1.0, 2.0, 4.0, 8.0], [50.0, 100.0, 250.0, 500.0])?;
+    /// // 20 days since the last order, 3 orders, 120 spent.
+    /// assert_eq!(rfm.score(20.0, 3.0, 120.0), RfmScore { r: 4, f: 3, m: 3 });
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn score(&self, recency: f64, frequency: f64, monetary: f64) -> RfmScore {
         let bin = |edges: &[f64; 4], v: f64| edges.iter().filter(|&&e| v > e).count() as u8;
         RfmScore {
@@ -279,6 +404,23 @@ impl FittedRfm {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`](crate::ErrorKind::UnknownName) for a missing column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::*;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (1..=5u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
+    /// #     array![[1.0, 5.0, 500.0], [10.0, 4.0, 400.0], [20.0, 3.0, 300.0], [30.0, 2.0, 200.0], [40.0, 1.0, 100.0]],
+    /// # )?;
+    /// let scores = Rfm::new().fit(&table)?.apply(&table)?;
+    /// assert_eq!(scores.len(), 5);
+    /// assert_eq!(scores[4], RfmScore { r: 1, f: 1, m: 1 });
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn apply(&self, table: &FeatureTable) -> Result<Vec<RfmScore>> {
         let r = table.column(&self.params.recency)?;
         let f = table.column(&self.params.frequency)?;
@@ -312,6 +454,15 @@ pub struct RfmScore {
 
 impl RfmScore {
     /// The named segment of the R×F grid.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::{RfmScore, RfmSegment};
+    ///
+    /// assert_eq!(RfmScore { r: 5, f: 5, m: 1 }.segment(), RfmSegment::Champions);
+    /// assert_eq!(RfmScore { r: 1, f: 1, m: 5 }.segment(), RfmSegment::Lost);
+    /// ```
     pub fn segment(&self) -> RfmSegment {
         RfmSegment::from_scores(self.r, self.f)
     }
@@ -372,6 +523,15 @@ pub enum RfmSegment {
 
 impl RfmSegment {
     /// Every segment, best first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::RfmSegment;
+    ///
+    /// assert_eq!(RfmSegment::ALL[0], RfmSegment::Champions);
+    /// assert_eq!(RfmSegment::ALL.last(), Some(&RfmSegment::Lost));
+    /// ```
     pub const ALL: [RfmSegment; 11] = [
         RfmSegment::Champions,
         RfmSegment::Loyal,
@@ -387,6 +547,15 @@ impl RfmSegment {
     ];
 
     /// The segment of a recency and frequency score (values outside 1–5 are clamped).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::RfmSegment;
+    ///
+    /// assert_eq!(RfmSegment::from_scores(4, 1), RfmSegment::Promising);
+    /// assert_eq!(RfmSegment::from_scores(9, 0), RfmSegment::NewCustomers); // clamped to (5, 1)
+    /// ```
     pub fn from_scores(r: u8, f: u8) -> RfmSegment {
         use RfmSegment::*;
         match (r.clamp(1, 5), f.clamp(1, 5)) {
@@ -405,6 +574,14 @@ impl RfmSegment {
     }
 
     /// The display name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::RfmSegment;
+    ///
+    /// assert_eq!(RfmSegment::AboutToSleep.name(), "About to Sleep");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             RfmSegment::Champions => "Champions",

@@ -88,6 +88,24 @@ impl Tiers {
     /// # Errors
     ///
     /// [`ErrorKind::Empty`] without columns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::*;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (1..=5u64).map(Into::into).collect(),
+    /// #     vec!["spend_total".into(), "logins_90d".into(), "visits_90d".into()],
+    /// #     array![[100.0, 0.0, 1.0], [200.0, 2.0, 0.0], [300.0, 9.0, 9.0], [400.0, 4.0, 0.0], [500.0, 1.0, 1.0]],
+    /// # )?;
+    /// // Tiers by total activity: logins + visits = [1, 2, 18, 4, 2].
+    /// let activity = Tiers::new(["logins_90d", "visits_90d"])?.fit(&table)?;
+    /// assert_eq!(activity.apply(&table)?[2], Tier::High);
+    /// assert!(Tiers::new(Vec::<String>::new()).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new<I, S>(columns: I) -> Result<Self>
     where
         I: IntoIterator<Item = S>,
@@ -104,6 +122,22 @@ impl Tiers {
     }
 
     /// Value tiers: by `spend_total`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::*;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (1..=5u64).map(Into::into).collect(),
+    /// #     vec!["spend_total".into(), "logins_90d".into(), "visits_90d".into()],
+    /// #     array![[100.0, 0.0, 1.0], [200.0, 2.0, 0.0], [300.0, 9.0, 9.0], [400.0, 4.0, 0.0], [500.0, 1.0, 1.0]],
+    /// # )?;
+    /// let tiers = Tiers::value().fit(&table)?.apply(&table)?;
+    /// assert_eq!(tiers, [Tier::Low, Tier::Low, Tier::Low, Tier::Mid, Tier::High]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn value() -> Self {
         Tiers {
             columns: vec!["spend_total".into()],
@@ -112,6 +146,14 @@ impl Tiers {
     }
 
     /// Engagement tiers: by `logins_90d + visits_90d`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::Tiers;
+    ///
+    /// assert_eq!(Tiers::engagement().columns(), ["logins_90d", "visits_90d"]);
+    /// ```
     pub fn engagement() -> Self {
         Tiers {
             columns: vec!["logins_90d".into(), "visits_90d".into()],
@@ -124,6 +166,24 @@ impl Tiers {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `quantiles` unless `0 < lower < upper < 1`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::*;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (1..=5u64).map(Into::into).collect(),
+    /// #     vec!["spend_total".into(), "logins_90d".into(), "visits_90d".into()],
+    /// #     array![[100.0, 0.0, 1.0], [200.0, 2.0, 0.0], [300.0, 9.0, 9.0], [400.0, 4.0, 0.0], [500.0, 1.0, 1.0]],
+    /// # )?;
+    /// // Cut at the median and the 60th percentile: 300 and 340.
+    /// let fitted = Tiers::value().quantiles(0.5, 0.6)?.fit(&table)?;
+    /// assert_eq!(fitted.cuts(), [300.0, 340.0]);
+    /// assert!(Tiers::value().quantiles(0.8, 0.5).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn quantiles(mut self, lower: f64, upper: f64) -> Result<Self> {
         if !(lower > 0.0 && lower < upper && upper < 1.0) {
             return Err(Error::invalid_parameter(
@@ -136,6 +196,14 @@ impl Tiers {
     }
 
     /// The summed columns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::Tiers;
+    ///
+    /// assert_eq!(Tiers::value().columns(), ["spend_total"]);
+    /// ```
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
@@ -145,6 +213,23 @@ impl Tiers {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`] for a missing column; [`ErrorKind::Empty`] for a table without rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::*;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (1..=5u64).map(Into::into).collect(),
+    /// #     vec!["spend_total".into(), "logins_90d".into(), "visits_90d".into()],
+    /// #     array![[100.0, 0.0, 1.0], [200.0, 2.0, 0.0], [300.0, 9.0, 9.0], [400.0, 4.0, 0.0], [500.0, 1.0, 1.0]],
+    /// # )?;
+    /// // Spend 100..=500: the 50th percentile is 300, the 80th 420.
+    /// let fitted = Tiers::value().fit(&table)?;
+    /// assert_eq!(fitted.cuts(), [300.0, 420.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, table: &FeatureTable) -> Result<FittedTiers> {
         if table.is_empty() {
             return Err(ErrorKind::Empty("cannot fit tiers on a table without rows".into()).into());
@@ -192,6 +277,17 @@ impl FittedTiers {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `cuts` unless both are finite and `lower <= upper`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::{FittedTiers, Tier, Tiers};
+    ///
+    /// let fixed = FittedTiers::from_cuts(Tiers::value(), 100.0, 1_000.0)?;
+    /// assert_eq!(fixed.tier(500.0), Tier::Mid);
+    /// assert!(FittedTiers::from_cuts(Tiers::value(), 1_000.0, 100.0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn from_cuts(params: Tiers, lower: f64, upper: f64) -> Result<Self> {
         if !(lower.is_finite() && upper.is_finite() && lower <= upper) {
             return Err(Error::invalid_parameter(
@@ -206,16 +302,46 @@ impl FittedTiers {
     }
 
     /// The configuration.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::{FittedTiers, Tiers};
+    ///
+    /// let fixed = FittedTiers::from_cuts(Tiers::engagement(), 2.0, 10.0)?;
+    /// assert_eq!(fixed.params(), &Tiers::engagement());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn params(&self) -> &Tiers {
         &self.params
     }
 
     /// The lower and upper cut values.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::{FittedTiers, Tiers};
+    ///
+    /// assert_eq!(FittedTiers::from_cuts(Tiers::value(), 100.0, 1_000.0)?.cuts(), [100.0, 1_000.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn cuts(&self) -> [f64; 2] {
         self.cuts
     }
 
     /// The tier of a value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::{FittedTiers, Tier, Tiers};
+    ///
+    /// let fixed = FittedTiers::from_cuts(Tiers::value(), 100.0, 1_000.0)?;
+    /// assert_eq!(fixed.tier(1_000.0), Tier::Mid); // a value must exceed a cut
+    /// assert_eq!(fixed.tier(1_000.01), Tier::High);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn tier(&self, value: f64) -> Tier {
         if value > self.cuts[1] {
             Tier::High
@@ -231,6 +357,22 @@ impl FittedTiers {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`] for a missing column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::*;
+    /// # use ndarray::array;
+    /// # let table = FeatureTable::new(
+    /// #     (1..=5u64).map(Into::into).collect(),
+    /// #     vec!["spend_total".into(), "logins_90d".into(), "visits_90d".into()],
+    /// #     array![[100.0, 0.0, 1.0], [200.0, 2.0, 0.0], [300.0, 9.0, 9.0], [400.0, 4.0, 0.0], [500.0, 1.0, 1.0]],
+    /// # )?;
+    /// let fixed = FittedTiers::from_cuts(Tiers::value(), 150.0, 450.0)?;
+    /// assert_eq!(fixed.apply(&table)?, [Tier::Low, Tier::Mid, Tier::Mid, Tier::Mid, Tier::High]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn apply(&self, table: &FeatureTable) -> Result<Vec<Tier>> {
         Ok(summed(&self.params.columns, table)?
             .into_iter()
