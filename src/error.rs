@@ -26,11 +26,32 @@ pub struct Error(Box<ErrorKind>);
 
 impl Error {
     /// What went wrong, with the values that explain it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::features::ChurnLabeler;
+    ///
+    /// let err = ChurnLabeler::new().horizon_days(0).unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "horizon_days", .. }));
+    /// ```
     pub fn kind(&self) -> &ErrorKind {
         &self.0
     }
 
     /// Consumes the error and returns its kind.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::features::FeatureTable;
+    ///
+    /// let err = FeatureTable::concat(&[]).unwrap_err();
+    /// let ErrorKind::Empty(message) = err.into_kind() else { panic!("expected Empty") };
+    /// assert_eq!(message, "no feature tables to concatenate");
+    /// ```
     pub fn into_kind(self) -> ErrorKind {
         *self.0
     }
