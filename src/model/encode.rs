@@ -62,6 +62,15 @@ enum Encoding {
 
 impl TableEncoder {
     /// At most 100 categories per text column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::TableEncoder;
+    ///
+    /// assert_eq!(TableEncoder::new(), TableEncoder::new().max_categories(100)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         TableEncoder::default()
     }
@@ -71,6 +80,20 @@ impl TableEncoder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `max_categories` if 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::TableEncoder;
+    /// # let cells = |rows: &[[&str; 2]]| -> Vec<Vec<String>> { rows.iter().map(|r| r.map(String::from).to_vec()).collect() };
+    /// # let header = ["plan", "spend"].map(String::from).to_vec();
+    /// # let rows = cells(&[["monthly", "10"], ["yearly", ""], ["monthly", "30"]]);
+    /// # let enc = TableEncoder::new().fit(&header, &rows)?;
+    /// // Two plans are more than one category allows.
+    /// assert!(TableEncoder::new().max_categories(1)?.fit(&header, &rows).is_err());
+    /// assert!(TableEncoder::new().max_categories(0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn max_categories(mut self, n: usize) -> Result<Self> {
         if n == 0 {
             return Err(Error::invalid_parameter(
@@ -91,6 +114,19 @@ impl TableEncoder {
     /// width, naming it; [`ErrorKind::Empty`] without rows or for a numeric column with no
     /// value; [`ErrorKind::InvalidParameter`] named `max_categories` for a
     /// text column with more categories (likely an id: drop it).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::TableEncoder;
+    /// # let cells = |rows: &[[&str; 2]]| -> Vec<Vec<String>> { rows.iter().map(|r| r.map(String::from).to_vec()).collect() };
+    /// # let header = ["plan", "spend"].map(String::from).to_vec();
+    /// # let rows = cells(&[["monthly", "10"], ["yearly", ""], ["monthly", "30"]]);
+    /// # let enc = TableEncoder::new().fit(&header, &rows)?;
+    /// assert_eq!(enc.feature_names(), ["plan=monthly", "plan=yearly", "spend"]);
+    /// assert!(TableEncoder::new().fit(&header, &cells(&[])).is_err()); // no rows
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, header: &[String], rows: &[Vec<String>]) -> Result<FittedTableEncoder> {
         if rows.is_empty() {
             return Err(ErrorKind::Empty("cannot fit an encoder without rows".into()).into());
@@ -166,6 +202,18 @@ pub struct FittedTableEncoder {
 
 impl FittedTableEncoder {
     /// The output feature names: numeric columns by name, categories as `column=value`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::TableEncoder;
+    /// # let cells = |rows: &[[&str; 2]]| -> Vec<Vec<String>> { rows.iter().map(|r| r.map(String::from).to_vec()).collect() };
+    /// # let header = ["plan", "spend"].map(String::from).to_vec();
+    /// # let rows = cells(&[["monthly", "10"], ["yearly", ""], ["monthly", "30"]]);
+    /// # let enc = TableEncoder::new().fit(&header, &rows)?;
+    /// assert_eq!(enc.feature_names(), ["plan=monthly", "plan=yearly", "spend"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn feature_names(&self) -> Vec<String> {
         self.columns
             .iter()
@@ -186,6 +234,23 @@ impl FittedTableEncoder {
     /// [`ErrorKind::InvalidParameter`] named `rows` for a row of the wrong width;
     /// [`ErrorKind::NonFinite`] for a numeric cell that does not parse as a
     /// finite number, naming the row and column.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::TableEncoder;
+    /// # let cells = |rows: &[[&str; 2]]| -> Vec<Vec<String>> { rows.iter().map(|r| r.map(String::from).to_vec()).collect() };
+    /// # let header = ["plan", "spend"].map(String::from).to_vec();
+    /// # let rows = cells(&[["monthly", "10"], ["yearly", ""], ["monthly", "30"]]);
+    /// # let enc = TableEncoder::new().fit(&header, &rows)?;
+    /// // An unseen plan encodes as zeros; a blank spend takes the training median (20).
+    /// let (x, imputed) = enc.transform(&cells(&[["weekly", ""], ["yearly", "5"]]))?;
+    /// assert_eq!(x.row(0).to_vec(), [0.0, 0.0, 20.0]);
+    /// assert_eq!(x.row(1).to_vec(), [0.0, 1.0, 5.0]);
+    /// assert_eq!(imputed, 1);
+    /// assert!(enc.transform(&cells(&[["monthly", "n/a"]])).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn transform(&self, rows: &[Vec<String>]) -> Result<(Array2<f64>, usize)> {
         check_widths(self.columns.len(), rows)?;
         let width = self.feature_names().len();
@@ -259,16 +324,68 @@ pub struct TableModel {
 
 impl TableModel {
     /// Bundles an encoder with the model fitted on its output.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{LogisticRegression, TableEncoder, TableModel};
+    /// # let header = ["plan", "recency_days"].map(String::from).to_vec();
+    /// # let rows: Vec<Vec<String>> = [["monthly", "5"], ["yearly", "200"], ["monthly", "150"], ["yearly", "3"]]
+    /// #     .iter().map(|r| r.map(String::from).to_vec()).collect();
+    /// # let encoder = TableEncoder::new().fit(&header, &rows)?;
+    /// # let (x, _) = encoder.transform(&rows)?;
+    /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
+    /// # let bundle = TableModel::new(encoder.clone(), model.clone());
+    /// let p = bundle.predict_proba(&[vec!["yearly".into(), "180".into()]])?;
+    /// assert!(p[0] > 0.5);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(encoder: FittedTableEncoder, model: super::FittedLogisticRegression) -> Self {
         TableModel { encoder, model }
     }
 
     /// The encoder.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{LogisticRegression, TableEncoder, TableModel};
+    /// # let header = ["plan", "recency_days"].map(String::from).to_vec();
+    /// # let rows: Vec<Vec<String>> = [["monthly", "5"], ["yearly", "200"], ["monthly", "150"], ["yearly", "3"]]
+    /// #     .iter().map(|r| r.map(String::from).to_vec()).collect();
+    /// # let encoder = TableEncoder::new().fit(&header, &rows)?;
+    /// # let (x, _) = encoder.transform(&rows)?;
+    /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
+    /// # let bundle = TableModel::new(encoder.clone(), model.clone());
+    /// assert_eq!(bundle.encoder(), &encoder);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn encoder(&self) -> &FittedTableEncoder {
         &self.encoder
     }
 
     /// The model.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{LogisticRegression, TableEncoder, TableModel};
+    /// # let header = ["plan", "recency_days"].map(String::from).to_vec();
+    /// # let rows: Vec<Vec<String>> = [["monthly", "5"], ["yearly", "200"], ["monthly", "150"], ["yearly", "3"]]
+    /// #     .iter().map(|r| r.map(String::from).to_vec()).collect();
+    /// # let encoder = TableEncoder::new().fit(&header, &rows)?;
+    /// # let (x, _) = encoder.transform(&rows)?;
+    /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
+    /// # let bundle = TableModel::new(encoder.clone(), model.clone());
+    /// assert_eq!(bundle.model().feature_names(), ["plan=monthly", "plan=yearly", "recency_days"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn model(&self) -> &super::FittedLogisticRegression {
         &self.model
     }
@@ -279,6 +396,25 @@ impl TableModel {
     ///
     /// As for [`FittedTableEncoder::transform`] and
     /// [`FittedLogisticRegression::predict_proba`](super::FittedLogisticRegression::predict_proba).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{LogisticRegression, TableEncoder, TableModel};
+    /// # let header = ["plan", "recency_days"].map(String::from).to_vec();
+    /// # let rows: Vec<Vec<String>> = [["monthly", "5"], ["yearly", "200"], ["monthly", "150"], ["yearly", "3"]]
+    /// #     .iter().map(|r| r.map(String::from).to_vec()).collect();
+    /// # let encoder = TableEncoder::new().fit(&header, &rows)?;
+    /// # let (x, _) = encoder.transform(&rows)?;
+    /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
+    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
+    /// # let bundle = TableModel::new(encoder.clone(), model.clone());
+    /// let p = bundle.predict_proba(&[vec!["monthly".into(), "2".into()], vec!["monthly".into(), "190".into()]])?;
+    /// assert!(p[0] < 0.5 && p[1] > 0.5);
+    /// assert!(bundle.predict_proba(&[vec!["monthly".into()]]).is_err()); // wrong width
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn predict_proba(&self, rows: &[Vec<String>]) -> Result<ndarray::Array1<f64>> {
         let (x, _) = self.encoder.transform(rows)?;
         self.model.predict_proba(x.view())

@@ -60,6 +60,14 @@ impl Default for RandomForest {
 
 impl RandomForest {
     /// 100 trees, depth at most 12, at least 20 rows per leaf, seed 42.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::RandomForest;
+    ///
+    /// assert_eq!(RandomForest::new(), RandomForest::default());
+    /// ```
     pub fn new() -> Self {
         RandomForest::default()
     }
@@ -69,6 +77,23 @@ impl RandomForest {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `trees` if 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::RandomForest;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+    /// let forest = RandomForest::new().trees(5)?.min_samples_leaf(1).fit(&train)?;
+    /// // The probability is the share of trees voting churn: a multiple of 1/5.
+    /// let p = forest.predict_proba(array![[140.0]].view())?[0];
+    /// assert_eq!((p * 5.0).round(), p * 5.0);
+    /// assert!(RandomForest::new().trees(0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn trees(mut self, trees: u16) -> Result<Self> {
         if trees == 0 {
             return Err(Error::invalid_parameter(
@@ -81,18 +106,62 @@ impl RandomForest {
     }
 
     /// The maximum depth (`None`: unlimited). Defaults to 12.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::RandomForest;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+    /// let stumps = RandomForest::new().trees(10)?.max_depth(Some(1)).min_samples_leaf(1).fit(&train)?;
+    /// assert_eq!(stumps.params().clone(), RandomForest::new().trees(10)?.max_depth(Some(1)).min_samples_leaf(1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn max_depth(mut self, depth: Option<u16>) -> Self {
         self.max_depth = depth;
         self
     }
 
     /// The fewest training rows in a leaf. Defaults to 20.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::RandomForest;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+    /// let forest = RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?;
+    /// assert!(forest.predict_proba(array![[2.0]].view())?[0] < 0.5);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn min_samples_leaf(mut self, rows: usize) -> Self {
         self.min_samples_leaf = rows.max(1);
         self
     }
 
     /// The seed. Defaults to 42.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::RandomForest;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+    /// let config = RandomForest::new().trees(10)?.min_samples_leaf(1).seed(7);
+    /// let (a, b) = (config.fit(&train)?, config.fit(&train)?);
+    /// // Same seed, same forest.
+    /// assert_eq!(a.predict_proba(x.values())?, b.predict_proba(x.values())?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -104,6 +173,22 @@ impl RandomForest {
     ///
     /// [`ErrorKind::InvalidParameter`] named `weights` if the training set has
     /// weights; [`ErrorKind::SingleClass`] for one class; [`ErrorKind::Fit`] if smartcore fails.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::RandomForest;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+    /// let forest = RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?;
+    /// assert_eq!(forest.feature_names(), ["recency_days"]);
+    /// let weighted = train.clone().with_weights(array![1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0])?;
+    /// assert!(RandomForest::new().fit(&weighted).is_err()); // weights are not supported
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, data: &TrainingSet) -> Result<FittedRandomForest> {
         if data.weights().is_some() {
             return Err(Error::invalid_parameter(
@@ -198,11 +283,39 @@ impl std::fmt::Debug for FittedRandomForest {
 
 impl FittedRandomForest {
     /// The configuration it was grown with.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::RandomForest;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+    /// let forest = RandomForest::new().trees(3)?.min_samples_leaf(1).fit(&train)?;
+    /// assert_eq!(forest.params(), &RandomForest::new().trees(3)?.min_samples_leaf(1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn params(&self) -> &RandomForest {
         &self.params
     }
 
     /// The features the forest expects, in order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::RandomForest;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+    /// let forest = RandomForest::new().trees(3)?.min_samples_leaf(1).fit(&train)?;
+    /// assert_eq!(forest.feature_names(), ["recency_days"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn feature_names(&self) -> &[String] {
         &self.feature_names
     }
@@ -212,6 +325,21 @@ impl FittedRandomForest {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`](crate::ErrorKind::UnknownName) if a feature is missing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::RandomForest;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+    /// let forest = RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?;
+    /// let p = forest.predict_proba_table(&x)?;
+    /// assert!(p[0] < 0.5 && p[7] > 0.5);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn predict_proba_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
         self.predict_proba(table.select(&self.feature_names)?.values())
     }
@@ -223,6 +351,22 @@ impl FittedRandomForest {
     ///
     /// [`ErrorKind::LengthMismatch`] if the column count differs;
     /// [`ErrorKind::Fit`] if smartcore fails to predict.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::RandomForest;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
+    /// let forest = RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?;
+    /// let p = forest.predict_proba(array![[2.0], [140.0]].view())?;
+    /// assert!(p[0] < 0.5 && p[1] > 0.5);
+    /// assert!(forest.predict_proba(array![[1.0, 2.0]].view()).is_err()); // one column expected
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         if x.ncols() != self.feature_names.len() {
             return Err(ErrorKind::LengthMismatch {

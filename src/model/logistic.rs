@@ -152,11 +152,39 @@ impl Default for LogisticRegression {
 impl LogisticRegression {
     /// L2 with `alpha = 1` (scikit-learn's default `C = 1`), an intercept,
     /// no class weights, 100 iterations, tolerance `1e-10`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::{LogisticRegression, Penalty};
+    ///
+    /// let config = LogisticRegression::new();
+    /// assert_eq!(config.penalty_kind(), Penalty::L2 { alpha: 1.0 });
+    /// assert!(config.validate().is_ok());
+    /// ```
     pub fn new() -> Self {
         LogisticRegression::default()
     }
 
     /// The penalty. Defaults to `Penalty::L2 { alpha: 1.0 }`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// // A strong lasso penalty removes the only feature.
+    /// let sparse = LogisticRegression::new().penalty(Penalty::L1 { alpha: 10.0 }).fit(&train)?;
+    /// assert_eq!(sparse.coefficients(), [0.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn penalty(mut self, penalty: Penalty) -> Self {
         self.penalty = penalty;
         self
@@ -168,6 +196,17 @@ impl LogisticRegression {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `c` unless `C > 0` (∞ allowed).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::{LogisticRegression, Penalty};
+    ///
+    /// assert_eq!(LogisticRegression::new().c(4.0)?.penalty_kind(), Penalty::L2 { alpha: 0.25 });
+    /// assert_eq!(LogisticRegression::new().c(f64::INFINITY)?.penalty_kind(), Penalty::None);
+    /// assert!(LogisticRegression::new().c(0.0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn c(mut self, c: f64) -> Result<Self> {
         if c.is_nan() || c <= 0.0 {
             return Err(Error::invalid_parameter(
@@ -189,18 +228,73 @@ impl LogisticRegression {
     }
 
     /// Whether to fit an intercept. Defaults to `true`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// let model = LogisticRegression::new().fit_intercept(false).fit(&train)?;
+    /// assert_eq!(model.intercept(), 0.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit_intercept(mut self, fit: bool) -> Self {
         self.fit_intercept = fit;
         self
     }
 
     /// Class weights. Defaults to [`ClassWeight::None`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// // Weighting churners up raises every predicted churn probability.
+    /// let plain = LogisticRegression::new().fit(&train)?;
+    /// let custom = ClassWeight::Custom { negative: 1.0, positive: 5.0 };
+    /// let weighted = LogisticRegression::new().class_weight(custom).fit(&train)?;
+    /// assert!(weighted.predict_proba(x.values())?[0] > plain.predict_proba(x.values())?[0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn class_weight(mut self, weight: ClassWeight) -> Self {
         self.class_weight = weight;
         self
     }
 
     /// The most solver iterations. Defaults to 100 (Newton converges in about 10).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// let model = LogisticRegression::new().max_iterations(50).fit(&train)?;
+    /// assert!(model.iterations() <= 50);
+    /// assert!(LogisticRegression::new().max_iterations(0).validate().is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn max_iterations(mut self, n: u32) -> Self {
         self.max_iterations = n;
         self
@@ -208,12 +302,39 @@ impl LogisticRegression {
 
     /// Convergence tolerance on the largest gradient component per unit of
     /// total weight. Defaults to `1e-10`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// let model = LogisticRegression::new().tolerance(1e-6).fit(&train)?;
+    /// assert!(model.raw_coefficients()[0] > 0.0);
+    /// assert!(LogisticRegression::new().tolerance(0.0).validate().is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn tolerance(mut self, tol: f64) -> Self {
         self.tolerance = tol;
         self
     }
 
     /// The penalty.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::{LogisticRegression, Penalty};
+    ///
+    /// let config = LogisticRegression::new().penalty(Penalty::None);
+    /// assert_eq!(config.penalty_kind(), Penalty::None);
+    /// ```
     pub fn penalty_kind(&self) -> Penalty {
         self.penalty
     }
@@ -225,6 +346,16 @@ impl LogisticRegression {
     /// [`ErrorKind::InvalidParameter`] naming the first bad parameter: a
     /// negative or non-finite `alpha`, `l1_ratio` outside [0, 1], non-positive
     /// class weights, zero `max_iterations`, a tolerance not in (0, 1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::{LogisticRegression, Penalty};
+    ///
+    /// assert!(LogisticRegression::new().validate().is_ok());
+    /// let bad = LogisticRegression::new().penalty(Penalty::ElasticNet { alpha: 1.0, l1_ratio: 2.0 });
+    /// assert!(bad.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<()> {
         let alpha = match self.penalty {
             Penalty::None => 0.0,
@@ -277,6 +408,25 @@ impl LogisticRegression {
     /// [`ErrorKind::NotConverged`] if the solver does not reach the tolerance;
     /// [`ErrorKind::Fit`] for an unpenalized fit of perfectly separable data,
     /// whose optimum is at infinity.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// let model = LogisticRegression::new().fit(&train)?;
+    /// assert_eq!(model.feature_names(), ["recency_days"]);
+    /// let one_class = TrainingSet::new(x, ndarray::Array1::from_elem(6, true))?;
+    /// assert!(LogisticRegression::new().fit(&one_class).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, data: &TrainingSet) -> Result<FittedLogisticRegression> {
         self.validate()?;
         let table = data.features();
@@ -906,41 +1056,183 @@ impl FittedLogisticRegression {
     }
 
     /// The configuration it was fitted with.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// let model = LogisticRegression::new().c(10.0)?.fit(&train)?;
+    /// assert_eq!(model.params(), &LogisticRegression::new().c(10.0)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn params(&self) -> &LogisticRegression {
         &self.params
     }
 
     /// The feature names, in the order the coefficients follow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// assert_eq!(model.feature_names(), ["recency_days"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn feature_names(&self) -> &[String] {
         &self.linear.feature_names
     }
 
     /// The standardizer learned on the training features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// assert_eq!(model.standardizer().means(), [77.66666666666667]); // mean recency
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn standardizer(&self) -> &FittedStandardizer {
         &self.linear.standardizer
     }
 
     /// Coefficients on the standardized features (comparable across features).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// // Per standard deviation of recency; the raw coefficient is per day.
+    /// let sd = model.standardizer().scales()[0];
+    /// approx::assert_relative_eq!(model.coefficients()[0], model.raw_coefficients()[0] * sd, max_relative = 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn coefficients(&self) -> &[f64] {
         &self.linear.coefficients
     }
 
     /// Intercept on the standardized features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// // The log-odds at the mean recency.
+    /// let p_at_mean = model.predict_proba(array![[model.standardizer().means()[0]]].view())?[0];
+    /// approx::assert_relative_eq!(model.intercept(), (p_at_mean / (1.0 - p_at_mean)).ln(), max_relative = 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn intercept(&self) -> f64 {
         self.linear.intercept
     }
 
     /// Coefficients on the raw features: the change in log-odds per unit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// assert!(model.raw_coefficients()[0] > 0.0); // each day since the last order adds churn risk
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn raw_coefficients(&self) -> &[f64] {
         &self.linear.raw_coefficients
     }
 
     /// Intercept on the raw features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// // The log-odds at recency 0.
+    /// let p0 = model.predict_proba(array![[0.0]].view())?[0];
+    /// approx::assert_relative_eq!(model.raw_intercept(), (p0 / (1.0 - p0)).ln(), max_relative = 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn raw_intercept(&self) -> f64 {
         self.linear.raw_intercept
     }
 
     /// Solver iterations used.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// assert!(model.iterations() >= 1 && model.iterations() <= 100);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn iterations(&self) -> u32 {
         self.iterations
     }
@@ -952,6 +1244,25 @@ impl FittedLogisticRegression {
     /// [`ErrorKind::LengthMismatch`] if the column count differs;
     /// [`ErrorKind::NonFinite`] for a row whose values are so extreme that
     /// the log-odds overflow to +∞ and −∞ at once (e.g. ±1e308).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// let p = model.predict_proba(array![[3.0], [180.0]].view())?;
+    /// assert!(p[0] < 0.5 && p[1] > 0.5);
+    /// assert!(model.predict_proba(array![[3.0, 1.0]].view()).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         self.linear.apply(x, sigmoid_in_place).map(Array1::from)
     }
@@ -976,6 +1287,23 @@ impl FittedLogisticRegression {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`] if the table lacks a feature the model uses.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    /// # )?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// assert_eq!(model.predict_proba_table(&x)?, model.predict_proba(x.values())?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn predict_proba_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
         let selected = table.select(&self.linear.feature_names)?;
         self.predict_proba(selected.values())

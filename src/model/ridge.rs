@@ -52,6 +52,15 @@ impl Default for RidgeRegression {
 
 impl RidgeRegression {
     /// `alpha = 1`, with an intercept.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::RidgeRegression;
+    ///
+    /// assert_eq!(RidgeRegression::new(), RidgeRegression::new().alpha(1.0)?.fit_intercept(true));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         RidgeRegression::default()
     }
@@ -61,6 +70,23 @@ impl RidgeRegression {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `alpha` unless finite and ≥ 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// // A penalty shrinks the slope below the exact 2.
+    /// let shrunk = RidgeRegression::new().alpha(10.0)?.fit(&x, y.view(), None)?;
+    /// assert!(shrunk.raw_coefficients()[0] < model.raw_coefficients()[0]);
+    /// assert!(RidgeRegression::new().alpha(-1.0).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn alpha(mut self, alpha: f64) -> Result<Self> {
         if !(alpha.is_finite() && alpha >= 0.0) {
             return Err(Error::invalid_parameter(
@@ -73,6 +99,21 @@ impl RidgeRegression {
     }
 
     /// Whether to fit an intercept. Defaults to `true`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// let through_zero = RidgeRegression::new().alpha(0.0)?.fit_intercept(false).fit(&x, y.view(), None)?;
+    /// assert_eq!(through_zero.intercept(), 0.0);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit_intercept(mut self, fit: bool) -> Self {
         self.fit_intercept = fit;
         self
@@ -86,6 +127,23 @@ impl RidgeRegression {
     /// entry per row; [`ErrorKind::Empty`] without rows;
     /// [`ErrorKind::NonFinite`] for a NaN target; [`ErrorKind::Fit`] if the
     /// system is singular (no penalty and collinear features).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// approx::assert_abs_diff_eq!(model.raw_coefficients()[0], 2.0, epsilon = 1e-12);
+    /// // Weights: a zero weight ignores a row.
+    /// let weighted = RidgeRegression::new().fit(&x, y.view(), Some(array![1.0, 1.0, 0.0, 1.0].view()))?;
+    /// assert_eq!(weighted.feature_names(), ["spend_90d"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(
         &self,
         table: &FeatureTable,
@@ -199,36 +257,136 @@ pub struct FittedRidgeRegression {
 
 impl FittedRidgeRegression {
     /// The configuration it was fitted with.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// assert_eq!(model.params(), &RidgeRegression::new().alpha(0.0)?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn params(&self) -> &RidgeRegression {
         &self.params
     }
 
     /// The feature names, in coefficient order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// assert_eq!(model.feature_names(), ["spend_90d"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn feature_names(&self) -> &[String] {
         &self.linear.feature_names
     }
 
     /// The standardizer learned on the training features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// assert_eq!(model.standardizer().means(), [1.5]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn standardizer(&self) -> &FittedStandardizer {
         &self.linear.standardizer
     }
 
     /// Coefficients on the standardized features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// // Per standard deviation of x (√1.25), not per unit.
+    /// approx::assert_abs_diff_eq!(model.coefficients()[0], 2.0 * 1.25f64.sqrt(), epsilon = 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn coefficients(&self) -> &[f64] {
         &self.linear.coefficients
     }
 
     /// Intercept on the standardized features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// // The prediction at the mean feature value: the mean target.
+    /// approx::assert_abs_diff_eq!(model.intercept(), 4.0, epsilon = 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn intercept(&self) -> f64 {
         self.linear.intercept
     }
 
     /// Coefficients on the raw features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// approx::assert_abs_diff_eq!(model.raw_coefficients()[0], 2.0, epsilon = 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn raw_coefficients(&self) -> &[f64] {
         &self.linear.raw_coefficients
     }
 
     /// Intercept on the raw features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// approx::assert_abs_diff_eq!(model.raw_intercept(), 1.0, epsilon = 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn raw_intercept(&self) -> f64 {
         self.linear.raw_intercept
     }
@@ -238,6 +396,22 @@ impl FittedRidgeRegression {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`] if the column count differs.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::model::RidgeRegression;
+    /// # use ndarray::array;
+    /// # // y = 1 + 2x exactly.
+    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
+    /// # let y = array![1.0, 3.0, 5.0, 7.0];
+    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// let p = model.predict(array![[10.0]].view())?;
+    /// approx::assert_abs_diff_eq!(p[0], 21.0, epsilon = 1e-9);
+    /// assert!(model.predict(array![[1.0, 2.0]].view()).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         self.linear.apply(x, |_| {}).map(Array1::from)
     }
@@ -274,6 +448,17 @@ impl RegressionMetrics {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`] for different lengths; [`ErrorKind::Empty`] without values.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::RegressionMetrics;
+    ///
+    /// let m = RegressionMetrics::compute(&[2.0, 4.0], &[3.0, 3.0])?;
+    /// assert_eq!((m.rmse, m.mae, m.r2), (1.0, 1.0, 0.0));
+    /// assert!(RegressionMetrics::compute(&[1.0], &[1.0, 2.0]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn compute(actual: &[f64], predicted: &[f64]) -> Result<Self> {
         if actual.len() != predicted.len() {
             return Err(ErrorKind::LengthMismatch {

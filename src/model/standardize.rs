@@ -28,6 +28,14 @@ pub struct Standardizer;
 
 impl Standardizer {
     /// A standardizer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::Standardizer;
+    ///
+    /// assert_eq!(Standardizer::new(), Standardizer::default());
+    /// ```
     pub fn new() -> Self {
         Standardizer
     }
@@ -37,6 +45,19 @@ impl Standardizer {
     /// # Errors
     ///
     /// [`ErrorKind::Empty`] without rows; [`ErrorKind::NonFinite`] for a NaN or infinite value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::Standardizer;
+    /// use ndarray::array;
+    ///
+    /// let fitted = Standardizer::new().fit(array![[2.0], [4.0], [6.0], [8.0]].view())?;
+    /// assert_eq!(fitted.means(), [5.0]);
+    /// assert_eq!(fitted.scales()[0], 5.0_f64.sqrt()); // population standard deviation
+    /// assert!(Standardizer::new().fit(array![[f64::NAN]].view()).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FittedStandardizer> {
         let n = x.nrows();
         if n == 0 {
@@ -152,16 +173,46 @@ pub struct FittedStandardizer {
 
 impl FittedStandardizer {
     /// The configuration it was fitted with.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::Standardizer;
+    /// # use ndarray::array;
+    /// # let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
+    /// assert_eq!(fitted.params(), Standardizer::new());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn params(&self) -> Standardizer {
         Standardizer
     }
 
     /// Column means.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::Standardizer;
+    /// # use ndarray::array;
+    /// # let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
+    /// assert_eq!(fitted.means(), [2.0, 7.0]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn means(&self) -> &[f64] {
         &self.means
     }
 
     /// Column scales (standard deviations; 1 for constant columns).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::Standardizer;
+    /// # use ndarray::array;
+    /// # let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
+    /// assert_eq!(fitted.scales(), [1.0, 1.0]); // column 1 is constant: scale 1
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn scales(&self) -> Vec<f64> {
         self.scales
             .iter()
@@ -175,6 +226,16 @@ impl FittedStandardizer {
     }
 
     /// Columns that were constant on the training data.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::Standardizer;
+    /// # use ndarray::array;
+    /// # let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
+    /// assert_eq!(fitted.constant_columns(), [1]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn constant_columns(&self) -> Vec<usize> {
         self.scales
             .iter()
@@ -185,6 +246,16 @@ impl FittedStandardizer {
     }
 
     /// Number of columns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::Standardizer;
+    /// # use ndarray::array;
+    /// # let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
+    /// assert_eq!(fitted.ncols(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn ncols(&self) -> usize {
         self.means.len()
     }
@@ -194,6 +265,18 @@ impl FittedStandardizer {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`] if the column count differs from the fitted one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::Standardizer;
+    /// # use ndarray::array;
+    /// # let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
+    /// // A column constant in training maps to 0.
+    /// assert_eq!(fitted.transform(array![[0.0, 8.0]].view())?, array![[-2.0, 0.0]]);
+    /// assert!(fitted.transform(array![[0.0]].view()).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         if x.ncols() != self.means.len() {
             return Err(ErrorKind::LengthMismatch {

@@ -54,6 +54,15 @@ impl Default for CrossValidation {
 
 impl CrossValidation {
     /// Five folds, seed 42.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::CrossValidation;
+    ///
+    /// assert_eq!(CrossValidation::new(), CrossValidation::new().folds(5)?.seed(42));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new() -> Self {
         CrossValidation::default()
     }
@@ -63,6 +72,23 @@ impl CrossValidation {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named `folds` unless 2 to 100.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{CrossValidation, LogisticRegression};
+    /// # use ndarray::{Array1, Array2};
+    /// # // 60 customers: churn gets likelier with recency (every 7th label flipped).
+    /// # let x = Array2::from_shape_fn((60, 1), |(i, _)| i as f64);
+    /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
+    /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
+    /// # let data = TrainingSet::new(table, y)?;
+    /// let report = CrossValidation::new().folds(4)?.run(&LogisticRegression::new(), &data)?;
+    /// assert_eq!(report.folds().len(), 4);
+    /// assert!(CrossValidation::new().folds(1).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn folds(mut self, folds: usize) -> Result<Self> {
         if !(2..=100).contains(&folds) {
             return Err(Error::invalid_parameter(
@@ -75,12 +101,39 @@ impl CrossValidation {
     }
 
     /// The shuffling seed. Defaults to 42.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::CrossValidation;
+    ///
+    /// let labels = [false, true, false, true, false, true];
+    /// let cv = CrossValidation::new().folds(2)?;
+    /// // The same seed deals the same folds.
+    /// assert_eq!(cv.clone().seed(9).assign(&labels), cv.seed(9).assign(&labels));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
 
     /// The fold of each row: stratified by label, shuffled from the seed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::CrossValidation;
+    ///
+    /// let labels = [false, false, false, false, true, true];
+    /// let folds = CrossValidation::new().folds(2)?.assign(&labels);
+    /// // Stratified: each fold gets two non-churners and one churner.
+    /// for k in 0..2 {
+    ///     assert_eq!(folds[..4].iter().filter(|&&f| f == k).count(), 2);
+    ///     assert_eq!(folds[4..].iter().filter(|&&f| f == k).count(), 1);
+    /// }
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn assign(&self, labels: &[bool]) -> Vec<usize> {
         let mut fold = vec![0; labels.len()];
         let mut rng = SplitMix(self.seed);
@@ -104,6 +157,24 @@ impl CrossValidation {
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// named `folds` when a class has fewer rows than folds; whatever fitting
     /// or scoring a fold returns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{CrossValidation, LogisticRegression};
+    /// # use ndarray::{Array1, Array2};
+    /// # // 60 customers: churn gets likelier with recency (every 7th label flipped).
+    /// # let x = Array2::from_shape_fn((60, 1), |(i, _)| i as f64);
+    /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
+    /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
+    /// # let data = TrainingSet::new(table, y)?;
+    /// let report = CrossValidation::new().folds(3)?.seed(1).run(&LogisticRegression::new(), &data)?;
+    /// assert!(report.mean().roc_auc > 0.7);
+    /// // Each class needs at least one row per fold.
+    /// assert!(CrossValidation::new().folds(31)?.run(&LogisticRegression::new(), &data).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn run<M: Fit>(&self, model: &M, data: &TrainingSet) -> Result<CrossValidationReport> {
         let labels = data.labels().to_vec();
         for class in [false, true] {
@@ -175,6 +246,18 @@ pub struct Backtest {
 impl Backtest {
     /// Labels, features and windows (the snapshot's time is not used); three
     /// training snapshots 60 days apart.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+    /// # use churnwise::model::{Backtest, LogisticRegression};
+    /// # let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+    /// let backtest = Backtest::new(ChurnLabeler::new(), FeatureSpec::rfm(), Snapshot::new(at(1)));
+    /// // Defaults: three training snapshots, 60 days apart, ending 90 days (the horizon) before the test date.
+    /// assert_eq!(backtest.train_times(at(10)).len(), 3);
+    /// ```
     pub fn new(labeler: ChurnLabeler, spec: FeatureSpec, snapshot: Snapshot) -> Self {
         Backtest {
             labeler,
@@ -191,6 +274,21 @@ impl Backtest {
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named
     /// `train_snapshots` unless 1 to 100, or `spacing_days` if 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+    /// # use churnwise::model::{Backtest, LogisticRegression};
+    /// # let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+    /// let labeler = ChurnLabeler::new().horizon_days(30)?;
+    /// let backtest = Backtest::new(labeler, FeatureSpec::rfm(), Snapshot::new(at(1))).train_snapshots(2, 31)?;
+    /// // Testing on October 1: label windows end by then, so training is at August 1 and September 1.
+    /// assert_eq!(backtest.train_times(at(10)), [at(8), at(9)]);
+    /// assert!(backtest.train_snapshots(0, 31).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn train_snapshots(mut self, count: usize, spacing_days: u32) -> Result<Self> {
         if !(1..=100).contains(&count) {
             return Err(Error::invalid_parameter(
@@ -210,6 +308,19 @@ impl Backtest {
     }
 
     /// The training as-of times for test date `t`, oldest first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+    /// # use churnwise::model::{Backtest, LogisticRegression};
+    /// # let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+    /// let backtest = Backtest::new(ChurnLabeler::new(), FeatureSpec::rfm(), Snapshot::new(at(1)));
+    /// let days_before = |t: chrono::DateTime<Utc>| (at(10) - t).num_days();
+    /// let gaps: Vec<i64> = backtest.train_times(at(10)).into_iter().map(days_before).collect();
+    /// assert_eq!(gaps, [210, 150, 90]); // oldest first; the last label window ends at the test date
+    /// ```
     pub fn train_times(&self, t: DateTime<Utc>) -> Vec<DateTime<Utc>> {
         let last = t - Duration::days(i64::from(self.labeler.horizon()));
         (0..self.train_snapshots)
@@ -225,6 +336,24 @@ impl Backtest {
     /// [`ErrorKind::Empty`](crate::ErrorKind::Empty) without test dates;
     /// whatever labelling (e.g. [`Censored`](crate::ErrorKind::Censored)),
     /// extraction, fitting or scoring returns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+    /// # use churnwise::model::{Backtest, LogisticRegression};
+    /// # let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
+    /// use churnwise::synth::PopulationConfig;
+    ///
+    /// let pop = PopulationConfig::default().customers(200).seed(12).generate()?;
+    /// let (history, _) = pop.history_builder().build()?;
+    /// let backtest = Backtest::new(ChurnLabeler::new(), FeatureSpec::rfm(), Snapshot::new(at(1)));
+    /// let report = backtest.run(&LogisticRegression::new(), &history, &[at(9), at(10)])?;
+    /// assert_eq!(report.folds().len(), 2);
+    /// assert!(backtest.run(&LogisticRegression::new(), &history, &[]).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn run<M: Fit>(
         &self,
         model: &M,
@@ -352,16 +481,68 @@ impl CrossValidationReport {
     }
 
     /// Each fold's metrics.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{CrossValidation, LogisticRegression};
+    /// # use ndarray::{Array1, Array2};
+    /// # // 60 customers: churn gets likelier with recency (every 7th label flipped).
+    /// # let x = Array2::from_shape_fn((60, 1), |(i, _)| i as f64);
+    /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
+    /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
+    /// # let data = TrainingSet::new(table, y)?;
+    /// # let report = CrossValidation::new().folds(3)?.run(&LogisticRegression::new(), &data)?;
+    /// assert_eq!(report.folds().len(), 3);
+    /// assert!(report.folds().iter().all(|m| (0.0..=1.0).contains(&m.roc_auc)));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn folds(&self) -> &[Metrics] {
         &self.folds
     }
 
     /// The mean over folds.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{CrossValidation, LogisticRegression};
+    /// # use ndarray::{Array1, Array2};
+    /// # // 60 customers: churn gets likelier with recency (every 7th label flipped).
+    /// # let x = Array2::from_shape_fn((60, 1), |(i, _)| i as f64);
+    /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
+    /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
+    /// # let data = TrainingSet::new(table, y)?;
+    /// # let report = CrossValidation::new().folds(3)?.run(&LogisticRegression::new(), &data)?;
+    /// let mean_auc = report.folds().iter().map(|m| m.roc_auc).sum::<f64>() / 3.0;
+    /// approx::assert_relative_eq!(report.mean().roc_auc, mean_auc, max_relative = 1e-12);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn mean(&self) -> Summary {
         self.mean
     }
 
     /// The standard deviation over folds (ddof = 0).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{CrossValidation, LogisticRegression};
+    /// # use ndarray::{Array1, Array2};
+    /// # // 60 customers: churn gets likelier with recency (every 7th label flipped).
+    /// # let x = Array2::from_shape_fn((60, 1), |(i, _)| i as f64);
+    /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
+    /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
+    /// # let data = TrainingSet::new(table, y)?;
+    /// # let report = CrossValidation::new().folds(3)?.run(&LogisticRegression::new(), &data)?;
+    /// let aucs: Vec<f64> = report.folds().iter().map(|m| m.roc_auc).collect();
+    /// let var = aucs.iter().map(|a| (a - report.mean().roc_auc).powi(2)).sum::<f64>() / 3.0;
+    /// approx::assert_relative_eq!(report.std().roc_auc, var.sqrt(), max_relative = 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn std(&self) -> Summary {
         self.std
     }
