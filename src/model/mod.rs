@@ -77,6 +77,19 @@ pub trait Fit {
     /// # Errors
     ///
     /// Whatever the estimator's fit returns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::{FeatureTable, TrainingSet};
+    /// use churnwise::model::{Fit, LogisticRegression};
+    /// use ndarray::array;
+    ///
+    /// let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["r".into()], array![[1.0], [2.0], [8.0], [9.0]])?;
+    /// let fitted = Fit::fit(&LogisticRegression::new(), &TrainingSet::new(x, array![false, false, true, true])?)?;
+    /// assert_eq!(fitted.feature_names(), ["r"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     fn fit(&self, data: &TrainingSet) -> Result<Self::Fitted>;
 }
 
@@ -113,9 +126,38 @@ pub trait PredictProba: Send + Sync + std::fmt::Debug {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`](crate::ErrorKind::LengthMismatch) if the column count differs.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{Fit, LogisticRegression, PredictProba};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..6u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model: Box<dyn PredictProba> = Box::new(Fit::fit(&LogisticRegression::new(), &train)?);
+    /// let p = model.predict_proba(array![[2.0], [190.0]].view())?;
+    /// assert!(p[0] < p[1]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>>;
 
     /// The features the model expects, in order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{Fit, LogisticRegression, PredictProba};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..6u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model: Box<dyn PredictProba> = Box::new(Fit::fit(&LogisticRegression::new(), &train)?);
+    /// assert_eq!(model.feature_names(), ["recency_days"]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     fn feature_names(&self) -> &[String];
 
     /// Churn probabilities for a table whose columns are matched by name.
@@ -123,6 +165,20 @@ pub trait PredictProba: Send + Sync + std::fmt::Debug {
     /// # Errors
     ///
     /// [`ErrorKind::UnknownName`](crate::ErrorKind::UnknownName) if a feature is missing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::{FeatureTable, TrainingSet};
+    /// # use churnwise::model::{Fit, LogisticRegression, PredictProba};
+    /// # use ndarray::array;
+    /// # let x = FeatureTable::new((0..6u64).map(Into::into).collect(), vec!["recency_days".into()],
+    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]])?;
+    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let model: Box<dyn PredictProba> = Box::new(Fit::fit(&LogisticRegression::new(), &train)?);
+    /// assert_eq!(model.predict_proba_table(&x)?, model.predict_proba(x.values())?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     fn predict_proba_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
         self.predict_proba(table.select(self.feature_names())?.values())
     }

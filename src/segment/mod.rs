@@ -67,6 +67,15 @@ pub use tiers::{FittedTiers, Tier, Tiers};
 /// ```
 pub trait Segment: Copy + Eq + std::fmt::Display + private::Sealed + 'static {
     /// Every segment, in report order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::segment::{LifecycleStage, Segment, Tier};
+    ///
+    /// assert_eq!(Tier::all(), [Tier::High, Tier::Mid, Tier::Low]);
+    /// assert_eq!(LifecycleStage::all().first(), Some(&LifecycleStage::New));
+    /// ```
     fn all() -> &'static [Self];
 }
 
