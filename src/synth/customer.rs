@@ -719,12 +719,13 @@ impl Run {
         }
     }
 
-    /// Generation, paused before the first event after `cutoff_secs`.
-    fn replay(ctx: &Context<'_>, cutoff_secs: i64) -> Run {
+    /// Generation, paused before the first event after `cutoff_secs`;
+    /// `observe` accumulates the [`Evidence`] on the way.
+    fn replay(ctx: &Context<'_>, cutoff_secs: i64, observe: bool) -> Run {
         Run {
             cutoff_secs,
             cutoff_days: cutoff_end_days(cutoff_secs),
-            observe: true,
+            observe,
             ..Run::generation(ctx)
         }
     }
@@ -1138,9 +1139,15 @@ impl Resumable {
     /// than `cutoff_secs` whole seconds after `start`. `None` when the
     /// customer signs up after that or has churned by then, which is exactly
     /// when the generated population shows a signup after the cutoff or a
-    /// churn time at or before it.
-    pub(super) fn replay(ctx: &Context<'_>, index: usize, cutoff_secs: i64) -> Option<Resumable> {
-        Resumable::replay_into(ctx, index, cutoff_secs, &mut Discard)
+    /// churn time at or before it. With `observe`, it also gathers what the
+    /// records reveal, for [`Resumable::resume_given_records`].
+    pub(super) fn replay(
+        ctx: &Context<'_>,
+        index: usize,
+        cutoff_secs: i64,
+        observe: bool,
+    ) -> Option<Resumable> {
+        Resumable::replay_into(ctx, index, cutoff_secs, observe, &mut Discard)
     }
 
     /// [`Resumable::replay`], sending the replayed events to `sink`.
@@ -1148,6 +1155,7 @@ impl Resumable {
         ctx: &Context<'_>,
         index: usize,
         cutoff_secs: i64,
+        observe: bool,
         sink: &mut S,
     ) -> Option<Resumable> {
         let Drawn {
@@ -1167,7 +1175,7 @@ impl Resumable {
             &id,
             &mut rng,
             sink,
-            &Run::replay(ctx, cutoff_secs),
+            &Run::replay(ctx, cutoff_secs, observe),
         ) {
             End::Churned(..) => None,
             End::Alive | End::Paused => {
@@ -1346,7 +1354,7 @@ mod tests {
                     replayed.interactions.len(),
                     replayed.feedback.len(),
                 );
-                let resumed = Resumable::replay_into(&ctx, index, cutoff, &mut replayed);
+                let resumed = Resumable::replay_into(&ctx, index, cutoff, false, &mut replayed);
                 let truth = &pop.truth()[index];
                 let signed_up = pop.customers()[index].signup <= as_of;
                 let expect_alive = signed_up && truth.churn_time().is_none_or(|t| t > as_of);
@@ -1402,7 +1410,7 @@ mod tests {
         let cutoff = 400 * 86_400;
         let run = Run::forward(cutoff + 30 * 86_400, 1.0, false);
         for index in 0..300 {
-            let Some(snapshot) = Resumable::replay(&ctx, index, cutoff) else {
+            let Some(snapshot) = Resumable::replay(&ctx, index, cutoff, false) else {
                 continue;
             };
             assert!(whole_seconds(snapshot.life().t) > cutoff);

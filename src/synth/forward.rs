@@ -610,7 +610,7 @@ impl PopulationConfig {
             .into_par_iter()
             .with_min_len(MIN_TASK_CUSTOMERS)
             .filter_map(|index| {
-                let snapshot = Resumable::replay(&ctx, index, window.as_of_secs)?;
+                let snapshot = Resumable::replay(&ctx, index, window.as_of_secs, given_records)?;
                 let mut scratch = snapshot.life().clone();
                 let mut sum = 0.0;
                 for k in 0..replicas {
@@ -739,7 +739,7 @@ impl PopulationConfig {
             .into_par_iter()
             .with_min_len(MIN_TASK_CUSTOMERS)
             .filter_map(|index| {
-                let snapshot = Resumable::replay(&ctx, index, window.as_of_secs)?;
+                let snapshot = Resumable::replay(&ctx, index, window.as_of_secs, false)?;
                 let effect = effects[index].unwrap_or(0.0);
                 let run = Run::forward(window.until_secs, 1.0 - effect, false);
                 let mut rng = Rng::replica_stream(self.seed, index as u64 + 1, CAMPAIGN_SALT, 0);
@@ -937,7 +937,8 @@ mod tests {
         let risks = config.churn_probabilities(as_of, 120.0, replicas).unwrap();
         let mut checked = 0;
         for risk in risks.iter().take(40) {
-            let snapshot = Resumable::replay(&ctx, index(risk.id()), window.as_of_secs).unwrap();
+            let snapshot =
+                Resumable::replay(&ctx, index(risk.id()), window.as_of_secs, false).unwrap();
             let mut scratch = snapshot.life().clone();
             let churns = (0..replicas)
                 .filter(|&k| {
