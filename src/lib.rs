@@ -186,6 +186,8 @@
 
 pub mod alert;
 pub mod clv;
+#[doc(hidden)]
+pub mod doc_support;
 pub mod error;
 pub mod features;
 mod mix;
