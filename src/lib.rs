@@ -195,6 +195,7 @@ pub mod model;
 pub mod prelude;
 pub mod records;
 pub mod retention;
+pub mod rules;
 pub mod score;
 pub mod segment;
 pub mod synth;

@@ -41,7 +41,9 @@
 //! ```
 
 #[doc(no_inline)]
-pub use crate::alert::{AlertEngine, AlertLog, AlertPolicy, Route, Severity};
+pub use crate::alert::{AlertEngine, AlertLog, AlertPolicy, Severity};
+#[doc(no_inline)]
+pub use crate::rules::{Condition, Route};
 #[doc(no_inline)]
 pub use crate::clv::{BetaGeo, Calibration, Clv, GammaGamma, ModifiedBetaGeo, TimeUnit};
 #[doc(no_inline)]

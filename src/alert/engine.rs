@@ -2,17 +2,17 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::compile::{Program, Rows, Scratch, Seen};
-use super::condition::{Change, OpText, Test};
 use super::log::AlertLog;
-use super::policy::{AlertPolicy, AlertRule, Precedence, Route, Severity};
+use super::policy::{AlertPolicy, AlertRule, Precedence, Severity};
 use crate::Result;
 use crate::records::CustomerId;
+use crate::rules::{Path, Program, Route, Rows, Scratch, Seen, Test};
 use crate::score::Profiles;
 
 /// Profiles per parallel task (fixed, so the output does not depend on the thread count).
@@ -49,7 +49,7 @@ pub enum Observed {
     /// A number.
     Number(f64),
     /// A category label (segment, stage or tier).
-    Label(&'static str),
+    Label(Arc<str>),
     /// A change since the previous snapshot.
     Change {
         /// The previous value.
@@ -167,7 +167,7 @@ impl fmt::Display for Trigger<'_> {
         // "stage = at_risk (not == churned)": the value, then the test it met
         // or, under a `not`, failed.
         let not = if self.negated { "not " } else { "" };
-        let (field, test) = (self.field(), OpText(&self.test.op));
+        let (field, test) = (self.field(), self.test.op_text());
         match &self.value {
             Observed::Change { relative, .. } => {
                 let what = if *relative {
@@ -187,7 +187,7 @@ impl Serialize for Trigger<'_> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("Trigger", 4)?;
         st.serialize_field("field", self.field())?;
-        st.serialize_field("test", &OpText(&self.test.op).to_string())?;
+        st.serialize_field("test", &self.test.op_text().to_string())?;
         st.serialize_field("value", &self.value)?;
         st.serialize_field("text", &self.to_string())?;
         st.end()
@@ -937,7 +937,7 @@ impl AlertEngine {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn check(&self, profiles: &Profiles) -> Result<()> {
-        Program::compile(&self.policy, profiles, None).map(|_| ())
+        compile(&self.policy, profiles, None).map(|_| ())
     }
 
     /// Evaluates the policy; `previous` (the last snapshot's profiles)
@@ -1030,7 +1030,7 @@ impl AlertEngine {
         previous: Option<&Profiles>,
         log: Option<(&AlertLog, DateTime<Utc>)>,
     ) -> Result<AlertReport<'_>> {
-        let program = Program::compile(&self.policy, profiles, previous)?;
+        let program = compile(&self.policy, profiles, previous)?;
         let rows = Rows::new(profiles, previous);
         let skipped: Vec<bool> = program
             .rules
@@ -1154,10 +1154,12 @@ impl<'e> Run<'e, '_> {
                     customer: self.profiles.ids()[i].clone(),
                     rule,
                     churn_probability: self.profiles.churn_probabilities().map(|p| p[i]),
-                    expected_loss: self.profiles.expected_loss(i),
+                    expected_loss: self.profiles.expected_losses().map(|l| l[i]),
                     reasons: seen
                         .iter()
-                        .map(|&(t, value, negated)| trigger(self.program, t, value, negated))
+                        .map(|(t, value, negated)| {
+                            trigger(self.program, *t, value.clone(), *negated)
+                        })
                         .collect(),
                     row: i,
                     rule_index: r,
@@ -1168,11 +1170,25 @@ impl<'e> Run<'e, '_> {
     }
 }
 
+/// `policy`'s conditions compiled against `profiles`, each rule's errors
+/// naming `rules[i].condition`.
+fn compile<'p>(
+    policy: &'p AlertPolicy,
+    profiles: &Profiles,
+    previous: Option<&Profiles>,
+) -> Result<Program<'p>> {
+    let conditions = policy.rules().iter().enumerate().map(|(r, rule)| {
+        let path = Path::root().key("rules").index(r).key("condition");
+        (rule.condition(), path)
+    });
+    Program::of(conditions, profiles, previous)
+}
+
 fn trigger<'e>(program: &Program<'e>, test: usize, seen: Seen, negated: bool) -> Trigger<'e> {
     let info = program.tests[test];
     let value = match seen {
         Seen::Number(v) => Observed::Number(v),
-        Seen::Label(category, code) => Observed::Label(category.label(code)),
+        Seen::Label(label) => Observed::Label(label),
         Seen::Change {
             before,
             now,
@@ -1181,7 +1197,7 @@ fn trigger<'e>(program: &Program<'e>, test: usize, seen: Seen, negated: bool) ->
             before,
             now,
             change,
-            relative: info.change == Some(Change::Relative),
+            relative: info.is_relative_change(),
         },
     };
     Trigger {

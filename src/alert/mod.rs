@@ -49,18 +49,10 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
-mod compile;
-mod condition;
 mod engine;
 mod log;
-mod path;
 mod policy;
 
-pub use condition::{Condition, FieldRef, Operand, Test};
-
-pub(crate) use compile::rows_meeting;
-pub(crate) use condition::Coded;
 pub use engine::{Alert, AlertEngine, AlertReport, Observed, Trigger, WorkList};
 pub use log::AlertLog;
-pub(crate) use path::Path;
-pub use policy::{AlertPolicy, AlertRule, Precedence, Route, Severity};
+pub use policy::{AlertPolicy, AlertRule, Precedence, Severity};

@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::playbook::{Playbook, segment_labels};
-use crate::alert::Route;
+use crate::rules::Route;
 use crate::records::CustomerId;
 use crate::score::Profiles;
 use crate::{Error, ErrorKind, Result};

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::alert::{Coded, Condition, Path, Route};
+use crate::rules::{Condition, Path, Route};
 use crate::score::Profiles;
 use crate::{ErrorKind, Result};
 
@@ -43,7 +45,11 @@ pub enum InterventionKind {
     Custom(String),
 }
 
-/// Which profile field defines the segments that effects are known for.
+/// Which profile field defines the segments that effects are known for:
+/// a built-in category, or any category field by name (`plan`, `region`,
+/// `cluster`, a column of your own).
+///
+/// In documents it is the field's name: `segment_by = "plan"`.
 ///
 /// # Example
 ///
@@ -51,23 +57,37 @@ pub enum InterventionKind {
 /// use churnwise::retention::SegmentBy;
 ///
 /// assert_eq!(SegmentBy::default(), SegmentBy::LifecycleStage);
+/// assert_eq!(SegmentBy::from_name("value_tier"), SegmentBy::ValueTier);
+/// assert_eq!(SegmentBy::from_name("plan"), SegmentBy::Field("plan".into()));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum SegmentBy {
-    /// The lifecycle stage (`new`, `active`, `silent`, `at_risk`, `churned`).
+    /// The lifecycle stage (new, active, silent, at risk, churned).
     #[default]
     LifecycleStage,
-    /// The RFM segment (`champions`, `at_risk`, ...).
+    /// The RFM segment.
     RfmSegment,
-    /// The value tier (`low`, `mid`, `high`).
+    /// The value tier.
     ValueTier,
     /// The engagement tier.
     EngagementTier,
+    /// Any other category field, by name.
+    Field(String),
 }
 
 impl SegmentBy {
+    /// The segmentation by the field `name`.
+    pub fn from_name(name: &str) -> SegmentBy {
+        match name {
+            "lifecycle_stage" => SegmentBy::LifecycleStage,
+            "rfm_segment" => SegmentBy::RfmSegment,
+            "value_tier" => SegmentBy::ValueTier,
+            "engagement_tier" => SegmentBy::EngagementTier,
+            other => SegmentBy::Field(other.to_owned()),
+        }
+    }
+
     /// The profile field's name.
     ///
     /// # Example
@@ -76,18 +96,20 @@ impl SegmentBy {
     /// use churnwise::retention::SegmentBy;
     ///
     /// assert_eq!(SegmentBy::LifecycleStage.field(), "lifecycle_stage");
-    /// assert_eq!(SegmentBy::ValueTier.field(), "value_tier");
+    /// assert_eq!(SegmentBy::Field("plan".into()).field(), "plan");
     /// ```
-    pub fn field(self) -> &'static str {
+    pub fn field(&self) -> &str {
         match self {
             SegmentBy::LifecycleStage => "lifecycle_stage",
             SegmentBy::RfmSegment => "rfm_segment",
             SegmentBy::ValueTier => "value_tier",
             SegmentBy::EngagementTier => "engagement_tier",
+            SegmentBy::Field(name) => name,
         }
     }
 
-    /// Each profile's segment label, or `None` if the profiles lack the field.
+    /// Each profile's segment label (`(none)` for a customer without one),
+    /// or `None` if the profiles lack the field or it is not a category.
     ///
     /// # Example
     ///
@@ -97,23 +119,42 @@ impl SegmentBy {
     /// use churnwise::segment::LifecycleStage;
     ///
     /// let profiles = Profiles::from_profiles(vec![
-    ///     Profile::new(1u64).with_lifecycle_stage(LifecycleStage::Silent),
-    ///     Profile::new(2u64).with_lifecycle_stage(LifecycleStage::AtRisk),
+    ///     Profile::new(1u64).with_lifecycle_stage(LifecycleStage::Silent).with_label("plan", "gold"),
+    ///     Profile::new(2u64).with_lifecycle_stage(LifecycleStage::AtRisk).with_label("plan", "basic"),
     /// ])?;
     /// assert_eq!(SegmentBy::LifecycleStage.labels(&profiles), Some(vec!["silent", "at_risk"]));
+    /// assert_eq!(SegmentBy::from_name("plan").labels(&profiles), Some(vec!["gold", "basic"]));
     /// assert_eq!(SegmentBy::ValueTier.labels(&profiles), None); // no value tiers set
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn labels(self, profiles: &Profiles) -> Option<Vec<&'static str>> {
-        fn labels<T: Coded>(v: Option<&[T]>) -> Option<Vec<&'static str>> {
-            v.map(|v| v.iter().map(|c| c.label()).collect())
+    pub fn labels<'a>(&self, profiles: &'a Profiles) -> Option<Vec<&'a str>> {
+        let category = profiles.category(self.field())?;
+        Some(category.iter().map(|l| l.unwrap_or(NO_SEGMENT)).collect())
+    }
+}
+
+/// The segment of a customer without a label in the playbook's field.
+const NO_SEGMENT: &str = "(none)";
+
+impl fmt::Display for SegmentBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.field())
+    }
+}
+
+impl Serialize for SegmentBy {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.field())
+    }
+}
+
+impl<'de> Deserialize<'de> for SegmentBy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if name.trim().is_empty() {
+            return Err(serde::de::Error::custom("segment_by needs a field name"));
         }
-        match self {
-            SegmentBy::LifecycleStage => labels(profiles.lifecycle_stages()),
-            SegmentBy::RfmSegment => labels(profiles.rfm_segments()),
-            SegmentBy::ValueTier => labels(profiles.value_tiers()),
-            SegmentBy::EngagementTier => labels(profiles.engagement_tiers()),
-        }
+        Ok(SegmentBy::from_name(&name))
     }
 }
 
@@ -128,7 +169,7 @@ impl SegmentBy {
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::{Condition, Route};
+/// use churnwise::rules::{Condition, Route};
 /// use churnwise::retention::{Intervention, InterventionKind};
 ///
 /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales)
@@ -164,7 +205,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Route;
+    /// use churnwise::rules::Route;
     /// use churnwise::retention::{Intervention, InterventionKind};
     ///
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
@@ -197,7 +238,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales).with_name("Free inspection or repair");
     /// assert_eq!(repair.name(), "Free inspection or repair");
@@ -213,7 +254,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales).with_segment_effect("at_risk", 0.45);
     /// assert_eq!(repair.effect_for(Some("at_risk")), 0.45);
@@ -229,8 +270,8 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
-    /// # use churnwise::alert::Route;
+    /// use churnwise::rules::Condition;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales).with_eligibility(Condition::field("complaints_90d").gte(1));
     /// assert_eq!(repair.eligibility().map(|c| c.to_string()), Some("complaints_90d >= 1".into()));
@@ -245,7 +286,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales).with_capacity(500);
     /// assert_eq!(repair.capacity(), Some(500));
@@ -260,7 +301,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// assert_eq!(repair.id(), "free_repair");
@@ -274,7 +315,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// assert_eq!(repair.name(), "free_repair");
@@ -289,7 +330,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// assert_eq!(repair.kind(), &InterventionKind::FreeRepair);
@@ -303,7 +344,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// assert_eq!(repair.cost(), 40.0);
@@ -317,7 +358,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// assert_eq!(repair.effect(), 0.3); // cuts a churn probability of 0.5 to 0.35
@@ -331,7 +372,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// let repair = repair.with_segment_effect("at_risk", 0.45);
@@ -351,7 +392,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// let repair = repair.with_segment_effect("at_risk", 0.45);
@@ -367,7 +408,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// assert!(repair.eligibility().is_none()); // open to everyone
@@ -381,7 +422,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// assert_eq!(repair.owner(), &Route::AfterSales);
@@ -395,7 +436,7 @@ impl Intervention {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind};
     /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
     /// assert_eq!(repair.capacity(), None); // unlimited
@@ -477,7 +518,7 @@ impl Playbook {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Route;
+    /// use churnwise::rules::Route;
     /// use churnwise::retention::{Intervention, InterventionKind, Playbook, SegmentBy};
     ///
     /// let call = Intervention::new("call", InterventionKind::PersonalCallBack, 25.0, 0.2, Route::Sales);
@@ -608,8 +649,8 @@ impl Playbook {
     ///
     /// assert_eq!(Playbook::default_playbook().segment_by(), SegmentBy::LifecycleStage);
     /// ```
-    pub fn segment_by(&self) -> SegmentBy {
-        self.segment_by
+    pub fn segment_by(&self) -> &SegmentBy {
+        &self.segment_by
     }
 
     /// The intervention with `id`.
@@ -752,7 +793,7 @@ impl Playbook {
                         .key("interventions")
                         .index(k)
                         .key("eligibility");
-                    crate::alert::rows_meeting(c, path, profiles, None)
+                    crate::rules::rows_meeting(c, path, profiles, None)
                 }
             })
             .collect()
@@ -766,10 +807,10 @@ impl Default for Playbook {
 }
 
 /// `Err` unless the playbook can read segments from the profiles.
-pub(crate) fn segment_labels(
+pub(crate) fn segment_labels<'a>(
     playbook: &Playbook,
-    profiles: &Profiles,
-) -> Result<Vec<&'static str>> {
+    profiles: &'a Profiles,
+) -> Result<Vec<&'a str>> {
     playbook.segment_by.labels(profiles).ok_or_else(|| {
         ErrorKind::MissingValue {
             record: "profiles".into(),

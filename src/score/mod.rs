@@ -9,7 +9,11 @@
 
 mod profile;
 
-pub use profile::{PROFILE_FIELDS, Profile, Profiles};
+pub use profile::{Category, FieldKind, Iter, Profile, ProfileRef, Profiles, builtin_fields};
+
+pub(crate) use profile::{Builtin, Column, MISSING, builtin};
+#[cfg(test)]
+pub(crate) use profile::Coded;
 
 use chrono::{DateTime, Utc};
 use ndarray::Array1;

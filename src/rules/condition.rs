@@ -6,10 +6,11 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::expr::{self, field_text, quote_if_needed};
 use super::path::Path;
 use crate::Result;
 use crate::features::Unit;
-use crate::segment::{LifecycleStage, RfmSegment, Segment, Tier};
+use crate::score::{Builtin, Profiles, builtin};
 
 /// A test on a customer's profile, as an expression tree.
 ///
@@ -44,7 +45,7 @@ use crate::segment::{LifecycleStage, RfmSegment, Segment, Tier};
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::Condition;
+/// use churnwise::rules::Condition;
 ///
 /// let silent_vip = Condition::all([
 ///     Condition::field("days_since_interaction").gt(30),
@@ -78,7 +79,7 @@ pub enum Condition {
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::Condition;
+/// use churnwise::rules::Condition;
 ///
 /// let c = Condition::field("spend_90d").relative_change().lte(-0.5);
 /// assert_eq!(c.to_string(), "relative change of spend_90d <= -0.5");
@@ -115,7 +116,7 @@ pub(crate) enum Op {
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::Operand;
+/// use churnwise::rules::Operand;
 ///
 /// assert_eq!(Operand::from(90), Operand::Number(90.0));
 /// assert_eq!(Operand::from("24h"), Operand::Text("24h".into()));
@@ -158,7 +159,7 @@ impl From<String> for Operand {
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::Condition;
+/// use churnwise::rules::Condition;
 ///
 /// let c = Condition::field("complaints_30d").gte(2);
 /// assert_eq!(c.to_string(), "complaints_30d >= 2");
@@ -175,7 +176,7 @@ impl FieldRef {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("orders_90d").change().lte(-2);
     /// assert_eq!(c.to_string(), "change of orders_90d <= -2");
@@ -192,7 +193,7 @@ impl FieldRef {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("spend_90d").relative_change().lte(-0.5);
     /// assert_eq!(c.to_string(), "relative change of spend_90d <= -0.5");
@@ -217,7 +218,7 @@ impl FieldRef {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("recency_days").gt("90d");
     /// assert_eq!(c.to_string(), "recency_days > 90d");
@@ -233,7 +234,7 @@ impl FieldRef {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("complaints_30d").gte(2);
     /// assert_eq!(c.to_string(), "complaints_30d >= 2");
@@ -249,7 +250,7 @@ impl FieldRef {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("satisfaction_last").lt(0.4);
     /// assert_eq!(c.to_string(), "satisfaction_last < 0.4");
@@ -265,7 +266,7 @@ impl FieldRef {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("orders_90d").lte(1);
     /// assert_eq!(c.to_string(), "orders_90d <= 1");
@@ -281,7 +282,7 @@ impl FieldRef {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("value_tier").eq("high");
     /// assert_eq!(c.to_string(), "value_tier == high");
@@ -297,7 +298,7 @@ impl FieldRef {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("churn_probability").between(0.4, 0.7);
     /// assert_eq!(c.to_string(), "churn_probability between 0.4 and 0.7");
@@ -313,7 +314,7 @@ impl FieldRef {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("lifecycle_stage").is_in(["silent", "at_risk"]);
     /// assert_eq!(c.to_string(), "lifecycle_stage in [silent, at_risk]");
@@ -331,7 +332,7 @@ impl Condition {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::field("recency_days").gt(90);
     /// assert_eq!(c.to_string(), "recency_days > 90");
@@ -351,7 +352,7 @@ impl Condition {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::all([Condition::field("value_tier").eq("high"), Condition::field("recency_days").gt("60d")]);
     /// assert_eq!(c.to_string(), "(value_tier == high and recency_days > 60d)");
@@ -365,7 +366,7 @@ impl Condition {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::any([Condition::field("complaints_30d").gte(2), Condition::field("satisfaction_last").lt(0.4)]);
     /// assert_eq!(c.to_string(), "(complaints_30d >= 2 or satisfaction_last < 0.4)");
@@ -379,7 +380,7 @@ impl Condition {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::not(Condition::field("lifecycle_stage").eq("churned"));
     /// assert_eq!(c.to_string(), "not lifecycle_stage == churned");
@@ -389,6 +390,72 @@ impl Condition {
     #[allow(clippy::should_implement_trait)] // a constructor, not `!`
     pub fn not(condition: Condition) -> Condition {
         Condition::Not(Box::new(condition))
+    }
+
+    /// Parses and validates a condition written as an expression, the
+    /// form [`Display`](fmt::Display) writes:
+    /// `plan == "gold" and (churn_probability > 0.6 or recency_days > 90d)`.
+    ///
+    /// `and` binds tighter than `or`; `not`, parentheses, `between a and b`,
+    /// `in [a, b]`, `!=`, and `change of` / `relative change of` a field
+    /// are understood; labels may be quoted or bare. In a JSON or TOML
+    /// policy, a condition given as a string is read this way.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) giving
+    /// the column and what was expected there, or the first value the field
+    /// cannot hold.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::rules::Condition;
+    ///
+    /// let c = Condition::parse_expr("lifecycle_stage == silent and recency_days > 60d")?;
+    /// let same = Condition::all([
+    ///     Condition::field("lifecycle_stage").eq("silent"),
+    ///     Condition::field("recency_days").gt("60d"),
+    /// ]);
+    /// assert_eq!(c, same);
+    /// assert_eq!(Condition::parse_expr(&c.to_string())?, c); // Display reads back
+    /// let err = Condition::parse_expr("recency_days >").unwrap_err();
+    /// assert!(err.to_string().contains("at column 15: expected a value"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn parse_expr(text: &str) -> Result<Condition> {
+        expr::parse(text, &Path::root())
+    }
+
+    /// Which of `profiles` meet this condition, in row order (evaluated in
+    /// parallel, with the same result on any number of threads). A
+    /// condition on a change since a previous snapshot meets nobody here;
+    /// alert policies evaluate those ([`AlertEngine`](crate::alert::AlertEngine)).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) for a
+    /// field these profiles do not have (naming the closest ones) or a
+    /// constant the field cannot hold.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::rules::Condition;
+    /// use churnwise::score::Profiles;
+    /// # let (_, table) = churnwise::doc_support::table(300, 1, 6)?;
+    ///
+    /// let profiles = Profiles::new(table)?;
+    /// let silent = Condition::field("recency_days").gt("60d").rows_meeting(&profiles)?;
+    /// let expected = profiles.iter().filter(|p| p.feature("recency_days") > Some(60.0)).count();
+    /// assert_eq!(silent.iter().filter(|s| **s).count(), expected);
+    ///
+    /// let typo = Condition::field("recency_dayz").gt(1).rows_meeting(&profiles).unwrap_err();
+    /// assert!(typo.to_string().contains("recency_days")); // the closest known name
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn rows_meeting(&self, profiles: &Profiles) -> Result<Vec<bool>> {
+        super::compile::rows_meeting(self, Path::root(), profiles, None)
     }
 
     /// Parses and validates a condition from JSON.
@@ -401,7 +468,7 @@ impl Condition {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let c = Condition::from_json(r#"{"field": "response_hours_max_30d", "gt": "24h"}"#)?;
     /// assert_eq!(c, Condition::field("response_hours_max_30d").gt("24h"));
@@ -416,9 +483,15 @@ impl Condition {
 
     /// Parses and validates a condition from a serde value tree.
     pub(crate) fn parse(value: &Value, path: &Path) -> Result<Condition> {
+        if let Value::String(text) = value {
+            return expr::parse(text, path);
+        }
         let map = value
             .as_object()
-            .ok_or_else(|| path.error(format!("expected an object, got {}", describe(value))))?;
+            .ok_or_else(|| path.error(format!(
+                "expected an object or an expression, got {}",
+                describe(value)
+            )))?;
         for key in ["all", "any"] {
             if let Some(children) = map.get(key) {
                 only_key(map, key, path)?;
@@ -508,6 +581,15 @@ impl fmt::Display for Condition {
     }
 }
 
+impl std::str::FromStr for Condition {
+    type Err = crate::Error;
+
+    /// [`Condition::parse_expr`].
+    fn from_str(text: &str) -> Result<Condition> {
+        Condition::parse_expr(text)
+    }
+}
+
 impl Serialize for Condition {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         self.to_value().serialize(s)
@@ -538,13 +620,23 @@ impl Test {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Condition;
+    /// use churnwise::rules::Condition;
     ///
     /// let Condition::Test(test) = Condition::field("complaints_30d").gte(2) else { unreachable!() };
     /// assert_eq!(test.field(), "complaints_30d");
     /// ```
     pub fn field(&self) -> &str {
         &self.field
+    }
+
+    /// The operator with its constants, as text (`>= 2`).
+    pub(crate) fn op_text(&self) -> OpText<'_> {
+        OpText(&self.op)
+    }
+
+    /// Whether the test is on a relative change since a previous snapshot.
+    pub(crate) fn is_relative_change(&self) -> bool {
+        self.change == Some(Change::Relative)
     }
 
     fn parse(map: &Map<String, Value>, path: &Path) -> Result<Test> {
@@ -600,38 +692,56 @@ impl Test {
     }
 
     /// Checks the constants against what the field can hold, as far as the
-    /// field's name tells (features outside the catalog are checked when
-    /// compiled against profiles).
-    fn check_operands(&self, path: &Path) -> Result<()> {
-        let kind = FieldKind::of(&self.field);
-        if let (Some(_), FieldKind::Category(_)) = (self.change, kind) {
-            return Err(path.error(format!(
-                "`change` needs a numeric field; `{}` is a category",
-                self.field
-            )));
-        }
-        for (operand, at) in self.operands(path) {
-            match kind {
-                FieldKind::Category(c) => {
-                    if matches!(
-                        self.op,
-                        Op::Gt(_) | Op::Gte(_) | Op::Lt(_) | Op::Lte(_) | Op::Between(..)
-                    ) {
-                        return Err(path.error(format!(
-                            "`{}` is a category: compare it with == or in",
-                            self.field
-                        )));
+    /// field's name tells: built-in fields and catalog features fully, other
+    /// names (your own fields) when compiled against profiles.
+    pub(crate) fn check_operands(&self, path: &Path) -> Result<()> {
+        self.check_as(Declared::of(&self.field), path)
+    }
+
+    /// Checks the constants against a field of kind `kind`.
+    pub(crate) fn check_as(&self, kind: Declared, path: &Path) -> Result<()> {
+        let ordering = matches!(
+            self.op,
+            Op::Gt(_) | Op::Gte(_) | Op::Lt(_) | Op::Lte(_) | Op::Between(..)
+        );
+        let unit = match kind {
+            Declared::Number(unit) => unit,
+            Declared::Unknown if ordering || self.change.is_some() => None,
+            Declared::Unknown => {
+                // `==` / `in` on a field known only to the profiles: a label
+                // or a number, decided when compiled.
+                for (operand, at) in self.operands(path) {
+                    if let Operand::Number(v) = operand {
+                        finite(*v, &at)?;
                     }
-                    c.label_index(operand, &at)?;
                 }
-                FieldKind::Number(unit) => {
-                    self.number(operand, unit, &at)?;
-                }
+                return Ok(());
             }
+            Declared::Category(labels) => {
+                if self.change.is_some() {
+                    return Err(path.error(format!(
+                        "`change` needs a numeric field; `{}` is a category",
+                        self.field
+                    )));
+                }
+                if ordering {
+                    return Err(path.error(format!(
+                        "`{}` is a category: compare it with == or in",
+                        self.field
+                    )));
+                }
+                if let Some(labels) = labels {
+                    for (operand, at) in self.operands(path) {
+                        label_index(&self.field, labels, operand, &at)?;
+                    }
+                }
+                return Ok(());
+            }
+        };
+        for (operand, at) in self.operands(path) {
+            self.number(operand, unit, &at)?;
         }
-        if let Op::Between(lo, hi) = &self.op
-            && let FieldKind::Number(unit) = kind
-        {
+        if let Op::Between(lo, hi) = &self.op {
             let (lo, hi) = (self.number(lo, unit, path)?, self.number(hi, unit, path)?);
             if lo > hi {
                 return Err(path.key("between").error(format!(
@@ -642,8 +752,7 @@ impl Test {
         Ok(())
     }
 
-    /// The operands with their paths.
-    fn operands<'a>(&'a self, path: &Path) -> Vec<(&'a Operand, Path)> {
+    pub(crate) fn operands<'a>(&'a self, path: &Path) -> Vec<(&'a Operand, Path)> {
         let key = OPERATORS[self.op_index()].0;
         match &self.op {
             Op::Gt(v) | Op::Gte(v) | Op::Lt(v) | Op::Lte(v) | Op::Eq(v) => vec![(v, path.key(key))],
@@ -748,10 +857,11 @@ impl Test {
 
 impl fmt::Display for Test {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let field = field_text(&self.field);
         match self.change {
-            Some(Change::Absolute) => write!(f, "change of {} ", self.field)?,
-            Some(Change::Relative) => write!(f, "relative change of {} ", self.field)?,
-            None => write!(f, "{} ", self.field)?,
+            Some(Change::Absolute) => write!(f, "change of {field} ")?,
+            Some(Change::Relative) => write!(f, "relative change of {field} ")?,
+            None => write!(f, "{field} ")?,
         }
         write!(f, "{}", OpText(&self.op))
     }
@@ -787,146 +897,70 @@ impl fmt::Display for Operand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Operand::Number(v) => write!(f, "{v}"),
-            Operand::Text(t) => f.write_str(t),
+            Operand::Text(t) => f.write_str(&quote_if_needed(t)),
         }
     }
 }
 
-/// What a field holds, as far as its name tells.
+/// What a field holds, as far as its name tells before any profiles are
+/// seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FieldKind {
+pub(crate) enum Declared {
     /// A number; the unit when known.
     Number(Option<Unit>),
-    /// One of a fixed set of labels.
-    Category(Category),
+    /// A category; its labels when they are fixed.
+    Category(Option<&'static [&'static str]>),
+    /// A name only the profiles know (a field of your own, a feature
+    /// outside the catalog).
+    Unknown,
 }
 
-/// The categorical profile fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Category {
-    RfmSegment,
-    LifecycleStage,
-    ValueTier,
-    EngagementTier,
-}
-
-impl FieldKind {
-    pub(crate) fn of(field: &str) -> FieldKind {
-        match field {
-            "churn_probability" => FieldKind::Number(Some(Unit::Fraction)),
-            "customer_value" | "expected_loss" => FieldKind::Number(Some(Unit::Currency)),
-            "rfm_segment" => FieldKind::Category(Category::RfmSegment),
-            "lifecycle_stage" => FieldKind::Category(Category::LifecycleStage),
-            "value_tier" => FieldKind::Category(Category::ValueTier),
-            "engagement_tier" => FieldKind::Category(Category::EngagementTier),
-            name => FieldKind::Number(Unit::of_feature(name)),
+impl Declared {
+    pub(crate) fn of(field: &str) -> Declared {
+        match builtin(field).map(|b| b.kind) {
+            Some(Builtin::Number { unit, .. }) => Declared::Number(Some(unit)),
+            Some(Builtin::Fixed(labels)) => Declared::Category(Some(labels)),
+            Some(Builtin::Open | Builtin::Labels) => Declared::Category(None),
+            None => Unit::of_feature(field).map_or(Declared::Unknown, |u| Declared::Number(Some(u))),
         }
     }
 }
 
-impl Category {
-    /// The labels with the discriminant of their variant.
-    fn labels(self) -> Vec<(&'static str, u32)> {
-        fn labels<T: Coded>() -> Vec<(&'static str, u32)> {
-            T::all().iter().map(|&v| (v.label(), v.code())).collect()
+/// The index of `operand` in a category's `labels`. A number matches the
+/// label that spells it (`cluster == 2`); anything else is an error naming
+/// the labels.
+pub(crate) fn label_index<S: AsRef<str>>(
+    field: &str,
+    labels: &[S],
+    operand: &Operand,
+    path: &Path,
+) -> Result<usize> {
+    let known = || labels.iter().map(AsRef::as_ref).collect::<Vec<&str>>();
+    let text = match operand {
+        Operand::Text(t) => t.clone(),
+        Operand::Number(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v}"),
+        Operand::Number(v) => {
+            return Err(path.error(format!(
+                "`{field}` is a category: expected a label ({}), got {v}",
+                known().join(", ")
+            )));
         }
-        match self {
-            Category::RfmSegment => labels::<RfmSegment>(),
-            Category::LifecycleStage => labels::<LifecycleStage>(),
-            Category::ValueTier | Category::EngagementTier => labels::<Tier>(),
-        }
-    }
-
-    /// The label of a code (no allocation: it runs once per categorical reason).
-    pub(crate) fn label(self, code: u32) -> &'static str {
-        fn find<T: Coded>(code: u32) -> &'static str {
-            T::all()
-                .iter()
-                .find(|v| v.code() == code)
-                .map_or("?", |v| v.label())
-        }
-        match self {
-            Category::RfmSegment => find::<RfmSegment>(code),
-            Category::LifecycleStage => find::<LifecycleStage>(code),
-            Category::ValueTier | Category::EngagementTier => find::<Tier>(code),
-        }
-    }
-
-    /// The variant discriminant of a label.
-    pub(crate) fn label_index(self, operand: &Operand, path: &Path) -> Result<u32> {
-        let labels = self.labels();
-        match operand {
-            Operand::Text(t) => match labels.iter().find(|l| l.0 == t) {
-                Some(&(_, index)) => Ok(index),
-                None => {
-                    let known: Vec<&str> = labels.iter().map(|l| l.0).collect();
-                    Err(path.unknown("label", t, &known))
-                }
-            },
-            Operand::Number(v) => {
-                let known: Vec<&str> = labels.iter().map(|l| l.0).collect();
-                Err(path.error(format!("expected a label ({}), got {v}", known.join(", "))))
-            }
-        }
+    };
+    match labels.iter().position(|l| l.as_ref() == text) {
+        Some(i) => Ok(i),
+        None if matches!(operand, Operand::Number(_)) => Err(path.error(format!(
+            "`{field}` is a category: expected a label ({}), got {text}",
+            known().join(", ")
+        ))),
+        None => Err(path.unknown("label", &text, &known())),
     }
 }
 
-/// A category value as a small integer (its variant's discriminant, for bit
-/// masks) and its label in documents (its serde name).
-pub(crate) trait Coded: Segment {
-    fn code(self) -> u32;
-    fn label(self) -> &'static str;
-}
-
-impl Coded for RfmSegment {
-    fn code(self) -> u32 {
-        self as u32
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            RfmSegment::Champions => "champions",
-            RfmSegment::Loyal => "loyal",
-            RfmSegment::PotentialLoyalist => "potential_loyalist",
-            RfmSegment::NewCustomers => "new_customers",
-            RfmSegment::Promising => "promising",
-            RfmSegment::NeedAttention => "need_attention",
-            RfmSegment::AboutToSleep => "about_to_sleep",
-            RfmSegment::AtRisk => "at_risk",
-            RfmSegment::CantLoseThem => "cant_lose_them",
-            RfmSegment::Hibernating => "hibernating",
-            RfmSegment::Lost => "lost",
-        }
-    }
-}
-
-impl Coded for LifecycleStage {
-    fn code(self) -> u32 {
-        self as u32
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            LifecycleStage::New => "new",
-            LifecycleStage::Active => "active",
-            LifecycleStage::Silent => "silent",
-            LifecycleStage::AtRisk => "at_risk",
-            LifecycleStage::Churned => "churned",
-        }
-    }
-}
-
-impl Coded for Tier {
-    fn code(self) -> u32 {
-        self as u32
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Tier::Low => "low",
-            Tier::Mid => "mid",
-            Tier::High => "high",
-        }
+fn finite(v: f64, path: &Path) -> Result<f64> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(path.error(format!("expected a finite number, got {v}")))
     }
 }
 
@@ -1171,6 +1205,8 @@ mod tests {
 
     #[test]
     fn labels_are_the_serde_names() {
+        use crate::score::Coded;
+        use crate::segment::{LifecycleStage, RfmSegment, Segment, Tier};
         fn check<T: Coded + Serialize>() {
             for &v in T::all() {
                 assert_eq!(

@@ -39,6 +39,16 @@ impl Path {
         .into()
     }
 
+    /// An [`ErrorKind::InvalidPolicy`] here, with suggested names.
+    pub(crate) fn error_with(&self, reason: String, suggestions: Vec<String>) -> Error {
+        ErrorKind::InvalidPolicy {
+            path: self.0.clone(),
+            reason,
+            suggestions,
+        }
+        .into()
+    }
+
     /// An [`ErrorKind::InvalidPolicy`] for an unknown name, suggesting the closest known ones.
     pub(crate) fn unknown(&self, what: &str, name: &str, known: &[&str]) -> Error {
         ErrorKind::InvalidPolicy {

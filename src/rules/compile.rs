@@ -1,29 +1,26 @@
-//! A policy compiled against one set of profiles: field names resolved to
-//! columns, constants converted to the field's unit, so evaluation does no
-//! string lookups and no allocation per customer.
+//! Conditions compiled against one set of profiles: field names resolved to
+//! columns, constants converted to the field's unit and labels to codes, so
+//! evaluation does no string lookups and no allocation per customer.
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
 
-use super::condition::{Category, Change, Coded, Condition, FieldKind, Op, Test};
+use super::condition::{Change, Condition, Declared, Op, Operand, Test, label_index};
 use super::path::Path;
-use super::policy::AlertPolicy;
 use crate::Result;
+use crate::features::Unit;
 use crate::records::CustomerId;
+use crate::score::{Builtin, Column, MISSING, Profiles, builtin};
 use crate::records::history::FastMap;
-use crate::score::Profiles;
-use crate::segment::{LifecycleStage, RfmSegment, Tier};
 
-/// A numeric column of the profiles.
+/// Where a number comes from: a feature column or a numeric field.
 #[derive(Debug, Clone, Copy)]
 enum NumCol {
     Feature(usize),
-    Probability,
-    Value,
-    Loss,
+    Field(usize),
 }
 
-/// A comparison with its constants in the field's unit.
 #[derive(Debug, Clone)]
 enum Cmp {
     Gt(f64),
@@ -49,7 +46,13 @@ impl Cmp {
     }
 }
 
-/// A compiled condition; leaves carry the index of their [`Test`] in [`Program::tests`].
+/// The codes a category test accepts, indexed by code.
+type Accept = Box<[bool]>;
+
+fn accepts(accept: &Accept, code: u32) -> bool {
+    accept.get(code as usize).copied().unwrap_or(false)
+}
+
 #[derive(Debug, Clone)]
 enum Node {
     Num {
@@ -64,9 +67,16 @@ enum Node {
         cmp: Cmp,
         test: usize,
     },
+    /// A category field: the customer's label is one of the accepted ones.
     Cat {
-        col: Category,
-        mask: u32,
+        field: usize,
+        accept: Accept,
+        test: usize,
+    },
+    /// A multi-label field: the customer has one of the accepted labels.
+    Set {
+        field: usize,
+        accept: Accept,
         test: usize,
     },
     All(Box<[Node]>),
@@ -75,30 +85,24 @@ enum Node {
 }
 
 /// One leaf's observation when a rule fired.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Seen {
     Number(f64),
-    Label(Category, u32),
+    Label(Arc<str>),
     Change { before: f64, now: f64, change: f64 },
 }
 
-/// A compiled rule.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
     node: Node,
     pub(crate) needs_previous: bool,
 }
 
-/// The columns of one profile set, borrowed for evaluation.
+/// The columns of one set of profiles, as the compiled nodes index them.
 pub(crate) struct Columns<'a> {
     x: Cow<'a, [f64]>,
     d: usize,
-    p: Option<&'a [f64]>,
-    v: Option<&'a [f64]>,
-    rfm: Option<&'a [RfmSegment]>,
-    stage: Option<&'a [LifecycleStage]>,
-    value_tier: Option<&'a [Tier]>,
-    engagement_tier: Option<&'a [Tier]>,
+    fields: Vec<&'a Column>,
 }
 
 impl<'a> Columns<'a> {
@@ -112,81 +116,66 @@ impl<'a> Columns<'a> {
         Columns {
             x,
             d,
-            p: profiles.churn_probabilities(),
-            v: profiles.customer_values(),
-            rfm: profiles.rfm_segments(),
-            stage: profiles.lifecycle_stages(),
-            value_tier: profiles.value_tiers(),
-            engagement_tier: profiles.engagement_tiers(),
+            fields: profiles.fields().map(|(_, c)| c).collect(),
         }
     }
 
     #[inline]
     fn num(&self, col: NumCol, i: usize) -> f64 {
-        // Compilation only produces columns that are present.
         match col {
             NumCol::Feature(j) => self.x[i * self.d + j],
-            NumCol::Probability => self.p.map_or(f64::NAN, |p| p[i]),
-            NumCol::Value => self.v.map_or(f64::NAN, |v| v[i]),
-            NumCol::Loss => match (self.p, self.v) {
-                (Some(p), Some(v)) => p[i] * v[i],
-                _ => f64::NAN,
+            NumCol::Field(k) => match self.fields[k] {
+                Column::Number(v) => v[i],
+                _ => f64::NAN, // compilation only makes numeric columns `Field`
             },
         }
     }
 
-    /// The values of a column for the rows of `range`, into `out`.
     fn gather(&self, col: NumCol, range: Range<usize>, out: &mut Vec<f64>) {
         out.clear();
-        match (col, self.p, self.v) {
-            (NumCol::Feature(j), ..) => {
+        match col {
+            NumCol::Feature(j) => {
                 let column = self.x[range.start * self.d + j..].iter().step_by(self.d);
                 out.extend(column.take(range.len()).copied());
             }
-            (NumCol::Probability, Some(p), _) => out.extend_from_slice(&p[range]),
-            (NumCol::Value, _, Some(v)) => out.extend_from_slice(&v[range]),
-            (NumCol::Loss, Some(p), Some(v)) => {
-                out.extend(p[range.clone()].iter().zip(&v[range]).map(|(p, v)| p * v));
-            }
-            _ => out.resize(range.len(), f64::NAN),
+            NumCol::Field(k) => match self.fields[k] {
+                Column::Number(v) => out.extend_from_slice(&v[range]),
+                _ => out.resize(range.len(), f64::NAN),
+            },
         }
     }
 
-    #[inline]
-    fn cat(&self, col: Category, i: usize) -> u32 {
-        fn at<T: Coded>(v: Option<&[T]>, i: usize) -> u32 {
-            v.map_or(u32::MAX, |v| v[i].code())
-        }
-        match col {
-            Category::RfmSegment => at(self.rfm, i),
-            Category::LifecycleStage => at(self.stage, i),
-            Category::ValueTier => at(self.value_tier, i),
-            Category::EngagementTier => at(self.engagement_tier, i),
+    fn code(&self, field: usize, i: usize) -> u32 {
+        match self.fields[field] {
+            Column::Category(c) => c.codes[i],
+            _ => MISSING,
         }
     }
 
-    /// Whether each row of `range` has a category in `mask`, into `out`.
-    fn in_mask(&self, col: Category, mask: u32, range: Range<usize>, out: &mut [bool]) {
-        fn fill<T: Coded>(v: Option<&[T]>, mask: u32, range: Range<usize>, out: &mut [bool]) {
-            match v {
-                Some(v) => {
-                    for (o, c) in out.iter_mut().zip(&v[range]) {
-                        *o = mask & (1 << c.code()) != 0; // codes are < 32 (tested)
-                    }
-                }
-                None => out.fill(false),
-            }
+    fn has_any(&self, field: usize, accept: &Accept, i: usize) -> bool {
+        match self.fields[field] {
+            Column::Labels(s) => s.codes_of(i).iter().any(|&c| accepts(accept, c)),
+            _ => false,
         }
-        match col {
-            Category::RfmSegment => fill(self.rfm, mask, range, out),
-            Category::LifecycleStage => fill(self.stage, mask, range, out),
-            Category::ValueTier => fill(self.value_tier, mask, range, out),
-            Category::EngagementTier => fill(self.engagement_tier, mask, range, out),
+    }
+
+    /// What a customer's category or labels look like, for explanations.
+    fn labels(&self, field: usize, i: usize) -> Arc<str> {
+        match self.fields[field] {
+            Column::Category(c) => c
+                .dictionary
+                .get(c.codes[i] as usize)
+                .cloned()
+                .unwrap_or_else(|| Arc::from("(none)")),
+            Column::Labels(s) => {
+                let labels: Vec<&str> = s.labels_of(i).collect();
+                Arc::from(labels.join(", "))
+            }
+            Column::Number(_) => Arc::from(""),
         }
     }
 }
 
-/// The current profiles, and the previous snapshot's with each current row's match.
 pub(crate) struct Rows<'a> {
     pub(crate) now: Columns<'a>,
     pub(crate) before: Option<(Columns<'a>, Matches)>,
@@ -201,11 +190,9 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Each current customer's row in the previous snapshot.
+/// Row `i` of the current profiles in the previous ones.
 pub(crate) enum Matches {
-    /// The same customers in the same order.
     Same,
-    /// The previous row of each current row, if any.
     Rows(Vec<Option<u32>>),
 }
 
@@ -218,8 +205,6 @@ impl Matches {
     }
 }
 
-/// Each current customer's row in the previous snapshot: the identity, a
-/// merge of sorted ids, or a hash join.
 fn match_rows(now: &[CustomerId], before: &[CustomerId]) -> Matches {
     if now == before {
         return Matches::Same;
@@ -246,28 +231,45 @@ fn match_rows(now: &[CustomerId], before: &[CustomerId]) -> Matches {
     Matches::Rows(now.iter().map(|id| index.get(id).copied()).collect())
 }
 
-/// The policy compiled against a set of profiles.
+/// Conditions compiled against profiles; `tests` are the leaves, in the
+/// order explanations refer to them.
 pub(crate) struct Program<'p> {
     pub(crate) rules: Vec<CompiledRule>,
-    /// The policy's tests, in the order of the leaves' indices.
     pub(crate) tests: Vec<&'p Test>,
 }
 
-impl<'p> Program<'p> {
-    /// Resolves every field of `policy` in `profiles` (and `previous`, for
-    /// change tests, when given).
-    pub(crate) fn compile(
-        policy: &'p AlertPolicy,
-        profiles: &Profiles,
-        previous: Option<&Profiles>,
-    ) -> Result<Program<'p>> {
-        let conditions = policy.rules().iter().map(|r| r.condition());
-        let paths =
-            (0..policy.rules().len()).map(|r| Path::root().key("rules").index(r).key("condition"));
-        Program::of(conditions.zip(paths), profiles, previous)
-    }
+/// What a name resolves to in one set of profiles.
+#[derive(Clone, Copy)]
+enum Resolved<'a> {
+    Number(NumCol, Option<Unit>),
+    Category(usize, &'a Column),
+}
 
-    /// Compiles conditions, each with its path in the document.
+fn resolve<'a>(profiles: &'a Profiles, name: &str) -> Option<Resolved<'a>> {
+    if let Some(j) = profiles.table().column_index(name) {
+        return Some(Resolved::Number(NumCol::Feature(j), Unit::of_feature(name)));
+    }
+    let (k, (_, column)) = profiles.fields().enumerate().find(|(_, (n, _))| *n == name)?;
+    Some(match column {
+        Column::Number(_) => {
+            let unit = match builtin(name).map(|b| b.kind) {
+                Some(Builtin::Number { unit, .. }) => Some(unit),
+                _ => None,
+            };
+            Resolved::Number(NumCol::Field(k), unit)
+        }
+        Column::Category(_) | Column::Labels(_) => Resolved::Category(k, column),
+    })
+}
+
+impl<'p> Program<'p> {
+    /// Compiles `conditions`, each with the path its errors name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) at the
+    /// path of a field these profiles lack, or of a constant the field
+    /// cannot hold.
     pub(crate) fn of(
         conditions: impl Iterator<Item = (&'p Condition, Path)>,
         profiles: &Profiles,
@@ -277,19 +279,9 @@ impl<'p> Program<'p> {
             rules: Vec::new(),
             tests: Vec::new(),
         };
-        let names = profiles.field_names();
-        let before_names = previous.map(Profiles::field_names);
         for (condition, path) in conditions {
             let mut needs_previous = false;
-            let before = before_names
-                .as_ref()
-                .zip(previous)
-                .map(|(names, profiles)| Schema { profiles, names });
-            let now = Schema {
-                profiles,
-                names: &names,
-            };
-            let node = program.node(condition, &path, &now, before, &mut needs_previous)?;
+            let node = program.node(condition, &path, profiles, previous, &mut needs_previous)?;
             program.rules.push(CompiledRule {
                 node,
                 needs_previous,
@@ -302,8 +294,8 @@ impl<'p> Program<'p> {
         &mut self,
         c: &'p Condition,
         path: &Path,
-        now: &Schema<'_>,
-        before: Option<Schema<'_>>,
+        now: &Profiles,
+        before: Option<&Profiles>,
         needs_previous: &mut bool,
     ) -> Result<Node> {
         let mut children = |cs: &'p [Condition], key: &str| -> Result<Box<[Node]>> {
@@ -330,41 +322,46 @@ impl<'p> Program<'p> {
         &mut self,
         t: &'p Test,
         path: &Path,
-        now: &Schema<'_>,
-        before: Option<Schema<'_>>,
+        now: &Profiles,
+        before: Option<&Profiles>,
         needs_previous: &mut bool,
     ) -> Result<Node> {
         let field_path = path.key("field");
-        if !now.names.contains(&t.field.as_str()) {
-            if let Some(setter) = profile_field_setter(&t.field) {
-                return Err(field_path.error(format!(
-                    "profile field `{}` is not set on these profiles (set it with Profiles::{setter})",
-                    t.field
-                )));
-            }
-            return Err(field_path.unknown("field", &t.field, now.names));
-        }
+        let Some(resolved) = resolve(now, &t.field) else {
+            let (reason, suggestions) = now.missing_field_reason(&t.field);
+            return Err(field_path.error_with(reason, suggestions));
+        };
         let test = self.tests.len();
         self.tests.push(t);
-        match FieldKind::of(&t.field) {
-            FieldKind::Category(col) => {
-                let mut mask = 0u32;
-                let operands = match &t.op {
-                    Op::Eq(v) => std::slice::from_ref(v),
-                    Op::In(vs) => vs.as_slice(),
-                    _ => {
-                        return Err(path.error(format!(
-                            "`{}` is a category: compare it with == or in",
-                            t.field
-                        )));
+        match resolved {
+            Resolved::Category(field, column) => {
+                t.check_as(Declared::Category(None), path)?;
+                let dictionary = column.dictionary();
+                let mut accept = vec![false; dictionary.len()].into_boxed_slice();
+                for (operand, at) in t.operands(path) {
+                    match label_index(&t.field, dictionary, operand, &at) {
+                        Ok(code) => accept[code] = true,
+                        // A label no customer has yet matches nobody; a number
+                        // that spells no label is still an error.
+                        Err(_) if matches!(operand, Operand::Text(_)) => {}
+                        Err(e) => return Err(e),
                     }
-                };
-                for v in operands {
-                    mask |= 1 << col.label_index(v, path)?;
                 }
-                Ok(Node::Cat { col, mask, test })
+                Ok(match column {
+                    Column::Labels(_) => Node::Set {
+                        field,
+                        accept,
+                        test,
+                    },
+                    _ => Node::Cat {
+                        field,
+                        accept,
+                        test,
+                    },
+                })
             }
-            FieldKind::Number(unit) => {
+            Resolved::Number(col, unit) => {
+                t.check_as(Declared::Number(unit), path)?;
                 let n = |v| t.number(v, unit, path);
                 let cmp = match &t.op {
                     Op::Gt(v) => Cmp::Gt(n(v)?),
@@ -375,37 +372,32 @@ impl<'p> Program<'p> {
                     Op::Between(a, b) => Cmp::Between(n(a)?, n(b)?),
                     Op::In(vs) => Cmp::In(vs.iter().map(n).collect::<Result<_>>()?),
                 };
-                let col = now.column(&t.field);
-                match t.change {
-                    None => Ok(Node::Num { col, cmp, test }),
-                    Some(change) => {
-                        *needs_previous = true;
-                        let before_col = match before {
-                            Some(b) if b.names.contains(&t.field.as_str()) => b.column(&t.field),
-                            // No previous snapshot: the rule is skipped (and reported).
-                            None => col,
-                            Some(_) => {
-                                return Err(field_path.error(format!(
-                                    "the previous snapshot's profiles have no `{}`",
-                                    t.field
-                                )));
-                            }
-                        };
-                        Ok(Node::Change {
-                            now: col,
-                            before: before_col,
-                            relative: change == Change::Relative,
-                            cmp,
-                            test,
-                        })
+                let Some(change) = t.change else {
+                    return Ok(Node::Num { col, cmp, test });
+                };
+                *needs_previous = true;
+                let before_col = match before.map(|b| resolve(b, &t.field)) {
+                    Some(Some(Resolved::Number(c, _))) => c,
+                    // No previous snapshot: the rule is skipped (and reported).
+                    None => col,
+                    Some(_) => {
+                        return Err(field_path.error(format!(
+                            "the previous snapshot's profiles have no numeric `{}`",
+                            t.field
+                        )));
                     }
-                }
+                };
+                Ok(Node::Change {
+                    now: col,
+                    before: before_col,
+                    relative: change == Change::Relative,
+                    cmp,
+                    test,
+                })
             }
         }
     }
 
-    /// Whether rule `r` fires, for each row of `range`, into `out`
-    /// (column by column, so the loops are tight).
     pub(crate) fn fires(
         &self,
         r: usize,
@@ -423,7 +415,6 @@ impl<'p> Program<'p> {
         }
     }
 
-    /// The observations that made rule `r` fire for row `i`, with their test index and negation.
     pub(crate) fn explain(
         &self,
         r: usize,
@@ -435,15 +426,13 @@ impl<'p> Program<'p> {
     }
 }
 
-/// Reusable buffers: results of the children of `all`/`any`, one per
-/// depth, and gathered column values.
+/// Buffers reused across chunks, so evaluation allocates once per task.
 #[derive(Default)]
 pub(crate) struct Scratch {
     flags: Vec<Vec<bool>>,
     values: Vec<Vec<f64>>,
 }
 
-/// `node` for each row of `range`, into `out`.
 fn fill(
     node: &Node,
     rows: &Rows<'_>,
@@ -459,7 +448,16 @@ fn fill(
             compare(cmp, &values, out);
             scratch.values.push(values);
         }
-        Node::Cat { col, mask, .. } => rows.now.in_mask(*col, *mask, range, out),
+        Node::Cat { field, accept, .. } => {
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = accepts(accept, rows.now.code(*field, range.start + k));
+            }
+        }
+        Node::Set { field, accept, .. } => {
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = rows.now.has_any(*field, accept, range.start + k);
+            }
+        }
         Node::Change {
             now,
             before,
@@ -521,7 +519,6 @@ fn fill(
     }
 }
 
-/// Clears `out` where a change test of `node` is undefined.
 fn only_defined(node: &Node, rows: &Rows<'_>, range: Range<usize>, out: &mut [bool]) {
     match node {
         Node::Change { .. } => {
@@ -537,11 +534,10 @@ fn only_defined(node: &Node, rows: &Rows<'_>, range: Range<usize>, out: &mut [bo
             }
         }
         Node::Not(c) => only_defined(c, rows, range, out),
-        Node::Num { .. } | Node::Cat { .. } => {}
+        Node::Num { .. } | Node::Cat { .. } | Node::Set { .. } => {}
     }
 }
 
-/// `out[k] = values[k] cmp constant`, with the comparison chosen once per column.
 fn compare(cmp: &Cmp, values: &[f64], out: &mut [bool]) {
     let pairs = out.iter_mut().zip(values);
     match *cmp {
@@ -555,37 +551,11 @@ fn compare(cmp: &Cmp, values: &[f64], out: &mut [bool]) {
     }
 }
 
-/// Field names and profiles of one snapshot, for resolving columns.
-#[derive(Clone, Copy)]
-struct Schema<'a> {
-    profiles: &'a Profiles,
-    names: &'a [&'a str],
-}
-
-impl Schema<'_> {
-    /// The column of a numeric field known to be present.
-    fn column(&self, field: &str) -> NumCol {
-        match field {
-            "churn_probability" => NumCol::Probability,
-            "customer_value" => NumCol::Value,
-            "expected_loss" => NumCol::Loss,
-            name => NumCol::Feature(
-                self.profiles
-                    .table()
-                    .column_index(name)
-                    .unwrap_or(usize::MAX),
-            ),
-        }
-    }
-}
-
 fn eval(node: &Node, rows: &Rows<'_>, i: usize) -> bool {
     match node {
         Node::Num { col, cmp, .. } => cmp.holds(rows.now.num(*col, i)),
-        Node::Cat { col, mask, .. } => {
-            let code = rows.now.cat(*col, i);
-            code < 32 && mask & (1 << code) != 0
-        }
+        Node::Cat { field, accept, .. } => accepts(accept, rows.now.code(*field, i)),
+        Node::Set { field, accept, .. } => rows.now.has_any(*field, accept, i),
         Node::Change { .. } => change(node, rows, i).is_some_and(|(_, _, c, cmp)| cmp.holds(c)),
         Node::All(cs) => cs.iter().all(|c| eval(c, rows, i)),
         Node::Any(cs) => cs.iter().any(|c| eval(c, rows, i)),
@@ -593,8 +563,6 @@ fn eval(node: &Node, rows: &Rows<'_>, i: usize) -> bool {
     }
 }
 
-/// `(before, now, change, cmp)` of a change node; `None` without a previous
-/// row, or for a relative change from 0 (undefined).
 fn change<'n>(node: &'n Node, rows: &Rows<'_>, i: usize) -> Option<(f64, f64, f64, &'n Cmp)> {
     let Node::Change {
         now,
@@ -634,9 +602,9 @@ fn explain(
                 out.push((*test, Seen::Number(rows.now.num(*col, i)), negated));
             }
         }
-        Node::Cat { col, test, .. } => {
+        Node::Cat { field, test, .. } | Node::Set { field, test, .. } => {
             if holds != negated {
-                out.push((*test, Seen::Label(*col, rows.now.cat(*col, i)), negated));
+                out.push((*test, Seen::Label(rows.now.labels(*field, i)), negated));
             }
         }
         Node::Change { test, .. } => {
@@ -667,26 +635,12 @@ fn explain(
     }
 }
 
-/// The [`Profiles`] method that fills a profile field.
-fn profile_field_setter(field: &str) -> Option<&'static str> {
-    Some(match field {
-        "churn_probability" => "score_with or with_churn_probabilities",
-        "customer_value" => "values_from_column or with_customer_values",
-        "expected_loss" => "score_with and values_from_column",
-        "rfm_segment" => "segment_rfm",
-        "lifecycle_stage" => "stage_lifecycle",
-        "value_tier" => "tier_value",
-        "engagement_tier" => "tier_engagement",
-        _ => return None,
-    })
-}
-
-/// Which rows of `profiles` meet `condition` (a change test needs `previous`,
-/// and without it holds for no one), in parallel.
+/// Which profiles meet `condition`, evaluated in parallel in fixed chunks.
 ///
 /// # Errors
 ///
-/// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) at `path` for an unknown field.
+/// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) at `path`
+/// for an unknown field or a constant the field cannot hold.
 pub(crate) fn rows_meeting(
     condition: &Condition,
     path: Path,
