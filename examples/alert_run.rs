@@ -43,17 +43,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
 
     // 3. Profiles: features, churn probability, RFM segment, lifecycle stage,
-    //    value tier and customer value, today and 30 days ago (for `change`).
+    //    value tier, customer value, the customers' plan / channel / region /
+    //    tags from the records, and a column of the application's own (a
+    //    credit limit, as a finance system would supply it; derived from
+    //    spend here), today and 30 days ago (for `change`).
     let table = FeatureSpec::all().extract(&history, &snapshot)?;
     let rfm = Rfm::new().fit(&table)?;
     let value_tiers = Tiers::value().fit(&table)?;
     let profiles_at = |t: DateTime<Utc>| -> churnwise::Result<Profiles> {
-        Profiles::new(FeatureSpec::all().extract(&history, &snapshot.at(t))?)?
+        let profiles = Profiles::new(FeatureSpec::all().extract(&history, &snapshot.at(t))?)?
             .score_with(&scorer)?
             .segment_rfm(&rfm)?
             .stage_lifecycle(&LifecyclePolicy::default())?
             .tier_value(&value_tiers)?
-            .values_from_column("spend_180d")
+            .values_from_column("spend_180d")?
+            .attributes_from(&history)?;
+        let credit_limit = credit_limits(&profiles);
+        profiles.with_numeric("credit_limit", credit_limit)
     };
     let today = profiles_at(as_of)?;
     let month_ago = profiles_at(as_of - TimeDelta::days(30))?;
@@ -103,4 +109,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         again.suppressed()
     );
     Ok(())
+}
+
+/// A credit limit per customer: ten times their 180-day spend, in steps of
+/// 500 (a stand-in for a column from the finance system).
+fn credit_limits(profiles: &Profiles) -> Vec<f64> {
+    profiles
+        .iter()
+        .map(|p| {
+            let spend = p.feature("spend_180d").unwrap_or(0.0).max(0.0);
+            (spend * 10.0 / 500.0).round() * 500.0
+        })
+        .collect()
 }

@@ -17,7 +17,7 @@
 mod campaign;
 
 use chrono::{DateTime, TimeZone, Utc};
-use churnwise::alert::Route;
+use churnwise::rules::Route;
 use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
 use churnwise::model::LogisticRegression;
 use churnwise::retention::{CampaignEvaluator, EffectLearner, Planner, Playbook};

@@ -33,7 +33,8 @@ use std::error::Error;
 use std::time::Instant;
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use churnwise::alert::{AlertEngine, AlertPolicy, Route};
+use churnwise::alert::{AlertEngine, AlertPolicy};
+use churnwise::rules::Route;
 use churnwise::clv::{BetaGeo, Calibration, Clv, GammaGamma, TimeUnit};
 use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
 use churnwise::model::LogisticRegression;

@@ -69,7 +69,8 @@ impl<'a> Trigger<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -94,7 +95,8 @@ impl<'a> Trigger<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -120,7 +122,8 @@ impl<'a> Trigger<'a> {
     ///
     /// ```
     /// use churnwise::alert::Observed;
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -145,7 +148,8 @@ impl<'a> Trigger<'a> {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     /// use churnwise::score::{Profile, Profiles};
     ///
     /// let profiles = Profiles::from_profiles(vec![Profile::new(1u64).with_feature("orders_90d", 0.0)])?;
@@ -246,7 +250,8 @@ impl<'a> Alert<'a> {
     ///
     /// ```
     /// use churnwise::records::CustomerId;
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -270,7 +275,8 @@ impl<'a> Alert<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -294,7 +300,8 @@ impl<'a> Alert<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -318,7 +325,8 @@ impl<'a> Alert<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -342,7 +350,8 @@ impl<'a> Alert<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -366,7 +375,8 @@ impl<'a> Alert<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -390,7 +400,8 @@ impl<'a> Alert<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -414,7 +425,8 @@ impl<'a> Alert<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -439,7 +451,8 @@ impl<'a> Alert<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -463,7 +476,8 @@ impl<'a> Alert<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -556,7 +570,8 @@ impl<'r, 'a> WorkList<'r, 'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -581,7 +596,8 @@ impl<'r, 'a> WorkList<'r, 'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -609,7 +625,8 @@ impl<'r, 'a> WorkList<'r, 'a> {
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+/// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+/// use churnwise::rules::{Condition, Route};
 /// use churnwise::score::{Profile, Profiles};
 ///
 /// let profiles = Profiles::from_profiles(
@@ -655,7 +672,8 @@ impl<'a> AlertReport<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -681,7 +699,8 @@ impl<'a> AlertReport<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -716,7 +735,8 @@ impl<'a> AlertReport<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -749,7 +769,8 @@ impl<'a> AlertReport<'a> {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -775,7 +796,8 @@ impl<'a> AlertReport<'a> {
     /// ```
     /// use chrono::{TimeDelta, TimeZone, Utc};
     /// use churnwise::alert::AlertLog;
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -804,7 +826,8 @@ impl<'a> AlertReport<'a> {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     /// use churnwise::score::{Profile, Profiles};
     ///
     /// let profiles = Profiles::from_profiles(vec![Profile::new(1u64).with_feature("recency_days", 120.0)])?;
@@ -812,7 +835,7 @@ impl<'a> AlertReport<'a> {
     ///     AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales),
     ///     AlertRule::new("quiet", Condition::field("recency_days").gt("30d"), Severity::Low, Route::Marketing),
     /// ])?
-    /// .with_max_alerts_per_customer(1)?;
+    /// .with_max_alerts_per_customer(1);
     /// let engine = AlertEngine::new(policy);
     /// let report = engine.evaluate(&profiles, None)?;
     /// assert_eq!((report.alerts().len(), report.capped()), (1, 1));
@@ -828,7 +851,8 @@ impl<'a> AlertReport<'a> {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     /// use churnwise::score::{Profile, Profiles};
     ///
     /// let profiles = Profiles::from_profiles(vec![Profile::new(1u64).with_feature("spend_90d", 40.0)])?;
@@ -857,7 +881,8 @@ impl<'a> AlertReport<'a> {
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+/// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+/// use churnwise::rules::{Condition, Route};
 /// use churnwise::score::{Profile, Profiles};
 ///
 /// let profiles = Profiles::from_profiles(vec![
@@ -926,7 +951,8 @@ impl AlertEngine {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     /// use churnwise::score::{Profile, Profiles};
     ///
     /// let profiles = Profiles::from_profiles(vec![Profile::new(1u64).with_feature("recency_days", 120.0)])?;
@@ -951,7 +977,8 @@ impl AlertEngine {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     /// use churnwise::score::{Profile, Profiles};
     ///
     /// let spend = |v| Profiles::from_profiles(vec![Profile::new(1u64).with_feature("spend_90d", v)]);
@@ -983,7 +1010,8 @@ impl AlertEngine {
     /// ```
     /// use chrono::{TimeDelta, TimeZone, Utc};
     /// use churnwise::alert::AlertLog;
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
@@ -1177,6 +1205,7 @@ fn compile<'p>(
     profiles: &Profiles,
     previous: Option<&Profiles>,
 ) -> Result<Program<'p>> {
+    policy.validate()?;
     let conditions = policy.rules().iter().enumerate().map(|(r, rule)| {
         let path = Path::root().key("rules").index(r).key("condition");
         (rule.condition(), path)

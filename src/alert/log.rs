@@ -29,7 +29,8 @@ struct Entry {
 ///
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
-/// use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Condition, Route, Severity};
+/// use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Severity};
+/// use churnwise::rules::{Condition, Route};
 /// use churnwise::score::{Profile, Profiles};
 ///
 /// let profiles = Profiles::from_profiles(vec![Profile::new(1u64).with_feature("complaints_30d", 2.0)])?;
@@ -91,7 +92,8 @@ impl AlertLog {
     ///
     /// ```
     /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("complaints_30d", 2.0),
@@ -115,7 +117,8 @@ impl AlertLog {
     ///
     /// ```
     /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("complaints_30d", 2.0),
@@ -154,7 +157,8 @@ impl AlertLog {
     ///
     /// ```
     /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("complaints_30d", 2.0),
@@ -180,7 +184,8 @@ impl AlertLog {
     /// ```
     /// use churnwise::records::CustomerId;
     /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// # use churnwise::score::{Profile, Profiles};
     /// # let profiles = Profiles::from_profiles(vec![
     /// #     Profile::new(1u64).with_feature("complaints_30d", 2.0),

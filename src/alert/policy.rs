@@ -107,7 +107,8 @@ pub enum Precedence {
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::{AlertRule, Condition, Route, Severity};
+/// use churnwise::alert::{AlertRule, Severity};
+/// use churnwise::rules::{Condition, Route};
 ///
 /// let rule = AlertRule::new("no_order_90d", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
 ///     .with_description("no order for 90 days")
@@ -141,7 +142,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     ///
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
     /// assert_eq!(rule.id(), "lapsing");
@@ -170,7 +172,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     ///
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
     ///     .with_description("no order for 90 days");
@@ -186,7 +189,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertPolicy, AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     ///
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales).with_cooldown_days(30.0);
     /// assert_eq!(rule.cooldown_days(), 30.0);
@@ -203,7 +207,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     ///
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales).with_suggestion("reactivation");
     /// assert_eq!(rule.suggestion(), Some("reactivation"));
@@ -218,7 +223,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
     /// assert_eq!(rule.id(), "lapsing");
     /// ```
@@ -231,7 +237,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
     /// assert_eq!(rule.description(), ""); // until `with_description`
     /// ```
@@ -244,7 +251,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
     /// assert_eq!(rule.condition().to_string(), "recency_days > 90d");
     /// ```
@@ -257,7 +265,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
     /// assert_eq!(rule.severity(), Severity::High);
     /// ```
@@ -270,7 +279,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
     /// assert_eq!(rule.route(), &Route::Sales);
     /// ```
@@ -283,7 +293,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
     /// assert_eq!(rule.cooldown_days(), 7.0);
     /// assert_eq!(rule.with_cooldown_days(1.5).cooldown_days(), 1.5);
@@ -297,7 +308,8 @@ impl AlertRule {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::{AlertRule, Condition, Route, Severity};
+    /// # use churnwise::alert::{AlertRule, Severity};
+    /// # use churnwise::rules::{Condition, Route};
     /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
     /// assert_eq!(rule.suggestion(), None);
     /// assert_eq!(rule.with_suggestion("discount").suggestion(), Some("discount"));
@@ -430,7 +442,8 @@ impl AlertPolicy {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertPolicy, AlertRule, Condition, Route, Severity};
+    /// use churnwise::alert::{AlertPolicy, AlertRule, Severity};
+    /// use churnwise::rules::{Condition, Route};
     ///
     /// let policy = AlertPolicy::new(vec![AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)])?;
     /// assert_eq!(policy.rules().len(), 1);
@@ -438,16 +451,44 @@ impl AlertPolicy {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn new(rules: Vec<AlertRule>) -> Result<Self> {
+        let policy = AlertPolicy {
+            rules,
+            max_alerts_per_customer: 3,
+            precedence: Precedence::Severity,
+        };
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks the whole policy: at least one rule, unique non-blank ids,
+    /// valid conditions and cooldowns, and at least one alert per customer.
+    /// Loading and evaluating a policy call it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) naming
+    /// the path of the first problem.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let policy = AlertPolicy::default_policy().with_max_alerts_per_customer(0);
+    /// let err = policy.validate().unwrap_err();
+    /// assert!(err.to_string().contains("max_alerts_per_customer"));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
         let rules_path = Path::root().key("rules");
-        if rules.is_empty() {
+        if self.rules.is_empty() {
             return Err(rules_path.error("a policy needs at least one rule"));
         }
-        for (i, rule) in rules.iter().enumerate() {
+        for (i, rule) in self.rules.iter().enumerate() {
             let at = rules_path.index(i);
             if rule.id.trim().is_empty() {
                 return Err(at.key("id").error("a rule id cannot be blank"));
             }
-            if rules[..i].iter().any(|r| r.id == rule.id) {
+            if self.rules[..i].iter().any(|r| r.id == rule.id) {
                 return Err(at
                     .key("id")
                     .error(format!("duplicate rule id `{}`", rule.id)));
@@ -460,38 +501,28 @@ impl AlertPolicy {
                 )));
             }
         }
-        Ok(AlertPolicy {
-            rules,
-            max_alerts_per_customer: 3,
-            precedence: Precedence::Severity,
-        })
+        if self.max_alerts_per_customer == 0 {
+            return Err(Path::root()
+                .key("max_alerts_per_customer")
+                .error("must be at least 1"));
+        }
+        Ok(())
     }
 
-    /// At most `n` alerts per customer per run (at least 1).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for 0.
+    /// At most `n` alerts per customer per run; defaults to 3, must be at
+    /// least 1 (checked by [`validate`](Self::validate)).
     ///
     /// # Example
     ///
     /// ```
     /// use churnwise::alert::AlertPolicy;
     ///
-    /// let policy = AlertPolicy::default_policy().with_max_alerts_per_customer(1)?;
+    /// let policy = AlertPolicy::default_policy().with_max_alerts_per_customer(1);
     /// assert_eq!(policy.max_alerts_per_customer(), 1);
-    /// assert!(AlertPolicy::default_policy().with_max_alerts_per_customer(0).is_err());
-    /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn with_max_alerts_per_customer(mut self, n: usize) -> Result<Self> {
-        if n == 0 {
-            return Err(Error::invalid_parameter(
-                "max_alerts_per_customer",
-                "must be at least 1",
-            ));
-        }
+    pub fn with_max_alerts_per_customer(mut self, n: usize) -> Self {
         self.max_alerts_per_customer = n;
-        Ok(self)
+        self
     }
 
     /// Which alerts a customer keeps when more rules fire than allowed.
@@ -663,7 +694,8 @@ impl AlertPolicy {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::{AlertPolicy, Route, Severity};
+    /// use churnwise::alert::{AlertPolicy, Severity};
+    /// use churnwise::rules::Route;
     ///
     /// let policy = AlertPolicy::from_json(r#"{"rules": [{"id": "complaints", "severity": "high",
     ///     "route": "customer_service", "cooldown": "14d",

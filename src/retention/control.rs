@@ -20,7 +20,7 @@ use crate::{Error, Result};
 ///
 /// ```
 /// use churnwise::retention::HoldOut;
-/// # use churnwise::alert::Route;
+/// # use churnwise::rules::Route;
 /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
 /// # use churnwise::score::{Profile, Profiles};
 /// # use churnwise::segment::LifecycleStage;
@@ -95,7 +95,7 @@ impl HoldOut {
     ///
     /// ```
     /// use churnwise::retention::HoldOut;
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;

@@ -24,7 +24,7 @@ use crate::{Error, Result};
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::Route;
+/// use churnwise::rules::Route;
 /// use churnwise::retention::{CampaignEvaluator, CampaignOutcome, EffectLearner, Intervention, InterventionKind, Playbook, SegmentBy};
 ///
 /// let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.1, Route::Sales)],
@@ -107,7 +107,7 @@ impl EffectLearner {
     ///
     /// ```
     /// use churnwise::retention::EffectLearner;
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{CampaignEvaluator, CampaignOutcome, Intervention, InterventionKind, Playbook, SegmentBy};
     /// # let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.1, Route::Sales)],
     /// #     SegmentBy::LifecycleStage)?;
@@ -143,7 +143,7 @@ impl EffectLearner {
     ///
     /// ```
     /// use churnwise::retention::EffectLearner;
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{CampaignEvaluator, CampaignOutcome, Intervention, InterventionKind, Playbook, SegmentBy};
     /// # let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.1, Route::Sales)],
     /// #     SegmentBy::LifecycleStage)?;
@@ -179,7 +179,7 @@ impl EffectLearner {
     ///
     /// ```
     /// use churnwise::retention::EffectLearner;
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{CampaignEvaluator, CampaignOutcome, Intervention, InterventionKind, Playbook, SegmentBy};
     /// # let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.1, Route::Sales)],
     /// #     SegmentBy::LifecycleStage)?;

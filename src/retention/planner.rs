@@ -49,7 +49,7 @@ use crate::{Error, ErrorKind, Result};
 ///
 /// ```
 /// use churnwise::retention::EXACT_CUSTOMERS;
-/// # use churnwise::alert::Route;
+/// # use churnwise::rules::Route;
 /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
 /// # use churnwise::score::{Profile, Profiles};
 /// # use churnwise::segment::LifecycleStage;
@@ -75,7 +75,7 @@ pub const EXACT_CUSTOMERS: usize = 20;
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::Route;
+/// use churnwise::rules::Route;
 /// use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
 /// use churnwise::score::{Profile, Profiles};
 /// use churnwise::segment::LifecycleStage;
@@ -165,7 +165,7 @@ impl Planner {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -196,7 +196,7 @@ impl Planner {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -250,7 +250,7 @@ impl Planner {
     /// # Example
     ///
     /// ```
-    /// use churnwise::alert::Route;
+    /// use churnwise::rules::Route;
     /// use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// use churnwise::score::{Profile, Profiles};
     /// use churnwise::segment::LifecycleStage;
@@ -710,7 +710,7 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -737,7 +737,7 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -765,7 +765,7 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -793,7 +793,7 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -852,7 +852,7 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -879,7 +879,7 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -906,7 +906,7 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -933,7 +933,7 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -960,7 +960,7 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -987,7 +987,7 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -1014,7 +1014,7 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -1042,7 +1042,7 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -1070,7 +1070,7 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -1103,7 +1103,7 @@ impl PlanSummary {
 /// # Example
 ///
 /// ```
-/// use churnwise::alert::Route;
+/// use churnwise::rules::Route;
 /// use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
 /// use churnwise::score::{Profile, Profiles};
 /// use churnwise::segment::LifecycleStage;
@@ -1200,7 +1200,7 @@ impl Plan {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -1228,7 +1228,7 @@ impl Plan {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -1256,7 +1256,7 @@ impl Plan {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
@@ -1283,7 +1283,7 @@ impl Plan {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
+    /// # use churnwise::rules::Route;
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;

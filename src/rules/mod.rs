@@ -28,25 +28,20 @@
 //! ```
 //! use churnwise::rules::Condition;
 //! use churnwise::score::Profiles;
-//! # let (history, scorer_history, scorer) = {
-//! #     let (h, _, s) = churnwise::doc_support::scorer(1_000, 5)?;
-//! #     (h.clone(), h, s)
-//! # };
-//! # let _ = scorer_history;
-//! # let table = churnwise::features::FeatureSpec::all()
-//! #     .extract(&history, &churnwise::features::Snapshot::new(churnwise::doc_support::month(9)))?;
-//!
+//! # let (history, snapshot, scorer) = churnwise::doc_support::scorer(1_000, 5)?;
+//! # let table = churnwise::features::FeatureSpec::all().extract(&history, &snapshot)?;
 //! let profiles = Profiles::new(table)?.score_with(&scorer)?.attributes_from(&history)?;
 //! let rule = Condition::parse_expr(
-//!     r#"plan == "gold" and churn_probability > 0.3 and days_since_interaction > 30"#,
+//!     r#"plan == "premium" and churn_probability > 0.3 and days_since_interaction > 30"#,
 //! )?;
 //! let flagged = rule.rows_meeting(&profiles)?;
 //! for (p, &hit) in profiles.iter().zip(&flagged) {
-//!     let expected = p.label("plan") == Some("gold")
+//!     let expected = p.label("plan") == Some("premium")
 //!         && p.churn_probability().is_some_and(|x| x > 0.3)
 //!         && p.feature("days_since_interaction").is_some_and(|d| d > 30.0);
 //!     assert_eq!(hit, expected);
 //! }
+//! assert!(flagged.iter().any(|f| *f));
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 

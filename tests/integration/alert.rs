@@ -2,9 +2,8 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use churnwise::ErrorKind;
-use churnwise::alert::{
-    AlertEngine, AlertLog, AlertPolicy, AlertRule, Condition, Observed, Precedence, Route, Severity,
-};
+use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Observed, Precedence, Severity};
+use churnwise::rules::{Condition, Route};
 use churnwise::score::{Profile, Profiles};
 use churnwise::segment::{LifecycleStage, RfmSegment, Tier};
 use proptest::prelude::*;
@@ -160,7 +159,7 @@ fn rules_fire_as_computed_by_hand_in_priority_order() {
 
 #[test]
 fn change_rules_need_the_previous_snapshot() {
-    let policy = policy().with_max_alerts_per_customer(10).unwrap();
+    let policy = policy().with_max_alerts_per_customer(10);
     let engine = AlertEngine::new(policy.clone());
     let with = engine.evaluate(&now(), Some(&before())).unwrap();
     let halved: Vec<_> = with
@@ -196,7 +195,6 @@ fn change_rules_need_the_previous_snapshot() {
 fn precedence_by_rule_order_keeps_the_first_rules() {
     let policy = policy()
         .with_max_alerts_per_customer(1)
-        .unwrap()
         .with_precedence(Precedence::RuleOrder);
     let engine = AlertEngine::new(policy);
     let report = engine.evaluate(&now(), Some(&before())).unwrap();

@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use churnwise::ErrorKind;
-use churnwise::alert::{Condition, Route};
+use churnwise::rules::{Condition, Route};
 use churnwise::features::{FeatureTable, TrainingSet};
 use churnwise::model::LogisticRegression;
 use churnwise::retention::{

@@ -1,7 +1,7 @@
 //! Retention planning through the public API: optimality against brute
 //! force, budgets and capacities, hold-outs, effect learning.
 
-use churnwise::alert::{Condition, Route};
+use churnwise::rules::{Condition, Route};
 use churnwise::retention::{
     EXACT_CUSTOMERS, HoldOut, Intervention, InterventionKind, Planner, Playbook, SegmentBy,
 };

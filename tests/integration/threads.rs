@@ -5,7 +5,8 @@
 //! hold-out split, and compares every output.
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use churnwise::alert::{AlertEngine, AlertPolicy, Route};
+use churnwise::alert::{AlertEngine, AlertPolicy};
+use churnwise::rules::Route;
 use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
 use churnwise::model::LogisticRegression;
 use churnwise::retention::{HoldOut, Planner, Playbook};

@@ -261,8 +261,8 @@ impl Profiles {
     /// # let (history, table) = churnwise::doc_support::table(300, 2, 6)?;
     ///
     /// let profiles = Profiles::new(table)?.attributes_from(&history)?;
-    /// let gold = profiles.iter().filter(|p| p.label("plan") == Some("gold")).count();
-    /// let rows = Condition::parse_expr(r#"plan == "gold""#)?.rows_meeting(&profiles)?;
+    /// let gold = profiles.iter().filter(|p| p.label("plan") == Some("premium")).count();
+    /// let rows = Condition::parse_expr(r#"plan == "premium""#)?.rows_meeting(&profiles)?;
     /// assert_eq!(rows.iter().filter(|r| **r).count(), gold);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
