@@ -190,7 +190,6 @@ pub mod clv;
 pub mod doc_support;
 pub mod error;
 pub mod features;
-mod mix;
 pub mod model;
 pub mod prelude;
 pub mod records;
@@ -198,6 +197,7 @@ pub mod retention;
 pub mod score;
 pub mod segment;
 pub mod synth;
+mod util;
 
 pub use error::{Error, ErrorKind, Result};
 

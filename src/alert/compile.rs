@@ -10,9 +10,9 @@ use super::path::Path;
 use super::policy::AlertPolicy;
 use crate::Result;
 use crate::records::CustomerId;
-use crate::records::history::FastMap;
 use crate::score::Profiles;
 use crate::segment::{LifecycleStage, RfmSegment, Tier};
+use crate::util::FastMap;
 
 /// A numeric column of the profiles.
 #[derive(Debug, Clone, Copy)]

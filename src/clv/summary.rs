@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::records::time::MICROS_PER_DAY;
 use crate::records::{CustomerId, History};
+use crate::util::MICROS_PER_DAY;
 use crate::{Error, ErrorKind, Result};
 
 /// The time unit of recency, age and horizons (and so of the rate parameter α).

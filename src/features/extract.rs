@@ -7,9 +7,7 @@ use super::table::FeatureTable;
 use crate::Result;
 use crate::records::History;
 use crate::records::history::{CompactKind, FeedbackRow};
-use crate::records::time::{MICROS_PER_DAY, to_micros};
-
-const MICROS_PER_HOUR: f64 = 3_600_000_000.0;
+use crate::util::{MICROS_PER_DAY, MICROS_PER_HOUR, to_micros};
 
 impl FeatureSpec {
     /// Computes the features as of `snapshot.as_of()` for every customer who
@@ -185,7 +183,7 @@ impl<'a> Customer<'a> {
             .zip(&self.kinds[lo..])
             .filter_map(move |(&opened, k)| match *k {
                 CompactKind::SupportTicket(h) => {
-                    let waited = (self.t - opened) as f64 / MICROS_PER_HOUR;
+                    let waited = (self.t - opened) as f64 / MICROS_PER_HOUR as f64;
                     Some(if h >= 0.0 && h <= waited { h } else { waited })
                 }
                 _ => None,

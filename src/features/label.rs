@@ -8,7 +8,7 @@ use super::extract::fill_rows;
 use super::{FeatureSpec, FeatureTable, Snapshot};
 use crate::records::History;
 use crate::records::history::CompactKind;
-use crate::records::time::{MICROS_PER_DAY, from_micros, to_micros};
+use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 use crate::{Error, ErrorKind, Result};
 
 /// What counts as churn after the as-of time.

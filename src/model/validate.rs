@@ -392,7 +392,7 @@ struct SplitMix(u64);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
-        crate::mix::splitmix64(&mut self.0)
+        crate::util::mix::splitmix64(&mut self.0)
     }
 
     /// Uniform in `0..n` (Lemire's multiply-shift; the bias is below 2⁻³² for any usize n here).

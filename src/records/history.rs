@@ -1,19 +1,15 @@
 //! The validated, immutable, columnar store of customers and their events.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::time::from_micros;
 use super::{
     ComplaintTopic, Customer, CustomerId, Feedback, Interaction, InteractionKind, Order,
     SatisfactionScale,
 };
-
-/// A hash map with a fast, seeded hasher (foldhash).
-pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+use crate::util::from_micros;
 
 /// Optional customer attributes, boxed so customers without any cost one pointer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

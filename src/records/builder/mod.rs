@@ -7,15 +7,13 @@ use chrono::{DateTime, TimeZone, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::history::{
-    CompactKind, CustomerAttrs, EventColumns, FastMap, FeedbackRow, History, OrderCols,
-};
+use super::history::{CompactKind, CustomerAttrs, EventColumns, FeedbackRow, History, OrderCols};
 use super::id::{IdRef, parse_canonical_u64};
 use super::quality::{
     Action, DataQualityReport, Issue, Problem, RecordCounts, RecordKind, RecordRef,
 };
-use super::time::{from_micros, to_micros};
 use super::{Customer, CustomerId, Feedback, Interaction, InteractionKind, Order};
+use crate::util::{FastMap, from_micros, to_micros};
 use crate::{Error, ErrorKind, Result};
 
 /// Marks "no index" in u32 index arrays.

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::definition::{Rule, answer_times, contact_times, for_each_status, purchase_times};
 use super::{BLOCK, ChurnDefinition, fmt_percent, month_bounds, write_table};
-use crate::records::time::to_micros;
 use crate::records::{CustomerView, History};
+use crate::util::to_micros;
 use crate::{Error, Result};
 
 /// The most signup-month cohorts [`CohortRetention`] accepts (100 years).

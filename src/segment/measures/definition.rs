@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::records::CustomerView;
 use crate::records::history::CompactKind;
-use crate::records::time::{MICROS_PER_DAY, to_micros};
+use crate::util::{MICROS_PER_DAY, to_micros};
 use crate::{Error, Result};
 
 /// The default inactivity window of [`ChurnDefinition::NoOrder`], in days.

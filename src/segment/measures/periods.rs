@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{check_count, month_bounds, out_of_range};
-use crate::records::time::to_micros;
+use crate::util::to_micros;
 use crate::{Error, Result};
 
 /// One half-open time interval `[start, end)` of a [`Periods`] sequence.
