@@ -449,13 +449,7 @@ impl FeatureTable {
     /// ```
     #[cfg(feature = "csv")]
     pub fn write_csv<W: std::io::Write>(&self, writer: W) -> Result<()> {
-        let io = |e: csv::Error| -> crate::Error {
-            ErrorKind::Io {
-                source_name: "<feature table writer>".into(),
-                message: e.to_string(),
-            }
-            .into()
-        };
+        let io = |e: csv::Error| crate::Error::csv("<feature table writer>", e);
         let mut w = csv::Writer::from_writer(writer);
         let header = std::iter::once("customer_id").chain(self.names.iter().map(String::as_str));
         w.write_record(header).map_err(io)?;
@@ -466,7 +460,8 @@ impl FeatureTable {
             record.extend(row.iter().map(|v| v.to_string()));
             w.write_record(&record).map_err(io)?;
         }
-        w.flush().map_err(|e| io(e.into()))?;
+        w.flush()
+            .map_err(|e| crate::Error::io("<feature table writer>", e))?;
         Ok(())
     }
 }

@@ -462,6 +462,21 @@ impl Issue {
     }
 }
 
+impl Issue {
+    /// The issue as an [`ErrorKind::InvalidRecord`](crate::ErrorKind::InvalidRecord) error.
+    pub(crate) fn to_error(&self) -> crate::Error {
+        crate::ErrorKind::InvalidRecord {
+            record: self.record.to_string(),
+            index: self.record.index,
+            line: self.record.line,
+            field: self.field,
+            problem: self.problem.name(),
+            reason: self.problem.to_string(),
+        }
+        .into()
+    }
+}
+
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.record)?;

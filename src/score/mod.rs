@@ -475,7 +475,7 @@ impl ChurnScorer {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self).map_err(|e| json_error(&e))
+        serde_json::to_string_pretty(self).map_err(json_error)
     }
 
     /// Loads a scorer saved by [`to_json`](Self::to_json).
@@ -485,7 +485,7 @@ impl ChurnScorer {
     /// [`ErrorKind::SchemaMismatch`] if the schema version differs, the
     /// model's features disagree with the saved feature list, or the
     /// document is JSON of another shape or with inconsistent numbers (say,
-    /// more coefficients than features); [`ErrorKind::Io`] for text that is
+    /// more coefficients than features); [`ErrorKind::NotJson`] for text that is
     /// not JSON.
     ///
     /// # Example
@@ -514,7 +514,7 @@ impl ChurnScorer {
                 }
                 .into()
             } else {
-                json_error(&e)
+                json_error(e)
             }
         })?;
         if scorer.schema_version != SCHEMA_VERSION {
@@ -538,12 +538,8 @@ impl ChurnScorer {
     }
 }
 
-fn json_error(e: &serde_json::Error) -> Error {
-    ErrorKind::Io {
-        source_name: "<scorer json>".into(),
-        message: e.to_string(),
-    }
-    .into()
+fn json_error(e: serde_json::Error) -> Error {
+    Error::json("<scorer json>", e)
 }
 
 #[cfg(test)]
@@ -700,7 +696,7 @@ mod tests {
         ));
         assert!(matches!(
             ChurnScorer::from_json("{").unwrap_err().kind(),
-            ErrorKind::Io { .. }
+            ErrorKind::NotJson { .. }
         ));
         assert_eq!(ChurnScorer::from_json(&json).unwrap(), s);
     }

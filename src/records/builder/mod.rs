@@ -773,13 +773,13 @@ impl HistoryBuilder {
     /// b.push_order(Order::new(1u64, t, 10.0));
     /// b.push_order(Order::new(1u64, t, f64::INFINITY));
     /// let err = b.build_strict().unwrap_err();
-    /// let ErrorKind::InvalidRecord(issue) = err.kind() else { panic!("{err}") };
-    /// assert_eq!((issue.record().index(), issue.field()), (1, Some("amount")));
+    /// let ErrorKind::InvalidRecord { index, field, problem, .. } = err.kind() else { panic!("{err}") };
+    /// assert_eq!((*index, *field, *problem), (1, Some("amount"), "non_finite"));
     /// ```
     pub fn build_strict(self) -> Result<History> {
         let (history, report) = self.build()?;
         match report.issues().first() {
-            Some(issue) => Err(ErrorKind::InvalidRecord(issue.clone()).into()),
+            Some(issue) => Err(issue.to_error()),
             None => Ok(history),
         }
     }

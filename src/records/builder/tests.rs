@@ -272,11 +272,19 @@ fn strict_build_names_the_first_problem() {
     b.push_order(Order::new(1u64, day(1), 1.0));
     b.push_order(Order::new(1u64, day(3), f64::NAN));
     let err = b.build_strict().unwrap_err();
-    let ErrorKind::InvalidRecord(issue) = err.kind() else {
+    let ErrorKind::InvalidRecord {
+        index,
+        field,
+        problem,
+        ..
+    } = err.kind()
+    else {
         panic!("{err}")
     };
-    assert_eq!(issue.record().index(), 1);
-    assert_eq!(issue.field(), Some("time"));
+    assert_eq!(
+        (*index, *field, *problem),
+        (1, Some("time"), "before_signup")
+    );
     assert!(
         err.to_string()
             .starts_with("order 1, field `time`: event at 2024-01-01")
