@@ -394,7 +394,7 @@ impl Calibration {
             .into_par_iter()
             .filter_map(|c| {
                 let orders = history.customer(c)?.orders();
-                occasions(orders.times, orders.amounts(), end_day, holdout_day).map(|o| (c, o))
+                occasions(orders.micros(), orders.amounts(), end_day, holdout_day).map(|o| (c, o))
             })
             .collect();
         if rows.is_empty() {

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::fill_rows;
 use super::{FeatureSpec, FeatureTable, Snapshot};
+use crate::records::CompactKind;
 use crate::records::History;
-use crate::records::history::CompactKind;
 use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 use crate::{Error, ErrorKind, Result};
 
@@ -328,7 +328,10 @@ impl ChurnLabeler {
     /// ```
     pub fn labels(&self, history: &History, as_of: DateTime<Utc>) -> Result<Labels> {
         let (rows, churned) = self.label_rows(history, as_of)?;
-        let ids = rows.iter().map(|&c| history.ids[c].clone()).collect();
+        let ids = rows
+            .iter()
+            .map(|&c| history.customer_ids()[c].clone())
+            .collect();
         Ok(Labels { ids, churned })
     }
 
@@ -354,17 +357,15 @@ impl ChurnLabeler {
         }
         let after = |times: &[i64], bound: i64| times.partition_point(|&x| x <= bound);
         let (mut rows, mut churned_all) = (Vec::new(), Vec::new());
-        for c in 0..history.customer_count() {
-            if history.signup[c] > t {
+        for view in history.customers() {
+            let c = view.index();
+            if view.signup_micros() > t {
                 continue;
             }
             let churned = match self.rule {
                 LabelRule::NoOrder => {
-                    let r = history.orders.range(c);
-                    let (times, amounts) = (
-                        &history.orders.time[r.clone()],
-                        &history.orders.cols.amount[r],
-                    );
+                    let orders = view.orders();
+                    let (times, amounts) = (orders.micros(), orders.amounts());
                     let purchases = |lo: i64, hi: i64| {
                         amounts[after(times, lo)..after(times, hi)]
                             .iter()
@@ -376,11 +377,8 @@ impl ChurnLabeler {
                     !purchases(t, t + h)
                 }
                 LabelRule::Cancellation => {
-                    let r = history.interactions.range(c);
-                    let (times, kinds) = (
-                        &history.interactions.time[r.clone()],
-                        &history.interactions.cols[r],
-                    );
+                    let interactions = view.interactions();
+                    let (times, kinds) = (interactions.micros(), interactions.compact_kinds());
                     let cancelled = |lo: i64, hi: i64| {
                         kinds[after(times, lo)..after(times, hi)]
                             .iter()
@@ -474,7 +472,7 @@ impl ChurnLabeler {
             let start = ids.len() * k;
             let out = &mut values[start..start + rows.len() * k];
             fill_rows(&features, history, &at, &rows, out);
-            ids.extend(rows.iter().map(|&c| history.ids[c].clone()));
+            ids.extend(rows.iter().map(|&c| history.customer_ids()[c].clone()));
             times.extend(std::iter::repeat_n(t, churned.len()));
             labels.extend(churned);
         }

@@ -13,11 +13,11 @@ use crate::util::from_micros;
 
 /// Optional customer attributes, boxed so customers without any cost one pointer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct CustomerAttrs {
-    pub(crate) plan: Option<Arc<str>>,
-    pub(crate) channel: Option<Arc<str>>,
-    pub(crate) region: Option<Arc<str>>,
-    pub(crate) tags: Box<[Arc<str>]>,
+pub(super) struct CustomerAttrs {
+    pub(super) plan: Option<Arc<str>>,
+    pub(super) channel: Option<Arc<str>>,
+    pub(super) region: Option<Arc<str>>,
+    pub(super) tags: Box<[Arc<str>]>,
 }
 
 /// An interaction kind without heap data: campaigns are interned.
@@ -48,9 +48,16 @@ impl CompactKind {
 /// Feedback values stored together (feedback is sparse; no need to split further).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct FeedbackRow {
-    pub(crate) satisfaction: f64,
-    pub(crate) scale: SatisfactionScale,
-    pub(crate) nps: Option<u8>,
+    pub(super) satisfaction: f64,
+    pub(super) scale: SatisfactionScale,
+    pub(super) nps: Option<u8>,
+}
+
+impl FeedbackRow {
+    /// The satisfaction score mapped onto [0, 1] by its scale.
+    pub(crate) fn normalized(&self) -> f64 {
+        self.scale.normalize(self.satisfaction)
+    }
 }
 
 /// The validated, immutable store of a customer base: customers and their
@@ -81,41 +88,110 @@ pub(crate) struct FeedbackRow {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
-    pub(crate) ids: Vec<CustomerId>,
-    pub(crate) signup: Vec<i64>,
-    pub(crate) attrs: Vec<Option<Box<CustomerAttrs>>>,
-    pub(crate) orders: EventColumns<OrderCols>,
-    pub(crate) interactions: EventColumns<Vec<CompactKind>>,
-    pub(crate) campaigns: Vec<Arc<str>>,
-    pub(crate) feedback: EventColumns<Vec<FeedbackRow>>,
+    ids: Vec<CustomerId>,
+    signup: Vec<i64>,
+    attrs: Vec<Option<Box<CustomerAttrs>>>,
+    orders: EventColumns<OrderCols>,
+    interactions: EventColumns<Vec<CompactKind>>,
+    campaigns: Vec<Arc<str>>,
+    feedback: EventColumns<Vec<FeedbackRow>>,
 }
 
 /// One event table: per-customer offsets, times, and the remaining columns.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct EventColumns<C> {
+pub(super) struct EventColumns<C> {
     /// `offsets[c]..offsets[c + 1]` are customer `c`'s rows.
-    pub(crate) offsets: Vec<usize>,
-    pub(crate) time: Vec<i64>,
-    pub(crate) cols: C,
+    pub(super) offsets: Vec<usize>,
+    pub(super) time: Vec<i64>,
+    pub(super) cols: C,
 }
 
 impl<C> EventColumns<C> {
-    pub(crate) fn range(&self, c: usize) -> std::ops::Range<usize> {
+    fn range(&self, c: usize) -> std::ops::Range<usize> {
         self.offsets[c]..self.offsets[c + 1]
     }
-    pub(crate) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.time.len()
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct OrderCols {
-    pub(crate) amount: Vec<f64>,
+pub(super) struct OrderCols {
+    pub(super) amount: Vec<f64>,
     /// Present only when at least one order has an id.
-    pub(crate) order_id: Option<Vec<Option<Box<str>>>>,
+    pub(super) order_id: Option<Vec<Option<Box<str>>>>,
+}
+
+/// The parts the builder assembles into a [`History`], already sorted and
+/// validated (see [`History::from_parts`]).
+#[derive(Debug)]
+pub(super) struct Parts {
+    pub(super) ids: Vec<CustomerId>,
+    pub(super) signup: Vec<i64>,
+    pub(super) attrs: Vec<Option<Box<CustomerAttrs>>>,
+    pub(super) orders: EventColumns<OrderCols>,
+    pub(super) interactions: EventColumns<Vec<CompactKind>>,
+    pub(super) campaigns: Vec<Arc<str>>,
+    pub(super) feedback: EventColumns<Vec<FeedbackRow>>,
 }
 
 impl History {
+    /// Assembles a history from validated columns (the builder's last step).
+    pub(super) fn from_parts(parts: Parts) -> History {
+        let Parts {
+            ids,
+            signup,
+            attrs,
+            orders,
+            interactions,
+            campaigns,
+            feedback,
+        } = parts;
+        History {
+            ids,
+            signup,
+            attrs,
+            orders,
+            interactions,
+            campaigns,
+            feedback,
+        }
+    }
+
+    /// The attributes (plan, channel, region, tags) of the customer with
+    /// dense index `index`, in [`customer_ids`](Self::customer_ids) order,
+    /// borrowed from the history; `None` when `index` is out of range.
+    ///
+    /// Reading them costs one pointer lookup, so a per-customer column (say,
+    /// the plan of every scored customer) is built without cloning strings.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Customer, HistoryBuilder};
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new();
+    /// b.push_customer(Customer::new(1u64, t).with_plan("gold").with_region("EU").with_tag("b2b"));
+    /// b.push_customer(Customer::new(2u64, t));
+    /// let (history, _) = b.build()?;
+    /// let plans: Vec<Option<&str>> = (0..history.customer_count())
+    ///     .map(|i| history.attributes(i).and_then(|a| a.plan()))
+    ///     .collect();
+    /// assert_eq!(plans, [Some("gold"), None]);
+    /// let first = history.attributes(0).unwrap();
+    /// assert_eq!((first.get("region"), first.get("channel")), (Some("EU"), None));
+    /// assert!(first.has_tag("b2b"));
+    /// assert!(history.attributes(2).is_none());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn attributes(&self, index: usize) -> Option<Attributes<'_>> {
+        self.attrs.get(index).map(|a| Attributes {
+            attrs: a.as_deref(),
+        })
+    }
+
     /// Number of customers.
     ///
     /// # Example
@@ -687,6 +763,61 @@ impl MemoryUsage {
     }
 }
 
+/// A customer's attributes, borrowed from a [`History`]: plan, channel,
+/// region and tags, from [`History::attributes`] or
+/// [`CustomerView::attributes`].
+///
+/// Copying it is free; every string is borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attributes<'a> {
+    attrs: Option<&'a CustomerAttrs>,
+}
+
+impl<'a> Attributes<'a> {
+    /// The names [`get`](Self::get) knows, in order.
+    pub const NAMES: [&'static str; 3] = ["plan", "channel", "region"];
+
+    /// Plan or tier.
+    pub fn plan(&self) -> Option<&'a str> {
+        self.attrs.and_then(|a| a.plan.as_deref())
+    }
+
+    /// Acquisition channel.
+    pub fn channel(&self) -> Option<&'a str> {
+        self.attrs.and_then(|a| a.channel.as_deref())
+    }
+
+    /// Region.
+    pub fn region(&self) -> Option<&'a str> {
+        self.attrs.and_then(|a| a.region.as_deref())
+    }
+
+    /// Tags, in the order given.
+    pub fn tags(&self) -> impl ExactSizeIterator<Item = &'a str> + use<'a> {
+        self.attrs
+            .map_or(&[][..], |a| &a.tags[..])
+            .iter()
+            .map(|t| &**t)
+    }
+
+    /// Whether the customer carries `tag`.
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags().any(|t| t == tag)
+    }
+
+    /// A single-valued attribute by name (`"plan"`, `"channel"` or
+    /// `"region"`, see [`NAMES`](Self::NAMES)); `None` when the customer has
+    /// no value or the name is not one of these.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        match name {
+            "plan" => self.plan(),
+            "channel" => self.channel(),
+            "region" => self.region(),
+            _ => None,
+        }
+    }
+}
+
 /// One customer of a [`History`] and their events, borrowed.
 ///
 /// # Example
@@ -710,6 +841,18 @@ pub struct CustomerView<'a> {
 }
 
 impl<'a> CustomerView<'a> {
+    /// The signup time in microseconds since the epoch.
+    pub(crate) fn signup_micros(&self) -> i64 {
+        self.history.signup[self.index]
+    }
+
+    /// The customer's attributes (plan, channel, region, tags).
+    pub fn attributes(&self) -> Attributes<'a> {
+        Attributes {
+            attrs: self.history.attrs[self.index].as_deref(),
+        }
+    }
+
     /// The dense index (`0..customer_count()`).
     ///
     /// # Example
@@ -781,10 +924,6 @@ impl<'a> CustomerView<'a> {
         from_micros(self.history.signup[self.index])
     }
 
-    fn attrs(&self) -> Option<&'a CustomerAttrs> {
-        self.history.attrs[self.index].as_deref()
-    }
-
     /// Plan or tier.
     ///
     /// # Example
@@ -806,7 +945,7 @@ impl<'a> CustomerView<'a> {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn plan(&self) -> Option<&'a str> {
-        self.attrs().and_then(|a| a.plan.as_deref())
+        self.attributes().plan()
     }
 
     /// Acquisition channel.
@@ -830,7 +969,7 @@ impl<'a> CustomerView<'a> {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn channel(&self) -> Option<&'a str> {
-        self.attrs().and_then(|a| a.channel.as_deref())
+        self.attributes().channel()
     }
 
     /// Region.
@@ -854,7 +993,7 @@ impl<'a> CustomerView<'a> {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn region(&self) -> Option<&'a str> {
-        self.attrs().and_then(|a| a.region.as_deref())
+        self.attributes().region()
     }
 
     /// Tags.
@@ -878,9 +1017,7 @@ impl<'a> CustomerView<'a> {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn tags(&self) -> impl Iterator<Item = &'a str> + use<'a> {
-        self.attrs()
-            .into_iter()
-            .flat_map(|a| a.tags.iter().map(|t| &**t))
+        self.attributes().tags()
     }
 
     /// The customer as a record.
@@ -1022,12 +1159,17 @@ impl<'a> CustomerView<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Orders<'a> {
     customer: &'a CustomerId,
-    pub(crate) times: &'a [i64],
+    times: &'a [i64],
     amounts: &'a [f64],
     order_ids: Option<&'a [Option<Box<str>>]>,
 }
 
 impl<'a> Orders<'a> {
+    /// The order times in microseconds since the epoch, ascending.
+    pub(crate) fn micros(&self) -> &'a [i64] {
+        self.times
+    }
+
     /// Number of orders.
     ///
     /// # Example
@@ -1177,12 +1319,22 @@ impl<'a> Orders<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Interactions<'a> {
     customer: &'a CustomerId,
-    pub(crate) times: &'a [i64],
-    pub(crate) kinds: &'a [CompactKind],
+    times: &'a [i64],
+    kinds: &'a [CompactKind],
     campaigns: &'a [Arc<str>],
 }
 
 impl<'a> Interactions<'a> {
+    /// The interaction times in microseconds since the epoch, ascending.
+    pub(crate) fn micros(&self) -> &'a [i64] {
+        self.times
+    }
+
+    /// The interaction kinds, without their heap data, in time order.
+    pub(crate) fn compact_kinds(&self) -> &'a [CompactKind] {
+        self.kinds
+    }
+
     /// Number of interactions.
     ///
     /// # Example
@@ -1348,11 +1500,21 @@ fn expand_kind(k: CompactKind, campaigns: &[Arc<str>]) -> InteractionKind {
 #[derive(Debug, Clone, Copy)]
 pub struct FeedbackSlice<'a> {
     customer: &'a CustomerId,
-    pub(crate) times: &'a [i64],
-    pub(crate) rows: &'a [FeedbackRow],
+    times: &'a [i64],
+    rows: &'a [FeedbackRow],
 }
 
 impl<'a> FeedbackSlice<'a> {
+    /// The answer times in microseconds since the epoch, ascending.
+    pub(crate) fn micros(&self) -> &'a [i64] {
+        self.times
+    }
+
+    /// The answers' values, in time order.
+    pub(crate) fn rows(&self) -> &'a [FeedbackRow] {
+        self.rows
+    }
+
     /// Number of answers.
     ///
     /// # Example

@@ -7,7 +7,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::history::{CompactKind, CustomerAttrs, EventColumns, FeedbackRow, History, OrderCols};
+use super::history::{
+    CompactKind, CustomerAttrs, EventColumns, FeedbackRow, History, OrderCols, Parts,
+};
 use super::id::{IdRef, parse_canonical_u64};
 use super::quality::{
     Action, DataQualityReport, Issue, Problem, RecordCounts, RecordKind, RecordRef,

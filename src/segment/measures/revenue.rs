@@ -438,7 +438,7 @@ fn revenue_block(history: &History, customers: Range<usize>, bounds: &[i64]) -> 
         net.fill(0.0);
         let orders = c.orders();
         let mut k = 0;
-        for (&t, &amount) in orders.times.iter().zip(orders.amounts()) {
+        for (&t, &amount) in orders.micros().iter().zip(orders.amounts()) {
             if bounds.first().is_none_or(|&b| t < b) {
                 continue;
             }
