@@ -75,7 +75,7 @@
 //! let summary = Calibration::new(as_of).unit(TimeUnit::Days).summarize(&history)?;
 //! let purchases = BetaGeo::new().fit(&summary)?;
 //! let spend = GammaGamma::new().fit(&summary)?;
-//! let clv = Clv::new(30.0, 12)?.values(&purchases, &spend, &summary)?;
+//! let clv = Clv::new(30.0, 12).values(&purchases, &spend, &summary)?;
 //! assert!(clv.iter().all(|v| v.is_finite() && *v >= 0.0));
 //!
 //! // score -> Profile: the per-customer view alerts and retention read.

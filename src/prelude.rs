@@ -43,7 +43,7 @@
 #[doc(no_inline)]
 pub use crate::alert::{AlertEngine, AlertLog, AlertPolicy, Route, Severity};
 #[doc(no_inline)]
-pub use crate::clv::{BetaGeo, Calibration, Clv, GammaGamma, ModifiedBetaGeo, TimeUnit};
+pub use crate::clv::{BetaGeo, Calibration, Clv, GammaGamma, TimeUnit};
 #[doc(no_inline)]
 pub use crate::error::{Error, ErrorKind};
 #[doc(no_inline)]

@@ -64,30 +64,17 @@ impl GammaGamma {
     /// use churnwise::clv::GammaGamma;
     ///
     /// assert_eq!(GammaGamma::new(), GammaGamma::default());
-    /// assert_eq!(GammaGamma::new(), GammaGamma::new().penalizer(0.0)?); // no penalty
-    /// # Ok::<(), churnwise::Error>(())
+    /// assert_eq!(GammaGamma::new(), GammaGamma::new().penalizer(0.0)); // no penalty
     /// ```
     pub fn new() -> Self {
         GammaGamma::default()
     }
 
-    /// The L2 penalty on (p, q, γ). Defaults to 0.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `penalizer` unless finite and ≥ 0.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::GammaGamma;
-    ///
-    /// assert!(GammaGamma::new().penalizer(0.01).is_ok());
-    /// assert!(GammaGamma::new().penalizer(f64::NAN).is_err());
-    /// ```
-    pub fn penalizer(mut self, penalizer: f64) -> Result<Self> {
-        self.options.penalizer = Options::check_penalizer(penalizer)?;
-        Ok(self)
+    /// The L2 penalty on (p, q, γ). Defaults to 0. Must be finite and ≥ 0
+    /// (checked by [`validate`](Self::validate)).
+    pub fn penalizer(mut self, penalizer: f64) -> Self {
+        self.options.penalizer = penalizer;
+        self
     }
 
     /// Quasi-Newton iterations before giving up. Defaults to 200.
@@ -112,29 +99,41 @@ impl GammaGamma {
         self
     }
 
-    /// Convergence tolerance on the largest gradient component. Defaults to `1e-8`.
+    /// Convergence tolerance on the largest gradient component. Defaults to
+    /// `1e-8`. Must be finite and > 0 (checked by [`validate`](Self::validate)).
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.options.tolerance = tolerance;
+        self
+    }
+
+    /// Checks the configuration; [`fit`](Self::fit) calls it first.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`] named `tolerance` unless finite and > 0.
+    /// [`ErrorKind::InvalidParameter`] named `penalizer` unless finite and
+    /// ≥ 0, or `tolerance` unless finite and > 0.
     ///
     /// # Example
     ///
     /// ```
+    /// use churnwise::ErrorKind;
     /// use churnwise::clv::GammaGamma;
     ///
-    /// assert!(GammaGamma::new().tolerance(1e-6).is_ok());
-    /// assert!(GammaGamma::new().tolerance(-1e-6).is_err());
+    /// assert!(GammaGamma::new().penalizer(0.01).validate().is_ok());
+    /// let err = GammaGamma::new().penalizer(f64::NAN).validate().unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "penalizer", .. }));
     /// ```
-    pub fn tolerance(mut self, tolerance: f64) -> Result<Self> {
-        self.options.tolerance = Options::check_tolerance(tolerance)?;
-        Ok(self)
+    pub fn validate(&self) -> Result<()> {
+        Options::check_penalizer(self.options.penalizer)?;
+        Options::check_tolerance(self.options.tolerance)?;
+        Ok(())
     }
 
     /// Fits p, q, γ on the customers of `summary` with repeat purchases.
     ///
     /// # Errors
     ///
+    /// As [`validate`](Self::validate);
     /// [`ErrorKind::Fit`] when no customer has a repeat purchase, or one with
     /// repeat purchases has a mean value of 0 (the model needs positive
     /// spend; the message names the customer);
@@ -155,8 +154,7 @@ impl GammaGamma {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn fit(&self, summary: &CalibrationSummary) -> Result<FittedGammaGamma> {
-        Options::check_penalizer(self.options.penalizer)?;
-        Options::check_tolerance(self.options.tolerance)?;
+        self.validate()?;
         let data = Spend::new(summary)?;
         let n = data.m.len() as f64;
         let penalizer = self.options.penalizer;

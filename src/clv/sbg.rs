@@ -79,7 +79,14 @@ impl ShiftedBetaGeometric {
         self
     }
 
-    /// Convergence tolerance on the largest gradient component. Defaults to `1e-8`.
+    /// Convergence tolerance on the largest gradient component. Defaults to
+    /// `1e-8`. Must be finite and > 0 (checked by [`validate`](Self::validate)).
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.options.tolerance = tolerance;
+        self
+    }
+
+    /// Checks the configuration; [`fit`](Self::fit) calls it first.
     ///
     /// # Errors
     ///
@@ -91,18 +98,19 @@ impl ShiftedBetaGeometric {
     /// ```
     /// use churnwise::clv::ShiftedBetaGeometric;
     ///
-    /// assert!(ShiftedBetaGeometric::new().tolerance(1e-6).is_ok());
-    /// assert!(ShiftedBetaGeometric::new().tolerance(0.0).is_err());
+    /// assert!(ShiftedBetaGeometric::new().tolerance(1e-6).validate().is_ok());
+    /// assert!(ShiftedBetaGeometric::new().tolerance(0.0).validate().is_err());
     /// ```
-    pub fn tolerance(mut self, tolerance: f64) -> Result<Self> {
-        self.options.tolerance = Options::check_tolerance(tolerance)?;
-        Ok(self)
+    pub fn validate(&self) -> Result<()> {
+        Options::check_tolerance(self.options.tolerance)?;
+        Ok(())
     }
 
     /// Fits α and β from the active counts.
     ///
     /// # Errors
     ///
+    /// As [`validate`](Self::validate);
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// named `active` unless there are at least two counts, the first is
     /// positive and none exceeds the one before;
@@ -122,7 +130,7 @@ impl ShiftedBetaGeometric {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn fit(&self, active: &[u64]) -> Result<FittedShiftedBetaGeometric> {
-        Options::check_tolerance(self.options.tolerance)?;
+        self.validate()?;
         check_active(active)?;
         let n = active[0] as f64;
         let last = active[active.len() - 1];

@@ -32,6 +32,22 @@ pub enum LabelRule {
     Cancellation,
 }
 
+/// Whether [`ChurnLabeler`] labels customers who had already lapsed at the
+/// as-of time (no purchase in the `horizon` days up to it).
+///
+/// Serialized as `"keep"` or `"exclude"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LapsedCustomers {
+    /// Label them like everybody else (most will be labelled churned).
+    #[default]
+    Keep,
+    /// Leave them out, for [`LabelRule::NoOrder`]: their label would only
+    /// restate the past.
+    Exclude,
+}
+
 /// Labels customers as churned or not after an as-of time, and builds
 /// training sets of (features at `t`, label) from one [`History`].
 ///
@@ -43,7 +59,7 @@ pub enum LabelRule {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+/// use churnwise::features::{ChurnLabeler, FeatureSpec, LapsedCustomers, Snapshot};
 /// use churnwise::synth::PopulationConfig;
 ///
 /// let pop = PopulationConfig::default().customers(500).seed(4).generate()?;
@@ -52,7 +68,7 @@ pub enum LabelRule {
 ///     Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(),
 ///     Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap(),
 /// ];
-/// let labeler = ChurnLabeler::new().horizon_days(90)?.exclude_lapsed(true);
+/// let labeler = ChurnLabeler::new().horizon_days(90).lapsed_customers(LapsedCustomers::Exclude);
 /// let snapshot = Snapshot::new(times[0]);
 /// let train = labeler.training_set(&history, &FeatureSpec::all(), &snapshot, &times)?;
 /// assert_eq!(train.features().nrows(), train.labels().len());
@@ -65,7 +81,7 @@ pub enum LabelRule {
 pub struct ChurnLabeler {
     horizon_days: u32,
     rule: LabelRule,
-    exclude_lapsed: bool,
+    lapsed_customers: LapsedCustomers,
     observed_until: Option<DateTime<Utc>>,
 }
 
@@ -74,7 +90,7 @@ impl Default for ChurnLabeler {
         ChurnLabeler {
             horizon_days: 90,
             rule: LabelRule::NoOrder,
-            exclude_lapsed: false,
+            lapsed_customers: LapsedCustomers::Keep,
             observed_until: None,
         }
     }
@@ -159,21 +175,18 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// use churnwise::features::{ChurnLabeler, LabelRule};
+    /// use churnwise::features::{ChurnLabeler, LabelRule, LapsedCustomers};
     ///
     /// let labeler = ChurnLabeler::new();
     /// assert_eq!(labeler.horizon(), 90);
-    /// assert_eq!(labeler, ChurnLabeler::new().rule(LabelRule::NoOrder).exclude_lapsed(false));
+    /// assert_eq!(labeler, ChurnLabeler::new().rule(LabelRule::NoOrder).lapsed_customers(LapsedCustomers::Keep));
     /// ```
     pub fn new() -> Self {
         ChurnLabeler::default()
     }
 
-    /// The label horizon in days. Defaults to 90.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `horizon_days` unless 1 to 36 500.
+    /// The label horizon in days. Defaults to 90. Must be 1 to 36 500
+    /// (checked by [`validate`](Self::validate)).
     ///
     /// # Example
     ///
@@ -190,20 +203,41 @@ impl ChurnLabeler {
     /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
     /// # let (history, _) = b.build()?;
     /// // With a 30-day horizon, customer 1 (next purchase on day 150) churned at day 100 too.
-    /// let labels = ChurnLabeler::new().horizon_days(30)?.labels(&history, day(100))?;
+    /// let labels = ChurnLabeler::new().horizon_days(30).labels(&history, day(100))?;
     /// assert_eq!(labels.churned(), [true, true]);
-    /// assert!(ChurnLabeler::new().horizon_days(0).is_err());
+    /// assert!(ChurnLabeler::new().horizon_days(0).labels(&history, day(100)).is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn horizon_days(mut self, days: u32) -> Result<Self> {
+    pub fn horizon_days(mut self, days: u32) -> Self {
+        self.horizon_days = days;
+        self
+    }
+
+    /// Checks the configuration; [`labels`](Self::labels) and
+    /// [`training_set`](Self::training_set) call it first.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `horizon_days` unless 1 to 36 500.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::features::ChurnLabeler;
+    ///
+    /// let err = ChurnLabeler::new().horizon_days(0).validate().unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "horizon_days", .. }));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        let days = self.horizon_days;
         if !(1..=36_500).contains(&days) {
             return Err(Error::invalid_parameter(
                 "horizon_days",
                 format!("must be 1 to 36500, got {days}"),
             ));
         }
-        self.horizon_days = days;
-        Ok(self)
+        Ok(())
     }
 
     /// The label rule. Defaults to [`LabelRule::NoOrder`].
@@ -232,9 +266,9 @@ impl ChurnLabeler {
         self
     }
 
-    /// Leave out customers already lapsed at `t`: no purchase in the
+    /// Whether to label customers already lapsed at `t`: no purchase in the
     /// `horizon` days up to `t` (for [`LabelRule::NoOrder`]; their label
-    /// would only restate the past). Defaults to `false`.
+    /// would only restate the past). Defaults to [`LapsedCustomers::Keep`].
     ///
     /// # Example
     ///
@@ -251,12 +285,12 @@ impl ChurnLabeler {
     /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
     /// # let (history, _) = b.build()?;
     /// // Customer 2's last purchase (day 5) is more than 90 days before day 100.
-    /// let labels = ChurnLabeler::new().exclude_lapsed(true).labels(&history, day(100))?;
+    /// let labels = ChurnLabeler::new().lapsed_customers(LapsedCustomers::Exclude).labels(&history, day(100))?;
     /// assert_eq!(labels.ids(), [CustomerId::from(1u64)]);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn exclude_lapsed(mut self, exclude: bool) -> Self {
-        self.exclude_lapsed = exclude;
+    pub fn lapsed_customers(mut self, lapsed: LapsedCustomers) -> Self {
+        self.lapsed_customers = lapsed;
         self
     }
 
@@ -288,15 +322,6 @@ impl ChurnLabeler {
     }
 
     /// The horizon in days.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::features::ChurnLabeler;
-    ///
-    /// assert_eq!(ChurnLabeler::new().horizon_days(60)?.horizon(), 60);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn horizon(&self) -> u32 {
         self.horizon_days
     }
@@ -305,7 +330,8 @@ impl ChurnLabeler {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Censored`] if `as_of + horizon` is after the end of observation.
+    /// As [`validate`](Self::validate); [`ErrorKind::Censored`] if
+    /// `as_of + horizon` is after the end of observation.
     ///
     /// # Example
     ///
@@ -341,6 +367,7 @@ impl ChurnLabeler {
         history: &History,
         as_of: DateTime<Utc>,
     ) -> Result<(Vec<usize>, Vec<bool>)> {
+        self.validate()?;
         let t = to_micros(as_of);
         let h = i64::from(self.horizon_days) * MICROS_PER_DAY;
         let until = match self.observed_until {
@@ -371,7 +398,7 @@ impl ChurnLabeler {
                             .iter()
                             .any(|&a| a >= 0.0)
                     };
-                    if self.exclude_lapsed && !purchases(t - h, t) {
+                    if self.lapsed_customers == LapsedCustomers::Exclude && !purchases(t - h, t) {
                         continue;
                     }
                     !purchases(t, t + h)
@@ -810,7 +837,7 @@ mod tests {
     #[test]
     fn lapsed_customers_can_be_left_out() {
         let l = ChurnLabeler::new()
-            .exclude_lapsed(true)
+            .lapsed_customers(LapsedCustomers::Exclude)
             .labels(&history(), day(100))
             .unwrap();
         // Purchases in (10, 100]: only 3 (day 95); 1 and 2 bought on day 10 exactly, outside.
@@ -849,7 +876,7 @@ mod tests {
 
     #[test]
     fn training_sets_stack_as_of_times_with_aligned_labels() {
-        let labeler = ChurnLabeler::new().exclude_lapsed(true);
+        let labeler = ChurnLabeler::new().lapsed_customers(LapsedCustomers::Exclude);
         let spec = FeatureSpec::new(["recency_days", "orders_total"]);
         let set = labeler
             .training_set(
@@ -890,7 +917,7 @@ mod tests {
         let (history, _) = pop.history_builder().build().unwrap();
         let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
         let (spec, snapshot) = (FeatureSpec::all(), Snapshot::new(at(9)));
-        let labeler = ChurnLabeler::new().exclude_lapsed(true);
+        let labeler = ChurnLabeler::new().lapsed_customers(LapsedCustomers::Exclude);
         let times = [at(3), at(6), at(3)];
         let set = labeler
             .training_set(&history, &spec, &snapshot, &times)
@@ -922,7 +949,7 @@ mod tests {
 
     #[test]
     fn validates_parameters_and_weights() {
-        assert!(ChurnLabeler::new().horizon_days(0).is_err());
+        assert!(ChurnLabeler::new().horizon_days(0).validate().is_err());
         let x =
             FeatureTable::new(vec![1u64.into()], vec!["a".into()], ndarray::array![[1.0]]).unwrap();
         assert!(TrainingSet::new(x.clone(), ndarray::array![true, false]).is_err());

@@ -339,7 +339,8 @@ impl ChurnScorer {
         history: &History,
         as_of: DateTime<Utc>,
     ) -> Result<(FeatureTable, Array1<f64>)> {
-        let snapshot = Snapshot::new(as_of).windows(self.windows_days.iter().copied())?;
+        let snapshot = Snapshot::new(as_of).windows(self.windows_days.iter().copied());
+        snapshot.validate()?;
         let table = FeatureSpec::new(self.features.clone()).extract(history, &snapshot)?;
         let scores = self.score_table(&table)?;
         Ok((table, scores))
