@@ -327,21 +327,6 @@ impl FittedBetaGeo {
     }
 
     /// The fit's log-likelihood, customers and iterations (`None` when built by [`new`](Self::new)).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::{BetaGeo, CalibrationSummary, FittedBetaGeo, TimeUnit, Variant};
-    /// # use churnwise::synth::{BgNbdParams, simulate_bgnbd};
-    /// # let sim = simulate_bgnbd(BgNbdParams::new(0.5, 5.0, 0.8, 3.0)?, 300, 52.0, 1)?;
-    /// # let summary = CalibrationSummary::from_columns(TimeUnit::Weeks, sim.iter().map(|c| c.x).collect(), sim.iter().map(|c| c.t_x).collect(), sim.iter().map(|c| c.t).collect())?;
-    ///
-    /// let fitted = BetaGeo::new().fit(&summary)?;
-    /// let stats = fitted.fit_stats().expect("fitted to data");
-    /// assert!((stats.log_likelihood - fitted.log_likelihood(&summary)?).abs() < 1e-6);
-    /// assert!(FittedBetaGeo::new(Variant::Standard, 0.2, 4.0, 0.8, 2.4, TimeUnit::Weeks)?.fit_stats().is_none());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn fit_stats(&self) -> Option<&FitStats> {
         self.fit_stats.as_ref()
     }

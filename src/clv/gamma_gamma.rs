@@ -37,8 +37,7 @@ use crate::{Error, ErrorKind, Result};
 /// use churnwise::clv::{Calibration, GammaGamma};
 /// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(2_000).seed(5).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(2_000, 5)?;
 /// let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
 /// let model = GammaGamma::new().fit(&summary)?;
 /// let mean = model.mean_spend()?;
@@ -87,7 +86,7 @@ impl GammaGamma {
     /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::clv::Calibration;
     /// # use churnwise::synth::PopulationConfig;
-    /// # let (history, _) = PopulationConfig::default().customers(200).seed(5).generate()?.history_builder().build()?;
+    /// # let history = churnwise::doc_support::history(200, 5)?;
     /// # let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
     ///
     /// let err = GammaGamma::new().max_iterations(1).fit(&summary).unwrap_err();
@@ -389,61 +388,21 @@ impl FittedGammaGamma {
     }
 
     /// Shape p of each purchase's value.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedGammaGamma;
-    /// assert_eq!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.p(), 6.25);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn p(&self) -> f64 {
         self.p
     }
 
     /// Shape q of the distribution of the scale ν across customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedGammaGamma;
-    /// assert_eq!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.q(), 3.74);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn q(&self) -> f64 {
         self.q
     }
 
     /// Rate γ of the distribution of ν across customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedGammaGamma;
-    /// assert_eq!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.gamma(), 15.44);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn gamma(&self) -> f64 {
         self.gamma
     }
 
     /// The fit's log-likelihood, customers and iterations (`None` when built by [`new`](Self::new)).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::{FittedGammaGamma, GammaGamma};
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::clv::Calibration;
-    /// # use churnwise::synth::PopulationConfig;
-    /// # let (history, _) = PopulationConfig::default().customers(200).seed(5).generate()?.history_builder().build()?;
-    /// # let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
-    ///
-    /// let stats = *GammaGamma::new().fit(&summary)?.fit_stats().expect("fitted to data");
-    /// assert!(stats.log_likelihood.is_finite() && stats.iterations > 0);
-    /// assert!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.fit_stats().is_none());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn fit_stats(&self) -> Option<&FitStats> {
         self.fit_stats.as_ref()
     }

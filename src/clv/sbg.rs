@@ -312,44 +312,16 @@ impl FittedShiftedBetaGeometric {
     }
 
     /// α of the Beta distribution of churn probabilities.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedShiftedBetaGeometric;
-    /// assert_eq!(FittedShiftedBetaGeometric::new(0.704, 1.182)?.alpha(), 0.704);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn alpha(&self) -> f64 {
         self.alpha
     }
 
     /// β of the Beta distribution of churn probabilities.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedShiftedBetaGeometric;
-    /// assert_eq!(FittedShiftedBetaGeometric::new(0.704, 1.182)?.beta(), 1.182);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn beta(&self) -> f64 {
         self.beta
     }
 
     /// The fit's log-likelihood and cohort size (`None` when built by [`new`](Self::new)).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::ShiftedBetaGeometric;
-    ///
-    /// let model = ShiftedBetaGeometric::new().fit(&[1000, 631, 468, 382, 326])?;
-    /// let stats = model.fit_stats().expect("fitted to data");
-    /// assert_eq!(stats.customers, 1000); // the cohort size
-    /// assert!(stats.log_likelihood < 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn fit_stats(&self) -> Option<&FitStats> {
         self.fit_stats.as_ref()
     }

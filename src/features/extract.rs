@@ -27,10 +27,8 @@ impl FeatureSpec {
     /// ```
     /// use chrono::{TimeZone, Utc};
     /// use churnwise::features::{FeatureSpec, Snapshot};
-    /// use churnwise::synth::PopulationConfig;
     ///
-    /// let pop = PopulationConfig::default().customers(300).seed(2).generate()?;
-    /// let (history, _) = pop.history_builder().build()?;
+    /// # let history = churnwise::doc_support::history(300, 2)?;
     /// let snapshot = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
     /// let table = FeatureSpec::rfm().extract(&history, &snapshot)?;
     /// assert_eq!(table.names(), ["recency_days", "orders_total", "spend_total", "avg_order_value", "tenure_days"]);

@@ -60,10 +60,8 @@ pub enum LapsedCustomers {
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::{ChurnLabeler, FeatureSpec, LapsedCustomers, Snapshot};
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(500).seed(4).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(500, 4)?;
 /// let times = [
 ///     Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(),
 ///     Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap(),
@@ -103,10 +101,8 @@ impl Default for ChurnLabeler {
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::ChurnLabeler;
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(200).seed(4).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(200, 4)?;
 /// let labels = ChurnLabeler::new().labels(&history, Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap())?;
 /// assert_eq!(labels.ids().len(), labels.churned().len());
 /// # Ok::<(), churnwise::Error>(())
@@ -119,50 +115,11 @@ pub struct Labels {
 
 impl Labels {
     /// The labelled customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
-    /// # use churnwise::features::*;
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
-    /// let labels = ChurnLabeler::new().labels(&history, day(100))?;
-    /// assert_eq!(labels.ids(), [CustomerId::from(1u64), CustomerId::from(2u64)]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn ids(&self) -> &[crate::records::CustomerId] {
         &self.ids
     }
 
     /// Whether each churned.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
-    /// # use churnwise::features::*;
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
-    /// // Customer 1 buys again on day 150, within 90 days of day 100; customer 2 does not.
-    /// let labels = ChurnLabeler::new().labels(&history, day(100))?;
-    /// assert_eq!(labels.churned(), [false, true]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churned(&self) -> &[bool] {
         &self.churned
     }
@@ -191,17 +148,11 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// // With a 30-day horizon, customer 1 (next purchase on day 150) churned at day 100 too.
     /// let labels = ChurnLabeler::new().horizon_days(30).labels(&history, day(100))?;
     /// assert_eq!(labels.churned(), [true, true]);
@@ -245,17 +196,11 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// // Contractual churn: customer 2 cancels on day 120.
     /// let labels = ChurnLabeler::new().rule(LabelRule::Cancellation).labels(&history, day(100))?;
     /// assert_eq!(labels.churned(), [false, true]);
@@ -273,17 +218,11 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// // Customer 2's last purchase (day 5) is more than 90 days before day 100.
     /// let labels = ChurnLabeler::new().lapsed_customers(LapsedCustomers::Exclude).labels(&history, day(100))?;
     /// assert_eq!(labels.ids(), [CustomerId::from(1u64)]);
@@ -299,17 +238,11 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// // Day 100 + 90 days is after day 150: those labels would be censored.
     /// let labeler = ChurnLabeler::new().observed_until(day(150));
     /// assert!(labeler.labels(&history, day(100)).is_err());
@@ -336,17 +269,11 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// let labels = ChurnLabeler::new().labels(&history, day(100))?;
     /// assert_eq!(labels.churned(), [false, true]);
     /// assert!(ChurnLabeler::new().labels(&history, day(350)).is_err()); // day 440 not observed
@@ -435,17 +362,11 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// let times = [day(100), day(200)];
     /// let set = ChurnLabeler::new().training_set(&history, &FeatureSpec::rfm(), &Snapshot::new(times[0]), &times)?;
     /// assert_eq!(set.features().nrows(), 4); // 2 customers × 2 as-of times
@@ -626,87 +547,21 @@ impl TrainingSet {
     }
 
     /// The features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into()],
-    /// #     array![[5.0], [200.0], [90.0]],
-    /// # )?;
-    /// # let set = TrainingSet::new(x, array![false, true, true])?;
-    /// assert_eq!(set.features().names(), ["recency_days"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn features(&self) -> &FeatureTable {
         &self.features
     }
 
     /// The labels (`true` = churned).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into()],
-    /// #     array![[5.0], [200.0], [90.0]],
-    /// # )?;
-    /// # let set = TrainingSet::new(x, array![false, true, true])?;
-    /// assert_eq!(set.labels().to_vec(), [false, true, true]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn labels(&self) -> &Array1<bool> {
         &self.labels
     }
 
     /// The sample weights, if any.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into()],
-    /// #     array![[5.0], [200.0], [90.0]],
-    /// # )?;
-    /// # let set = TrainingSet::new(x, array![false, true, true])?;
-    /// assert!(set.weights().is_none());
-    /// assert!(set.with_weights(array![1.0, 1.0, 2.0])?.weights().is_some());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn weights(&self) -> Option<&Array1<f64>> {
         self.weights.as_ref()
     }
 
     /// The as-of time of each row, for sets built by [`ChurnLabeler::training_set`].
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
-    /// # use churnwise::features::*;
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
-    /// let times = [day(100), day(200)];
-    /// let set = ChurnLabeler::new().training_set(&history, &FeatureSpec::rfm(), &Snapshot::new(times[0]), &times)?;
-    /// assert_eq!(set.as_ofs(), Some(&[day(100), day(100), day(200), day(200)][..]));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn as_ofs(&self) -> Option<&[DateTime<Utc>]> {
         self.as_ofs.as_deref()
     }

@@ -126,32 +126,11 @@ impl Snapshot {
     }
 
     /// The as-of time.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::features::Snapshot;
-    ///
-    /// let t = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
-    /// assert_eq!(Snapshot::new(t).as_of(), t);
-    /// ```
     pub fn as_of(&self) -> DateTime<Utc> {
         self.as_of
     }
 
     /// The windows, ascending.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::features::Snapshot;
-    ///
-    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap()).windows([60]);
-    /// assert_eq!(s.windows_days(), [60]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn windows_days(&self) -> &[u32] {
         &self.windows_days
     }
@@ -534,31 +513,11 @@ impl FeatureInfo {
     }
 
     /// The stable name.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::Snapshot;
-    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
-    /// assert_eq!(s.catalog()[0].name(), "recency_days");
-    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The unit or definition.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureSpec, Snapshot};
-    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
-    /// let info = &FeatureSpec::new(["has_ordered"]).resolve(&s)?[0];
-    /// assert_eq!(info.unit(), "0/1");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn unit(&self) -> &'static str {
         self.unit
     }
@@ -580,17 +539,6 @@ impl FeatureInfo {
     }
 
     /// The value for a customer with no events of the kind the feature reads.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureSpec, Snapshot};
-    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
-    /// let info = &FeatureSpec::new(["satisfaction_last"]).resolve(&s)?[0];
-    /// assert_eq!(info.when_none(), "0.5 (scale midpoint)");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn when_none(&self) -> &'static str {
         self.when_none
     }
@@ -707,15 +655,6 @@ impl FeatureSpec {
     }
 
     /// The names, or `None` for the whole catalog.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::features::FeatureSpec;
-    ///
-    /// assert_eq!(FeatureSpec::new(["tenure_days"]).names(), Some(&["tenure_days".to_string()][..]));
-    /// assert_eq!(FeatureSpec::all().names(), None);
-    /// ```
     pub fn names(&self) -> Option<&[String]> {
         self.names.as_deref()
     }

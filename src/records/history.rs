@@ -193,93 +193,21 @@ impl History {
     }
 
     /// Number of customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.customer_count(), 2);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn customer_count(&self) -> usize {
         self.ids.len()
     }
 
     /// Number of orders.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.order_count(), 2); // the refund is an order too
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn order_count(&self) -> usize {
         self.orders.len()
     }
 
     /// Number of interactions.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.interaction_count(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn interaction_count(&self) -> usize {
         self.interactions.len()
     }
 
     /// Number of feedback answers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.feedback_count(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn feedback_count(&self) -> usize {
         self.feedback.len()
     }
@@ -289,17 +217,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// // Integer ids order before string ids.
     /// assert_eq!(history.customer(0).unwrap().id(), &CustomerId::from(1u64));
     /// assert_eq!(history.customer(1).unwrap().id().as_str(), Some("C-2"));
@@ -319,17 +238,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// assert_eq!(history.index_of(&CustomerId::from("C-2")), Some(1));
     /// assert_eq!(history.index_of(&CustomerId::from("C-9")), None);
     /// # Ok::<(), churnwise::Error>(())
@@ -343,17 +253,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let c = history.find(&CustomerId::from(1u64)).expect("known id");
     /// assert_eq!(c.orders().len(), 2);
     /// assert!(history.find(&CustomerId::from(99u64)).is_none());
@@ -368,17 +269,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let indices: Vec<usize> = history.customers().map(|c| c.index()).collect();
     /// assert_eq!(indices, [0, 1]);
     /// # Ok::<(), churnwise::Error>(())
@@ -391,24 +283,6 @@ impl History {
     }
 
     /// The customer ids in dense-index order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.customer_ids(), [CustomerId::from(1u64), CustomerId::from("C-2")]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn customer_ids(&self) -> &[CustomerId] {
         &self.ids
     }
@@ -418,17 +292,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let s = history.summary();
     /// assert_eq!((s.customers, s.orders), (2, 2));
     /// assert_eq!((s.gross_revenue, s.refunds), (40.0, 10.0));
@@ -475,17 +340,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let m = history.memory();
     /// assert!(m.orders > 0);
     /// assert_eq!(m.total(), m.customers + m.orders + m.interactions + m.feedback);
@@ -531,17 +387,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let amounts: Vec<f64> = history.orders().map(|o| o.amount).collect();
     /// assert_eq!(amounts, [40.0, -10.0]);
     /// # Ok::<(), churnwise::Error>(())
@@ -555,17 +402,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let kinds: Vec<InteractionKind> = history.interactions().map(|i| i.kind).collect();
     /// assert_eq!(kinds, [InteractionKind::Login]);
     /// # Ok::<(), churnwise::Error>(())
@@ -579,17 +417,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let scores: Vec<f64> = history.feedback().map(|f| f.satisfaction).collect();
     /// assert_eq!(scores, [4.0]);
     /// # Ok::<(), churnwise::Error>(())
@@ -604,10 +433,8 @@ impl History {
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(100).seed(3).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(100, 3)?;
 /// let s = history.summary();
 /// assert_eq!(s.customers, 100);
 /// assert!(s.net_revenue() <= s.gross_revenue);
@@ -641,17 +468,8 @@ impl HistorySummary {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// assert_eq!(history.summary().net_revenue(), 30.0); // 40 gross - 10 refunded
     /// # Ok::<(), churnwise::Error>(())
     /// ```
@@ -687,10 +505,8 @@ impl fmt::Display for HistorySummary {
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(1000).seed(3).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(1000, 3)?;
 /// let m = history.memory();
 /// assert!(m.bytes_per_order() <= 24.0);
 /// # Ok::<(), churnwise::Error>(())
@@ -715,17 +531,8 @@ impl MemoryUsage {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let m = history.memory();
     /// assert!(m.total() >= m.orders);
     /// # Ok::<(), churnwise::Error>(())
@@ -739,17 +546,8 @@ impl MemoryUsage {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let m = history.memory();
     /// assert_eq!(m.bytes_per_order(), m.orders as f64 / 2.0);
     /// # Ok::<(), churnwise::Error>(())
@@ -823,10 +621,8 @@ impl<'a> Attributes<'a> {
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(50).seed(9).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(50, 9)?;
 /// for c in history.customers().take(3) {
 ///     let spend: f64 = c.orders().amounts().iter().sum();
 ///     assert!(spend.is_finite());
@@ -854,48 +650,11 @@ impl<'a> CustomerView<'a> {
     }
 
     /// The dense index (`0..customer_count()`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// let c = history.find(&CustomerId::from("C-2")).unwrap();
-    /// assert_eq!(c.index(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
 
     /// The id.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.customer(1).unwrap().id(), &CustomerId::from("C-2"));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn id(&self) -> &'a CustomerId {
         &self.history.ids[self.index]
     }
@@ -905,17 +664,9 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.signup(), day(1));
     /// # Ok::<(), churnwise::Error>(())
@@ -925,97 +676,21 @@ impl<'a> CustomerView<'a> {
     }
 
     /// Plan or tier.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.plan(), Some("gold"));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn plan(&self) -> Option<&'a str> {
         self.attributes().plan()
     }
 
     /// Acquisition channel.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.channel(), None);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn channel(&self) -> Option<&'a str> {
         self.attributes().channel()
     }
 
     /// Region.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.region(), None);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn region(&self) -> Option<&'a str> {
         self.attributes().region()
     }
 
     /// Tags.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.tags().collect::<Vec<_>>(), ["b2b"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn tags(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         self.attributes().tags()
     }
@@ -1025,17 +700,9 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// let record = c.to_customer();
     /// assert_eq!(record, Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
@@ -1055,17 +722,8 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.orders().amounts(), [40.0, -10.0]);
     /// # Ok::<(), churnwise::Error>(())
@@ -1086,17 +744,8 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.interactions().len(), 1);
     /// # Ok::<(), churnwise::Error>(())
@@ -1117,17 +766,8 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.feedback().len(), 1);
     /// # Ok::<(), churnwise::Error>(())
@@ -1148,10 +788,8 @@ impl<'a> CustomerView<'a> {
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(50).seed(9).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(50, 9)?;
 /// let orders = history.customer(0).expect("non-empty").orders();
 /// assert_eq!(orders.iter().count(), orders.len());
 /// # Ok::<(), churnwise::Error>(())
@@ -1171,74 +809,16 @@ impl<'a> Orders<'a> {
     }
 
     /// Number of orders.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.orders().len(), 2);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn len(&self) -> usize {
         self.times.len()
     }
 
     /// Whether there are none.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert!(!history.customer(0).unwrap().orders().is_empty());
-    /// assert!(history.customer(1).unwrap().orders().is_empty()); // C-2 never ordered
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
 
     /// The amounts, in time order (refunds negative).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// let net: f64 = c.orders().amounts().iter().sum();
-    /// assert_eq!(net, 30.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn amounts(&self) -> &'a [f64] {
         self.amounts
     }
@@ -1248,17 +828,9 @@ impl<'a> Orders<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.orders().times().collect::<Vec<_>>(), [day(3), day(5)]);
     /// # Ok::<(), churnwise::Error>(())
@@ -1272,17 +844,8 @@ impl<'a> Orders<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert!(c.orders().iter().any(|o| o.is_refund()));
     /// # Ok::<(), churnwise::Error>(())
@@ -1305,10 +868,8 @@ impl<'a> Orders<'a> {
 ///
 /// ```
 /// use churnwise::records::InteractionKind;
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(50).seed(9).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(50, 9)?;
 /// let logins: usize = history
 ///     .customers()
 ///     .map(|c| c.interactions().kinds().filter(|k| *k == InteractionKind::Login).count())
@@ -1336,48 +897,11 @@ impl<'a> Interactions<'a> {
     }
 
     /// Number of interactions.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.interactions().len(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn len(&self) -> usize {
         self.times.len()
     }
 
     /// Whether there are none.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert!(history.customer(1).unwrap().interactions().is_empty());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
@@ -1387,17 +911,9 @@ impl<'a> Interactions<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.interactions().times().collect::<Vec<_>>(), [day(4)]);
     /// # Ok::<(), churnwise::Error>(())
@@ -1411,17 +927,8 @@ impl<'a> Interactions<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.interactions().kinds().collect::<Vec<_>>(), [InteractionKind::Login]);
     /// # Ok::<(), churnwise::Error>(())
@@ -1436,17 +943,9 @@ impl<'a> Interactions<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// let first = c.interactions().iter().next().unwrap();
     /// assert_eq!((first.time, first.kind), (day(4), InteractionKind::Login));
@@ -1486,10 +985,8 @@ fn expand_kind(k: CompactKind, campaigns: &[Arc<str>]) -> InteractionKind {
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(200).seed(9).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(200, 9)?;
 /// for c in history.customers() {
 ///     for f in c.feedback().iter() {
 ///         assert!(f.scale.contains(f.satisfaction));
@@ -1516,48 +1013,11 @@ impl<'a> FeedbackSlice<'a> {
     }
 
     /// Number of answers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.feedback().len(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn len(&self) -> usize {
         self.times.len()
     }
 
     /// Whether there are none.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert!(history.customer(1).unwrap().feedback().is_empty());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
@@ -1567,17 +1027,8 @@ impl<'a> FeedbackSlice<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// // 4 on a 1–5 scale is 0.75.
     /// assert_eq!(c.feedback().normalized_satisfaction().collect::<Vec<_>>(), [0.75]);
@@ -1592,17 +1043,9 @@ impl<'a> FeedbackSlice<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// let f = c.feedback().iter().next().unwrap();
     /// assert_eq!((f.satisfaction, f.time), (4.0, day(6)));

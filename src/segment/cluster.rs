@@ -24,10 +24,8 @@ use crate::{Error, ErrorKind, Result};
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::{FeatureSpec, Snapshot};
 /// use churnwise::segment::KMeansSegmenter;
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(1_000).seed(2).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(1_000, 2)?;
 /// let table = FeatureSpec::all().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap()))?;
 /// let fitted = KMeansSegmenter::new().k(4).fit(&table)?;
 /// let clusters = fitted.predict(&table)?;
@@ -393,45 +391,11 @@ pub struct FittedKMeans {
 
 impl FittedKMeans {
     /// The configuration.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # // Four recent frequent buyers and two lapsed one-off buyers.
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
-    /// assert_eq!(fitted.params().clone(), KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &KMeansSegmenter {
         &self.params
     }
 
     /// Customers per cluster in the fitted population, largest first.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # // Four recent frequent buyers and two lapsed one-off buyers.
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
-    /// assert_eq!(fitted.sizes(), [4, 2]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn sizes(&self) -> &[usize] {
         &self.sizes
     }
@@ -615,112 +579,22 @@ pub struct ClusterRow {
 
 impl ClusterRow {
     /// The cluster number.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(lapsed.cluster(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn cluster(&self) -> usize {
         self.cluster
     }
     /// Customers in it.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(lapsed.size(), 2);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn size(&self) -> usize {
         self.size
     }
     /// Share of all customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert!((lapsed.share() - 1.0 / 3.0).abs() < 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn share(&self) -> f64 {
         self.share
     }
     /// Mean of each clustering column, in [`ClusterProfile::columns`] order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(lapsed.means(), [290.0, 1.5]); // recency_days, orders_total
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn means(&self) -> &[f64] {
         &self.means
     }
     /// Share churned, with labels and a non-empty cluster.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(lapsed.churn_rate(), Some(1.0));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churn_rate(&self) -> Option<f64> {
         self.churn_rate
     }
@@ -739,47 +613,10 @@ pub struct ClusterProfile {
 
 impl ClusterProfile {
     /// The clustering columns.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(profile.columns(), ["recency_days", "orders_total"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
     /// One row per cluster.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// let sizes: Vec<usize> = profile.rows().iter().map(|r| r.size()).collect();
-    /// assert_eq!(sizes, [4, 2]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn rows(&self) -> &[ClusterRow] {
         &self.rows
     }

@@ -64,10 +64,8 @@ impl Segment for Tier {
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::{FeatureSpec, Snapshot};
 /// use churnwise::segment::{Tier, Tiers};
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(1_000).seed(5).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(1_000, 5)?;
 /// let table = FeatureSpec::all().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap()))?;
 /// let value = Tiers::value().fit(&table)?;
 /// let tiers = value.apply(&table)?;
@@ -209,14 +207,6 @@ impl Tiers {
     }
 
     /// The summed columns.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::segment::Tiers;
-    ///
-    /// assert_eq!(Tiers::value().columns(), ["spend_total"]);
-    /// ```
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
@@ -319,30 +309,11 @@ impl FittedTiers {
     }
 
     /// The configuration.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::segment::{FittedTiers, Tiers};
-    ///
-    /// let fixed = FittedTiers::from_cuts(Tiers::engagement(), 2.0, 10.0)?;
-    /// assert_eq!(fixed.params(), &Tiers::engagement());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &Tiers {
         &self.params
     }
 
     /// The lower and upper cut values.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::segment::{FittedTiers, Tiers};
-    ///
-    /// assert_eq!(FittedTiers::from_cuts(Tiers::value(), 100.0, 1_000.0)?.cuts(), [100.0, 1_000.0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn cuts(&self) -> [f64; 2] {
         self.cuts
     }
