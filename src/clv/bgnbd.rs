@@ -292,31 +292,26 @@ impl FittedBetaGeo {
     }
 
     /// Shape r of the Gamma distribution of purchase rates.
-
     pub fn r(&self) -> f64 {
         self.params.r
     }
 
     /// Rate α of the Gamma distribution of purchase rates, in [`unit`](Self::unit)s.
-
     pub fn alpha(&self) -> f64 {
         self.params.alpha
     }
 
     /// Parameter a of the Beta distribution of dropout probabilities.
-
     pub fn a(&self) -> f64 {
         self.params.a
     }
 
     /// Parameter b of the Beta distribution of dropout probabilities.
-
     pub fn b(&self) -> f64 {
         self.params.b
     }
 
     /// The time unit of α, recency, age and horizons.
-
     pub fn unit(&self) -> TimeUnit {
         self.unit
     }
