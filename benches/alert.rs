@@ -8,9 +8,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+use churnwise::features::FeatureTable;
 use churnwise::rules::Condition as C;
 use churnwise::rules::Route;
-use churnwise::features::FeatureTable;
 use churnwise::score::Profiles;
 use churnwise::segment::{LifecycleStage, Tier};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

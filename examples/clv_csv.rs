@@ -29,8 +29,8 @@ use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use churnwise::clv::{
-    BetaGeo, Calibration, CalibrationSummary, FittedGammaGamma, GammaGamma, ModifiedBetaGeo,
-    PurchaseModel, TimeUnit,
+    BetaGeo, Calibration, CalibrationSummary, FittedGammaGamma, GammaGamma, PurchaseModel,
+    TimeUnit, Variant,
 };
 use churnwise::records::{
     CsvFormat, Duplicates, HistoryBuilder, Order, OrderCsv, UnknownCustomers,
@@ -222,7 +222,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 3. Fit the purchase model; time the fit alone.
     let start = Instant::now();
     let (params, stats, holdout) = if args.modified {
-        let m = ModifiedBetaGeo::new().fit(&summary)?;
+        let m = BetaGeo::new().variant(Variant::Modified).fit(&summary)?;
         let fit = start.elapsed().as_secs_f64();
         (
             (m.r(), m.alpha(), m.a(), m.b()),

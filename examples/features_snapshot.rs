@@ -10,7 +10,7 @@
 //! earlier snapshots into a training set.
 
 use chrono::{TimeZone, Utc};
-use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+use churnwise::features::{ChurnLabeler, FeatureSpec, LapsedCustomers, Snapshot};
 use churnwise::synth::PopulationConfig;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -78,12 +78,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 6. A training set from earlier snapshots whose label windows end
     //    before today, leaving out customers who had already lapsed.
     let month = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
-    let train = ChurnLabeler::new().exclude_lapsed(true).training_set(
-        &history,
-        &FeatureSpec::all(),
-        &snapshot,
-        &[month(3), month(5), month(7)],
-    )?;
+    let train = ChurnLabeler::new()
+        .lapsed_customers(LapsedCustomers::Exclude)
+        .training_set(
+            &history,
+            &FeatureSpec::all(),
+            &snapshot,
+            &[month(3), month(5), month(7)],
+        )?;
     println!(
         "training set (Mar, May, Jul 2024): {} rows × {} features, {:.1}% positive",
         train.features().nrows(),

@@ -24,8 +24,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use churnwise::alert::{AlertEngine, AlertPolicy};
-use churnwise::clv::{Calibration, ModifiedBetaGeo, TimeUnit};
-use churnwise::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot, TrainingSet};
+use churnwise::clv::{BetaGeo, Calibration, TimeUnit, Variant};
+use churnwise::features::{
+    ChurnLabeler, FeatureSpec, FeatureTable, LapsedCustomers, Snapshot, TrainingSet,
+};
 use churnwise::model::LogisticRegression;
 use churnwise::model::metrics::{Metrics, roc_auc};
 use churnwise::records::{CustomerId, RecordKind};
@@ -143,7 +145,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     print!("{}", SegmentReport::new(&tiers, &table, Some(churned))?);
 
     // 8. k-means on standardized RFM and engagement.
-    let kmeans = KMeansSegmenter::new().k(5)?.fit(&table)?;
+    let kmeans = KMeansSegmenter::new().k(5).fit(&table)?;
     heading("k-means clusters (means in original units)");
     print!("{}", kmeans.profile(&table, Some(churned))?);
 
@@ -185,7 +187,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 10. Train a churn model on earlier snapshots (their 90-day label
     //     windows end before the test date), then test it on 1 October 2024.
     let month = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
-    let labeler = ChurnLabeler::new().exclude_lapsed(true);
+    let labeler = ChurnLabeler::new().lapsed_customers(LapsedCustomers::Exclude);
     let snapshot = Snapshot::new(as_of);
     let train = labeler.training_set(
         &history,
@@ -280,7 +282,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .cloned()
         .zip(
-            ModifiedBetaGeo::new()
+            BetaGeo::new()
+                .variant(Variant::Modified)
                 .fit(&summary)?
                 .p_alive_all(&summary)?,
         )

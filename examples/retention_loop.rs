@@ -17,10 +17,10 @@
 mod campaign;
 
 use chrono::{DateTime, TimeZone, Utc};
-use churnwise::rules::Route;
-use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+use churnwise::features::{ChurnLabeler, FeatureSpec, LapsedCustomers, Snapshot};
 use churnwise::model::LogisticRegression;
 use churnwise::retention::{CampaignEvaluator, EffectLearner, Planner, Playbook};
+use churnwise::rules::Route;
 use churnwise::score::{ChurnScorer, Profiles};
 use churnwise::segment::{LifecyclePolicy, Tiers};
 use churnwise::synth::PopulationConfig;
@@ -40,12 +40,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A scorer trained on snapshots whose 90-day labels end before round 1.
     let snapshot = Snapshot::new(round1);
-    let train = ChurnLabeler::new().exclude_lapsed(true).training_set(
-        &history,
-        &FeatureSpec::all(),
-        &snapshot,
-        &[at(2023, 12), at(2024, 1), at(2024, 2)],
-    )?;
+    let train = ChurnLabeler::new()
+        .lapsed_customers(LapsedCustomers::Exclude)
+        .training_set(
+            &history,
+            &FeatureSpec::all(),
+            &snapshot,
+            &[at(2023, 12), at(2024, 1), at(2024, 2)],
+        )?;
     let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
     let profiles_at = |t: DateTime<Utc>| -> churnwise::Result<Profiles> {
         let table = FeatureSpec::all().extract(&history, &snapshot.at(t))?;

@@ -34,13 +34,13 @@ use std::time::Instant;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use churnwise::alert::{AlertEngine, AlertPolicy};
-use churnwise::rules::Route;
 use churnwise::clv::{BetaGeo, Calibration, Clv, GammaGamma, TimeUnit};
-use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+use churnwise::features::{ChurnLabeler, FeatureSpec, LapsedCustomers, Snapshot};
 use churnwise::model::LogisticRegression;
 use churnwise::model::metrics::roc_auc;
 use churnwise::records::HistoryBuilder;
 use churnwise::retention::{HoldOut, Planner, Playbook};
+use churnwise::rules::Route;
 use churnwise::score::{ChurnScorer, Profiles};
 use churnwise::segment::{LifecyclePolicy, Rfm, Tiers};
 use churnwise::synth::PopulationConfig;
@@ -92,7 +92,7 @@ fn main() -> AnyResult<()> {
     //    labels end before October), and 4. the churn model fitted on them.
     //    The model is fitted before the scoring snapshot is extracted, so the
     //    training rows are gone by then.
-    let labeler = ChurnLabeler::new().exclude_lapsed(true);
+    let labeler = ChurnLabeler::new().lapsed_customers(LapsedCustomers::Exclude);
     let train = meter.stage("features: train", || {
         labeler.training_set(&history, &spec, &snapshot, &train_at)
     })?;
@@ -147,8 +147,8 @@ fn main() -> AnyResult<()> {
             .summarize(&history)?;
         let purchases = BetaGeo::new().fit(&summary)?;
         let spend = GammaGamma::new().fit(&summary)?;
-        let values = Clv::new(4.345, 12)?
-            .discount_rate(0.01)?
+        let values = Clv::new(4.345, 12)
+            .discount_rate(0.01)
             .values(&purchases, &spend, &summary)?;
         // In the scoring table's order (both follow the History's order
         // when they cover the same customers).

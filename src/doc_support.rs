@@ -12,7 +12,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use crate::Result;
 use crate::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot};
 use crate::model::LogisticRegression;
-use crate::records::History;
+use crate::records::{
+    Customer, Feedback, History, HistoryBuilder, Interaction, InteractionKind, Order,
+    SatisfactionScale,
+};
 use crate::score::ChurnScorer;
 use crate::synth::PopulationConfig;
 
@@ -53,4 +56,53 @@ pub fn scorer(customers: usize, seed: u64) -> Result<(History, Snapshot, ChurnSc
     )?;
     let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
     Ok((history, snapshot, scorer))
+}
+
+/// Midnight UTC on 2024-01-01 plus `days` days.
+pub fn day(days: i64) -> DateTime<Utc> {
+    month(1) + chrono::TimeDelta::days(days)
+}
+
+/// A two-customer history: customer 1 (signed up 2024-01-01, plan `gold`,
+/// tag `b2b`) with an order of 40 on Jan 3, a login on Jan 4, a refund of
+/// −10 on Jan 5 and a satisfaction of 4 of 5 on Jan 6; customer `C-2`
+/// (signed up Jan 2) without events.
+pub fn two_customers() -> Result<History> {
+    let jan = |d: i64| day(d - 1);
+    let mut b = HistoryBuilder::new();
+    b.push_customer(
+        Customer::new(1u64, jan(1))
+            .with_plan("gold")
+            .with_tag("b2b"),
+    );
+    b.push_customer(Customer::new("C-2", jan(2)));
+    b.push_order(Order::new(1u64, jan(3), 40.0));
+    b.push_order(Order::new(1u64, jan(5), -10.0));
+    b.push_interaction(Interaction::new(1u64, jan(4), InteractionKind::Login));
+    b.push_feedback(Feedback::new(
+        1u64,
+        jan(6),
+        4.0,
+        SatisfactionScale::FIVE_POINT,
+    ));
+    Ok(b.build()?.0)
+}
+
+/// Two customers signed up on [`day(0)`](day): customer 1 buys on days 20,
+/// 150 and 400; customer 2 buys on day 5 and cancels on day 120.
+pub fn buy_and_cancel() -> Result<History> {
+    let mut b = HistoryBuilder::new();
+    b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    b.extend([
+        Order::new(1u64, day(20), 20.0),
+        Order::new(1u64, day(150), 20.0),
+        Order::new(2u64, day(5), 20.0),
+        Order::new(1u64, day(400), 5.0),
+    ]);
+    b.push_interaction(Interaction::new(
+        2u64,
+        day(120),
+        InteractionKind::Cancellation,
+    ));
+    Ok(b.build()?.0)
 }

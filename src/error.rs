@@ -6,8 +6,7 @@
 //! field or value.
 
 use std::fmt;
-
-use crate::records::Issue;
+use std::sync::Arc;
 
 /// A churnwise error: one pointer wide, cheap to clone, `Send + Sync`.
 ///
@@ -20,24 +19,21 @@ use crate::records::Issue;
 /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "scale", .. }));
 /// assert_eq!(err.to_string(), "invalid parameter `scale`: min must be below max, got 5 and 1");
 /// ```
-#[derive(Clone, PartialEq, thiserror::Error)]
-#[error(transparent)]
-pub struct Error(Box<ErrorKind>);
+#[derive(Clone)]
+pub struct Error(Box<Inner>);
+
+/// The kind, and for I/O errors the original [`std::io::Error`], kept apart
+/// from [`ErrorKind`] so that the kind stays `Clone + PartialEq`.
+#[derive(Clone)]
+struct Inner {
+    kind: ErrorKind,
+    io: Option<Arc<std::io::Error>>,
+}
 
 impl Error {
     /// What went wrong, with the values that explain it.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::ErrorKind;
-    /// use churnwise::features::ChurnLabeler;
-    ///
-    /// let err = ChurnLabeler::new().horizon_days(0).unwrap_err();
-    /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "horizon_days", .. }));
-    /// ```
     pub fn kind(&self) -> &ErrorKind {
-        &self.0
+        &self.0.kind
     }
 
     /// Consumes the error and returns its kind.
@@ -53,7 +49,7 @@ impl Error {
     /// assert_eq!(message, "no feature tables to concatenate");
     /// ```
     pub fn into_kind(self) -> ErrorKind {
-        *self.0
+        self.0.kind
     }
 
     pub(crate) fn invalid_parameter(name: &'static str, reason: impl Into<String>) -> Self {
@@ -63,17 +59,112 @@ impl Error {
         }
         .into()
     }
+
+    /// An [`ErrorKind::Io`] reading or writing `source_name`, keeping `error`
+    /// as the [`source`](std::error::Error::source).
+    pub(crate) fn io(source_name: impl Into<String>, error: std::io::Error) -> Self {
+        let kind = ErrorKind::Io {
+            source_name: source_name.into(),
+            kind: error.kind(),
+            message: error.to_string(),
+        };
+        Error(Box::new(Inner {
+            kind,
+            io: Some(Arc::new(error)),
+        }))
+    }
+
+    /// A CSV reader's or writer's error: [`ErrorKind::Io`], with the
+    /// underlying [`std::io::Error`] as the source when there is one (and an
+    /// `InvalidData` one wrapping the CSV error otherwise).
+    #[cfg(feature = "csv")]
+    pub(crate) fn csv(source_name: impl Into<String>, error: csv::Error) -> Self {
+        let io = if matches!(error.kind(), csv::ErrorKind::Io(_)) {
+            match error.into_kind() {
+                csv::ErrorKind::Io(io) => io,
+                other => std::io::Error::other(format!("{other:?}")),
+            }
+        } else {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, error)
+        };
+        Error::io(source_name, io)
+    }
+
+    /// Classifies a `serde_json` error on the document `source_name`: text
+    /// that is not JSON (a syntax error or a truncated document) is
+    /// [`ErrorKind::NotJson`], JSON of the wrong shape (a missing or unknown
+    /// field, a value of the wrong type or out of range) is
+    /// [`ErrorKind::WrongShape`], and a failed read is [`ErrorKind::Io`].
+    pub(crate) fn json(source_name: impl Into<String>, error: serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let source_name = source_name.into();
+        let (line, column) = (error.line(), error.column());
+        match error.classify() {
+            Category::Io => Error::io(source_name, error.into()),
+            Category::Syntax | Category::Eof => ErrorKind::NotJson {
+                source_name,
+                line,
+                column,
+                message: error.to_string(),
+            }
+            .into(),
+            Category::Data => ErrorKind::WrongShape {
+                source_name,
+                line,
+                column,
+                message: error.to_string(),
+            }
+            .into(),
+        }
+    }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        fmt::Debug::fmt(&self.0.kind, f)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.kind, f)
+    }
+}
+
+/// Errors compare by their kind (the kept [`std::io::Error`] of an I/O error
+/// is not compared: its kind and message are part of [`ErrorKind::Io`]).
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind == other.0.kind
+    }
+}
+
+/// The source of an [`ErrorKind::Io`] error is the original
+/// [`std::io::Error`]; other kinds have none.
+///
+/// # Example
+///
+/// ```
+/// use std::error::Error as _;
+/// use churnwise::records::{HistoryBuilder, OrderCsv};
+///
+/// let mut b = HistoryBuilder::new();
+/// let err = b.read_orders_csv_path("no/such/orders.csv", &OrderCsv::new()).unwrap_err();
+/// let io = err.source().and_then(|s| s.downcast_ref::<std::io::Error>()).expect("an io::Error");
+/// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+/// ```
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .io
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Self {
-        Error(Box::new(kind))
+        Error(Box::new(Inner { kind, io: None }))
     }
 }
 
@@ -112,9 +203,26 @@ pub enum ErrorKind {
         reason: String,
     },
     /// A record failed validation in strict mode
-    /// ([`HistoryBuilder::build_strict`](crate::records::HistoryBuilder::build_strict)).
-    #[error("{0}")]
-    InvalidRecord(Issue),
+    /// ([`HistoryBuilder::build_strict`](crate::records::HistoryBuilder::build_strict)):
+    /// the first [`Issue`](crate::records::Issue) of the quality report, as
+    /// plain fields (the full report comes from `build`).
+    #[error("{record}{}: {reason}", field_suffix(*.field))]
+    #[non_exhaustive]
+    InvalidRecord {
+        /// The record, e.g. `order 1 (orders.csv line 3)`.
+        record: String,
+        /// The record's 0-based index among the records of its kind.
+        index: usize,
+        /// Its 1-based line in a CSV source, if read from one.
+        line: Option<u64>,
+        /// The field at fault, if one.
+        field: Option<&'static str>,
+        /// The problem's stable name, as
+        /// [`Problem::name`](crate::records::Problem::name) (`before_signup`, ...).
+        problem: &'static str,
+        /// The problem, with the values found.
+        reason: String,
+    },
     /// A CSV file lacks a configured column.
     #[error("{source_name}: column `{column}` not found in the header (columns: {available})")]
     MissingColumn {
@@ -125,12 +233,41 @@ pub enum ErrorKind {
         /// The header's columns, comma-separated.
         available: String,
     },
-    /// Reading input failed (file not found, permission, broken stream, CSV header).
+    /// Reading or writing failed (file not found, permission, broken
+    /// stream, unreadable CSV header). The original [`std::io::Error`] is the
+    /// error's [`source`](std::error::Error::source).
     #[error("{source_name}: {message}")]
     Io {
-        /// The file or source being read.
+        /// The file or source being read or written.
         source_name: String,
+        /// The underlying error's kind.
+        kind: std::io::ErrorKind,
         /// The underlying error's message.
+        message: String,
+    },
+    /// A document that should be JSON is not (a syntax error or truncated text).
+    #[error("{source_name}: not JSON at line {line}, column {column}: {message}")]
+    NotJson {
+        /// The document, e.g. `<scorer json>`.
+        source_name: String,
+        /// The 1-based line of the error.
+        line: usize,
+        /// The 1-based column of the error.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// A JSON document parses but has the wrong shape: a missing or unknown
+    /// field, a value of the wrong type or out of range.
+    #[error("{source_name}: JSON of the wrong shape at line {line}, column {column}: {message}")]
+    WrongShape {
+        /// The document, e.g. `<scorer json>`.
+        source_name: String,
+        /// The 1-based line of the error.
+        line: usize,
+        /// The 1-based column of the error.
+        column: usize,
+        /// What is wrong, with the value found.
         message: String,
     },
     /// A feature (or other) name is not known; `suggestions` lists the closest valid names.
@@ -279,6 +416,10 @@ pub enum ErrorKind {
     },
 }
 
+fn field_suffix(field: Option<&str>) -> String {
+    field.map_or_else(String::new, |f| format!(", field `{f}`"))
+}
+
 fn suggest(names: &[String]) -> String {
     match names {
         [] => String::new(),
@@ -306,6 +447,58 @@ mod tests {
     fn error_is_send_sync_clone_and_one_word() {
         assert_auto::<Error>();
         assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn io_errors_keep_the_io_error_as_source() {
+        use std::error::Error as _;
+        let e = Error::io(
+            "orders.csv",
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        );
+        assert_eq!(e.to_string(), "orders.csv: no such file");
+        assert!(matches!(
+            e.kind(),
+            ErrorKind::Io {
+                kind: std::io::ErrorKind::NotFound,
+                ..
+            }
+        ));
+        let source = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+        assert_eq!(
+            source.map(std::io::Error::kind),
+            Some(std::io::ErrorKind::NotFound)
+        );
+        assert_eq!(e.clone(), e);
+        let other = Error::invalid_parameter("k", "must be >= 1, got 0");
+        assert!(other.source().is_none());
+    }
+
+    #[test]
+    fn json_errors_separate_text_that_is_not_json_from_the_wrong_shape() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Doc {
+            k: u32,
+        }
+        let not_json = serde_json::from_str::<Doc>("{\"k\": ").unwrap_err();
+        let syntax = serde_json::from_str::<Doc>("k = 3").unwrap_err();
+        let shape = serde_json::from_str::<Doc>("{\"k\": \"three\"}").unwrap_err();
+        assert!(matches!(
+            Error::json("doc", not_json).kind(),
+            ErrorKind::NotJson { line: 1, .. }
+        ));
+        assert!(matches!(
+            Error::json("doc", syntax).kind(),
+            ErrorKind::NotJson { .. }
+        ));
+        let shape = Error::json("doc", shape);
+        assert!(matches!(shape.kind(), ErrorKind::WrongShape { .. }));
+        assert!(
+            shape
+                .to_string()
+                .starts_with("doc: JSON of the wrong shape at line 1")
+        );
     }
 
     #[test]

@@ -75,7 +75,7 @@
 //! let summary = Calibration::new(as_of).unit(TimeUnit::Days).summarize(&history)?;
 //! let purchases = BetaGeo::new().fit(&summary)?;
 //! let spend = GammaGamma::new().fit(&summary)?;
-//! let clv = Clv::new(30.0, 12)?.values(&purchases, &spend, &summary)?;
+//! let clv = Clv::new(30.0, 12).values(&purchases, &spend, &summary)?;
 //! assert!(clv.iter().all(|v| v.is_finite() && *v >= 0.0));
 //!
 //! // score -> Profile: the per-customer view alerts and retention read.
@@ -190,7 +190,6 @@ pub mod clv;
 pub mod doc_support;
 pub mod error;
 pub mod features;
-mod mix;
 pub mod model;
 pub mod prelude;
 pub mod records;
@@ -199,6 +198,7 @@ pub mod rules;
 pub mod score;
 pub mod segment;
 pub mod synth;
+mod util;
 
 pub use error::{Error, ErrorKind, Result};
 

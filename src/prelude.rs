@@ -43,9 +43,7 @@
 #[doc(no_inline)]
 pub use crate::alert::{AlertEngine, AlertLog, AlertPolicy, Severity};
 #[doc(no_inline)]
-pub use crate::rules::{Condition, Route};
-#[doc(no_inline)]
-pub use crate::clv::{BetaGeo, Calibration, Clv, GammaGamma, ModifiedBetaGeo, TimeUnit};
+pub use crate::clv::{BetaGeo, Calibration, Clv, GammaGamma, TimeUnit};
 #[doc(no_inline)]
 pub use crate::error::{Error, ErrorKind};
 #[doc(no_inline)]
@@ -62,6 +60,8 @@ pub use crate::records::{
 pub use crate::retention::{
     CampaignEvaluator, CampaignOutcome, EffectLearner, HoldOut, Planner, Playbook,
 };
+#[doc(no_inline)]
+pub use crate::rules::{Condition, Route};
 #[doc(no_inline)]
 pub use crate::score::{ChurnScorer, Profile, Profiles};
 #[doc(no_inline)]

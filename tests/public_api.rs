@@ -203,10 +203,9 @@ fn public_types_are_send_sync_unpin_debug() {
     assert_auto::<churnwise::clv::FitStats>();
     assert_auto::<churnwise::clv::FittedBetaGeo>();
     assert_auto::<churnwise::clv::FittedGammaGamma>();
-    assert_auto::<churnwise::clv::FittedModifiedBetaGeo>();
     assert_auto::<churnwise::clv::FittedShiftedBetaGeometric>();
     assert_auto::<churnwise::clv::GammaGamma>();
-    assert_auto::<churnwise::clv::ModifiedBetaGeo>();
+    assert_auto::<churnwise::clv::Variant>();
     assert_auto::<churnwise::clv::ShiftedBetaGeometric>();
     assert_auto::<churnwise::clv::SummaryRow>();
     assert_auto::<churnwise::clv::TimeUnit>();

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::policy::Severity;
 use crate::records::CustomerId;
-use crate::records::history::FastMap;
+use crate::util::FastMap;
 use crate::{Error, Result};
 
 /// When a rule last alerted on a customer, until when it stays quiet, and

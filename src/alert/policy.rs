@@ -5,8 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
+use crate::Result;
 use crate::rules::{Condition, Path, Route, describe};
-use crate::{Error, Result};
 
 /// How urgent an alert is, `Info` lowest.
 ///
@@ -706,7 +706,8 @@ impl AlertPolicy {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn from_json(json: &str) -> Result<AlertPolicy> {
-        let value: Value = serde_json::from_str(json).map_err(|e| Path::root().error(e))?;
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| crate::Error::json("alert policy", e))?;
         AlertPolicy::from_value(&value)
     }
 

@@ -14,12 +14,20 @@ use super::special::{digamma, hyp2f1, ln_gamma};
 use super::summary::{CalibrationSummary, SummaryRow};
 use crate::{Error, ErrorKind, Result};
 
-/// Which model of the family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Variant {
-    /// BG/NBD (Fader, Hardie & Lee 2005): dropout after repeat purchases.
+/// Which model of the BG/NBD family a [`BetaGeo`](super::BetaGeo) fits and
+/// a [`FittedBetaGeo`](super::FittedBetaGeo) is.
+///
+/// Serialized as `"standard"` or `"modified"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Variant {
+    /// BG/NBD (Fader, Hardie & Lee 2005): a customer may drop out after each
+    /// repeat purchase, so one without repeat purchases is certainly alive.
+    #[default]
     Standard,
-    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007): dropout also after the first.
+    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007): a customer may also
+    /// drop out right after the first purchase.
     Modified,
 }
 
@@ -37,7 +45,8 @@ impl Variant {
         x > 0 || self == Variant::Modified
     }
 
-    pub(crate) fn name(self) -> &'static str {
+    /// The model's usual name: `"BG/NBD"` or `"MBG/NBD"`.
+    pub fn name(self) -> &'static str {
         match self {
             Variant::Standard => "BG/NBD",
             Variant::Modified => "MBG/NBD",
@@ -105,8 +114,9 @@ impl Params {
     }
 }
 
-/// Fitting options shared by [`BetaGeo`](super::BetaGeo) and
-/// [`ModifiedBetaGeo`](super::ModifiedBetaGeo).
+/// Fitting options of [`BetaGeo`](super::BetaGeo),
+/// [`GammaGamma`](super::GammaGamma) and
+/// [`ShiftedBetaGeometric`](super::ShiftedBetaGeometric).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct Options {

@@ -1,19 +1,21 @@
-//! The BG/NBD model (Fader, Hardie & Lee 2005): P(alive) and expected
+//! The BG/NBD family: BG/NBD (Fader, Hardie & Lee 2005) and its modified
+//! variant MBG/NBD (Batislam, Denizel & Filiztekin 2007), one configuration
+//! and one fitted type that knows its [`Variant`]: P(alive) and expected
 //! purchases from recency and frequency.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::beta_geo::{self, Options, Params, Variant};
+pub use super::beta_geo::Variant;
+use super::beta_geo::{self, Options, Params};
 use super::optimize::FitStats;
 use super::summary::{CalibrationSummary, SummaryRow, TimeUnit};
 use super::value::{PurchaseModel, check_unit};
 use crate::Result;
 
-const VARIANT: Variant = Variant::Standard;
-
 /// BG/NBD configuration: fits the beta-geometric/negative-binomial model of
-/// Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way", by
+/// Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way", or its
+/// modified variant (MBG/NBD, Batislam, Denizel & Filiztekin 2007), by
 /// maximum likelihood, giving a [`FittedBetaGeo`].
 ///
 /// In a business without contracts, customers never announce that they
@@ -21,7 +23,10 @@ const VARIANT: Variant = Variant::Standard;
 /// how many repeat purchases they made (x), when the last was (t_x) and how
 /// long they have been observed (T). While alive, a customer buys as a
 /// Poisson process with rate λ ~ Gamma(r, α); after each repeat purchase they
-/// drop out with probability p ~ Beta(a, b).
+/// drop out with probability p ~ Beta(a, b). With
+/// [`Variant::Modified`] they may also drop out right after the *first*
+/// purchase, so a customer without repeat purchases is no longer certainly
+/// alive (BG/NBD gives them P(alive) = 1 however long ago they bought).
 ///
 /// # Fitting
 ///
@@ -38,7 +43,7 @@ const VARIANT: Variant = Variant::Standard;
 /// # Example
 ///
 /// ```
-/// use churnwise::clv::{BetaGeo, CalibrationSummary, SummaryRow, TimeUnit};
+/// use churnwise::clv::{BetaGeo, CalibrationSummary, SummaryRow, TimeUnit, Variant};
 /// use churnwise::synth::{BgNbdParams, simulate_bgnbd};
 ///
 /// // 5 000 simulated customers observed for 52 weeks.
@@ -57,52 +62,52 @@ const VARIANT: Variant = Variant::Standard;
 /// let old = model.p_alive(&SummaryRow::new(5, 12.0, 52.0)?);
 /// let recent = model.p_alive(&SummaryRow::new(5, 50.0, 52.0)?);
 /// assert!(old < recent);
+/// // The modified variant doubts a one-time buyer of a year ago.
+/// let modified = BetaGeo::new().variant(Variant::Modified).fit(&summary)?;
+/// let one_timer = SummaryRow::new(0, 0.0, 52.0)?;
+/// assert_eq!(model.p_alive(&one_timer), 1.0);
+/// assert!(modified.p_alive(&one_timer) < 1.0);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BetaGeo {
-    options: Options,
+    variant: Variant,
+    penalizer: f64,
+    max_iterations: u32,
+    tolerance: f64,
+}
+
+impl Default for BetaGeo {
+    fn default() -> Self {
+        let options = Options::default();
+        BetaGeo {
+            variant: Variant::Standard,
+            penalizer: options.penalizer,
+            max_iterations: options.max_iterations,
+            tolerance: options.tolerance,
+        }
+    }
 }
 
 impl BetaGeo {
-    /// No penalty, at most 200 iterations, tolerance `1e-8`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::BetaGeo;
-    ///
-    /// assert_eq!(BetaGeo::new(), BetaGeo::default());
-    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
-    /// # use churnwise::synth::{BgNbdParams, simulate_bgnbd};
-    /// # let sim = simulate_bgnbd(BgNbdParams::new(0.5, 5.0, 0.8, 3.0)?, 300, 52.0, 1)?;
-    /// # let summary = CalibrationSummary::from_columns(TimeUnit::Weeks, sim.iter().map(|c| c.x).collect(), sim.iter().map(|c| c.t_x).collect(), sim.iter().map(|c| c.t).collect())?;
-    /// assert!(BetaGeo::new().fit(&summary)?.fit_stats().is_some());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
+    /// BG/NBD ([`Variant::Standard`]), no penalty, at most 200 iterations,
+    /// tolerance `1e-8`.
     pub fn new() -> Self {
         BetaGeo::default()
     }
 
+    /// Which model of the family to fit. Defaults to [`Variant::Standard`] (BG/NBD).
+    pub fn variant(mut self, variant: Variant) -> Self {
+        self.variant = variant;
+        self
+    }
+
     /// The L2 penalty on the parameters (see the type docs). Defaults to 0.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
-    /// named `penalizer` unless finite and ≥ 0.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::BetaGeo;
-    ///
-    /// assert!(BetaGeo::new().penalizer(0.01).is_ok());
-    /// assert!(BetaGeo::new().penalizer(-1.0).is_err());
-    /// ```
-    pub fn penalizer(mut self, penalizer: f64) -> Result<Self> {
-        self.options.penalizer = Options::check_penalizer(penalizer)?;
-        Ok(self)
+    /// Must be finite and ≥ 0 (checked by [`validate`](Self::validate)).
+    pub fn penalizer(mut self, penalizer: f64) -> Self {
+        self.penalizer = penalizer;
+        self
     }
 
     /// Quasi-Newton iterations before giving up. Defaults to 200.
@@ -122,35 +127,47 @@ impl BetaGeo {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn max_iterations(mut self, iterations: u32) -> Self {
-        self.options.max_iterations = iterations;
+        self.max_iterations = iterations;
         self
     }
 
     /// Convergence: the largest gradient component of the per-customer mean
-    /// objective in log-parameters. Defaults to `1e-8`.
+    /// objective in log-parameters. Defaults to `1e-8`. Must be finite and > 0
+    /// (checked by [`validate`](Self::validate)).
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Checks the configuration; [`fit`](Self::fit) calls it first.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
-    /// named `tolerance` unless finite and > 0.
+    /// named `penalizer` unless finite and ≥ 0, or `tolerance` unless finite
+    /// and > 0.
     ///
     /// # Example
     ///
     /// ```
+    /// use churnwise::ErrorKind;
     /// use churnwise::clv::BetaGeo;
     ///
-    /// assert!(BetaGeo::new().tolerance(1e-6).is_ok());
-    /// assert!(BetaGeo::new().tolerance(0.0).is_err());
+    /// assert!(BetaGeo::new().penalizer(0.01).validate().is_ok());
+    /// let err = BetaGeo::new().tolerance(0.0).validate().unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "tolerance", .. }));
     /// ```
-    pub fn tolerance(mut self, tolerance: f64) -> Result<Self> {
-        self.options.tolerance = Options::check_tolerance(tolerance)?;
-        Ok(self)
+    pub fn validate(&self) -> Result<()> {
+        Options::check_penalizer(self.penalizer)?;
+        Options::check_tolerance(self.tolerance)?;
+        Ok(())
     }
 
     /// Fits r, α, a, b by maximum likelihood.
     ///
     /// # Errors
     ///
+    /// As [`validate`](Self::validate);
     /// [`ErrorKind::Fit`](crate::ErrorKind::Fit) when no customer made a
     /// repeat purchase (the model is not identified) or the optimum is
     /// degenerate; [`ErrorKind::NotConverged`](crate::ErrorKind::NotConverged)
@@ -170,8 +187,15 @@ impl BetaGeo {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn fit(&self, summary: &CalibrationSummary) -> Result<FittedBetaGeo> {
-        let (params, stats) = beta_geo::fit(VARIANT, summary, &self.options)?;
+        self.validate()?;
+        let options = Options {
+            penalizer: self.penalizer,
+            max_iterations: self.max_iterations,
+            tolerance: self.tolerance,
+        };
+        let (params, stats) = beta_geo::fit(self.variant, summary, &options)?;
         Ok(FittedBetaGeo {
+            variant: self.variant,
             params,
             unit: summary.unit(),
             fit_stats: Some(stats),
@@ -179,9 +203,12 @@ impl BetaGeo {
     }
 }
 
-/// A fitted BG/NBD model: P(alive), expected purchases and the likelihood.
+/// A fitted BG/NBD or MBG/NBD model (see [`variant`](Self::variant)):
+/// P(alive), expected purchases and the likelihood.
 ///
-/// # Formulas (Fader, Hardie & Lee 2005)
+/// # Formulas
+///
+/// BG/NBD (Fader, Hardie & Lee 2005):
 ///
 /// ```text
 /// P(alive | x, t_x, T) = 1 / (1 + δ(x>0) · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))
@@ -190,32 +217,48 @@ impl BetaGeo {
 ///     · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]
 /// ```
 ///
-/// A customer with no repeat purchase always gets P(alive) = 1 (they cannot
-/// have dropped out yet in this model): use [`p_alive_at`](Self::p_alive_at)
-/// or the [`ModifiedBetaGeo`](super::ModifiedBetaGeo) model when that matters.
+/// MBG/NBD (Batislam, Denizel & Filiztekin 2007): b is shifted by one
+/// dropout opportunity,
+///
+/// ```text
+/// P(alive | x, t_x, T) = 1 / (1 + a/(b+x) · ((α+T)/(α+t_x))^(r+x))
+/// E[X(t)] = b/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b+1; a+b; t/(α+t))]
+/// E[X(T,T+t) | x, t_x, T] = P(alive) · (a+b+x)/(a−1)
+///     · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x+1; a+b+x; t/(α+T+t))]
+/// ```
+///
+/// Under BG/NBD a customer with no repeat purchase always gets P(alive) = 1
+/// (they cannot have dropped out yet): use [`p_alive_at`](Self::p_alive_at)
+/// or [`Variant::Modified`] when that matters.
 ///
 /// # Example
 ///
 /// ```
-/// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit};
+/// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit, Variant};
 ///
 /// // The published CDNOW estimates (weeks).
-/// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+/// let model = FittedBetaGeo::new(Variant::Standard, 0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
 /// let row = SummaryRow::new(2, 30.43, 38.86)?;
 /// assert!((model.p_alive(&row) - 0.726).abs() < 1e-3);
 /// assert!((model.conditional_expected_purchases(&row, 39.0)? - 1.226).abs() < 1e-2);
+/// // MBG/NBD estimates on the same sample.
+/// let modified = FittedBetaGeo::new(Variant::Modified, 0.525, 6.183, 0.891, 1.614, TimeUnit::Weeks)?;
+/// assert!((modified.p_alive(&SummaryRow::new(0, 0.0, 38.86)?) - 0.390).abs() < 1e-3);
+/// assert!((modified.p_alive(&row) - 0.706).abs() < 1e-3);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FittedBetaGeo {
+    variant: Variant,
     params: Params,
     unit: TimeUnit,
     fit_stats: Option<FitStats>,
 }
 
 impl FittedBetaGeo {
-    /// A model with given parameters (e.g. published ones), α in `unit`s.
+    /// A model of the given variant with given parameters (e.g. published
+    /// ones), α in `unit`s.
     ///
     /// # Errors
     ///
@@ -225,16 +268,23 @@ impl FittedBetaGeo {
     /// # Example
     ///
     /// ```
-    /// use churnwise::clv::{FittedBetaGeo, TimeUnit};
+    /// use churnwise::clv::{FittedBetaGeo, TimeUnit, Variant};
     ///
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
-    /// assert_eq!(model.r(), 0.243);
+    /// let model = FittedBetaGeo::new(Variant::Standard, 0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
     /// assert!(model.fit_stats().is_none()); // not fitted to data
-    /// assert!(FittedBetaGeo::new(0.243, -4.4, 0.793, 2.426, TimeUnit::Weeks).is_err());
+    /// assert!(FittedBetaGeo::new(Variant::Standard, 0.243, -4.4, 0.793, 2.426, TimeUnit::Weeks).is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn new(r: f64, alpha: f64, a: f64, b: f64, unit: TimeUnit) -> Result<Self> {
+    pub fn new(
+        variant: Variant,
+        r: f64,
+        alpha: f64,
+        a: f64,
+        b: f64,
+        unit: TimeUnit,
+    ) -> Result<Self> {
         Ok(FittedBetaGeo {
+            variant,
             params: Params::new(r, alpha, a, b)?,
             unit,
             fit_stats: None,
@@ -242,91 +292,36 @@ impl FittedBetaGeo {
     }
 
     /// Shape r of the Gamma distribution of purchase rates.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
-    /// assert_eq!(model.r(), 0.243);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn r(&self) -> f64 {
         self.params.r
     }
 
     /// Rate α of the Gamma distribution of purchase rates, in [`unit`](Self::unit)s.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
-    /// assert_eq!(model.alpha(), 4.414); // in weeks
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn alpha(&self) -> f64 {
         self.params.alpha
     }
 
     /// Parameter a of the Beta distribution of dropout probabilities.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
-    /// assert_eq!(model.a(), 0.793);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn a(&self) -> f64 {
         self.params.a
     }
 
     /// Parameter b of the Beta distribution of dropout probabilities.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
-    /// assert_eq!(model.b(), 2.426);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn b(&self) -> f64 {
         self.params.b
     }
 
     /// The time unit of α, recency, age and horizons.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{FittedBetaGeo, TimeUnit};
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
-    /// assert_eq!(model.unit(), TimeUnit::Weeks);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn unit(&self) -> TimeUnit {
         self.unit
     }
 
+    /// Which model of the family this is.
+    pub fn variant(&self) -> Variant {
+        self.variant
+    }
+
     /// The fit's log-likelihood, customers and iterations (`None` when built by [`new`](Self::new)).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::{BetaGeo, CalibrationSummary, FittedBetaGeo, TimeUnit};
-    /// # use churnwise::synth::{BgNbdParams, simulate_bgnbd};
-    /// # let sim = simulate_bgnbd(BgNbdParams::new(0.5, 5.0, 0.8, 3.0)?, 300, 52.0, 1)?;
-    /// # let summary = CalibrationSummary::from_columns(TimeUnit::Weeks, sim.iter().map(|c| c.x).collect(), sim.iter().map(|c| c.t_x).collect(), sim.iter().map(|c| c.t).collect())?;
-    ///
-    /// let fitted = BetaGeo::new().fit(&summary)?;
-    /// let stats = fitted.fit_stats().expect("fitted to data");
-    /// assert!((stats.log_likelihood - fitted.log_likelihood(&summary)?).abs() < 1e-6);
-    /// assert!(FittedBetaGeo::new(0.2, 4.0, 0.8, 2.4, TimeUnit::Weeks)?.fit_stats().is_none());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn fit_stats(&self) -> Option<&FitStats> {
         self.fit_stats.as_ref()
     }
@@ -336,9 +331,9 @@ impl FittedBetaGeo {
     /// # Example
     ///
     /// ```
-    /// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit};
+    /// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit, Variant};
     ///
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let model = FittedBetaGeo::new(Variant::Standard, 0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
     /// // Five purchases, the last 40 weeks ago, versus the last 2 weeks ago.
     /// let lapsed = model.p_alive(&SummaryRow::new(5, 12.0, 52.0)?);
     /// let recent = model.p_alive(&SummaryRow::new(5, 50.0, 52.0)?);
@@ -346,7 +341,7 @@ impl FittedBetaGeo {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn p_alive(&self, row: &SummaryRow) -> f64 {
-        beta_geo::p_alive(VARIANT, &self.params, row)
+        beta_geo::p_alive(self.variant, &self.params, row)
     }
 
     /// P(alive `horizon` time units after the end of calibration | x, t_x, T),
@@ -371,9 +366,9 @@ impl FittedBetaGeo {
     /// # Example
     ///
     /// ```
-    /// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit};
+    /// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit, Variant};
     ///
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let model = FittedBetaGeo::new(Variant::Standard, 0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
     /// let one_timer = SummaryRow::new(0, 0.0, 38.86)?;
     /// assert_eq!(model.p_alive(&one_timer), 1.0);
     /// let in_a_year = model.p_alive_at(&one_timer, 52.0)?;
@@ -386,7 +381,7 @@ impl FittedBetaGeo {
             "P(alive) at a future time",
             0,
             "horizon",
-            beta_geo::p_alive_at(VARIANT, &self.params, row, h),
+            beta_geo::p_alive_at(self.variant, &self.params, row, h),
         )
     }
 
@@ -402,9 +397,9 @@ impl FittedBetaGeo {
     /// # Example
     ///
     /// ```
-    /// use churnwise::clv::{FittedBetaGeo, TimeUnit};
+    /// use churnwise::clv::{FittedBetaGeo, TimeUnit, Variant};
     ///
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let model = FittedBetaGeo::new(Variant::Standard, 0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
     /// assert!((model.expected_purchases(39.0)? - 1.197).abs() < 2e-3);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
@@ -415,7 +410,7 @@ impl FittedBetaGeo {
             "expected purchases",
             0,
             "t",
-            beta_geo::conditional_expected(VARIANT, &self.params, &new_customer, t),
+            beta_geo::conditional_expected(self.variant, &self.params, &new_customer, t),
         )
     }
 
@@ -429,9 +424,9 @@ impl FittedBetaGeo {
     /// # Example
     ///
     /// ```
-    /// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit};
+    /// use churnwise::clv::{FittedBetaGeo, SummaryRow, TimeUnit, Variant};
     ///
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let model = FittedBetaGeo::new(Variant::Standard, 0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
     /// let row = SummaryRow::new(2, 30.43, 38.86)?;
     /// let year = model.conditional_expected_purchases(&row, 52.0)?;
     /// assert!(year > model.conditional_expected_purchases(&row, 13.0)?); // longer horizon, more purchases
@@ -444,7 +439,7 @@ impl FittedBetaGeo {
             "conditional expected purchases",
             0,
             "t",
-            beta_geo::conditional_expected(VARIANT, &self.params, row, t),
+            beta_geo::conditional_expected(self.variant, &self.params, row, t),
         )
     }
 
@@ -458,9 +453,9 @@ impl FittedBetaGeo {
     /// # Example
     ///
     /// ```
-    /// use churnwise::clv::{CalibrationSummary, FittedBetaGeo, TimeUnit};
+    /// use churnwise::clv::{CalibrationSummary, FittedBetaGeo, TimeUnit, Variant};
     ///
-    /// let model = FittedBetaGeo::new(1.0, 2.0, 1.0, 2.0, TimeUnit::Days)?;
+    /// let model = FittedBetaGeo::new(Variant::Standard, 1.0, 2.0, 1.0, 2.0, TimeUnit::Days)?;
     /// let one = CalibrationSummary::from_columns(TimeUnit::Days, vec![0], vec![0.0], vec![3.0])?;
     /// // (α / (α + T))^r = 2/5 for a customer without repeat purchases.
     /// assert!((model.log_likelihood(&one)? - 0.4f64.ln()).abs() < 1e-12);
@@ -470,7 +465,9 @@ impl FittedBetaGeo {
         check_unit(self.unit, summary.unit())?;
         let values: Vec<f64> = (0..summary.len())
             .into_par_iter()
-            .map(|i| beta_geo::row_log_likelihood(VARIANT, &self.params, &summary.row_unchecked(i)))
+            .map(|i| {
+                beta_geo::row_log_likelihood(self.variant, &self.params, &summary.row_unchecked(i))
+            })
             .collect();
         Ok(values.iter().sum())
     }
@@ -484,9 +481,9 @@ impl FittedBetaGeo {
     /// # Example
     ///
     /// ```
-    /// use churnwise::clv::{CalibrationSummary, FittedBetaGeo, TimeUnit};
+    /// use churnwise::clv::{CalibrationSummary, FittedBetaGeo, TimeUnit, Variant};
     ///
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let model = FittedBetaGeo::new(Variant::Standard, 0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
     /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![0, 3], vec![0.0, 5.0], vec![30.0, 30.0])?;
     /// let p = model.p_alive_all(&s)?;
     /// assert_eq!(p[0], 1.0);
@@ -512,9 +509,9 @@ impl FittedBetaGeo {
     /// # Example
     ///
     /// ```
-    /// use churnwise::clv::{CalibrationSummary, FittedBetaGeo, TimeUnit};
+    /// use churnwise::clv::{CalibrationSummary, FittedBetaGeo, TimeUnit, Variant};
     ///
-    /// let model = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
+    /// let model = FittedBetaGeo::new(Variant::Standard, 0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks)?;
     /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![0, 3], vec![0.0, 28.0], vec![30.0, 30.0])?;
     /// let e = model.conditional_expected_purchases_all(&s, 52.0)?;
     /// assert!(e[1] > e[0]);
@@ -531,7 +528,7 @@ impl FittedBetaGeo {
             .into_par_iter()
             .map(|i| {
                 let v = beta_geo::conditional_expected(
-                    VARIANT,
+                    self.variant,
                     &self.params,
                     &summary.row_unchecked(i),
                     t,

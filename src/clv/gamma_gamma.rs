@@ -37,8 +37,7 @@ use crate::{Error, ErrorKind, Result};
 /// use churnwise::clv::{Calibration, GammaGamma};
 /// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(2_000).seed(5).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(2_000, 5)?;
 /// let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
 /// let model = GammaGamma::new().fit(&summary)?;
 /// let mean = model.mean_spend()?;
@@ -64,30 +63,17 @@ impl GammaGamma {
     /// use churnwise::clv::GammaGamma;
     ///
     /// assert_eq!(GammaGamma::new(), GammaGamma::default());
-    /// assert_eq!(GammaGamma::new(), GammaGamma::new().penalizer(0.0)?); // no penalty
-    /// # Ok::<(), churnwise::Error>(())
+    /// assert_eq!(GammaGamma::new(), GammaGamma::new().penalizer(0.0)); // no penalty
     /// ```
     pub fn new() -> Self {
         GammaGamma::default()
     }
 
-    /// The L2 penalty on (p, q, γ). Defaults to 0.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `penalizer` unless finite and ≥ 0.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::GammaGamma;
-    ///
-    /// assert!(GammaGamma::new().penalizer(0.01).is_ok());
-    /// assert!(GammaGamma::new().penalizer(f64::NAN).is_err());
-    /// ```
-    pub fn penalizer(mut self, penalizer: f64) -> Result<Self> {
-        self.options.penalizer = Options::check_penalizer(penalizer)?;
-        Ok(self)
+    /// The L2 penalty on (p, q, γ). Defaults to 0. Must be finite and ≥ 0
+    /// (checked by [`validate`](Self::validate)).
+    pub fn penalizer(mut self, penalizer: f64) -> Self {
+        self.options.penalizer = penalizer;
+        self
     }
 
     /// Quasi-Newton iterations before giving up. Defaults to 200.
@@ -100,7 +86,7 @@ impl GammaGamma {
     /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::clv::Calibration;
     /// # use churnwise::synth::PopulationConfig;
-    /// # let (history, _) = PopulationConfig::default().customers(200).seed(5).generate()?.history_builder().build()?;
+    /// # let history = churnwise::doc_support::history(200, 5)?;
     /// # let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
     ///
     /// let err = GammaGamma::new().max_iterations(1).fit(&summary).unwrap_err();
@@ -112,29 +98,41 @@ impl GammaGamma {
         self
     }
 
-    /// Convergence tolerance on the largest gradient component. Defaults to `1e-8`.
+    /// Convergence tolerance on the largest gradient component. Defaults to
+    /// `1e-8`. Must be finite and > 0 (checked by [`validate`](Self::validate)).
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.options.tolerance = tolerance;
+        self
+    }
+
+    /// Checks the configuration; [`fit`](Self::fit) calls it first.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`] named `tolerance` unless finite and > 0.
+    /// [`ErrorKind::InvalidParameter`] named `penalizer` unless finite and
+    /// ≥ 0, or `tolerance` unless finite and > 0.
     ///
     /// # Example
     ///
     /// ```
+    /// use churnwise::ErrorKind;
     /// use churnwise::clv::GammaGamma;
     ///
-    /// assert!(GammaGamma::new().tolerance(1e-6).is_ok());
-    /// assert!(GammaGamma::new().tolerance(-1e-6).is_err());
+    /// assert!(GammaGamma::new().penalizer(0.01).validate().is_ok());
+    /// let err = GammaGamma::new().penalizer(f64::NAN).validate().unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "penalizer", .. }));
     /// ```
-    pub fn tolerance(mut self, tolerance: f64) -> Result<Self> {
-        self.options.tolerance = Options::check_tolerance(tolerance)?;
-        Ok(self)
+    pub fn validate(&self) -> Result<()> {
+        Options::check_penalizer(self.options.penalizer)?;
+        Options::check_tolerance(self.options.tolerance)?;
+        Ok(())
     }
 
     /// Fits p, q, γ on the customers of `summary` with repeat purchases.
     ///
     /// # Errors
     ///
+    /// As [`validate`](Self::validate);
     /// [`ErrorKind::Fit`] when no customer has a repeat purchase, or one with
     /// repeat purchases has a mean value of 0 (the model needs positive
     /// spend; the message names the customer);
@@ -155,8 +153,7 @@ impl GammaGamma {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn fit(&self, summary: &CalibrationSummary) -> Result<FittedGammaGamma> {
-        Options::check_penalizer(self.options.penalizer)?;
-        Options::check_tolerance(self.options.tolerance)?;
+        self.validate()?;
         let data = Spend::new(summary)?;
         let n = data.m.len() as f64;
         let penalizer = self.options.penalizer;
@@ -391,61 +388,21 @@ impl FittedGammaGamma {
     }
 
     /// Shape p of each purchase's value.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedGammaGamma;
-    /// assert_eq!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.p(), 6.25);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn p(&self) -> f64 {
         self.p
     }
 
     /// Shape q of the distribution of the scale ν across customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedGammaGamma;
-    /// assert_eq!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.q(), 3.74);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn q(&self) -> f64 {
         self.q
     }
 
     /// Rate γ of the distribution of ν across customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedGammaGamma;
-    /// assert_eq!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.gamma(), 15.44);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn gamma(&self) -> f64 {
         self.gamma
     }
 
     /// The fit's log-likelihood, customers and iterations (`None` when built by [`new`](Self::new)).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::{FittedGammaGamma, GammaGamma};
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::clv::Calibration;
-    /// # use churnwise::synth::PopulationConfig;
-    /// # let (history, _) = PopulationConfig::default().customers(200).seed(5).generate()?.history_builder().build()?;
-    /// # let summary = Calibration::new(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()).summarize(&history)?;
-    ///
-    /// let stats = *GammaGamma::new().fit(&summary)?.fit_stats().expect("fitted to data");
-    /// assert!(stats.log_likelihood.is_finite() && stats.iterations > 0);
-    /// assert!(FittedGammaGamma::new(6.25, 3.74, 15.44)?.fit_stats().is_none());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn fit_stats(&self) -> Option<&FitStats> {
         self.fit_stats.as_ref()
     }

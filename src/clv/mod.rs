@@ -8,10 +8,10 @@
 //!   [`CalibrationSummary`]: per customer, repeat purchases x, recency t_x,
 //!   age T (days or weeks), mean repeat-order value, and optionally holdout
 //!   purchases.
-//! - [`BetaGeo`] → [`FittedBetaGeo`] (BG/NBD, Fader, Hardie & Lee 2005) and
-//!   [`ModifiedBetaGeo`] → [`FittedModifiedBetaGeo`] (MBG/NBD, Batislam et al.
-//!   2007): P(alive), P(alive) at a future time, expected purchases
-//!   (unconditional and given the history), log-likelihood.
+//! - [`BetaGeo`] → [`FittedBetaGeo`]: BG/NBD (Fader, Hardie & Lee 2005) or,
+//!   with [`Variant::Modified`], MBG/NBD (Batislam et al. 2007): P(alive),
+//!   P(alive) at a future time, expected purchases (unconditional and given
+//!   the history), log-likelihood.
 //! - [`GammaGamma`] → [`FittedGammaGamma`]: expected value of a purchase.
 //! - [`Clv`]: discounted lifetime value from a [`PurchaseModel`] and a spend model.
 //! - [`ShiftedBetaGeometric`] → [`FittedShiftedBetaGeometric`] (sBG, Fader &
@@ -45,16 +45,14 @@ mod beta_geo;
 mod bgnbd;
 mod compress;
 mod gamma_gamma;
-mod mbgnbd;
 mod optimize;
 mod sbg;
 pub(crate) mod special;
 mod summary;
 mod value;
 
-pub use bgnbd::{BetaGeo, FittedBetaGeo};
+pub use bgnbd::{BetaGeo, FittedBetaGeo, Variant};
 pub use gamma_gamma::{FittedGammaGamma, GammaGamma};
-pub use mbgnbd::{FittedModifiedBetaGeo, ModifiedBetaGeo};
 pub use optimize::FitStats;
 pub use sbg::{FittedShiftedBetaGeometric, ShiftedBetaGeometric};
 pub use summary::{Calibration, CalibrationSummary, SummaryRow, TimeUnit};

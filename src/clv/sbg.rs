@@ -79,7 +79,14 @@ impl ShiftedBetaGeometric {
         self
     }
 
-    /// Convergence tolerance on the largest gradient component. Defaults to `1e-8`.
+    /// Convergence tolerance on the largest gradient component. Defaults to
+    /// `1e-8`. Must be finite and > 0 (checked by [`validate`](Self::validate)).
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.options.tolerance = tolerance;
+        self
+    }
+
+    /// Checks the configuration; [`fit`](Self::fit) calls it first.
     ///
     /// # Errors
     ///
@@ -91,18 +98,19 @@ impl ShiftedBetaGeometric {
     /// ```
     /// use churnwise::clv::ShiftedBetaGeometric;
     ///
-    /// assert!(ShiftedBetaGeometric::new().tolerance(1e-6).is_ok());
-    /// assert!(ShiftedBetaGeometric::new().tolerance(0.0).is_err());
+    /// assert!(ShiftedBetaGeometric::new().tolerance(1e-6).validate().is_ok());
+    /// assert!(ShiftedBetaGeometric::new().tolerance(0.0).validate().is_err());
     /// ```
-    pub fn tolerance(mut self, tolerance: f64) -> Result<Self> {
-        self.options.tolerance = Options::check_tolerance(tolerance)?;
-        Ok(self)
+    pub fn validate(&self) -> Result<()> {
+        Options::check_tolerance(self.options.tolerance)?;
+        Ok(())
     }
 
     /// Fits α and β from the active counts.
     ///
     /// # Errors
     ///
+    /// As [`validate`](Self::validate);
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// named `active` unless there are at least two counts, the first is
     /// positive and none exceeds the one before;
@@ -122,7 +130,7 @@ impl ShiftedBetaGeometric {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn fit(&self, active: &[u64]) -> Result<FittedShiftedBetaGeometric> {
-        Options::check_tolerance(self.options.tolerance)?;
+        self.validate()?;
         check_active(active)?;
         let n = active[0] as f64;
         let last = active[active.len() - 1];
@@ -304,44 +312,16 @@ impl FittedShiftedBetaGeometric {
     }
 
     /// α of the Beta distribution of churn probabilities.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedShiftedBetaGeometric;
-    /// assert_eq!(FittedShiftedBetaGeometric::new(0.704, 1.182)?.alpha(), 0.704);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn alpha(&self) -> f64 {
         self.alpha
     }
 
     /// β of the Beta distribution of churn probabilities.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::FittedShiftedBetaGeometric;
-    /// assert_eq!(FittedShiftedBetaGeometric::new(0.704, 1.182)?.beta(), 1.182);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn beta(&self) -> f64 {
         self.beta
     }
 
     /// The fit's log-likelihood and cohort size (`None` when built by [`new`](Self::new)).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::clv::ShiftedBetaGeometric;
-    ///
-    /// let model = ShiftedBetaGeometric::new().fit(&[1000, 631, 468, 382, 326])?;
-    /// let stats = model.fit_stats().expect("fitted to data");
-    /// assert_eq!(stats.customers, 1000); // the cohort size
-    /// assert!(stats.log_likelihood < 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn fit_stats(&self) -> Option<&FitStats> {
         self.fit_stats.as_ref()
     }

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::records::time::MICROS_PER_DAY;
 use crate::records::{CustomerId, History};
+use crate::util::MICROS_PER_DAY;
 use crate::{Error, ErrorKind, Result};
 
 /// The time unit of recency, age and horizons (and so of the rate parameter α).
@@ -164,55 +164,21 @@ impl SummaryRow {
     }
 
     /// Repeat purchases x (purchase occasions after the first).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::SummaryRow;
-    /// assert_eq!(SummaryRow::new(2, 30.43, 38.86)?.frequency(), 2);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn frequency(&self) -> u32 {
         self.x
     }
 
     /// Time of the last repeat purchase after the first purchase, t_x (0 without repeats).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::SummaryRow;
-    /// assert_eq!(SummaryRow::new(2, 30.43, 38.86)?.recency(), 30.43);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn recency(&self) -> f64 {
         self.t_x
     }
 
     /// Time from the first purchase to the end of calibration, T.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::SummaryRow;
-    /// assert_eq!(SummaryRow::new(2, 30.43, 38.86)?.age(), 38.86);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn age(&self) -> f64 {
         self.t
     }
 
     /// Mean value of the repeat purchases (0 without repeats).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::SummaryRow;
-    /// let row = SummaryRow::new(2, 30.43, 38.86)?;
-    /// assert_eq!(row.monetary(), 0.0);
-    /// assert_eq!(row.with_monetary(22.35)?.monetary(), 22.35);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn monetary(&self) -> f64 {
         self.monetary
     }
@@ -235,10 +201,8 @@ impl SummaryRow {
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::clv::{Calibration, TimeUnit};
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(500).seed(7).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(500, 7)?;
 /// let end = Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap();
 /// let summary = Calibration::new(end)
 ///     .unit(TimeUnit::Weeks)
@@ -330,16 +294,6 @@ impl Calibration {
     }
 
     /// The end of the calibration period.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::clv::Calibration;
-    ///
-    /// let end = Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap();
-    /// assert_eq!(Calibration::new(end).end(), end);
-    /// ```
     pub fn end(&self) -> DateTime<Utc> {
         self.end
     }
@@ -394,7 +348,7 @@ impl Calibration {
             .into_par_iter()
             .filter_map(|c| {
                 let orders = history.customer(c)?.orders();
-                occasions(orders.times, orders.amounts(), end_day, holdout_day).map(|o| (c, o))
+                occasions(orders.micros(), orders.amounts(), end_day, holdout_day).map(|o| (c, o))
             })
             .collect();
         if rows.is_empty() {
@@ -690,116 +644,41 @@ impl CalibrationSummary {
     }
 
     /// Number of customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
-    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0, 1], vec![30.4, 0.0, 3.0], vec![38.9, 38.9, 20.0])?;
-    /// assert_eq!(s.len(), 3);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn len(&self) -> usize {
         self.frequency.len()
     }
 
     /// Whether there are none (never true for a built summary).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
-    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![0], vec![0.0], vec![38.9])?;
-    /// assert!(!s.is_empty());
-    /// assert!(CalibrationSummary::from_columns(TimeUnit::Weeks, vec![], vec![], vec![]).is_err());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.frequency.is_empty()
     }
 
     /// The time unit of recency, age and the holdout length.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
-    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![0], vec![0.0], vec![38.9])?;
-    /// assert_eq!(s.unit(), TimeUnit::Weeks);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn unit(&self) -> TimeUnit {
         self.unit
     }
 
     /// Customer ids, one per row.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
-    /// use churnwise::records::CustomerId;
-    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
-    /// assert_eq!(s.ids(), [CustomerId::from(0u64), CustomerId::from(1u64)]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn ids(&self) -> &[CustomerId] {
         &self.ids
     }
 
     /// Repeat purchases x per customer.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
-    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
-    /// assert_eq!(s.frequency(), &[2, 0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn frequency(&self) -> &[u32] {
         &self.frequency
     }
 
     /// Recency t_x per customer.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
-    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
-    /// assert_eq!(s.recency(), &[30.4, 0.0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn recency(&self) -> &[f64] {
         &self.recency
     }
 
     /// Age T per customer.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
-    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 20.0])?;
-    /// assert_eq!(s.age(), &[38.9, 20.0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn age(&self) -> &[f64] {
         &self.age
     }
 
     /// Mean repeat-order value per customer (0 without repeats).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::clv::{CalibrationSummary, TimeUnit};
-    /// let s = CalibrationSummary::from_columns(TimeUnit::Weeks, vec![2, 0], vec![30.4, 0.0], vec![38.9, 38.9])?;
-    /// assert_eq!(s.monetary(), &[0.0, 0.0]); // until `with_monetary`
-    /// assert_eq!(s.with_monetary(vec![22.35, 0.0])?.monetary(), &[22.35, 0.0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn monetary(&self) -> &[f64] {
         &self.monetary
     }

@@ -6,10 +6,8 @@ use super::spec::{FeatureInfo, FeatureSpec, Kind, Reads, Snapshot};
 use super::table::FeatureTable;
 use crate::Result;
 use crate::records::History;
-use crate::records::history::{CompactKind, FeedbackRow};
-use crate::records::time::{MICROS_PER_DAY, to_micros};
-
-const MICROS_PER_HOUR: f64 = 3_600_000_000.0;
+use crate::records::{CompactKind, CustomerView, FeedbackRow};
+use crate::util::{MICROS_PER_DAY, MICROS_PER_HOUR, to_micros};
 
 impl FeatureSpec {
     /// Computes the features as of `snapshot.as_of()` for every customer who
@@ -29,10 +27,8 @@ impl FeatureSpec {
     /// ```
     /// use chrono::{TimeZone, Utc};
     /// use churnwise::features::{FeatureSpec, Snapshot};
-    /// use churnwise::synth::PopulationConfig;
     ///
-    /// let pop = PopulationConfig::default().customers(300).seed(2).generate()?;
-    /// let (history, _) = pop.history_builder().build()?;
+    /// # let history = churnwise::doc_support::history(300, 2)?;
     /// let snapshot = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
     /// let table = FeatureSpec::rfm().extract(&history, &snapshot)?;
     /// assert_eq!(table.names(), ["recency_days", "orders_total", "spend_total", "avg_order_value", "tenure_days"]);
@@ -42,13 +38,18 @@ impl FeatureSpec {
     pub fn extract(&self, history: &History, snapshot: &Snapshot) -> Result<FeatureTable> {
         let features = self.resolve(snapshot)?;
         let t = to_micros(snapshot.as_of());
-        let rows: Vec<usize> = (0..history.customer_count())
-            .filter(|&c| history.signup[c] <= t)
+        let rows: Vec<usize> = history
+            .customers()
+            .filter(|c| c.signup_micros() <= t)
+            .map(|c| c.index())
             .collect();
         let k = features.len();
         let mut values = vec![0.0; rows.len() * k];
         fill_rows(&features, history, snapshot, &rows, &mut values);
-        let ids = rows.iter().map(|&c| history.ids[c].clone()).collect();
+        let ids = rows
+            .iter()
+            .map(|&c| history.customer_ids()[c].clone())
+            .collect();
         let names = features.iter().map(|f| f.name().to_owned()).collect();
         let values = ndarray::Array2::from_shape_vec((rows.len(), k), values)
             .map_err(|e| crate::ErrorKind::Empty(e.to_string()))?;
@@ -77,7 +78,11 @@ pub(crate) fn fill_rows(
         out.par_chunks_mut(k)
             .zip(rows.par_iter())
             .with_min_len(256)
-            .for_each(|(out, &c)| Customer::at(history, c, t, &kinds).fill(&kinds, out));
+            .for_each(|(out, &c)| {
+                if let Some(view) = history.customer(c) {
+                    Customer::at(view, t, &kinds).fill(&kinds, out);
+                }
+            });
     }
 }
 
@@ -111,13 +116,13 @@ struct Customer<'a> {
 }
 
 impl<'a> Customer<'a> {
-    fn at(h: &'a History, c: usize, t: i64, kinds: &[Kind]) -> Self {
+    fn at(view: CustomerView<'a>, t: i64, kinds: &[Kind]) -> Self {
         let reads = kinds
             .iter()
             .fold(Reads::default(), |r, k| r.union(k.reads()));
         let mut me = Customer {
             t,
-            tenure: t - h.signup[c],
+            tenure: t - view.signup_micros(),
             order_times: &[],
             amounts: &[],
             interaction_times: &[],
@@ -125,24 +130,21 @@ impl<'a> Customer<'a> {
             feedback: &[],
         };
         if reads.orders {
-            let r = h.orders.range(c);
-            let times = &h.orders.time[r.clone()];
-            let end = after(times, t);
-            me.order_times = &times[..end];
-            me.amounts = &h.orders.cols.amount[r.start..r.start + end];
+            let orders = view.orders();
+            let end = after(orders.micros(), t);
+            me.order_times = &orders.micros()[..end];
+            me.amounts = &orders.amounts()[..end];
         }
         if reads.interactions {
-            let r = h.interactions.range(c);
-            let times = &h.interactions.time[r.clone()];
-            let end = after(times, t);
-            me.interaction_times = &times[..end];
-            me.kinds = &h.interactions.cols[r.start..r.start + end];
+            let interactions = view.interactions();
+            let end = after(interactions.micros(), t);
+            me.interaction_times = &interactions.micros()[..end];
+            me.kinds = &interactions.compact_kinds()[..end];
         }
         if reads.feedback {
-            let r = h.feedback.range(c);
-            let times = &h.feedback.time[r.clone()];
-            let end = after(times, t);
-            me.feedback = &h.feedback.cols[r.start..r.start + end];
+            let feedback = view.feedback();
+            let end = after(feedback.micros(), t);
+            me.feedback = &feedback.rows()[..end];
         }
         me
     }
@@ -185,7 +187,7 @@ impl<'a> Customer<'a> {
             .zip(&self.kinds[lo..])
             .filter_map(move |(&opened, k)| match *k {
                 CompactKind::SupportTicket(h) => {
-                    let waited = (self.t - opened) as f64 / MICROS_PER_HOUR;
+                    let waited = (self.t - opened) as f64 / MICROS_PER_HOUR as f64;
                     Some(if h >= 0.0 && h <= waited { h } else { waited })
                 }
                 _ => None,
@@ -298,7 +300,7 @@ impl<'a> Customer<'a> {
 }
 
 fn normalized(row: &FeedbackRow) -> f64 {
-    row.scale.normalize(row.satisfaction)
+    row.normalized()
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::fill_rows;
 use super::{FeatureSpec, FeatureTable, Snapshot};
+use crate::records::CompactKind;
 use crate::records::History;
-use crate::records::history::CompactKind;
-use crate::records::time::{MICROS_PER_DAY, from_micros, to_micros};
+use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 use crate::{Error, ErrorKind, Result};
 
 /// What counts as churn after the as-of time.
@@ -32,6 +32,22 @@ pub enum LabelRule {
     Cancellation,
 }
 
+/// Whether [`ChurnLabeler`] labels customers who had already lapsed at the
+/// as-of time (no purchase in the `horizon` days up to it).
+///
+/// Serialized as `"keep"` or `"exclude"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LapsedCustomers {
+    /// Label them like everybody else (most will be labelled churned).
+    #[default]
+    Keep,
+    /// Leave them out, for [`LabelRule::NoOrder`]: their label would only
+    /// restate the past.
+    Exclude,
+}
+
 /// Labels customers as churned or not after an as-of time, and builds
 /// training sets of (features at `t`, label) from one [`History`].
 ///
@@ -43,16 +59,14 @@ pub enum LabelRule {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
-/// use churnwise::synth::PopulationConfig;
+/// use churnwise::features::{ChurnLabeler, FeatureSpec, LapsedCustomers, Snapshot};
 ///
-/// let pop = PopulationConfig::default().customers(500).seed(4).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(500, 4)?;
 /// let times = [
 ///     Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(),
 ///     Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap(),
 /// ];
-/// let labeler = ChurnLabeler::new().horizon_days(90)?.exclude_lapsed(true);
+/// let labeler = ChurnLabeler::new().horizon_days(90).lapsed_customers(LapsedCustomers::Exclude);
 /// let snapshot = Snapshot::new(times[0]);
 /// let train = labeler.training_set(&history, &FeatureSpec::all(), &snapshot, &times)?;
 /// assert_eq!(train.features().nrows(), train.labels().len());
@@ -65,7 +79,7 @@ pub enum LabelRule {
 pub struct ChurnLabeler {
     horizon_days: u32,
     rule: LabelRule,
-    exclude_lapsed: bool,
+    lapsed_customers: LapsedCustomers,
     observed_until: Option<DateTime<Utc>>,
 }
 
@@ -74,7 +88,7 @@ impl Default for ChurnLabeler {
         ChurnLabeler {
             horizon_days: 90,
             rule: LabelRule::NoOrder,
-            exclude_lapsed: false,
+            lapsed_customers: LapsedCustomers::Keep,
             observed_until: None,
         }
     }
@@ -87,10 +101,8 @@ impl Default for ChurnLabeler {
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::ChurnLabeler;
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(200).seed(4).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(200, 4)?;
 /// let labels = ChurnLabeler::new().labels(&history, Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap())?;
 /// assert_eq!(labels.ids().len(), labels.churned().len());
 /// # Ok::<(), churnwise::Error>(())
@@ -103,50 +115,11 @@ pub struct Labels {
 
 impl Labels {
     /// The labelled customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
-    /// # use churnwise::features::*;
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
-    /// let labels = ChurnLabeler::new().labels(&history, day(100))?;
-    /// assert_eq!(labels.ids(), [CustomerId::from(1u64), CustomerId::from(2u64)]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn ids(&self) -> &[crate::records::CustomerId] {
         &self.ids
     }
 
     /// Whether each churned.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
-    /// # use churnwise::features::*;
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
-    /// // Customer 1 buys again on day 150, within 90 days of day 100; customer 2 does not.
-    /// let labels = ChurnLabeler::new().labels(&history, day(100))?;
-    /// assert_eq!(labels.churned(), [false, true]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churned(&self) -> &[bool] {
         &self.churned
     }
@@ -159,17 +132,40 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// use churnwise::features::{ChurnLabeler, LabelRule};
+    /// use churnwise::features::{ChurnLabeler, LabelRule, LapsedCustomers};
     ///
     /// let labeler = ChurnLabeler::new();
     /// assert_eq!(labeler.horizon(), 90);
-    /// assert_eq!(labeler, ChurnLabeler::new().rule(LabelRule::NoOrder).exclude_lapsed(false));
+    /// assert_eq!(labeler, ChurnLabeler::new().rule(LabelRule::NoOrder).lapsed_customers(LapsedCustomers::Keep));
     /// ```
     pub fn new() -> Self {
         ChurnLabeler::default()
     }
 
-    /// The label horizon in days. Defaults to 90.
+    /// The label horizon in days. Defaults to 90. Must be 1 to 36 500
+    /// (checked by [`validate`](Self::validate)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::*;
+    /// # use churnwise::records::*;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
+    /// // With a 30-day horizon, customer 1 (next purchase on day 150) churned at day 100 too.
+    /// let labels = ChurnLabeler::new().horizon_days(30).labels(&history, day(100))?;
+    /// assert_eq!(labels.churned(), [true, true]);
+    /// assert!(ChurnLabeler::new().horizon_days(0).labels(&history, day(100)).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn horizon_days(mut self, days: u32) -> Self {
+        self.horizon_days = days;
+        self
+    }
+
+    /// Checks the configuration; [`labels`](Self::labels) and
+    /// [`training_set`](Self::training_set) call it first.
     ///
     /// # Errors
     ///
@@ -178,32 +174,21 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
-    /// # use churnwise::features::*;
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
-    /// // With a 30-day horizon, customer 1 (next purchase on day 150) churned at day 100 too.
-    /// let labels = ChurnLabeler::new().horizon_days(30)?.labels(&history, day(100))?;
-    /// assert_eq!(labels.churned(), [true, true]);
-    /// assert!(ChurnLabeler::new().horizon_days(0).is_err());
-    /// # Ok::<(), churnwise::Error>(())
+    /// use churnwise::ErrorKind;
+    /// use churnwise::features::ChurnLabeler;
+    ///
+    /// let err = ChurnLabeler::new().horizon_days(0).validate().unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "horizon_days", .. }));
     /// ```
-    pub fn horizon_days(mut self, days: u32) -> Result<Self> {
+    pub fn validate(&self) -> Result<()> {
+        let days = self.horizon_days;
         if !(1..=36_500).contains(&days) {
             return Err(Error::invalid_parameter(
                 "horizon_days",
                 format!("must be 1 to 36500, got {days}"),
             ));
         }
-        self.horizon_days = days;
-        Ok(self)
+        Ok(())
     }
 
     /// The label rule. Defaults to [`LabelRule::NoOrder`].
@@ -211,17 +196,11 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// // Contractual churn: customer 2 cancels on day 120.
     /// let labels = ChurnLabeler::new().rule(LabelRule::Cancellation).labels(&history, day(100))?;
     /// assert_eq!(labels.churned(), [false, true]);
@@ -232,31 +211,25 @@ impl ChurnLabeler {
         self
     }
 
-    /// Leave out customers already lapsed at `t`: no purchase in the
+    /// Whether to label customers already lapsed at `t`: no purchase in the
     /// `horizon` days up to `t` (for [`LabelRule::NoOrder`]; their label
-    /// would only restate the past). Defaults to `false`.
+    /// would only restate the past). Defaults to [`LapsedCustomers::Keep`].
     ///
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// // Customer 2's last purchase (day 5) is more than 90 days before day 100.
-    /// let labels = ChurnLabeler::new().exclude_lapsed(true).labels(&history, day(100))?;
+    /// let labels = ChurnLabeler::new().lapsed_customers(LapsedCustomers::Exclude).labels(&history, day(100))?;
     /// assert_eq!(labels.ids(), [CustomerId::from(1u64)]);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn exclude_lapsed(mut self, exclude: bool) -> Self {
-        self.exclude_lapsed = exclude;
+    pub fn lapsed_customers(mut self, lapsed: LapsedCustomers) -> Self {
+        self.lapsed_customers = lapsed;
         self
     }
 
@@ -265,17 +238,11 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// // Day 100 + 90 days is after day 150: those labels would be censored.
     /// let labeler = ChurnLabeler::new().observed_until(day(150));
     /// assert!(labeler.labels(&history, day(100)).is_err());
@@ -288,15 +255,6 @@ impl ChurnLabeler {
     }
 
     /// The horizon in days.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::features::ChurnLabeler;
-    ///
-    /// assert_eq!(ChurnLabeler::new().horizon_days(60)?.horizon(), 60);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn horizon(&self) -> u32 {
         self.horizon_days
     }
@@ -305,22 +263,17 @@ impl ChurnLabeler {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Censored`] if `as_of + horizon` is after the end of observation.
+    /// As [`validate`](Self::validate); [`ErrorKind::Censored`] if
+    /// `as_of + horizon` is after the end of observation.
     ///
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// let labels = ChurnLabeler::new().labels(&history, day(100))?;
     /// assert_eq!(labels.churned(), [false, true]);
     /// assert!(ChurnLabeler::new().labels(&history, day(350)).is_err()); // day 440 not observed
@@ -328,7 +281,10 @@ impl ChurnLabeler {
     /// ```
     pub fn labels(&self, history: &History, as_of: DateTime<Utc>) -> Result<Labels> {
         let (rows, churned) = self.label_rows(history, as_of)?;
-        let ids = rows.iter().map(|&c| history.ids[c].clone()).collect();
+        let ids = rows
+            .iter()
+            .map(|&c| history.customer_ids()[c].clone())
+            .collect();
         Ok(Labels { ids, churned })
     }
 
@@ -338,6 +294,7 @@ impl ChurnLabeler {
         history: &History,
         as_of: DateTime<Utc>,
     ) -> Result<(Vec<usize>, Vec<bool>)> {
+        self.validate()?;
         let t = to_micros(as_of);
         let h = i64::from(self.horizon_days) * MICROS_PER_DAY;
         let until = match self.observed_until {
@@ -354,33 +311,28 @@ impl ChurnLabeler {
         }
         let after = |times: &[i64], bound: i64| times.partition_point(|&x| x <= bound);
         let (mut rows, mut churned_all) = (Vec::new(), Vec::new());
-        for c in 0..history.customer_count() {
-            if history.signup[c] > t {
+        for view in history.customers() {
+            let c = view.index();
+            if view.signup_micros() > t {
                 continue;
             }
             let churned = match self.rule {
                 LabelRule::NoOrder => {
-                    let r = history.orders.range(c);
-                    let (times, amounts) = (
-                        &history.orders.time[r.clone()],
-                        &history.orders.cols.amount[r],
-                    );
+                    let orders = view.orders();
+                    let (times, amounts) = (orders.micros(), orders.amounts());
                     let purchases = |lo: i64, hi: i64| {
                         amounts[after(times, lo)..after(times, hi)]
                             .iter()
                             .any(|&a| a >= 0.0)
                     };
-                    if self.exclude_lapsed && !purchases(t - h, t) {
+                    if self.lapsed_customers == LapsedCustomers::Exclude && !purchases(t - h, t) {
                         continue;
                     }
                     !purchases(t, t + h)
                 }
                 LabelRule::Cancellation => {
-                    let r = history.interactions.range(c);
-                    let (times, kinds) = (
-                        &history.interactions.time[r.clone()],
-                        &history.interactions.cols[r],
-                    );
+                    let interactions = view.interactions();
+                    let (times, kinds) = (interactions.micros(), interactions.compact_kinds());
                     let cancelled = |lo: i64, hi: i64| {
                         kinds[after(times, lo)..after(times, hi)]
                             .iter()
@@ -410,17 +362,11 @@ impl ChurnLabeler {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
     /// # use churnwise::features::*;
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
+    /// # use churnwise::doc_support::day;
+    /// # // Customer 1 buys on days 20, 150 and 400, customer 2 on day 5, then cancels on day 120.
+    /// # let history = churnwise::doc_support::buy_and_cancel()?;
     /// let times = [day(100), day(200)];
     /// let set = ChurnLabeler::new().training_set(&history, &FeatureSpec::rfm(), &Snapshot::new(times[0]), &times)?;
     /// assert_eq!(set.features().nrows(), 4); // 2 customers × 2 as-of times
@@ -474,7 +420,7 @@ impl ChurnLabeler {
             let start = ids.len() * k;
             let out = &mut values[start..start + rows.len() * k];
             fill_rows(&features, history, &at, &rows, out);
-            ids.extend(rows.iter().map(|&c| history.ids[c].clone()));
+            ids.extend(rows.iter().map(|&c| history.customer_ids()[c].clone()));
             times.extend(std::iter::repeat_n(t, churned.len()));
             labels.extend(churned);
         }
@@ -601,87 +547,21 @@ impl TrainingSet {
     }
 
     /// The features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into()],
-    /// #     array![[5.0], [200.0], [90.0]],
-    /// # )?;
-    /// # let set = TrainingSet::new(x, array![false, true, true])?;
-    /// assert_eq!(set.features().names(), ["recency_days"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn features(&self) -> &FeatureTable {
         &self.features
     }
 
     /// The labels (`true` = churned).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into()],
-    /// #     array![[5.0], [200.0], [90.0]],
-    /// # )?;
-    /// # let set = TrainingSet::new(x, array![false, true, true])?;
-    /// assert_eq!(set.labels().to_vec(), [false, true, true]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn labels(&self) -> &Array1<bool> {
         &self.labels
     }
 
     /// The sample weights, if any.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into()],
-    /// #     array![[5.0], [200.0], [90.0]],
-    /// # )?;
-    /// # let set = TrainingSet::new(x, array![false, true, true])?;
-    /// assert!(set.weights().is_none());
-    /// assert!(set.with_weights(array![1.0, 1.0, 2.0])?.weights().is_some());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn weights(&self) -> Option<&Array1<f64>> {
         self.weights.as_ref()
     }
 
     /// The as-of time of each row, for sets built by [`ChurnLabeler::training_set`].
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{Duration, TimeZone, Utc};
-    /// # use churnwise::features::*;
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(d);
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
-    /// # // Customer 1 buys on days 20 and 150, customer 2 on day 5, then cancels on day 120.
-    /// # b.extend([Order::new(1u64, day(20), 20.0), Order::new(1u64, day(150), 20.0), Order::new(2u64, day(5), 20.0)]);
-    /// # b.push_interaction(Interaction::new(2u64, day(120), InteractionKind::Cancellation));
-    /// # b.push_order(Order::new(1u64, day(400), 5.0)); // the history runs to day 400
-    /// # let (history, _) = b.build()?;
-    /// let times = [day(100), day(200)];
-    /// let set = ChurnLabeler::new().training_set(&history, &FeatureSpec::rfm(), &Snapshot::new(times[0]), &times)?;
-    /// assert_eq!(set.as_ofs(), Some(&[day(100), day(100), day(200), day(200)][..]));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn as_ofs(&self) -> Option<&[DateTime<Utc>]> {
         self.as_ofs.as_deref()
     }
@@ -812,7 +692,7 @@ mod tests {
     #[test]
     fn lapsed_customers_can_be_left_out() {
         let l = ChurnLabeler::new()
-            .exclude_lapsed(true)
+            .lapsed_customers(LapsedCustomers::Exclude)
             .labels(&history(), day(100))
             .unwrap();
         // Purchases in (10, 100]: only 3 (day 95); 1 and 2 bought on day 10 exactly, outside.
@@ -851,7 +731,7 @@ mod tests {
 
     #[test]
     fn training_sets_stack_as_of_times_with_aligned_labels() {
-        let labeler = ChurnLabeler::new().exclude_lapsed(true);
+        let labeler = ChurnLabeler::new().lapsed_customers(LapsedCustomers::Exclude);
         let spec = FeatureSpec::new(["recency_days", "orders_total"]);
         let set = labeler
             .training_set(
@@ -892,7 +772,7 @@ mod tests {
         let (history, _) = pop.history_builder().build().unwrap();
         let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
         let (spec, snapshot) = (FeatureSpec::all(), Snapshot::new(at(9)));
-        let labeler = ChurnLabeler::new().exclude_lapsed(true);
+        let labeler = ChurnLabeler::new().lapsed_customers(LapsedCustomers::Exclude);
         let times = [at(3), at(6), at(3)];
         let set = labeler
             .training_set(&history, &spec, &snapshot, &times)
@@ -924,7 +804,7 @@ mod tests {
 
     #[test]
     fn validates_parameters_and_weights() {
-        assert!(ChurnLabeler::new().horizon_days(0).is_err());
+        assert!(ChurnLabeler::new().horizon_days(0).validate().is_err());
         let x =
             FeatureTable::new(vec![1u64.into()], vec!["a".into()], ndarray::array![[1.0]]).unwrap();
         assert!(TrainingSet::new(x.clone(), ndarray::array![true, false]).is_err());

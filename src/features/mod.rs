@@ -27,7 +27,7 @@ mod label;
 mod spec;
 mod table;
 
-pub use label::{ChurnLabeler, LabelRule, Labels, TrainingSet};
+pub use label::{ChurnLabeler, LabelRule, Labels, LapsedCustomers, TrainingSet};
 pub use spec::{FeatureInfo, FeatureSpec, Snapshot, Unit};
 pub use table::FeatureTable;
 

@@ -20,9 +20,9 @@ use crate::{Error, ErrorKind, Result};
 /// let t = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
 /// let s = Snapshot::new(t);
 /// assert_eq!(s.windows_days(), [30, 90, 180]);
-/// let s = s.windows([7, 28])?;
+/// let s = s.windows([7, 28]);
 /// assert_eq!(s.windows_days(), [7, 28]);
-/// assert!(Snapshot::new(t).windows([0]).is_err());
+/// assert!(Snapshot::new(t).windows([0]).validate().is_err());
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,9 +51,9 @@ impl Snapshot {
         }
     }
 
-    /// The look-back windows in days. Defaults to `[30, 90, 180]`.
-    ///
-    /// # Errors
+    /// The look-back windows in days, kept sorted. Defaults to `[30, 90, 180]`.
+    /// They must be distinct and 1 to 36 500 days (checked by
+    /// [`validate`](Self::validate)).
     ///
     /// [`ErrorKind::InvalidParameter`] named `windows` unless there is at
     /// least one window, each between 1 and 36 500 days, without repeats.
@@ -65,25 +65,43 @@ impl Snapshot {
     /// use churnwise::features::Snapshot;
     ///
     /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
-    /// assert_eq!(s.clone().windows([28, 7])?.windows_days(), [7, 28]); // sorted
-    /// assert!(s.windows([7, 7]).is_err());
-    /// # Ok::<(), churnwise::Error>(())
+    /// assert_eq!(s.clone().windows([28, 7]).windows_days(), [7, 28]); // sorted
     /// ```
-    pub fn windows(mut self, windows_days: impl IntoIterator<Item = u32>) -> Result<Self> {
+    pub fn windows(mut self, windows_days: impl IntoIterator<Item = u32>) -> Self {
         let mut w: Vec<u32> = windows_days.into_iter().collect();
         w.sort_unstable();
-        if w.is_empty()
-            || w[0] == 0
-            || w[w.len() - 1] > 36_500
-            || w.windows(2).any(|p| p[0] == p[1])
-        {
+        self.windows_days = w;
+        self
+    }
+
+    /// Checks the windows; [`FeatureSpec::resolve`] and
+    /// [`FeatureSpec::extract`] call it first.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `windows` unless there is at
+    /// least one window, all distinct and of 1 to 36 500 days.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::Snapshot;
+    /// # let t = churnwise::doc_support::month(7);
+    ///
+    /// assert!(Snapshot::new(t).windows([7, 28]).validate().is_ok());
+    /// assert!(Snapshot::new(t).windows([7, 7]).validate().is_err());
+    /// assert!(Snapshot::new(t).windows([]).validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        let w = &self.windows_days;
+        let sorted = w.windows(2).all(|p| p[0] < p[1]);
+        if w.is_empty() || !sorted || w[0] == 0 || w[w.len() - 1] > 36_500 {
             return Err(Error::invalid_parameter(
                 "windows",
                 format!("need distinct windows of 1 to 36500 days, got {w:?}"),
             ));
         }
-        self.windows_days = w;
-        Ok(self)
+        Ok(())
     }
 
     /// The same windows at another time.
@@ -95,7 +113,7 @@ impl Snapshot {
     /// use churnwise::features::Snapshot;
     ///
     /// let month = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
-    /// let s = Snapshot::new(month(7)).windows([14])?;
+    /// let s = Snapshot::new(month(7)).windows([14]);
     /// let earlier = s.at(month(3));
     /// assert_eq!((earlier.as_of(), earlier.windows_days()), (month(3), &[14][..]));
     /// # Ok::<(), churnwise::Error>(())
@@ -108,32 +126,11 @@ impl Snapshot {
     }
 
     /// The as-of time.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::features::Snapshot;
-    ///
-    /// let t = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
-    /// assert_eq!(Snapshot::new(t).as_of(), t);
-    /// ```
     pub fn as_of(&self) -> DateTime<Utc> {
         self.as_of
     }
 
     /// The windows, ascending.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::features::Snapshot;
-    ///
-    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap()).windows([60])?;
-    /// assert_eq!(s.windows_days(), [60]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn windows_days(&self) -> &[u32] {
         &self.windows_days
     }
@@ -516,31 +513,11 @@ impl FeatureInfo {
     }
 
     /// The stable name.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::Snapshot;
-    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
-    /// assert_eq!(s.catalog()[0].name(), "recency_days");
-    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The unit or definition.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureSpec, Snapshot};
-    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
-    /// let info = &FeatureSpec::new(["has_ordered"]).resolve(&s)?[0];
-    /// assert_eq!(info.unit(), "0/1");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn unit(&self) -> &'static str {
         self.unit
     }
@@ -562,17 +539,6 @@ impl FeatureInfo {
     }
 
     /// The value for a customer with no events of the kind the feature reads.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureSpec, Snapshot};
-    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
-    /// let info = &FeatureSpec::new(["satisfaction_last"]).resolve(&s)?[0];
-    /// assert_eq!(info.when_none(), "0.5 (scale midpoint)");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn when_none(&self) -> &'static str {
         self.when_none
     }
@@ -689,15 +655,6 @@ impl FeatureSpec {
     }
 
     /// The names, or `None` for the whole catalog.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::features::FeatureSpec;
-    ///
-    /// assert_eq!(FeatureSpec::new(["tenure_days"]).names(), Some(&["tenure_days".to_string()][..]));
-    /// assert_eq!(FeatureSpec::all().names(), None);
-    /// ```
     pub fn names(&self) -> Option<&[String]> {
         self.names.as_deref()
     }
@@ -716,12 +673,13 @@ impl FeatureSpec {
     /// use chrono::{TimeZone, Utc};
     /// use churnwise::features::{FeatureSpec, Snapshot};
     ///
-    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap()).windows([7])?;
+    /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap()).windows([7]);
     /// assert_eq!(FeatureSpec::new(["orders_7d"]).resolve(&s)?[0].name(), "orders_7d");
     /// assert!(FeatureSpec::new(["orders_30d"]).resolve(&s).is_err()); // no 30-day window
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn resolve(&self, snapshot: &Snapshot) -> Result<Vec<FeatureInfo>> {
+        snapshot.validate()?;
         let catalog = snapshot.catalog();
         let Some(names) = &self.names else {
             return Ok(catalog);

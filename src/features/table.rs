@@ -122,41 +122,11 @@ impl FeatureTable {
     }
 
     /// The customer of each row.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::records::CustomerId;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[3.0, 10.0], [120.0, 1.0]],
-    /// # )?;
-    /// assert_eq!(table.ids(), [CustomerId::from(1u64), CustomerId::from(2u64)]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn ids(&self) -> &[CustomerId] {
         &self.ids
     }
 
     /// The column names.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::records::CustomerId;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[3.0, 10.0], [120.0, 1.0]],
-    /// # )?;
-    /// assert_eq!(table.names(), ["recency_days", "orders_total"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn names(&self) -> &[String] {
         &self.names
     }
@@ -182,20 +152,6 @@ impl FeatureTable {
     }
 
     /// The as-of time, for tables from [`FeatureSpec::extract`](super::FeatureSpec::extract).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::features::{FeatureSpec, Snapshot};
-    /// use churnwise::records::HistoryBuilder;
-    ///
-    /// let t = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
-    /// let (history, _) = HistoryBuilder::new().build()?;
-    /// let table = FeatureSpec::rfm().extract(&history, &Snapshot::new(t))?;
-    /// assert_eq!(table.as_of(), Some(t)); // tables built with `new` have none
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn as_of(&self) -> Option<DateTime<Utc>> {
         self.as_of
     }
@@ -241,23 +197,6 @@ impl FeatureTable {
     }
 
     /// Whether the table has no rows.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::records::CustomerId;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[3.0, 10.0], [120.0, 1.0]],
-    /// # )?;
-    /// assert!(!table.is_empty());
-    /// let empty = FeatureTable::new(vec![], vec!["x".into()], ndarray::Array2::zeros((0, 1)))?;
-    /// assert!(empty.is_empty());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
@@ -449,13 +388,7 @@ impl FeatureTable {
     /// ```
     #[cfg(feature = "csv")]
     pub fn write_csv<W: std::io::Write>(&self, writer: W) -> Result<()> {
-        let io = |e: csv::Error| -> crate::Error {
-            ErrorKind::Io {
-                source_name: "<feature table writer>".into(),
-                message: e.to_string(),
-            }
-            .into()
-        };
+        let io = |e: csv::Error| crate::Error::csv("<feature table writer>", e);
         let mut w = csv::Writer::from_writer(writer);
         let header = std::iter::once("customer_id").chain(self.names.iter().map(String::as_str));
         w.write_record(header).map_err(io)?;
@@ -466,7 +399,8 @@ impl FeatureTable {
             record.extend(row.iter().map(|v| v.to_string()));
             w.write_record(&record).map_err(io)?;
         }
-        w.flush().map_err(|e| io(e.into()))?;
+        w.flush()
+            .map_err(|e| crate::Error::io("<feature table writer>", e))?;
         Ok(())
     }
 }

@@ -228,7 +228,7 @@ impl CrossValidation {
 /// let pop = PopulationConfig::default().customers(3_000).seed(12).generate()?;
 /// let (history, _) = pop.history_builder().build()?;
 /// let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
-/// let backtest = Backtest::new(ChurnLabeler::new().exclude_lapsed(true), FeatureSpec::all(), Snapshot::new(at(1)));
+/// let backtest = Backtest::new(ChurnLabeler::new().lapsed_customers(churnwise::features::LapsedCustomers::Exclude), FeatureSpec::all(), Snapshot::new(at(1)));
 /// let report = backtest.run(&LogisticRegression::new(), &history, &[at(8), at(9), at(10)])?;
 /// assert_eq!(report.folds().len(), 3);
 /// assert!(report.mean().roc_auc > 0.6);
@@ -282,7 +282,7 @@ impl Backtest {
     /// # use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
     /// # use churnwise::model::{Backtest, LogisticRegression};
     /// # let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
-    /// let labeler = ChurnLabeler::new().horizon_days(30)?;
+    /// let labeler = ChurnLabeler::new().horizon_days(30);
     /// let backtest = Backtest::new(labeler, FeatureSpec::rfm(), Snapshot::new(at(1))).train_snapshots(2, 31)?;
     /// // Testing on October 1: label windows end by then, so training is at August 1 and September 1.
     /// assert_eq!(backtest.train_times(at(10)), [at(8), at(9)]);
@@ -392,7 +392,7 @@ struct SplitMix(u64);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
-        crate::mix::splitmix64(&mut self.0)
+        crate::util::mix::splitmix64(&mut self.0)
     }
 
     /// Uniform in `0..n` (Lemire's multiply-shift; the bias is below 2⁻³² for any usize n here).

@@ -1,27 +1,23 @@
 //! The validated, immutable, columnar store of customers and their events.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::time::from_micros;
 use super::{
     ComplaintTopic, Customer, CustomerId, Feedback, Interaction, InteractionKind, Order,
     SatisfactionScale,
 };
-
-/// A hash map with a fast, seeded hasher (foldhash).
-pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+use crate::util::from_micros;
 
 /// Optional customer attributes, boxed so customers without any cost one pointer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct CustomerAttrs {
-    pub(crate) plan: Option<Arc<str>>,
-    pub(crate) channel: Option<Arc<str>>,
-    pub(crate) region: Option<Arc<str>>,
-    pub(crate) tags: Box<[Arc<str>]>,
+pub(super) struct CustomerAttrs {
+    pub(super) plan: Option<Arc<str>>,
+    pub(super) channel: Option<Arc<str>>,
+    pub(super) region: Option<Arc<str>>,
+    pub(super) tags: Box<[Arc<str>]>,
 }
 
 /// An interaction kind without heap data: campaigns are interned.
@@ -52,9 +48,16 @@ impl CompactKind {
 /// Feedback values stored together (feedback is sparse; no need to split further).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct FeedbackRow {
-    pub(crate) satisfaction: f64,
-    pub(crate) scale: SatisfactionScale,
-    pub(crate) nps: Option<u8>,
+    pub(super) satisfaction: f64,
+    pub(super) scale: SatisfactionScale,
+    pub(super) nps: Option<u8>,
+}
+
+impl FeedbackRow {
+    /// The satisfaction score mapped onto [0, 1] by its scale.
+    pub(crate) fn normalized(&self) -> f64 {
+        self.scale.normalize(self.satisfaction)
+    }
 }
 
 /// The validated, immutable store of a customer base: customers and their
@@ -85,129 +88,126 @@ pub(crate) struct FeedbackRow {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
-    pub(crate) ids: Vec<CustomerId>,
-    pub(crate) signup: Vec<i64>,
-    pub(crate) attrs: Vec<Option<Box<CustomerAttrs>>>,
-    pub(crate) orders: EventColumns<OrderCols>,
-    pub(crate) interactions: EventColumns<Vec<CompactKind>>,
-    pub(crate) campaigns: Vec<Arc<str>>,
-    pub(crate) feedback: EventColumns<Vec<FeedbackRow>>,
+    ids: Vec<CustomerId>,
+    signup: Vec<i64>,
+    attrs: Vec<Option<Box<CustomerAttrs>>>,
+    orders: EventColumns<OrderCols>,
+    interactions: EventColumns<Vec<CompactKind>>,
+    campaigns: Vec<Arc<str>>,
+    feedback: EventColumns<Vec<FeedbackRow>>,
 }
 
 /// One event table: per-customer offsets, times, and the remaining columns.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct EventColumns<C> {
+pub(super) struct EventColumns<C> {
     /// `offsets[c]..offsets[c + 1]` are customer `c`'s rows.
-    pub(crate) offsets: Vec<usize>,
-    pub(crate) time: Vec<i64>,
-    pub(crate) cols: C,
+    pub(super) offsets: Vec<usize>,
+    pub(super) time: Vec<i64>,
+    pub(super) cols: C,
 }
 
 impl<C> EventColumns<C> {
-    pub(crate) fn range(&self, c: usize) -> std::ops::Range<usize> {
+    fn range(&self, c: usize) -> std::ops::Range<usize> {
         self.offsets[c]..self.offsets[c + 1]
     }
-    pub(crate) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.time.len()
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct OrderCols {
-    pub(crate) amount: Vec<f64>,
+pub(super) struct OrderCols {
+    pub(super) amount: Vec<f64>,
     /// Present only when at least one order has an id.
-    pub(crate) order_id: Option<Vec<Option<Box<str>>>>,
+    pub(super) order_id: Option<Vec<Option<Box<str>>>>,
+}
+
+/// The parts the builder assembles into a [`History`], already sorted and
+/// validated (see [`History::from_parts`]).
+#[derive(Debug)]
+pub(super) struct Parts {
+    pub(super) ids: Vec<CustomerId>,
+    pub(super) signup: Vec<i64>,
+    pub(super) attrs: Vec<Option<Box<CustomerAttrs>>>,
+    pub(super) orders: EventColumns<OrderCols>,
+    pub(super) interactions: EventColumns<Vec<CompactKind>>,
+    pub(super) campaigns: Vec<Arc<str>>,
+    pub(super) feedback: EventColumns<Vec<FeedbackRow>>,
 }
 
 impl History {
-    /// Number of customers.
+    /// Assembles a history from validated columns (the builder's last step).
+    pub(super) fn from_parts(parts: Parts) -> History {
+        let Parts {
+            ids,
+            signup,
+            attrs,
+            orders,
+            interactions,
+            campaigns,
+            feedback,
+        } = parts;
+        History {
+            ids,
+            signup,
+            attrs,
+            orders,
+            interactions,
+            campaigns,
+            feedback,
+        }
+    }
+
+    /// The attributes (plan, channel, region, tags) of the customer with
+    /// dense index `index`, in [`customer_ids`](Self::customer_ids) order,
+    /// borrowed from the history; `None` when `index` is out of range.
+    ///
+    /// Reading them costs one pointer lookup, so a per-customer column (say,
+    /// the plan of every scored customer) is built without cloning strings.
     ///
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.customer_count(), 2);
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{Customer, HistoryBuilder};
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new();
+    /// b.push_customer(Customer::new(1u64, t).with_plan("gold").with_region("EU").with_tag("b2b"));
+    /// b.push_customer(Customer::new(2u64, t));
+    /// let (history, _) = b.build()?;
+    /// let plans: Vec<Option<&str>> = (0..history.customer_count())
+    ///     .map(|i| history.attributes(i).and_then(|a| a.plan()))
+    ///     .collect();
+    /// assert_eq!(plans, [Some("gold"), None]);
+    /// let first = history.attributes(0).unwrap();
+    /// assert_eq!((first.get("region"), first.get("channel")), (Some("EU"), None));
+    /// assert!(first.has_tag("b2b"));
+    /// assert!(history.attributes(2).is_none());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
+    pub fn attributes(&self, index: usize) -> Option<Attributes<'_>> {
+        self.attrs.get(index).map(|a| Attributes {
+            attrs: a.as_deref(),
+        })
+    }
+
+    /// Number of customers.
     pub fn customer_count(&self) -> usize {
         self.ids.len()
     }
 
     /// Number of orders.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.order_count(), 2); // the refund is an order too
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn order_count(&self) -> usize {
         self.orders.len()
     }
 
     /// Number of interactions.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.interaction_count(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn interaction_count(&self) -> usize {
         self.interactions.len()
     }
 
     /// Number of feedback answers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.feedback_count(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn feedback_count(&self) -> usize {
         self.feedback.len()
     }
@@ -217,17 +217,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// // Integer ids order before string ids.
     /// assert_eq!(history.customer(0).unwrap().id(), &CustomerId::from(1u64));
     /// assert_eq!(history.customer(1).unwrap().id().as_str(), Some("C-2"));
@@ -247,17 +238,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// assert_eq!(history.index_of(&CustomerId::from("C-2")), Some(1));
     /// assert_eq!(history.index_of(&CustomerId::from("C-9")), None);
     /// # Ok::<(), churnwise::Error>(())
@@ -271,17 +253,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let c = history.find(&CustomerId::from(1u64)).expect("known id");
     /// assert_eq!(c.orders().len(), 2);
     /// assert!(history.find(&CustomerId::from(99u64)).is_none());
@@ -296,17 +269,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let indices: Vec<usize> = history.customers().map(|c| c.index()).collect();
     /// assert_eq!(indices, [0, 1]);
     /// # Ok::<(), churnwise::Error>(())
@@ -319,24 +283,6 @@ impl History {
     }
 
     /// The customer ids in dense-index order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.customer_ids(), [CustomerId::from(1u64), CustomerId::from("C-2")]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn customer_ids(&self) -> &[CustomerId] {
         &self.ids
     }
@@ -346,17 +292,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let s = history.summary();
     /// assert_eq!((s.customers, s.orders), (2, 2));
     /// assert_eq!((s.gross_revenue, s.refunds), (40.0, 10.0));
@@ -403,17 +340,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let m = history.memory();
     /// assert!(m.orders > 0);
     /// assert_eq!(m.total(), m.customers + m.orders + m.interactions + m.feedback);
@@ -459,17 +387,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let amounts: Vec<f64> = history.orders().map(|o| o.amount).collect();
     /// assert_eq!(amounts, [40.0, -10.0]);
     /// # Ok::<(), churnwise::Error>(())
@@ -483,17 +402,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let kinds: Vec<InteractionKind> = history.interactions().map(|i| i.kind).collect();
     /// assert_eq!(kinds, [InteractionKind::Login]);
     /// # Ok::<(), churnwise::Error>(())
@@ -507,17 +417,8 @@ impl History {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let scores: Vec<f64> = history.feedback().map(|f| f.satisfaction).collect();
     /// assert_eq!(scores, [4.0]);
     /// # Ok::<(), churnwise::Error>(())
@@ -532,10 +433,8 @@ impl History {
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(100).seed(3).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(100, 3)?;
 /// let s = history.summary();
 /// assert_eq!(s.customers, 100);
 /// assert!(s.net_revenue() <= s.gross_revenue);
@@ -569,17 +468,8 @@ impl HistorySummary {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// assert_eq!(history.summary().net_revenue(), 30.0); // 40 gross - 10 refunded
     /// # Ok::<(), churnwise::Error>(())
     /// ```
@@ -615,10 +505,8 @@ impl fmt::Display for HistorySummary {
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(1000).seed(3).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(1000, 3)?;
 /// let m = history.memory();
 /// assert!(m.bytes_per_order() <= 24.0);
 /// # Ok::<(), churnwise::Error>(())
@@ -643,17 +531,8 @@ impl MemoryUsage {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let m = history.memory();
     /// assert!(m.total() >= m.orders);
     /// # Ok::<(), churnwise::Error>(())
@@ -667,17 +546,8 @@ impl MemoryUsage {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// let m = history.memory();
     /// assert_eq!(m.bytes_per_order(), m.orders as f64 / 2.0);
     /// # Ok::<(), churnwise::Error>(())
@@ -691,15 +561,68 @@ impl MemoryUsage {
     }
 }
 
+/// A customer's attributes, borrowed from a [`History`]: plan, channel,
+/// region and tags, from [`History::attributes`] or
+/// [`CustomerView::attributes`].
+///
+/// Copying it is free; every string is borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attributes<'a> {
+    attrs: Option<&'a CustomerAttrs>,
+}
+
+impl<'a> Attributes<'a> {
+    /// The names [`get`](Self::get) knows, in order.
+    pub const NAMES: [&'static str; 3] = ["plan", "channel", "region"];
+
+    /// Plan or tier.
+    pub fn plan(&self) -> Option<&'a str> {
+        self.attrs.and_then(|a| a.plan.as_deref())
+    }
+
+    /// Acquisition channel.
+    pub fn channel(&self) -> Option<&'a str> {
+        self.attrs.and_then(|a| a.channel.as_deref())
+    }
+
+    /// Region.
+    pub fn region(&self) -> Option<&'a str> {
+        self.attrs.and_then(|a| a.region.as_deref())
+    }
+
+    /// Tags, in the order given.
+    pub fn tags(&self) -> impl ExactSizeIterator<Item = &'a str> + use<'a> {
+        self.attrs
+            .map_or(&[][..], |a| &a.tags[..])
+            .iter()
+            .map(|t| &**t)
+    }
+
+    /// Whether the customer carries `tag`.
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags().any(|t| t == tag)
+    }
+
+    /// A single-valued attribute by name (`"plan"`, `"channel"` or
+    /// `"region"`, see [`NAMES`](Self::NAMES)); `None` when the customer has
+    /// no value or the name is not one of these.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        match name {
+            "plan" => self.plan(),
+            "channel" => self.channel(),
+            "region" => self.region(),
+            _ => None,
+        }
+    }
+}
+
 /// One customer of a [`History`] and their events, borrowed.
 ///
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(50).seed(9).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(50, 9)?;
 /// for c in history.customers().take(3) {
 ///     let spend: f64 = c.orders().amounts().iter().sum();
 ///     assert!(spend.is_finite());
@@ -714,49 +637,24 @@ pub struct CustomerView<'a> {
 }
 
 impl<'a> CustomerView<'a> {
+    /// The signup time in microseconds since the epoch.
+    pub(crate) fn signup_micros(&self) -> i64 {
+        self.history.signup[self.index]
+    }
+
+    /// The customer's attributes (plan, channel, region, tags).
+    pub fn attributes(&self) -> Attributes<'a> {
+        Attributes {
+            attrs: self.history.attrs[self.index].as_deref(),
+        }
+    }
+
     /// The dense index (`0..customer_count()`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// let c = history.find(&CustomerId::from("C-2")).unwrap();
-    /// assert_eq!(c.index(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
 
     /// The id.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert_eq!(history.customer(1).unwrap().id(), &CustomerId::from("C-2"));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn id(&self) -> &'a CustomerId {
         &self.history.ids[self.index]
     }
@@ -766,17 +664,9 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.signup(), day(1));
     /// # Ok::<(), churnwise::Error>(())
@@ -785,106 +675,24 @@ impl<'a> CustomerView<'a> {
         from_micros(self.history.signup[self.index])
     }
 
-    fn attrs(&self) -> Option<&'a CustomerAttrs> {
-        self.history.attrs[self.index].as_deref()
-    }
-
     /// Plan or tier.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.plan(), Some("gold"));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn plan(&self) -> Option<&'a str> {
-        self.attrs().and_then(|a| a.plan.as_deref())
+        self.attributes().plan()
     }
 
     /// Acquisition channel.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.channel(), None);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn channel(&self) -> Option<&'a str> {
-        self.attrs().and_then(|a| a.channel.as_deref())
+        self.attributes().channel()
     }
 
     /// Region.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.region(), None);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn region(&self) -> Option<&'a str> {
-        self.attrs().and_then(|a| a.region.as_deref())
+        self.attributes().region()
     }
 
     /// Tags.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.tags().collect::<Vec<_>>(), ["b2b"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn tags(&self) -> impl Iterator<Item = &'a str> + use<'a> {
-        self.attrs()
-            .into_iter()
-            .flat_map(|a| a.tags.iter().map(|t| &**t))
+        self.attributes().tags()
     }
 
     /// The customer as a record.
@@ -892,17 +700,9 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// let record = c.to_customer();
     /// assert_eq!(record, Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
@@ -922,17 +722,8 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.orders().amounts(), [40.0, -10.0]);
     /// # Ok::<(), churnwise::Error>(())
@@ -953,17 +744,8 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.interactions().len(), 1);
     /// # Ok::<(), churnwise::Error>(())
@@ -984,17 +766,8 @@ impl<'a> CustomerView<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.feedback().len(), 1);
     /// # Ok::<(), churnwise::Error>(())
@@ -1015,10 +788,8 @@ impl<'a> CustomerView<'a> {
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(50).seed(9).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(50, 9)?;
 /// let orders = history.customer(0).expect("non-empty").orders();
 /// assert_eq!(orders.iter().count(), orders.len());
 /// # Ok::<(), churnwise::Error>(())
@@ -1026,81 +797,28 @@ impl<'a> CustomerView<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Orders<'a> {
     customer: &'a CustomerId,
-    pub(crate) times: &'a [i64],
+    times: &'a [i64],
     amounts: &'a [f64],
     order_ids: Option<&'a [Option<Box<str>>]>,
 }
 
 impl<'a> Orders<'a> {
+    /// The order times in microseconds since the epoch, ascending.
+    pub(crate) fn micros(&self) -> &'a [i64] {
+        self.times
+    }
+
     /// Number of orders.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.orders().len(), 2);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn len(&self) -> usize {
         self.times.len()
     }
 
     /// Whether there are none.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert!(!history.customer(0).unwrap().orders().is_empty());
-    /// assert!(history.customer(1).unwrap().orders().is_empty()); // C-2 never ordered
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
 
     /// The amounts, in time order (refunds negative).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// let net: f64 = c.orders().amounts().iter().sum();
-    /// assert_eq!(net, 30.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn amounts(&self) -> &'a [f64] {
         self.amounts
     }
@@ -1110,17 +828,9 @@ impl<'a> Orders<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.orders().times().collect::<Vec<_>>(), [day(3), day(5)]);
     /// # Ok::<(), churnwise::Error>(())
@@ -1134,17 +844,8 @@ impl<'a> Orders<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert!(c.orders().iter().any(|o| o.is_refund()));
     /// # Ok::<(), churnwise::Error>(())
@@ -1167,10 +868,8 @@ impl<'a> Orders<'a> {
 ///
 /// ```
 /// use churnwise::records::InteractionKind;
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(50).seed(9).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(50, 9)?;
 /// let logins: usize = history
 ///     .customers()
 ///     .map(|c| c.interactions().kinds().filter(|k| *k == InteractionKind::Login).count())
@@ -1181,55 +880,28 @@ impl<'a> Orders<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Interactions<'a> {
     customer: &'a CustomerId,
-    pub(crate) times: &'a [i64],
-    pub(crate) kinds: &'a [CompactKind],
+    times: &'a [i64],
+    kinds: &'a [CompactKind],
     campaigns: &'a [Arc<str>],
 }
 
 impl<'a> Interactions<'a> {
+    /// The interaction times in microseconds since the epoch, ascending.
+    pub(crate) fn micros(&self) -> &'a [i64] {
+        self.times
+    }
+
+    /// The interaction kinds, without their heap data, in time order.
+    pub(crate) fn compact_kinds(&self) -> &'a [CompactKind] {
+        self.kinds
+    }
+
     /// Number of interactions.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.interactions().len(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn len(&self) -> usize {
         self.times.len()
     }
 
     /// Whether there are none.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert!(history.customer(1).unwrap().interactions().is_empty());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
@@ -1239,17 +911,9 @@ impl<'a> Interactions<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.interactions().times().collect::<Vec<_>>(), [day(4)]);
     /// # Ok::<(), churnwise::Error>(())
@@ -1263,17 +927,8 @@ impl<'a> Interactions<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// assert_eq!(c.interactions().kinds().collect::<Vec<_>>(), [InteractionKind::Login]);
     /// # Ok::<(), churnwise::Error>(())
@@ -1288,17 +943,9 @@ impl<'a> Interactions<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// let first = c.interactions().iter().next().unwrap();
     /// assert_eq!((first.time, first.kind), (day(4), InteractionKind::Login));
@@ -1338,10 +985,8 @@ fn expand_kind(k: CompactKind, campaigns: &[Arc<str>]) -> InteractionKind {
 /// # Example
 ///
 /// ```
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(200).seed(9).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(200, 9)?;
 /// for c in history.customers() {
 ///     for f in c.feedback().iter() {
 ///         assert!(f.scale.contains(f.satisfaction));
@@ -1352,54 +997,27 @@ fn expand_kind(k: CompactKind, campaigns: &[Arc<str>]) -> InteractionKind {
 #[derive(Debug, Clone, Copy)]
 pub struct FeedbackSlice<'a> {
     customer: &'a CustomerId,
-    pub(crate) times: &'a [i64],
-    pub(crate) rows: &'a [FeedbackRow],
+    times: &'a [i64],
+    rows: &'a [FeedbackRow],
 }
 
 impl<'a> FeedbackSlice<'a> {
+    /// The answer times in microseconds since the epoch, ascending.
+    pub(crate) fn micros(&self) -> &'a [i64] {
+        self.times
+    }
+
+    /// The answers' values, in time order.
+    pub(crate) fn rows(&self) -> &'a [FeedbackRow] {
+        self.rows
+    }
+
     /// Number of answers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
-    /// assert_eq!(c.feedback().len(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn len(&self) -> usize {
         self.times.len()
     }
 
     /// Whether there are none.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
-    /// assert!(history.customer(1).unwrap().feedback().is_empty());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
@@ -1409,17 +1027,8 @@ impl<'a> FeedbackSlice<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// // 4 on a 1–5 scale is 0.75.
     /// assert_eq!(c.feedback().normalized_satisfaction().collect::<Vec<_>>(), [0.75]);
@@ -1434,17 +1043,9 @@ impl<'a> FeedbackSlice<'a> {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
     /// # use churnwise::records::*;
-    /// # let day = |d| Utc.with_ymd_and_hms(2024, 1, d, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, day(1)).with_plan("gold").with_tag("b2b"));
-    /// # b.push_customer(Customer::new("C-2", day(2)));
-    /// # b.push_order(Order::new(1u64, day(3), 40.0));
-    /// # b.push_order(Order::new(1u64, day(5), -10.0));
-    /// # b.push_interaction(Interaction::new(1u64, day(4), InteractionKind::Login));
-    /// # b.push_feedback(Feedback::new(1u64, day(6), 4.0, SatisfactionScale::FIVE_POINT));
-    /// # let (history, _) = b.build()?;
+    /// # let day = |d: u32| churnwise::doc_support::day(i64::from(d) - 1);
+    /// # let history = churnwise::doc_support::two_customers()?;
     /// # let c = history.find(&CustomerId::from(1u64)).unwrap();
     /// let f = c.feedback().iter().next().unwrap();
     /// assert_eq!((f.satisfaction, f.time), (4.0, day(6)));

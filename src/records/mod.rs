@@ -13,16 +13,18 @@ pub use types::{
 mod builder;
 #[cfg(feature = "csv")]
 mod csv;
-pub(crate) mod history;
+mod history;
 mod quality;
-pub(crate) mod time;
+mod time;
 
 pub use builder::{Duplicates, EventsBeforeSignup, HistoryBuilder, UnknownCustomers};
 #[cfg(feature = "csv")]
 pub use csv::{CsvFormat, CustomerCsv, FeedbackCsv, InteractionCsv, OrderCsv};
 pub use history::{
-    CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage, Orders,
+    Attributes, CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage,
+    Orders,
 };
+pub(crate) use history::{CompactKind, FeedbackRow};
 pub use quality::{
     Action, DataQualityReport, Issue, IssueCount, Problem, RecordCounts, RecordKind, RecordRef,
 };

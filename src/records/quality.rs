@@ -93,55 +93,21 @@ impl RecordRef {
     }
 
     /// The record's kind.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::records::{RecordKind, RecordRef};
-    ///
-    /// assert_eq!(RecordRef::new(RecordKind::Order, 0).kind(), RecordKind::Order);
-    /// ```
     pub fn kind(&self) -> RecordKind {
         self.kind
     }
 
     /// The record's 0-based position among all input records of its kind.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::records::{RecordKind, RecordRef};
-    ///
-    /// assert_eq!(RecordRef::new(RecordKind::Order, 17).index(), 17);
-    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
 
     /// The file (or source name) it was read from, for CSV input.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::records::{RecordKind, RecordRef};
-    ///
-    /// // Records pushed in memory have no source; CSV readers set the file name.
-    /// assert_eq!(RecordRef::new(RecordKind::Order, 0).source(), None);
-    /// ```
     pub fn source(&self) -> Option<&str> {
         self.source.as_deref()
     }
 
     /// The 1-based line in its file, for CSV input (the header is line 1).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::records::{RecordKind, RecordRef};
-    ///
-    /// // Records pushed in memory have no line; CSV readers set it.
-    /// assert_eq!(RecordRef::new(RecordKind::Order, 0).line(), None);
-    /// ```
     pub fn line(&self) -> Option<u64> {
         self.line
     }
@@ -373,92 +339,38 @@ impl Issue {
     }
 
     /// The offending record.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, t));
-    /// # b.push_order(Order::new(1u64, t, 10.0));
-    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
-    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
-    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
-    /// # let (_, report) = b.build()?;
-    /// let r = report.issues()[0].record();
-    /// assert_eq!((r.kind(), r.index()), (RecordKind::Order, 1));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn record(&self) -> &RecordRef {
         &self.record
     }
 
     /// The offending field, when one field is to blame.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, t));
-    /// # b.push_order(Order::new(1u64, t, 10.0));
-    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
-    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
-    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
-    /// # let (_, report) = b.build()?;
-    /// assert_eq!(report.issues()[0].field(), Some("amount"));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn field(&self) -> Option<&'static str> {
         self.field
     }
 
     /// What was wrong.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, t));
-    /// # b.push_order(Order::new(1u64, t, 10.0));
-    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
-    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
-    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
-    /// # let (_, report) = b.build()?;
-    /// assert_eq!(report.issues()[0].problem().name(), "non_finite");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn problem(&self) -> &Problem {
         &self.problem
     }
 
     /// What was done about it.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, t));
-    /// # b.push_order(Order::new(1u64, t, 10.0));
-    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
-    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
-    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
-    /// # let (_, report) = b.build()?;
-    /// assert_eq!(report.issues()[0].action(), Action::Dropped);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn action(&self) -> Action {
         self.action
+    }
+}
+
+impl Issue {
+    /// The issue as an [`ErrorKind::InvalidRecord`](crate::ErrorKind::InvalidRecord) error.
+    pub(crate) fn to_error(&self) -> crate::Error {
+        crate::ErrorKind::InvalidRecord {
+            record: self.record.to_string(),
+            index: self.record.index,
+            line: self.record.line,
+            field: self.field,
+            problem: self.problem.name(),
+            reason: self.problem.to_string(),
+        }
+        .into()
     }
 }
 
@@ -606,24 +518,6 @@ impl DataQualityReport {
     }
 
     /// Every issue, in input order within each kind (customers, orders, interactions, feedback).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, t));
-    /// # b.push_order(Order::new(1u64, t, 10.0));
-    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
-    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
-    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
-    /// # let (_, report) = b.build()?;
-    /// let names: Vec<&str> = report.issues().iter().map(|i| i.problem().name()).collect();
-    /// assert_eq!(names, ["non_finite", "unknown_customer", "out_of_scale"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn issues(&self) -> &[Issue] {
         &self.issues
     }
@@ -651,90 +545,21 @@ impl DataQualityReport {
     }
 
     /// Whether nothing was dropped or repaired.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, t));
-    /// # b.push_order(Order::new(1u64, t, 10.0));
-    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
-    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
-    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
-    /// # let (_, report) = b.build()?;
-    /// assert!(!report.is_clean());
-    /// assert!(HistoryBuilder::new().build()?.1.is_clean());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_clean(&self) -> bool {
         self.issues.is_empty()
     }
 
     /// Records offered to the builder, per kind (including malformed CSV rows).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, t));
-    /// # b.push_order(Order::new(1u64, t, 10.0));
-    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
-    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
-    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
-    /// # let (_, report) = b.build()?;
-    /// assert_eq!(report.received().orders, 3);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn received(&self) -> RecordCounts {
         self.received
     }
 
     /// Records in the History, per kind (customers include implicit ones).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, t));
-    /// # b.push_order(Order::new(1u64, t, 10.0));
-    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
-    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
-    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
-    /// # let (_, report) = b.build()?;
-    /// assert_eq!((report.accepted().orders, report.accepted().feedback), (1, 1));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn accepted(&self) -> RecordCounts {
         self.accepted
     }
 
     /// Customers created for events whose id had no customer record.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::records::*;
-    /// # let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// # let mut b = HistoryBuilder::new();
-    /// # b.push_customer(Customer::new(1u64, t));
-    /// # b.push_order(Order::new(1u64, t, 10.0));
-    /// # b.push_order(Order::new(1u64, t, f64::NAN)); // dropped: not finite
-    /// # b.push_order(Order::new(9u64, t, 10.0)); // dropped: unknown customer
-    /// # b.push_feedback(Feedback::new(1u64, t, 4.0, SatisfactionScale::FIVE_POINT).with_nps(11)); // NPS cleared
-    /// # let (_, report) = b.build()?;
-    /// assert_eq!(report.implicit_customers(), 0); // UnknownCustomers::Reject is the default
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn implicit_customers(&self) -> usize {
         self.implicit_customers
     }

@@ -1,23 +1,8 @@
-//! Time conversion and parsing shared by the builder and the CSV reader.
+//! Time parsing shared by the builder and the CSV reader.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-/// Microseconds since the Unix epoch. Every `DateTime<Utc>` fits.
-pub(crate) fn to_micros(t: DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
-}
-
-/// The inverse of [`to_micros`]; values outside chrono's range (never produced
-/// by the builder, which validates times) saturate.
-pub(crate) fn from_micros(m: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(m).unwrap_or(if m < 0 {
-        DateTime::<Utc>::MIN_UTC
-    } else {
-        DateTime::<Utc>::MAX_UTC
-    })
-}
-
-pub(crate) const MICROS_PER_DAY: i64 = 86_400_000_000;
+use crate::util::{MICROS_PER_DAY, to_micros};
 
 /// Days from 1970-01-01 to the given civil date (proleptic Gregorian), by
 /// Howard Hinnant's `days_from_civil`.

@@ -434,27 +434,11 @@ impl SatisfactionScale {
     }
 
     /// The lowest score.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::records::SatisfactionScale;
-    ///
-    /// assert_eq!(SatisfactionScale::TEN_POINT.min(), 0.0);
-    /// ```
     pub fn min(&self) -> f64 {
         self.min
     }
 
     /// The highest score.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::records::SatisfactionScale;
-    ///
-    /// assert_eq!(SatisfactionScale::TEN_POINT.max(), 10.0);
-    /// ```
     pub fn max(&self) -> f64 {
         self.max
     }

@@ -157,5 +157,5 @@ fn rank(seed: u64, id: &CustomerId) -> u64 {
     for b in id.to_string().bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    crate::mix::splitmix64(&mut h)
+    crate::util::mix::splitmix64(&mut h)
 }

@@ -38,8 +38,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::playbook::{Playbook, segment_labels};
-use crate::rules::Route;
 use crate::records::CustomerId;
+use crate::rules::Route;
 use crate::score::Profiles;
 use crate::{Error, ErrorKind, Result};
 

@@ -721,7 +721,8 @@ impl Playbook {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn from_json(json: &str) -> Result<Playbook> {
-        let value: Value = serde_json::from_str(json).map_err(|e| Path::root().error(e))?;
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| crate::Error::json("playbook", e))?;
         Playbook::from_value(value)
     }
 

@@ -12,7 +12,7 @@ use crate::Result;
 use crate::features::Unit;
 use crate::records::CustomerId;
 use crate::score::{Builtin, Column, MISSING, Profiles, builtin};
-use crate::records::history::FastMap;
+use crate::util::FastMap;
 
 /// Where a number comes from: a feature column or a numeric field.
 #[derive(Debug, Clone, Copy)]
@@ -249,7 +249,10 @@ fn resolve<'a>(profiles: &'a Profiles, name: &str) -> Option<Resolved<'a>> {
     if let Some(j) = profiles.table().column_index(name) {
         return Some(Resolved::Number(NumCol::Feature(j), Unit::of_feature(name)));
     }
-    let (k, (_, column)) = profiles.fields().enumerate().find(|(_, (n, _))| *n == name)?;
+    let (k, (_, column)) = profiles
+        .fields()
+        .enumerate()
+        .find(|(_, (n, _))| *n == name)?;
     Some(match column {
         Column::Number(_) => {
             let unit = match builtin(name).map(|b| b.kind) {

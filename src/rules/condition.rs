@@ -477,7 +477,8 @@ impl Condition {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn from_json(json: &str) -> Result<Condition> {
-        let value: Value = serde_json::from_str(json).map_err(|e| Path::root().error(e))?;
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| crate::Error::json("condition", e))?;
         Condition::parse(&value, &Path::root())
     }
 
@@ -486,12 +487,12 @@ impl Condition {
         if let Value::String(text) = value {
             return expr::parse(text, path);
         }
-        let map = value
-            .as_object()
-            .ok_or_else(|| path.error(format!(
+        let map = value.as_object().ok_or_else(|| {
+            path.error(format!(
                 "expected an object or an expression, got {}",
                 describe(value)
-            )))?;
+            ))
+        })?;
         for key in ["all", "any"] {
             if let Some(children) = map.get(key) {
                 only_key(map, key, path)?;
@@ -921,7 +922,9 @@ impl Declared {
             Some(Builtin::Number { unit, .. }) => Declared::Number(Some(unit)),
             Some(Builtin::Fixed(labels)) => Declared::Category(Some(labels)),
             Some(Builtin::Open | Builtin::Labels) => Declared::Category(None),
-            None => Unit::of_feature(field).map_or(Declared::Unknown, |u| Declared::Number(Some(u))),
+            None => {
+                Unit::of_feature(field).map_or(Declared::Unknown, |u| Declared::Number(Some(u)))
+            }
         }
     }
 }

@@ -386,7 +386,10 @@ mod tests {
     #[test]
     fn reads_every_operator_and_value_form() {
         use Condition as C;
-        assert_eq!(p("recency_days >= 90d"), C::field("recency_days").gte("90d"));
+        assert_eq!(
+            p("recency_days >= 90d"),
+            C::field("recency_days").gte("90d")
+        );
         assert_eq!(p("balance <= -1.5e1").to_string(), "balance <= -15");
         assert_eq!(
             p("relative change of spend_90d < -0.5"),

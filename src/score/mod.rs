@@ -11,9 +11,9 @@ mod profile;
 
 pub use profile::{Category, FieldKind, Iter, Profile, ProfileRef, Profiles, builtin_fields};
 
-pub(crate) use profile::{Builtin, Column, MISSING, builtin};
 #[cfg(test)]
 pub(crate) use profile::Coded;
+pub(crate) use profile::{Builtin, Column, MISSING, builtin};
 
 use chrono::{DateTime, Utc};
 use ndarray::Array1;
@@ -343,7 +343,8 @@ impl ChurnScorer {
         history: &History,
         as_of: DateTime<Utc>,
     ) -> Result<(FeatureTable, Array1<f64>)> {
-        let snapshot = Snapshot::new(as_of).windows(self.windows_days.iter().copied())?;
+        let snapshot = Snapshot::new(as_of).windows(self.windows_days.iter().copied());
+        snapshot.validate()?;
         let table = FeatureSpec::new(self.features.clone()).extract(history, &snapshot)?;
         let scores = self.score_table(&table)?;
         Ok((table, scores))
@@ -479,7 +480,7 @@ impl ChurnScorer {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self).map_err(|e| json_error(&e))
+        serde_json::to_string_pretty(self).map_err(json_error)
     }
 
     /// Loads a scorer saved by [`to_json`](Self::to_json).
@@ -489,7 +490,7 @@ impl ChurnScorer {
     /// [`ErrorKind::SchemaMismatch`] if the schema version differs, the
     /// model's features disagree with the saved feature list, or the
     /// document is JSON of another shape or with inconsistent numbers (say,
-    /// more coefficients than features); [`ErrorKind::Io`] for text that is
+    /// more coefficients than features); [`ErrorKind::NotJson`] for text that is
     /// not JSON.
     ///
     /// # Example
@@ -518,7 +519,7 @@ impl ChurnScorer {
                 }
                 .into()
             } else {
-                json_error(&e)
+                json_error(e)
             }
         })?;
         if scorer.schema_version != SCHEMA_VERSION {
@@ -542,12 +543,8 @@ impl ChurnScorer {
     }
 }
 
-fn json_error(e: &serde_json::Error) -> Error {
-    ErrorKind::Io {
-        source_name: "<scorer json>".into(),
-        message: e.to_string(),
-    }
-    .into()
+fn json_error(e: serde_json::Error) -> Error {
+    Error::json("<scorer json>", e)
 }
 
 #[cfg(test)]
@@ -704,7 +701,7 @@ mod tests {
         ));
         assert!(matches!(
             ChurnScorer::from_json("{").unwrap_err().kind(),
-            ErrorKind::Io { .. }
+            ErrorKind::NotJson { .. }
         ));
         assert_eq!(ChurnScorer::from_json(&json).unwrap(), s);
     }

@@ -24,12 +24,10 @@ use crate::{Error, ErrorKind, Result};
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::{FeatureSpec, Snapshot};
 /// use churnwise::segment::KMeansSegmenter;
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(1_000).seed(2).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(1_000, 2)?;
 /// let table = FeatureSpec::all().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap()))?;
-/// let fitted = KMeansSegmenter::new().k(4)?.fit(&table)?;
+/// let fitted = KMeansSegmenter::new().k(4).fit(&table)?;
 /// let clusters = fitted.predict(&table)?;
 /// assert!(clusters.iter().all(|&c| c < 4));
 /// assert!(fitted.sizes()[0] >= fitted.sizes()[3]);
@@ -79,11 +77,8 @@ impl KMeansSegmenter {
         KMeansSegmenter::default()
     }
 
-    /// The number of clusters. Defaults to 4.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `k` unless 2 to 100.
+    /// The number of clusters. Defaults to 4. Must be 2 to 100 (checked by
+    /// [`validate`](Self::validate)).
     ///
     /// # Example
     ///
@@ -97,92 +92,106 @@ impl KMeansSegmenter {
     /// #     vec!["recency_days".into(), "orders_total".into()],
     /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
     /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// let three = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(3)?.fit(&table)?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
+    /// let three = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(3).fit(&table)?;
     /// assert_eq!(three.sizes().len(), 3);
-    /// assert!(KMeansSegmenter::new().k(1).is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn k(mut self, k: usize) -> Result<Self> {
+    pub fn k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+
+    /// The feature columns to cluster on (at least one, checked by
+    /// [`validate`](Self::validate)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
+    /// assert_eq!(fitted.centroids()[0].len(), 2); // one mean per column
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn columns<I, S>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.columns = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The most iterations of the k-means updates. Defaults to 100. Must be
+    /// at least 1 (checked by [`validate`](Self::validate)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// # use churnwise::segment::KMeansSegmenter;
+    /// # use ndarray::array;
+    /// # // Four recent frequent buyers and two lapsed one-off buyers.
+    /// # let table = FeatureTable::new(
+    /// #     (0..6u64).map(Into::into).collect(),
+    /// #     vec!["recency_days".into(), "orders_total".into()],
+    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
+    /// # )?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
+    /// let quick = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).max_iterations(10);
+    /// assert_eq!(quick.fit(&table)?.sizes(), [4, 2]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn max_iterations(mut self, n: usize) -> Self {
+        self.max_iterations = n;
+        self
+    }
+
+    /// Checks the configuration; [`fit`](Self::fit) calls it first.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `k` unless 2 to 100, or
+    /// `max_iterations` if 0; [`ErrorKind::Empty`] without columns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::segment::KMeansSegmenter;
+    ///
+    /// assert!(KMeansSegmenter::new().k(3).validate().is_ok());
+    /// let err = KMeansSegmenter::new().k(1).validate().unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "k", .. }));
+    /// assert!(KMeansSegmenter::new().max_iterations(0).validate().is_err());
+    /// assert!(KMeansSegmenter::new().columns(Vec::<String>::new()).validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        let k = self.k;
         if !(2..=100).contains(&k) {
             return Err(Error::invalid_parameter(
                 "k",
                 format!("must be 2 to 100, got {k}"),
             ));
         }
-        self.k = k;
-        Ok(self)
-    }
-
-    /// The feature columns to cluster on.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Empty`] without columns.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # // Four recent frequent buyers and two lapsed one-off buyers.
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// assert_eq!(fitted.centroids()[0].len(), 2); // one mean per column
-    /// assert!(KMeansSegmenter::new().columns(Vec::<String>::new()).is_err());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
-    pub fn columns<I, S>(mut self, columns: I) -> Result<Self>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let columns: Vec<String> = columns.into_iter().map(Into::into).collect();
-        if columns.is_empty() {
-            return Err(ErrorKind::Empty("k-means needs at least one column".into()).into());
-        }
-        self.columns = columns;
-        Ok(self)
-    }
-
-    /// The most iterations of the k-means updates. Defaults to 100.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `max_iterations` if 0.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # // Four recent frequent buyers and two lapsed one-off buyers.
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// let quick = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.max_iterations(10)?;
-    /// assert_eq!(quick.fit(&table)?.sizes(), [4, 2]);
-    /// assert!(KMeansSegmenter::new().max_iterations(0).is_err());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
-    pub fn max_iterations(mut self, n: usize) -> Result<Self> {
-        if n == 0 {
+        if self.max_iterations == 0 {
             return Err(Error::invalid_parameter(
                 "max_iterations",
                 "must be at least 1, got 0",
             ));
         }
-        self.max_iterations = n;
-        Ok(self)
+        if self.columns.is_empty() {
+            return Err(ErrorKind::Empty("k-means needs at least one column".into()).into());
+        }
+        Ok(())
     }
 
     /// The seed of the k-means++ initialisation. Defaults to 42.
@@ -199,8 +208,8 @@ impl KMeansSegmenter {
     /// #     vec!["recency_days".into(), "orders_total".into()],
     /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
     /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// let seeded = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.seed(7);
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
+    /// let seeded = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).seed(7);
     /// // Same data and seed, same clusters.
     /// assert_eq!(seeded.fit(&table)?, seeded.fit(&table)?);
     /// # Ok::<(), churnwise::Error>(())
@@ -214,7 +223,7 @@ impl KMeansSegmenter {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::UnknownName`] for a missing column;
+    /// As [`validate`](Self::validate); [`ErrorKind::UnknownName`] for a missing column;
     /// [`ErrorKind::InvalidParameter`] named `k` when there are fewer rows than clusters;
     /// [`ErrorKind::Fit`] if smartcore fails.
     ///
@@ -230,12 +239,13 @@ impl KMeansSegmenter {
     /// #     vec!["recency_days".into(), "orders_total".into()],
     /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
     /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
     /// assert_eq!(fitted.sizes(), [4, 2]); // largest cluster first
-    /// assert!(KMeansSegmenter::new().k(2)?.fit(&table).is_err()); // default columns missing
+    /// assert!(KMeansSegmenter::new().k(2).fit(&table).is_err()); // default columns missing
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn fit(&self, table: &FeatureTable) -> Result<FittedKMeans> {
+        self.validate()?;
         let n = table.nrows();
         if n < self.k {
             return Err(Error::invalid_parameter(
@@ -349,7 +359,7 @@ fn standardization(raw: &[f64], n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
 ///     vec!["recency_days".into(), "orders_total".into()],
 ///     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [300.0, 1.0], [280.0, 2.0], [310.0, 1.0]],
 /// )?;
-/// let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.seed(3).fit(&table)?;
+/// let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).seed(3).fit(&table)?;
 /// let clusters = fitted.predict(&table)?;
 /// assert_eq!(clusters[0], clusters[1]);
 /// assert_ne!(clusters[0], clusters[3]);
@@ -381,45 +391,11 @@ pub struct FittedKMeans {
 
 impl FittedKMeans {
     /// The configuration.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # // Four recent frequent buyers and two lapsed one-off buyers.
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// assert_eq!(fitted.params().clone(), KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &KMeansSegmenter {
         &self.params
     }
 
     /// Customers per cluster in the fitted population, largest first.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # // Four recent frequent buyers and two lapsed one-off buyers.
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// assert_eq!(fitted.sizes(), [4, 2]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn sizes(&self) -> &[usize] {
         &self.sizes
     }
@@ -438,7 +414,7 @@ impl FittedKMeans {
     /// #     vec!["recency_days".into(), "orders_total".into()],
     /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
     /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
     /// let lapsed = &fitted.centroids()[1];
     /// assert!((lapsed[0] - 290.0).abs() < 1e-9 && (lapsed[1] - 1.5).abs() < 1e-9);
     /// # Ok::<(), churnwise::Error>(())
@@ -498,7 +474,7 @@ impl FittedKMeans {
     /// #     vec!["recency_days".into(), "orders_total".into()],
     /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
     /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
     /// assert_eq!(fitted.predict(&table)?, [0, 0, 0, 0, 1, 1]);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
@@ -526,7 +502,7 @@ impl FittedKMeans {
     /// #     vec!["recency_days".into(), "orders_total".into()],
     /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
     /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
+    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"]).k(2).fit(&table)?;
     /// let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
     /// assert_eq!(profile.rows()[0].churn_rate(), Some(0.25));
     /// assert_eq!(profile.rows()[1].churn_rate(), Some(1.0));
@@ -603,112 +579,22 @@ pub struct ClusterRow {
 
 impl ClusterRow {
     /// The cluster number.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(lapsed.cluster(), 1);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn cluster(&self) -> usize {
         self.cluster
     }
     /// Customers in it.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(lapsed.size(), 2);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn size(&self) -> usize {
         self.size
     }
     /// Share of all customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert!((lapsed.share() - 1.0 / 3.0).abs() < 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn share(&self) -> f64 {
         self.share
     }
     /// Mean of each clustering column, in [`ClusterProfile::columns`] order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(lapsed.means(), [290.0, 1.5]); // recency_days, orders_total
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn means(&self) -> &[f64] {
         &self.means
     }
     /// Share churned, with labels and a non-empty cluster.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(lapsed.churn_rate(), Some(1.0));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churn_rate(&self) -> Option<f64> {
         self.churn_rate
     }
@@ -727,47 +613,10 @@ pub struct ClusterProfile {
 
 impl ClusterProfile {
     /// The clustering columns.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// assert_eq!(profile.columns(), ["recency_days", "orders_total"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
     /// One row per cluster.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::KMeansSegmenter;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into()],
-    /// #     array![[5.0, 20.0], [8.0, 18.0], [6.0, 22.0], [7.0, 19.0], [300.0, 1.0], [280.0, 2.0]],
-    /// # )?;
-    /// # let fitted = KMeansSegmenter::new().columns(["recency_days", "orders_total"])?.k(2)?.fit(&table)?;
-    /// # let profile = fitted.profile(&table, Some(&[false, false, true, false, true, true]))?;
-    /// # let lapsed = &profile.rows()[1]; // clusters are numbered by size: the two lapsed buyers
-    /// let sizes: Vec<usize> = profile.rows().iter().map(|r| r.size()).collect();
-    /// assert_eq!(sizes, [4, 2]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn rows(&self) -> &[ClusterRow] {
         &self.rows
     }
@@ -831,9 +680,7 @@ mod tests {
         let t = blobs();
         let fitted = KMeansSegmenter::new()
             .columns(["a", "b"])
-            .unwrap()
             .k(3)
-            .unwrap()
             .fit(&t)
             .unwrap();
         assert_eq!(fitted.sizes(), [50, 30, 20]);
@@ -853,12 +700,7 @@ mod tests {
     #[test]
     fn same_seed_same_result_and_round_trip() {
         let t = blobs();
-        let seg = KMeansSegmenter::new()
-            .columns(["a", "b"])
-            .unwrap()
-            .k(3)
-            .unwrap()
-            .seed(7);
+        let seg = KMeansSegmenter::new().columns(["a", "b"]).k(3).seed(7);
         let a = seg.fit(&t).unwrap();
         assert_eq!(a, seg.fit(&t).unwrap());
         let back: FittedKMeans = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
@@ -867,19 +709,27 @@ mod tests {
 
     #[test]
     fn rejects_bad_parameters() {
-        assert!(KMeansSegmenter::new().k(1).is_err());
-        assert!(KMeansSegmenter::new().max_iterations(0).is_err());
-        assert!(
-            KMeansSegmenter::new()
-                .columns(Vec::<String>::new())
-                .is_err()
-        );
         let t = blobs();
+        let invalid = |k: KMeansSegmenter| k.fit(&t).unwrap_err().into_kind();
+        assert!(matches!(
+            invalid(KMeansSegmenter::new().columns(["a", "b"]).k(1)),
+            ErrorKind::InvalidParameter { name: "k", .. }
+        ));
+        assert!(matches!(
+            invalid(KMeansSegmenter::new().columns(["a", "b"]).max_iterations(0)),
+            ErrorKind::InvalidParameter {
+                name: "max_iterations",
+                ..
+            }
+        ));
+        assert!(matches!(
+            invalid(KMeansSegmenter::new().columns(Vec::<String>::new())),
+            ErrorKind::Empty(_)
+        ));
         let tiny =
             FeatureTable::new(vec![1u64.into()], vec!["a".into()], ndarray::array![[1.0]]).unwrap();
         let err = KMeansSegmenter::new()
             .columns(["a"])
-            .unwrap()
             .fit(&tiny)
             .unwrap_err();
         assert!(matches!(

@@ -80,10 +80,8 @@ impl Segment for LifecycleStage {
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::{FeatureSpec, Snapshot};
 /// use churnwise::segment::{LifecyclePolicy, LifecycleStage};
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(1_000).seed(6).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(1_000, 6)?;
 /// let table = FeatureSpec::all().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap()))?;
 /// let policy: LifecyclePolicy = serde_json::from_str(r#"{"churned_after_days": 120}"#).unwrap();
 /// let stages = policy.apply(&table, None)?;

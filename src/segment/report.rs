@@ -42,173 +42,34 @@ pub struct SegmentRow {
 
 impl SegmentRow {
     /// The segment's name.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// let names: Vec<&str> = report.rows().iter().map(|r| r.segment()).collect();
-    /// assert_eq!(names, ["high", "mid", "low"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn segment(&self) -> &str {
         &self.segment
     }
     /// Customers in the segment.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// assert_eq!(low.count(), 2);
-    /// assert_eq!(report.rows()[1].count(), 0); // mid: empty, still listed
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn count(&self) -> usize {
         self.count
     }
     /// Share of all customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// assert!((low.share() - 2.0 / 3.0).abs() < 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn share(&self) -> f64 {
         self.share
     }
     /// Mean `recency_days` (0 for an empty segment).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// assert_eq!(low.recency_mean(), 115.0); // (30 + 200) / 2
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn recency_mean(&self) -> f64 {
         self.recency_mean
     }
     /// Mean `orders_total`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// assert_eq!(low.frequency_mean(), 1.5);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn frequency_mean(&self) -> f64 {
         self.frequency_mean
     }
     /// Mean `spend_total`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// assert_eq!(low.monetary_mean(), 100.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn monetary_mean(&self) -> f64 {
         self.monetary_mean
     }
     /// The segment's share of total `spend_total` (0 when the total is 0).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// assert_eq!(low.revenue_share(), 0.4); // 200 of 500
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn revenue_share(&self) -> f64 {
         self.revenue_share
     }
     /// Share churned, when labels were given and the segment is not empty.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// assert_eq!(low.churn_rate(), Some(0.5));
-    /// assert_eq!(report.rows()[1].churn_rate(), None); // empty segment
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churn_rate(&self) -> Option<f64> {
         self.churn_rate
     }
@@ -225,10 +86,8 @@ impl SegmentRow {
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::{FeatureSpec, Snapshot};
 /// use churnwise::segment::{Rfm, SegmentReport};
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(1_000).seed(8).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(1_000, 8)?;
 /// let table = FeatureSpec::rfm().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap()))?;
 /// let segments: Vec<_> = Rfm::new().fit(&table)?.apply(&table)?.iter().map(|s| s.segment()).collect();
 /// let report = SegmentReport::new(&segments, &table, None)?;
@@ -367,46 +226,11 @@ impl SegmentReport {
     }
 
     /// The rows, one per segment.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// assert_eq!(report.rows()[0].segment(), "high");
-    /// assert_eq!(report.rows()[0].revenue_share(), 0.6);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn rows(&self) -> &[SegmentRow] {
         &self.rows
     }
 
     /// All customers reported on.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::{SegmentReport, Tier};
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     vec![1u64.into(), 2u64.into(), 3u64.into()],
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[10.0, 4.0, 300.0], [30.0, 2.0, 100.0], [200.0, 1.0, 100.0]],
-    /// # )?;
-    /// # let report = SegmentReport::new(&[Tier::High, Tier::Low, Tier::Low], &table, Some(&[false, false, true]))?;
-    /// # let low = &report.rows()[2];
-    /// assert_eq!(report.customers(), 3);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn customers(&self) -> usize {
         self.customers
     }

@@ -20,10 +20,8 @@ use crate::{Error, Result};
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::{FeatureSpec, Snapshot};
 /// use churnwise::segment::{Rfm, RfmSegment};
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(2_000).seed(3).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(2_000, 3)?;
 /// let snapshot = Snapshot::new(Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap());
 /// let table = FeatureSpec::rfm().extract(&history, &snapshot)?;
 /// let fitted = Rfm::new().fit(&table)?;
@@ -90,40 +88,16 @@ impl Rfm {
     }
 
     /// The recency column.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::segment::Rfm;
-    ///
-    /// assert_eq!(Rfm::new().columns("idle", "n", "spend").recency_column(), "idle");
-    /// ```
     pub fn recency_column(&self) -> &str {
         &self.recency
     }
 
     /// The frequency column.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::segment::Rfm;
-    ///
-    /// assert_eq!(Rfm::new().frequency_column(), "orders_total");
-    /// ```
     pub fn frequency_column(&self) -> &str {
         &self.frequency
     }
 
     /// The monetary column.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::segment::Rfm;
-    ///
-    /// assert_eq!(Rfm::new().monetary_column(), "spend_total");
-    /// ```
     pub fn monetary_column(&self) -> &str {
         &self.monetary
     }
@@ -317,64 +291,21 @@ impl FittedRfm {
     }
 
     /// The configuration it was fitted with.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::segment::*;
-    /// # use ndarray::array;
-    /// # let table = FeatureTable::new(
-    /// #     (1..=5u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into(), "orders_total".into(), "spend_total".into()],
-    /// #     array![[1.0, 5.0, 500.0], [10.0, 4.0, 400.0], [20.0, 3.0, 300.0], [30.0, 2.0, 200.0], [40.0, 1.0, 100.0]],
-    /// # )?;
-    /// let fitted = Rfm::new().fit(&table)?;
-    /// assert_eq!(fitted.params(), &Rfm::new());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &Rfm {
         &self.params
     }
 
     /// Recency edges.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::segment::{FittedRfm, Rfm, RfmScore};
-    /// # let rfm = FittedRfm::from_edges(Rfm::new(), [14.0, 30.0, 90.0, 180.0], [1.0, 2.0, 4.0, 8.0], [50.0, 100.0, 250.0, 500.0])?;
-    /// assert_eq!(rfm.recency_edges(), [14.0, 30.0, 90.0, 180.0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn recency_edges(&self) -> [f64; 4] {
         self.recency_edges
     }
 
     /// Frequency edges.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::segment::{FittedRfm, Rfm, RfmScore};
-    /// # let rfm = FittedRfm::from_edges(Rfm::new(), [14.0, 30.0, 90.0, 180.0], [1.0, 2.0, 4.0, 8.0], [50.0, 100.0, 250.0, 500.0])?;
-    /// assert_eq!(rfm.frequency_edges(), [1.0, 2.0, 4.0, 8.0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn frequency_edges(&self) -> [f64; 4] {
         self.frequency_edges
     }
 
     /// Monetary edges.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::segment::{FittedRfm, Rfm, RfmScore};
-    /// # let rfm = FittedRfm::from_edges(Rfm::new(), [14.0, 30.0, 90.0, 180.0], [1.0, 2.0, 4.0, 8.0], [50.0, 100.0, 250.0, 500.0])?;
-    /// assert_eq!(rfm.monetary_edges(), [50.0, 100.0, 250.0, 500.0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn monetary_edges(&self) -> [f64; 4] {
         self.monetary_edges
     }

@@ -64,10 +64,8 @@ impl Segment for Tier {
 /// use chrono::{TimeZone, Utc};
 /// use churnwise::features::{FeatureSpec, Snapshot};
 /// use churnwise::segment::{Tier, Tiers};
-/// use churnwise::synth::PopulationConfig;
 ///
-/// let pop = PopulationConfig::default().customers(1_000).seed(5).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
+/// # let history = churnwise::doc_support::history(1_000, 5)?;
 /// let table = FeatureSpec::all().extract(&history, &Snapshot::new(Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap()))?;
 /// let value = Tiers::value().fit(&table)?;
 /// let tiers = value.apply(&table)?;
@@ -83,11 +81,8 @@ pub struct Tiers {
 }
 
 impl Tiers {
-    /// Tiers by the sum of `columns`, cut at the 50th and 80th percentiles.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Empty`] without columns.
+    /// Tiers by the sum of `columns` (at least one, checked by
+    /// [`validate`](Self::validate)), cut at the 50th and 80th percentiles.
     ///
     /// # Example
     ///
@@ -101,24 +96,19 @@ impl Tiers {
     /// #     array![[100.0, 0.0, 1.0], [200.0, 2.0, 0.0], [300.0, 9.0, 9.0], [400.0, 4.0, 0.0], [500.0, 1.0, 1.0]],
     /// # )?;
     /// // Tiers by total activity: logins + visits = [1, 2, 18, 4, 2].
-    /// let activity = Tiers::new(["logins_90d", "visits_90d"])?.fit(&table)?;
+    /// let activity = Tiers::new(["logins_90d", "visits_90d"]).fit(&table)?;
     /// assert_eq!(activity.apply(&table)?[2], Tier::High);
-    /// assert!(Tiers::new(Vec::<String>::new()).is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn new<I, S>(columns: I) -> Result<Self>
+    pub fn new<I, S>(columns: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let columns: Vec<String> = columns.into_iter().map(Into::into).collect();
-        if columns.is_empty() {
-            return Err(ErrorKind::Empty("tiers need at least one column".into()).into());
-        }
-        Ok(Tiers {
-            columns,
+        Tiers {
+            columns: columns.into_iter().map(Into::into).collect(),
             quantiles: [0.5, 0.8],
-        })
+        }
     }
 
     /// Value tiers: by `spend_total`.
@@ -161,11 +151,8 @@ impl Tiers {
         }
     }
 
-    /// The population quantiles to cut at. Defaults to `(0.5, 0.8)`.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `quantiles` unless `0 < lower < upper < 1`.
+    /// The population quantiles to cut at. Defaults to `(0.5, 0.8)`. Must
+    /// satisfy `0 < lower < upper < 1` (checked by [`validate`](Self::validate)).
     ///
     /// # Example
     ///
@@ -179,31 +166,47 @@ impl Tiers {
     /// #     array![[100.0, 0.0, 1.0], [200.0, 2.0, 0.0], [300.0, 9.0, 9.0], [400.0, 4.0, 0.0], [500.0, 1.0, 1.0]],
     /// # )?;
     /// // Cut at the median and the 60th percentile: 300 and 340.
-    /// let fitted = Tiers::value().quantiles(0.5, 0.6)?.fit(&table)?;
+    /// let fitted = Tiers::value().quantiles(0.5, 0.6).fit(&table)?;
     /// assert_eq!(fitted.cuts(), [300.0, 340.0]);
-    /// assert!(Tiers::value().quantiles(0.8, 0.5).is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn quantiles(mut self, lower: f64, upper: f64) -> Result<Self> {
-        if !(lower > 0.0 && lower < upper && upper < 1.0) {
-            return Err(Error::invalid_parameter(
-                "quantiles",
-                format!("need 0 < lower < upper < 1, got {lower} and {upper}"),
-            ));
-        }
+    pub fn quantiles(mut self, lower: f64, upper: f64) -> Self {
         self.quantiles = [lower, upper];
-        Ok(self)
+        self
     }
 
-    /// The summed columns.
+    /// Checks the configuration; [`fit`](Self::fit) and
+    /// [`FittedTiers::from_cuts`] call it first.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Empty`] without columns; [`ErrorKind::InvalidParameter`]
+    /// named `quantiles` unless `0 < lower < upper < 1`.
     ///
     /// # Example
     ///
     /// ```
     /// use churnwise::segment::Tiers;
     ///
-    /// assert_eq!(Tiers::value().columns(), ["spend_total"]);
+    /// assert!(Tiers::value().quantiles(0.5, 0.9).validate().is_ok());
+    /// assert!(Tiers::value().quantiles(0.8, 0.5).validate().is_err());
+    /// assert!(Tiers::new(Vec::<String>::new()).validate().is_err());
     /// ```
+    pub fn validate(&self) -> Result<()> {
+        if self.columns.is_empty() {
+            return Err(ErrorKind::Empty("tiers need at least one column".into()).into());
+        }
+        let [lower, upper] = self.quantiles;
+        if !(lower > 0.0 && lower < upper && upper < 1.0) {
+            return Err(Error::invalid_parameter(
+                "quantiles",
+                format!("need 0 < lower < upper < 1, got {lower} and {upper}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The summed columns.
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
@@ -212,7 +215,8 @@ impl Tiers {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::UnknownName`] for a missing column; [`ErrorKind::Empty`] for a table without rows.
+    /// As [`validate`](Self::validate); [`ErrorKind::UnknownName`] for a
+    /// missing column; [`ErrorKind::Empty`] for a table without rows.
     ///
     /// # Example
     ///
@@ -231,6 +235,7 @@ impl Tiers {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn fit(&self, table: &FeatureTable) -> Result<FittedTiers> {
+        self.validate()?;
         if table.is_empty() {
             return Err(ErrorKind::Empty("cannot fit tiers on a table without rows".into()).into());
         }
@@ -276,7 +281,8 @@ impl FittedTiers {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`] named `cuts` unless both are finite and `lower <= upper`.
+    /// As [`Tiers::validate`]; [`ErrorKind::InvalidParameter`] named `cuts`
+    /// unless both are finite and `lower <= upper`.
     ///
     /// # Example
     ///
@@ -289,6 +295,7 @@ impl FittedTiers {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn from_cuts(params: Tiers, lower: f64, upper: f64) -> Result<Self> {
+        params.validate()?;
         if !(lower.is_finite() && upper.is_finite() && lower <= upper) {
             return Err(Error::invalid_parameter(
                 "cuts",
@@ -302,30 +309,11 @@ impl FittedTiers {
     }
 
     /// The configuration.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::segment::{FittedTiers, Tiers};
-    ///
-    /// let fixed = FittedTiers::from_cuts(Tiers::engagement(), 2.0, 10.0)?;
-    /// assert_eq!(fixed.params(), &Tiers::engagement());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &Tiers {
         &self.params
     }
 
     /// The lower and upper cut values.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::segment::{FittedTiers, Tiers};
-    ///
-    /// assert_eq!(FittedTiers::from_cuts(Tiers::value(), 100.0, 1_000.0)?.cuts(), [100.0, 1_000.0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn cuts(&self) -> [f64; 2] {
         self.cuts
     }
@@ -414,8 +402,21 @@ mod tests {
         let t = FeatureTable::new(ids, vec!["logins_90d".into(), "visits_90d".into()], v).unwrap();
         let fitted = FittedTiers::from_cuts(Tiers::engagement(), 0.0, 2.0).unwrap();
         assert_eq!(fitted.apply(&t).unwrap(), [Tier::High, Tier::Low]);
-        assert!(Tiers::value().quantiles(0.8, 0.5).is_err());
-        assert!(Tiers::new(Vec::<String>::new()).is_err());
+        assert!(matches!(
+            Tiers::engagement()
+                .quantiles(0.8, 0.5)
+                .fit(&t)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidParameter {
+                name: "quantiles",
+                ..
+            }
+        ));
+        assert!(matches!(
+            Tiers::new(Vec::<String>::new()).fit(&t).unwrap_err().kind(),
+            ErrorKind::Empty(_)
+        ));
         assert!(FittedTiers::from_cuts(Tiers::value(), 2.0, 1.0).is_err());
         assert!(Tiers::value().fit(&table(&[])).is_err());
     }

@@ -92,57 +92,21 @@ impl BgNbdParams {
     }
 
     /// Shape `r` of the Gamma distribution of purchase rates.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::BgNbdParams;
-    ///
-    /// assert_eq!(BgNbdParams::new(0.25, 4.0, 0.8, 2.4)?.r(), 0.25);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn r(&self) -> f64 {
         self.r
     }
 
     /// Rate `α` of the Gamma distribution of purchase rates (mean rate `r / α`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::BgNbdParams;
-    ///
-    /// assert_eq!(BgNbdParams::new(0.25, 4.0, 0.8, 2.4)?.alpha(), 4.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn alpha(&self) -> f64 {
         self.alpha
     }
 
     /// Parameter `a` of the Beta distribution of dropout probabilities.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::BgNbdParams;
-    ///
-    /// assert_eq!(BgNbdParams::new(0.25, 4.0, 0.8, 2.4)?.a(), 0.8);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn a(&self) -> f64 {
         self.a
     }
 
     /// Parameter `b` of the Beta distribution of dropout probabilities.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::BgNbdParams;
-    ///
-    /// assert_eq!(BgNbdParams::new(0.25, 4.0, 0.8, 2.4)?.b(), 2.4);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn b(&self) -> f64 {
         self.b
     }

@@ -551,44 +551,16 @@ impl PopulationConfig {
 /// setters read as the builder.
 impl PopulationConfig {
     /// Number of customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// assert_eq!(PopulationConfig::default().customers(10).customer_count(), 10);
-    /// ```
     pub fn customer_count(&self) -> usize {
         self.customers
     }
 
     /// Start of the simulated span (inclusive).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let start = PopulationConfig::default().start_time();
-    /// assert_eq!(Some(start), Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).single());
-    /// ```
     pub fn start_time(&self) -> DateTime<Utc> {
         self.start
     }
 
     /// End of the simulated span (exclusive).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let end = PopulationConfig::default().end_time();
-    /// assert_eq!(Some(end), Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single());
-    /// ```
     pub fn end_time(&self) -> DateTime<Utc> {
         self.end
     }

@@ -25,6 +25,7 @@ use crate::records::{
     ComplaintTopic, Customer, CustomerId, Feedback, Interaction, InteractionKind, Order,
     SatisfactionScale,
 };
+use crate::util::SECONDS_PER_DAY;
 
 /// Days in the "recent" window for complaints and slow replies.
 const RECENT_DAYS: f64 = 60.0;
@@ -175,7 +176,7 @@ impl<'a> Context<'a> {
     /// Precomputes what every customer needs. `config` must be valid.
     pub(crate) fn new(config: &'a PopulationConfig) -> Self {
         let span_secs = (config.end - config.start).num_seconds();
-        let span_days = span_secs as f64 / 86_400.0;
+        let span_days = span_secs as f64 / SECONDS_PER_DAY as f64;
         let mut ctx = Context {
             config,
             start: config.start,
@@ -511,7 +512,7 @@ pub(super) fn round_cents(x: f64) -> f64 {
 /// The whole-second offset from `start` of the record made at day `t`
 /// (what [`Context::at`] uses, before its clamp to the span).
 fn whole_seconds(t: f64) -> i64 {
-    (t * 86_400.0).floor() as i64
+    (t * SECONDS_PER_DAY as f64).floor() as i64
 }
 
 /// A customer's draws before their life starts.
@@ -747,7 +748,7 @@ impl Run {
 
 /// The first day whose record falls after whole second `cutoff_secs`.
 fn cutoff_end_days(cutoff_secs: i64) -> f64 {
-    (cutoff_secs as f64 + 1.0) / 86_400.0
+    (cutoff_secs as f64 + 1.0) / SECONDS_PER_DAY as f64
 }
 
 /// How a [`Life::run`] ended.

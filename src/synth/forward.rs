@@ -56,40 +56,12 @@ pub struct ChurnRisk {
 
 impl ChurnRisk {
     /// The customer's id.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::TimeDelta;
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let config = PopulationConfig::default().customers(100).seed(3);
-    /// let as_of = config.end_time() - TimeDelta::days(180);
-    /// let risks = config.churn_probabilities(as_of, 90.0, 10)?;
-    /// // In id order, without repeats.
-    /// assert!(risks.windows(2).all(|w| w[0].id().as_u64() < w[1].id().as_u64()));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn id(&self) -> &CustomerId {
         &self.id
     }
 
     /// The probability of churning (by dropout or hazard) in the window,
     /// estimated from the replicas: in [0, 1].
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::TimeDelta;
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let config = PopulationConfig::default().customers(100).seed(3);
-    /// let as_of = config.end_time() - TimeDelta::days(180);
-    /// let risks = config.churn_probabilities(as_of, 90.0, 10)?;
-    /// let mean = risks.iter().map(|r| r.probability()).sum::<f64>() / risks.len() as f64;
-    /// assert!(mean > 0.0 && mean < 0.5);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn probability(&self) -> f64 {
         self.probability
     }
@@ -172,15 +144,6 @@ impl Treatment {
     }
 
     /// The relative reduction of the churn hazard.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::Treatment;
-    ///
-    /// assert_eq!(Treatment::new(1.0)?.effect(), 1.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn effect(&self) -> f64 {
         self.effect
     }
@@ -218,41 +181,11 @@ pub struct CampaignResult {
 
 impl CampaignResult {
     /// The customer's id.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::TimeDelta;
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let config = PopulationConfig::default().customers(100).seed(5);
-    /// let as_of = config.end_time() - TimeDelta::days(120);
-    /// let results = config.simulate_campaign(as_of, 30.0, &[])?;
-    /// assert!(results.windows(2).all(|w| w[0].id().as_u64() < w[1].id().as_u64()));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn id(&self) -> &CustomerId {
         &self.id
     }
 
     /// The treatment's effect on this customer (0 when untreated).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::TimeDelta;
-    /// use churnwise::records::CustomerId;
-    /// use churnwise::synth::{PopulationConfig, Treatment};
-    ///
-    /// let config = PopulationConfig::default().customers(100).seed(5);
-    /// let as_of = config.end_time() - TimeDelta::days(120);
-    /// let plan: Vec<_> = (1..=100u64)
-    ///     .map(|i| Ok((CustomerId::from(i), Treatment::new(0.3)?)))
-    ///     .collect::<churnwise::Result<_>>()?;
-    /// let results = config.simulate_campaign(as_of, 30.0, &plan)?;
-    /// assert!(results.iter().all(|r| r.effect() == 0.3));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn effect(&self) -> f64 {
         self.effect
     }
@@ -278,63 +211,16 @@ impl CampaignResult {
 
     /// When the customer churned, if in the window (whole seconds, like the
     /// records; may lie past the configuration's `end`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::TimeDelta;
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let config = PopulationConfig::default().customers(300).seed(5);
-    /// let as_of = config.end_time() - TimeDelta::days(30);
-    /// // The window runs 60 days past the end of the span.
-    /// let results = config.simulate_campaign(as_of, 90.0, &[])?;
-    /// for t in results.iter().filter_map(|r| r.churn_time()) {
-    ///     assert!(t > as_of && t <= as_of + TimeDelta::days(90));
-    /// }
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churn_time(&self) -> Option<DateTime<Utc>> {
         self.churn_time
     }
 
     /// Which mechanism caused the churn, if in the window.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::TimeDelta;
-    /// use churnwise::records::CustomerId;
-    /// use churnwise::synth::{ChurnCause, PopulationConfig, Treatment};
-    ///
-    /// let config = PopulationConfig::default().customers(300).seed(5);
-    /// let as_of = config.end_time() - TimeDelta::days(120);
-    /// // Removing the hazard leaves only dropout.
-    /// let plan: Vec<_> = (1..=300u64)
-    ///     .map(|i| Ok((CustomerId::from(i), Treatment::new(1.0)?)))
-    ///     .collect::<churnwise::Result<_>>()?;
-    /// let results = config.simulate_campaign(as_of, 90.0, &plan)?;
-    /// assert!(results.iter().all(|r| r.churn_cause() != Some(ChurnCause::Hazard)));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churn_cause(&self) -> Option<ChurnCause> {
         self.churn_cause
     }
 
     /// Purchases in the window (refunds are not orders).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::TimeDelta;
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let config = PopulationConfig::default().customers(300).seed(5);
-    /// let as_of = config.end_time() - TimeDelta::days(120);
-    /// let results = config.simulate_campaign(as_of, 90.0, &[])?;
-    /// assert!(results.iter().map(|r| r.orders()).sum::<u32>() > 0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn orders(&self) -> u32 {
         self.orders
     }
@@ -342,20 +228,6 @@ impl CampaignResult {
     /// Net revenue in the window: purchases minus refunds paid in it (the sum
     /// of the amounts of the order records the window would hold, including
     /// refunds of earlier orders).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::TimeDelta;
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let config = PopulationConfig::default().customers(300).seed(5);
-    /// let as_of = config.end_time() - TimeDelta::days(120);
-    /// let results = config.simulate_campaign(as_of, 90.0, &[])?;
-    /// let revenue: f64 = results.iter().map(|r| r.revenue()).sum();
-    /// assert!(revenue > 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn revenue(&self) -> f64 {
         self.revenue
     }

@@ -79,108 +79,37 @@ pub struct PopulationParts {
 
 impl Population {
     /// The configuration that generated this population.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(20).generate()?;
-    /// assert_eq!(pop.config().customer_count(), 20);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn config(&self) -> &PopulationConfig {
         &self.config
     }
 
     /// Customers, in id order (`1..=customers`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(20).generate()?;
-    /// assert_eq!(pop.customers()[0].id.as_u64(), Some(1));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn customers(&self) -> &[Customer] {
         &self.customers
     }
 
     /// Orders; negative amounts are refunds.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(200).generate()?;
-    /// assert!(pop.orders().iter().any(|o| o.is_refund()));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn orders(&self) -> &[Order] {
         &self.orders
     }
 
     /// Logins, visits, support tickets, complaints, campaign responses and
     /// (premium plan) cancellations.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::records::InteractionKind;
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(200).generate()?;
-    /// assert!(pop.interactions().iter().any(|i| matches!(i.kind, InteractionKind::Complaint { .. })));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn interactions(&self) -> &[Interaction] {
         &self.interactions
     }
 
     /// Satisfaction survey answers (1–5), some with NPS.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(200).generate()?;
-    /// assert!(pop.feedback().iter().all(|f| f.scale.contains(f.satisfaction)));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn feedback(&self) -> &[Feedback] {
         &self.feedback
     }
 
     /// Ground truth, one per customer in id order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(20).generate()?;
-    /// assert_eq!(pop.truth().len(), 20);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn truth(&self) -> &[CustomerTruth] {
         &self.truth
     }
 
     /// Counts of injected invalid records, per kind.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(200).dirty_fraction(0.02).generate()?;
-    /// assert!(pop.injected().total() > 0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn injected(&self) -> &InjectedCounts {
         &self.injected
     }

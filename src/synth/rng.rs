@@ -6,7 +6,7 @@
 //! upgrade: the same seed gives the same bits in every release of churnwise
 //! unless the changelog says otherwise.
 
-use crate::mix::{GOLDEN_GAMMA, mix64, splitmix64};
+use crate::util::mix::{GOLDEN_GAMMA, mix64, splitmix64};
 
 /// xoshiro256++ with the samplers used by `synth`.
 #[derive(Debug, Clone)]

@@ -99,80 +99,30 @@ pub struct InterventionResponses {
 impl InterventionResponses {
     /// Limited-time discount or coupon: 0.40 for price-sensitive, 0.05 for
     /// service-sensitive, 0.10 for indifferent customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(10).generate()?;
-    /// assert!(pop.truth()[0].responses().discount() > 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn discount(&self) -> f64 {
         self.discount
     }
 
     /// VIP or personalised service: 0.40 for service-sensitive, 0.05 for
     /// price-sensitive, 0.10 for indifferent customers.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(10).generate()?;
-    /// assert!(pop.truth()[0].responses().vip_service() > 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn vip_service(&self) -> f64 {
         self.vip_service
     }
 
     /// Free inspection or repair: 0.45 for customers with at least one product
     /// complaint before churn or the end, else 0.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(10).generate()?;
-    /// assert!(pop.truth()[0].responses().free_repair() >= 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn free_repair(&self) -> f64 {
         self.free_repair
     }
 
     /// Reactivation push or call-back: 0.25 for customers whose engagement rate
     /// is below the average customer's (relative engagement < 1), else 0.05.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(10).generate()?;
-    /// assert!(pop.truth()[0].responses().reactivation() > 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn reactivation(&self) -> f64 {
         self.reactivation
     }
 
     /// Onboarding follow-up and repeat-purchase incentive: 0.30 for slow buyers
     /// (purchase rate below half the mean rate `r / α`), else 0.05.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(10).generate()?;
-    /// assert!(pop.truth()[0].responses().onboarding() > 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn onboarding(&self) -> f64 {
         self.onboarding
     }
@@ -207,117 +157,39 @@ pub struct CustomerTruth {
 
 impl CustomerTruth {
     /// The customer's id (`1..=customers`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(5).generate()?;
-    /// assert_eq!(pop.truth()[4].id().as_u64(), Some(5));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn id(&self) -> &CustomerId {
         &self.id
     }
 
     /// The customer's latent behaviour type.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::{LatentType, PopulationConfig};
-    ///
-    /// let pop = PopulationConfig::default().customers(5).price_sensitive_share(1.0)
-    ///     .service_sensitive_share(0.0).generate()?;
-    /// assert_eq!(pop.truth()[0].latent_type(), LatentType::PriceSensitive);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn latent_type(&self) -> LatentType {
         self.latent_type
     }
 
     /// The customer's purchase rate λ (repeat purchases per day while alive),
     /// drawn from Gamma(r, α).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(5).generate()?;
-    /// assert!(pop.truth()[0].purchase_rate_per_day() > 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn purchase_rate_per_day(&self) -> f64 {
         self.purchase_rate_per_day
     }
 
     /// The probability p of dropping out right after each repeat purchase,
     /// drawn from Beta(a, b).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(5).generate()?;
-    /// let p = pop.truth()[0].dropout_probability();
-    /// assert!((0.0..=1.0).contains(&p));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn dropout_probability(&self) -> f64 {
         self.dropout_probability
     }
 
     /// The median hours to a first support response this customer gets (their
     /// service quality); individual tickets vary around it.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(5).generate()?;
-    /// assert!(pop.truth()[0].service_response_hours() > 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn service_response_hours(&self) -> f64 {
         self.service_response_hours
     }
 
     /// When the customer churned, or `None` if still active at the end of the span.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(50).generate()?;
-    /// for t in pop.truth() {
-    ///     if let Some(at) = t.churn_time() {
-    ///         assert!(at < pop.config().end_time());
-    ///     }
-    /// }
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churn_time(&self) -> Option<DateTime<Utc>> {
         self.churn_time
     }
 
     /// Which mechanism caused the churn, or `None` if still active.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(50).generate()?;
-    /// for t in pop.truth() {
-    ///     assert_eq!(t.churn_cause().is_some(), t.is_churned());
-    /// }
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churn_cause(&self) -> Option<ChurnCause> {
         self.churn_cause
     }
@@ -342,16 +214,6 @@ impl CustomerTruth {
     /// continuous churn hazard (BG/NBD dropout is never reduced), usable as a
     /// [`Treatment`](super::Treatment) effect in
     /// [`simulate_campaign`](super::PopulationConfig::simulate_campaign).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(5).generate()?;
-    /// assert!(pop.truth()[0].responses().discount() <= 0.4);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn responses(&self) -> &InterventionResponses {
         &self.responses
     }
@@ -386,76 +248,26 @@ pub struct InjectedCounts {
 
 impl InjectedCounts {
     /// Exact copies of a valid order of the same customer.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(50).generate()?;
-    /// assert_eq!(pop.injected().duplicate_orders(), 0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn duplicate_orders(&self) -> u64 {
         self.duplicate_orders
     }
 
     /// Orders whose amount is NaN, ±infinity or ±10¹².
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(50).generate()?;
-    /// assert_eq!(pop.injected().invalid_amounts(), 0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn invalid_amounts(&self) -> u64 {
         self.invalid_amounts
     }
 
     /// Orders or logins for ids above `customers` (no such customer).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(50).generate()?;
-    /// assert_eq!(pop.injected().unknown_customers(), 0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn unknown_customers(&self) -> u64 {
         self.unknown_customers
     }
 
     /// Orders or logins 1–60 days before the customer's signup.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(50).generate()?;
-    /// assert_eq!(pop.injected().before_signup(), 0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn before_signup(&self) -> u64 {
         self.before_signup
     }
 
     /// Feedback with a satisfaction of -1, 0, 6, 7 or 10 on the 1–5 scale.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(50).generate()?;
-    /// assert_eq!(pop.injected().satisfaction_out_of_scale(), 0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn satisfaction_out_of_scale(&self) -> u64 {
         self.satisfaction_out_of_scale
     }

@@ -2,7 +2,9 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use churnwise::ErrorKind;
-use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Observed, Precedence, Severity};
+use churnwise::alert::{
+    AlertEngine, AlertLog, AlertPolicy, AlertRule, Observed, Precedence, Severity,
+};
 use churnwise::rules::{Condition, Route};
 use churnwise::score::{Profile, Profiles};
 use churnwise::segment::{LifecycleStage, RfmSegment, Tier};

@@ -9,8 +9,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use churnwise::ErrorKind;
 use churnwise::clv::{
     BetaGeo, Calibration, CalibrationSummary, Clv, FittedBetaGeo, FittedGammaGamma,
-    FittedModifiedBetaGeo, FittedShiftedBetaGeometric, GammaGamma, ModifiedBetaGeo,
-    ShiftedBetaGeometric, SummaryRow, TimeUnit,
+    FittedShiftedBetaGeometric, GammaGamma, ShiftedBetaGeometric, SummaryRow, TimeUnit, Variant,
 };
 use churnwise::records::{Duplicates, HistoryBuilder, Order, UnknownCustomers};
 use churnwise::synth::{BgNbdParams, simulate_bgnbd_horizons};
@@ -90,6 +89,7 @@ fn bgnbd_predictions_match_lifetimes_at_the_same_parameters() {
     let r = reference();
     let p = &r["bgnbd"]["params"];
     let model = FittedBetaGeo::new(
+        Variant::Standard,
         f(&p["r"]),
         f(&p["alpha"]),
         f(&p["a"]),
@@ -124,11 +124,7 @@ fn bgnbd_predictions_match_lifetimes_at_the_same_parameters() {
 
 #[test]
 fn penalized_bgnbd_matches_lifetimes() {
-    let model = BetaGeo::new()
-        .penalizer(0.1)
-        .unwrap()
-        .fit(&cdnow())
-        .unwrap();
+    let model = BetaGeo::new().penalizer(0.1).fit(&cdnow()).unwrap();
     let p = &reference()["bgnbd_penalizer_0_1"]["params"];
     for (got, name) in [
         (model.r(), "r"),
@@ -143,7 +139,11 @@ fn penalized_bgnbd_matches_lifetimes() {
 #[test]
 fn mbgnbd_matches_lifetimes_on_cdnow() {
     let r = reference();
-    let model = ModifiedBetaGeo::new().fit(&cdnow()).unwrap();
+    let model = BetaGeo::new()
+        .variant(Variant::Modified)
+        .fit(&cdnow())
+        .unwrap();
+    assert_eq!(model.variant(), Variant::Modified);
     let p = &r["mbgnbd"]["params"];
     for (got, name) in [
         (model.r(), "r"),
@@ -158,7 +158,8 @@ fn mbgnbd_matches_lifetimes_on_cdnow() {
         f(&r["mbgnbd"]["log_likelihood_sum"]),
         epsilon = 1e-3
     );
-    let at = FittedModifiedBetaGeo::new(
+    let at = FittedBetaGeo::new(
+        Variant::Modified,
         f(&p["r"]),
         f(&p["alpha"]),
         f(&p["a"]),
@@ -233,6 +234,7 @@ fn clv_matches_lifetimes() {
     let r = reference();
     let (b, g) = (&r["bgnbd"]["params"], &r["gamma_gamma"]["params"]);
     let purchases = FittedBetaGeo::new(
+        Variant::Standard,
         f(&b["r"]),
         f(&b["alpha"]),
         f(&b["a"]),
@@ -241,7 +243,7 @@ fn clv_matches_lifetimes() {
     )
     .unwrap();
     let spend = FittedGammaGamma::new(f(&g["p"]), f(&g["q"]), f(&g["v"])).unwrap();
-    let clv = Clv::new(4.345, 12).unwrap().discount_rate(0.01).unwrap();
+    let clv = Clv::new(4.345, 12).discount_rate(0.01);
     for (case, want) in r["clv"]["rows_x_tx_T_m"]
         .as_array()
         .unwrap()
@@ -375,6 +377,7 @@ fn bgnbd_recovers_simulated_parameters_within_sampling_error() {
     assert_relative_eq!(model.b(), truth.b(), max_relative = 0.25);
     // The truth fits no better than the optimum.
     let at_truth = FittedBetaGeo::new(
+        Variant::Standard,
         truth.r(),
         truth.alpha(),
         truth.a(),
@@ -429,7 +432,7 @@ fn fitted_models_round_trip_through_json() {
         serde_json::from_str(&serde_json::to_string(&sbg).unwrap()).unwrap();
     assert_eq!(back, sbg);
     let config: BetaGeo = serde_json::from_str(r#"{"penalizer":0.5}"#).unwrap();
-    assert_eq!(config, BetaGeo::new().penalizer(0.5).unwrap());
+    assert_eq!(config, BetaGeo::new().penalizer(0.5));
     let bad =
         r#"{"params":{"r":-1.0,"alpha":1.0,"a":1.0,"b":1.0},"unit":"weeks","fit_stats":null}"#;
     assert!(serde_json::from_str::<FittedBetaGeo>(bad).is_err());
@@ -437,7 +440,15 @@ fn fitted_models_round_trip_through_json() {
 
 #[test]
 fn errors_name_what_is_wrong() {
-    let weeks = FittedBetaGeo::new(0.243, 4.414, 0.793, 2.426, TimeUnit::Weeks).unwrap();
+    let weeks = FittedBetaGeo::new(
+        Variant::Standard,
+        0.243,
+        4.414,
+        0.793,
+        2.426,
+        TimeUnit::Weeks,
+    )
+    .unwrap();
     let days =
         CalibrationSummary::from_columns(TimeUnit::Days, vec![1], vec![1.0], vec![2.0]).unwrap();
     assert!(matches!(
@@ -476,7 +487,11 @@ fn errors_name_what_is_wrong() {
         }
     ));
     assert!(matches!(
-        BetaGeo::new().penalizer(f64::INFINITY).unwrap_err().kind(),
+        BetaGeo::new()
+            .penalizer(f64::INFINITY)
+            .fit(&cdnow())
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidParameter {
             name: "penalizer",
             ..
@@ -489,8 +504,6 @@ fn public_types_are_send_and_sync() {
     fn assert_auto<T: Send + Sync + Unpin>() {}
     assert_auto::<BetaGeo>();
     assert_auto::<FittedBetaGeo>();
-    assert_auto::<ModifiedBetaGeo>();
-    assert_auto::<FittedModifiedBetaGeo>();
     assert_auto::<GammaGamma>();
     assert_auto::<FittedGammaGamma>();
     assert_auto::<ShiftedBetaGeometric>();
@@ -518,8 +531,8 @@ proptest! {
     fn probabilities_are_probabilities_and_expectations_grow_with_t(
         row in rows(), (r, alpha, a, b) in params(), t in 0.1f64..200.0, h in 0.0f64..200.0,
     ) {
-        let bg = FittedBetaGeo::new(r, alpha, a, b, TimeUnit::Days).unwrap();
-        let mbg = FittedModifiedBetaGeo::new(r, alpha, a, b, TimeUnit::Days).unwrap();
+        let bg = FittedBetaGeo::new(Variant::Standard, r, alpha, a, b, TimeUnit::Days).unwrap();
+        let mbg = FittedBetaGeo::new(Variant::Modified, r, alpha, a, b, TimeUnit::Days).unwrap();
         for (p, later, e1, e2) in [
             (bg.p_alive(&row), bg.p_alive_at(&row, h), bg.conditional_expected_purchases(&row, t), bg.conditional_expected_purchases(&row, 2.0 * t)),
             (mbg.p_alive(&row), mbg.p_alive_at(&row, h), mbg.conditional_expected_purchases(&row, t), mbg.conditional_expected_purchases(&row, 2.0 * t)),

@@ -75,13 +75,11 @@ fn strict_build_fails_on_the_first_bad_row_with_its_line() {
     )
     .unwrap();
     let err = b.build_strict().unwrap_err();
-    let ErrorKind::InvalidRecord(issue) = err.kind() else {
+    let ErrorKind::InvalidRecord { record, line, .. } = err.kind() else {
         panic!("{err}")
     };
-    assert_eq!(
-        (issue.record().source(), issue.record().line()),
-        (Some("orders.csv"), Some(3))
-    );
+    assert_eq!(*line, Some(3));
+    assert_eq!(record, "order 1 (orders.csv line 3)");
     assert!(err.to_string().contains("orders.csv line 3"), "{err}");
 }
 

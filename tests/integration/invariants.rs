@@ -7,13 +7,13 @@
 use std::sync::LazyLock;
 
 use churnwise::ErrorKind;
-use churnwise::rules::{Condition, Route};
 use churnwise::features::{FeatureTable, TrainingSet};
 use churnwise::model::LogisticRegression;
 use churnwise::retention::{
     CampaignEvaluator, CampaignOutcome, EXACT_CUSTOMERS, Intervention, InterventionKind, Planner,
     Playbook, SegmentBy,
 };
+use churnwise::rules::{Condition, Route};
 use churnwise::score::{ChurnScorer, Profile, Profiles};
 use churnwise::segment::{LifecyclePolicy, LifecycleStage, Rfm};
 use ndarray::{Array1, Array2};

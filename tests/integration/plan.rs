@@ -1,10 +1,10 @@
 //! Retention planning through the public API: optimality against brute
 //! force, budgets and capacities, hold-outs, effect learning.
 
-use churnwise::rules::{Condition, Route};
 use churnwise::retention::{
     EXACT_CUSTOMERS, HoldOut, Intervention, InterventionKind, Planner, Playbook, SegmentBy,
 };
+use churnwise::rules::{Condition, Route};
 use churnwise::score::{Profile, Profiles};
 use churnwise::segment::LifecycleStage;
 use proptest::prelude::*;

@@ -6,10 +6,10 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use churnwise::alert::{AlertEngine, AlertPolicy};
-use churnwise::rules::Route;
-use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+use churnwise::features::{ChurnLabeler, FeatureSpec, LapsedCustomers, Snapshot};
 use churnwise::model::LogisticRegression;
 use churnwise::retention::{HoldOut, Planner, Playbook};
+use churnwise::rules::Route;
 use churnwise::score::{ChurnScorer, Profiles};
 use churnwise::segment::{KMeansSegmenter, LifecyclePolicy, Rfm, Tiers};
 use churnwise::synth::PopulationConfig;
@@ -42,12 +42,9 @@ fn pipeline() -> churnwise::Result<Outputs> {
     let snapshot = Snapshot::new(as_of);
     let spec = FeatureSpec::all();
     let table = spec.extract(&history, &snapshot)?;
-    let train = ChurnLabeler::new().exclude_lapsed(true).training_set(
-        &history,
-        &spec,
-        &snapshot,
-        &[month(4), month(6)],
-    )?;
+    let train = ChurnLabeler::new()
+        .lapsed_customers(LapsedCustomers::Exclude)
+        .training_set(&history, &spec, &snapshot, &[month(4), month(6)])?;
     let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
     let scores = scorer.score_table(&table)?;
     let rfm = Rfm::new().fit(&table)?;
@@ -55,7 +52,7 @@ fn pipeline() -> churnwise::Result<Outputs> {
     let lifecycle = LifecyclePolicy::default().apply(&table, scores.as_slice())?;
     let value_tiers = Tiers::value().fit(&table)?;
     let tiers = value_tiers.apply(&table)?;
-    let clusters = KMeansSegmenter::new().k(4)?.seed(3).fit(&table)?;
+    let clusters = KMeansSegmenter::new().k(4).seed(3).fit(&table)?;
     let profiles_at = |t| -> churnwise::Result<Profiles> {
         let table = spec.extract(&history, &snapshot.at(t))?;
         Profiles::new(table)?

@@ -261,7 +261,7 @@ impl Assembly {
             .iter()
             .map(|&k| self.b.interner.ids[k as usize].clone())
             .collect();
-        let history = History {
+        let history = History::from_parts(Parts {
             ids,
             signup,
             attrs,
@@ -269,7 +269,7 @@ impl Assembly {
             interactions: interaction_table,
             campaigns,
             feedback: feedback_table,
-        };
+        });
 
         let mut issues = std::mem::take(&mut self.b.issues);
         issues.sort_by_key(|i| (i.record().kind(), i.record().index()));

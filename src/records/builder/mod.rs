@@ -8,14 +8,14 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::history::{
-    CompactKind, CustomerAttrs, EventColumns, FastMap, FeedbackRow, History, OrderCols,
+    CompactKind, CustomerAttrs, EventColumns, FeedbackRow, History, OrderCols, Parts,
 };
 use super::id::{IdRef, parse_canonical_u64};
 use super::quality::{
     Action, DataQualityReport, Issue, Problem, RecordCounts, RecordKind, RecordRef,
 };
-use super::time::{from_micros, to_micros};
 use super::{Customer, CustomerId, Feedback, Interaction, InteractionKind, Order};
+use crate::util::{FastMap, from_micros, to_micros};
 use crate::{Error, ErrorKind, Result};
 
 /// Marks "no index" in u32 index arrays.
@@ -330,11 +330,8 @@ impl HistoryBuilder {
     }
 
     /// The largest plausible order amount in absolute value; larger ones are
-    /// dropped as absurd. Defaults to `1e9`.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] unless `limit` is finite and > 0.
+    /// dropped as absurd. Defaults to `1e9`. Must be finite and > 0 (checked
+    /// by [`build`](Self::build)).
     ///
     /// # Example
     ///
@@ -343,29 +340,20 @@ impl HistoryBuilder {
     /// use churnwise::records::{HistoryBuilder, Order, UnknownCustomers};
     ///
     /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create).max_abs_amount(1_000.0)?;
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create).max_abs_amount(1_000.0);
     /// b.extend([Order::new(1u64, t, 50.0), Order::new(1u64, t, 5_000.0)]);
     /// assert_eq!(b.build()?.0.order_count(), 1);
-    /// assert!(HistoryBuilder::new().max_abs_amount(-1.0).is_err());
+    /// assert!(HistoryBuilder::new().max_abs_amount(-1.0).build().is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn max_abs_amount(mut self, limit: f64) -> Result<Self> {
-        if !(limit.is_finite() && limit > 0.0) {
-            return Err(Error::invalid_parameter(
-                "max_abs_amount",
-                format!("must be finite and > 0, got {limit}"),
-            ));
-        }
+    pub fn max_abs_amount(mut self, limit: f64) -> Self {
         self.options.max_abs_amount = limit;
-        Ok(self)
+        self
     }
 
     /// Times accepted (inclusive); others are dropped. Defaults to
-    /// 1900-01-01 to 2200-01-01 UTC.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] if `start > end`.
+    /// 1900-01-01 to 2200-01-01 UTC. `start` must not be after `end`
+    /// (checked by [`build`](Self::build)).
     ///
     /// # Example
     ///
@@ -374,20 +362,38 @@ impl HistoryBuilder {
     /// use churnwise::records::{HistoryBuilder, Order, UnknownCustomers};
     ///
     /// let year = |y| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).unwrap();
-    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create).time_range(year(2020), year(2025))?;
+    /// let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create).time_range(year(2020), year(2025));
     /// b.extend([Order::new(1u64, year(2024), 5.0), Order::new(1u64, year(1999), 5.0)]);
     /// assert_eq!(b.build()?.0.order_count(), 1);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn time_range(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self> {
+    pub fn time_range(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
+        self.options.time_range = (to_micros(start), to_micros(end));
+        self
+    }
+
+    /// Checks the options set on the builder; [`build`](Self::build) calls it
+    /// first.
+    fn validate(&self) -> Result<()> {
+        let limit = self.options.max_abs_amount;
+        if !(limit.is_finite() && limit > 0.0) {
+            return Err(Error::invalid_parameter(
+                "max_abs_amount",
+                format!("must be finite and > 0, got {limit}"),
+            ));
+        }
+        let (start, end) = self.options.time_range;
         if start > end {
             return Err(Error::invalid_parameter(
                 "time_range",
-                format!("start {start} is after end {end}"),
+                format!(
+                    "start {} is after end {}",
+                    from_micros(start),
+                    from_micros(end)
+                ),
             ));
         }
-        self.options.time_range = (to_micros(start), to_micros(end));
-        Ok(self)
+        Ok(())
     }
 
     fn next_input(&mut self, kind: RecordKind) -> usize {
@@ -723,6 +729,8 @@ impl HistoryBuilder {
     ///
     /// # Errors
     ///
+    /// [`ErrorKind::InvalidParameter`] named `max_abs_amount` or
+    /// `time_range` for an invalid option;
     /// [`ErrorKind::TooManyRecords`] if more than `u32::MAX` records of one kind
     /// or customers were pushed. Bad records are never errors here: they are
     /// in the report.
@@ -740,6 +748,7 @@ impl HistoryBuilder {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn build(self) -> Result<(History, DataQualityReport)> {
+        self.validate()?;
         let limit = u32::MAX as usize - 1;
         for (what, count) in [
             ("customers", self.interner.ids.len()),
@@ -775,13 +784,13 @@ impl HistoryBuilder {
     /// b.push_order(Order::new(1u64, t, 10.0));
     /// b.push_order(Order::new(1u64, t, f64::INFINITY));
     /// let err = b.build_strict().unwrap_err();
-    /// let ErrorKind::InvalidRecord(issue) = err.kind() else { panic!("{err}") };
-    /// assert_eq!((issue.record().index(), issue.field()), (1, Some("amount")));
+    /// let ErrorKind::InvalidRecord { index, field, problem, .. } = err.kind() else { panic!("{err}") };
+    /// assert_eq!((*index, *field, *problem), (1, Some("amount"), "non_finite"));
     /// ```
     pub fn build_strict(self) -> Result<History> {
         let (history, report) = self.build()?;
         match report.issues().first() {
-            Some(issue) => Err(ErrorKind::InvalidRecord(issue.clone()).into()),
+            Some(issue) => Err(issue.to_error()),
             None => Ok(history),
         }
     }

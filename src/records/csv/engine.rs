@@ -8,12 +8,8 @@ pub(super) const BLOCK_BYTES: usize = 32 << 20;
 /// [`BLOCK_BYTES`], so a small file never allocates (and zeroes) 32 MiB.
 const FIRST_BLOCK_BYTES: usize = 1 << 20;
 
-pub(super) fn io_error(source: &str, e: impl std::fmt::Display) -> Error {
-    ErrorKind::Io {
-        source_name: source.to_owned(),
-        message: e.to_string(),
-    }
-    .into()
+pub(super) fn io_error(source: &str, e: std::io::Error) -> Error {
+    Error::io(source, e)
 }
 
 /// The header and the rest of the input, read up to the end of the header line.
@@ -56,11 +52,14 @@ impl<R: Read> Input<R> {
         let mut rec = ByteRecord::new();
         let found = rdr
             .read_byte_record(&mut rec)
-            .map_err(|e| io_error(&source, e))?;
+            .map_err(|e| Error::csv(&*source, e))?;
         if !found {
             return Err(io_error(
                 &source,
-                "the file is empty: a header row is required",
+                std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file is empty: a header row is required",
+                ),
             ));
         }
         let consumed = rdr.position().byte() as usize;
@@ -339,7 +338,9 @@ pub(super) fn sequential<R: Read, P: RowParser>(
                 }
                 false
             }
-            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => return Err(io_error(source, e)),
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                return Err(Error::csv(source, e));
+            }
             Err(e) => {
                 chunk
                     .lines

@@ -1,7 +1,7 @@
 //! Turning CSV fields into records of each kind.
 
 use super::*;
-use crate::records::time::from_micros;
+use crate::util::from_micros;
 
 /// Why a row could not be turned into a record.
 pub(super) struct RowError {

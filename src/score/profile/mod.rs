@@ -25,7 +25,7 @@ mod view;
 pub use field::{FieldKind, builtin_fields};
 pub use view::{Category, Iter, Profile, ProfileRef};
 
-pub(crate) use field::{Builtin, Codes, Coded, Column, LabelSets, MISSING, builtin};
+pub(crate) use field::{Builtin, Coded, Codes, Column, LabelSets, MISSING, builtin};
 
 use chrono::{DateTime, Utc};
 
@@ -662,7 +662,6 @@ impl Profiles {
         }
         .into())
     }
-
 
     /// An error for a field these profiles do not have: "not set" with the
     /// setter for a built-in one, or "unknown" with the closest names.

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use super::field::{Codes, Coded, Column};
 use super::Profiles;
+use super::field::{Coded, Codes, Column};
 use crate::records::CustomerId;
 use crate::segment::{LifecycleStage, RfmSegment, Tier};
 use crate::{ErrorKind, Result};

@@ -59,41 +59,11 @@ impl PeriodChurn {
     }
 
     /// The start of the period (inclusive).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{ChurnDefinition, Periods, churn_rates};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rates = churn_rates(&history, &Periods::months(jan, 2)?, &ChurnDefinition::default())?;
-    /// assert_eq!(rates[1].start(), rates[0].end());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn start(&self) -> DateTime<Utc> {
         self.start
     }
 
     /// The end of the period (exclusive).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{ChurnDefinition, Periods, churn_rates};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rates = churn_rates(&history, &Periods::months(jan, 1)?, &ChurnDefinition::default())?;
-    /// assert_eq!(rates[0].end(), Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).unwrap());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn end(&self) -> DateTime<Utc> {
         self.end
     }
@@ -123,41 +93,11 @@ impl PeriodChurn {
     }
 
     /// Customers who existed and were not churned at the start.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{ChurnDefinition, Periods, churn_rates};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rates = churn_rates(&history, &Periods::months(jan, 1)?, &ChurnDefinition::default())?;
-    /// assert!(rates[0].active_at_start() > 0 && rates[0].active_at_start() <= 500);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn active_at_start(&self) -> usize {
         self.active_at_start
     }
 
     /// Of those active at the start, how many were churned at the end.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{ChurnDefinition, Periods, churn_rates};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rates = churn_rates(&history, &Periods::months(jan, 6)?, &ChurnDefinition::default())?;
-    /// assert!(rates.iter().map(|r| r.churned()).sum::<usize>() > 0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churned(&self) -> usize {
         self.churned
     }
@@ -183,21 +123,6 @@ impl PeriodChurn {
     }
 
     /// `churned / active_at_start`, or 0 when nobody was active at the start.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{ChurnDefinition, Periods, churn_rates};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rates = churn_rates(&history, &Periods::months(jan, 6)?, &ChurnDefinition::default())?;
-    /// assert!(rates.iter().all(|r| (0.0..=1.0).contains(&r.rate())));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn rate(&self) -> f64 {
         self.rate
     }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::definition::{Rule, answer_times, contact_times, for_each_status, purchase_times};
 use super::{BLOCK, ChurnDefinition, fmt_percent, month_bounds, write_table};
-use crate::records::time::to_micros;
 use crate::records::{CustomerView, History};
+use crate::util::to_micros;
 use crate::{Error, Result};
 
 /// The most signup-month cohorts [`CohortRetention`] accepts (100 years).
@@ -92,21 +92,6 @@ pub struct Cohort {
 
 impl Cohort {
     /// The first instant of the signup month.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{CohortRetention, CohortRule};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
-    /// let table = CohortRetention::by_signup_month(&history, jan, 3, &CohortRule::Ordered)?;
-    /// assert_eq!(table.cohorts()[1].start(), Utc.with_ymd_and_hms(2023, 2, 1, 0, 0, 0).unwrap());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn start(&self) -> DateTime<Utc> {
         self.start
     }
@@ -132,67 +117,18 @@ impl Cohort {
     }
 
     /// The number of customers who signed up in the month.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{CohortRetention, CohortRule};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
-    /// // Signups are spread over the first 75% of the two-year synthetic span.
-    /// let table = CohortRetention::by_signup_month(&history, jan, 19, &CohortRule::Ordered)?;
-    /// let total: usize = table.cohorts().iter().map(|c| c.size()).sum();
-    /// assert_eq!(total, 500);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn size(&self) -> usize {
         self.size
     }
 
     /// Retained customers `m` months after signup, for `m` in
     /// `0..observed months` (the months that end inside the window).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{CohortRetention, CohortRule};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
-    /// let table = CohortRetention::by_signup_month(&history, jan, 4, &CohortRule::Ordered)?;
-    /// let lens: Vec<usize> = table.cohorts().iter().map(|c| c.retained().len()).collect();
-    /// assert_eq!(lens, [4, 3, 2, 1]);
-    /// assert!(table.cohorts().iter().all(|c| c.retained().iter().all(|&n| n <= c.size())));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn retained(&self) -> &[usize] {
         &self.retained
     }
 
     /// Shares of the cohort retained `m` months after signup
     /// (`retained[m] / size`; 0 for an empty cohort).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{CohortRetention, CohortRule};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
-    /// let table = CohortRetention::by_signup_month(&history, jan, 6, &CohortRule::Active)?;
-    /// assert!(table.cohorts()[0].shares().iter().all(|s| (0.0..=1.0).contains(s)));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn shares(&self) -> &[f64] {
         &self.shares
     }
@@ -454,84 +390,23 @@ impl CohortRetention {
     }
 
     /// The rule that decided who was retained.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{CohortRetention, CohortRule};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
-    /// let table = CohortRetention::by_signup_month(&history, jan, 3, &CohortRule::Active)?;
-    /// assert_eq!(table.rule(), &CohortRule::Active);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn rule(&self) -> &CohortRule {
         &self.rule
     }
 
     /// The first signup month of the window.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{CohortRetention, CohortRule};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
-    /// let table = CohortRetention::by_signup_month(&history, jan, 3, &CohortRule::Ordered)?;
-    /// assert_eq!(table.first_month(), jan);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn first_month(&self) -> DateTime<Utc> {
         self.first_month
     }
 
     /// The number of calendar months in the window (cohorts, and columns of
     /// the first cohort).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{CohortRetention, CohortRule};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
-    /// let table = CohortRetention::by_signup_month(&history, jan, 3, &CohortRule::Ordered)?;
-    /// assert_eq!(table.months(), 3);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn months(&self) -> usize {
         self.months
     }
 
     /// The cohorts, in signup-month order (one per month of the window,
     /// empty ones included).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{CohortRetention, CohortRule};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
-    /// let table = CohortRetention::by_signup_month(&history, jan, 3, &CohortRule::Ordered)?;
-    /// let labels: Vec<String> = table.cohorts().iter().map(|c| c.label()).collect();
-    /// assert_eq!(labels, ["2023-01", "2023-02", "2023-03"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn cohorts(&self) -> &[Cohort] {
         &self.cohorts
     }

@@ -6,9 +6,9 @@ use std::iter::Peekable;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::records::CompactKind;
 use crate::records::CustomerView;
-use crate::records::history::CompactKind;
-use crate::records::time::{MICROS_PER_DAY, to_micros};
+use crate::util::{MICROS_PER_DAY, to_micros};
 use crate::{Error, Result};
 
 /// The default inactivity window of [`ChurnDefinition::NoOrder`], in days.
@@ -245,14 +245,14 @@ pub(super) fn for_each_status(
     instants: &[i64],
     mut f: impl FnMut(usize, ChurnStatus),
 ) {
-    let signup = to_micros(customer.signup());
+    let signup = customer.signup_micros();
     match rule {
         Rule::Cancelled => {
             let interactions = customer.interactions();
             let cancel = interactions
-                .times
+                .micros()
                 .iter()
-                .zip(interactions.kinds)
+                .zip(interactions.compact_kinds())
                 .find(|(_, k)| matches!(k, CompactKind::Cancellation))
                 .map(|(&t, _)| t);
             for (k, &t) in instants.iter().enumerate() {
@@ -302,7 +302,7 @@ pub(super) fn for_each_status(
 pub(super) fn purchase_times<'a>(customer: CustomerView<'a>) -> impl Iterator<Item = i64> + 'a {
     let orders = customer.orders();
     orders
-        .times
+        .micros()
         .iter()
         .zip(orders.amounts())
         .filter(|(_, a)| **a >= 0.0)
@@ -313,16 +313,16 @@ pub(super) fn purchase_times<'a>(customer: CustomerView<'a>) -> impl Iterator<It
 pub(super) fn contact_times<'a>(customer: CustomerView<'a>) -> impl Iterator<Item = i64> + 'a {
     let interactions = customer.interactions();
     interactions
-        .times
+        .micros()
         .iter()
-        .zip(interactions.kinds)
+        .zip(interactions.compact_kinds())
         .filter(|(_, k)| !matches!(k, CompactKind::Cancellation))
         .map(|(&t, _)| t)
 }
 
 /// The customer's feedback times, ascending.
 pub(super) fn answer_times<'a>(customer: CustomerView<'a>) -> impl Iterator<Item = i64> + 'a {
-    customer.feedback().times.iter().copied()
+    customer.feedback().micros().iter().copied()
 }
 
 /// Consumes the events at or before `t`, keeping the latest in `last`.

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{check_count, month_bounds, out_of_range};
-use crate::records::time::to_micros;
+use crate::util::to_micros;
 use crate::{Error, Result};
 
 /// One half-open time interval `[start, end)` of a [`Periods`] sequence.
@@ -31,35 +31,11 @@ pub struct Period {
 
 impl Period {
     /// The first instant of the period (inclusive).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::Periods;
-    ///
-    /// let start = Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap();
-    /// let first = Periods::days(start, 7, 4)?.get(0).expect("four weeks");
-    /// assert_eq!(first.start(), start);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn start(&self) -> DateTime<Utc> {
         self.start
     }
 
     /// The end of the period (exclusive): the start of the next one.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeDelta, TimeZone, Utc};
-    /// use churnwise::segment::Periods;
-    ///
-    /// let start = Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap();
-    /// let first = Periods::days(start, 7, 4)?.get(0).expect("four weeks");
-    /// assert_eq!(first.end(), start + TimeDelta::days(7));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn end(&self) -> DateTime<Utc> {
         self.end
     }
@@ -315,17 +291,6 @@ impl Periods {
     }
 
     /// The bounds: `len() + 1` strictly increasing instants.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::Periods;
-    ///
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// assert_eq!(Periods::months(jan, 12)?.bounds().len(), 13);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn bounds(&self) -> &[DateTime<Utc>] {
         &self.bounds
     }

@@ -110,230 +110,62 @@ impl RevenueRetention {
     }
 
     /// The earlier period, whose buyers and revenue are the baseline.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let periods = Periods::months(jan, 3)?;
-    /// let rows = revenue_retention(&history, &periods)?;
-    /// assert_eq!(Some(rows[0].previous_period()), periods.get(0));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn previous_period(&self) -> Period {
         self.previous
     }
 
     /// The period measured.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let periods = Periods::months(jan, 3)?;
-    /// let rows = revenue_retention(&history, &periods)?;
-    /// assert_eq!(Some(rows[1].period()), periods.get(2));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn period(&self) -> Period {
         self.period
     }
 
     /// Customers with net revenue > 0 in the previous period.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rows = revenue_retention(&history, &Periods::months(jan, 2)?)?;
-    /// assert!(rows[0].starting_customers() >= rows[0].churned_customers());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn starting_customers(&self) -> usize {
         self.starting_customers
     }
 
     /// Starting customers with net revenue ≤ 0 in this period.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rows = revenue_retention(&history, &Periods::months(jan, 2)?)?;
-    /// // Monthly buyers rarely buy again the next month.
-    /// assert!(rows[0].churned_customers() > 0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churned_customers(&self) -> usize {
         self.churned_customers
     }
 
     /// Net revenue of the starting customers in the previous period.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rows = revenue_retention(&history, &Periods::months(jan, 2)?)?;
-    /// assert!(rows[0].starting_revenue() > 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn starting_revenue(&self) -> f64 {
         self.starting_revenue
     }
 
     /// Net revenue of the starting customers in this period, counting only
     /// those still above zero: `Σ max(current, 0)`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rows = revenue_retention(&history, &Periods::months(jan, 2)?)?;
-    /// assert!(rows[0].retained_revenue() >= 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn retained_revenue(&self) -> f64 {
         self.retained_revenue
     }
 
     /// Growth of starting customers who spent more: `Σ (current − previous)`
     /// over those with `current > previous`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rows = revenue_retention(&history, &Periods::months(jan, 2)?)?;
-    /// assert!(rows[0].expansion_revenue() >= 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn expansion_revenue(&self) -> f64 {
         self.expansion_revenue
     }
 
     /// Shrinkage of starting customers who spent less but more than zero:
     /// `Σ (previous − current)` over those with `0 < current <= previous`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rows = revenue_retention(&history, &Periods::months(jan, 2)?)?;
-    /// assert!(rows[0].contraction_revenue() >= 0.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn contraction_revenue(&self) -> f64 {
         self.contraction_revenue
     }
 
     /// The previous-period revenue of starting customers whose net revenue
     /// is now ≤ 0: `Σ previous` over those with `current <= 0`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rows = revenue_retention(&history, &Periods::months(jan, 2)?)?;
-    /// assert!(rows[0].churned_revenue() <= rows[0].starting_revenue());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churned_revenue(&self) -> f64 {
         self.churned_revenue
     }
 
     /// `(contraction + churned) / starting`, or `None` when the starting
     /// revenue is 0 (nobody bought in the previous period).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rows = revenue_retention(&history, &Periods::months(jan, 2)?)?;
-    /// assert!(rows[0].gross_revenue_churn().is_some_and(|g| (0.0..=1.0).contains(&g)));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn gross_revenue_churn(&self) -> Option<f64> {
         self.gross_revenue_churn
     }
 
     /// `(starting + expansion − contraction − churned) / starting`, or `None`
     /// when the starting revenue is 0.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::segment::{Periods, revenue_retention};
-    /// use churnwise::synth::PopulationConfig;
-    ///
-    /// let pop = PopulationConfig::default().customers(500).seed(1).generate()?;
-    /// let (history, _report) = pop.history_builder().build()?;
-    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-    /// let rows = revenue_retention(&history, &Periods::months(jan, 2)?)?;
-    /// assert!(rows[0].net_revenue_retention().is_some_and(|n| n >= 0.0));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn net_revenue_retention(&self) -> Option<f64> {
         self.net_revenue_retention
     }
@@ -438,7 +270,7 @@ fn revenue_block(history: &History, customers: Range<usize>, bounds: &[i64]) -> 
         net.fill(0.0);
         let orders = c.orders();
         let mut k = 0;
-        for (&t, &amount) in orders.times.iter().zip(orders.amounts()) {
+        for (&t, &amount) in orders.micros().iter().zip(orders.amounts()) {
             if bounds.first().is_none_or(|&b| t < b) {
                 continue;
             }
