@@ -148,6 +148,9 @@
 //!   spend, CLV, and the shifted-beta-geometric model for contracts.
 //! - [`score`]: the deployable [`ChurnScorer`](score::ChurnScorer) and the
 //!   per-customer [`Profiles`](score::Profiles).
+//! - [`rules`]: the condition language alerts and playbooks share: any
+//!   profile field by name, in code, as an expression
+//!   (`plan == "gold" and churn_probability > 0.6`) or as JSON / TOML.
 //! - [`alert`]: rule-based early warning routed to teams, with cooldowns.
 //! - [`retention`]: playbooks, budgeted plans, hold-out controls, campaign
 //!   evaluation (intervals, tests, uplift, power) and effect learning.
@@ -161,6 +164,31 @@
 //! `score_service`, `clv_csv`, `alert_run`, `retention_loop` and
 //! `evaluate_campaign` (retention), `synth_population`, and `quickstart` for
 //! all of them together.
+//!
+//! # Conventions
+//!
+//! Every module follows the same rules, so what you learn in one carries
+//! over (contributors: keep to them).
+//!
+//! - **Configurations and fitted values.** A configuration (`Rfm`,
+//!   `LogisticRegression`, `BetaGeo`, `Planner`, …) is built with bare,
+//!   consuming, infallible setters named for what they set
+//!   (`.tolerance(1e-8)`), each documenting its default and valid range.
+//!   Every check lives in its `validate()`, which `fit` / `build` / `plan`
+//!   call before doing any work, so a builder chain never needs `?` in the
+//!   middle. `fit` returns a `Fitted…` type (`Rfm` → `FittedRfm`) that can
+//!   be saved and applied to new customers; a configuration cannot score.
+//! - **Records and data builders keep `with_*`** (`Customer::with_plan`,
+//!   `Profiles::with_numeric`, `AlertRule::with_cooldown_days`): they add
+//!   data, and check it where it arrives.
+//! - **Switches are enums, not `bool`s**, so a call reads as what it does.
+//! - **One error type.** Every fallible call returns [`Result`] with an
+//!   [`Error`] whose [`kind`](Error::kind) is one [`ErrorKind`] per
+//!   situation across the crate, naming the record, field or parameter and
+//!   the offending value. Input never panics.
+//! - **Policies are data.** Alert policies, playbooks, scorers and fitted
+//!   models are serde values validated as they load, with errors naming the
+//!   path of the problem.
 //!
 //! # Determinism and threads
 //!

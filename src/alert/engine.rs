@@ -65,102 +65,21 @@ pub enum Observed {
 
 impl<'a> Trigger<'a> {
     /// The field.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// let trigger = &alert.reasons()[0];
-    /// assert_eq!(trigger.field(), "recency_days");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn field(&self) -> &'a str {
         self.test.field()
     }
 
     /// The test of the policy that was met (or failed, under a `not`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// let trigger = &alert.reasons()[0];
-    /// assert_eq!(trigger.test().to_string(), "recency_days > 90d");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn test(&self) -> &'a Test {
         self.test
     }
 
     /// What was observed.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::alert::Observed;
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// let trigger = &alert.reasons()[0];
-    /// assert_eq!(trigger.value(), &Observed::Number(120.0));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn value(&self) -> &Observed {
         &self.value
     }
 
     /// Whether the test failing triggered the rule (it sits under a `not`).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// use churnwise::rules::{Condition, Route};
-    /// use churnwise::score::{Profile, Profiles};
-    ///
-    /// let profiles = Profiles::from_profiles(vec![Profile::new(1u64).with_feature("orders_90d", 0.0)])?;
-    /// let rule = AlertRule::new("stopped", Condition::not(Condition::field("orders_90d").gte(1)), Severity::Low, Route::Marketing);
-    /// let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// let report = engine.evaluate(&profiles, None)?;
-    /// let trigger = &report.alerts()[0].reasons()[0];
-    /// assert!(trigger.is_negated());
-    /// assert_eq!(trigger.to_string(), "orders_90d = 0 (not >= 1)");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_negated(&self) -> bool {
         self.negated
     }
@@ -245,254 +164,51 @@ pub struct Alert<'a> {
 
 impl<'a> Alert<'a> {
     /// The customer.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::records::CustomerId;
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.customer(), &CustomerId::from(1u64));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn customer(&self) -> &CustomerId {
         &self.customer
     }
 
     /// The id of the rule that fired.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.rule(), "lapsing");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn rule(&self) -> &'a str {
         self.rule.id()
     }
 
     /// The rule's description.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.description(), "no order for 90 days");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn description(&self) -> &'a str {
         self.rule.description()
     }
 
     /// The rule's severity.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.severity(), Severity::High);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn severity(&self) -> Severity {
         self.rule.severity()
     }
 
     /// The owning team.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.route(), &Route::Sales);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn route(&self) -> &'a Route {
         self.rule.route()
     }
 
     /// The customer's churn probability, when profiled.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.churn_probability(), Some(0.6));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn churn_probability(&self) -> Option<f64> {
         self.churn_probability
     }
 
     /// Expected value at risk (churn probability × customer value), when profiled.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.expected_loss(), Some(300.0)); // 0.6 × 500
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn expected_loss(&self) -> Option<f64> {
         self.expected_loss
     }
 
     /// The observations that triggered the rule, in condition order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.reasons().len(), 1);
-    /// assert_eq!(alert.reasons()[0].to_string(), "recency_days = 120 (> 90d)");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn reasons(&self) -> &[Trigger<'a>] {
         &self.reasons
     }
 
     /// The rule's suggested intervention.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.suggestion(), Some("reactivation"));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn suggestion(&self) -> Option<&'a str> {
         self.rule.suggestion()
     }
 
     /// The customer's row in the evaluated profiles.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(alert.row(), 0);
-    /// assert_eq!(profiles.ids()[alert.row()], *alert.customer());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn row(&self) -> usize {
         self.row
     }
@@ -566,54 +282,11 @@ pub struct WorkList<'r, 'a> {
 
 impl<'r, 'a> WorkList<'r, 'a> {
     /// The team.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// let lists = report.work_lists();
-    /// assert_eq!(lists[0].route(), &Route::Sales);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn route(&self) -> &'a Route {
         self.route
     }
 
     /// Its alerts, highest priority first.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// let lists = report.work_lists();
-    /// assert_eq!(lists[0].alerts().len(), 1);
-    /// assert_eq!(lists[0].alerts()[0].rule(), "lapsing");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn alerts(&self) -> &[&'r Alert<'a>] {
         &self.alerts
     }
@@ -668,28 +341,6 @@ pub struct AlertReport<'a> {
 
 impl<'a> AlertReport<'a> {
     /// Every alert, highest priority first (severity, then expected loss).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// // Only customer 1 has gone more than 90 days without an order.
-    /// assert_eq!(report.alerts().len(), 1);
-    /// assert_eq!(report.alerts()[0].customer().to_string(), "1");
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn alerts(&self) -> &[Alert<'a>] {
         &self.alerts
     }
@@ -765,104 +416,21 @@ impl<'a> AlertReport<'a> {
     }
 
     /// Profiles evaluated.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(report.profiles_evaluated(), 2);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn profiles_evaluated(&self) -> usize {
         self.profiles
     }
 
     /// Alerts held back by the log's cooldowns.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::{TimeDelta, TimeZone, Utc};
-    /// use churnwise::alert::AlertLog;
-    /// # use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("recency_days", 120.0).with_churn_probability(0.6).with_customer_value(500.0),
-    /// #     Profile::new(2u64).with_feature("recency_days", 10.0).with_churn_probability(0.1).with_customer_value(80.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales)
-    /// #     .with_description("no order for 90 days")
-    /// #     .with_suggestion("reactivation");
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let report = engine.evaluate(&profiles, None)?;
-    /// # let alert = &report.alerts()[0];
-    /// assert_eq!(report.suppressed(), 0); // no log, no cooldowns
-    /// let mut log = AlertLog::new(100)?;
-    /// let now = Utc.with_ymd_and_hms(2024, 6, 3, 9, 0, 0).unwrap();
-    /// engine.evaluate_with_log(&profiles, None, &mut log, now)?;
-    /// let again = engine.evaluate_with_log(&profiles, None, &mut log, now + TimeDelta::days(1))?;
-    /// assert_eq!(again.suppressed(), 1); // still in the 7-day cooldown
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn suppressed(&self) -> usize {
         self.suppressed
     }
 
     /// Alerts dropped by the per-customer limit.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// use churnwise::rules::{Condition, Route};
-    /// use churnwise::score::{Profile, Profiles};
-    ///
-    /// let profiles = Profiles::from_profiles(vec![Profile::new(1u64).with_feature("recency_days", 120.0)])?;
-    /// let policy = AlertPolicy::new(vec![
-    ///     AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales),
-    ///     AlertRule::new("quiet", Condition::field("recency_days").gt("30d"), Severity::Low, Route::Marketing),
-    /// ])?
-    /// .with_max_alerts_per_customer(1);
-    /// let engine = AlertEngine::new(policy);
-    /// let report = engine.evaluate(&profiles, None)?;
-    /// assert_eq!((report.alerts().len(), report.capped()), (1, 1));
-    /// assert_eq!(report.alerts()[0].rule(), "lapsing"); // the more severe one is kept
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn capped(&self) -> usize {
         self.capped
     }
 
     /// Rules not evaluated because they compare with a previous snapshot and none was given.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-    /// use churnwise::rules::{Condition, Route};
-    /// use churnwise::score::{Profile, Profiles};
-    ///
-    /// let profiles = Profiles::from_profiles(vec![Profile::new(1u64).with_feature("spend_90d", 40.0)])?;
-    /// let rule = AlertRule::new("spend_halved", Condition::field("spend_90d").relative_change().lte(-0.5), Severity::Medium, Route::Marketing);
-    /// let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// // Without a previous snapshot there is no change to compare.
-    /// let report = engine.evaluate(&profiles, None)?;
-    /// assert_eq!(report.skipped_rules(), ["spend_halved"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn skipped_rules(&self) -> &[String] {
         &self.skipped_rules
     }
@@ -928,15 +496,6 @@ impl AlertEngine {
     }
 
     /// The policy.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::alert::{AlertEngine, AlertPolicy};
-    ///
-    /// let engine = AlertEngine::new(AlertPolicy::default_policy());
-    /// assert_eq!(engine.policy().rules()[0].id(), "high_churn_risk");
-    /// ```
     pub fn policy(&self) -> &AlertPolicy {
         &self.policy
     }

@@ -87,92 +87,21 @@ impl AlertLog {
     }
 
     /// Entries held.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("complaints_30d", 2.0),
-    /// #     Profile::new(2u64).with_feature("complaints_30d", 3.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("complaints", Condition::field("complaints_30d").gte(2), Severity::High, Route::CustomerService);
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let now = Utc.with_ymd_and_hms(2024, 6, 3, 9, 0, 0).unwrap();
-    /// let mut log = AlertLog::new(100)?;
-    /// engine.evaluate_with_log(&profiles, None, &mut log, now)?;
-    /// assert_eq!(log.len(), 2); // one (rule, customer) entry per alert
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether no entries are held.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("complaints_30d", 2.0),
-    /// #     Profile::new(2u64).with_feature("complaints_30d", 3.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("complaints", Condition::field("complaints_30d").gte(2), Severity::High, Route::CustomerService);
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let now = Utc.with_ymd_and_hms(2024, 6, 3, 9, 0, 0).unwrap();
-    /// let mut log = AlertLog::new(100)?;
-    /// assert!(log.is_empty());
-    /// engine.evaluate_with_log(&profiles, None, &mut log, now)?;
-    /// assert!(!log.is_empty());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The most entries held.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::alert::AlertLog;
-    ///
-    /// assert_eq!(AlertLog::new(500)?.capacity(), 500);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// Entries dropped to stay within capacity before their quiet period ended.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::alert::{AlertEngine, AlertLog, AlertPolicy, AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # let profiles = Profiles::from_profiles(vec![
-    /// #     Profile::new(1u64).with_feature("complaints_30d", 2.0),
-    /// #     Profile::new(2u64).with_feature("complaints_30d", 3.0),
-    /// # ])?;
-    /// # let rule = AlertRule::new("complaints", Condition::field("complaints_30d").gte(2), Severity::High, Route::CustomerService);
-    /// # let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
-    /// # let now = Utc.with_ymd_and_hms(2024, 6, 3, 9, 0, 0).unwrap();
-    /// // Two alerts in a log with room for one.
-    /// let mut log = AlertLog::new(1)?;
-    /// engine.evaluate_with_log(&profiles, None, &mut log, now)?;
-    /// assert_eq!((log.len(), log.evicted()), (1, 1));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn evicted(&self) -> u64 {
         self.evicted
     }

@@ -219,101 +219,36 @@ impl AlertRule {
     }
 
     /// The rule's id, unique in its policy.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
-    /// assert_eq!(rule.id(), "lapsing");
-    /// ```
     pub fn id(&self) -> &str {
         &self.id
     }
 
     /// The description.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
-    /// assert_eq!(rule.description(), ""); // until `with_description`
-    /// ```
     pub fn description(&self) -> &str {
         &self.description
     }
 
     /// The condition.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
-    /// assert_eq!(rule.condition().to_string(), "recency_days > 90d");
-    /// ```
     pub fn condition(&self) -> &Condition {
         &self.condition
     }
 
     /// The severity of its alerts.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
-    /// assert_eq!(rule.severity(), Severity::High);
-    /// ```
     pub fn severity(&self) -> Severity {
         self.severity
     }
 
     /// The team its alerts go to.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
-    /// assert_eq!(rule.route(), &Route::Sales);
-    /// ```
     pub fn route(&self) -> &Route {
         &self.route
     }
 
     /// Days before it may alert on the same customer again.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
-    /// assert_eq!(rule.cooldown_days(), 7.0);
-    /// assert_eq!(rule.with_cooldown_days(1.5).cooldown_days(), 1.5);
-    /// ```
     pub fn cooldown_days(&self) -> f64 {
         self.cooldown_days
     }
 
     /// The suggested intervention.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::{AlertRule, Severity};
-    /// # use churnwise::rules::{Condition, Route};
-    /// let rule = AlertRule::new("lapsing", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
-    /// assert_eq!(rule.suggestion(), None);
-    /// assert_eq!(rule.with_suggestion("discount").suggestion(), Some("discount"));
-    /// ```
     pub fn suggestion(&self) -> Option<&str> {
         self.suggestion.as_deref()
     }
@@ -643,42 +578,16 @@ impl AlertPolicy {
     }
 
     /// The rules, in policy order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::alert::AlertPolicy;
-    ///
-    /// let policy = AlertPolicy::default_policy();
-    /// let ids: Vec<&str> = policy.rules().iter().map(|r| r.id()).collect();
-    /// assert_eq!(ids[..2], ["high_churn_risk", "no_order_90d"]);
-    /// ```
     pub fn rules(&self) -> &[AlertRule] {
         &self.rules
     }
 
     /// At most this many alerts per customer per run.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::alert::AlertPolicy;
-    ///
-    /// assert_eq!(AlertPolicy::default_policy().max_alerts_per_customer(), 3);
-    /// ```
     pub fn max_alerts_per_customer(&self) -> usize {
         self.max_alerts_per_customer
     }
 
     /// Which alerts a customer keeps.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::alert::{AlertPolicy, Precedence};
-    ///
-    /// assert_eq!(AlertPolicy::default_policy().precedence(), Precedence::Severity);
-    /// ```
     pub fn precedence(&self) -> Precedence {
         self.precedence
     }

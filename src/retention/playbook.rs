@@ -297,72 +297,26 @@ impl Intervention {
     }
 
     /// The id, unique in its playbook.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind};
-    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
-    /// assert_eq!(repair.id(), "free_repair");
-    /// ```
     pub fn id(&self) -> &str {
         &self.id
     }
 
     /// The display name.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind};
-    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
-    /// assert_eq!(repair.name(), "free_repair");
-    /// assert_eq!(repair.with_name("Free repair").name(), "Free repair");
-    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The kind.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind};
-    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
-    /// assert_eq!(repair.kind(), &InterventionKind::FreeRepair);
-    /// ```
     pub fn kind(&self) -> &InterventionKind {
         &self.kind
     }
 
     /// The cost per customer.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind};
-    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
-    /// assert_eq!(repair.cost(), 40.0);
-    /// ```
     pub fn cost(&self) -> f64 {
         self.cost
     }
 
     /// The default effect (relative churn reduction).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind};
-    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
-    /// assert_eq!(repair.effect(), 0.3); // cuts a churn probability of 0.5 to 0.35
-    /// ```
     pub fn effect(&self) -> f64 {
         self.effect
     }
@@ -388,60 +342,21 @@ impl Intervention {
     }
 
     /// The per-segment effects.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind};
-    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
-    /// let repair = repair.with_segment_effect("at_risk", 0.45);
-    /// assert_eq!(repair.segment_effects().get("at_risk"), Some(&0.45));
-    /// assert_eq!(repair.segment_effects().len(), 1);
-    /// ```
     pub fn segment_effects(&self) -> &BTreeMap<String, f64> {
         &self.effect_by_segment
     }
 
     /// Who may receive it (`None`: everyone).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind};
-    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
-    /// assert!(repair.eligibility().is_none()); // open to everyone
-    /// ```
     pub fn eligibility(&self) -> Option<&Condition> {
         self.eligibility.as_ref()
     }
 
     /// The team that delivers it.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind};
-    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
-    /// assert_eq!(repair.owner(), &Route::AfterSales);
-    /// ```
     pub fn owner(&self) -> &Route {
         &self.owner
     }
 
     /// The most customers it can serve.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind};
-    /// let repair = Intervention::new("free_repair", InterventionKind::FreeRepair, 40.0, 0.3, Route::AfterSales);
-    /// assert_eq!(repair.capacity(), None); // unlimited
-    /// assert_eq!(repair.with_capacity(50).capacity(), Some(50));
-    /// ```
     pub fn capacity(&self) -> Option<usize> {
         self.capacity
     }
@@ -626,29 +541,11 @@ impl Playbook {
     }
 
     /// The interventions.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::retention::Playbook;
-    ///
-    /// let playbook = Playbook::default_playbook();
-    /// let ids: Vec<&str> = playbook.interventions().iter().map(|i| i.id()).collect();
-    /// assert_eq!(ids, ["discount", "vip_service", "free_repair", "reactivation", "onboarding"]);
-    /// ```
     pub fn interventions(&self) -> &[Intervention] {
         &self.interventions
     }
 
     /// How effects are segmented.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::retention::{Playbook, SegmentBy};
-    ///
-    /// assert_eq!(Playbook::default_playbook().segment_by(), SegmentBy::LifecycleStage);
-    /// ```
     pub fn segment_by(&self) -> &SegmentBy {
         &self.segment_by
     }

@@ -617,15 +617,6 @@ const OPERATORS: [(&str, &str); 7] = [
 
 impl Test {
     /// The field compared.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::rules::Condition;
-    ///
-    /// let Condition::Test(test) = Condition::field("complaints_30d").gte(2) else { unreachable!() };
-    /// assert_eq!(test.field(), "complaints_30d");
-    /// ```
     pub fn field(&self) -> &str {
         &self.field
     }

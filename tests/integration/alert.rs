@@ -258,8 +258,18 @@ fn unknown_fields_and_bad_documents_are_typed_errors_with_paths() {
             r#"{"rules": [{"id": "a", "severity": "low", "route": "sales", "condition": {"field": "x", ">": 1}}], "max_alerts_per_customer": 0}"#,
             "max_alerts_per_customer",
         ),
-        ("{\"rules\": [", ""),
     ];
+    // Text that is not JSON is its own kind, with the position.
+    assert!(matches!(
+        AlertPolicy::from_json("{\"rules\": [")
+            .unwrap_err()
+            .into_kind(),
+        ErrorKind::NotJson {
+            line: 1,
+            column: 11,
+            ..
+        }
+    ));
     for (json, expected) in cases {
         match AlertPolicy::from_json(json).unwrap_err().into_kind() {
             ErrorKind::InvalidPolicy { path, .. } => assert_eq!(path, expected, "{json}"),
@@ -312,7 +322,7 @@ fn the_example_policy_file_loads_and_round_trips() {
     ))
     .unwrap();
     let policy = AlertPolicy::from_toml(&text).unwrap();
-    assert_eq!(policy.rules().len(), 6);
+    assert_eq!(policy.rules().len(), 8);
     assert_eq!(policy.max_alerts_per_customer(), 2);
     assert_eq!(
         policy.rules()[1].route(),

@@ -10,6 +10,7 @@ mod model;
 mod plan;
 mod records;
 mod retention;
+mod rules;
 mod segment;
 mod synth;
 mod threads;
