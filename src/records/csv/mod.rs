@@ -6,14 +6,16 @@
 //! `time`/`date`/`timestamp`/`ts`, `amount`/`value`/`revenue`). Times may be
 //! dates (`2024-05-01`, midnight UTC), RFC 3339 timestamps, or
 //! `YYYY-MM-DD HH:MM:SS` (UTC), or follow a custom `strftime` format. Line ends
-//! may be LF or CRLF.
+//! may be LF, CRLF or CR. A field may be quoted (`"Smith, Ann"`): it may then
+//! hold the delimiter, line ends and `""` for one quote (RFC 4180, read as the
+//! `csv` crate reads it).
 //!
 //! A malformed row (wrong number of fields, unparsable number or date, empty
 //! required field) becomes an [`Issue`](super::Issue) with its line number and
 //! reading goes on; [`HistoryBuilder::build_strict`] turns it into an error.
 //!
-//! Large files are read in blocks whose rows are parsed on all rayon threads;
-//! the result does not depend on the thread count.
+//! Large files are read in blocks whose rows are parsed on all rayon threads,
+//! quoted fields or not; the result does not depend on the thread count.
 
 use std::fs::File;
 use std::io::Read;
