@@ -5,6 +5,7 @@ the same file unquoted. Run by hand; nothing is written inside the repository.
 
     cargo build --release --example read_transactions
     python benches/csv_quoted_vs_polars.py target/release/examples/read_transactions [--runs 5] [--rows 10000000]
+    python benches/csv_quoted_vs_polars.py before=/path/to/old/read_transactions after=target/release/examples/read_transactions
 
 Needs Python 3 with numpy and polars (`pip install numpy polars`). The data go
 to $CSV_PERF_DATA (default /tmp/csv-perf/data) and are reused when present:
@@ -95,34 +96,42 @@ def polars_rfm(path, project):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("binary", help="target/release/examples/read_transactions")
+    ap.add_argument("binaries", nargs="+", metavar="[LABEL=]BINARY",
+                    help="the read_transactions example, e.g. target/release/examples/read_transactions")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--only", choices=["quoted", "unquoted"])
     a = ap.parse_args()
     paths = ensure(a.rows)
     kinds = [a.only] if a.only else ["unquoted", "quoted"]
-    times = {(k, w): [] for k in kinds for w in ("churnwise", "polars", "polars_projected")}
+    binaries = [b.split("=", 1) if "=" in b else ["churnwise", b] for b in a.binaries]
+    who = [f"churnwise {label}" if len(binaries) > 1 else "churnwise" for label, _ in binaries]
+    who += ["polars", "polars projected"]
+    times = {(k, w): [] for k in kinds for w in who}
     for _ in range(a.runs):
         for k in kinds:
-            t, n = churnwise(a.binary, paths[k])
-            assert n == a.rows, n
-            times[(k, "churnwise")].append(t)
+            for (_, binary), w in zip(binaries, who):
+                t, n = churnwise(binary, paths[k])
+                assert n == a.rows, n
+                times[(k, w)].append(t)
             t, n = polars_rfm(paths[k], False)
             assert n == a.rows, n
             times[(k, "polars")].append(t)
             t, _ = polars_rfm(paths[k], True)
-            times[(k, "polars_projected")].append(t)
-    print(f"polars {pl.__version__}, {pl.thread_pool_size()} threads, {a.runs} runs; seconds: median (min)")
+            times[(k, "polars projected")].append(t)
+    print(f"polars {pl.__version__}, {pl.thread_pool_size()} threads, {a.runs} runs interleaved; "
+          f"load average at the end: {os.getloadavg()[0]:.1f}; seconds: median (min)")
     for k in kinds:
         size = os.path.getsize(paths[k]) / 1e6
-        med = {w: statistics.median(times[(k, w)]) for w in ("churnwise", "polars", "polars_projected")}
-        low = {w: min(times[(k, w)]) for w in ("churnwise", "polars", "polars_projected")}
-        print(f"{k:9} {size:.0f} MB: churnwise {med['churnwise']:.3f} ({low['churnwise']:.3f}), "
-              f"polars read_csv+group_by {med['polars']:.3f} ({low['polars']:.3f}), "
-              f"projected {med['polars_projected']:.3f} ({low['polars_projected']:.3f}); "
-              f"ratio churnwise/polars {med['churnwise'] / med['polars']:.2f}, "
-              f"/projected {med['churnwise'] / med['polars_projected']:.2f}")
+        med = {w: statistics.median(times[(k, w)]) for w in who}
+        low = {w: min(times[(k, w)]) for w in who}
+        print(f"{k} ({size:.0f} MB):")
+        for w in who:
+            line = f"  {w:22} {med[w]:.3f} ({low[w]:.3f})"
+            if w.startswith("churnwise"):
+                line += (f"  ratio to polars {med[w] / med['polars']:.2f}, "
+                         f"to polars projected {med[w] / med['polars projected']:.2f}")
+            print(line)
 
 
 if __name__ == "__main__":
