@@ -19,11 +19,13 @@ Rows: 1 M customers (ids a random permutation), dates sorted over
 2023-01-01..2024-12-31, amounts lognormal with two decimals; seed fixed.
 churnwise is timed by the example's own clock (read + build, in process);
 polars by perf_counter around read_csv + group_by (in process), runs
-interleaved. Medians and minima are printed with the ratios.
+interleaved. Medians and minima are printed with the ratios, and the median
+CPU seconds (churnwise: the whole process, so also its 5 RFM runs).
 """
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import time
@@ -72,17 +74,25 @@ def ensure(rows):
     return paths
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def churnwise(binary, path):
+    """Read + build seconds by the example's clock, and the process's CPU seconds
+    (which also include its 5 RFM runs after the build)."""
+    cpu = children_cpu()
     out = subprocess.run([binary, path], check=True, capture_output=True, text=True).stdout
     m = re.search(r"rows (\d+): read ([\d.]+) s, build ([\d.]+) s, total ([\d.]+) s", out)
-    return float(m.group(4)), int(m.group(1))
+    return float(m.group(4)), int(m.group(1)), children_cpu() - cpu
 
 
 SCHEMA = {"customer_id": pl.Int64, "name": pl.String, "date": pl.Date, "amount": pl.Float64}
 
 
 def polars_rfm(path, project):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     cols = ["customer_id", "date", "amount"] if project else None
     df = pl.read_csv(path, schema=SCHEMA, columns=cols)
     g = df.group_by("customer_id").agg(
@@ -91,7 +101,7 @@ def polars_rfm(path, project):
         pl.len().alias("frequency"),
         pl.col("amount").sum().alias("monetary_sum"),
     )
-    return time.perf_counter() - start, int(g["frequency"].sum())
+    return time.perf_counter() - start, int(g["frequency"].sum()), time.process_time() - cpu
 
 
 def main():
@@ -108,17 +118,19 @@ def main():
     who = [f"churnwise {label}" if len(binaries) > 1 else "churnwise" for label, _ in binaries]
     who += ["polars", "polars projected"]
     times = {(k, w): [] for k in kinds for w in who}
+    cpus = {(k, w): [] for k in kinds for w in who}
     for _ in range(a.runs):
         for k in kinds:
             for (_, binary), w in zip(binaries, who):
-                t, n = churnwise(binary, paths[k])
+                t, n, c = churnwise(binary, paths[k])
                 assert n == a.rows, n
                 times[(k, w)].append(t)
-            t, n = polars_rfm(paths[k], False)
-            assert n == a.rows, n
-            times[(k, "polars")].append(t)
-            t, _ = polars_rfm(paths[k], True)
-            times[(k, "polars projected")].append(t)
+                cpus[(k, w)].append(c)
+            for w, project in (("polars", False), ("polars projected", True)):
+                t, n, c = polars_rfm(paths[k], project)
+                assert n == a.rows, n
+                times[(k, w)].append(t)
+                cpus[(k, w)].append(c)
     print(f"polars {pl.__version__}, {pl.thread_pool_size()} threads, {a.runs} runs interleaved; "
           f"load average at the end: {os.getloadavg()[0]:.1f}; seconds: median (min)")
     for k in kinds:
@@ -127,7 +139,7 @@ def main():
         low = {w: min(times[(k, w)]) for w in who}
         print(f"{k} ({size:.0f} MB):")
         for w in who:
-            line = f"  {w:22} {med[w]:.3f} ({low[w]:.3f})"
+            line = f"  {w:22} {med[w]:.3f} ({low[w]:.3f}); CPU {statistics.median(cpus[(k, w)]):.2f}"
             if w.startswith("churnwise"):
                 line += (f"  ratio to polars {med[w] / med['polars']:.2f}, "
                          f"to polars projected {med[w] / med['polars projected']:.2f}")
