@@ -1,7 +1,8 @@
 //! History construction: from records in memory, and from a CSV transaction log.
 //!
 //! `cargo bench --bench history`. Data comes from `synth` with a fixed seed;
-//! the CSV file is written to the system temp directory first.
+//! the CSV files (one with a quoted field in every row) are written to the
+//! system temp directory first.
 
 use std::hint::black_box;
 use std::io::{BufWriter, Write};
@@ -48,44 +49,70 @@ fn build_from_records(c: &mut Criterion) {
     group.finish();
 }
 
+/// Writes `orders` as `customer_id,date,amount`, or with `Quoting::Quoted`
+/// as `customer_id,note,date,amount` where every note is a quoted field
+/// holding the delimiter (and one in a hundred a doubled quote).
+fn write_orders(path: &std::path::Path, orders: &[Order], quoting: Quoting) {
+    let mut w = BufWriter::new(std::fs::File::create(path).expect("temp file"));
+    match quoting {
+        Quoting::None => writeln!(w, "customer_id,date,amount"),
+        Quoting::Quoted => writeln!(w, "customer_id,note,date,amount"),
+    }
+    .expect("write");
+    for (i, o) in orders.iter().enumerate() {
+        let date = o.time.format("%Y-%m-%d");
+        match quoting {
+            Quoting::None => writeln!(w, "{},{date},{:.2}", o.customer, o.amount),
+            Quoting::Quoted if i % 100 == 0 => writeln!(
+                w,
+                "{},\"order {i}, \"\"gift\"\"\",{date},{:.2}",
+                o.customer, o.amount
+            ),
+            Quoting::Quoted => {
+                writeln!(
+                    w,
+                    "{},\"order {i}, web\",{date},{:.2}",
+                    o.customer, o.amount
+                )
+            }
+        }
+        .expect("write");
+    }
+    w.flush().expect("flush");
+}
+
+#[derive(Clone, Copy)]
+enum Quoting {
+    None,
+    Quoted,
+}
+
 fn read_csv(c: &mut Criterion) {
     let mut group = c.benchmark_group("history_csv");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(20));
-    for n in [1_000_000, 10_000_000] {
+    let cases = [
+        ("transactions", 1_000_000, Quoting::None),
+        ("transactions", 10_000_000, Quoting::None),
+        ("transactions_quoted", 200_000, Quoting::Quoted),
+    ];
+    for (name, n, quoting) in cases {
         let (_, orders) = population(n);
-        let path = std::env::temp_dir().join(format!("churnwise-bench-orders-{n}.csv"));
-        let mut w = BufWriter::new(std::fs::File::create(&path).expect("temp file"));
-        writeln!(w, "customer_id,date,amount").expect("write");
-        for o in &orders {
-            writeln!(
-                w,
-                "{},{},{:.2}",
-                o.customer,
-                o.time.format("%Y-%m-%d"),
-                o.amount
-            )
-            .expect("write");
-        }
-        w.flush().expect("flush");
-        drop(w);
+        let path = std::env::temp_dir().join(format!("churnwise-bench-{name}-{n}.csv"));
+        write_orders(&path, &orders, quoting);
         group.throughput(Throughput::Elements(orders.len() as u64));
-        group.bench_with_input(
-            BenchmarkId::new("transactions", orders.len()),
-            &path,
-            |b, path| {
-                b.iter(|| {
-                    let mut builder = HistoryBuilder::new()
-                        .unknown_customers(UnknownCustomers::Create)
-                        .duplicates(Duplicates::Keep);
-                    builder
-                        .read_orders_csv_path(path, &OrderCsv::new())
-                        .expect("reads");
-                    black_box(builder.build().expect("builds"))
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new(name, orders.len()), &path, |b, path| {
+            b.iter(|| {
+                let mut builder = HistoryBuilder::new()
+                    .unknown_customers(UnknownCustomers::Create)
+                    .duplicates(Duplicates::Keep);
+                builder
+                    .read_orders_csv_path(path, &OrderCsv::new())
+                    .expect("reads");
+                black_box(builder.build().expect("builds"))
+            })
+        });
         std::fs::remove_file(&path).ok();
     }
     group.finish();

@@ -317,11 +317,10 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Condition> {
 
 /// How `text` is written as a value so that it reads back as the same text.
 pub(crate) fn quote_if_needed(text: &str) -> std::borrow::Cow<'_, str> {
-    let plain = !text.is_empty()
-        && text.chars().all(is_word_char)
-        && !is_keyword(text)
-        && !(text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
-            && text.parse::<f64>().is_ok());
+    let reads_as_number = text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
+        && text.parse::<f64>().is_ok();
+    let plain =
+        !text.is_empty() && text.chars().all(is_word_char) && !is_keyword(text) && !reads_as_number;
     if plain {
         text.into()
     } else {

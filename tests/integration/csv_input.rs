@@ -84,7 +84,7 @@ fn strict_build_fails_on_the_first_bad_row_with_its_line() {
 }
 
 #[test]
-fn quoted_fields_are_parsed_by_the_full_csv_parser_with_correct_lines() {
+fn quoted_fields_may_hold_line_ends_and_lines_stay_correct() {
     let data = "customer_id,date,amount,order_id\n1,2024-01-01,5,\"a\"\n2,2024-01-02,6,\"multi\nline\"\n3,2024-01-03,oops,c\n";
     let mut b = builder();
     b.read_orders_csv(data.as_bytes(), &OrderCsv::new())
@@ -258,4 +258,123 @@ fn parallel_parsing_gives_the_same_result_on_any_number_of_threads() {
     assert_eq!(r1, r2);
     assert_eq!(r1.count("malformed"), 21);
     assert_eq!(h1.order_count(), 200_000 - 21);
+}
+
+/// Reads `data` as orders on a pool of `threads` threads.
+fn read_on(
+    data: &[u8],
+    threads: usize,
+) -> (
+    churnwise::records::History,
+    churnwise::records::DataQualityReport,
+) {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| {
+            let mut b = builder();
+            b.read_orders_csv(data, &OrderCsv::new()).unwrap();
+            b.build().unwrap()
+        })
+}
+
+#[test]
+fn quoted_fields_in_every_row_parse_the_same_on_any_number_of_threads() {
+    // About 8 MB (several blocks and pieces): every order id quoted, holding
+    // the delimiter, doubled quotes, and every 1000th row a CRLF; every 9973rd row bad.
+    let mut data = String::from("customer_id,order_id,date,amount\n");
+    let mut lines = 1u64;
+    let mut bad_lines = Vec::new();
+    for i in 0..200_000u64 {
+        let note = if i % 1_000 == 0 { "\r\n" } else { "" };
+        let amount = if i % 9_973 == 0 {
+            bad_lines.push(lines + 1);
+            "x".to_owned()
+        } else {
+            format!("{}.{:02}", i % 500, i % 100)
+        };
+        data.push_str(&format!(
+            "{},\"o{i},{note} \"\"gift\"\"\",2024-{:02}-{:02},{amount}\n",
+            (i * 7_919) % 20_011,
+            1 + i % 12,
+            1 + i % 28
+        ));
+        lines += 1 + u64::from(!note.is_empty());
+    }
+    let (h1, r1) = read_on(data.as_bytes(), 1);
+    let (h2, r2) = read_on(data.as_bytes(), 2);
+    assert!(h1 == h2, "histories differ");
+    assert_eq!(r1, r2);
+    let got: Vec<u64> = r1.iter().map(|i| i.record().line().unwrap()).collect();
+    assert_eq!(got, bad_lines);
+    assert_eq!(h1.order_count(), 200_000 - 21);
+    let customer = h1.find(&((1_000 * 7_919 % 20_011) as u64).into()).unwrap();
+    let ids: Vec<String> = customer
+        .orders()
+        .iter()
+        .filter_map(|o| o.order_id)
+        .collect();
+    assert!(ids.iter().any(|id| id == "o1000,\r\n \"gift\""), "{ids:?}");
+}
+
+#[test]
+fn line_numbers_in_quoted_files_count_crlf_and_blank_lines() {
+    let data = "customer_id,date,amount,order_id\r\n1,2024-01-01,5,\"a\"\r\n\r\n2,2024-01-02,oops,\"b\"\r\n3,2024-01-03,oops,\"c\r\nd\"\r\n4,2024-01-04,oops,e\r\n";
+    let (h, report) = read_on(data.as_bytes(), 2);
+    assert_eq!(h.order_count(), 1);
+    let lines: Vec<_> = report.iter().map(|i| i.record().line().unwrap()).collect();
+    assert_eq!(lines, [4, 5, 7]);
+}
+
+#[test]
+fn an_unterminated_quote_runs_to_the_end_of_the_file() {
+    // Small, and past the first block (1 MiB): the open field swallows the
+    // rest of the file, so its row has too few fields.
+    for rows_before in [1u64, 60_000] {
+        let mut data = String::from("customer_id,date,amount\n");
+        for i in 0..rows_before {
+            data.push_str(&format!("{},2024-01-{:02},{i}.25\n", i % 1_000, 1 + i % 28));
+        }
+        data.push_str("7,\"2024-02-01,5\n");
+        for i in 0..20_000 {
+            data.push_str(&format!("{i},2024-03-01,1\n"));
+        }
+        let mut b = builder();
+        let rows = b
+            .read_orders_csv(data.as_bytes(), &OrderCsv::new())
+            .unwrap();
+        assert_eq!(rows as u64, rows_before + 1);
+        let (h, report) = b.build().unwrap();
+        assert_eq!(h.order_count() as u64, rows_before);
+        assert_eq!(report.issues().len(), 1);
+        assert_eq!(
+            report.issues()[0].to_string(),
+            format!(
+                "order {} (<reader> line {}): malformed row: expected 3 fields, found 2; record dropped",
+                rows_before,
+                rows_before + 2
+            )
+        );
+    }
+}
+
+#[test]
+fn a_quote_or_line_end_is_not_a_delimiter() {
+    for delimiter in [b'"', b'\n', b'\r'] {
+        let spec = OrderCsv::new().format(CsvFormat::new().delimiter(delimiter));
+        let err = builder()
+            .read_orders_csv("customer_id,date,amount\n".as_bytes(), &spec)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::InvalidParameter {
+                    name: "delimiter",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
 }

@@ -1,12 +1,14 @@
-//! Reading CSV input in blocks, parsing unquoted blocks in parallel.
+//! Reading CSV input in blocks, each parsed in parallel pieces cut at record boundaries.
 
 use super::*;
 
 /// Largest size of the blocks read and parsed in parallel.
-pub(super) const BLOCK_BYTES: usize = 32 << 20;
+const BLOCK_BYTES: usize = 32 << 20;
 /// Size of the first block; each full block doubles the next, up to
 /// [`BLOCK_BYTES`], so a small file never allocates (and zeroes) 32 MiB.
 const FIRST_BLOCK_BYTES: usize = 1 << 20;
+/// Smallest piece of a block parsed on its own thread.
+const PIECE_BYTES: usize = 1 << 16;
 
 pub(super) fn io_error(source: &str, e: std::io::Error) -> Error {
     Error::io(source, e)
@@ -25,14 +27,20 @@ pub(super) struct Input<R> {
     /// 1-based line number of the first line in `buf`.
     pub(super) line: u64,
     pub(super) delimiter: u8,
-    /// Bytes read per block (a parameter so tests can cross block boundaries).
+    /// Bytes read per block, doubling up to `max_block` (parameters so tests
+    /// can cross many block boundaries).
     pub(super) block: usize,
+    pub(super) max_block: usize,
+    /// Smallest piece of a block parsed on its own thread (a parameter so
+    /// tests can cut small inputs into many pieces).
+    pub(super) piece: usize,
     /// The input's size in bytes, when known, to size the builder's columns once.
     pub(super) size_hint: Option<u64>,
 }
 
 impl<R: Read> Input<R> {
     pub(super) fn open(mut reader: R, format: &CsvFormat) -> Result<Self> {
+        format.validate()?;
         let source: Arc<str> = Arc::from(format.source_name.as_deref().unwrap_or("<reader>"));
         let mut pending = Vec::new();
         // Read until the header line is complete (a header with quoted newlines is read whole by csv).
@@ -83,6 +91,8 @@ impl<R: Read> Input<R> {
             line,
             delimiter: format.delimiter,
             block: FIRST_BLOCK_BYTES,
+            max_block: BLOCK_BYTES,
+            piece: PIECE_BYTES,
             size_hint: None,
         })
     }
@@ -110,7 +120,6 @@ impl<R: Read> Input<R> {
     }
 
     /// Parses every remaining row with `parser` and pushes it into `builder`.
-    /// Parses every remaining row with `parser` and pushes it into `builder`.
     ///
     /// Blocks are pipelined: while one block's rows are pushed into the
     /// builder (sequential: id interning), the next block is parsed on the
@@ -122,7 +131,11 @@ impl<R: Read> Input<R> {
     ) -> Result<usize> {
         let source = self.source.clone();
         builder.begin_source(P::KIND, source.clone());
-        let width = self.header.len();
+        let layout = Layout {
+            delimiter: self.delimiter,
+            width: self.header.len(),
+            piece: self.piece,
+        };
         let mut rows = 0;
         let mut parsed: Vec<Chunk<P::Rows>> = Vec::new();
         let mut push = |builder: &mut HistoryBuilder, chunks: Vec<Chunk<P::Rows>>| {
@@ -136,43 +149,25 @@ impl<R: Read> Input<R> {
         while !eof {
             eof = self.fill(&source)?;
             let pending = &self.buf[..self.filled];
-            if memchr::memchr(b'"', pending).is_some() {
-                // Quoted fields may hold newlines: finish sequentially with the csv parser.
-                push(builder, std::mem::take(&mut parsed));
-                let reader = std::io::Cursor::new(pending).chain(&mut self.reader);
-                let more = sequential(
-                    reader,
-                    self.delimiter,
-                    self.line,
-                    width,
-                    parser,
-                    builder,
-                    &source,
-                )?;
-                return Ok(rows + more);
-            }
-            let end = match memchr::memrchr(b'\n', pending) {
-                _ if eof => pending.len(),
-                Some(i) => i + 1,
-                None => continue, // a line longer than a block: read more
-            };
-            let block = &pending[..end];
             let previous = std::mem::take(&mut parsed);
-            let ((next, lines), ()) = rayon::join(
-                || parse_block(block, self.delimiter, self.line, width, parser),
+            let (block, ()) = rayon::join(
+                || parse_block(pending, eof, self.line, &layout, parser),
                 || push(builder, previous),
             );
+            if block.consumed == 0 {
+                continue; // no whole record yet (a record longer than the buffer): read more
+            }
             if let Some(size) = self.size_hint.take() {
                 // Extrapolate the rows of the whole input from the first block.
-                let first_rows: usize = next.iter().map(|c| c.lines.len()).sum();
+                let first_rows: usize = block.chunks.iter().map(|c| c.lines.len()).sum();
                 let estimate =
-                    (size as f64 / end.max(1) as f64 * first_rows as f64 * 1.01) as usize;
+                    (size as f64 / block.consumed as f64 * first_rows as f64 * 1.01) as usize;
                 parser.reserve(builder, estimate);
             }
-            parsed = next;
-            self.line += lines;
-            self.buf.copy_within(end..self.filled, 0);
-            self.filled -= end;
+            parsed = block.chunks;
+            self.line += block.lines;
+            self.buf.copy_within(block.consumed..self.filled, 0);
+            self.filled -= block.consumed;
         }
         push(builder, parsed);
         Ok(rows)
@@ -180,8 +175,11 @@ impl<R: Read> Input<R> {
 
     /// Reads until the buffer holds a full block or the input ends; returns whether it ended.
     fn fill(&mut self, source: &str) -> Result<bool> {
-        // Grow only when a single line is longer than what the buffer holds.
-        let target = self.block.max(self.filled + self.block / 32 + 1);
+        // Grow only when a single record is longer than what the buffer holds,
+        // then geometrically, so a huge record is re-scanned a bounded number of times.
+        let target = self
+            .block
+            .max(self.filled + (self.block / 32).max(self.filled / 2) + 1);
         if self.buf.len() < target {
             self.buf.resize(target, 0);
         }
@@ -195,7 +193,7 @@ impl<R: Read> Input<R> {
             }
             self.filled += n;
         }
-        self.block = (2 * self.block).min(BLOCK_BYTES);
+        self.block = (2 * self.block).min(self.max_block);
         Ok(false)
     }
 }
@@ -206,85 +204,341 @@ pub(super) struct Chunk<R> {
     pub(super) rows: R,
 }
 
-/// Parses a block of whole lines (no quotes) in parallel chunks, in order;
-/// also returns the number of lines in the block.
-pub(super) fn parse_block<P: RowParser>(
-    block: &[u8],
-    delimiter: u8,
-    first_line: u64,
-    width: usize,
-    parser: &P,
-) -> (Vec<Chunk<P::Rows>>, u64) {
-    let threads = rayon::current_num_threads().max(1);
-    let target = (block.len() / (threads * 4)).max(1 << 16);
-    // Cut at newlines; each piece knows its first line number.
-    let mut pieces = Vec::new();
-    let (mut start, mut line) = (0usize, first_line);
-    while start < block.len() {
-        let mut end = (start + target).min(block.len());
-        if end < block.len() {
-            end = memchr::memchr(b'\n', &block[end..]).map_or(block.len(), |i| end + i + 1);
-        }
-        pieces.push((start, end, line));
-        line += memchr::memchr_iter(b'\n', &block[start..end]).count() as u64;
-        start = end;
-    }
-    let chunks = pieces
-        .into_par_iter()
-        .map(|(s, e, line)| split_lines(&block[s..e], delimiter, line, width, parser))
-        .collect();
-    (chunks, line - first_line)
+/// What every piece of a file needs to know to parse its rows.
+pub(super) struct Layout {
+    pub(super) delimiter: u8,
+    /// Fields per row (the header's).
+    pub(super) width: usize,
+    /// Smallest piece parsed on its own thread.
+    pub(super) piece: usize,
 }
 
-/// Parses unquoted CSV lines: fields are the bytes between delimiters, a
-/// trailing `\r` is dropped and empty lines are skipped (as the csv crate does).
-pub(super) fn split_lines<P: RowParser>(
-    piece: &[u8],
-    delimiter: u8,
-    mut line: u64,
-    width: usize,
+/// The rows of a block, in order, and how much of the block they cover.
+pub(super) struct Block<R> {
+    pub(super) chunks: Vec<Chunk<R>>,
+    /// Bytes up to the end of the last whole record: the rest (a record cut
+    /// by the end of the buffer) is parsed with the next block.
+    pub(super) consumed: usize,
+    /// Line ends (`\n`) in the consumed bytes.
+    pub(super) lines: u64,
+}
+
+/// Parses a block that starts at a record boundary, in parallel pieces, in
+/// order. `last`: the input ends with the block, so its last record ends there too.
+///
+/// Pieces are cut at line ends outside quoted fields, as counted by quote
+/// parity from the block start (a quoted field holds an even number of quotes).
+/// Each piece is parsed as if it started a record; when a piece does not end
+/// at a record boundary (parity misled by a quote in the middle of an unquoted
+/// field, which the grammar keeps as a literal), the rest of the block is
+/// parsed again in one piece from the last record boundary. The result is thus
+/// that of one sequential parse, whatever the pieces and the thread count.
+pub(super) fn parse_block<P: RowParser>(
+    block: &[u8],
+    last: bool,
+    first_line: u64,
+    layout: &Layout,
     parser: &P,
-) -> Chunk<P::Rows> {
+) -> Block<P::Rows> {
+    let pieces = cut_pieces(block, layout.piece);
+    let count = pieces.len();
+    let parsed: Vec<(Chunk<P::Rows>, Parsed)> = pieces
+        .par_iter()
+        .enumerate()
+        .map(|(k, &(start, end, line))| {
+            let piece = &block[start..end];
+            parse_chunk(
+                piece,
+                last && k + 1 == count,
+                first_line + line,
+                layout,
+                parser,
+            )
+        })
+        .collect();
+    let mut chunks = Vec::with_capacity(count);
+    let (mut consumed, mut lines) = (0, 0);
+    for ((chunk, done), &(start, _, line)) in parsed.into_iter().zip(&pieces) {
+        if start != consumed {
+            // The previous piece ended inside a record: this piece's start was a guess.
+            let (chunk, done) =
+                parse_chunk(&block[consumed..], last, first_line + lines, layout, parser);
+            chunks.push(chunk);
+            consumed += done.consumed;
+            lines += done.lines;
+            break;
+        }
+        chunks.push(chunk);
+        consumed = start + done.consumed;
+        lines = line + done.lines;
+    }
+    Block {
+        chunks,
+        consumed,
+        lines,
+    }
+}
+
+/// Cuts a block into pieces for the threads: `(start, end, line ends before start)`.
+pub(super) fn cut_pieces(block: &[u8], smallest: usize) -> Vec<(usize, usize, u64)> {
+    let threads = rayon::current_num_threads().max(1);
+    let target = (block.len() / (threads * 4)).max(smallest).max(1);
+    let regions = block.len().div_ceil(target);
+    if regions <= 1 {
+        return vec![(0, block.len(), 0)];
+    }
+    let region = |k: usize| k * target..((k + 1) * target).min(block.len());
+    // Quotes and line ends per region, counted in parallel.
+    let counts: Vec<(usize, u64)> = (0..regions)
+        .into_par_iter()
+        .map(|k| {
+            let r = &block[region(k)];
+            (
+                memchr::memchr_iter(QUOTE, r).count(),
+                memchr::memchr_iter(b'\n', r).count() as u64,
+            )
+        })
+        .collect();
+    let mut pieces = Vec::with_capacity(regions);
+    let (mut start, mut start_line) = (0, 0);
+    let (mut quotes, mut lines) = (0, 0);
+    for (k, &(q, l)) in counts.iter().enumerate() {
+        if k > 0 {
+            // The first line end outside quotes in region k, if any.
+            let r = region(k);
+            let (mut inside, mut line, mut at) = (quotes % 2 == 1, lines, r.start);
+            while let Some(i) = memchr::memchr2(QUOTE, b'\n', &block[at..r.end]) {
+                let hit = at + i;
+                at = hit + 1;
+                if block[hit] == QUOTE {
+                    inside = !inside;
+                } else {
+                    line += 1;
+                    if !inside {
+                        if at < block.len() {
+                            pieces.push((start, at, start_line));
+                            (start, start_line) = (at, line);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        quotes += q;
+        lines += l;
+    }
+    pieces.push((start, block.len(), start_line));
+    pieces
+}
+
+/// Parses the records of one piece into a chunk of rows.
+fn parse_chunk<P: RowParser>(
+    piece: &[u8],
+    last: bool,
+    first_line: u64,
+    layout: &Layout,
+    parser: &P,
+) -> (Chunk<P::Rows>, Parsed) {
+    let width = layout.width;
     let mut chunk = Chunk {
         lines: LineRuns::default(),
         rows: parser.rows_with_capacity(piece.len() / 12 + 16),
     };
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(width);
-    let mut emit = |fields: &mut Vec<&[u8]>, line: u64| {
-        // An empty line (one empty field) is skipped, as the csv crate does.
-        if fields.len() > 1 || fields.first().is_some_and(|f| !f.is_empty()) {
-            chunk.lines.push(line);
-            if fields.len() == width {
-                parser.parse_into(fields, &mut chunk.rows);
+    let done = parse_records(piece, last, layout.delimiter, first_line, |fields, line| {
+        chunk.lines.push(line);
+        if fields.len() == width {
+            parser.parse_into(fields, &mut chunk.rows);
+        } else {
+            parser.reject(wrong_width(width, fields.len()), &mut chunk.rows);
+        }
+    });
+    (chunk, done)
+}
+
+/// The quote character: fields starting with it are quoted.
+const QUOTE: u8 = b'"';
+
+/// How far [`parse_records`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Parsed {
+    /// Bytes up to the end of the last whole record (and the blank lines after it).
+    pub(super) consumed: usize,
+    /// Line ends (`\n`) in the consumed bytes.
+    pub(super) lines: u64,
+}
+
+/// A field's value: bytes of the input, or of the unescaped copy.
+enum Value {
+    Input(usize, usize),
+    Copy(usize, usize),
+}
+
+/// Splits `data`, which starts at a record boundary, into records and calls
+/// `record(fields, line)` for each, with the line its first byte is on.
+///
+/// The grammar is the csv crate's (RFC 4180 with its leniencies), so results
+/// match it byte for byte: records end at `\n`, `\r` or `\r\n`, and empty
+/// lines are skipped; a field starting with `"` is quoted: delimiters, line
+/// ends and `""` (one quote) may appear inside, and bytes after the closing
+/// quote are kept as they are; a quote elsewhere is an ordinary byte. A record
+/// cut by the end of `data` is left for the next call unless `last`, when the
+/// input ends there (an unterminated quoted field runs to the end).
+pub(super) fn parse_records(
+    data: &[u8],
+    last: bool,
+    delimiter: u8,
+    first_line: u64,
+    mut record: impl FnMut(&[&[u8]], u64),
+) -> Parsed {
+    let n = data.len();
+    let mut fields: Vec<&[u8]> = Vec::new();
+    // Unescaped copies of quoted fields: `(field, start, end)` in `copy`.
+    let mut copies: Vec<(usize, usize, usize)> = Vec::new();
+    let mut copy: Vec<u8> = Vec::new();
+    let (mut pos, mut line) = (0, first_line);
+    let mut done;
+    'records: loop {
+        // Line ends between records (blank lines, the LF of a CRLF) are skipped.
+        while let Some(&b) = data.get(pos) {
+            match b {
+                b'\n' => line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+            pos += 1;
+        }
+        done = Parsed {
+            consumed: pos,
+            lines: line - first_line,
+        };
+        if pos == n {
+            break;
+        }
+        let record_line = line;
+        fields.clear();
+        copies.clear();
+        copy.clear();
+        loop {
+            // At the start of a field.
+            let Some(&first) = data.get(pos) else {
+                // After a delimiter at the end of the input: an empty last field.
+                if !last {
+                    break 'records;
+                }
+                fields.push(&[]);
+                break;
+            };
+            let (value, stop) = if first == QUOTE {
+                match quoted_field(data, pos, last, delimiter, &mut line, &mut copy) {
+                    Some(field) => field,
+                    None => break 'records,
+                }
             } else {
-                parser.reject(wrong_width(width, fields.len()), &mut chunk.rows);
+                match memchr::memchr3(delimiter, b'\n', b'\r', &data[pos..]) {
+                    Some(i) => (Value::Input(pos, pos + i), pos + i),
+                    None if last => (Value::Input(pos, n), n),
+                    None => break 'records,
+                }
+            };
+            match value {
+                Value::Input(s, e) => fields.push(&data[s..e]),
+                Value::Copy(s, e) => {
+                    copies.push((fields.len(), s, e));
+                    fields.push(&[]);
+                }
+            }
+            // `stop` is the delimiter or line end after the field, or the end of the input.
+            pos = (stop + 1).min(n);
+            match data.get(stop) {
+                Some(&b) if b == delimiter => {}
+                Some(&b'\n') => {
+                    line += 1;
+                    break;
+                }
+                _ => break,
             }
         }
-        fields.clear();
-    };
-    // One vectorized scan finds both delimiters and line ends.
-    let mut start = 0;
-    for i in memchr::memchr2_iter(delimiter, b'\n', piece) {
-        if piece[i] == b'\n' {
-            let end = if i > start && piece[i - 1] == b'\r' {
-                i - 1
-            } else {
-                i
-            };
-            fields.push(&piece[start..end]);
-            emit(&mut fields, line);
-            line += 1;
+        if copies.is_empty() {
+            record(&fields, record_line);
         } else {
-            fields.push(&piece[start..i]);
+            let mut full = fields.clone();
+            for &(i, s, e) in &copies {
+                full[i] = &copy[s..e];
+            }
+            record(&full, record_line);
         }
-        start = i + 1;
     }
-    if start < piece.len() || !fields.is_empty() {
-        let rest = &piece[start..];
-        fields.push(rest.strip_suffix(b"\r").unwrap_or(rest));
-        emit(&mut fields, line);
+    done
+}
+
+/// Parses the quoted field whose opening quote is at `open`: returns its
+/// value and the position of the delimiter or line end after it (or the end
+/// of the input), or `None` when `data` ends before the field does.
+/// Line ends inside are counted into `line`.
+fn quoted_field(
+    data: &[u8],
+    open: usize,
+    last: bool,
+    delimiter: u8,
+    line: &mut u64,
+    copy: &mut Vec<u8>,
+) -> Option<(Value, usize)> {
+    let n = data.len();
+    let start = copy.len();
+    // `data[from..]` is not yet copied; `copied` once a `""` forced a copy.
+    let (mut from, mut at, mut copied) = (open + 1, open + 1, false);
+    let close = loop {
+        match memchr::memchr2(QUOTE, b'\n', &data[at..]) {
+            None if last => {
+                // Unterminated: the field runs to the end of the input.
+                return Some(if copied {
+                    copy.extend_from_slice(&data[from..]);
+                    (Value::Copy(start, copy.len()), n)
+                } else {
+                    (Value::Input(from, n), n)
+                });
+            }
+            None => return None,
+            Some(i) => {
+                let hit = at + i;
+                at = hit + 1;
+                if data[hit] == b'\n' {
+                    *line += 1;
+                    continue;
+                }
+                match data.get(at) {
+                    Some(&QUOTE) => {
+                        // `""`: one quote.
+                        copy.extend_from_slice(&data[from..at]);
+                        copied = true;
+                        at += 1;
+                        from = at;
+                    }
+                    None if !last => return None, // a `""` may be cut in two
+                    _ => break hit,
+                }
+            }
+        }
+    };
+    let after = close + 1;
+    match data.get(after) {
+        Some(&b) if b != delimiter && b != b'\n' && b != b'\r' => {
+            // Bytes after the closing quote belong to the field, quotes included.
+            let stop = match memchr::memchr3(delimiter, b'\n', b'\r', &data[after..]) {
+                Some(i) => after + i,
+                None if last => n,
+                None => return None,
+            };
+            copy.extend_from_slice(&data[from..close]);
+            copy.extend_from_slice(&data[after..stop]);
+            Some((Value::Copy(start, copy.len()), stop))
+        }
+        _ if copied => {
+            copy.extend_from_slice(&data[from..close]);
+            Some((Value::Copy(start, copy.len()), after))
+        }
+        _ => Some((Value::Input(from, close), after)),
     }
-    chunk
 }
 
 pub(super) fn wrong_width(width: usize, found: usize) -> RowError {
@@ -293,85 +547,5 @@ pub(super) fn wrong_width(width: usize, found: usize) -> RowError {
         problem: Problem::Malformed {
             message: format!("expected {width} fields, found {found}"),
         },
-    }
-}
-
-pub(super) fn csv_reader<R: Read>(r: R, delimiter: u8) -> csv::Reader<R> {
-    csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(r)
-}
-
-/// Parses every remaining row with the csv crate (quoted fields may span
-/// lines), pushing them in batches; `first_line` is the line of the reader's first byte.
-pub(super) fn sequential<R: Read, P: RowParser>(
-    reader: R,
-    delimiter: u8,
-    first_line: u64,
-    width: usize,
-    parser: &P,
-    builder: &mut HistoryBuilder,
-    source: &str,
-) -> Result<usize> {
-    let mut rdr = csv_reader(reader, delimiter);
-    let mut rec = ByteRecord::new();
-    let mut total = 0;
-    let mut chunk = Chunk {
-        lines: LineRuns::default(),
-        rows: P::Rows::default(),
-    };
-    loop {
-        let line_before = rdr.position().line();
-        let done = match rdr.read_byte_record(&mut rec) {
-            Ok(false) => true,
-            Ok(true) => {
-                chunk
-                    .lines
-                    .push(first_line + rec.position().map_or(line_before, |p| p.line()) - 1);
-                let fields: Vec<&[u8]> = rec.iter().collect();
-                if fields.len() == width {
-                    parser.parse_into(&fields, &mut chunk.rows);
-                } else {
-                    parser.reject(wrong_width(width, fields.len()), &mut chunk.rows);
-                }
-                false
-            }
-            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
-                return Err(Error::csv(source, e));
-            }
-            Err(e) => {
-                chunk
-                    .lines
-                    .push(first_line + e.position().map_or(line_before, |p| p.line()) - 1);
-                let problem = Problem::Malformed {
-                    message: e.to_string(),
-                };
-                parser.reject(
-                    RowError {
-                        field: None,
-                        problem,
-                    },
-                    &mut chunk.rows,
-                );
-                false
-            }
-        };
-        if done || chunk.lines.len() >= 1 << 16 {
-            total += chunk.lines.len();
-            let full = std::mem::replace(
-                &mut chunk,
-                Chunk {
-                    lines: LineRuns::default(),
-                    rows: P::Rows::default(),
-                },
-            );
-            builder.extend_lines(&full.lines);
-            parser.push_rows(builder, full.rows);
-        }
-        if done {
-            return Ok(total);
-        }
     }
 }

@@ -6,14 +6,16 @@
 //! `time`/`date`/`timestamp`/`ts`, `amount`/`value`/`revenue`). Times may be
 //! dates (`2024-05-01`, midnight UTC), RFC 3339 timestamps, or
 //! `YYYY-MM-DD HH:MM:SS` (UTC), or follow a custom `strftime` format. Line ends
-//! may be LF or CRLF.
+//! may be LF, CRLF or CR. A field may be quoted (`"Smith, Ann"`): it may then
+//! hold the delimiter, line ends and `""` for one quote (RFC 4180, read as the
+//! `csv` crate reads it).
 //!
 //! A malformed row (wrong number of fields, unparsable number or date, empty
 //! required field) becomes an [`Issue`](super::Issue) with its line number and
 //! reading goes on; [`HistoryBuilder::build_strict`] turns it into an error.
 //!
-//! Large files are read in blocks whose rows are parsed on all rayon threads;
-//! the result does not depend on the thread count.
+//! Large files are read in blocks whose rows are parsed on all rayon threads,
+//! quoted fields or not; the result does not depend on the thread count.
 
 use std::fs::File;
 use std::io::Read;
@@ -144,6 +146,36 @@ impl CsvFormat {
     pub fn source_name(mut self, name: impl Into<String>) -> Self {
         self.source_name = Some(name.into());
         self
+    }
+
+    /// Checks the format; every `read_*_csv` method calls it first.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] if the delimiter is the quote
+    /// character `"`, `\r` or `\n`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::records::CsvFormat;
+    ///
+    /// assert!(CsvFormat::new().delimiter(b'\t').validate().is_ok());
+    /// let err = CsvFormat::new().delimiter(b'"').validate().unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "delimiter", .. }));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        if matches!(self.delimiter, b'"' | b'\r' | b'\n') {
+            return Err(Error::invalid_parameter(
+                "delimiter",
+                format!(
+                    "must not be a quote, CR or LF, got {:?}",
+                    char::from(self.delimiter)
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -1117,21 +1149,247 @@ mod tests {
         }
     }
 
+    /// A reader returning at most 5 bytes per call, so blocks are as small as asked.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(5).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Reads an orders file with the given block and piece sizes on `threads` threads.
+    fn read_with(
+        data: &[u8],
+        block: usize,
+        piece: usize,
+        threads: usize,
+    ) -> (History, crate::records::DataQualityReport) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+            let spec = OrderCsv::new();
+            let mut input = Input::open(Trickle(data), &spec.format).unwrap();
+            (input.block, input.max_block, input.piece) = (block, block, piece);
+            let parser = OrderParser {
+                customer: input.column(&spec.customer).unwrap(),
+                time: input.column(&spec.time).unwrap(),
+                amount: input.column(&spec.amount).unwrap(),
+                order_id: input.optional(&spec.order_id, &["order_id"]).unwrap(),
+                format: TimeFormat::Auto,
+                options: b.options().clone(),
+            };
+            input.run(&parser, &mut b).unwrap();
+            b.build().unwrap()
+        })
+    }
+
     fn read_with_block(data: &str, block: usize) -> (History, crate::records::DataQualityReport) {
-        let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
-        let spec = OrderCsv::new();
-        let mut input = Input::open(data.as_bytes(), &spec.format).unwrap();
-        input.block = block;
-        let parser = OrderParser {
-            customer: input.column(&spec.customer).unwrap(),
-            time: input.column(&spec.time).unwrap(),
-            amount: input.column(&spec.amount).unwrap(),
-            order_id: None,
-            format: TimeFormat::Auto,
-            options: b.options().clone(),
-        };
-        input.run(&parser, &mut b).unwrap();
-        b.build().unwrap()
+        read_with(data.as_bytes(), block, 1 << 16, 1)
+    }
+
+    /// Records as `(line, fields)`.
+    type Records = Vec<(u64, Vec<Vec<u8>>)>;
+
+    fn records(data: &[u8], last: bool, first_line: u64) -> (Records, Parsed) {
+        let mut out = Vec::new();
+        let done = parse_records(data, last, b',', first_line, |fields, line| {
+            out.push((line, fields.iter().map(|f| f.to_vec()).collect()));
+        });
+        (out, done)
+    }
+
+    /// The csv crate's records, each with the line its first byte is on
+    /// (the crate's own position is the end of the previous record).
+    fn csv_crate_records(data: &[u8]) -> Records {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(data);
+        let mut out = Vec::new();
+        for rec in rdr.byte_records() {
+            let rec = rec.unwrap();
+            let at = rec.position().unwrap().byte() as usize;
+            let start = at
+                + data[at..]
+                    .iter()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
+            let line = 1 + data[..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            out.push((line, rec.iter().map(|f| f.to_vec()).collect()));
+        }
+        out
+    }
+
+    #[test]
+    fn quoted_fields_follow_the_csv_grammar() {
+        let data = b"a,\"b,c\",\"say \"\"hi\"\"\"\r\n\"x\ny\"z\"q,ab\"c\n\n\"\"\r\"open,\n";
+        let (got, done) = records(data, true, 1);
+        let want: Records = vec![
+            (
+                1,
+                vec![b"a".to_vec(), b"b,c".to_vec(), b"say \"hi\"".to_vec()],
+            ),
+            (2, vec![b"x\nyz\"q".to_vec(), b"ab\"c".to_vec()]),
+            (5, vec![b"".to_vec()]),
+            (5, vec![b"open,\n".to_vec()]),
+        ];
+        assert_eq!(got, want);
+        assert_eq!(got, csv_crate_records(data));
+        assert_eq!(done.consumed, data.len());
+        // Not the end of the input: the unterminated record is left over.
+        let (got, done) = records(data, false, 1);
+        assert_eq!(got, want[..3]);
+        assert_eq!((done.consumed, done.lines), (data.len() - 7, 4));
+    }
+
+    /// Bytes that matter to the grammar, and others.
+    fn soup() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            proptest::sample::select(b"ab ,,\"\"\"\n\n\r".to_vec()),
+            0..160,
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn records_match_the_csv_crate_wherever_the_input_is_cut(data in soup()) {
+            let (whole, done) = records(&data, true, 1);
+            proptest::prop_assert_eq!(&whole, &csv_crate_records(&data));
+            proptest::prop_assert_eq!(done.consumed, data.len());
+            for cut in 0..=data.len() {
+                let (mut got, first) = records(&data[..cut], false, 1);
+                proptest::prop_assert!(first.consumed <= cut);
+                let (rest, _) = records(&data[first.consumed..], true, 1 + first.lines);
+                got.extend(rest);
+                proptest::prop_assert_eq!(&got, &whole);
+            }
+        }
+    }
+
+    /// A random orders file: quoted order ids holding delimiters, `""`, CR
+    /// and LF; quoted and bare customer ids; bad rows; blank lines; LF or CRLF.
+    fn orders_file() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let row = (0u8..12, 0u32..500, 0u8..8, any::<bool>());
+        (proptest::collection::vec(row, 0..120), any::<bool>()).prop_map(|(rows, crlf)| {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut s = format!("customer_id,date,amount,order_id{end}");
+            for (i, (kind, n, id, quoted_customer)) in rows.into_iter().enumerate() {
+                let customer = if quoted_customer {
+                    format!("\"{}\"", n % 37)
+                } else {
+                    (n % 37).to_string()
+                };
+                let order_id = match id {
+                    0 => String::new(),
+                    1 => format!("o{i}"),
+                    2 => format!("\"o{i}, by phone\""),
+                    3 => format!("\"o{i} \"\"rush\"\"\""),
+                    4 => format!("\"o{i}\nsecond line\""),
+                    5 => format!("\"o{i}\r\n\r\nafter a blank\""),
+                    6 => format!("\"\"\"o{i}\"\"\""),
+                    _ => format!("\"o{i}\"x"),
+                };
+                let date = format!("2024-{:02}-{:02}", 1 + n % 12, 1 + n % 28);
+                let amount = format!("{}.{:02}", n % 90, n % 100);
+                let line = match kind {
+                    0 => format!("{customer},{date},oops,{order_id}"),
+                    1 => format!("{customer},{date}"),
+                    2 => String::new(),
+                    3 => format!("{customer},{date},{amount},{order_id},extra"),
+                    4 => format!("{customer},\"{date}\",\"{amount}\",{order_id}"),
+                    _ => format!("{customer},{date},{amount},{order_id}"),
+                };
+                s.push_str(&line);
+                s.push_str(end);
+            }
+            s.into_bytes()
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn quoted_files_parse_the_same_in_any_blocks_pieces_and_threads(
+            data in orders_file(),
+            soup in soup(),
+            block in 1usize..200,
+            piece in 1usize..200,
+        ) {
+            let reference = read_with(&data, 1 << 20, 1 << 20, 1);
+            for (block, piece, threads) in [(block, piece, 1), (block, piece, 2), (1 << 20, piece, 2)] {
+                let got = read_with(&data, block, piece, threads);
+                proptest::prop_assert!(got.0 == reference.0, "histories differ: block {}, piece {}, threads {}", block, piece, threads);
+                proptest::prop_assert_eq!(&got.1, &reference.1);
+            }
+            // Anything after a header, malformed or not.
+            let mut data = b"customer_id,date,amount\n".to_vec();
+            data.extend(soup);
+            let reference = read_with(&data, 1 << 20, 1 << 20, 1);
+            let got = read_with(&data, block, piece, 2);
+            proptest::prop_assert!(got.0 == reference.0);
+            proptest::prop_assert_eq!(&got.1, &reference.1);
+        }
+    }
+
+    #[test]
+    fn a_block_or_piece_boundary_inside_quotes_changes_nothing() {
+        // A quote and a line end inside quotes at every offset of a boundary;
+        // a stray quote inside an unquoted field misleads the quote parity.
+        let mut data = String::from("customer_id,date,amount,order_id\n");
+        for i in 0..40 {
+            match i % 4 {
+                0 => data.push_str(&format!("{i},2024-01-02,{i}.5,\"o{i}, note\nmore\"\n")),
+                1 => data.push_str(&format!("{i},2024-01-03,{i}.5,o{i} 5\" screen\n")),
+                2 => data.push_str(&format!("{i},2024-01-04,bad,\"o{i} \"\"a\"\"\"\r\n")),
+                _ => data.push_str(&format!("\"{i}\",2024-01-05,{i},\"\n\n\"\n")),
+            }
+        }
+        let data = data.as_bytes();
+        let (whole, report) = read_with(data, 1 << 20, 1 << 20, 1);
+        assert_eq!(whole.order_count(), 30);
+        let lines: Vec<u64> = report.iter().map(|i| i.record().line().unwrap()).collect();
+        // Rows 2, 6, 10, ...: each earlier row 0 (mod 4) spans 2 lines, row 3 (mod 4) 3 lines.
+        let want: Vec<u64> = (0..10).map(|k| 2 + 7 * k + 3).collect();
+        assert_eq!(lines, want);
+        for size in 1..120 {
+            for (block, threads) in [(size, 1), (size, 2), (1 << 20, 1), (1 << 20, 2)] {
+                let (h, r) = read_with(data, block, size, threads);
+                assert!(h == whole, "block {block}, piece {size}, {threads} threads");
+                assert_eq!(r, report, "block {block}, piece {size}, {threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn a_piece_cut_inside_quotes_is_parsed_again_from_the_last_record() {
+        // The quote in `5" screen` is an ordinary byte, but it makes the quote
+        // parity odd: the line end inside "xxxxx\ny" then looks like a record end.
+        let block = "1,2024-01-01,5,5\" screen\n2,2024-01-02,6,\"xxxxx\ny\"\n3,2024-01-03,7,z\n";
+        let inside = block.find("x\ny").unwrap() + 2;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(8)
+            .build()
+            .unwrap();
+        let cuts = pool.install(|| cut_pieces(block.as_bytes(), 1));
+        assert!(
+            cuts.iter().any(|&(start, _, _)| start == inside),
+            "{cuts:?}"
+        );
+
+        let data = format!("customer_id,date,amount,order_id\n{block}");
+        let (h, report) = read_with(data.as_bytes(), 1 << 20, 1, 8);
+        assert!(report.is_clean(), "{report}");
+        let ids: Vec<_> = h.orders().map(|o| o.order_id.unwrap()).collect();
+        assert_eq!(ids, ["5\" screen", "xxxxx\ny", "z"]);
+        assert!(h == read_with(data.as_bytes(), 1 << 20, 1 << 20, 1).0);
     }
 
     #[test]
