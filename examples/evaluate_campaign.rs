@@ -40,8 +40,9 @@ use std::fmt::Write as _;
 use churnwise::records::CustomerId;
 use churnwise::retention::uplift::UpliftReport;
 use churnwise::retention::{
-    ArmSummary, CampaignEvaluator, CampaignOutcome, CampaignReport, Comparison, Interval,
+    ArmSummary, CampaignEvaluator, CampaignOutcome, CampaignReport, Comparison,
 };
+use churnwise::stats::Interval;
 use serde_json::{Map, Value, json};
 
 /// The command line.

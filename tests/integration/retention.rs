@@ -14,9 +14,8 @@ use churnwise::ErrorKind;
 use churnwise::retention::uplift::{
     UpliftReport, UpliftStrategy, qini_coefficient, uplift_at_k, uplift_auc,
 };
-use churnwise::retention::{
-    CampaignEvaluator, CampaignOutcome, PowerAnalysis, holm, two_proportion_z_test,
-};
+use churnwise::retention::{CampaignEvaluator, CampaignOutcome, PowerAnalysis};
+use churnwise::stats::{holm, two_proportion_z_test};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -97,7 +96,7 @@ fn campaign_report_matches_statsmodels_reference() {
         epsilon = ORACLE
     );
     // The Wald interval is given for comparison; reports use Newcombe's.
-    let wald = churnwise::retention::wald_difference_interval(312, 2400, 136, 800, 0.95).unwrap();
+    let wald = churnwise::stats::wald_difference_interval(312, 2400, 136, 800, 0.95).unwrap();
     assert_abs_diff_eq!(
         wald.lower,
         f(&reference["diff_wald_95"][0]),
