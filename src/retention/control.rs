@@ -35,10 +35,28 @@ use crate::{Error, Result};
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "HoldOutRepr")]
 pub struct HoldOut {
     fraction: f64,
     seed: u64,
+}
+
+/// The serialized form, checked by [`HoldOut::validate`] on the way in.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldOutRepr {
+    fraction: f64,
+    seed: u64,
+}
+
+impl TryFrom<HoldOutRepr> for HoldOut {
+    type Error = Error;
+
+    fn try_from(r: HoldOutRepr) -> Result<Self> {
+        let hold_out = HoldOut::new(r.fraction, r.seed);
+        hold_out.validate()?;
+        Ok(hold_out)
+    }
 }
 
 impl HoldOut {
@@ -59,8 +77,8 @@ impl HoldOut {
         self.seed
     }
 
-    /// Checks the settings; [`split`](Self::split) calls it, so a hold-out
-    /// read from a file is checked too.
+    /// Checks the settings; [`split`](Self::split) calls it, and so does
+    /// deserialization.
     ///
     /// # Errors
     ///

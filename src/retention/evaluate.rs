@@ -28,7 +28,11 @@ use crate::{Error, ErrorKind, Result};
 /// pooled comparison unbiased too.
 ///
 /// The stratum of an outcome is its (`intervention`, `segment`) pair, exactly
-/// the cells [`HoldOut`](super::HoldOut) draws its controls in.
+/// the cells [`HoldOut`](super::HoldOut) draws its controls in. A label
+/// counts only when the controls are matched on it: when some control
+/// outcome carries an intervention (or segment) that treated outcomes carry
+/// too. Controls labelled, say, `intervention: "control"` are thus not
+/// matched by intervention.
 ///
 /// # Example
 ///
@@ -51,9 +55,9 @@ use crate::{Error, ErrorKind, Result};
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CampaignDesign {
-    /// Stratified when any control outcome carries an `intervention` or a
-    /// `segment` (the controls were matched, as [`HoldOut`](super::HoldOut)
-    /// does), pooled when none does. The default.
+    /// Stratified when the controls are matched by intervention or segment
+    /// (some control outcome carries a label that treated outcomes carry too,
+    /// as with [`HoldOut`](super::HoldOut)), pooled otherwise. The default.
     #[default]
     Auto,
     /// Controls were drawn within (`intervention`, `segment`) strata: every
@@ -247,9 +251,22 @@ impl CampaignEvaluator {
             ))
             .into());
         }
-        let has_strata = outcomes
-            .iter()
-            .any(|o| o.arm == self.control && (o.intervention.is_some() || o.segment.is_some()));
+        // A label matches when some control and some treated customer share it.
+        let matched = |label: fn(&CampaignOutcome) -> Option<&str>| -> bool {
+            let treated: BTreeSet<&str> = outcomes
+                .iter()
+                .filter(|o| o.arm != self.control)
+                .filter_map(label)
+                .collect();
+            outcomes
+                .iter()
+                .filter(|o| o.arm == self.control)
+                .filter_map(label)
+                .any(|l| treated.contains(l))
+        };
+        let by_intervention = matched(|o| o.intervention.as_deref());
+        let by_segment = matched(|o| o.segment.as_deref());
+        let has_strata = by_intervention || by_segment;
         let ctx = Context {
             outcomes,
             control: &self.control,
@@ -260,6 +277,8 @@ impl CampaignEvaluator {
                 CampaignDesign::Stratified => EffectBasis::Stratified,
             },
             with_strata: has_strata || self.design == CampaignDesign::Stratified,
+            by_intervention,
+            by_segment,
         };
         let all: Vec<usize> = (0..outcomes.len()).collect();
         let (control_rows, treated_rows) = ctx.split(&all);
@@ -354,6 +373,10 @@ struct Context<'a> {
     headline: EffectBasis,
     /// Whether to compute stratified estimates at all.
     with_strata: bool,
+    /// Whether strata are told apart by intervention (controls name the
+    /// treated customers' interventions) and by segment.
+    by_intervention: bool,
+    by_segment: bool,
 }
 
 /// The matching stratum of an outcome: its (intervention, segment).
@@ -452,7 +475,10 @@ impl Context<'_> {
 
     fn key(&self, i: usize) -> StratumKey<'_> {
         let o = &self.outcomes[i];
-        (o.intervention.as_deref(), o.segment.as_deref())
+        (
+            o.intervention.as_deref().filter(|_| self.by_intervention),
+            o.segment.as_deref().filter(|_| self.by_segment),
+        )
     }
 
     /// 2×2 tables per stratum of `event` among the rows where it is known.

@@ -101,13 +101,36 @@ pub const EXACT_CUSTOMERS: usize = 20;
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "PlannerRepr")]
 pub struct Planner {
+    budget: f64,
+    team_capacity: BTreeMap<Route, usize>,
+    unprofitable: Unprofitable,
+}
+
+/// The serialized form, checked by [`Planner::validate`] on the way in.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlannerRepr {
     budget: f64,
     #[serde(default)]
     team_capacity: BTreeMap<Route, usize>,
     #[serde(default)]
     unprofitable: Unprofitable,
+}
+
+impl TryFrom<PlannerRepr> for Planner {
+    type Error = Error;
+
+    fn try_from(r: PlannerRepr) -> Result<Self> {
+        let planner = Planner {
+            budget: r.budget,
+            team_capacity: r.team_capacity,
+            unprofitable: r.unprofitable,
+        };
+        planner.validate()?;
+        Ok(planner)
+    }
 }
 
 /// What the [`Planner`] does with interventions whose expected net value
@@ -214,8 +237,8 @@ impl Planner {
         self.unprofitable
     }
 
-    /// Checks the settings; [`plan`](Self::plan) calls it, so a planner
-    /// read from a file is checked too.
+    /// Checks the settings; [`plan`](Self::plan) calls it, and so does
+    /// deserialization.
     ///
     /// # Errors
     ///

@@ -11,5 +11,6 @@ mod plan;
 mod records;
 mod retention;
 mod segment;
+mod stats;
 mod synth;
 mod threads;
