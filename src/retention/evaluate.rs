@@ -561,11 +561,12 @@ impl Context<'_> {
             estimate: pa - pc,
             ci: newcombe_z(xa, na, xc, nc, self.z),
         };
-        let stratified = if self.with_strata {
-            self.mantel_haenszel(&self.tables(treated_rows, control_rows, |o| Some(o.churned)))
+        let churn_tables = if self.with_strata {
+            self.tables(treated_rows, control_rows, |o| Some(o.churned))
         } else {
-            None
+            BTreeMap::new()
         };
+        let stratified = self.mantel_haenszel(&churn_tables);
         let mut repurchase_difference = match (&summary.repurchase, &control.repurchase) {
             (Some(a), Some(c)) => Some(Difference {
                 estimate: a.rate - c.rate,
@@ -617,6 +618,23 @@ impl Context<'_> {
             effect.z = mh.z;
             effect.p_value = mh.p_value;
             effect.p_value_holm = mh.p_value;
+            // One matching stratum: the MH estimate is that stratum's plain
+            // difference; its small-sample interval and test are Newcombe's
+            // and the z-test (Sato's variance is 0 when the stratum has no
+            // churner, which would give a zero-width interval).
+            let mut matching = churn_tables.values().filter(|t| t[1] > 0 && t[3] > 0);
+            if let (Some(&[xa, na, xc, nc]), None) = (matching.next(), matching.next()) {
+                let test = z_test_counts(xa, na, xc, nc);
+                effect.churn_difference_ci = newcombe_z(xa, na, xc, nc, self.z);
+                effect.relative_churn_reduction_ci =
+                    ratio_z(xa, na, xc, nc, self.z).map(|r| Interval {
+                        lower: 1.0 - r.upper,
+                        upper: 1.0 - r.lower,
+                    });
+                effect.z = test.z;
+                effect.p_value = test.p_value;
+                effect.p_value_holm = test.p_value;
+            }
             if repurchase_difference.is_some() {
                 repurchase_difference = self
                     .mantel_haenszel(&self.tables(treated_rows, control_rows, |o| o.repurchased))
@@ -1156,6 +1174,34 @@ mod tests {
         let ci = r.arm("treatment").unwrap().summary.churn.ci;
         assert_abs_diff_eq!(ci.lower, centre - half, epsilon = 1e-15);
         assert_abs_diff_eq!(ci.upper, centre + half, epsilon = 1e-15);
+    }
+
+    /// One matching stratum: the headline is that stratum's plain difference
+    /// with Newcombe's interval and the z-test, not Sato's zero-width
+    /// interval of a stratum without churners.
+    #[test]
+    fn single_stratum_uses_the_small_sample_methods() {
+        let outcomes: Vec<CampaignOutcome> = (0..5u64)
+            .map(|i| {
+                let arm = if i < 3 { "onboarding" } else { "control" };
+                CampaignOutcome::new(i, arm, false)
+                    .intervention("onboarding")
+                    .segment("new")
+            })
+            .collect();
+        let r = CampaignEvaluator::new("control")
+            .evaluate(&outcomes)
+            .unwrap();
+        let a = r.arm("onboarding").unwrap();
+        assert_eq!(a.basis, EffectBasis::Stratified);
+        assert_eq!(a.stratified.as_ref().map(|mh| mh.strata), Some(1));
+        assert_eq!(a.churn_difference, 0.0);
+        assert_eq!(
+            a.churn_difference_ci,
+            crate::stats::newcombe_interval(0, 3, 0, 2, 0.95).unwrap()
+        );
+        assert!(a.churn_difference_ci.width() > 0.5);
+        assert_eq!((a.z, a.p_value), (0.0, 1.0));
     }
 
     #[test]

@@ -251,6 +251,8 @@ pub enum EffectBasis {
 /// relative reduction   pooled: 1 − p_a/p_c, interval 1 − (Katz log interval of p_a/p_c);
 ///                      stratified: 1 − MH risk ratio, interval from Greenland–Robins
 /// z, p_value           pooled two-proportion z-test / Cochran–Mantel–Haenszel test, two-sided
+///                      (with a single matching stratum: Newcombe's interval, Katz's and the
+///                      z-test within it, the small-sample methods for one 2×2 table)
 /// p_value_holm         Holm-adjusted over the arms of the same comparison
 /// incremental_revenue  pooled: (mean revenue_after of the arm − of the control) × n of the arm;
 ///                      stratified: Σ over strata with revenue on both sides of
@@ -703,6 +705,14 @@ fn p_text(p: f64) -> String {
     }
 }
 
+fn strata_text(strata: usize) -> String {
+    if strata == 1 {
+        "1 matching stratum".into()
+    } else {
+        format!("{strata} matching strata (Mantel–Haenszel, CMH test)")
+    }
+}
+
 fn pct_ci(ci: &Interval) -> String {
     format!("[{:.2}, {:.2}]", 100.0 * ci.lower, 100.0 * ci.upper)
 }
@@ -769,10 +779,10 @@ impl fmt::Display for Comparison {
             match (a.basis, &a.stratified) {
                 (EffectBasis::Stratified, Some(mh)) => writeln!(
                     f,
-                    "  {}: within {} matching (intervention, segment) strata ({} of {} treated, \
-                     {} controls; Mantel–Haenszel, CMH test); pooled {:+.2} pp {} not comparable",
+                    "  {}: within {} ({} of {} treated matched, {} controls); \
+                     pooled {:+.2} pp {} not comparable",
                     a.summary.arm,
-                    mh.strata,
+                    strata_text(mh.strata),
                     mh.treated_n,
                     a.summary.n,
                     mh.control_n,
@@ -781,9 +791,9 @@ impl fmt::Display for Comparison {
                 )?,
                 (EffectBasis::Pooled, Some(mh)) => writeln!(
                     f,
-                    "  {}: pooled (randomized); within {} strata {:+.2} pp {}",
+                    "  {}: pooled (randomized); within {}: {:+.2} pp {}",
                     a.summary.arm,
-                    mh.strata,
+                    strata_text(mh.strata),
                     100.0 * mh.risk_difference,
                     pct_ci(&mh.risk_difference_ci)
                 )?,
