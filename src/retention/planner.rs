@@ -167,20 +167,8 @@ impl Planner {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
     /// // The budget would buy four discounts, but marketing can only reach one customer.
     /// let plan = Planner::new(1_000.0).team_capacity(Route::Marketing, 1).plan(&profiles, &playbook)?;
     /// assert_eq!(plan.summary().customers(), 1);
@@ -201,12 +189,7 @@ impl Planner {
     /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy, Unprofitable};
     /// # use churnwise::score::{Profile, Profiles};
     /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
+    /// # let (profiles, _) = churnwise::doc_support::plan_inputs()?;
     /// // At a cost of 40, a discount is not worth it for the customer least likely to churn.
     /// let playbook = Playbook::new(
     ///     vec![Intervention::new("discount", InterventionKind::Discount, 40.0, 0.3, Route::Marketing)],
@@ -733,28 +716,6 @@ pub struct Assignment {
 
 impl Assignment {
     /// The intervention's id.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
-    /// assert!(plan.assignments().iter().all(|a| a.intervention() == "discount"));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn intervention(&self) -> &str {
         &self.intervention
     }
@@ -764,20 +725,8 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
     /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let a = &plan.assignments()[1]; // churn probability 0.8, effect 0.3
     /// assert!((a.expected_saved() - 0.24).abs() < 1e-12);
@@ -792,20 +741,8 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
     /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let a = &plan.assignments()[1]; // 0.8 × 500 × 0.3
     /// assert!((a.revenue_protected() - 120.0).abs() < 1e-9);
@@ -820,20 +757,8 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
     /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let a = &plan.assignments()[1]; // 0.8 × 500 × 0.3 − 25
     /// assert!((a.net_value() - 95.0).abs() < 1e-9);
@@ -875,136 +800,26 @@ impl PlanSummary {
     }
 
     /// Customers treated.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
-    /// assert_eq!(plan.summary().customers(), 2); // 60 buys two discounts of 25
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn customers(&self) -> usize {
         self.customers
     }
 
     /// Expected churners saved.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
-    /// assert!((plan.summary().expected_saved() - 0.42).abs() < 1e-12); // (0.6 + 0.8) × 0.3
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn expected_saved(&self) -> f64 {
         self.expected_saved
     }
 
     /// Expected revenue protected.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
-    /// assert!((plan.summary().revenue_protected() - 210.0).abs() < 1e-9);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn revenue_protected(&self) -> f64 {
         self.revenue_protected
     }
 
     /// Total cost.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
-    /// assert_eq!(plan.summary().cost(), 50.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn cost(&self) -> f64 {
         self.cost
     }
 
     /// Expected net value: revenue protected − cost.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
-    /// assert!((plan.summary().net_value() - 160.0).abs() < 1e-9); // 210 − 50
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn net_value(&self) -> f64 {
         self.revenue_protected - self.cost
     }
@@ -1014,20 +829,8 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
     /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// assert!((plan.summary().roi().unwrap() - 3.2).abs() < 1e-9); // 160 / 50
     /// # Ok::<(), churnwise::Error>(())
@@ -1041,20 +844,8 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
     /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// // Two discounts plus 10/25 of the next best one (worth 35).
     /// assert!((plan.summary().upper_bound() - 174.0).abs() < 1e-9);
@@ -1069,20 +860,8 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
     /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// assert!(plan.summary().is_optimal()); // few customers: solved exactly
     /// # Ok::<(), churnwise::Error>(())
@@ -1097,20 +876,8 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
     /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let s = plan.summary();
     /// assert!((s.optimality_gap() - (174.0 - 160.0) / 174.0).abs() < 1e-9);
@@ -1223,84 +990,16 @@ impl Plan {
     }
 
     /// The assignments, in profile order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
-    /// let rows: Vec<usize> = plan.assignments().iter().map(|a| a.row).collect();
-    /// assert_eq!(rows, [2, 3]); // in profile order
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn assignments(&self) -> &[Assignment] {
         &self.assignments
     }
 
     /// The budget planned for.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
-    /// assert_eq!(plan.budget(), 60.0);
-    /// assert!(plan.summary().cost() <= plan.budget());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn budget(&self) -> f64 {
         self.budget
     }
 
     /// The totals.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
-    /// assert_eq!(plan.summary().customers(), plan.assignments().len());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn summary(&self) -> &PlanSummary {
         &self.summary
     }
@@ -1310,20 +1009,8 @@ impl Plan {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
     /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let (id, discount) = &plan.by_intervention()[0];
     /// assert_eq!((id.as_str(), discount.customers()), ("discount", 2));
