@@ -167,8 +167,10 @@ impl Planner {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::retention::Planner;
+    /// use churnwise::alert::Route;
+    /// use churnwise::retention::Planner;
     /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    ///
     /// // The budget would buy four discounts, but marketing can only reach one customer.
     /// let plan = Planner::new(1_000.0).team_capacity(Route::Marketing, 1).plan(&profiles, &playbook)?;
     /// assert_eq!(plan.summary().customers(), 1);
@@ -185,11 +187,10 @@ impl Planner {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::alert::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy, Unprofitable};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
+    /// use churnwise::alert::Route;
+    /// use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy, Unprofitable};
     /// # let (profiles, _) = churnwise::doc_support::plan_inputs()?;
+    ///
     /// // At a cost of 40, a discount is not worth it for the customer least likely to churn.
     /// let playbook = Playbook::new(
     ///     vec![Intervention::new("discount", InterventionKind::Discount, 40.0, 0.3, Route::Marketing)],
