@@ -709,7 +709,7 @@ fn strata_text(strata: usize) -> String {
     if strata == 1 {
         "1 matching stratum".into()
     } else {
-        format!("{strata} matching strata (Mantel–Haenszel, CMH test)")
+        format!("{strata} matching strata, Mantel–Haenszel and CMH test")
     }
 }
 
