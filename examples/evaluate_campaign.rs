@@ -7,7 +7,7 @@
 //! ```text
 //! cargo run --release --example evaluate_campaign -- PATH --arm COL --control VALUE
 //!     --outcome COL [--outcome-is churned|retained] [--score COL] [--segment COL]
-//!     [--id COL] [--json]
+//!     [--design auto|stratified|randomized] [--id COL] [--json]
 //! ```
 //!
 //! PATH is a CSV file with a header. The outcome column holds 1/0, true/false
@@ -16,20 +16,25 @@
 //! difference vs control means fewer churned). The uplift metrics rank by
 //! `--score` (higher = treat first) and measure retention, as scikit-uplift
 //! does. Customers are identified by `--id` if given, else by row number.
+//! `--design` says how the arms were assigned (`CampaignDesign`): with the
+//! default `auto`, a `--segment` column whose labels the controls share makes
+//! every comparison stratified by segment (Mantel–Haenszel and CMH test);
+//! `randomized` keeps the pooled comparison as the headline.
 //!
 //! Try it on the fixtures:
 //!
 //! ```text
 //! cargo run --release --example evaluate_campaign -- tests/fixtures/campaign_outcomes.csv \
-//!     --arm arm --control control --outcome churned --segment segment
+//!     --arm arm --control control --outcome churned --segment segment --design randomized
 //! cargo run --release --example evaluate_campaign -- tests/fixtures/uplift_data.csv \
 //!     --arm treatment --control 0 --outcome retained --outcome-is retained --score uplift_score --json
 //! ```
 //!
 //! `--json` prints one object: `control` (`arm`, `n`, `churned`, `rate`,
 //! `rate_ci95`), `arms` keyed by arm name (`n`, `churned`, `rate`,
-//! `rate_ci95`, `diff_vs_control`, `diff_ci95`, `relative_reduction`, `z`,
-//! `p_value`, `p_value_holm`), `multiple_comparisons`, `segments` (with
+//! `rate_ci95`, `basis` (`pooled` or `stratified`), `diff_vs_control`,
+//! `diff_ci95`, `pooled_diff`, `relative_reduction`, `z`, `p_value`,
+//! `p_value_holm`), `multiple_comparisons`, `segments` (with
 //! `--segment`, keyed by label: `control` and `arms` as above, or `note`) and
 //! `uplift` (with `--score`, keyed by arm: `qini_coefficient`, `uplift_auc`,
 //! `uplift_at_30pct`, `uplift_at_30pct_by_group`, `deciles`).
@@ -40,8 +45,10 @@ use std::fmt::Write as _;
 use churnwise::records::CustomerId;
 use churnwise::retention::uplift::UpliftReport;
 use churnwise::retention::{
-    ArmSummary, CampaignEvaluator, CampaignOutcome, CampaignReport, Comparison, Interval,
+    ArmSummary, CampaignDesign, CampaignEvaluator, CampaignOutcome, CampaignReport, Comparison,
+    EffectBasis,
 };
+use churnwise::stats::Interval;
 use serde_json::{Map, Value, json};
 
 /// The command line.
@@ -53,12 +60,14 @@ pub struct Args {
     outcome_is_retained: bool,
     score: Option<String>,
     segment: Option<String>,
+    design: CampaignDesign,
     id: Option<String>,
     json: bool,
 }
 
 const USAGE: &str = "usage: evaluate_campaign PATH --arm COL --control VALUE --outcome COL \
-    [--outcome-is churned|retained] [--score COL] [--segment COL] [--id COL] [--json]";
+    [--outcome-is churned|retained] [--score COL] [--segment COL] \
+    [--design auto|stratified|randomized] [--id COL] [--json]";
 
 /// Parses the arguments after the program name.
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
@@ -85,6 +94,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String
         "outcome-is",
         "score",
         "segment",
+        "design",
         "id",
     ];
     if let Some(unknown) = flags.keys().find(|k| !known.contains(&k.as_str())) {
@@ -108,6 +118,16 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String
         },
         score: take("score"),
         segment: take("segment"),
+        design: match take("design").as_deref() {
+            None | Some("auto") => CampaignDesign::Auto,
+            Some("stratified") => CampaignDesign::Stratified,
+            Some("randomized") => CampaignDesign::Randomized,
+            Some(other) => {
+                return Err(format!(
+                    "--design: expected `auto`, `stratified` or `randomized`, got `{other}`"
+                ));
+            }
+        },
         id: take("id"),
         json,
     })
@@ -229,7 +249,12 @@ fn comparison_json(c: &Comparison) -> Value {
             json!({
                 "n": a.summary.n, "churned": a.summary.churned,
                 "rate": a.summary.churn.rate, "rate_ci95": ci(&a.summary.churn.ci),
+                "basis": match a.basis {
+                    EffectBasis::Stratified => "stratified",
+                    _ => "pooled",
+                },
                 "diff_vs_control": a.churn_difference, "diff_ci95": ci(&a.churn_difference_ci),
+                "pooled_diff": a.pooled.estimate,
                 "relative_reduction": a.relative_churn_reduction,
                 "z": a.z, "p_value": a.p_value, "p_value_holm": a.p_value_holm,
             }),
@@ -270,7 +295,9 @@ pub fn run(args: &Args) -> Result<String, Box<dyn std::error::Error>> {
     let table = read_table(args)?;
 
     // 2. Every treatment arm against the control, overall and per segment.
-    let report = CampaignEvaluator::new(args.control.as_str()).evaluate(&table.outcomes)?;
+    let report = CampaignEvaluator::new(args.control.as_str())
+        .design(args.design)
+        .evaluate(&table.outcomes)?;
 
     // 3. With a score: uplift of each arm against the control.
     let uplift = table

@@ -375,7 +375,7 @@ First alerts (by severity, then expected loss):"
     //     simulated population (its true responses decide), evaluate, learn.
     let playbook = Playbook::default_playbook();
     let planner =
-        Planner::new(25_000.0)?.with_team_capacity(churnwise::rules::Route::CustomerService, 300);
+        Planner::new(25_000.0).team_capacity(churnwise::rules::Route::CustomerService, 300);
     let plan = planner.plan(&profiles, &playbook)?;
     let s = plan.summary();
     heading("Retention plan (budget 25 000, customer service ≤ 300)");

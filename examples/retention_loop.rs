@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .tier_value(&tiers)?
             .values_from_column("spend_180d")
     };
-    let planner = Planner::new(150_000.0)?.with_team_capacity(Route::CustomerService, 1800);
+    let planner = Planner::new(150_000.0).team_capacity(Route::CustomerService, 1800);
     let guessed = Playbook::default_playbook();
 
     // Round 1: plan with guesses, run with controls, measure, learn.

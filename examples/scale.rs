@@ -191,10 +191,10 @@ fn main() -> AnyResult<()> {
     //     (intervention, segment) held out as controls.
     let budget = 2.0 * customers as f64;
     let (planned, treated) = meter.stage("plan retention", || -> AnyResult<_> {
-        let plan = Planner::new(budget)?
-            .with_team_capacity(Route::CustomerService, customers / 200)
+        let plan = Planner::new(budget)
+            .team_capacity(Route::CustomerService, customers / 200)
             .plan(&profiles, &Playbook::default_playbook())?;
-        let control = HoldOut::new(0.2, 7)?.split(&plan);
+        let control = HoldOut::new(0.2, 7).split(&plan)?;
         let held = control.iter().filter(|&&c| c).count();
         Ok((plan.assignments().len(), plan.assignments().len() - held))
     })?;

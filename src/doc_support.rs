@@ -16,7 +16,10 @@ use crate::records::{
     Customer, Feedback, History, HistoryBuilder, Interaction, InteractionKind, Order,
     SatisfactionScale,
 };
-use crate::score::ChurnScorer;
+use crate::retention::{Intervention, InterventionKind, Playbook, SegmentBy};
+use crate::rules::Route;
+use crate::score::{ChurnScorer, Profile, Profiles};
+use crate::segment::LifecycleStage;
 use crate::synth::PopulationConfig;
 
 /// Midnight UTC on the first day of `month` in 2024, the synthetic
@@ -105,4 +108,31 @@ pub fn buy_and_cancel() -> Result<History> {
         InteractionKind::Cancellation,
     ));
     Ok(b.build()?.0)
+}
+
+/// Four active customers with churn probabilities 0.2, 0.4, 0.6 and 0.8
+/// and a value of 500 each, and a playbook of one discount (cost 25,
+/// effect 0.3, routed to marketing): the retention planner's examples.
+pub fn plan_inputs() -> Result<(Profiles, Playbook)> {
+    let profiles = Profiles::from_profiles(
+        (0..4u64)
+            .map(|i| {
+                Profile::new(i)
+                    .with_churn_probability(0.2 * (i + 1) as f64)
+                    .with_customer_value(500.0)
+                    .with_lifecycle_stage(LifecycleStage::Active)
+            })
+            .collect(),
+    )?;
+    let playbook = Playbook::new(
+        vec![Intervention::new(
+            "discount",
+            InterventionKind::Discount,
+            25.0,
+            0.3,
+            Route::Marketing,
+        )],
+        SegmentBy::LifecycleStage,
+    )?;
+    Ok((profiles, playbook))
 }

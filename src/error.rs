@@ -180,7 +180,7 @@ impl From<ErrorKind> for Error {
 /// use churnwise::features::FeatureTable;
 /// use churnwise::retention::Planner;
 ///
-/// let err = Planner::new(-1.0).unwrap_err();
+/// let err = Planner::new(-1.0).validate().unwrap_err();
 /// assert!(matches!(err.kind(), ErrorKind::InvalidParameter { name: "budget", .. }));
 ///
 /// let table = FeatureTable::new(vec![1u64.into()], vec!["recency_days".into()], ndarray::array![[3.0]])?;

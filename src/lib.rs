@@ -99,9 +99,9 @@
 //!
 //! // retention: a budgeted plan, a fifth held back as controls, the campaign
 //! // simulated 90 days forward (here at the planned effects), and evaluated.
-//! let plan = Planner::new(5_000.0)?.plan(&profiles, &Playbook::default_playbook())?;
+//! let plan = Planner::new(5_000.0).plan(&profiles, &Playbook::default_playbook())?;
 //! assert!(plan.summary().cost() <= 5_000.0);
-//! let held_out = HoldOut::new(0.2, 7)?.split(&plan);
+//! let held_out = HoldOut::new(0.2, 7).split(&plan)?;
 //! let treatments = plan
 //!     .assignments()
 //!     .iter()
@@ -154,6 +154,9 @@
 //! - [`alert`]: rule-based early warning routed to teams, with cooldowns.
 //! - [`retention`]: playbooks, budgeted plans, hold-out controls, campaign
 //!   evaluation (intervals, tests, uplift, power) and effect learning.
+//! - [`stats`]: the shared statistics under them: normal distribution,
+//!   Wilson / Newcombe intervals, two-proportion and Cochran–Mantel–Haenszel
+//!   tests, Holm and Benjamini–Hochberg corrections, power.
 //! - [`synth`]: a seeded synthetic customer base whose churn follows known
 //!   mechanics, with its true churn probabilities and simulated campaigns.
 //! - [`error`]: the one [`Error`] type, with a `#[non_exhaustive]` [`ErrorKind`].
@@ -225,6 +228,7 @@ pub mod retention;
 pub mod rules;
 pub mod score;
 pub mod segment;
+pub mod stats;
 pub mod synth;
 mod util;
 

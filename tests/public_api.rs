@@ -283,7 +283,7 @@ fn public_types_are_send_sync_unpin_debug() {
     assert_auto::<churnwise::retention::EffectEstimate>();
     assert_auto::<churnwise::retention::EffectLearner>();
     assert_auto::<churnwise::retention::HoldOut>();
-    assert_auto::<churnwise::retention::Interval>();
+    assert_auto::<churnwise::stats::Interval>();
     assert_auto::<churnwise::retention::Intervention>();
     assert_auto::<churnwise::retention::InterventionKind>();
     assert_auto::<churnwise::retention::MeanDifference>();
@@ -297,7 +297,7 @@ fn public_types_are_send_sync_unpin_debug() {
     assert_auto::<churnwise::retention::RateEstimate>();
     assert_auto::<churnwise::retention::SampleSize>();
     assert_auto::<churnwise::retention::SegmentBy>();
-    assert_auto::<churnwise::retention::ZTest>();
+    assert_auto::<churnwise::stats::ZTest>();
     assert_auto::<churnwise::retention::uplift::CurvePoint>();
     assert_auto::<churnwise::retention::uplift::UpliftBin>();
     assert_auto::<churnwise::retention::uplift::UpliftReport>();

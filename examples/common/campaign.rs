@@ -46,7 +46,7 @@ pub fn run_campaign(
     as_of: DateTime<Utc>,
     horizon: f64,
 ) -> churnwise::Result<Vec<CampaignOutcome>> {
-    let control = HoldOut::new(0.2, 7)?.split(plan);
+    let control = HoldOut::new(0.2, 7).split(plan)?;
     let effects = true_effects(plan, playbook, truth);
     let treatments = plan
         .assignments()

@@ -28,10 +28,10 @@ use crate::{Error, Result};
 /// #     .with_churn_probability(0.5).with_customer_value(100.0)
 /// #     .with_lifecycle_stage(if i % 2 == 0 { LifecycleStage::Active } else { LifecycleStage::Silent })).collect())?;
 /// # let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.3, Route::Sales)], SegmentBy::LifecycleStage)?;
-/// let plan = Planner::new(10_000.0)?.plan(&profiles, &playbook)?;
-/// let control = HoldOut::new(0.2, 7)?.split(&plan);
+/// let plan = Planner::new(10_000.0).plan(&profiles, &playbook)?;
+/// let control = HoldOut::new(0.2, 7).split(&plan)?;
 /// assert_eq!(control.iter().filter(|&&c| c).count(), 40); // 20 of each stage's 100
-/// assert_eq!(HoldOut::new(0.2, 7)?.split(&plan), control); // reproducible
+/// assert_eq!(HoldOut::new(0.2, 7).split(&plan)?, control); // reproducible
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -41,7 +41,7 @@ pub struct HoldOut {
     seed: u64,
 }
 
-/// The serialized form, validated by [`HoldOut::new`] on the way in.
+/// The serialized form, checked by [`HoldOut::validate`] on the way in.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HoldOutRepr {
@@ -53,35 +53,55 @@ impl TryFrom<HoldOutRepr> for HoldOut {
     type Error = Error;
 
     fn try_from(r: HoldOutRepr) -> Result<Self> {
-        HoldOut::new(r.fraction, r.seed)
+        let hold_out = HoldOut::new(r.fraction, r.seed);
+        hold_out.validate()?;
+        Ok(hold_out)
     }
 }
 
 impl HoldOut {
-    /// Holds back `fraction` of each stratum, drawn with `seed`.
+    /// Holds back `fraction` of each stratum, drawn with `seed`; the
+    /// fraction must be strictly between 0 and 1 ([`validate`](Self::validate)
+    /// checks it).
+    pub fn new(fraction: f64, seed: u64) -> Self {
+        HoldOut { fraction, seed }
+    }
+
+    /// The fraction held back.
+    pub fn fraction(&self) -> f64 {
+        self.fraction
+    }
+
+    /// The seed of the draw.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Checks the settings; [`split`](Self::split) calls it, and so does
+    /// deserialization.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) unless `0 < fraction < 1`.
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `fraction` unless `0 < fraction < 1`.
     ///
     /// # Example
     ///
     /// ```
     /// use churnwise::retention::HoldOut;
     ///
-    /// assert!(HoldOut::new(0.2, 7).is_ok());
-    /// assert!(HoldOut::new(0.0, 7).is_err()); // strictly between 0 and 1
-    /// assert!(HoldOut::new(1.0, 7).is_err());
-    /// # Ok::<(), churnwise::Error>(())
+    /// assert!(HoldOut::new(0.2, 7).validate().is_ok());
+    /// assert!(HoldOut::new(0.0, 7).validate().is_err()); // strictly between 0 and 1
+    /// assert!(HoldOut::new(1.0, 7).validate().is_err());
     /// ```
-    pub fn new(fraction: f64, seed: u64) -> Result<Self> {
-        if !(fraction > 0.0 && fraction < 1.0) {
+    pub fn validate(&self) -> Result<()> {
+        if !(self.fraction > 0.0 && self.fraction < 1.0) {
             return Err(Error::invalid_parameter(
                 "fraction",
-                format!("must be strictly between 0 and 1, got {fraction}"),
+                format!("must be strictly between 0 and 1, got {}", self.fraction),
             ));
         }
-        Ok(HoldOut { fraction, seed })
+        Ok(())
     }
 
     /// Whether each of the plan's assignments is held back as a control.
@@ -90,6 +110,10 @@ impl HoldOut {
     /// still needed to reach `round(fraction × total)` go to the strata with
     /// the largest remainders (ties: stratum order), so small strata do not
     /// all round the same way.
+    ///
+    /// # Errors
+    ///
+    /// As [`validate`](Self::validate).
     ///
     /// # Example
     ///
@@ -102,13 +126,14 @@ impl HoldOut {
     /// # let profiles = Profiles::from_profiles((0..10u64).map(|i| Profile::new(i)
     /// #     .with_churn_probability(0.5).with_customer_value(100.0).with_lifecycle_stage(LifecycleStage::Active)).collect())?;
     /// # let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 5.0, 0.3, Route::Sales)], SegmentBy::LifecycleStage)?;
-    /// let plan = Planner::new(1_000.0)?.plan(&profiles, &playbook)?; // ten calls
-    /// let control = HoldOut::new(0.3, 7)?.split(&plan);
+    /// let plan = Planner::new(1_000.0).plan(&profiles, &playbook)?; // ten calls
+    /// let control = HoldOut::new(0.3, 7).split(&plan)?;
     /// assert_eq!(control.len(), plan.assignments().len());
     /// assert_eq!(control.iter().filter(|&&c| c).count(), 3);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn split(&self, plan: &Plan) -> Vec<bool> {
+    pub fn split(&self, plan: &Plan) -> Result<Vec<bool>> {
+        self.validate()?;
         let a = plan.assignments();
         // Ranks once per customer, not once per comparison.
         let ranks: Vec<u64> = a.iter().map(|x| rank(self.seed, &x.customer)).collect();
@@ -147,7 +172,7 @@ impl HoldOut {
                 control[i] = true;
             }
         }
-        control
+        Ok(control)
     }
 }
 

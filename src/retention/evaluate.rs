@@ -5,22 +5,77 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::interval::{Interval, critical_value, newcombe_z, ratio_z, wilson_z};
 use super::outcome::CampaignOutcome;
 use super::report::{
     ArmEffect, ArmSummary, Breakdown, CampaignReport, CellCounts, Comparison, ControlBasis,
-    Difference, MeanDifference, MeanEstimate, PairedChange, RateEstimate,
+    Difference, EffectBasis, MeanDifference, MeanEstimate, PairedChange, RateEstimate,
 };
-use super::significance::{holm_unchecked, z_test_counts};
 use crate::records::CustomerId;
+use crate::stats::{Interval, critical_value, newcombe_z, ratio_z, wilson_z};
+use crate::stats::{MantelHaenszel, Stratum, holm_unchecked, mantel_haenszel_z, z_test_counts};
 use crate::{Error, ErrorKind, Result};
 
-/// Settings for evaluating a campaign: which arm is the control, and the
-/// confidence level of every interval.
+/// How a campaign assigned customers to its arms, which decides the
+/// headline comparison of each arm with the control.
+///
+/// A targeted campaign holds out controls *within* strata (the planner picks
+/// who gets which intervention by risk and value, and
+/// [`HoldOut`](super::HoldOut) draws controls within each (intervention,
+/// segment) stratum), so the arms and the pooled control differ in risk:
+/// comparing an arm with all controls mixes customers of different risk and
+/// can show the wrong sign. Such a campaign must be compared within strata.
+/// Only when the arms were randomized over the whole population is the
+/// pooled comparison unbiased too.
+///
+/// The stratum of an outcome is its (`intervention`, `segment`) pair, exactly
+/// the cells [`HoldOut`](super::HoldOut) draws its controls in. A label
+/// counts only when the controls are matched on it: when some control
+/// outcome carries an intervention (or segment) that treated outcomes carry
+/// too. Controls labelled, say, `intervention: "control"` are thus not
+/// matched by intervention.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::retention::{CampaignDesign, CampaignEvaluator, CampaignOutcome, EffectBasis};
+///
+/// let outcomes = vec![
+///     CampaignOutcome::new(1u64, "control", true).segment("risky"),
+///     CampaignOutcome::new(2u64, "sms", false).segment("risky"),
+/// ];
+/// // Controls carry a segment: compared within segments.
+/// let report = CampaignEvaluator::new("control").evaluate(&outcomes)?;
+/// assert_eq!(report.overall.arms[0].basis, EffectBasis::Stratified);
+/// // Declared randomized: the pooled comparison is the headline.
+/// let report = CampaignEvaluator::new("control").design(CampaignDesign::Randomized).evaluate(&outcomes)?;
+/// assert_eq!(report.overall.arms[0].basis, EffectBasis::Pooled);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CampaignDesign {
+    /// Stratified when the controls are matched by intervention or segment
+    /// (some control outcome carries a label that treated outcomes carry too,
+    /// as with [`HoldOut`](super::HoldOut)), pooled otherwise. The default.
+    #[default]
+    Auto,
+    /// Controls were drawn within (`intervention`, `segment`) strata: every
+    /// comparison is stratified (Mantel–Haenszel), and the pooled one is
+    /// reported as not comparable.
+    Stratified,
+    /// Every arm was randomized over the same population: the pooled
+    /// comparison is the headline (a stratified one is still reported when
+    /// the outcomes carry strata).
+    Randomized,
+}
+
+/// Settings for evaluating a campaign: which arm is the control, how the
+/// arms were assigned, and the confidence level of every interval.
 ///
 /// [`evaluate`](Self::evaluate) turns a campaign's [`CampaignOutcome`]s
-/// into a [`CampaignReport`]. Defaults: control arm `"control"`, confidence
-/// `0.95`.
+/// into a [`CampaignReport`]. Defaults: control arm `"control"`, design
+/// [`CampaignDesign::Auto`], confidence `0.95`.
 ///
 /// # Example
 ///
@@ -48,6 +103,7 @@ use crate::{Error, ErrorKind, Result};
 pub struct CampaignEvaluator {
     control: String,
     confidence: f64,
+    design: CampaignDesign,
 }
 
 impl Default for CampaignEvaluator {
@@ -55,21 +111,13 @@ impl Default for CampaignEvaluator {
         CampaignEvaluator {
             control: "control".into(),
             confidence: 0.95,
+            design: CampaignDesign::Auto,
         }
     }
 }
 
 impl CampaignEvaluator {
     /// Evaluates against the arm named `control`, at 95% confidence.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::retention::CampaignEvaluator;
-    ///
-    /// let e = CampaignEvaluator::new("holdout");
-    /// assert_eq!((e.control_arm(), e.confidence_level()), ("holdout", 0.95));
-    /// ```
     pub fn new(control: impl Into<String>) -> Self {
         CampaignEvaluator {
             control: control.into(),
@@ -77,52 +125,45 @@ impl CampaignEvaluator {
         }
     }
 
-    /// The confidence level of every interval. Defaults to `0.95`; must be in `(0, 1)`.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `confidence`.
+    /// The confidence level of every interval. Defaults to `0.95`; must be
+    /// in `(0, 1)`, which [`validate`](Self::validate) checks.
     ///
     /// # Example
     ///
     /// ```
-    /// use churnwise::retention::CampaignEvaluator;
+    /// use churnwise::retention::{CampaignEvaluator, CampaignOutcome};
     ///
-    /// let e = CampaignEvaluator::new("control").confidence(0.9)?;
-    /// assert_eq!(e.confidence_level(), 0.9);
-    /// assert!(CampaignEvaluator::new("control").confidence(95.0).is_err());
+    /// let outcomes = vec![CampaignOutcome::new(1u64, "control", true), CampaignOutcome::new(2u64, "sms", false)];
+    /// let narrow = CampaignEvaluator::new("control").confidence(0.5).evaluate(&outcomes)?;
+    /// let wide = CampaignEvaluator::new("control").evaluate(&outcomes)?;
+    /// assert!(narrow.overall.control.churn.ci.width() < wide.overall.control.churn.ci.width());
+    /// assert!(CampaignEvaluator::new("control").confidence(95.0).evaluate(&outcomes).is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn confidence(mut self, confidence: f64) -> Result<Self> {
-        critical_value(confidence)?;
+    pub fn confidence(mut self, confidence: f64) -> Self {
         self.confidence = confidence;
-        Ok(self)
+        self
+    }
+
+    /// How the campaign assigned its arms. Defaults to [`CampaignDesign::Auto`].
+    pub fn design(mut self, design: CampaignDesign) -> Self {
+        self.design = design;
+        self
     }
 
     /// The control arm's name.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::retention::CampaignEvaluator;
-    ///
-    /// assert_eq!(CampaignEvaluator::default().control_arm(), "control");
-    /// ```
     pub fn control_arm(&self) -> &str {
         &self.control
     }
 
     /// The confidence level.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::retention::CampaignEvaluator;
-    ///
-    /// assert_eq!(CampaignEvaluator::default().confidence_level(), 0.95);
-    /// ```
-    pub fn confidence_level(&self) -> f64 {
+    pub fn confidence_value(&self) -> f64 {
         self.confidence
+    }
+
+    /// The campaign design.
+    pub fn design_value(&self) -> CampaignDesign {
+        self.design
     }
 
     /// Checks the settings; [`evaluate`](Self::evaluate) calls it, so a
@@ -210,10 +251,34 @@ impl CampaignEvaluator {
             ))
             .into());
         }
+        // A label matches when some control and some treated customer share it.
+        let matched = |label: fn(&CampaignOutcome) -> Option<&str>| -> bool {
+            let treated: BTreeSet<&str> = outcomes
+                .iter()
+                .filter(|o| o.arm != self.control)
+                .filter_map(label)
+                .collect();
+            outcomes
+                .iter()
+                .filter(|o| o.arm == self.control)
+                .filter_map(label)
+                .any(|l| treated.contains(l))
+        };
+        let by_intervention = matched(|o| o.intervention.as_deref());
+        let by_segment = matched(|o| o.segment.as_deref());
+        let has_strata = by_intervention || by_segment;
         let ctx = Context {
             outcomes,
             control: &self.control,
             z: critical_value(self.confidence)?,
+            headline: match self.design {
+                CampaignDesign::Auto if has_strata => EffectBasis::Stratified,
+                CampaignDesign::Auto | CampaignDesign::Randomized => EffectBasis::Pooled,
+                CampaignDesign::Stratified => EffectBasis::Stratified,
+            },
+            with_strata: has_strata || self.design == CampaignDesign::Stratified,
+            by_intervention,
+            by_segment,
         };
         let all: Vec<usize> = (0..outcomes.len()).collect();
         let (control_rows, treated_rows) = ctx.split(&all);
@@ -224,6 +289,7 @@ impl CampaignEvaluator {
         Ok(CampaignReport {
             control_arm: self.control.clone(),
             confidence: self.confidence,
+            design: self.design,
             n: outcomes.len() as u64,
             overall,
             by_intervention: ctx.by_intervention(&control_rows, &treated_rows),
@@ -303,7 +369,21 @@ struct Context<'a> {
     outcomes: &'a [CampaignOutcome],
     control: &'a str,
     z: f64,
+    /// The estimate each comparison leads with.
+    headline: EffectBasis,
+    /// Whether to compute stratified estimates at all.
+    with_strata: bool,
+    /// Whether strata are told apart by intervention (controls name the
+    /// treated customers' interventions) and by segment.
+    by_intervention: bool,
+    by_segment: bool,
 }
+
+/// The matching stratum of an outcome: its (intervention, segment).
+type StratumKey<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// Per stratum: (treated count, treated n, control count, control n).
+type Tables<'a> = BTreeMap<StratumKey<'a>, [u64; 4]>;
 
 impl Context<'_> {
     fn is_control(&self, i: usize) -> bool {
@@ -330,7 +410,7 @@ impl Context<'_> {
         }
         let mut arms: Vec<ArmEffect> = by_arm
             .iter()
-            .map(|(arm, rows)| self.effect(self.summarize(arm, rows), &control))
+            .map(|(arm, rows)| self.effect(self.summarize(arm, rows), &control, rows, control_rows))
             .collect();
         let raw: Vec<f64> = arms.iter().map(|a| a.p_value).collect();
         for (arm, adjusted) in arms.iter_mut().zip(holm_unchecked(&raw)) {
@@ -393,7 +473,79 @@ impl Context<'_> {
         }
     }
 
-    fn effect(&self, summary: ArmSummary, control: &ArmSummary) -> ArmEffect {
+    fn key(&self, i: usize) -> StratumKey<'_> {
+        let o = &self.outcomes[i];
+        (
+            o.intervention.as_deref().filter(|_| self.by_intervention),
+            o.segment.as_deref().filter(|_| self.by_segment),
+        )
+    }
+
+    /// 2×2 tables per stratum of `event` among the rows where it is known.
+    fn tables(
+        &self,
+        treated: &[usize],
+        control: &[usize],
+        event: impl Fn(&CampaignOutcome) -> Option<bool>,
+    ) -> Tables<'_> {
+        let mut tables: Tables<'_> = BTreeMap::new();
+        for (rows, offset) in [(treated, 0), (control, 2)] {
+            for &i in rows {
+                if let Some(e) = event(&self.outcomes[i]) {
+                    let t = tables.entry(self.key(i)).or_default();
+                    t[offset] += u64::from(e);
+                    t[offset + 1] += 1;
+                }
+            }
+        }
+        tables
+    }
+
+    fn mantel_haenszel(&self, tables: &Tables<'_>) -> Option<MantelHaenszel> {
+        let strata: Vec<Stratum> = tables
+            .values()
+            .map(|t| Stratum::new(t[0], t[1], t[2], t[3]))
+            .collect();
+        mantel_haenszel_z(&strata, self.z)
+    }
+
+    /// `Σ_k n_arm,k · (mean revenue of the arm − of the control)` over the
+    /// strata where both have revenue: the arm's incremental revenue
+    /// compared like for like.
+    fn stratified_revenue(&self, treated: &[usize], control: &[usize]) -> Option<f64> {
+        // Per stratum: arm customers, arm revenue sum and count, control revenue sum and count.
+        let mut cells: BTreeMap<StratumKey<'_>, (f64, f64, f64, f64, f64)> = BTreeMap::new();
+        for &i in treated {
+            let c = cells.entry(self.key(i)).or_default();
+            c.0 += 1.0;
+            if let Some(r) = self.outcomes[i].revenue_after {
+                c.1 += r;
+                c.2 += 1.0;
+            }
+        }
+        for &i in control {
+            if let (Some(c), Some(r)) =
+                (cells.get_mut(&self.key(i)), self.outcomes[i].revenue_after)
+            {
+                c.3 += r;
+                c.4 += 1.0;
+            }
+        }
+        let matched: Vec<f64> = cells
+            .values()
+            .filter(|c| c.2 > 0.0 && c.4 > 0.0)
+            .map(|c| c.0 * (c.1 / c.2 - c.3 / c.4))
+            .collect();
+        (!matched.is_empty()).then(|| matched.iter().sum())
+    }
+
+    fn effect(
+        &self,
+        summary: ArmSummary,
+        control: &ArmSummary,
+        treated_rows: &[usize],
+        control_rows: &[usize],
+    ) -> ArmEffect {
         let (xa, na, xc, nc) = (summary.churned, summary.n, control.churned, control.n);
         let (pa, pc) = (summary.churn.rate, control.churn.rate);
         let test = z_test_counts(xa, na, xc, nc);
@@ -405,7 +557,17 @@ impl Context<'_> {
                 upper: 1.0 - ratio.lower.min(point),
             }
         });
-        let repurchase_difference = match (&summary.repurchase, &control.repurchase) {
+        let pooled = Difference {
+            estimate: pa - pc,
+            ci: newcombe_z(xa, na, xc, nc, self.z),
+        };
+        let churn_tables = if self.with_strata {
+            self.tables(treated_rows, control_rows, |o| Some(o.churned))
+        } else {
+            BTreeMap::new()
+        };
+        let stratified = self.mantel_haenszel(&churn_tables);
+        let mut repurchase_difference = match (&summary.repurchase, &control.repurchase) {
             (Some(a), Some(c)) => Some(Difference {
                 estimate: a.rate - c.rate,
                 ci: newcombe_z(a.count, a.n, c.count, c.n, self.z),
@@ -420,29 +582,79 @@ impl Context<'_> {
                 }),
                 _ => None,
             };
-        let incremental_revenue = summary
+        let mut incremental_revenue = summary
             .revenue_after
             .as_ref()
             .zip(control.revenue_after.as_ref())
             .map(|(a, c)| (a.mean - c.mean) * na as f64);
         let cost = summary.cost;
-        ArmEffect {
-            churn_difference: pa - pc,
-            churn_difference_ci: newcombe_z(xa, na, xc, nc, self.z),
+        let mut effect = ArmEffect {
+            basis: EffectBasis::Pooled,
+            churn_difference: pooled.estimate,
+            churn_difference_ci: pooled.ci,
             relative_churn_reduction: relative,
             relative_churn_reduction_ci: relative_ci,
             z: test.z,
             p_value: test.p_value,
             p_value_holm: test.p_value,
-            repurchase_difference,
+            pooled,
+            stratified: None,
+            repurchase_difference: None,
             satisfaction_change_difference,
-            incremental_revenue,
-            net_revenue: incremental_revenue.map(|r| r - cost),
-            roi: incremental_revenue
-                .filter(|_| cost > 0.0)
-                .map(|r| (r - cost) / cost),
+            incremental_revenue: None,
+            net_revenue: None,
+            roi: None,
             summary,
+        };
+        if let (EffectBasis::Stratified, Some(mh)) = (self.headline, &stratified) {
+            effect.basis = EffectBasis::Stratified;
+            effect.churn_difference = mh.risk_difference;
+            effect.churn_difference_ci = mh.risk_difference_ci;
+            effect.relative_churn_reduction = mh.risk_ratio.map(|rr| 1.0 - rr);
+            effect.relative_churn_reduction_ci = mh.risk_ratio_ci.map(|ci| Interval {
+                lower: 1.0 - ci.upper,
+                upper: 1.0 - ci.lower,
+            });
+            effect.z = mh.z;
+            effect.p_value = mh.p_value;
+            effect.p_value_holm = mh.p_value;
+            // One matching stratum: the MH estimate is that stratum's plain
+            // difference; its small-sample interval and test are Newcombe's
+            // and the z-test (Sato's variance is 0 when the stratum has no
+            // churner, which would give a zero-width interval).
+            let mut matching = churn_tables.values().filter(|t| t[1] > 0 && t[3] > 0);
+            if let (Some(&[xa, na, xc, nc]), None) = (matching.next(), matching.next()) {
+                let test = z_test_counts(xa, na, xc, nc);
+                effect.churn_difference_ci = newcombe_z(xa, na, xc, nc, self.z);
+                effect.relative_churn_reduction_ci =
+                    ratio_z(xa, na, xc, nc, self.z).map(|r| Interval {
+                        lower: 1.0 - r.upper,
+                        upper: 1.0 - r.lower,
+                    });
+                effect.z = test.z;
+                effect.p_value = test.p_value;
+                effect.p_value_holm = test.p_value;
+            }
+            if repurchase_difference.is_some() {
+                repurchase_difference = self
+                    .mantel_haenszel(&self.tables(treated_rows, control_rows, |o| o.repurchased))
+                    .map(|r| Difference {
+                        estimate: r.risk_difference,
+                        ci: r.risk_difference_ci,
+                    });
+            }
+            if incremental_revenue.is_some() {
+                incremental_revenue = self.stratified_revenue(treated_rows, control_rows);
+            }
         }
+        effect.stratified = stratified;
+        effect.repurchase_difference = repurchase_difference;
+        effect.incremental_revenue = incremental_revenue;
+        effect.net_revenue = incremental_revenue.map(|r| r - cost);
+        effect.roi = incremental_revenue
+            .filter(|_| cost > 0.0)
+            .map(|r| (r - cost) / cost);
+        effect
     }
 
     fn by_intervention(&self, control_rows: &[usize], treated_rows: &[usize]) -> Vec<Breakdown> {
@@ -590,8 +802,8 @@ fn counts(outcomes: &[CampaignOutcome], control: &str) -> Vec<CellCounts> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::stats::tol;
     use super::*;
+    use crate::stats::tol;
     use approx::assert_abs_diff_eq;
 
     /// The campaign of tests/fixtures/campaign_reference.json, as outcomes.
@@ -758,12 +970,12 @@ mod tests {
         let raw: Vec<f64> = ["a", "b", "c"]
             .iter()
             .map(|a| {
-                super::super::two_proportion_z_test(r.arm(a).unwrap().summary.churned, 400, 80, 400)
+                crate::stats::two_proportion_z_test(r.arm(a).unwrap().summary.churned, 400, 80, 400)
                     .unwrap()
                     .p_value
             })
             .collect();
-        let holm = super::super::holm(&raw).unwrap();
+        let holm = crate::stats::holm(&raw).unwrap();
         for (arm, (p, h)) in ["a", "b", "c"].iter().zip(raw.iter().zip(&holm)) {
             let e = r.arm(arm).unwrap();
             assert_eq!(e.p_value, *p);
@@ -929,11 +1141,11 @@ mod tests {
 
     #[test]
     fn evaluator_config_is_serde_data_checked_on_use() {
-        let e = CampaignEvaluator::new("holdout").confidence(0.9).unwrap();
+        let e = CampaignEvaluator::new("holdout").confidence(0.9);
         let json = serde_json::to_string(&e).unwrap();
         assert_eq!(serde_json::from_str::<CampaignEvaluator>(&json).unwrap(), e);
         let partial: CampaignEvaluator = serde_json::from_str(r#"{"control": "hold"}"#).unwrap();
-        assert_eq!(partial.confidence_level(), 0.95);
+        assert_eq!(partial.confidence_value(), 0.95);
         assert!(serde_json::from_str::<CampaignEvaluator>(r#"{"controll": "x"}"#).is_err());
         let bad: CampaignEvaluator = serde_json::from_str(r#"{"confidence": 0.0}"#).unwrap();
         let e = bad.evaluate(&fixture_outcomes()).unwrap_err();
@@ -953,7 +1165,6 @@ mod tests {
     fn confidence_level_sets_the_critical_value() {
         let r = CampaignEvaluator::new("control")
             .confidence(0.9)
-            .unwrap()
             .evaluate(&fixture_outcomes())
             .unwrap();
         let z: f64 = 1.644_853_626_951_472_2;
@@ -963,6 +1174,34 @@ mod tests {
         let ci = r.arm("treatment").unwrap().summary.churn.ci;
         assert_abs_diff_eq!(ci.lower, centre - half, epsilon = 1e-15);
         assert_abs_diff_eq!(ci.upper, centre + half, epsilon = 1e-15);
+    }
+
+    /// One matching stratum: the headline is that stratum's plain difference
+    /// with Newcombe's interval and the z-test, not Sato's zero-width
+    /// interval of a stratum without churners.
+    #[test]
+    fn single_stratum_uses_the_small_sample_methods() {
+        let outcomes: Vec<CampaignOutcome> = (0..5u64)
+            .map(|i| {
+                let arm = if i < 3 { "onboarding" } else { "control" };
+                CampaignOutcome::new(i, arm, false)
+                    .intervention("onboarding")
+                    .segment("new")
+            })
+            .collect();
+        let r = CampaignEvaluator::new("control")
+            .evaluate(&outcomes)
+            .unwrap();
+        let a = r.arm("onboarding").unwrap();
+        assert_eq!(a.basis, EffectBasis::Stratified);
+        assert_eq!(a.stratified.as_ref().map(|mh| mh.strata), Some(1));
+        assert_eq!(a.churn_difference, 0.0);
+        assert_eq!(
+            a.churn_difference_ci,
+            crate::stats::newcombe_interval(0, 3, 0, 2, 0.95).unwrap()
+        );
+        assert!(a.churn_difference_ci.width() > 0.5);
+        assert_eq!((a.z, a.p_value), (0.0, 1.0));
     }
 
     #[test]
@@ -991,7 +1230,7 @@ mod tests {
                     id += 1;
                 }
             }
-            let r = CampaignEvaluator::new("control").confidence(confidence).unwrap().evaluate(&outcomes).unwrap();
+            let r = CampaignEvaluator::new("control").confidence(confidence).evaluate(&outcomes).unwrap();
             let c = &r.overall.control;
             proptest::prop_assert!(0.0 <= c.churn.ci.lower && c.churn.ci.upper <= 1.0 && c.churn.ci.contains(c.churn.rate));
             for a in &r.overall.arms {

@@ -79,16 +79,6 @@ pub struct EffectEstimate {
 
 impl EffectLearner {
     /// A learner with priors worth 20 customers, and segment priors worth 400.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::retention::EffectLearner;
-    ///
-    /// assert_eq!(EffectLearner::new(), EffectLearner::default());
-    /// assert_eq!(EffectLearner::new(), EffectLearner::new().with_prior_strength(20.0)?.with_segment_strength(400.0)?);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn new() -> Self {
         EffectLearner {
             prior_strength: 20.0,
@@ -97,11 +87,7 @@ impl EffectLearner {
     }
 
     /// How many customers a segment's prior (the intervention's overall
-    /// effect) is worth (> 0).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for a strength ≤ 0 or not finite.
+    /// effect) is worth. Defaults to `400`; must be finite and `> 0`.
     ///
     /// # Example
     ///
@@ -123,21 +109,18 @@ impl EffectLearner {
     ///     let (updated, _) = learner.update(&playbook, &report)?;
     ///     Ok(updated.get("call").unwrap().effect_for(Some("silent")))
     /// };
-    /// assert!(silent(EffectLearner::new().with_segment_strength(1.0)?)? > 0.49); // the segment's own data
-    /// assert!((silent(EffectLearner::new().with_segment_strength(1e9)?)? - 0.481).abs() < 1e-3); // the overall figure
-    /// assert!(EffectLearner::new().with_segment_strength(0.0).is_err());
+    /// assert!(silent(EffectLearner::new().segment_strength(1.0))? > 0.49); // the segment's own data
+    /// assert!((silent(EffectLearner::new().segment_strength(1e9))? - 0.481).abs() < 1e-3); // the overall figure
+    /// assert!(EffectLearner::new().segment_strength(0.0).validate().is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn with_segment_strength(mut self, customers: f64) -> Result<Self> {
-        self.segment_strength = strength("segment_strength", customers)?;
-        Ok(self)
+    pub fn segment_strength(mut self, customers: f64) -> Self {
+        self.segment_strength = customers;
+        self
     }
 
-    /// How many customers the prior is worth (> 0).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) for a strength ≤ 0 or not finite.
+    /// How many customers the prior is worth. Defaults to `20`; must be
+    /// finite and `> 0`.
     ///
     /// # Example
     ///
@@ -159,13 +142,36 @@ impl EffectLearner {
     ///     Ok(updated.get("call").unwrap().effect())
     /// };
     /// // A weak prior follows the data (0.5); a strong one keeps the playbook's guess (0.1).
-    /// assert!((overall(EffectLearner::new().with_prior_strength(1.0)?)? - 0.5).abs() < 0.01);
-    /// assert!((overall(EffectLearner::new().with_prior_strength(1e9)?)? - 0.1).abs() < 0.01);
+    /// assert!((overall(EffectLearner::new().prior_strength(1.0))? - 0.5).abs() < 0.01);
+    /// assert!((overall(EffectLearner::new().prior_strength(1e9))? - 0.1).abs() < 0.01);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn with_prior_strength(mut self, customers: f64) -> Result<Self> {
-        self.prior_strength = strength("prior_strength", customers)?;
-        Ok(self)
+    pub fn prior_strength(mut self, customers: f64) -> Self {
+        self.prior_strength = customers;
+        self
+    }
+
+    /// The prior's strength, in customers.
+    pub fn prior_strength_value(&self) -> f64 {
+        self.prior_strength
+    }
+
+    /// The segment prior's strength, in customers.
+    pub fn segment_strength_value(&self) -> f64 {
+        self.segment_strength
+    }
+
+    /// Checks the settings; [`update`](Self::update) calls it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `prior_strength` or `segment_strength` for a strength ≤ 0 or
+    /// not finite.
+    pub fn validate(&self) -> Result<()> {
+        strength("prior_strength", self.prior_strength)?;
+        strength("segment_strength", self.segment_strength)?;
+        Ok(())
     }
 
     /// The estimates for every intervention of the playbook measured in the
@@ -173,7 +179,7 @@ impl EffectLearner {
     ///
     /// # Errors
     ///
-    /// As for [`Playbook::set_effects`].
+    /// As for [`validate`](Self::validate) and [`Playbook::set_effects`].
     ///
     /// # Example
     ///
@@ -203,6 +209,7 @@ impl EffectLearner {
         playbook: &Playbook,
         report: &CampaignReport,
     ) -> Result<(Playbook, Vec<EffectEstimate>)> {
+        self.validate()?;
         let mut updated = playbook.clone();
         let mut estimates = Vec::new();
         for iv in playbook.interventions() {
@@ -337,7 +344,17 @@ mod tests {
 
     #[test]
     fn strength_must_be_positive() {
-        assert!(EffectLearner::new().with_prior_strength(0.0).is_err());
-        assert!(EffectLearner::new().with_prior_strength(f64::NAN).is_err());
+        assert!(EffectLearner::new().prior_strength(0.0).validate().is_err());
+        let e = EffectLearner::new()
+            .segment_strength(f64::NAN)
+            .validate()
+            .unwrap_err();
+        assert!(matches!(
+            e.kind(),
+            crate::ErrorKind::InvalidParameter {
+                name: "segment_strength",
+                ..
+            }
+        ));
     }
 }

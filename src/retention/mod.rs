@@ -20,10 +20,9 @@
 //! - [`PowerAnalysis`] sizes the arms before a campaign (customers per arm
 //!   to detect a churn reduction) and says what a given size can detect (the
 //!   minimum detectable effect).
-//! - The building blocks are public: [`wilson_interval`],
-//!   [`newcombe_interval`], [`wald_difference_interval`],
-//!   [`risk_ratio_interval`], [`two_proportion_z_test`], [`holm`],
-//!   [`cohens_h`].
+//! - The statistics underneath (intervals, tests, the Mantel–Haenszel
+//!   estimators, multiple-testing corrections, power) live in the shared
+//!   [`stats`](crate::stats) module.
 //!
 //! The statistics are checked against statsmodels 0.15 and scikit-uplift
 //! 0.5.1 on the fixtures in `tests/fixtures/` (`campaign_reference.json`,
@@ -72,29 +71,22 @@
 
 mod control;
 mod evaluate;
-mod interval;
 mod learn;
 mod outcome;
 mod planner;
 mod playbook;
 mod power;
 mod report;
-mod significance;
-mod stats;
 pub mod uplift;
 
 pub use control::HoldOut;
-pub use evaluate::CampaignEvaluator;
-pub use interval::{
-    Interval, newcombe_interval, risk_ratio_interval, wald_difference_interval, wilson_interval,
-};
+pub use evaluate::{CampaignDesign, CampaignEvaluator};
 pub use learn::{EffectEstimate, EffectLearner};
 pub use outcome::CampaignOutcome;
-pub use planner::{Assignment, EXACT_CUSTOMERS, Plan, PlanSummary, Planner};
+pub use planner::{Assignment, EXACT_CUSTOMERS, Plan, PlanSummary, Planner, Unprofitable};
 pub use playbook::{Intervention, InterventionKind, Playbook, SegmentBy};
-pub use power::{DetectableEffect, PowerAnalysis, SampleSize, cohens_h};
+pub use power::{DetectableEffect, PowerAnalysis, SampleSize};
 pub use report::{
     ArmEffect, ArmSummary, Breakdown, CampaignReport, CellCounts, Comparison, ControlBasis,
-    Difference, MeanDifference, MeanEstimate, PairedChange, RateEstimate,
+    Difference, EffectBasis, MeanDifference, MeanEstimate, PairedChange, RateEstimate,
 };
-pub use significance::{ZTest, holm, two_proportion_z_test};

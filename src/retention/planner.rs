@@ -65,7 +65,7 @@ use crate::{Error, ErrorKind, Result};
 /// # )?;
 /// // Four candidates, at most EXACT_CUSTOMERS: the plan is solved exactly.
 /// assert!(profiles.len() <= EXACT_CUSTOMERS);
-/// assert!(Planner::new(60.0)?.plan(&profiles, &playbook)?.summary().is_optimal());
+/// assert!(Planner::new(60.0).plan(&profiles, &playbook)?.summary().is_optimal());
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 pub const EXACT_CUSTOMERS: usize = 20;
@@ -91,7 +91,7 @@ pub const EXACT_CUSTOMERS: usize = 20;
 ///     Intervention::new("discount", InterventionKind::Discount, 20.0, 0.2, Route::Marketing),
 ///     Intervention::new("call", InterventionKind::PersonalCallBack, 50.0, 0.5, Route::Sales),
 /// ], SegmentBy::LifecycleStage)?;
-/// let plan = Planner::new(150.0)?.with_team_capacity(Route::Sales, 1).plan(&profiles, &playbook)?;
+/// let plan = Planner::new(150.0).team_capacity(Route::Sales, 1).plan(&profiles, &playbook)?;
 /// let s = plan.summary();
 /// assert!(s.cost() <= 150.0);
 /// assert!(plan.assignments().iter().filter(|a| a.intervention() == "call").count() <= 1);
@@ -105,10 +105,10 @@ pub const EXACT_CUSTOMERS: usize = 20;
 pub struct Planner {
     budget: f64,
     team_capacity: BTreeMap<Route, usize>,
-    include_negative: bool,
+    unprofitable: Unprofitable,
 }
 
-/// The serialized form, validated by [`Planner::new`] on the way in.
+/// The serialized form, checked by [`Planner::validate`] on the way in.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlannerRepr {
@@ -116,133 +116,142 @@ struct PlannerRepr {
     #[serde(default)]
     team_capacity: BTreeMap<Route, usize>,
     #[serde(default)]
-    include_negative: bool,
+    unprofitable: Unprofitable,
 }
 
 impl TryFrom<PlannerRepr> for Planner {
     type Error = Error;
 
     fn try_from(r: PlannerRepr) -> Result<Self> {
-        let mut planner = Planner::new(r.budget)?.include_negative(r.include_negative);
-        planner.team_capacity = r.team_capacity;
+        let planner = Planner {
+            budget: r.budget,
+            team_capacity: r.team_capacity,
+            unprofitable: r.unprofitable,
+        };
+        planner.validate()?;
         Ok(planner)
     }
 }
 
+/// What the [`Planner`] does with interventions whose expected net value
+/// is negative (expected value saved below their cost).
+///
+/// # Example
+///
+/// See [`Planner::unprofitable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Unprofitable {
+    /// Leave them out: only interventions worth their cost are planned. The default.
+    #[default]
+    Skip,
+    /// Assign them too: each eligible customer gets their best option while
+    /// the budget lasts, even at an expected loss.
+    Assign,
+}
+
 impl Planner {
-    /// A planner spending at most `budget`.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] for a negative or non-finite budget.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::retention::Planner;
-    ///
-    /// assert_eq!(Planner::new(1_000.0)?.budget(), 1_000.0);
-    /// assert!(Planner::new(-1.0).is_err());
-    /// assert!(Planner::new(f64::INFINITY).is_err());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
-    pub fn new(budget: f64) -> Result<Self> {
-        if !(budget.is_finite() && budget >= 0.0) {
-            return Err(Error::invalid_parameter(
-                "budget",
-                format!("must be finite and ≥ 0, got {budget}"),
-            ));
-        }
-        Ok(Planner {
+    /// A planner spending at most `budget`, which must be finite and `≥ 0`
+    /// ([`validate`](Self::validate) checks it).
+    pub fn new(budget: f64) -> Self {
+        Planner {
             budget,
             team_capacity: BTreeMap::new(),
-            include_negative: false,
-        })
+            unprofitable: Unprofitable::Skip,
+        }
     }
 
-    /// At most `customers` for one team.
+    /// At most `customers` for one team. By default teams are unlimited.
     ///
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// use churnwise::rules::Route;
+    /// use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    ///
     /// // The budget would buy four discounts, but marketing can only reach one customer.
-    /// let plan = Planner::new(1_000.0)?.with_team_capacity(Route::Marketing, 1).plan(&profiles, &playbook)?;
+    /// let plan = Planner::new(1_000.0).team_capacity(Route::Marketing, 1).plan(&profiles, &playbook)?;
     /// assert_eq!(plan.summary().customers(), 1);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn with_team_capacity(mut self, team: Route, customers: usize) -> Self {
+    pub fn team_capacity(mut self, team: Route, customers: usize) -> Self {
         self.team_capacity.insert(team, customers);
         self
     }
 
-    /// Also assign interventions whose expected net value is negative (each
-    /// eligible customer gets their best option while the budget lasts);
-    /// off by default.
+    /// Whether to plan interventions whose expected net value is negative.
+    /// Defaults to [`Unprofitable::Skip`].
     ///
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
+    /// use churnwise::rules::Route;
+    /// use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy, Unprofitable};
+    /// # let (profiles, _) = churnwise::doc_support::plan_inputs()?;
+    ///
     /// // At a cost of 40, a discount is not worth it for the customer least likely to churn.
     /// let playbook = Playbook::new(
     ///     vec![Intervention::new("discount", InterventionKind::Discount, 40.0, 0.3, Route::Marketing)],
     ///     SegmentBy::LifecycleStage,
     /// )?;
-    /// assert_eq!(Planner::new(1_000.0)?.plan(&profiles, &playbook)?.summary().customers(), 3);
-    /// let all = Planner::new(1_000.0)?.include_negative(true).plan(&profiles, &playbook)?;
+    /// assert_eq!(Planner::new(1_000.0).plan(&profiles, &playbook)?.summary().customers(), 3);
+    /// let all = Planner::new(1_000.0).unprofitable(Unprofitable::Assign).plan(&profiles, &playbook)?;
     /// assert_eq!(all.summary().customers(), 4);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn include_negative(mut self, yes: bool) -> Self {
-        self.include_negative = yes;
+    pub fn unprofitable(mut self, unprofitable: Unprofitable) -> Self {
+        self.unprofitable = unprofitable;
         self
     }
 
     /// The budget.
+    pub fn budget(&self) -> f64 {
+        self.budget
+    }
+
+    /// The team's capacity in customers; `None` when unlimited.
+    pub fn team_capacity_value(&self, team: Route) -> Option<usize> {
+        self.team_capacity.get(&team).copied()
+    }
+
+    /// What is done with unprofitable interventions.
+    pub fn unprofitable_value(&self) -> Unprofitable {
+        self.unprofitable
+    }
+
+    /// Checks the settings; [`plan`](Self::plan) calls it, and so does
+    /// deserialization.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `budget` for a negative or non-finite budget.
     ///
     /// # Example
     ///
     /// ```
     /// use churnwise::retention::Planner;
     ///
-    /// assert_eq!(Planner::new(60.0)?.budget(), 60.0);
-    /// # Ok::<(), churnwise::Error>(())
+    /// assert!(Planner::new(1_000.0).validate().is_ok());
+    /// assert!(Planner::new(-1.0).validate().is_err());
+    /// assert!(Planner::new(f64::INFINITY).validate().is_err());
     /// ```
-    pub fn budget(&self) -> f64 {
-        self.budget
+    pub fn validate(&self) -> Result<()> {
+        if !(self.budget.is_finite() && self.budget >= 0.0) {
+            return Err(Error::invalid_parameter(
+                "budget",
+                format!("must be finite and ≥ 0, got {}", self.budget),
+            ));
+        }
+        Ok(())
     }
 
     /// Plans the campaign.
     ///
     /// # Errors
     ///
+    /// [`ErrorKind::InvalidParameter`] as [`validate`](Self::validate);
     /// [`ErrorKind::MissingValue`] if the profiles lack churn probabilities,
     /// customer values or the playbook's segments; the eligibility
     /// conditions' errors ([`ErrorKind::InvalidPolicy`] for an unknown field).
@@ -258,13 +267,15 @@ impl Planner {
     /// let profile = |i: u64, p: f64| Profile::new(i).with_churn_probability(p).with_customer_value(500.0).with_lifecycle_stage(LifecycleStage::Active);
     /// let profiles = Profiles::from_profiles(vec![profile(1, 0.1), profile(2, 0.7)])?;
     /// let playbook = Playbook::new(vec![Intervention::new("call", InterventionKind::PersonalCallBack, 50.0, 0.4, Route::Sales)], SegmentBy::LifecycleStage)?;
-    /// let plan = Planner::new(100.0)?.plan(&profiles, &playbook)?;
+    /// let plan = Planner::new(100.0).plan(&profiles, &playbook)?;
     /// // Only customer 2 is worth a call: 0.7 × 500 × 0.4 = 140 > 50, but 0.1 × 500 × 0.4 = 20 < 50.
     /// assert_eq!(plan.assignments().len(), 1);
     /// assert_eq!(plan.assignments()[0].customer.to_string(), "2");
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn plan(&self, profiles: &Profiles, playbook: &Playbook) -> Result<Plan> {
+        self.validate()?;
+        let include_negative = self.unprofitable == Unprofitable::Assign;
         let missing = |field: &str| -> Error {
             ErrorKind::MissingValue {
                 record: "profiles".into(),
@@ -297,7 +308,7 @@ impl Planner {
                         value: p[i] * value[i] * effect - iv.cost(),
                     }
                 })
-                .filter(|o| self.include_negative || o.value > 0.0)
+                .filter(|o| include_negative || o.value > 0.0)
                 .collect();
             if !options.is_empty() {
                 candidates.push(Candidate { row: i, options });
@@ -315,10 +326,10 @@ impl Planner {
             &mut choice,
             self.budget,
             &limits,
-            self.include_negative,
+            include_negative,
         );
         let mut optimal = false;
-        if !self.include_negative && candidates.len() <= EXACT_CUSTOMERS {
+        if !include_negative && candidates.len() <= EXACT_CUSTOMERS {
             (choice, optimal) = exact(&candidates, self.budget, &limits, choice);
         }
         let mut plan = Plan::assemble(
@@ -706,28 +717,6 @@ pub struct Assignment {
 
 impl Assignment {
     /// The intervention's id.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
-    /// assert!(plan.assignments().iter().all(|a| a.intervention() == "discount"));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn intervention(&self) -> &str {
         &self.intervention
     }
@@ -737,21 +726,9 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let a = &plan.assignments()[1]; // churn probability 0.8, effect 0.3
     /// assert!((a.expected_saved() - 0.24).abs() < 1e-12);
     /// # Ok::<(), churnwise::Error>(())
@@ -765,21 +742,9 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let a = &plan.assignments()[1]; // 0.8 × 500 × 0.3
     /// assert!((a.revenue_protected() - 120.0).abs() < 1e-9);
     /// # Ok::<(), churnwise::Error>(())
@@ -793,21 +758,9 @@ impl Assignment {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let a = &plan.assignments()[1]; // 0.8 × 500 × 0.3 − 25
     /// assert!((a.net_value() - 95.0).abs() < 1e-9);
     /// # Ok::<(), churnwise::Error>(())
@@ -848,136 +801,26 @@ impl PlanSummary {
     }
 
     /// Customers treated.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
-    /// assert_eq!(plan.summary().customers(), 2); // 60 buys two discounts of 25
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn customers(&self) -> usize {
         self.customers
     }
 
     /// Expected churners saved.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
-    /// assert!((plan.summary().expected_saved() - 0.42).abs() < 1e-12); // (0.6 + 0.8) × 0.3
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn expected_saved(&self) -> f64 {
         self.expected_saved
     }
 
     /// Expected revenue protected.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
-    /// assert!((plan.summary().revenue_protected() - 210.0).abs() < 1e-9);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn revenue_protected(&self) -> f64 {
         self.revenue_protected
     }
 
     /// Total cost.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
-    /// assert_eq!(plan.summary().cost(), 50.0);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn cost(&self) -> f64 {
         self.cost
     }
 
     /// Expected net value: revenue protected − cost.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
-    /// assert!((plan.summary().net_value() - 160.0).abs() < 1e-9); // 210 − 50
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn net_value(&self) -> f64 {
         self.revenue_protected - self.cost
     }
@@ -987,21 +830,9 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// assert!((plan.summary().roi().unwrap() - 3.2).abs() < 1e-9); // 160 / 50
     /// # Ok::<(), churnwise::Error>(())
     /// ```
@@ -1014,21 +845,9 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// // Two discounts plus 10/25 of the next best one (worth 35).
     /// assert!((plan.summary().upper_bound() - 174.0).abs() < 1e-9);
     /// # Ok::<(), churnwise::Error>(())
@@ -1042,21 +861,9 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// assert!(plan.summary().is_optimal()); // few customers: solved exactly
     /// # Ok::<(), churnwise::Error>(())
     /// ```
@@ -1070,21 +877,9 @@ impl PlanSummary {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let s = plan.summary();
     /// assert!((s.optimality_gap() - (174.0 - 160.0) / 174.0).abs() < 1e-9);
     /// # Ok::<(), churnwise::Error>(())
@@ -1122,7 +917,7 @@ impl PlanSummary {
 ///     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
 ///     SegmentBy::LifecycleStage,
 /// )?;
-/// let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+/// let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
 /// // The budget buys two discounts: the two customers most likely to churn.
 /// assert_eq!(plan.summary().customers(), 2);
 /// assert_eq!(plan.summary().cost(), 50.0);
@@ -1196,84 +991,16 @@ impl Plan {
     }
 
     /// The assignments, in profile order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
-    /// let rows: Vec<usize> = plan.assignments().iter().map(|a| a.row).collect();
-    /// assert_eq!(rows, [2, 3]); // in profile order
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn assignments(&self) -> &[Assignment] {
         &self.assignments
     }
 
     /// The budget planned for.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
-    /// assert_eq!(plan.budget(), 60.0);
-    /// assert!(plan.summary().cost() <= plan.budget());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn budget(&self) -> f64 {
         self.budget
     }
 
     /// The totals.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
-    /// assert_eq!(plan.summary().customers(), plan.assignments().len());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn summary(&self) -> &PlanSummary {
         &self.summary
     }
@@ -1283,21 +1010,9 @@ impl Plan {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::rules::Route;
-    /// # use churnwise::retention::{Intervention, InterventionKind, Planner, Playbook, SegmentBy};
-    /// # use churnwise::score::{Profile, Profiles};
-    /// # use churnwise::segment::LifecycleStage;
-    /// # let profiles = Profiles::from_profiles((0..4u64).map(|i| {
-    /// #     Profile::new(i)
-    /// #         .with_churn_probability(0.2 * (i + 1) as f64)
-    /// #         .with_customer_value(500.0)
-    /// #         .with_lifecycle_stage(LifecycleStage::Active)
-    /// # }).collect())?;
-    /// # let playbook = Playbook::new(
-    /// #     vec![Intervention::new("discount", InterventionKind::Discount, 25.0, 0.3, Route::Marketing)],
-    /// #     SegmentBy::LifecycleStage,
-    /// # )?;
-    /// # let plan = Planner::new(60.0)?.plan(&profiles, &playbook)?;
+    /// # use churnwise::retention::Planner;
+    /// # let (profiles, playbook) = churnwise::doc_support::plan_inputs()?;
+    /// # let plan = Planner::new(60.0).plan(&profiles, &playbook)?;
     /// let (id, discount) = &plan.by_intervention()[0];
     /// assert_eq!((id.as_str(), discount.customers()), ("discount", 2));
     /// assert_eq!(discount.upper_bound(), 0.0);

@@ -3,59 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::stats::{normal_cdf, normal_quantile};
+use crate::stats::cohens_h;
+use crate::stats::power::{arcsine, check_rate, power_of, solve_effect, two_sided_critical};
 use crate::{Error, Result};
-
-/// Cohen's effect size `h` for two proportions: `2·asin(√p1) − 2·asin(√p2)`.
-///
-/// The arcsine transform makes the sampling variance of a rate independent of
-/// the rate, so one `h` means the same detectability at any base rate: a drop
-/// from 17% to 13% (`h ≈ 0.112`) is easier to detect than one from 50% to 46%
-/// (`h ≈ 0.080`).
-///
-/// # Formula
-///
-/// ```text
-/// h = 2·asin(√p1) − 2·asin(√p2)
-/// ```
-///
-/// J. Cohen, *Statistical Power Analysis for the Behavioral Sciences* (1988),
-/// §6.2; as statsmodels' `proportion_effectsize(p1, p2)`.
-///
-/// # Errors
-///
-/// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named
-/// `p1` or `p2` unless it is in `[0, 1]`.
-///
-/// # Example
-///
-/// ```
-/// use churnwise::retention::cohens_h;
-///
-/// let h = cohens_h(0.17, 0.13)?;
-/// assert!((h - 0.112_251_597).abs() < 1e-8);
-/// assert_eq!(cohens_h(0.3, 0.3)?, 0.0);
-/// # Ok::<(), churnwise::Error>(())
-/// ```
-pub fn cohens_h(p1: f64, p2: f64) -> Result<f64> {
-    check_rate("p1", p1)?;
-    check_rate("p2", p2)?;
-    Ok(arcsine(p1) - arcsine(p2))
-}
-
-fn arcsine(p: f64) -> f64 {
-    2.0 * p.sqrt().asin()
-}
-
-fn check_rate(name: &'static str, p: f64) -> Result<()> {
-    if !(0.0..=1.0).contains(&p) {
-        return Err(Error::invalid_parameter(
-            name,
-            format!("must be a rate in [0, 1], got {p}"),
-        ));
-    }
-    Ok(())
-}
 
 /// Power-analysis settings for a two-sided test of a churn-rate difference
 /// between one treatment arm and the control.
@@ -79,7 +29,7 @@ fn check_rate(name: &'static str, p: f64) -> Result<()> {
 ///
 /// With `k` treatment arms against one shared control, each comparison is
 /// one such test; to keep the family-wise error rate at α as
-/// [`holm`](super::holm) does, plan conservatively with `alpha(α / k)`.
+/// [`holm`](crate::stats::holm) does, plan conservatively with `alpha(α / k)`.
 ///
 /// Defaults: `alpha` 0.05, `target_power` 0.8, `control_ratio` 1.
 ///
@@ -125,7 +75,7 @@ impl Default for PowerAnalysis {
 /// use churnwise::retention::PowerAnalysis;
 ///
 /// // A control a third the size of the treatment arm.
-/// let size = PowerAnalysis::new().control_ratio(1.0 / 3.0)?.sample_size(0.17, 0.13)?;
+/// let size = PowerAnalysis::new().control_ratio(1.0 / 3.0).sample_size(0.17, 0.13)?;
 /// assert!((size.control - size.treatment / 3.0).abs() < 1e-9);
 /// assert!(size.treatment_customers >= 2_491);
 /// # Ok::<(), churnwise::Error>(())
@@ -175,142 +125,77 @@ pub struct DetectableEffect {
 
 impl PowerAnalysis {
     /// The defaults: α = 0.05 two-sided, power 0.8, equal arms.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::retention::PowerAnalysis;
-    ///
-    /// let p = PowerAnalysis::new();
-    /// assert_eq!((p.alpha_level(), p.power_level(), p.ratio()), (0.05, 0.8, 1.0));
-    /// ```
     pub fn new() -> Self {
         PowerAnalysis::default()
     }
 
     /// The two-sided significance level α. Defaults to `0.05`; must be in `(0, 1)`.
     ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named `alpha`.
-    ///
     /// # Example
     ///
     /// ```
     /// use churnwise::retention::PowerAnalysis;
     ///
-    /// // Three arms against one control: Bonferroni-conservative planning.
-    /// let p = PowerAnalysis::new().alpha(0.05 / 3.0)?;
-    /// assert!(PowerAnalysis::new().alpha(0.0).is_err());
+    /// // Three arms against one control: Bonferroni-conservative planning needs more customers.
+    /// let three = PowerAnalysis::new().alpha(0.05 / 3.0).sample_size(0.17, 0.13)?;
+    /// assert!(three.treatment > PowerAnalysis::new().sample_size(0.17, 0.13)?.treatment);
+    /// assert!(PowerAnalysis::new().alpha(0.0).validate().is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn alpha(mut self, alpha: f64) -> Result<Self> {
-        if !(alpha > 0.0 && alpha < 1.0) {
-            return Err(Error::invalid_parameter(
-                "alpha",
-                format!("must be in (0, 1), got {alpha}"),
-            ));
-        }
+    pub fn alpha(mut self, alpha: f64) -> Self {
         self.alpha = alpha;
-        Ok(self)
+        self
     }
 
     /// The power to reach: the probability of a significant result when the
     /// effect is real. Defaults to `0.8`; must be in `(0, 1)` and above `alpha`.
     ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named `target_power`.
-    ///
     /// # Example
     ///
     /// ```
     /// use churnwise::retention::PowerAnalysis;
     ///
-    /// let strict = PowerAnalysis::new().target_power(0.9)?.sample_size(0.17, 0.13)?;
+    /// let strict = PowerAnalysis::new().target_power(0.9).sample_size(0.17, 0.13)?;
     /// let usual = PowerAnalysis::new().sample_size(0.17, 0.13)?;
     /// assert!(strict.treatment > usual.treatment);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn target_power(mut self, power: f64) -> Result<Self> {
-        if !(power > 0.0 && power < 1.0) {
-            return Err(Error::invalid_parameter(
-                "target_power",
-                format!("must be in (0, 1), got {power}"),
-            ));
-        }
+    pub fn target_power(mut self, power: f64) -> Self {
         self.target_power = power;
-        Ok(self)
+        self
     }
 
     /// Control size per treatment customer (`n_control = ratio · n_treatment`,
     /// statsmodels' `ratio`). Defaults to `1`; must be finite and `> 0`.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named `control_ratio`.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use churnwise::retention::PowerAnalysis;
-    ///
-    /// let p = PowerAnalysis::new().control_ratio(0.25)?;
-    /// assert_eq!(p.ratio(), 0.25);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
-    pub fn control_ratio(mut self, ratio: f64) -> Result<Self> {
-        if !(ratio.is_finite() && ratio > 0.0) {
-            return Err(Error::invalid_parameter(
-                "control_ratio",
-                format!("must be finite and > 0, got {ratio}"),
-            ));
-        }
+    pub fn control_ratio(mut self, ratio: f64) -> Self {
         self.control_ratio = ratio;
-        Ok(self)
+        self
     }
 
     /// The significance level α.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert_eq!(churnwise::retention::PowerAnalysis::new().alpha_level(), 0.05);
-    /// ```
-    pub fn alpha_level(&self) -> f64 {
+    pub fn alpha_value(&self) -> f64 {
         self.alpha
     }
 
     /// The target power.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert_eq!(churnwise::retention::PowerAnalysis::new().power_level(), 0.8);
-    /// ```
-    pub fn power_level(&self) -> f64 {
+    pub fn target_power_value(&self) -> f64 {
         self.target_power
     }
 
     /// The control-to-treatment size ratio.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// assert_eq!(churnwise::retention::PowerAnalysis::new().ratio(), 1.0);
-    /// ```
-    pub fn ratio(&self) -> f64 {
+    pub fn control_ratio_value(&self) -> f64 {
         self.control_ratio
     }
 
-    /// Checks the settings (as the setters do, plus `target_power > alpha`,
-    /// without which no sample size suffices); a deserialized configuration
-    /// is checked by every computation.
+    /// Checks the settings; every computation calls it, so a configuration
+    /// built with the setters or read from a file is checked the same way.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
-    /// named after the offending setting.
+    /// named `alpha` or `target_power` unless in `(0, 1)`, `control_ratio`
+    /// unless finite and `> 0`, or `target_power` unless above `alpha`
+    /// (without which no sample size suffices).
     ///
     /// # Example
     ///
@@ -319,18 +204,32 @@ impl PowerAnalysis {
     ///
     /// let bad: PowerAnalysis = serde_json::from_str(r#"{"alpha": 0.5, "target_power": 0.3}"#).unwrap();
     /// assert!(bad.validate().is_err());
+    /// assert!(PowerAnalysis::new().control_ratio(0.0).sample_size(0.17, 0.13).is_err());
     /// ```
     pub fn validate(&self) -> Result<()> {
-        let checked = PowerAnalysis::new()
-            .alpha(self.alpha)?
-            .target_power(self.target_power)?
-            .control_ratio(self.control_ratio)?;
-        if checked.target_power <= checked.alpha {
+        let open_unit = |name: &'static str, x: f64| -> Result<()> {
+            if !(x > 0.0 && x < 1.0) {
+                return Err(Error::invalid_parameter(
+                    name,
+                    format!("must be in (0, 1), got {x}"),
+                ));
+            }
+            Ok(())
+        };
+        open_unit("alpha", self.alpha)?;
+        open_unit("target_power", self.target_power)?;
+        if !(self.control_ratio.is_finite() && self.control_ratio > 0.0) {
+            return Err(Error::invalid_parameter(
+                "control_ratio",
+                format!("must be finite and > 0, got {}", self.control_ratio),
+            ));
+        }
+        if self.target_power <= self.alpha {
             return Err(Error::invalid_parameter(
                 "target_power",
                 format!(
                     "must exceed alpha ({}) since a test has that power at no effect, got {}",
-                    checked.alpha, checked.target_power
+                    self.alpha, self.target_power
                 ),
             ));
         }
@@ -413,7 +312,7 @@ impl PowerAnalysis {
                 ),
             ));
         }
-        let u = solve_u(self.critical(), self.target_power);
+        let u = solve_effect(self.critical(), self.target_power);
         let effective = (u / h).powi(2);
         // n_eff = n₁·r/(1 + r)  ⇒  n₁ = n_eff·(1 + r)/r
         let treatment = effective * (1.0 + self.control_ratio) / self.control_ratio;
@@ -466,7 +365,7 @@ impl PowerAnalysis {
             ));
         }
         check_size(treatment_n)?;
-        let u = solve_u(self.critical(), self.target_power);
+        let u = solve_effect(self.critical(), self.target_power);
         let h = u / self.effective_n(treatment_n).sqrt();
         let angle = control_rate.sqrt().asin() - h / 2.0;
         if angle < 0.0 {
@@ -490,7 +389,7 @@ impl PowerAnalysis {
     }
 
     fn critical(&self) -> f64 {
-        normal_quantile(1.0 - self.alpha / 2.0)
+        two_sided_critical(self.alpha)
     }
 
     fn effective_n(&self, treatment_n: f64) -> f64 {
@@ -514,47 +413,11 @@ fn ceil_count(x: f64) -> u64 {
     (x * (1.0 - 4.0 * f64::EPSILON)).ceil() as u64
 }
 
-/// The two-sided power at standardized effect `u = |h|·√n_eff`.
-fn power_of(u: f64, critical: f64) -> f64 {
-    normal_cdf(u - critical) + normal_cdf(-u - critical)
-}
-
-/// Solves `power_of(u) = target` for `u > 0` (requires `alpha < target < 1`,
-/// where `power_of(0) = alpha` and `power_of(∞) = 1`): Newton steps, each
-/// kept inside a shrinking bracket, falling back to bisection.
-fn solve_u(critical: f64, target: f64) -> f64 {
-    let density = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
-    // Dropping the far tail, u = c + Φ⁻¹(target) gives power ≥ target: an upper bracket.
-    let mut hi = critical + normal_quantile(target);
-    let mut lo = 0.0;
-    let mut u = hi;
-    for _ in 0..200 {
-        let f = power_of(u, critical) - target;
-        if f > 0.0 {
-            hi = u;
-        } else {
-            lo = u;
-        }
-        let slope = density(u - critical) - density(u + critical);
-        let newton = u - f / slope;
-        let next = if slope > 0.0 && newton > lo && newton < hi {
-            newton
-        } else {
-            0.5 * (lo + hi)
-        };
-        if (next - u).abs() <= 2.0 * f64::EPSILON * u || hi - lo <= 2.0 * f64::EPSILON * hi {
-            return next;
-        }
-        u = next;
-    }
-    u
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::stats::tol;
     use super::*;
     use crate::ErrorKind;
+    use crate::stats::tol;
     use approx::{assert_abs_diff_eq, assert_relative_eq};
 
     /// tests/fixtures/campaign_reference.json: statsmodels 0.15.0
@@ -595,7 +458,6 @@ mod tests {
         let equal = PowerAnalysis::new().sample_size(0.17, 0.13).unwrap();
         let third = PowerAnalysis::new()
             .control_ratio(1.0 / 3.0)
-            .unwrap()
             .sample_size(0.17, 0.13)
             .unwrap();
         assert_relative_eq!(
@@ -627,32 +489,19 @@ mod tests {
         );
     }
 
-    /// Hand calculation: h = 2 asin √0.17 − 2 asin √0.13 by mpmath =
-    /// 0.1122515974715581814668648721.
-    #[test]
-    fn cohens_h_matches_mpmath() {
-        assert_abs_diff_eq!(
-            cohens_h(0.17, 0.13).unwrap(),
-            0.112_251_597_471_558_18,
-            epsilon = tol::ORACLE
-        );
-        assert_abs_diff_eq!(
-            cohens_h(1.0, 0.0).unwrap(),
-            std::f64::consts::PI,
-            epsilon = tol::EXACT
-        );
-    }
-
     #[test]
     fn rejects_invalid_settings_and_inputs() {
         for (r, name) in [
-            (PowerAnalysis::new().alpha(1.0).map(|_| ()), "alpha"),
+            (PowerAnalysis::new().alpha(1.0).validate(), "alpha"),
             (
-                PowerAnalysis::new().target_power(f64::NAN).map(|_| ()),
+                PowerAnalysis::new().target_power(f64::NAN).validate(),
                 "target_power",
             ),
             (
-                PowerAnalysis::new().control_ratio(0.0).map(|_| ()),
+                PowerAnalysis::new()
+                    .control_ratio(0.0)
+                    .sample_size(0.2, 0.1)
+                    .map(|_| ()),
                 "control_ratio",
             ),
             (
@@ -686,12 +535,7 @@ mod tests {
                 "treatment_n",
             ),
             (
-                PowerAnalysis::new()
-                    .alpha(0.5)
-                    .unwrap()
-                    .target_power(0.4)
-                    .unwrap()
-                    .validate(),
+                PowerAnalysis::new().alpha(0.5).target_power(0.4).validate(),
                 "target_power",
             ),
         ] {
@@ -705,12 +549,12 @@ mod tests {
 
     #[test]
     fn serde_round_trip_and_unknown_fields() {
-        let p = PowerAnalysis::new().alpha(0.01).unwrap();
+        let p = PowerAnalysis::new().alpha(0.01);
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<PowerAnalysis>(&json).unwrap(), p);
         assert!(serde_json::from_str::<PowerAnalysis>(r#"{"alpah": 0.1}"#).is_err());
         let partial: PowerAnalysis = serde_json::from_str(r#"{"target_power": 0.9}"#).unwrap();
-        assert_eq!(partial.alpha_level(), 0.05);
+        assert_eq!(partial.alpha_value(), 0.05);
     }
 
     proptest::proptest! {
@@ -721,7 +565,7 @@ mod tests {
             pc in 0.02..0.9f64, drop in 0.05..0.9f64, power in 0.5..0.99f64, ratio in 0.1..5.0f64,
         ) {
             let pt = pc * (1.0 - drop);
-            let p = PowerAnalysis::new().target_power(power).unwrap().control_ratio(ratio).unwrap();
+            let p = PowerAnalysis::new().target_power(power).control_ratio(ratio);
             let size = p.sample_size(pc, pt).unwrap();
             let achieved = p.achieved_power(pc, pt, size.treatment).unwrap();
             proptest::prop_assert!((achieved - power).abs() < 1e-10);

@@ -5,7 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::interval::Interval;
+use super::evaluate::CampaignDesign;
+use crate::stats::{Interval, MantelHaenszel};
 
 /// A rate with its confidence interval.
 ///
@@ -33,7 +34,7 @@ pub struct RateEstimate {
     pub count: u64,
     /// `count / n`.
     pub rate: f64,
-    /// Wilson score interval ([`wilson_interval`](super::wilson_interval)).
+    /// Wilson score interval ([`wilson_interval`](crate::stats::wilson_interval)).
     pub ci: Interval,
 }
 
@@ -210,24 +211,56 @@ pub struct ArmSummary {
     pub cost: f64,
 }
 
+/// Which estimate an [`ArmEffect`]'s headline figures hold.
+///
+/// # Example
+///
+/// See [`CampaignDesign`](super::CampaignDesign).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EffectBasis {
+    /// The arm against every control customer of the comparison: unbiased
+    /// only when the arms were randomized over the same population.
+    Pooled,
+    /// Within matching (`intervention`, `segment`) strata, combined by
+    /// Mantel–Haenszel: like for like when controls were held out per stratum.
+    Stratified,
+}
+
 /// One treatment arm against the control: the effect on churn with its
 /// confidence intervals and tests, and on repurchase, satisfaction, revenue
 /// and ROI.
+///
+/// The headline figures (`churn_difference` to `p_value_holm`, and
+/// `repurchase_difference` and `incremental_revenue`) are the stratified
+/// estimate when `basis` is [`EffectBasis::Stratified`] and the pooled one
+/// when it is [`EffectBasis::Pooled`]; see
+/// [`CampaignDesign`](super::CampaignDesign) for which applies.
 ///
 /// # Definitions
 ///
 /// ```text
 /// p_a, p_c             churn rates of the arm and the control
-/// churn_difference     p_a − p_c  (negative = the arm churned less); Newcombe interval
-/// absolute reduction   p_c − p_a = −churn_difference  (see absolute_churn_reduction())
-/// relative reduction   1 − p_a/p_c; interval 1 − (Katz log interval of p_a/p_c)
-/// z, p_value           pooled two-proportion z-test, two-sided
+/// pooled               p_a − p_c with Newcombe's interval
+/// stratified           per (intervention, segment) stratum, combined by Mantel–Haenszel
+///                      (see stats::mantel_haenszel)
+/// churn_difference     pooled: p_a − p_c;  stratified: the MH risk difference
+///                      (negative = the arm churned less); Newcombe / Sato interval
+/// absolute reduction   −churn_difference  (see absolute_churn_reduction())
+/// relative reduction   pooled: 1 − p_a/p_c, interval 1 − (Katz log interval of p_a/p_c);
+///                      stratified: 1 − MH risk ratio, interval from Greenland–Robins
+/// z, p_value           pooled two-proportion z-test / Cochran–Mantel–Haenszel test, two-sided
+///                      (with a single matching stratum: Newcombe's interval, Katz's and the
+///                      z-test within it, the small-sample methods for one 2×2 table)
 /// p_value_holm         Holm-adjusted over the arms of the same comparison
-/// incremental_revenue  (mean revenue_after of the arm − of the control) × n of the arm
+/// incremental_revenue  pooled: (mean revenue_after of the arm − of the control) × n of the arm;
+///                      stratified: Σ over strata with revenue on both sides of
+///                      n of the arm in the stratum × the same difference within it
 /// net_revenue          incremental_revenue − cost of the arm
 /// roi                  (incremental_revenue − cost) / cost      (None when cost = 0)
 /// satisfaction_change_difference   mean change (after − before) of the arm − of the control
-///                                  (a difference in differences)
+///                                  (a difference in differences; pooled)
 /// ```
 ///
 /// # Example
@@ -255,27 +288,43 @@ pub struct ArmSummary {
 pub struct ArmEffect {
     /// The arm's own figures.
     pub summary: ArmSummary,
-    /// `p_arm − p_control`.
+    /// Which estimate the headline figures hold.
+    pub basis: EffectBasis,
+    /// The churn difference, arm minus control: `p_arm − p_control`
+    /// (pooled) or the Mantel–Haenszel risk difference (stratified).
     pub churn_difference: f64,
-    /// Newcombe's hybrid score interval of `churn_difference`.
+    /// Its interval: Newcombe's hybrid score (pooled) or `± z·√(Sato variance)` (stratified).
     pub churn_difference_ci: Interval,
-    /// `1 − p_arm / p_control`; `None` when the control churn rate is 0.
+    /// `1 − p_arm / p_control` (pooled) or `1 −` the Mantel–Haenszel risk
+    /// ratio (stratified); `None` when the control has no churner.
     pub relative_churn_reduction: Option<f64>,
-    /// `1 −` Katz's log interval of the risk ratio; `None` when either arm has no churner.
+    /// `1 −` the risk ratio's interval (Katz's log interval, or
+    /// Greenland–Robins when stratified); `None` when either arm has no churner.
     pub relative_churn_reduction_ci: Option<Interval>,
-    /// The pooled two-proportion z statistic (negative = the arm churned less).
+    /// The test statistic, negative when the arm churned less: the pooled
+    /// two-proportion z, or the signed square root of the CMH statistic.
     pub z: f64,
     /// Its two-sided p-value.
     pub p_value: f64,
     /// The p-value adjusted by Holm's method over the arms of the same
     /// comparison (equal to `p_value` when only one arm is tested).
     pub p_value_holm: f64,
-    /// Repurchase rate difference (arm − control) with Newcombe's interval;
-    /// `None` unless both arms have known repurchases.
+    /// The pooled churn difference `p_arm − p_control` with Newcombe's
+    /// interval. When `basis` is [`EffectBasis::Stratified`] it is **not
+    /// comparable**: the arm and the pooled control differ in risk mix.
+    pub pooled: Difference,
+    /// The stratified comparison of churn (Mantel–Haenszel risk difference
+    /// and ratio, CMH test, strata and customers matched); `None` when the
+    /// outcomes carry no strata or the arm shares none with the control.
+    pub stratified: Option<MantelHaenszel>,
+    /// Repurchase rate difference (arm − control) with Newcombe's interval,
+    /// or the Mantel–Haenszel difference when stratified; `None` unless
+    /// both arms have known repurchases.
     pub repurchase_difference: Option<Difference>,
     /// Mean satisfaction change of the arm minus that of the control.
     pub satisfaction_change_difference: Option<MeanDifference>,
-    /// Mean revenue-after difference times the arm's size; `None` unless both arms have revenue.
+    /// Mean revenue-after difference times the arm's size (within strata
+    /// when stratified); `None` unless both arms have revenue.
     pub incremental_revenue: Option<f64>,
     /// `incremental_revenue − cost`.
     pub net_revenue: Option<f64>,
@@ -482,16 +531,29 @@ pub struct CellCounts {
 /// - `by_segment`: per segment label, the segment's treated customers
 ///   against the segment's controls.
 ///
-/// Rates get Wilson intervals; churn differences Newcombe's hybrid score
-/// interval; relative reductions Katz's log ratio interval; each arm a pooled
-/// two-proportion z-test; with several arms in a comparison, Holm-adjusted
-/// p-values (the family is the arms of that one comparison). All at the
-/// evaluator's confidence level. Formulas: [`ArmEffect`] and the functions
-/// [`wilson_interval`](super::wilson_interval),
-/// [`newcombe_interval`](super::newcombe_interval),
-/// [`risk_ratio_interval`](super::risk_ratio_interval),
-/// [`two_proportion_z_test`](super::two_proportion_z_test),
-/// [`holm`](super::holm).
+/// **Targeted campaigns are compared within strata.** When the controls
+/// were held out per (`intervention`, `segment`) stratum (the outcomes'
+/// controls carry those labels, or the design says so: see
+/// [`CampaignDesign`](super::CampaignDesign)), every comparison's headline is
+/// the Mantel–Haenszel estimate over those strata with the
+/// Cochran–Mantel–Haenszel test ([`EffectBasis::Stratified`]); the pooled
+/// difference is kept in [`ArmEffect::pooled`] but is not comparable, since
+/// an arm and the pooled control differ in risk mix (it can even have the
+/// wrong sign). Only for randomized arms is the pooled comparison the headline.
+///
+/// Rates get Wilson intervals; pooled churn differences Newcombe's hybrid
+/// score interval and relative reductions Katz's log ratio interval, with a
+/// pooled two-proportion z-test; stratified ones Sato's and
+/// Greenland–Robins' variances with the CMH test; with several arms in a
+/// comparison, Holm-adjusted p-values (the family is the arms of that one
+/// comparison). All at the evaluator's confidence level. Formulas:
+/// [`ArmEffect`] and the functions
+/// [`wilson_interval`](crate::stats::wilson_interval),
+/// [`newcombe_interval`](crate::stats::newcombe_interval),
+/// [`risk_ratio_interval`](crate::stats::risk_ratio_interval),
+/// [`two_proportion_z_test`](crate::stats::two_proportion_z_test),
+/// [`mantel_haenszel`](crate::stats::mantel_haenszel),
+/// [`holm`](crate::stats::holm).
 ///
 /// # Example
 ///
@@ -523,6 +585,8 @@ pub struct CampaignReport {
     pub control_arm: String,
     /// The confidence level of every interval.
     pub confidence: f64,
+    /// The design the evaluator was given.
+    pub design: CampaignDesign,
     /// Outcomes evaluated.
     pub n: u64,
     /// All customers: the control against every treatment arm.
@@ -641,6 +705,14 @@ fn p_text(p: f64) -> String {
     }
 }
 
+fn strata_text(strata: usize) -> String {
+    if strata == 1 {
+        "1 matching stratum".into()
+    } else {
+        format!("{strata} matching strata, Mantel–Haenszel and CMH test")
+    }
+}
+
 fn pct_ci(ci: &Interval) -> String {
     format!("[{:.2}, {:.2}]", 100.0 * ci.lower, 100.0 * ci.upper)
 }
@@ -703,6 +775,31 @@ impl fmt::Display for Comparison {
                 writeln!(f, "  {}: {}", a.summary.arm, parts.join(", "))?;
             }
         }
+        for a in &self.arms {
+            match (a.basis, &a.stratified) {
+                (EffectBasis::Stratified, Some(mh)) => writeln!(
+                    f,
+                    "  {}: within {} ({} of {} treated matched, {} controls); \
+                     pooled {:+.2} pp {} not comparable",
+                    a.summary.arm,
+                    strata_text(mh.strata),
+                    mh.treated_n,
+                    a.summary.n,
+                    mh.control_n,
+                    100.0 * a.pooled.estimate,
+                    pct_ci(&a.pooled.ci)
+                )?,
+                (EffectBasis::Pooled, Some(mh)) => writeln!(
+                    f,
+                    "  {}: pooled (randomized); within {}: {:+.2} pp {}",
+                    a.summary.arm,
+                    strata_text(mh.strata),
+                    100.0 * mh.risk_difference,
+                    pct_ci(&mh.risk_difference_ci)
+                )?,
+                _ => {}
+            }
+        }
         if let Some(note) = &self.multiple_comparisons {
             writeln!(f, "note: {note}")?;
         }
@@ -713,12 +810,22 @@ impl fmt::Display for Comparison {
 impl fmt::Display for CampaignReport {
     /// The overall comparison, then one per intervention and per segment.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stratified = self
+            .overall
+            .arms
+            .iter()
+            .any(|a| a.basis == EffectBasis::Stratified);
         writeln!(
             f,
-            "{} customers, control arm `{}`, {}% intervals (Wilson; Newcombe for differences)\n",
+            "{} customers, control arm `{}`, {}% intervals ({})\n",
             self.n,
             self.control_arm,
-            100.0 * self.confidence
+            100.0 * self.confidence,
+            if stratified {
+                "Wilson; differences within matching strata: Mantel–Haenszel with Sato's variance, CMH test"
+            } else {
+                "Wilson; Newcombe for differences"
+            }
         )?;
         write!(f, "{}", self.overall)?;
         for (title, breakdowns) in [

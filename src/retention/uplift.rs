@@ -784,8 +784,8 @@ mod tests {
         assert_eq!(r.deciles.len(), 4);
     }
 
-    use super::super::stats::tol;
     use super::*;
+    use crate::stats::tol;
     use approx::assert_abs_diff_eq;
 
     /// tests/fixtures/uplift_data.csv: `retained,treatment,uplift_score`.

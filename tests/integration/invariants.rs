@@ -11,7 +11,7 @@ use churnwise::features::{FeatureTable, TrainingSet};
 use churnwise::model::LogisticRegression;
 use churnwise::retention::{
     CampaignEvaluator, CampaignOutcome, EXACT_CUSTOMERS, Intervention, InterventionKind, Planner,
-    Playbook, SegmentBy,
+    Playbook, SegmentBy, Unprofitable,
 };
 use churnwise::rules::{Condition, Route};
 use churnwise::score::{ChurnScorer, Profile, Profiles};
@@ -249,10 +249,10 @@ proptest! {
             SegmentBy::LifecycleStage,
         ).unwrap();
         let profiles = plan_profiles(&data);
-        let plan = Planner::new(budget).unwrap()
-            .with_team_capacity(Route::CustomerService, team_caps[0])
-            .with_team_capacity(Route::Sales, team_caps[1])
-            .include_negative(negative)
+        let plan = Planner::new(budget)
+            .team_capacity(Route::CustomerService, team_caps[0])
+            .team_capacity(Route::Sales, team_caps[1])
+            .unprofitable(if negative { Unprofitable::Assign } else { Unprofitable::Skip })
             .plan(&profiles, &playbook).unwrap();
         let a = plan.assignments();
         let s = plan.summary();
@@ -303,7 +303,7 @@ proptest! {
             }
             outcomes.push(o);
         }
-        let report = CampaignEvaluator::new("control").confidence(confidence).unwrap().evaluate(&outcomes).unwrap();
+        let report = CampaignEvaluator::new("control").confidence(confidence).evaluate(&outcomes).unwrap();
         let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
         let mut comparisons = vec![&report.overall];
         comparisons.extend(report.by_segment.iter().chain(&report.by_intervention).filter_map(|b| b.comparison.as_ref()));

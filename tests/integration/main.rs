@@ -12,5 +12,6 @@ mod records;
 mod retention;
 mod rules;
 mod segment;
+mod stats;
 mod synth;
 mod threads;

@@ -3,6 +3,7 @@
 
 use churnwise::retention::{
     EXACT_CUSTOMERS, HoldOut, Intervention, InterventionKind, Planner, Playbook, SegmentBy,
+    Unprofitable,
 };
 use churnwise::rules::{Condition, Route};
 use churnwise::score::{Profile, Profiles};
@@ -117,8 +118,8 @@ proptest! {
     ) {
         let pb = playbook(costs, effects);
         let prof = profiles(&data);
-        let plan = Planner::new(budget).unwrap()
-            .with_team_capacity(Route::CustomerService, cap)
+        let plan = Planner::new(budget)
+            .team_capacity(Route::CustomerService, cap)
             .plan(&prof, &pb).unwrap();
         let best = brute_force(&data, &pb, budget, Some((Route::CustomerService, cap)));
         let got = plan.summary().net_value();
@@ -143,10 +144,7 @@ fn large_plans_are_within_one_percent_of_the_lp_bound() {
         .collect();
     assert!(data.len() > EXACT_CUSTOMERS);
     let pb = playbook([12.0, 45.0, 70.0], [0.15, 0.3, 0.4]);
-    let plan = Planner::new(15_000.0)
-        .unwrap()
-        .plan(&profiles(&data), &pb)
-        .unwrap();
+    let plan = Planner::new(15_000.0).plan(&profiles(&data), &pb).unwrap();
     let s = plan.summary();
     assert!(s.cost() <= 15_000.0);
     assert!(
@@ -186,8 +184,7 @@ fn capacities_and_missing_inputs() {
     )
     .unwrap();
     let plan = Planner::new(1e6)
-        .unwrap()
-        .with_team_capacity(Route::Marketing, 20)
+        .team_capacity(Route::Marketing, 20)
         .plan(&profiles(&data), &pb)
         .unwrap();
     let count = |id: &str| {
@@ -209,23 +206,20 @@ fn capacities_and_missing_inputs() {
         Profile::new(1u64).with_lifecycle_stage(LifecycleStage::New),
     ])
     .unwrap();
-    let err = Planner::new(10.0).unwrap().plan(&bare, &pb).unwrap_err();
+    let err = Planner::new(10.0).plan(&bare, &pb).unwrap_err();
     assert!(err.to_string().contains("churn_probability"), "{err}");
-    assert!(Planner::new(-1.0).is_err());
+    assert!(Planner::new(-1.0).validate().is_err());
+    assert!(Planner::new(-1.0).plan(&bare, &pb).is_err());
 }
 
 #[test]
 fn negative_actions_only_when_asked() {
     let data = [(0.1, 50.0, false), (0.2, 60.0, false)]; // p·v·e far below the cost
     let pb = playbook([40.0, 45.0, 50.0], [0.2, 0.2, 0.2]);
-    let none = Planner::new(1000.0)
-        .unwrap()
-        .plan(&profiles(&data), &pb)
-        .unwrap();
+    let none = Planner::new(1000.0).plan(&profiles(&data), &pb).unwrap();
     assert!(none.assignments().is_empty());
     let forced = Planner::new(1000.0)
-        .unwrap()
-        .include_negative(true)
+        .unprofitable(Unprofitable::Assign)
         .plan(&profiles(&data), &pb)
         .unwrap();
     assert_eq!(forced.assignments().len(), 2);
@@ -246,11 +240,8 @@ fn hold_outs_are_stratified_and_reproducible() {
         SegmentBy::LifecycleStage,
     )
     .unwrap();
-    let plan = Planner::new(1e6)
-        .unwrap()
-        .plan(&profiles(&data), &pb)
-        .unwrap();
-    let control = HoldOut::new(0.25, 1).unwrap().split(&plan);
+    let plan = Planner::new(1e6).plan(&profiles(&data), &pb).unwrap();
+    let control = HoldOut::new(0.25, 1).split(&plan).unwrap();
     for segment in ["silent", "active"] {
         let held = plan
             .assignments()
@@ -260,8 +251,8 @@ fn hold_outs_are_stratified_and_reproducible() {
             .count();
         assert_eq!(held, 50, "{segment}");
     }
-    assert_ne!(HoldOut::new(0.25, 2).unwrap().split(&plan), control);
-    assert!(HoldOut::new(1.0, 1).is_err());
+    assert_ne!(HoldOut::new(0.25, 2).split(&plan).unwrap(), control);
+    assert!(HoldOut::new(1.0, 1).split(&plan).is_err());
 }
 
 #[test]
@@ -309,14 +300,10 @@ fn negative_actions_never_displace_positive_ones() {
         SegmentBy::LifecycleStage,
     )
     .unwrap();
-    let off = Planner::new(100.0)
-        .unwrap()
-        .plan(&profiles(&data), &pb)
-        .unwrap();
+    let off = Planner::new(100.0).plan(&profiles(&data), &pb).unwrap();
     assert!((off.summary().net_value() - 24.0).abs() < 1e-9); // 12 × big
     let on = Planner::new(100.0)
-        .unwrap()
-        .include_negative(true)
+        .unprofitable(Unprofitable::Assign)
         .plan(&profiles(&data), &pb)
         .unwrap();
     assert_eq!(
@@ -355,15 +342,12 @@ fn hold_outs_keep_the_overall_share_across_tiny_strata() {
         SegmentBy::LifecycleStage,
     )
     .unwrap();
-    let plan = Planner::new(1e6)
-        .unwrap()
-        .plan(&profiles(&data), &pb)
-        .unwrap();
+    let plan = Planner::new(1e6).plan(&profiles(&data), &pb).unwrap();
     assert_eq!(plan.assignments().len(), 4);
     for (fraction, expected) in [(0.5, 2), (0.49, 2), (0.25, 1), (0.8, 3)] {
         let held = HoldOut::new(fraction, 3)
-            .unwrap()
             .split(&plan)
+            .unwrap()
             .iter()
             .filter(|&&c| c)
             .count();

@@ -1,5 +1,7 @@
 //! Campaign evaluation, uplift and power analysis through the public API,
-//! against tests/fixtures/campaign_reference.json (statsmodels 0.15.0) and
+//! against tests/fixtures/campaign_reference.json (statsmodels 0.15.0),
+//! tests/fixtures/stratified_reference.json (statsmodels 0.15.0; made by
+//! tests/fixtures/stratified_reference.py) and
 //! tests/fixtures/uplift_reference.json (scikit-uplift 0.5.1 on
 //! tests/fixtures/uplift_data.csv).
 //!
@@ -15,8 +17,9 @@ use churnwise::retention::uplift::{
     UpliftReport, UpliftStrategy, qini_coefficient, uplift_at_k, uplift_auc,
 };
 use churnwise::retention::{
-    CampaignEvaluator, CampaignOutcome, PowerAnalysis, holm, two_proportion_z_test,
+    CampaignDesign, CampaignEvaluator, CampaignOutcome, EffectBasis, PowerAnalysis,
 };
+use churnwise::stats::{holm, two_proportion_z_test};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -97,7 +100,7 @@ fn campaign_report_matches_statsmodels_reference() {
         epsilon = ORACLE
     );
     // The Wald interval is given for comparison; reports use Newcombe's.
-    let wald = churnwise::retention::wald_difference_interval(312, 2400, 136, 800, 0.95).unwrap();
+    let wald = churnwise::stats::wald_difference_interval(312, 2400, 136, 800, 0.95).unwrap();
     assert_abs_diff_eq!(
         wald.lower,
         f(&reference["diff_wald_95"][0]),
@@ -161,6 +164,8 @@ fn uplift_metrics_match_scikit_uplift_reference() {
 
 /// Several arms against one shared control, per segment: every comparison
 /// uses its own controls, Holm adjusts within it, and the cell counts add up.
+/// The arms are randomized (customer id modulo 3), so the pooled
+/// comparison is the headline when the design says so.
 #[test]
 fn several_arms_and_segments_close_the_loop() {
     let mut outcomes = Vec::new();
@@ -182,9 +187,17 @@ fn several_arms_and_segments_close_the_loop() {
         );
     }
     let report = CampaignEvaluator::new("control")
+        .design(CampaignDesign::Randomized)
         .evaluate(&outcomes)
         .unwrap();
     assert_eq!(report.overall.arms.len(), 2);
+    // By default the controls' segments match the arms': stratified by segment.
+    let auto = CampaignEvaluator::new("control")
+        .evaluate(&outcomes)
+        .unwrap();
+    let coupon = auto.arm("coupon").unwrap();
+    assert_eq!(coupon.basis, EffectBasis::Stratified);
+    assert_eq!(coupon.stratified.as_ref().map(|mh| mh.strata), Some(2));
     let raw: Vec<f64> = report.overall.arms.iter().map(|a| a.p_value).collect();
     let adjusted = holm(&raw).unwrap();
     for (a, h) in report.overall.arms.iter().zip(adjusted) {
@@ -304,12 +317,15 @@ mod example {
             "churned",
             "--segment",
             "segment",
+            "--design",
+            "randomized",
             "--id",
             "customer_id",
             "--json",
         ]);
         let v: Value = serde_json::from_str(&out).unwrap();
         let arm = &v["arms"]["treatment"];
+        assert_eq!(arm["basis"], "pooled");
         assert_eq!(count(&arm["n"]), 2400);
         assert_eq!(count(&v["control"]["n"]), 800);
         assert_abs_diff_eq!(f(&arm["z"]), f(&reference["z"]), epsilon = ORACLE);
@@ -447,4 +463,174 @@ mod example {
         );
         assert!(bad_flag.is_err());
     }
+}
+
+fn stratified_reference() -> Value {
+    serde_json::from_str(include_str!("../fixtures/stratified_reference.json")).unwrap()
+}
+
+/// A Simpson's-paradox campaign: risky customers were targeted, so 80% of
+/// the treated are risky and 80% of the controls are safe.
+///
+/// ```text
+/// segment  treated churned/n   control churned/n
+/// risky      400/800 (50%)       120/200 (60%)     within: −10 pp
+/// safe        10/200  (5%)        80/800 (10%)     within:  −5 pp
+/// pooled     410/1000 (41%)      200/1000 (20%)    pooled:  +21 pp
+/// ```
+///
+/// Controls were held out per (intervention, segment), as `HoldOut` does,
+/// so the outcomes carry those strata and the headline is stratified.
+fn simpson_outcomes() -> Vec<CampaignOutcome> {
+    let mut outcomes = Vec::new();
+    let mut id = 0u64;
+    for (segment, arm, n, churned) in [
+        ("risky", "discount", 800, 400),
+        ("risky", "control", 200, 120),
+        ("safe", "discount", 200, 10),
+        ("safe", "control", 800, 80),
+    ] {
+        for i in 0..n {
+            outcomes.push(
+                CampaignOutcome::new(id, arm, i < churned)
+                    .intervention("discount")
+                    .segment(segment),
+            );
+            id += 1;
+        }
+    }
+    outcomes
+}
+
+/// The stratified figures by hand (k = risky, safe; a, n1 treated churned
+/// and size, c, n0 control; N = n1 + n0 = 1000 in both):
+///
+/// ```text
+/// W      = Σ n1·n0/N = 800·200/1000 + 200·800/1000 = 160 + 160 = 320
+/// RD_MH  = Σ (a·n0 − c·n1)/N / W
+///        = [(400·200 − 120·800) + (10·800 − 80·200)]/1000 / 320
+///        = (−16 − 8)/320 = −0.075                    (pooled: 0.41 − 0.20 = +0.21)
+/// P      = Σ (n1²·c − n0²·a + n1·n0·(n0 − n1)/2)/N²
+///        = (640000·120 − 40000·400 − 160000·300)/1e6 + (40000·80 − 640000·10 + 160000·300)/1e6
+///        = 12.8 + 44.8 = 57.6
+/// Q      = Σ (a·(n0 − c) + c·(n1 − a))/(2N)
+///        = (400·80 + 120·400)/2000 + (10·720 + 80·190)/2000 = 40 + 11.2 = 51.2
+/// Var    = (RD·P + Q)/W² = (−4.32 + 51.2)/102400 = 46.88/102400 = 4.578125e-4   (Sato)
+/// CI     = −0.075 ± 1.959963984540054·√Var = [−0.1169365, −0.0330635]
+/// CMH:   O − E = 410 − (800·520 + 200·90)/1000 = 410 − 434 = −24
+///        V = Σ n1·n0·m1·m0/(N²(N − 1)) = 160000·(520·480 + 90·910)/(1e6·999) = 53040/999
+///        χ² = 24²·999/53040 = 575424/53040 = 10.8488688;  z = −√χ²
+/// RR_MH  = Σ a·n0/N / Σ c·n1/N = (80 + 8)/(96 + 16) = 11/14
+/// Var ln RR_MH = Σ (n1·n0·m1 − a·c·N)/N² / (88·112) = (35.2 + 13.6)/9856   (Greenland–Robins)
+/// ```
+///
+/// and against tests/fixtures/stratified_reference.json (statsmodels
+/// 0.15.0 `StratifiedTable` for the CMH test and pooled risk ratio).
+#[test]
+fn targeted_campaign_is_compared_within_strata_despite_simpsons_paradox() {
+    let reference = stratified_reference();
+    let report = CampaignEvaluator::new("control")
+        .evaluate(&simpson_outcomes())
+        .unwrap();
+    let arm = report.arm("discount").unwrap();
+    assert_eq!(arm.basis, EffectBasis::Stratified);
+
+    // Pooled and stratified estimates have opposite signs.
+    assert_abs_diff_eq!(arm.pooled.estimate, 0.21, epsilon = 1e-15);
+    assert!(arm.pooled.ci.lower > 0.0);
+    assert_abs_diff_eq!(arm.churn_difference, -0.075, epsilon = 1e-15);
+    assert!(arm.churn_difference_ci.upper < 0.0);
+
+    let mh = arm.stratified.as_ref().unwrap();
+    assert_eq!((mh.strata, mh.treated_n, mh.control_n), (2, 1000, 1000));
+    let var = 46.88 / 102_400.0;
+    assert_abs_diff_eq!(mh.risk_difference_variance, var, epsilon = 1e-18);
+    let z = 1.959_963_984_540_054;
+    assert_abs_diff_eq!(
+        arm.churn_difference_ci.lower,
+        -0.075 - z * var.sqrt(),
+        epsilon = 1e-15
+    );
+    assert_abs_diff_eq!(
+        arm.churn_difference_ci.upper,
+        -0.075 + z * var.sqrt(),
+        epsilon = 1e-15
+    );
+    assert_abs_diff_eq!(mh.statistic, 575_424.0 / 53_040.0, epsilon = 1e-13);
+    assert_abs_diff_eq!(arm.z, -(575_424.0f64 / 53_040.0).sqrt(), epsilon = 1e-14);
+    assert_abs_diff_eq!(mh.risk_ratio.unwrap(), 11.0 / 14.0, epsilon = 1e-15);
+    let se = (48.8f64 / 9856.0).sqrt();
+    let rr_ci = mh.risk_ratio_ci.unwrap();
+    assert_abs_diff_eq!(rr_ci.lower, 11.0 / 14.0 * (-z * se).exp(), epsilon = 1e-15);
+    assert_abs_diff_eq!(
+        arm.relative_churn_reduction.unwrap(),
+        3.0 / 14.0,
+        epsilon = 1e-15
+    );
+
+    // The same against the fixture.
+    assert_abs_diff_eq!(
+        arm.pooled.estimate,
+        f(&reference["pooled_difference"]),
+        epsilon = ORACLE
+    );
+    assert_abs_diff_eq!(
+        arm.churn_difference,
+        f(&reference["mh_risk_difference"]),
+        epsilon = ORACLE
+    );
+    assert_relative_eq!(
+        mh.risk_difference_variance,
+        f(&reference["mh_risk_difference_variance_sato"]),
+        max_relative = ORACLE
+    );
+    for (got, want) in [
+        (
+            arm.churn_difference_ci.lower,
+            &reference["mh_risk_difference_ci_95"][0],
+        ),
+        (
+            arm.churn_difference_ci.upper,
+            &reference["mh_risk_difference_ci_95"][1],
+        ),
+        (rr_ci.lower, &reference["mh_risk_ratio_ci_95"][0]),
+        (rr_ci.upper, &reference["mh_risk_ratio_ci_95"][1]),
+        (
+            mh.risk_ratio.unwrap(),
+            &reference["statsmodels_riskratio_pooled"],
+        ),
+        (mh.statistic, &reference["cmh_statistic"]),
+        (arm.p_value, &reference["cmh_p_value"]),
+    ] {
+        assert_abs_diff_eq!(got, f(want), epsilon = ORACLE);
+    }
+    assert!(arm.p_value < 0.001);
+
+    // The text says which is which.
+    let text = report.to_string();
+    assert!(
+        text.contains("not comparable") && text.contains("Mantel–Haenszel"),
+        "{text}"
+    );
+}
+
+/// Declared randomized, the same outcomes lead with the pooled comparison
+/// (the stratified one is still reported beside it).
+#[test]
+fn randomized_design_leads_with_the_pooled_comparison() {
+    let report = CampaignEvaluator::new("control")
+        .design(CampaignDesign::Randomized)
+        .evaluate(&simpson_outcomes())
+        .unwrap();
+    let arm = report.arm("discount").unwrap();
+    assert_eq!(arm.basis, EffectBasis::Pooled);
+    assert_abs_diff_eq!(arm.churn_difference, 0.21, epsilon = 1e-15);
+    assert_eq!(arm.churn_difference_ci, arm.pooled.ci);
+    let direct = two_proportion_z_test(410, 1000, 200, 1000).unwrap();
+    assert_eq!(arm.z, direct.z);
+    assert!(
+        arm.stratified
+            .as_ref()
+            .is_some_and(|mh| mh.risk_difference < 0.0)
+    );
 }

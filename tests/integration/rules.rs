@@ -268,7 +268,7 @@ fn playbooks_read_user_fields_and_segment_by_any_category() {
     // Worth its cost of 10 when p × 1000 × effect > 10: all four eligible
     // customers (credit limit ≥ 5000: 1, 3, 5, 6), customer 6 at 0.1 × 150 = 15.
     let p = profiles().with_customer_values(vec![1000.0; 6]).unwrap();
-    let plan = Planner::new(1_000.0).unwrap().plan(&p, &playbook).unwrap();
+    let plan = Planner::new(1_000.0).plan(&p, &playbook).unwrap();
     let mut assigned: Vec<(String, String, f64)> = plan
         .assignments()
         .iter()

@@ -68,10 +68,10 @@ fn pipeline() -> churnwise::Result<Outputs> {
     );
     let engine = AlertEngine::new(AlertPolicy::default_policy());
     let alerts = engine.evaluate(&now, Some(&before))?;
-    let plan = Planner::new(5_000.0)?
-        .with_team_capacity(Route::CustomerService, 40)
+    let plan = Planner::new(5_000.0)
+        .team_capacity(Route::CustomerService, 40)
         .plan(&now, &Playbook::default_playbook())?;
-    let hold_out = HoldOut::new(0.2, 5)?.split(&plan);
+    let hold_out = HoldOut::new(0.2, 5).split(&plan)?;
     Ok(Outputs {
         features: format!("{:?}", table.values()),
         scorer: scorer.to_json()?,

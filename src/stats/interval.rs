@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::stats::normal_quantile;
+use super::normal::normal_quantile;
 use crate::{Error, Result};
 
 /// A two-sided confidence interval `[lower, upper]`.
@@ -13,7 +13,7 @@ use crate::{Error, Result};
 /// # Example
 ///
 /// ```
-/// use churnwise::retention::wilson_interval;
+/// use churnwise::stats::wilson_interval;
 ///
 /// let ci = wilson_interval(312, 2_400, 0.95)?;
 /// assert!(ci.contains(0.13));
@@ -40,7 +40,7 @@ impl Interval {
     /// # Example
     ///
     /// ```
-    /// use churnwise::retention::Interval;
+    /// use churnwise::stats::Interval;
     ///
     /// let ci = Interval::new(-0.07, -0.01)?;
     /// assert!(ci.contains(-0.04) && !ci.contains(0.0));
@@ -62,7 +62,7 @@ impl Interval {
     /// # Example
     ///
     /// ```
-    /// use churnwise::retention::Interval;
+    /// use churnwise::stats::Interval;
     ///
     /// assert!(Interval::new(0.1, 0.2)?.contains(0.2));
     /// # Ok::<(), churnwise::Error>(())
@@ -76,7 +76,7 @@ impl Interval {
     /// # Example
     ///
     /// ```
-    /// use churnwise::retention::Interval;
+    /// use churnwise::stats::Interval;
     ///
     /// assert_eq!(Interval::new(0.25, 0.75)?.width(), 0.5);
     /// # Ok::<(), churnwise::Error>(())
@@ -90,7 +90,7 @@ impl Interval {
     /// # Example
     ///
     /// ```
-    /// use churnwise::retention::Interval;
+    /// use churnwise::stats::Interval;
     ///
     /// let ci = Interval::new(-0.07, -0.01)?.negated();
     /// assert_eq!((ci.lower, ci.upper), (0.01, 0.07));
@@ -114,8 +114,24 @@ impl fmt::Display for Interval {
     }
 }
 
-/// The two-sided critical value `z = Φ⁻¹(1 − (1 − confidence)/2)`.
-pub(crate) fn critical_value(confidence: f64) -> Result<f64> {
+/// The two-sided critical value `z = Φ⁻¹(1 − (1 − confidence)/2)` of a
+/// confidence level: the multiplier of a standard error in a normal interval.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named
+/// `confidence` unless it is in `(0, 1)`.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::stats::critical_value;
+///
+/// assert!((critical_value(0.95)? - 1.959_963_984_540_054).abs() < 1e-15);
+/// assert!(critical_value(95.0).is_err());
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+pub fn critical_value(confidence: f64) -> Result<f64> {
     if !(confidence > 0.0 && confidence < 1.0) {
         return Err(Error::invalid_parameter(
             "confidence",
@@ -183,7 +199,7 @@ pub(crate) fn wilson_z(successes: u64, n: u64, z: f64) -> Interval {
 /// # Example
 ///
 /// ```
-/// use churnwise::retention::wilson_interval;
+/// use churnwise::stats::wilson_interval;
 ///
 /// // statsmodels: proportion_confint(312, 2400, method="wilson")
 /// let ci = wilson_interval(312, 2_400, 0.95)?;
@@ -244,7 +260,7 @@ pub(crate) fn newcombe_z(x1: u64, n1: u64, x2: u64, n2: u64, z: f64) -> Interval
 /// # Example
 ///
 /// ```
-/// use churnwise::retention::newcombe_interval;
+/// use churnwise::stats::newcombe_interval;
 ///
 /// // 312 of 2 400 treated churned, 136 of 800 controls: 13% − 17%.
 /// let ci = newcombe_interval(312, 2_400, 136, 800, 0.95)?;
@@ -280,7 +296,7 @@ pub fn newcombe_interval(x1: u64, n1: u64, x2: u64, n2: u64, confidence: f64) ->
 /// # Example
 ///
 /// ```
-/// use churnwise::retention::wald_difference_interval;
+/// use churnwise::stats::wald_difference_interval;
 ///
 /// let ci = wald_difference_interval(312, 2_400, 136, 800, 0.95)?;
 /// assert!((ci.lower - -0.069_301_297_691_828_22).abs() < 1e-12);
@@ -328,8 +344,7 @@ pub(crate) fn ratio_z(x1: u64, n1: u64, x2: u64, n2: u64, z: f64) -> Option<Inte
 /// either count is 0.
 ///
 /// The relative churn reduction of a campaign is `1 − ratio`, so its interval
-/// is `[1 − upper, 1 − lower]`, which reports give as
-/// [`ArmEffect::relative_churn_reduction_ci`](super::ArmEffect::relative_churn_reduction_ci).
+/// is `[1 − upper, 1 − lower]` (what campaign reports give).
 ///
 /// # Formula
 ///
@@ -349,7 +364,7 @@ pub(crate) fn ratio_z(x1: u64, n1: u64, x2: u64, n2: u64, z: f64) -> Option<Inte
 /// # Example
 ///
 /// ```
-/// use churnwise::retention::risk_ratio_interval;
+/// use churnwise::stats::risk_ratio_interval;
 ///
 /// let ci = risk_ratio_interval(312, 2_400, 136, 800, 0.95)?.expect("both counts > 0");
 /// assert!(ci.contains(0.13 / 0.17) && ci.upper < 1.0);
@@ -371,7 +386,7 @@ pub fn risk_ratio_interval(
 
 #[cfg(test)]
 mod tests {
-    use super::super::stats::tol;
+    use super::super::tol;
     use super::*;
     use crate::ErrorKind;
     use approx::assert_abs_diff_eq;

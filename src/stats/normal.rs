@@ -1,5 +1,5 @@
 //! The standard normal distribution, to double precision, without a
-//! statistics dependency (the `retention` module must not import `model`).
+//! statistics dependency.
 //!
 //! - [`erfc`] is W. J. Cody's rational Chebyshev approximation (`CALERF`,
 //!   "Rational Chebyshev approximations for the error function", Math. Comp.
@@ -17,7 +17,20 @@
 
 /// The complementary error function `erfc(x) = 1 − erf(x)`, with a relative
 /// error below about `1e-15` wherever the result is a normal `f64`.
-pub(crate) fn erfc(x: f64) -> f64 {
+///
+/// W. J. Cody's rational Chebyshev approximation (`CALERF`, 1969/1990);
+/// NaN for NaN.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::stats::erfc;
+///
+/// // mpmath: erfc(1) = 0.157299207050285130658779364917
+/// assert!((erfc(1.0) - 0.157_299_207_050_285_13).abs() < 1e-16);
+/// assert_eq!(erfc(0.0), 1.0);
+/// ```
+pub fn erfc(x: f64) -> f64 {
     const THRESHOLD: f64 = 0.46875;
     // Beyond this, erfc(x) underflows to 0 in double precision.
     const X_BIG: f64 = 26.543;
@@ -123,18 +136,56 @@ pub(crate) fn erfc(x: f64) -> f64 {
     }
 }
 
-/// The standard normal cumulative distribution function `Φ(x)`.
-pub(crate) fn normal_cdf(x: f64) -> f64 {
+/// The standard normal cumulative distribution function `Φ(x)`, accurate to
+/// about `1e-15` relative down to the far lower tail (`Φ(−37.5) ≈ 4.6e-308`).
+///
+/// # Formula
+///
+/// ```text
+/// Φ(x) = erfc(−x/√2) / 2
+/// ```
+///
+/// # Example
+///
+/// ```
+/// use churnwise::stats::normal_cdf;
+///
+/// assert_eq!(normal_cdf(0.0), 0.5);
+/// assert!((normal_cdf(-1.96) - 0.024_997_895_148_220_43).abs() < 1e-16);
+/// ```
+pub fn normal_cdf(x: f64) -> f64 {
     0.5 * erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
 }
 
-/// The standard normal survival function `1 − Φ(x)`, accurate in the upper tail.
-pub(crate) fn normal_sf(x: f64) -> f64 {
+/// The standard normal survival function `1 − Φ(x)`, accurate in the upper
+/// tail (where `1.0 - normal_cdf(x)` loses every digit).
+///
+/// # Example
+///
+/// ```
+/// use churnwise::stats::normal_sf;
+///
+/// // mpmath: 1 − Φ(10) = 7.61985302416052606597e-24
+/// assert!((normal_sf(10.0) / 7.619_853_024_160_526e-24 - 1.0).abs() < 1e-14);
+/// ```
+pub fn normal_sf(x: f64) -> f64 {
     0.5 * erfc(x * std::f64::consts::FRAC_1_SQRT_2)
 }
 
 /// The standard normal quantile `Φ⁻¹(p)`: `−∞` at 0, `+∞` at 1, NaN outside `[0, 1]`.
-pub(crate) fn normal_quantile(p: f64) -> f64 {
+///
+/// M. J. Wichura's algorithm AS 241 (`PPND16`, 1988), accurate to about 1
+/// part in 10¹⁶.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::stats::normal_quantile;
+///
+/// assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-15);
+/// assert!(normal_quantile(1.5).is_nan());
+/// ```
+pub fn normal_quantile(p: f64) -> f64 {
     const SPLIT1: f64 = 0.425;
     const SPLIT2: f64 = 5.0;
     const CONST1: f64 = 0.180625;
@@ -230,22 +281,8 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
 }
 
 #[cfg(test)]
-pub(crate) mod tol {
-    //! Tolerances of the retention tests, named once.
-
-    /// Against values computed with mpmath at 40 digits, relative.
-    pub const MPMATH: f64 = 1e-14;
-    /// Against statsmodels / scikit-uplift reference values, absolute.
-    pub const ORACLE: f64 = 1e-12;
-    /// Hand-computed values and identities that differ only by rounding.
-    pub const EXACT: f64 = 1e-15;
-    /// statsmodels' `solve_power` stops its root finder at about `2e-10`
-    /// relative; an exact solution agrees with its figure to this, relative.
-    pub const ROOT_FINDER: f64 = 1e-9;
-}
-
-#[cfg(test)]
 mod tests {
+    use super::super::tol;
     use super::*;
     use approx::assert_relative_eq;
 

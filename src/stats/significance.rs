@@ -1,10 +1,11 @@
-//! Significance tests: the pooled two-proportion z-test and Holm's
-//! step-down adjustment for several arms tested against one control.
+//! Significance tests: the pooled two-proportion z-test, Holm's step-down
+//! adjustment (family-wise error rate) and the Benjamini–Hochberg step-up
+//! adjustment (false discovery rate) for several tests at once.
 
 use serde::{Deserialize, Serialize};
 
 use super::interval::check_counts;
-use super::stats::normal_sf;
+use super::normal::normal_sf;
 use crate::{ErrorKind, Result};
 
 /// The result of a two-sided two-proportion z-test.
@@ -12,7 +13,7 @@ use crate::{ErrorKind, Result};
 /// # Example
 ///
 /// ```
-/// use churnwise::retention::two_proportion_z_test;
+/// use churnwise::stats::two_proportion_z_test;
 ///
 /// let t = two_proportion_z_test(312, 2_400, 136, 800)?;
 /// assert!(t.z < 0.0 && t.p_value < 0.01);
@@ -75,7 +76,7 @@ pub(crate) fn z_test_counts(x1: u64, n1: u64, x2: u64, n2: u64) -> ZTest {
 /// # Example
 ///
 /// ```
-/// use churnwise::retention::two_proportion_z_test;
+/// use churnwise::stats::two_proportion_z_test;
 ///
 /// // statsmodels: proportions_ztest([312, 136], [2400, 800])
 /// let t = two_proportion_z_test(312, 2_400, 136, 800)?;
@@ -117,7 +118,7 @@ pub fn two_proportion_z_test(x1: u64, n1: u64, x2: u64, n2: u64) -> Result<ZTest
 /// # Example
 ///
 /// ```
-/// use churnwise::retention::holm;
+/// use churnwise::stats::holm;
 ///
 /// let adjusted = holm(&[0.01, 0.04, 0.03])?;
 /// // sorted 0.01, 0.03, 0.04 → 3·0.01, 2·0.03, max(0.06, 1·0.04)
@@ -125,6 +126,12 @@ pub fn two_proportion_z_test(x1: u64, n1: u64, x2: u64, n2: u64) -> Result<ZTest
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 pub fn holm(p_values: &[f64]) -> Result<Vec<f64>> {
+    check_p_values(p_values)?;
+    Ok(holm_unchecked(p_values))
+}
+
+/// Checks that every p-value is finite and in `[0, 1]`, naming the first bad index.
+fn check_p_values(p_values: &[f64]) -> Result<()> {
     for (index, &p) in p_values.iter().enumerate() {
         if !p.is_finite() {
             return Err(ErrorKind::NonFinite {
@@ -145,7 +152,60 @@ pub fn holm(p_values: &[f64]) -> Result<Vec<f64>> {
             .into());
         }
     }
-    Ok(holm_unchecked(p_values))
+    Ok(())
+}
+
+/// Benjamini–Hochberg adjusted p-values (q-values), in the order given.
+///
+/// Where [`holm`] keeps the chance of *any* false positive below α, this
+/// step-up method keeps the expected *share* of false positives among the
+/// rejected hypotheses (the false discovery rate) below α, and so rejects
+/// more when many hypotheses are tested, e.g. one effect per segment or per
+/// driver. Valid for independent or positively dependent tests. Reject the
+/// hypotheses whose adjusted p-value is below α.
+///
+/// # Formula
+///
+/// ```text
+/// p_(1) ≤ … ≤ p_(m) the sorted p-values
+/// adj_(i) = min(1, min_{j ≥ i} m·p_(j) / j)
+/// ```
+///
+/// Y. Benjamini and Y. Hochberg, "Controlling the false discovery rate",
+/// J. R. Statist. Soc. B 57 (1995) 289–300; as statsmodels'
+/// `multipletests(p, method="fdr_bh")[1]`.
+///
+/// # Errors
+///
+/// As [`holm`].
+///
+/// # Example
+///
+/// ```
+/// use churnwise::stats::benjamini_hochberg;
+///
+/// let adjusted = benjamini_hochberg(&[0.01, 0.04, 0.03])?;
+/// // sorted 0.01, 0.03, 0.04 → 3·0.01/1 = 0.03, min(3·0.03/2, 0.04) = 0.04, 3·0.04/3 = 0.04
+/// for (a, want) in adjusted.iter().zip([0.03, 0.04, 0.04]) {
+///     assert!((a - want).abs() < 1e-15);
+/// }
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+pub fn benjamini_hochberg(p_values: &[f64]) -> Result<Vec<f64>> {
+    check_p_values(p_values)?;
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]));
+    let mut adjusted = vec![0.0; m];
+    let mut running_min: f64 = 1.0;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        // The factor first: it is exactly 1 at the top rank, and ≥ 1 keeps
+        // the product ≥ the raw p-value despite rounding.
+        let scaled = (m as f64 / (rank + 1) as f64) * p_values[i];
+        running_min = running_min.min(scaled);
+        adjusted[i] = running_min;
+    }
+    Ok(adjusted)
 }
 
 /// [`holm`] for p-values known to be in `[0, 1]`.
@@ -165,7 +225,7 @@ pub(crate) fn holm_unchecked(p_values: &[f64]) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::stats::tol;
+    use super::super::tol;
     use super::*;
     use approx::assert_abs_diff_eq;
 
@@ -225,7 +285,34 @@ mod tests {
         );
     }
 
+    /// Hand calculation, m = 5: p sorted 0.001, 0.008, 0.039, 0.041, 0.6;
+    /// m·p/rank = 0.005, 0.02, 0.065, 0.05125, 0.6; running minimum from the
+    /// top: 0.6, 0.05125, 0.05125, 0.02, 0.005. statsmodels 0.15.0
+    /// `multipletests([0.039, 0.001, 0.6, 0.041, 0.008], method="fdr_bh")[1]`
+    /// gives the same: [0.05125, 0.005, 0.6, 0.05125, 0.02].
+    #[test]
+    fn benjamini_hochberg_matches_hand_calculation_and_statsmodels() {
+        let adj = benjamini_hochberg(&[0.039, 0.001, 0.6, 0.041, 0.008]).unwrap();
+        for (a, want) in adj.iter().zip([0.05125, 0.005, 0.6, 0.05125, 0.02]) {
+            assert_abs_diff_eq!(*a, want, epsilon = tol::EXACT);
+        }
+        assert_eq!(benjamini_hochberg(&[0.2]).unwrap(), vec![0.2]);
+        assert!(benjamini_hochberg(&[]).unwrap().is_empty());
+        let e = benjamini_hochberg(&[0.1, -0.1]).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidValue { index: 1, .. }));
+    }
+
     proptest::proptest! {
+        /// Benjamini–Hochberg p-values lie between the raw ones and Holm's.
+        #[test]
+        fn benjamini_hochberg_is_between_raw_and_holm(p in proptest::collection::vec(0.0..=1.0f64, 1..30)) {
+            let bh = benjamini_hochberg(&p).unwrap();
+            let holm = holm(&p).unwrap();
+            for i in 0..p.len() {
+                proptest::prop_assert!(bh[i] >= p[i] && bh[i] <= holm[i] + 1e-15 && bh[i] <= 1.0);
+            }
+        }
+
         /// Holm p-values are ≥ the raw ones, ≤ 1, and monotone in the raw rank.
         #[test]
         fn holm_is_bounded_and_monotone(p in proptest::collection::vec(0.0..=1.0f64, 1..30)) {
