@@ -10,7 +10,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::Result;
-use crate::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot};
+use crate::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot, TrainingSet};
 use crate::model::LogisticRegression;
 use crate::records::History;
 use crate::score::ChurnScorer;
@@ -53,4 +53,15 @@ pub fn scorer(customers: usize, seed: u64) -> Result<(History, Snapshot, ChurnSc
     )?;
     let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
     Ok((history, snapshot, scorer))
+}
+
+/// Six customers' `recency_days` (1, 5, 20, 90, 150, 200 days) labelled
+/// churned for 20, 150 and 200: the small set the model examples fit.
+pub fn recency_set() -> Result<TrainingSet> {
+    let x = FeatureTable::new(
+        (0..6u64).map(Into::into).collect(),
+        vec!["recency_days".into()],
+        ndarray::array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    )?;
+    TrainingSet::new(x, ndarray::array![false, false, true, false, true, true])
 }

@@ -31,13 +31,12 @@ mod link;
 mod logistic;
 pub mod metrics;
 mod ridge;
-#[cfg(target_arch = "x86_64")]
-mod rows_avx2;
 mod standardize;
 mod validate;
 
 pub use encode::{FittedTableEncoder, TableEncoder, TableModel};
 pub use forest::{FittedRandomForest, RandomForest};
+pub use linear::Intercept;
 pub use logistic::{ClassWeight, FittedLogisticRegression, LogisticRegression, Penalty};
 pub use ridge::{FittedRidgeRegression, RegressionMetrics, RidgeRegression};
 pub use standardize::{FittedStandardizer, Standardizer};
