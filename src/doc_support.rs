@@ -51,7 +51,7 @@ pub fn scorer(customers: usize, seed: u64) -> Result<(History, Snapshot, ChurnSc
         &snapshot,
         &[month(3), month(6)],
     )?;
-    let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
     Ok((history, snapshot, scorer))
 }
 
@@ -64,4 +64,18 @@ pub fn recency_set() -> Result<TrainingSet> {
         ndarray::array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
     )?;
     TrainingSet::new(x, ndarray::array![false, false, true, false, true, true])
+}
+
+/// A logistic churn scorer fitted on four customers' `recency_days` and
+/// `orders_total` ((1, 9), (20, 2), (90, 4), (200, 1), churned for the
+/// second and fourth), with that table.
+pub fn small_scorer() -> Result<(FeatureTable, ChurnScorer)> {
+    let x = FeatureTable::new(
+        (0..4u64).map(Into::into).collect(),
+        vec!["recency_days".into(), "orders_total".into()],
+        ndarray::array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]],
+    )?;
+    let train = TrainingSet::new(x.clone(), ndarray::array![false, true, false, true])?;
+    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &Snapshot::new(month(6)))?;
+    Ok((x, scorer))
 }

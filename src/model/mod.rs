@@ -23,6 +23,7 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod deploy;
 mod encode;
 mod forest;
 mod linalg;
@@ -34,6 +35,7 @@ mod ridge;
 mod standardize;
 mod validate;
 
+pub use deploy::{Contributions, FittedModel};
 pub use encode::{FittedTableEncoder, TableEncoder, TableModel};
 pub use forest::{FittedRandomForest, RandomForest};
 pub use linear::Intercept;
