@@ -237,6 +237,9 @@ fn public_types_are_send_sync_unpin_debug() {
     assert_auto::<churnwise::model::Summary>();
     assert_auto::<churnwise::model::TableEncoder>();
     assert_auto::<churnwise::model::TableModel>();
+    assert_auto::<churnwise::model::FittedModel>();
+    assert_auto::<churnwise::model::Contributions>();
+    assert_auto::<churnwise::model::Intercept>();
     assert_auto::<churnwise::model::metrics::CalibrationBin>();
     assert_auto::<churnwise::model::metrics::Confusion>();
     assert_auto::<churnwise::model::metrics::CustomerValue<'static>>();
@@ -304,10 +307,11 @@ fn public_types_are_send_sync_unpin_debug() {
     assert_auto::<churnwise::retention::uplift::UpliftReport>();
     assert_auto::<churnwise::retention::uplift::UpliftStrategy>();
     assert_auto::<churnwise::score::ChurnScorer>();
-    assert_auto::<churnwise::score::FittedModel>();
     assert_auto::<churnwise::score::Profile>();
     assert_auto::<churnwise::score::Profiles>();
     assert_auto::<churnwise::score::Reason>();
+    assert_auto::<churnwise::score::Explanation>();
+    assert_auto::<churnwise::score::ValueScorer>();
     assert_auto::<churnwise::score::TrainingInfo>();
     assert_auto::<churnwise::segment::ChurnDefinition>();
     assert_auto::<churnwise::segment::ChurnRatesTable<'static>>();

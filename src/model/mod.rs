@@ -112,7 +112,7 @@ pub trait Fit {
 /// let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, false, true, true])?;
 /// let models: Vec<Box<dyn PredictProba>> = vec![
 ///     Box::new(LogisticRegression::new().fit(&train)?),
-///     Box::new(RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?),
+///     Box::new(RandomForest::new().trees(10).min_samples_leaf(1).fit(&train)?),
 /// ];
 /// for model in &models {
 ///     let p = model.predict_proba_table(&x)?;

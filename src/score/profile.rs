@@ -565,7 +565,7 @@ impl Profiles {
     /// # use ndarray::array;
     /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
     /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table.clone(), array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// # let scorer = ChurnScorer::new(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
     /// let profiles = Profiles::new(table.clone())?.score_with(&scorer)?;
     /// assert_eq!(profiles.churn_probabilities(), Some(scorer.score_table(&table)?.as_slice().unwrap()));
     /// # Ok::<(), churnwise::Error>(())

@@ -2,6 +2,7 @@
 
 mod alert;
 mod clv;
+mod deploy;
 #[cfg(feature = "csv")]
 mod csv_input;
 mod features;

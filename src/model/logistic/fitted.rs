@@ -54,8 +54,8 @@ impl FittedLogisticRegression {
     /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
     /// # )?;
     /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
-    /// let model = LogisticRegression::new().c(10.0)?.fit(&train)?;
-    /// assert_eq!(model.params(), &LogisticRegression::new().c(10.0)?);
+    /// let model = LogisticRegression::new().c(10.0).fit(&train)?;
+    /// assert_eq!(model.params(), &LogisticRegression::new().c(10.0));
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn params(&self) -> &LogisticRegression {
