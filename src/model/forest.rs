@@ -312,39 +312,11 @@ impl std::fmt::Debug for FittedRandomForest {
 
 impl FittedRandomForest {
     /// The configuration it was grown with.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::RandomForest;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let forest = RandomForest::new().trees(3).min_samples_leaf(1).fit(&train)?;
-    /// assert_eq!(forest.params(), &RandomForest::new().trees(3).min_samples_leaf(1));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &RandomForest {
         &self.params
     }
 
     /// The features the forest expects, in order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::RandomForest;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let forest = RandomForest::new().trees(3).min_samples_leaf(1).fit(&train)?;
-    /// assert_eq!(forest.feature_names(), ["recency_days"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn feature_names(&self) -> &[String] {
         &self.feature_names
     }

@@ -16,9 +16,12 @@ use crate::{Error, ErrorKind, Result};
 /// use churnwise::model::{Intercept, LogisticRegression};
 /// # let train = churnwise::doc_support::recency_set()?;
 ///
-/// // Through the origin: the log-odds are 0 where every feature is 0.
+/// // Through the origin of the standardized features: the log-odds are 0
+/// // (a probability of one half) at the training means.
 /// let model = LogisticRegression::new().intercept(Intercept::None).fit(&train)?;
-/// assert_eq!(model.raw_intercept(), 0.0);
+/// assert_eq!(model.intercept(), 0.0);
+/// let at_mean = model.predict_proba(ndarray::array![[model.standardizer().means()[0]]].view())?;
+/// approx::assert_abs_diff_eq!(at_mean[0], 0.5, epsilon = 1e-12);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

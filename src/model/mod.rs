@@ -131,12 +131,9 @@ pub trait PredictProba: Send + Sync + std::fmt::Debug {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::{Fit, LogisticRegression, PredictProba};
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..6u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// # let model: Box<dyn PredictProba> = Box::new(Fit::fit(&LogisticRegression::new(), &train)?);
     /// let p = model.predict_proba(array![[2.0], [190.0]].view())?;
     /// assert!(p[0] < p[1]);
@@ -145,20 +142,6 @@ pub trait PredictProba: Send + Sync + std::fmt::Debug {
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>>;
 
     /// The features the model expects, in order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::{Fit, LogisticRegression, PredictProba};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..6u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
-    /// # let model: Box<dyn PredictProba> = Box::new(Fit::fit(&LogisticRegression::new(), &train)?);
-    /// assert_eq!(model.feature_names(), ["recency_days"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     fn feature_names(&self) -> &[String];
 
     /// Churn probabilities for a table whose columns are matched by name.
@@ -170,12 +153,10 @@ pub trait PredictProba: Send + Sync + std::fmt::Debug {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::{Fit, LogisticRegression, PredictProba};
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..6u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
+    /// # let x = train.features().clone();
     /// # let model: Box<dyn PredictProba> = Box::new(Fit::fit(&LogisticRegression::new(), &train)?);
     /// assert_eq!(model.predict_proba_table(&x)?, model.predict_proba(x.values())?);
     /// # Ok::<(), churnwise::Error>(())

@@ -262,136 +262,36 @@ pub struct FittedRidgeRegression {
 
 impl FittedRidgeRegression {
     /// The configuration it was fitted with.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
-    /// assert_eq!(model.params(), &RidgeRegression::new().alpha(0.0));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &RidgeRegression {
         &self.params
     }
 
     /// The feature names, in coefficient order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
-    /// assert_eq!(model.feature_names(), ["spend_90d"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn feature_names(&self) -> &[String] {
         &self.linear.feature_names
     }
 
     /// The standardizer learned on the training features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
-    /// assert_eq!(model.standardizer().means(), [1.5]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn standardizer(&self) -> &FittedStandardizer {
         &self.linear.standardizer
     }
 
     /// Coefficients on the standardized features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
-    /// // Per standard deviation of x (√1.25), not per unit.
-    /// approx::assert_abs_diff_eq!(model.coefficients()[0], 2.0 * 1.25f64.sqrt(), epsilon = 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn coefficients(&self) -> &[f64] {
         &self.linear.coefficients
     }
 
     /// Intercept on the standardized features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
-    /// // The prediction at the mean feature value: the mean target.
-    /// approx::assert_abs_diff_eq!(model.intercept(), 4.0, epsilon = 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn intercept(&self) -> f64 {
         self.linear.intercept
     }
 
     /// Coefficients on the raw features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
-    /// approx::assert_abs_diff_eq!(model.raw_coefficients()[0], 2.0, epsilon = 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn raw_coefficients(&self) -> &[f64] {
         &self.linear.raw_coefficients
     }
 
     /// Intercept on the raw features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
-    /// approx::assert_abs_diff_eq!(model.raw_intercept(), 1.0, epsilon = 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn raw_intercept(&self) -> f64 {
         self.linear.raw_intercept
     }

@@ -171,15 +171,9 @@ impl LogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// // A strong lasso penalty removes the only feature.
     /// let sparse = LogisticRegression::new().penalty(Penalty::L1 { alpha: 10.0 }).fit(&train)?;
     /// assert_eq!(sparse.coefficients(), [0.0]);
@@ -240,15 +234,10 @@ impl LogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
+    /// # let x = train.features().clone();
     /// // Weighting churners up raises every predicted churn probability.
     /// let plain = LogisticRegression::new().fit(&train)?;
     /// let custom = ClassWeight::Custom { negative: 1.0, positive: 5.0 };
@@ -266,15 +255,9 @@ impl LogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// let model = LogisticRegression::new().max_iterations(50).fit(&train)?;
     /// assert!(model.iterations() <= 50);
     /// assert!(LogisticRegression::new().max_iterations(0).validate().is_err());
@@ -291,15 +274,9 @@ impl LogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// let model = LogisticRegression::new().tolerance(1e-6).fit(&train)?;
     /// assert!(model.raw_coefficients()[0] > 0.0);
     /// assert!(LogisticRegression::new().tolerance(0.0).validate().is_err());
@@ -397,18 +374,12 @@ impl LogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// let model = LogisticRegression::new().fit(&train)?;
     /// assert_eq!(model.feature_names(), ["recency_days"]);
-    /// let one_class = TrainingSet::new(x, ndarray::Array1::from_elem(6, true))?;
+    /// let one_class = churnwise::features::TrainingSet::new(train.features().clone(), ndarray::Array1::from_elem(6, true))?;
     /// assert!(LogisticRegression::new().fit(&one_class).is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```

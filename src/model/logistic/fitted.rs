@@ -41,67 +41,16 @@ impl FittedLogisticRegression {
     }
 
     /// The configuration it was fitted with.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::*;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
-    /// let model = LogisticRegression::new().c(10.0).fit(&train)?;
-    /// assert_eq!(model.params(), &LogisticRegression::new().c(10.0));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &LogisticRegression {
         &self.params
     }
 
     /// The feature names, in the order the coefficients follow.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::*;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
-    /// # let model = LogisticRegression::new().fit(&train)?;
-    /// assert_eq!(model.feature_names(), ["recency_days"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn feature_names(&self) -> &[String] {
         &self.linear.feature_names
     }
 
     /// The standardizer learned on the training features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::*;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
-    /// # let model = LogisticRegression::new().fit(&train)?;
-    /// assert_eq!(model.standardizer().means(), [77.66666666666667]); // mean recency
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn standardizer(&self) -> &FittedStandardizer {
         &self.linear.standardizer
     }
@@ -111,15 +60,9 @@ impl FittedLogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// # let model = LogisticRegression::new().fit(&train)?;
     /// // Per standard deviation of recency; the raw coefficient is per day.
     /// let sd = model.standardizer().scales()[0];
@@ -135,15 +78,9 @@ impl FittedLogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// # let model = LogisticRegression::new().fit(&train)?;
     /// // The log-odds at the mean recency.
     /// let p_at_mean = model.predict_proba(array![[model.standardizer().means()[0]]].view())?[0];
@@ -155,23 +92,6 @@ impl FittedLogisticRegression {
     }
 
     /// Coefficients on the raw features: the change in log-odds per unit.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::*;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
-    /// # let model = LogisticRegression::new().fit(&train)?;
-    /// assert!(model.raw_coefficients()[0] > 0.0); // each day since the last order adds churn risk
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn raw_coefficients(&self) -> &[f64] {
         &self.linear.raw_coefficients
     }
@@ -181,15 +101,9 @@ impl FittedLogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// # let model = LogisticRegression::new().fit(&train)?;
     /// // The log-odds at recency 0.
     /// let p0 = model.predict_proba(array![[0.0]].view())?[0];
@@ -201,23 +115,6 @@ impl FittedLogisticRegression {
     }
 
     /// Solver iterations used.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::*;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
-    /// # let model = LogisticRegression::new().fit(&train)?;
-    /// assert!(model.iterations() >= 1 && model.iterations() <= 100);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn iterations(&self) -> u32 {
         self.iterations
     }
@@ -233,15 +130,9 @@ impl FittedLogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// # let model = LogisticRegression::new().fit(&train)?;
     /// let p = model.predict_proba(array![[3.0], [180.0]].view())?;
     /// assert!(p[0] < 0.5 && p[1] > 0.5);
@@ -276,15 +167,10 @@ impl FittedLogisticRegression {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::*;
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new(
-    /// #     (0..6u64).map(Into::into).collect(),
-    /// #     vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
-    /// # )?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
+    /// # let x = train.features().clone();
     /// # let model = LogisticRegression::new().fit(&train)?;
     /// assert_eq!(model.predict_proba_table(&x)?, model.predict_proba(x.values())?);
     /// # Ok::<(), churnwise::Error>(())
