@@ -76,6 +76,9 @@ pub fn small_scorer() -> Result<(FeatureTable, ChurnScorer)> {
         ndarray::array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]],
     )?;
     let train = TrainingSet::new(x.clone(), ndarray::array![false, true, false, true])?;
-    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &Snapshot::new(month(6)))?;
+    let scorer = ChurnScorer::new(
+        LogisticRegression::new().fit(&train)?,
+        &Snapshot::new(month(6)),
+    )?;
     Ok((x, scorer))
 }

@@ -209,7 +209,11 @@ mod tests {
     fn model() -> FittedModel {
         let x = FeatureTable::new(
             (0..6u64).map(Into::into).collect(),
-            vec!["recency_days".into(), "constant".into(), "complaints".into()],
+            vec![
+                "recency_days".into(),
+                "constant".into(),
+                "complaints".into(),
+            ],
             array![
                 [1.0, 3.0, 0.0],
                 [5.0, 3.0, 1.0],

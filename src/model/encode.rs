@@ -360,8 +360,7 @@ impl TableModel {
         let model = model.into();
         if encoder.feature_names() != model.feature_names() {
             return Err(ErrorKind::SchemaMismatch {
-                reason: "the model's features are not the encoder's output columns in order"
-                    .into(),
+                reason: "the model's features are not the encoder's output columns in order".into(),
             }
             .into());
         }
@@ -450,8 +449,8 @@ mod tests {
         let enc = TableEncoder::new().fit(&header, &rows).unwrap();
         let (x, _) = enc.transform(&rows).unwrap();
         let fit = |names: Vec<String>| {
-            let t = FeatureTable::new((0..4u64).map(Into::into).collect(), names, x.clone())
-                .unwrap();
+            let t =
+                FeatureTable::new((0..4u64).map(Into::into).collect(), names, x.clone()).unwrap();
             LogisticRegression::new()
                 .fit(&TrainingSet::new(t, ndarray::array![false, false, true, true]).unwrap())
                 .unwrap()

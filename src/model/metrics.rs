@@ -2098,7 +2098,10 @@ mod tests {
         let err = average_precision(&[0.1, 0.5], &[false, false], None).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::SingleClass { class: false });
         // Average precision is defined without non-churners.
-        assert_eq!(average_precision(&[0.1, 0.5], &[true, true], None).unwrap(), 1.0);
+        assert_eq!(
+            average_precision(&[0.1, 0.5], &[true, true], None).unwrap(),
+            1.0
+        );
     }
 
     #[test]

@@ -615,7 +615,10 @@ mod tests {
         assert_eq!(fold, cv.assign(&labels));
         assert_ne!(fold, cv.clone().seed(4).assign(&labels));
         assert!(CrossValidation::new().folds(1).validate().is_err());
-        assert_eq!(CrossValidation::new().folds(0).assign(&labels), vec![0; 103]);
+        assert_eq!(
+            CrossValidation::new().folds(0).assign(&labels),
+            vec![0; 103]
+        );
     }
 
     #[test]
@@ -629,7 +632,13 @@ mod tests {
         assert!(times.iter().all(|&s| s + Duration::days(90) <= t));
         assert!(b.clone().train_snapshots(0, 30).validate().is_err());
         let err = b.train_snapshots(1, 0).validate().unwrap_err();
-        assert!(matches!(err.kind(), crate::ErrorKind::InvalidParameter { name: "spacing_days", .. }));
+        assert!(matches!(
+            err.kind(),
+            crate::ErrorKind::InvalidParameter {
+                name: "spacing_days",
+                ..
+            }
+        ));
     }
 
     #[test]

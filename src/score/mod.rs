@@ -653,7 +653,8 @@ mod tests {
             .replace("\"intercept\": \"fit\"", "\"fit_intercept\": true");
         let err = ChurnScorer::from_json(&old).unwrap_err();
         assert!(
-            err.to_string().contains("schema version 1 (this release reads 2)"),
+            err.to_string()
+                .contains("schema version 1 (this release reads 2)"),
             "{err}"
         );
         // Without a version at all it is a schema mismatch too.
@@ -663,4 +664,3 @@ mod tests {
         ));
     }
 }
-

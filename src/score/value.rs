@@ -258,7 +258,10 @@ mod tests {
         let t = table();
         let ridge = fitted().predict(t.values()).unwrap();
         let scored = s.score_table(&t).unwrap();
-        assert!(ridge.iter().any(|&v| v < 0.0), "a negative prediction to clamp: {ridge}");
+        assert!(
+            ridge.iter().any(|&v| v < 0.0),
+            "a negative prediction to clamp: {ridge}"
+        );
         for i in 0..t.nrows() {
             let expected = if ridge[i] > 0.0 { ridge[i] } else { 0.0 };
             assert_eq!(scored[i].to_bits(), expected.to_bits(), "row {i}");

@@ -161,7 +161,11 @@ fn churn_scorer_deploys_the_model_type_and_explains_in_log_odds() {
         let c = model.contributions(&row).unwrap();
         assert_eq!(c.base_value, why.base_value);
         for r in &why {
-            let j = scorer.features().iter().position(|f| *f == r.feature).unwrap();
+            let j = scorer
+                .features()
+                .iter()
+                .position(|f| *f == r.feature)
+                .unwrap();
             assert_eq!(r.contribution, c.values[j]);
             assert_eq!(r.value, row[j]);
         }
@@ -176,9 +180,7 @@ fn churn_scorer_deploys_the_model_type_and_explains_in_log_odds() {
 #[test]
 fn table_model_saves_the_model_type_and_scores_identically() {
     let cells = |rows: &[[&str; 2]]| -> Vec<Vec<String>> {
-        rows.iter()
-            .map(|r| r.map(String::from).to_vec())
-            .collect()
+        rows.iter().map(|r| r.map(String::from).to_vec()).collect()
     };
     let header = ["plan", "recency_days"].map(String::from).to_vec();
     let rows = cells(&[
@@ -191,9 +193,12 @@ fn table_model_saves_the_model_type_and_scores_identically() {
     ]);
     let encoder = TableEncoder::new().fit(&header, &rows).unwrap();
     let (x, _) = encoder.transform(&rows).unwrap();
-    let table =
-        FeatureTable::new((0..6u64).map(Into::into).collect(), encoder.feature_names(), x)
-            .unwrap();
+    let table = FeatureTable::new(
+        (0..6u64).map(Into::into).collect(),
+        encoder.feature_names(),
+        x,
+    )
+    .unwrap();
     let model = LogisticRegression::new()
         .fit(&TrainingSet::new(table, array![false, true, true, false, false, true]).unwrap())
         .unwrap();
@@ -292,9 +297,7 @@ fn metrics_report_a_single_class_as_single_class() {
         );
     }
     assert_eq!(
-        average_precision(&s, &[false; 3], None)
-            .unwrap_err()
-            .kind(),
+        average_precision(&s, &[false; 3], None).unwrap_err().kind(),
         &ErrorKind::SingleClass { class: false }
     );
     assert_eq!(

@@ -2,9 +2,9 @@
 
 mod alert;
 mod clv;
-mod deploy;
 #[cfg(feature = "csv")]
 mod csv_input;
+mod deploy;
 mod features;
 mod invariants;
 mod model;

@@ -102,11 +102,7 @@ fn l2_c1_matches_scikit_learn() {
 
 #[test]
 fn l2_c001_matches_scikit_learn() {
-    check_logistic(
-        "l2_C0.01",
-        LogisticRegression::new().c(0.01),
-        false,
-    );
+    check_logistic("l2_C0.01", LogisticRegression::new().c(0.01), false);
 }
 
 #[test]
@@ -194,7 +190,10 @@ fn typed_errors_for_bad_training_data() {
     for c in [0.0, -1.0, f64::NAN, f64::NEG_INFINITY] {
         let err = LogisticRegression::new().c(c).fit(&one_class).unwrap_err();
         assert!(
-            matches!(err.kind(), ErrorKind::InvalidParameter { name: "alpha", .. }),
+            matches!(
+                err.kind(),
+                ErrorKind::InvalidParameter { name: "alpha", .. }
+            ),
             "C = {c}: {err}"
         );
     }

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::config::LogisticRegression;
 use super::kernel::dot;
 use super::solver::Solution;
+use crate::Result;
 use crate::features::FeatureTable;
 use crate::model::linear::Linear;
 use crate::model::link::{sigmoid, sigmoid_in_place};
 use crate::model::standardize::FittedStandardizer;
-use crate::Result;
 
 /// A fitted logistic regression: the standardizer, coefficients on both
 /// scales, and the feature names it expects, in order.

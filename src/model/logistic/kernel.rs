@@ -11,7 +11,6 @@ mod avx2;
 use super::solver::{BLOCK, Pass, Problem, Want};
 use crate::model::link::exp_non_positive;
 
-
 /// One chunk of rows of [`Problem::pass`], accumulated into `pass`.
 pub(super) struct ChunkPass<'p, 'a> {
     pub(super) problem: &'p Problem<'a>,
