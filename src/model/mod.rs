@@ -1,11 +1,18 @@
-//! Trainable estimators (standardization, logistic and ridge regression)
-//! and their evaluation ([`metrics`]).
+//! Trainable estimators (standardization, logistic and ridge regression, a
+//! random forest for comparison) and their evaluation ([`metrics`],
+//! [`CrossValidation`], [`Backtest`]).
 //!
 //! A configuration (`LogisticRegression`, `RidgeRegression`, `Standardizer`)
 //! is never a model: `fit` returns a separate `Fitted*` value that carries
-//! what was learned and can be serialized and applied later. Logistic
-//! regression standardizes the features itself and reports coefficients on
-//! both the standardized and the raw scale.
+//! what was learned and can be serialized and applied later. Configurations
+//! have infallible, consuming setters; every check is in their `validate()`,
+//! which `fit` (or `run`) calls first. Logistic regression standardizes the
+//! features itself and reports coefficients on both the standardized and
+//! the raw scale.
+//!
+//! A fitted churn model is deployed as a [`FittedModel`] (in a
+//! [`ChurnScorer`](crate::score::ChurnScorer) or a [`TableModel`]); a
+//! fitted ridge regression as a [`ValueScorer`](crate::score::ValueScorer).
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};

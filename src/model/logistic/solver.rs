@@ -70,12 +70,15 @@ pub(super) struct Pass {
 }
 
 impl Problem<'_> {
+    #[inline(always)]
     pub(super) fn dim(&self) -> usize {
         self.means.len()
     }
 
     /// Rows `start..start + len`, standardized, column by column into `buf`
-    /// (`buf[j * BLOCK + k]`).
+    /// (`buf[j * BLOCK + k]`). Inlined into the kernel's pass, so it is
+    /// compiled at the kernel's SIMD level (it lives in another module).
+    #[inline(always)]
     pub(super) fn block(&self, start: usize, len: usize, buf: &mut [f64]) {
         let d = self.dim();
         for k in 0..len {
