@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &snapshot,
         &[month(4), month(6)],
     )?;
-    let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
 
     // 3. Profiles: features, churn probability, RFM segment, lifecycle stage,
     //    value tier, customer value, the customers' plan / channel / region /

@@ -199,7 +199,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let model = LogisticRegression::new().fit(&train)?;
     let trained = started.elapsed();
-    let scorer = ChurnScorer::from_logistic(model, &snapshot)?;
+    let scorer = ChurnScorer::new(model, &snapshot)?;
     let scores = scorer.score_table(test.features())?;
     let metrics = Metrics::compute(
         scores.as_slice().unwrap_or(&[]),

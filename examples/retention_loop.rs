@@ -48,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &snapshot,
             &[at(2023, 12), at(2024, 1), at(2024, 2)],
         )?;
-    let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
     let profiles_at = |t: DateTime<Utc>| -> churnwise::Result<Profiles> {
         let table = FeatureSpec::all().extract(&history, &snapshot.at(t))?;
         let tiers = Tiers::value().fit(&table)?;

@@ -128,7 +128,7 @@ fn main() -> AnyResult<()> {
 
     // 7. Score everyone on 1 October.
     let scores = meter.stage("score", || -> AnyResult<_> {
-        let scorer = ChurnScorer::from_logistic(model, &snapshot)?;
+        let scorer = ChurnScorer::new(model, &snapshot)?;
         Ok(scorer.score_table(&table)?.to_vec())
     })?;
     if labels.ids() == table.ids() {

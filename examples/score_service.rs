@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &snapshot,
                 &[month(4), month(6)],
             )?;
-            ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?
+            ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?
         }
     };
     let scorer = Arc::new(scorer);

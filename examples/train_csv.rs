@@ -149,7 +149,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 3. Fit, then cross-validate the same configuration.
-    let mut config = LogisticRegression::new().c(args.c)?;
+    let mut config = LogisticRegression::new().c(args.c);
     if args.balanced {
         config = config.class_weight(ClassWeight::Balanced);
     }
@@ -157,13 +157,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = config.fit(&train)?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let cv = CrossValidation::new()
-        .folds(args.folds)?
+        .folds(args.folds)
         .seed(args.seed)
         .run(&config, &train)?;
 
     if args.json {
         let (mean, std) = (cv.mean(), cv.std());
         let out = serde_json::json!({
+            "model": "logistic",
             "features": model.feature_names(),
             "coef_raw": model.raw_coefficients(),
             "intercept_raw": model.raw_intercept(),
@@ -197,7 +198,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(path) = &args.save {
         std::fs::write(
             path,
-            serde_json::to_string_pretty(&TableModel::new(encoder, model))?,
+            serde_json::to_string_pretty(&TableModel::new(encoder, model)?)?,
         )?;
         if !args.json {
             println!("saved to {path}");

@@ -10,7 +10,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::Result;
-use crate::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot};
+use crate::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot, TrainingSet};
 use crate::model::LogisticRegression;
 use crate::records::{
     Customer, Feedback, History, HistoryBuilder, Interaction, InteractionKind, Order,
@@ -57,7 +57,7 @@ pub fn scorer(customers: usize, seed: u64) -> Result<(History, Snapshot, ChurnSc
         &snapshot,
         &[month(3), month(6)],
     )?;
-    let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
     Ok((history, snapshot, scorer))
 }
 
@@ -135,4 +135,32 @@ pub fn plan_inputs() -> Result<(Profiles, Playbook)> {
         SegmentBy::LifecycleStage,
     )?;
     Ok((profiles, playbook))
+}
+
+/// Six customers' `recency_days` (1, 5, 20, 90, 150, 200 days) labelled
+/// churned for 20, 150 and 200: the small set the model examples fit.
+pub fn recency_set() -> Result<TrainingSet> {
+    let x = FeatureTable::new(
+        (0..6u64).map(Into::into).collect(),
+        vec!["recency_days".into()],
+        ndarray::array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]],
+    )?;
+    TrainingSet::new(x, ndarray::array![false, false, true, false, true, true])
+}
+
+/// A logistic churn scorer fitted on four customers' `recency_days` and
+/// `orders_total` ((1, 9), (20, 2), (90, 4), (200, 1), churned for the
+/// second and fourth), with that table.
+pub fn small_scorer() -> Result<(FeatureTable, ChurnScorer)> {
+    let x = FeatureTable::new(
+        (0..4u64).map(Into::into).collect(),
+        vec!["recency_days".into(), "orders_total".into()],
+        ndarray::array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]],
+    )?;
+    let train = TrainingSet::new(x.clone(), ndarray::array![false, true, false, true])?;
+    let scorer = ChurnScorer::new(
+        LogisticRegression::new().fit(&train)?,
+        &Snapshot::new(month(6)),
+    )?;
+    Ok((x, scorer))
 }

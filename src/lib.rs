@@ -67,7 +67,7 @@
 //!     &snapshot,
 //!     &[month(4), month(6)],
 //! )?;
-//! let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+//! let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
 //! let scorer = ChurnScorer::from_json(&scorer.to_json()?)?; // what another service loads
 //!
 //! // clv: BG/NBD and Gamma-Gamma on a calibration summary, then a

@@ -26,7 +26,7 @@
 //!     &snapshot,
 //!     &[Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()],
 //! )?;
-//! let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+//! let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
 //! let table = FeatureSpec::all().extract(&history, &snapshot)?;
 //! let profiles = Profiles::new(table.clone())?
 //!     .score_with(&scorer)?

@@ -236,6 +236,9 @@ fn public_types_are_send_sync_unpin_debug() {
     assert_auto::<churnwise::model::Summary>();
     assert_auto::<churnwise::model::TableEncoder>();
     assert_auto::<churnwise::model::TableModel>();
+    assert_auto::<churnwise::model::FittedModel>();
+    assert_auto::<churnwise::model::Contributions>();
+    assert_auto::<churnwise::model::Intercept>();
     assert_auto::<churnwise::model::metrics::CalibrationBin>();
     assert_auto::<churnwise::model::metrics::Confusion>();
     assert_auto::<churnwise::model::metrics::CustomerValue<'static>>();
@@ -307,10 +310,11 @@ fn public_types_are_send_sync_unpin_debug() {
     assert_auto::<churnwise::score::Iter<'static>>();
     assert_auto::<churnwise::score::Category<'static>>();
     assert_auto::<churnwise::score::FieldKind>();
-    assert_auto::<churnwise::score::FittedModel>();
     assert_auto::<churnwise::score::Profile>();
     assert_auto::<churnwise::score::Profiles>();
     assert_auto::<churnwise::score::Reason>();
+    assert_auto::<churnwise::score::Explanation>();
+    assert_auto::<churnwise::score::ValueScorer>();
     assert_auto::<churnwise::score::TrainingInfo>();
     assert_auto::<churnwise::segment::ChurnDefinition>();
     assert_auto::<churnwise::segment::ChurnRatesTable<'static>>();

@@ -42,7 +42,7 @@ fn build() -> churnwise::Result<Fixture> {
         &snapshot,
         &[month(4), month(6)],
     )?;
-    let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
     let table = FeatureSpec::all().extract(&history, &snapshot)?;
     let rfm = Rfm::new().fit(&table)?;
     let tiers = Tiers::value().fit(&table)?;

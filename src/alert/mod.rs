@@ -27,7 +27,7 @@
 //! let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
 //! let snapshot = Snapshot::new(at(6));
 //! let train = ChurnLabeler::new().training_set(&history, &FeatureSpec::all(), &snapshot, &[at(2), at(3)])?;
-//! let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+//! let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
 //!
 //! let profiles = |t| -> churnwise::Result<Profiles> {
 //!     let table = FeatureSpec::all().extract(&history, &snapshot.at(t))?;

@@ -3,6 +3,7 @@
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+use super::FittedModel;
 use crate::{Error, ErrorKind, Result};
 
 /// Encodes a flat table of text cells for a model: numeric columns stay
@@ -68,18 +69,14 @@ impl TableEncoder {
     /// ```
     /// use churnwise::model::TableEncoder;
     ///
-    /// assert_eq!(TableEncoder::new(), TableEncoder::new().max_categories(100)?);
-    /// # Ok::<(), churnwise::Error>(())
+    /// assert_eq!(TableEncoder::new(), TableEncoder::new().max_categories(100));
     /// ```
     pub fn new() -> Self {
         TableEncoder::default()
     }
 
-    /// The most categories a text column may have. Defaults to 100.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `max_categories` if 0.
+    /// The most categories a text column may have. Defaults to 100. Must
+    /// be at least 1 (checked by [`validate`](Self::validate)).
     ///
     /// # Example
     ///
@@ -88,21 +85,28 @@ impl TableEncoder {
     /// # let cells = |rows: &[[&str; 2]]| -> Vec<Vec<String>> { rows.iter().map(|r| r.map(String::from).to_vec()).collect() };
     /// # let header = ["plan", "spend"].map(String::from).to_vec();
     /// # let rows = cells(&[["monthly", "10"], ["yearly", ""], ["monthly", "30"]]);
-    /// # let enc = TableEncoder::new().fit(&header, &rows)?;
     /// // Two plans are more than one category allows.
-    /// assert!(TableEncoder::new().max_categories(1)?.fit(&header, &rows).is_err());
-    /// assert!(TableEncoder::new().max_categories(0).is_err());
-    /// # Ok::<(), churnwise::Error>(())
+    /// assert!(TableEncoder::new().max_categories(1).fit(&header, &rows).is_err());
+    /// assert!(TableEncoder::new().max_categories(0).validate().is_err());
     /// ```
-    pub fn max_categories(mut self, n: usize) -> Result<Self> {
-        if n == 0 {
+    pub fn max_categories(mut self, n: usize) -> Self {
+        self.max_categories = n;
+        self
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `max_categories` if 0.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_categories == 0 {
             return Err(Error::invalid_parameter(
                 "max_categories",
                 "must be at least 1, got 0",
             ));
         }
-        self.max_categories = n;
-        Ok(self)
+        Ok(())
     }
 
     /// Learns each column's kind and, for numeric columns, the median of
@@ -110,8 +114,8 @@ impl TableEncoder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`] named `rows` for a row of the wrong
-    /// width, naming it; [`ErrorKind::Empty`] without rows or for a numeric column with no
+    /// As for [`validate`](Self::validate); [`ErrorKind::InvalidParameter`]
+    /// named `rows` for a row of the wrong width, naming it; [`ErrorKind::Empty`] without rows or for a numeric column with no
     /// value; [`ErrorKind::InvalidParameter`] named `max_categories` for a
     /// text column with more categories (likely an id: drop it).
     ///
@@ -128,6 +132,7 @@ impl TableEncoder {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn fit(&self, header: &[String], rows: &[Vec<String>]) -> Result<FittedTableEncoder> {
+        self.validate()?;
         if rows.is_empty() {
             return Err(ErrorKind::Empty("cannot fit an encoder without rows".into()).into());
         }
@@ -297,6 +302,10 @@ impl FittedTableEncoder {
 /// A model trained on a flat table, with the encoding that turns rows of
 /// that table's layout into its features: what `train_csv --save` writes.
 ///
+/// It holds any deployable [`FittedModel`], so a saved file names its kind
+/// (`"model": {"type": "logistic", ...}`). Loading checks that the model's
+/// features are the encoder's output, in order.
+///
 /// # Example
 ///
 /// ```
@@ -310,83 +319,61 @@ impl FittedTableEncoder {
 /// let (x, _) = encoder.transform(&rows)?;
 /// let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
 /// let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
-/// let saved = serde_json::to_string(&TableModel::new(encoder, model))?;
+/// let saved = serde_json::to_string(&TableModel::new(encoder, model)?)?;
 /// let loaded: TableModel = serde_json::from_str(&saved)?;
-/// let p = loaded.predict_proba(&[vec!["monthly".into(), "180".into()]])?;
-/// assert!(p[0] > 0.5);
+/// assert_eq!(loaded.model().kind(), "logistic");
+/// let p = loaded.predict_proba(&[vec!["monthly".into(), "180".into()], vec!["yearly".into(), "2".into()]])?;
+/// assert!(p[0] > 0.5 && p[1] < 0.5);
+/// assert!(loaded.predict_proba(&[vec!["monthly".into()]]).is_err()); // wrong width
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TableModelRepr")]
 pub struct TableModel {
     encoder: FittedTableEncoder,
-    model: super::FittedLogisticRegression,
+    model: FittedModel,
+}
+
+/// The serialized form of [`TableModel`], checked on the way in.
+#[derive(Deserialize)]
+struct TableModelRepr {
+    encoder: FittedTableEncoder,
+    model: FittedModel,
+}
+
+impl TryFrom<TableModelRepr> for TableModel {
+    type Error = Error;
+
+    fn try_from(r: TableModelRepr) -> Result<Self> {
+        TableModel::new(r.encoder, r.model)
+    }
 }
 
 impl TableModel {
     /// Bundles an encoder with the model fitted on its output.
     ///
-    /// # Example
+    /// # Errors
     ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::{LogisticRegression, TableEncoder, TableModel};
-    /// # let header = ["plan", "recency_days"].map(String::from).to_vec();
-    /// # let rows: Vec<Vec<String>> = [["monthly", "5"], ["yearly", "200"], ["monthly", "150"], ["yearly", "3"]]
-    /// #     .iter().map(|r| r.map(String::from).to_vec()).collect();
-    /// # let encoder = TableEncoder::new().fit(&header, &rows)?;
-    /// # let (x, _) = encoder.transform(&rows)?;
-    /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
-    /// # let bundle = TableModel::new(encoder.clone(), model.clone());
-    /// let p = bundle.predict_proba(&[vec!["yearly".into(), "180".into()]])?;
-    /// assert!(p[0] > 0.5);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
-    pub fn new(encoder: FittedTableEncoder, model: super::FittedLogisticRegression) -> Self {
-        TableModel { encoder, model }
+    /// [`ErrorKind::SchemaMismatch`] if the model's features are not the
+    /// encoder's [`feature_names`](FittedTableEncoder::feature_names), in order.
+    pub fn new(encoder: FittedTableEncoder, model: impl Into<FittedModel>) -> Result<Self> {
+        let model = model.into();
+        if encoder.feature_names() != model.feature_names() {
+            return Err(ErrorKind::SchemaMismatch {
+                reason: "the model's features are not the encoder's output columns in order".into(),
+            }
+            .into());
+        }
+        Ok(TableModel { encoder, model })
     }
 
     /// The encoder.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::{LogisticRegression, TableEncoder, TableModel};
-    /// # let header = ["plan", "recency_days"].map(String::from).to_vec();
-    /// # let rows: Vec<Vec<String>> = [["monthly", "5"], ["yearly", "200"], ["monthly", "150"], ["yearly", "3"]]
-    /// #     .iter().map(|r| r.map(String::from).to_vec()).collect();
-    /// # let encoder = TableEncoder::new().fit(&header, &rows)?;
-    /// # let (x, _) = encoder.transform(&rows)?;
-    /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
-    /// # let bundle = TableModel::new(encoder.clone(), model.clone());
-    /// assert_eq!(bundle.encoder(), &encoder);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn encoder(&self) -> &FittedTableEncoder {
         &self.encoder
     }
 
     /// The model.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::{LogisticRegression, TableEncoder, TableModel};
-    /// # let header = ["plan", "recency_days"].map(String::from).to_vec();
-    /// # let rows: Vec<Vec<String>> = [["monthly", "5"], ["yearly", "200"], ["monthly", "150"], ["yearly", "3"]]
-    /// #     .iter().map(|r| r.map(String::from).to_vec()).collect();
-    /// # let encoder = TableEncoder::new().fit(&header, &rows)?;
-    /// # let (x, _) = encoder.transform(&rows)?;
-    /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
-    /// # let bundle = TableModel::new(encoder.clone(), model.clone());
-    /// assert_eq!(bundle.model().feature_names(), ["plan=monthly", "plan=yearly", "recency_days"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
-    pub fn model(&self) -> &super::FittedLogisticRegression {
+    pub fn model(&self) -> &FittedModel {
         &self.model
     }
 
@@ -395,26 +382,7 @@ impl TableModel {
     /// # Errors
     ///
     /// As for [`FittedTableEncoder::transform`] and
-    /// [`FittedLogisticRegression::predict_proba`](super::FittedLogisticRegression::predict_proba).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::{LogisticRegression, TableEncoder, TableModel};
-    /// # let header = ["plan", "recency_days"].map(String::from).to_vec();
-    /// # let rows: Vec<Vec<String>> = [["monthly", "5"], ["yearly", "200"], ["monthly", "150"], ["yearly", "3"]]
-    /// #     .iter().map(|r| r.map(String::from).to_vec()).collect();
-    /// # let encoder = TableEncoder::new().fit(&header, &rows)?;
-    /// # let (x, _) = encoder.transform(&rows)?;
-    /// # let table = FeatureTable::new((0..4u64).map(Into::into).collect(), encoder.feature_names(), x)?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(table, ndarray::array![false, true, true, false])?)?;
-    /// # let bundle = TableModel::new(encoder.clone(), model.clone());
-    /// let p = bundle.predict_proba(&[vec!["monthly".into(), "2".into()], vec!["monthly".into(), "190".into()]])?;
-    /// assert!(p[0] < 0.5 && p[1] > 0.5);
-    /// assert!(bundle.predict_proba(&[vec!["monthly".into()]]).is_err()); // wrong width
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
+    /// [`FittedModel::predict_proba`].
     pub fn predict_proba(&self, rows: &[Vec<String>]) -> Result<ndarray::Array1<f64>> {
         let (x, _) = self.encoder.transform(rows)?;
         self.model.predict_proba(x.view())
@@ -454,7 +422,6 @@ mod tests {
         let rows: Vec<Vec<String>> = (0..5).map(|i| s(&[&format!("id{i}")])).collect();
         let err = TableEncoder::new()
             .max_categories(3)
-            .unwrap()
             .fit(&s(&["id"]), &rows)
             .unwrap_err();
         assert!(matches!(
@@ -466,6 +433,43 @@ mod tests {
         ));
         assert!(TableEncoder::new().fit(&s(&["x"]), &[s(&[""])]).is_err());
         assert!(TableEncoder::new().fit(&s(&["x"]), &[]).is_err());
+    }
+
+    #[test]
+    fn a_table_model_checks_its_model_matches_the_encoder() {
+        use crate::features::{FeatureTable, TrainingSet};
+        use crate::model::LogisticRegression;
+        let header = s(&["plan", "x"]);
+        let rows = [
+            s(&["a", "1"]),
+            s(&["b", "3"]),
+            s(&["a", "8"]),
+            s(&["b", "9"]),
+        ];
+        let enc = TableEncoder::new().fit(&header, &rows).unwrap();
+        let (x, _) = enc.transform(&rows).unwrap();
+        let fit = |names: Vec<String>| {
+            let t =
+                FeatureTable::new((0..4u64).map(Into::into).collect(), names, x.clone()).unwrap();
+            LogisticRegression::new()
+                .fit(&TrainingSet::new(t, ndarray::array![false, false, true, true]).unwrap())
+                .unwrap()
+        };
+        let good = TableModel::new(enc.clone(), fit(enc.feature_names())).unwrap();
+        let json = serde_json::to_string(&good).unwrap();
+        let back: TableModel = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, good);
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert_eq!(
+            back.predict_proba(&rows).unwrap(),
+            good.predict_proba(&rows).unwrap()
+        );
+        let renamed = fit(s(&["plan=b", "plan=a", "x"]));
+        let err = TableModel::new(enc, renamed).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::SchemaMismatch { .. }));
+        // A saved file whose model disagrees with its encoder does not load.
+        let edited = json.replacen("\"plan=a\"", "\"plan=z\"", 1);
+        assert!(serde_json::from_str::<TableModel>(&edited).is_err());
     }
 
     #[test]

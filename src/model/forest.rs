@@ -1,4 +1,5 @@
-//! A random forest classifier through smartcore, behind the same traits.
+//! A random forest classifier through smartcore, behind the same traits:
+//! for comparison only, not deployable (see [`RandomForest`]).
 
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
@@ -19,10 +20,27 @@ type Tree = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
 /// The churn probability is the share of trees voting churn (smartcore's
 /// trees predict classes, not leaf frequencies). Each tree is a one-tree
 /// smartcore forest with its own seed (`seed + i`), fitted in parallel, so the
-/// forest is the same for the same seed whatever the thread count. An
-/// alternative to compare with [`LogisticRegression`](super::LogisticRegression);
-/// it ignores sample and class weights (an error if the training set has weights)
-/// and is not serializable, so it cannot be saved in a [`ChurnScorer`](crate::score::ChurnScorer).
+/// forest is the same for the same seed whatever the thread count. It
+/// ignores sample and class weights (an error if the training set has weights).
+///
+/// # Comparison only
+///
+/// The forest is a baseline to compare with
+/// [`LogisticRegression`](super::LogisticRegression) (it implements [`Fit`]
+/// and [`PredictProba`], so [`CrossValidation`](super::CrossValidation) and
+/// [`Backtest`](super::Backtest) run it), and it is deliberately **not** a
+/// [`FittedModel`](super::FittedModel) variant, so it cannot be deployed in a
+/// [`ChurnScorer`](crate::score::ChurnScorer) or a [`TableModel`](super::TableModel):
+///
+/// - smartcore's trees have no faithful serde form, so a saved forest could
+///   not be loaded and checked like the other models;
+/// - its probabilities are vote shares in steps of `1 / trees`, too coarse
+///   to rank or threshold customers, and it has no per-feature contributions
+///   to explain a score;
+/// - it is slow (about a minute for 100 trees on 72 k × 39 rows).
+///
+/// The deployable tree model is gradient boosting, which plugs into
+/// [`FittedModel`](super::FittedModel) as its own variant.
 ///
 /// # Example
 ///
@@ -34,7 +52,7 @@ type Tree = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
 /// let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
 ///     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
 /// let train = TrainingSet::new(x, array![false, false, false, false, true, true, true, true])?;
-/// let forest = RandomForest::new().trees(20)?.min_samples_leaf(1).fit(&train)?;
+/// let forest = RandomForest::new().trees(20).min_samples_leaf(1).fit(&train)?;
 /// let p = forest.predict_proba(array![[2.0], [140.0]].view())?;
 /// assert!(p[0] < 0.5 && p[1] > 0.5);
 /// # Ok::<(), churnwise::Error>(())
@@ -72,11 +90,8 @@ impl RandomForest {
         RandomForest::default()
     }
 
-    /// The number of trees. Defaults to 100.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `trees` if 0.
+    /// The number of trees. Defaults to 100. Must be at least 1 (checked by
+    /// [`validate`](Self::validate)).
     ///
     /// # Example
     ///
@@ -87,22 +102,16 @@ impl RandomForest {
     /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
     /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
     /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let forest = RandomForest::new().trees(5)?.min_samples_leaf(1).fit(&train)?;
+    /// let forest = RandomForest::new().trees(5).min_samples_leaf(1).fit(&train)?;
     /// // The probability is the share of trees voting churn: a multiple of 1/5.
     /// let p = forest.predict_proba(array![[140.0]].view())?[0];
     /// assert_eq!((p * 5.0).round(), p * 5.0);
-    /// assert!(RandomForest::new().trees(0).is_err());
+    /// assert!(RandomForest::new().trees(0).validate().is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn trees(mut self, trees: u16) -> Result<Self> {
-        if trees == 0 {
-            return Err(Error::invalid_parameter(
-                "trees",
-                "must be at least 1, got 0",
-            ));
-        }
+    pub fn trees(mut self, trees: u16) -> Self {
         self.trees = trees;
-        Ok(self)
+        self
     }
 
     /// The maximum depth (`None`: unlimited). Defaults to 12.
@@ -116,8 +125,8 @@ impl RandomForest {
     /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
     /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
     /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let stumps = RandomForest::new().trees(10)?.max_depth(Some(1)).min_samples_leaf(1).fit(&train)?;
-    /// assert_eq!(stumps.params().clone(), RandomForest::new().trees(10)?.max_depth(Some(1)).min_samples_leaf(1));
+    /// let stumps = RandomForest::new().trees(10).max_depth(Some(1)).min_samples_leaf(1).fit(&train)?;
+    /// assert_eq!(stumps.params().clone(), RandomForest::new().trees(10).max_depth(Some(1)).min_samples_leaf(1));
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn max_depth(mut self, depth: Option<u16>) -> Self {
@@ -125,7 +134,7 @@ impl RandomForest {
         self
     }
 
-    /// The fewest training rows in a leaf. Defaults to 20.
+    /// The fewest training rows in a leaf. Defaults to 20. Must be at least 1.
     ///
     /// # Example
     ///
@@ -136,12 +145,12 @@ impl RandomForest {
     /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
     /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
     /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let forest = RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?;
+    /// let forest = RandomForest::new().trees(10).min_samples_leaf(1).fit(&train)?;
     /// assert!(forest.predict_proba(array![[2.0]].view())?[0] < 0.5);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn min_samples_leaf(mut self, rows: usize) -> Self {
-        self.min_samples_leaf = rows.max(1);
+        self.min_samples_leaf = rows;
         self
     }
 
@@ -156,7 +165,7 @@ impl RandomForest {
     /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
     /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
     /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let config = RandomForest::new().trees(10)?.min_samples_leaf(1).seed(7);
+    /// let config = RandomForest::new().trees(10).min_samples_leaf(1).seed(7);
     /// let (a, b) = (config.fit(&train)?, config.fit(&train)?);
     /// // Same seed, same forest.
     /// assert_eq!(a.predict_proba(x.values())?, b.predict_proba(x.values())?);
@@ -167,11 +176,30 @@ impl RandomForest {
         self
     }
 
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `trees` or `min_samples_leaf`
+    /// if 0, or `max_depth` if `Some(0)`.
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in [
+            ("trees", usize::from(self.trees)),
+            ("min_samples_leaf", self.min_samples_leaf),
+            ("max_depth", self.max_depth.map_or(1, usize::from)),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid_parameter(name, "must be at least 1, got 0"));
+            }
+        }
+        Ok(())
+    }
+
     /// Grows the forest.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`] named `weights` if the training set has
+    /// As for [`validate`](Self::validate); [`ErrorKind::InvalidParameter`] named `weights` if the training set has
     /// weights; [`ErrorKind::SingleClass`] for one class; [`ErrorKind::Fit`] if smartcore fails.
     ///
     /// # Example
@@ -183,13 +211,14 @@ impl RandomForest {
     /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
     /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
     /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let forest = RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?;
+    /// let forest = RandomForest::new().trees(10).min_samples_leaf(1).fit(&train)?;
     /// assert_eq!(forest.feature_names(), ["recency_days"]);
     /// let weighted = train.clone().with_weights(array![1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0])?;
     /// assert!(RandomForest::new().fit(&weighted).is_err()); // weights are not supported
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn fit(&self, data: &TrainingSet) -> Result<FittedRandomForest> {
+        self.validate()?;
         if data.weights().is_some() {
             return Err(Error::invalid_parameter(
                 "weights",
@@ -258,7 +287,7 @@ fn matrix(x: ArrayView2<'_, f64>) -> Result<DenseMatrix<f64>> {
 /// let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
 ///     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
 /// let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-/// let forest = RandomForest::new().trees(10)?.seed(4).min_samples_leaf(1).fit(&train)?;
+/// let forest = RandomForest::new().trees(10).seed(4).min_samples_leaf(1).fit(&train)?;
 /// assert_eq!(forest.feature_names(), ["recency_days"]);
 /// let p = forest.predict_proba_table(&x)?; // columns matched by name
 /// assert!(p[0] < 0.5 && p[7] > 0.5);
@@ -283,39 +312,11 @@ impl std::fmt::Debug for FittedRandomForest {
 
 impl FittedRandomForest {
     /// The configuration it was grown with.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::RandomForest;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let forest = RandomForest::new().trees(3)?.min_samples_leaf(1).fit(&train)?;
-    /// assert_eq!(forest.params(), &RandomForest::new().trees(3)?.min_samples_leaf(1));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &RandomForest {
         &self.params
     }
 
     /// The features the forest expects, in order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::RandomForest;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let forest = RandomForest::new().trees(3)?.min_samples_leaf(1).fit(&train)?;
-    /// assert_eq!(forest.feature_names(), ["recency_days"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn feature_names(&self) -> &[String] {
         &self.feature_names
     }
@@ -335,7 +336,7 @@ impl FittedRandomForest {
     /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
     /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
     /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let forest = RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?;
+    /// let forest = RandomForest::new().trees(10).min_samples_leaf(1).fit(&train)?;
     /// let p = forest.predict_proba_table(&x)?;
     /// assert!(p[0] < 0.5 && p[7] > 0.5);
     /// # Ok::<(), churnwise::Error>(())
@@ -361,7 +362,7 @@ impl FittedRandomForest {
     /// # let x = FeatureTable::new((0..8u64).map(Into::into).collect(), vec!["recency_days".into()],
     /// #     array![[1.0], [2.0], [3.0], [4.0], [100.0], [120.0], [130.0], [150.0]])?;
     /// # let train = TrainingSet::new(x.clone(), array![false, false, false, false, true, true, true, true])?;
-    /// let forest = RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?;
+    /// let forest = RandomForest::new().trees(10).min_samples_leaf(1).fit(&train)?;
     /// let p = forest.predict_proba(array![[2.0], [140.0]].view())?;
     /// assert!(p[0] < 0.5 && p[1] > 0.5);
     /// assert!(forest.predict_proba(array![[1.0, 2.0]].view()).is_err()); // one column expected

@@ -4,8 +4,37 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::logistic::kernel::linear_rows;
 use super::standardize::FittedStandardizer;
 use crate::{Error, ErrorKind, Result};
+
+/// Whether a linear model fits an intercept.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::model::{Intercept, LogisticRegression};
+/// # let train = churnwise::doc_support::recency_set()?;
+///
+/// // Through the origin of the standardized features: the log-odds are 0
+/// // (a probability of one half) at the training means.
+/// let model = LogisticRegression::new().intercept(Intercept::None).fit(&train)?;
+/// assert_eq!(model.intercept(), 0.0);
+/// let at_mean = model.predict_proba(ndarray::array![[model.standardizer().means()[0]]].view())?;
+/// approx::assert_abs_diff_eq!(at_mean[0], 0.5, epsilon = 1e-12);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Intercept {
+    /// Fit an intercept (the default).
+    #[default]
+    Fit,
+    /// No intercept: the model passes through the origin of the
+    /// standardized features.
+    None,
+}
 
 /// Rows per chunk of parallel prediction (fixed: results do not depend on the thread count).
 const CHUNK: usize = 4096;
@@ -166,20 +195,7 @@ impl Linear {
                     // run time (pulp). Every kernel does the same operations in
                     // the same order, so results do not depend on the CPU.
                     Some(data) if d > 0 => {
-                        let rows = &data[c * CHUNK * d..];
-                        #[cfg(target_arch = "x86_64")]
-                        let done = super::rows_avx2::linear_rows(rows, w, b, chunk, &link);
-                        #[cfg(not(target_arch = "x86_64"))]
-                        let done: Option<()> = None;
-                        if done.is_none() {
-                            pulp::Arch::new().dispatch(RowsKernel {
-                                rows,
-                                w,
-                                b,
-                                out: chunk,
-                                link: &link,
-                            });
-                        }
+                        linear_rows(&data[c * CHUNK * d..], w, b, chunk, &link);
                     }
                     _ => {
                         for (k, o) in chunk.iter_mut().enumerate() {
@@ -227,52 +243,4 @@ impl Linear {
         }
         .into()
     }
-}
-
-/// `out[k] = link(b + rows[k] · w)` for contiguous rows, for one SIMD level.
-struct RowsKernel<'a, L> {
-    rows: &'a [f64],
-    w: &'a [f64],
-    b: f64,
-    out: &'a mut [f64],
-    link: &'a L,
-}
-
-impl<L: Fn(&mut [f64])> pulp::WithSimd for RowsKernel<'_, L> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        let d = self.w.len();
-        for (o, row) in self.out.iter_mut().zip(self.rows.chunks_exact(d)) {
-            *o = self.b + dot(row, self.w);
-        }
-        (self.link)(self.out);
-    }
-}
-
-/// Dot product with four accumulators, so it vectorizes (a fixed order: deterministic).
-#[inline(always)]
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = a4
-        .remainder()
-        .iter()
-        .zip(b4.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a4.zip(b4) {
-        // Four named lanes, so they are one vector operation (chunks_exact
-        // always yields four: the pattern always matches).
-        if let (&[x0, x1, x2, x3], &[y0, y1, y2, y3]) = (x, y) {
-            acc = [
-                acc[0] + x0 * y0,
-                acc[1] + x1 * y1,
-                acc[2] + x2 * y2,
-                acc[3] + x3 * y3,
-            ];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }

@@ -100,9 +100,9 @@ const DENSE_BINS: usize = 1 << 16;
 /// - [`ErrorKind::LengthMismatch`] if `labels` or `weights` differ in length from `scores`;
 /// - [`ErrorKind::Empty`] if there are no scores;
 /// - [`ErrorKind::NonFinite`] for a NaN or infinite score or weight, naming its row;
-/// - [`ErrorKind::InvalidParameter`] named `labels` ("only one class present")
-///   when every label is the same, where the AUC is undefined; named `weights`
-///   for a negative weight, all-zero weights, or a class whose rows all have
+/// - [`ErrorKind::SingleClass`] when every label is the same, where the AUC
+///   is undefined;
+/// - [`ErrorKind::InvalidParameter`] named `weights` for a negative weight, all-zero weights, or a class whose rows all have
 ///   weight zero.
 ///
 /// # Example
@@ -151,7 +151,7 @@ pub fn roc_auc(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Resu
 /// # Errors
 ///
 /// As [`roc_auc`], except that only an all-`false` label vector (no churner,
-/// so recall is undefined) is rejected as "only one class present".
+/// so recall is undefined) is rejected, as [`ErrorKind::SingleClass`].
 ///
 /// # Example
 ///
@@ -427,7 +427,7 @@ fn calibrate(scores: &[f64], labels: &[bool], bins: usize, dense: bool) -> Vec<C
 ///
 /// - [`ErrorKind::LengthMismatch`], [`ErrorKind::Empty`] and [`ErrorKind::NonFinite`] as [`roc_auc`];
 /// - [`ErrorKind::InvalidParameter`] named `fraction` unless `0 < fraction ≤ 1`;
-///   named `labels` when no label is `true` (the overall rate would be zero).
+/// - [`ErrorKind::SingleClass`] when no label is `true` (the overall rate would be zero).
 ///
 /// # Example
 ///
@@ -448,10 +448,8 @@ pub fn lift_at(scores: &[f64], labels: &[bool], fraction: f64) -> Result<f64> {
     check_fraction(fraction)?;
     let positives = count_true(labels);
     if positives == 0 {
-        return Err(Error::invalid_parameter(
-            "labels",
-            "no label is true, so lift is undefined",
-        ));
+        // No churner: lift and gains are undefined.
+        return Err(ErrorKind::SingleClass { class: false }.into());
     }
     Ok(lift_ranked(
         &rank_descending(scores),
@@ -487,7 +485,8 @@ pub fn lift_at(scores: &[f64], labels: &[bool], fraction: f64) -> Result<f64> {
 ///
 /// - [`ErrorKind::LengthMismatch`], [`ErrorKind::Empty`] and [`ErrorKind::NonFinite`] as [`roc_auc`];
 /// - [`ErrorKind::InvalidParameter`] named `bins` when `bins` is 0 or too large
-///   to allocate; named `labels` when no label is `true`.
+///   to allocate;
+/// - [`ErrorKind::SingleClass`] when no label is `true`.
 ///
 /// # Example
 ///
@@ -507,10 +506,8 @@ pub fn cumulative_gains(scores: &[f64], labels: &[bool], bins: usize) -> Result<
     }
     let positives = count_true(labels);
     if positives == 0 {
-        return Err(Error::invalid_parameter(
-            "labels",
-            "no label is true, so gains are undefined",
-        ));
+        // No churner: lift and gains are undefined.
+        return Err(ErrorKind::SingleClass { class: false }.into());
     }
     let mut out = Vec::new();
     out.try_reserve_exact(bins).map_err(|_| {
@@ -955,9 +952,10 @@ impl Metrics {
     /// # Errors
     ///
     /// - [`ErrorKind::LengthMismatch`], [`ErrorKind::Empty`] and [`ErrorKind::NonFinite`] as [`roc_auc`];
+    /// - [`ErrorKind::SingleClass`] when only one class is present (the AUC
+    ///   is undefined);
     /// - [`ErrorKind::InvalidParameter`] named `scores` for a score outside
-    ///   `[0, 1]`; named `labels` when only one class is present (the AUC is
-    ///   undefined); named `weights` as [`roc_auc`].
+    ///   `[0, 1]`; named `weights` as [`roc_auc`].
     ///
     /// # Example
     ///
@@ -1163,10 +1161,7 @@ impl ClassTotals {
     fn require_both_classes(&self) -> Result<()> {
         self.require_positives()?;
         if self.positive_rows == self.rows {
-            return Err(Error::invalid_parameter(
-                "labels",
-                "only one class present: every label is true",
-            ));
+            return Err(ErrorKind::SingleClass { class: true }.into());
         }
         if self.negative == 0.0 {
             return Err(Error::invalid_parameter(
@@ -1180,10 +1175,7 @@ impl ClassTotals {
     /// At least one positive row with positive total weight (average precision).
     fn require_positives(&self) -> Result<()> {
         if self.positive_rows == 0 {
-            return Err(Error::invalid_parameter(
-                "labels",
-                "only one class present: every label is false",
-            ));
+            return Err(ErrorKind::SingleClass { class: false }.into());
         }
         if self.positive == 0.0 {
             return Err(Error::invalid_parameter(
@@ -2097,22 +2089,18 @@ mod tests {
     #[test]
     fn single_class_labels_are_a_typed_error_for_auc_and_ap() {
         for labels in [[true, true, true], [false, false, false]] {
+            let class = labels[0];
             let err = roc_auc(&[0.1, 0.5, 0.9], &labels, None).unwrap_err();
-            assert!(matches!(
-                err.kind(),
-                ErrorKind::InvalidParameter { name: "labels", .. }
-            ));
-            assert!(err.to_string().contains("only one class present"), "{err}");
+            assert_eq!(err.kind(), &ErrorKind::SingleClass { class });
             let err = Metrics::compute(&[0.1, 0.5, 0.9], &labels, None).unwrap_err();
-            assert!(matches!(
-                err.kind(),
-                ErrorKind::InvalidParameter { name: "labels", .. }
-            ));
+            assert_eq!(err.kind(), &ErrorKind::SingleClass { class });
         }
         let err = average_precision(&[0.1, 0.5], &[false, false], None).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::SingleClass { class: false });
+        // Average precision is defined without non-churners.
         assert_eq!(
-            err.to_string(),
-            "invalid parameter `labels`: only one class present: every label is false"
+            average_precision(&[0.1, 0.5], &[true, true], None).unwrap(),
+            1.0
         );
     }
 
@@ -2194,15 +2182,9 @@ mod tests {
             ));
         }
         let err = lift_at(&s, &[false, false], 0.5).unwrap_err();
-        assert!(matches!(
-            err.kind(),
-            ErrorKind::InvalidParameter { name: "labels", .. }
-        ));
+        assert_eq!(err.kind(), &ErrorKind::SingleClass { class: false });
         let err = cumulative_gains(&s, &[false, false], 2).unwrap_err();
-        assert!(matches!(
-            err.kind(),
-            ErrorKind::InvalidParameter { name: "labels", .. }
-        ));
+        assert_eq!(err.kind(), &ErrorKind::SingleClass { class: false });
         let err = cumulative_gains(&s, &y, 0).unwrap_err();
         assert!(matches!(
             err.kind(),

@@ -1,11 +1,18 @@
-//! Trainable estimators (standardization, logistic and ridge regression)
-//! and their evaluation ([`metrics`]).
+//! Trainable estimators (standardization, logistic and ridge regression, a
+//! random forest for comparison) and their evaluation ([`metrics`],
+//! [`CrossValidation`], [`Backtest`]).
 //!
 //! A configuration (`LogisticRegression`, `RidgeRegression`, `Standardizer`)
 //! is never a model: `fit` returns a separate `Fitted*` value that carries
-//! what was learned and can be serialized and applied later. Logistic
-//! regression standardizes the features itself and reports coefficients on
-//! both the standardized and the raw scale.
+//! what was learned and can be serialized and applied later. Configurations
+//! have infallible, consuming setters; every check is in their `validate()`,
+//! which `fit` (or `run`) calls first. Logistic regression standardizes the
+//! features itself and reports coefficients on both the standardized and
+//! the raw scale.
+//!
+//! A fitted churn model is deployed as a [`FittedModel`] (in a
+//! [`ChurnScorer`](crate::score::ChurnScorer) or a [`TableModel`]); a
+//! fitted ridge regression as a [`ValueScorer`](crate::score::ValueScorer).
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -23,6 +30,7 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod deploy;
 mod encode;
 mod forest;
 mod linalg;
@@ -31,13 +39,13 @@ mod link;
 mod logistic;
 pub mod metrics;
 mod ridge;
-#[cfg(target_arch = "x86_64")]
-mod rows_avx2;
 mod standardize;
 mod validate;
 
+pub use deploy::{Contributions, FittedModel};
 pub use encode::{FittedTableEncoder, TableEncoder, TableModel};
 pub use forest::{FittedRandomForest, RandomForest};
+pub use linear::Intercept;
 pub use logistic::{ClassWeight, FittedLogisticRegression, LogisticRegression, Penalty};
 pub use ridge::{FittedRidgeRegression, RegressionMetrics, RidgeRegression};
 pub use standardize::{FittedStandardizer, Standardizer};
@@ -111,7 +119,7 @@ pub trait Fit {
 /// let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, false, true, true])?;
 /// let models: Vec<Box<dyn PredictProba>> = vec![
 ///     Box::new(LogisticRegression::new().fit(&train)?),
-///     Box::new(RandomForest::new().trees(10)?.min_samples_leaf(1).fit(&train)?),
+///     Box::new(RandomForest::new().trees(10).min_samples_leaf(1).fit(&train)?),
 /// ];
 /// for model in &models {
 ///     let p = model.predict_proba_table(&x)?;
@@ -130,12 +138,9 @@ pub trait PredictProba: Send + Sync + std::fmt::Debug {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::{Fit, LogisticRegression, PredictProba};
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..6u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
     /// # let model: Box<dyn PredictProba> = Box::new(Fit::fit(&LogisticRegression::new(), &train)?);
     /// let p = model.predict_proba(array![[2.0], [190.0]].view())?;
     /// assert!(p[0] < p[1]);
@@ -144,20 +149,6 @@ pub trait PredictProba: Send + Sync + std::fmt::Debug {
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>>;
 
     /// The features the model expects, in order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
-    /// # use churnwise::model::{Fit, LogisticRegression, PredictProba};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..6u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
-    /// # let model: Box<dyn PredictProba> = Box::new(Fit::fit(&LogisticRegression::new(), &train)?);
-    /// assert_eq!(model.feature_names(), ["recency_days"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     fn feature_names(&self) -> &[String];
 
     /// Churn probabilities for a table whose columns are matched by name.
@@ -169,12 +160,10 @@ pub trait PredictProba: Send + Sync + std::fmt::Debug {
     /// # Example
     ///
     /// ```
-    /// # use churnwise::features::{FeatureTable, TrainingSet};
     /// # use churnwise::model::{Fit, LogisticRegression, PredictProba};
     /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..6u64).map(Into::into).collect(), vec!["recency_days".into()],
-    /// #     array![[1.0], [5.0], [20.0], [90.0], [150.0], [200.0]])?;
-    /// # let train = TrainingSet::new(x.clone(), array![false, false, true, false, true, true])?;
+    /// # let train = churnwise::doc_support::recency_set()?;
+    /// # let x = train.features().clone();
     /// # let model: Box<dyn PredictProba> = Box::new(Fit::fit(&LogisticRegression::new(), &train)?);
     /// assert_eq!(model.predict_proba_table(&x)?, model.predict_proba(x.values())?);
     /// # Ok::<(), churnwise::Error>(())

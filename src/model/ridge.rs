@@ -4,7 +4,8 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::linalg::cholesky_solve;
-use super::linear::Linear;
+use super::linear::{Intercept, Linear};
+use super::logistic::kernel::dot;
 use super::standardize::{FittedStandardizer, Standardizer};
 use crate::features::FeatureTable;
 use crate::{Error, ErrorKind, Result};
@@ -29,7 +30,7 @@ use crate::{Error, ErrorKind, Result};
 ///
 /// let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
 /// let y = array![1.0, 3.0, 5.0, 7.0];
-/// let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+/// let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
 /// approx::assert_abs_diff_eq!(model.raw_coefficients()[0], 2.0, epsilon = 1e-12);
 /// approx::assert_abs_diff_eq!(model.raw_intercept(), 1.0, epsilon = 1e-12);
 /// # Ok::<(), churnwise::Error>(())
@@ -38,14 +39,14 @@ use crate::{Error, ErrorKind, Result};
 #[serde(default, deny_unknown_fields)]
 pub struct RidgeRegression {
     alpha: f64,
-    fit_intercept: bool,
+    intercept: Intercept,
 }
 
 impl Default for RidgeRegression {
     fn default() -> Self {
         RidgeRegression {
             alpha: 1.0,
-            fit_intercept: true,
+            intercept: Intercept::Fit,
         }
     }
 }
@@ -56,20 +57,16 @@ impl RidgeRegression {
     /// # Example
     ///
     /// ```
-    /// use churnwise::model::RidgeRegression;
+    /// use churnwise::model::{Intercept, RidgeRegression};
     ///
-    /// assert_eq!(RidgeRegression::new(), RidgeRegression::new().alpha(1.0)?.fit_intercept(true));
-    /// # Ok::<(), churnwise::Error>(())
+    /// assert_eq!(RidgeRegression::new(), RidgeRegression::new().alpha(1.0).intercept(Intercept::Fit));
     /// ```
     pub fn new() -> Self {
         RidgeRegression::default()
     }
 
-    /// The penalty strength. Defaults to 1.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] named `alpha` unless finite and ≥ 0.
+    /// The penalty strength. Defaults to 1. Must be finite and ≥ 0
+    /// (checked by [`validate`](Self::validate)).
     ///
     /// # Example
     ///
@@ -80,50 +77,57 @@ impl RidgeRegression {
     /// # // y = 1 + 2x exactly.
     /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
     /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
     /// // A penalty shrinks the slope below the exact 2.
-    /// let shrunk = RidgeRegression::new().alpha(10.0)?.fit(&x, y.view(), None)?;
+    /// let shrunk = RidgeRegression::new().alpha(10.0).fit(&x, y.view(), None)?;
     /// assert!(shrunk.raw_coefficients()[0] < model.raw_coefficients()[0]);
-    /// assert!(RidgeRegression::new().alpha(-1.0).is_err());
+    /// assert!(RidgeRegression::new().alpha(-1.0).validate().is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn alpha(mut self, alpha: f64) -> Result<Self> {
-        if !(alpha.is_finite() && alpha >= 0.0) {
-            return Err(Error::invalid_parameter(
-                "alpha",
-                format!("must be finite and >= 0, got {alpha}"),
-            ));
-        }
+    pub fn alpha(mut self, alpha: f64) -> Self {
         self.alpha = alpha;
-        Ok(self)
+        self
     }
 
-    /// Whether to fit an intercept. Defaults to `true`.
+    /// Whether to fit an intercept. Defaults to [`Intercept::Fit`].
     ///
     /// # Example
     ///
     /// ```
     /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
+    /// # use churnwise::model::{Intercept, RidgeRegression};
     /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
     /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
     /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
-    /// let through_zero = RidgeRegression::new().alpha(0.0)?.fit_intercept(false).fit(&x, y.view(), None)?;
+    /// let through_zero = RidgeRegression::new().alpha(0.0).intercept(Intercept::None).fit(&x, y.view(), None)?;
     /// assert_eq!(through_zero.intercept(), 0.0);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn fit_intercept(mut self, fit: bool) -> Self {
-        self.fit_intercept = fit;
+    pub fn intercept(mut self, intercept: Intercept) -> Self {
+        self.intercept = intercept;
         self
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `alpha` unless it is finite and ≥ 0.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.alpha.is_finite() && self.alpha >= 0.0) {
+            return Err(Error::invalid_parameter(
+                "alpha",
+                format!("must be finite and >= 0, got {}", self.alpha),
+            ));
+        }
+        Ok(())
     }
 
     /// Fits `y` on the table's features, with optional sample weights.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::LengthMismatch`] if `y` or the weights do not have one
+    /// As for [`validate`](Self::validate); [`ErrorKind::LengthMismatch`] if `y` or the weights do not have one
     /// entry per row; [`ErrorKind::Empty`] without rows;
     /// [`ErrorKind::NonFinite`] for a NaN target; [`ErrorKind::Fit`] if the
     /// system is singular (no penalty and collinear features).
@@ -137,7 +141,7 @@ impl RidgeRegression {
     /// # // y = 1 + 2x exactly.
     /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
     /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
     /// approx::assert_abs_diff_eq!(model.raw_coefficients()[0], 2.0, epsilon = 1e-12);
     /// // Weights: a zero weight ignores a row.
     /// let weighted = RidgeRegression::new().fit(&x, y.view(), Some(array![1.0, 1.0, 0.0, 1.0].view()))?;
@@ -150,6 +154,7 @@ impl RidgeRegression {
         y: ArrayView1<'_, f64>,
         weights: Option<ArrayView1<'_, f64>>,
     ) -> Result<FittedRidgeRegression> {
+        self.validate()?;
         let n = table.nrows();
         for (what, len) in [
             ("targets per feature-table row", y.len()),
@@ -182,7 +187,7 @@ impl RidgeRegression {
         let s: Vec<f64> = (0..n).map(|i| weights.map_or(1.0, |w| w[i])).collect();
         let total: f64 = s.iter().sum();
         // Weighted centring makes the intercept drop out of the normal equations.
-        let (x_mean, y_mean) = if self.fit_intercept {
+        let (x_mean, y_mean) = if self.intercept == Intercept::Fit {
             let xm = (0..d)
                 .map(|j| (0..n).map(|i| s[i] * x[[i, j]]).sum::<f64>() / total)
                 .collect();
@@ -240,7 +245,7 @@ impl RidgeRegression {
 /// // Next quarter's spend from this quarter's.
 /// let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[10.0], [20.0], [30.0], [40.0]])?;
 /// let y = array![12.0, 21.0, 33.0, 41.0];
-/// let model = RidgeRegression::new().alpha(0.1)?.fit(&x, y.view(), None)?;
+/// let model = RidgeRegression::new().alpha(0.1).fit(&x, y.view(), None)?;
 /// assert_eq!(model.feature_names(), ["spend_90d"]);
 /// assert!(model.raw_coefficients()[0] > 0.9); // per unit of spend, in original units
 /// let predicted = model.predict(x.values())?;
@@ -257,136 +262,36 @@ pub struct FittedRidgeRegression {
 
 impl FittedRidgeRegression {
     /// The configuration it was fitted with.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
-    /// assert_eq!(model.params(), &RidgeRegression::new().alpha(0.0)?);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> &RidgeRegression {
         &self.params
     }
 
     /// The feature names, in coefficient order.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
-    /// assert_eq!(model.feature_names(), ["spend_90d"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn feature_names(&self) -> &[String] {
         &self.linear.feature_names
     }
 
     /// The standardizer learned on the training features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
-    /// assert_eq!(model.standardizer().means(), [1.5]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn standardizer(&self) -> &FittedStandardizer {
         &self.linear.standardizer
     }
 
     /// Coefficients on the standardized features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
-    /// // Per standard deviation of x (√1.25), not per unit.
-    /// approx::assert_abs_diff_eq!(model.coefficients()[0], 2.0 * 1.25f64.sqrt(), epsilon = 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn coefficients(&self) -> &[f64] {
         &self.linear.coefficients
     }
 
     /// Intercept on the standardized features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
-    /// // The prediction at the mean feature value: the mean target.
-    /// approx::assert_abs_diff_eq!(model.intercept(), 4.0, epsilon = 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn intercept(&self) -> f64 {
         self.linear.intercept
     }
 
     /// Coefficients on the raw features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
-    /// approx::assert_abs_diff_eq!(model.raw_coefficients()[0], 2.0, epsilon = 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn raw_coefficients(&self) -> &[f64] {
         &self.linear.raw_coefficients
     }
 
     /// Intercept on the raw features.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::features::FeatureTable;
-    /// # use churnwise::model::RidgeRegression;
-    /// # use ndarray::array;
-    /// # // y = 1 + 2x exactly.
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
-    /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
-    /// approx::assert_abs_diff_eq!(model.raw_intercept(), 1.0, epsilon = 1e-12);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn raw_intercept(&self) -> f64 {
         self.linear.raw_intercept
     }
@@ -406,7 +311,7 @@ impl FittedRidgeRegression {
     /// # // y = 1 + 2x exactly.
     /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["spend_90d".into()], array![[0.0], [1.0], [2.0], [3.0]])?;
     /// # let y = array![1.0, 3.0, 5.0, 7.0];
-    /// # let model = RidgeRegression::new().alpha(0.0)?.fit(&x, y.view(), None)?;
+    /// # let model = RidgeRegression::new().alpha(0.0).fit(&x, y.view(), None)?;
     /// let p = model.predict(array![[10.0]].view())?;
     /// approx::assert_abs_diff_eq!(p[0], 21.0, epsilon = 1e-9);
     /// assert!(model.predict(array![[1.0, 2.0]].view()).is_err());
@@ -414,6 +319,22 @@ impl FittedRidgeRegression {
     /// ```
     pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         self.linear.apply(x, |_| {}).map(Array1::from)
+    }
+
+    /// One row's prediction (raw values in feature order), computed exactly
+    /// as [`predict`](Self::predict) computes each row, without allocating.
+    /// The caller checks the length.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NonFinite`] for values so extreme that the terms
+    /// overflow to +∞ and −∞ at once.
+    pub(crate) fn predict_one(&self, values: &[f64]) -> Result<f64> {
+        let v = self.linear.raw_intercept + dot(values, &self.linear.raw_coefficients);
+        if v.is_nan() {
+            return Err(self.linear.overflow(0, values));
+        }
+        Ok(v)
     }
 }
 

@@ -173,31 +173,11 @@ pub struct FittedStandardizer {
 
 impl FittedStandardizer {
     /// The configuration it was fitted with.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::model::Standardizer;
-    /// # use ndarray::array;
-    /// # let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
-    /// assert_eq!(fitted.params(), Standardizer::new());
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn params(&self) -> Standardizer {
         Standardizer
     }
 
     /// Column means.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::model::Standardizer;
-    /// # use ndarray::array;
-    /// # let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
-    /// assert_eq!(fitted.means(), [2.0, 7.0]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn means(&self) -> &[f64] {
         &self.means
     }
@@ -246,16 +226,6 @@ impl FittedStandardizer {
     }
 
     /// Number of columns.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use churnwise::model::Standardizer;
-    /// # use ndarray::array;
-    /// # let fitted = Standardizer::new().fit(array![[1.0, 7.0], [3.0, 7.0]].view())?;
-    /// assert_eq!(fitted.ncols(), 2);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn ncols(&self) -> usize {
         self.means.len()
     }

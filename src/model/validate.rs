@@ -33,7 +33,7 @@ use crate::{Error, Result};
 /// let (history, _) = pop.history_builder().build()?;
 /// let at = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
 /// let train = ChurnLabeler::new().training_set(&history, &FeatureSpec::all(), &Snapshot::new(at), &[at])?;
-/// let report = CrossValidation::new().folds(5)?.seed(7).run(&LogisticRegression::new(), &train)?;
+/// let report = CrossValidation::new().folds(5).seed(7).run(&LogisticRegression::new(), &train)?;
 /// assert_eq!(report.folds().len(), 5);
 /// assert!(report.mean().roc_auc > 0.7);
 /// println!("{report}");
@@ -60,18 +60,15 @@ impl CrossValidation {
     /// ```
     /// use churnwise::model::CrossValidation;
     ///
-    /// assert_eq!(CrossValidation::new(), CrossValidation::new().folds(5)?.seed(42));
+    /// assert_eq!(CrossValidation::new(), CrossValidation::new().folds(5).seed(42));
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn new() -> Self {
         CrossValidation::default()
     }
 
-    /// The number of folds. Defaults to 5.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named `folds` unless 2 to 100.
+    /// The number of folds. Defaults to 5. Must be 2 to 100 (checked by
+    /// [`validate`](Self::validate)).
     ///
     /// # Example
     ///
@@ -84,20 +81,30 @@ impl CrossValidation {
     /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
     /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
     /// # let data = TrainingSet::new(table, y)?;
-    /// let report = CrossValidation::new().folds(4)?.run(&LogisticRegression::new(), &data)?;
+    /// let report = CrossValidation::new().folds(4).run(&LogisticRegression::new(), &data)?;
     /// assert_eq!(report.folds().len(), 4);
-    /// assert!(CrossValidation::new().folds(1).is_err());
+    /// assert!(CrossValidation::new().folds(1).validate().is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn folds(mut self, folds: usize) -> Result<Self> {
-        if !(2..=100).contains(&folds) {
+    pub fn folds(mut self, folds: usize) -> Self {
+        self.folds = folds;
+        self
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `folds` unless 2 to 100.
+    pub fn validate(&self) -> Result<()> {
+        if !(2..=100).contains(&self.folds) {
             return Err(Error::invalid_parameter(
                 "folds",
-                format!("must be 2 to 100, got {folds}"),
+                format!("must be 2 to 100, got {}", self.folds),
             ));
         }
-        self.folds = folds;
-        Ok(self)
+        Ok(())
     }
 
     /// The shuffling seed. Defaults to 42.
@@ -108,7 +115,7 @@ impl CrossValidation {
     /// use churnwise::model::CrossValidation;
     ///
     /// let labels = [false, true, false, true, false, true];
-    /// let cv = CrossValidation::new().folds(2)?;
+    /// let cv = CrossValidation::new().folds(2);
     /// // The same seed deals the same folds.
     /// assert_eq!(cv.clone().seed(9).assign(&labels), cv.seed(9).assign(&labels));
     /// # Ok::<(), churnwise::Error>(())
@@ -126,7 +133,7 @@ impl CrossValidation {
     /// use churnwise::model::CrossValidation;
     ///
     /// let labels = [false, false, false, false, true, true];
-    /// let folds = CrossValidation::new().folds(2)?.assign(&labels);
+    /// let folds = CrossValidation::new().folds(2).assign(&labels);
     /// // Stratified: each fold gets two non-churners and one churner.
     /// for k in 0..2 {
     ///     assert_eq!(folds[..4].iter().filter(|&&f| f == k).count(), 2);
@@ -144,7 +151,7 @@ impl CrossValidation {
                 rows.swap(i, rng.below(i + 1));
             }
             for (k, &r) in rows.iter().enumerate() {
-                fold[r] = k % self.folds;
+                fold[r] = k % self.folds.max(1); // (0 folds fail `validate`; no panic here)
             }
         }
         fold
@@ -154,6 +161,7 @@ impl CrossValidation {
     ///
     /// # Errors
     ///
+    /// As for [`validate`](Self::validate);
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// named `folds` when a class has fewer rows than folds; whatever fitting
     /// or scoring a fold returns.
@@ -169,13 +177,14 @@ impl CrossValidation {
     /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
     /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
     /// # let data = TrainingSet::new(table, y)?;
-    /// let report = CrossValidation::new().folds(3)?.seed(1).run(&LogisticRegression::new(), &data)?;
+    /// let report = CrossValidation::new().folds(3).seed(1).run(&LogisticRegression::new(), &data)?;
     /// assert!(report.mean().roc_auc > 0.7);
     /// // Each class needs at least one row per fold.
-    /// assert!(CrossValidation::new().folds(31)?.run(&LogisticRegression::new(), &data).is_err());
+    /// assert!(CrossValidation::new().folds(31).run(&LogisticRegression::new(), &data).is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn run<M: Fit>(&self, model: &M, data: &TrainingSet) -> Result<CrossValidationReport> {
+        self.validate()?;
         let labels = data.labels().to_vec();
         for class in [false, true] {
             let count = labels.iter().filter(|&&l| l == class).count();
@@ -268,12 +277,9 @@ impl Backtest {
         }
     }
 
-    /// Training snapshots per test date, and days between them. Defaults to 3 and 60.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) named
-    /// `train_snapshots` unless 1 to 100, or `spacing_days` if 0.
+    /// Training snapshots per test date, and days between them. Defaults
+    /// to 3 and 60. The count must be 1 to 100 and the spacing at least 1
+    /// (checked by [`validate`](Self::validate)).
     ///
     /// # Example
     ///
@@ -283,28 +289,38 @@ impl Backtest {
     /// # use churnwise::model::{Backtest, LogisticRegression};
     /// # let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
     /// let labeler = ChurnLabeler::new().horizon_days(30);
-    /// let backtest = Backtest::new(labeler, FeatureSpec::rfm(), Snapshot::new(at(1))).train_snapshots(2, 31)?;
+    /// let backtest = Backtest::new(labeler, FeatureSpec::rfm(), Snapshot::new(at(1))).train_snapshots(2, 31);
     /// // Testing on October 1: label windows end by then, so training is at August 1 and September 1.
     /// assert_eq!(backtest.train_times(at(10)), [at(8), at(9)]);
-    /// assert!(backtest.train_snapshots(0, 31).is_err());
+    /// assert!(backtest.train_snapshots(0, 31).validate().is_err());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn train_snapshots(mut self, count: usize, spacing_days: u32) -> Result<Self> {
-        if !(1..=100).contains(&count) {
+    pub fn train_snapshots(mut self, count: usize, spacing_days: u32) -> Self {
+        self.train_snapshots = count;
+        self.spacing_days = spacing_days;
+        self
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `train_snapshots` unless 1 to 100, or `spacing_days` if 0.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=100).contains(&self.train_snapshots) {
             return Err(Error::invalid_parameter(
                 "train_snapshots",
-                format!("must be 1 to 100, got {count}"),
+                format!("must be 1 to 100, got {}", self.train_snapshots),
             ));
         }
-        if spacing_days == 0 {
+        if self.spacing_days == 0 {
             return Err(Error::invalid_parameter(
                 "spacing_days",
                 "must be at least 1, got 0",
             ));
         }
-        self.train_snapshots = count;
-        self.spacing_days = spacing_days;
-        Ok(self)
+        Ok(())
     }
 
     /// The training as-of times for test date `t`, oldest first.
@@ -333,6 +349,7 @@ impl Backtest {
     ///
     /// # Errors
     ///
+    /// As for [`validate`](Self::validate);
     /// [`ErrorKind::Empty`](crate::ErrorKind::Empty) without test dates;
     /// whatever labelling (e.g. [`Censored`](crate::ErrorKind::Censored)),
     /// extraction, fitting or scoring returns.
@@ -360,6 +377,7 @@ impl Backtest {
         history: &History,
         test_times: &[DateTime<Utc>],
     ) -> Result<CrossValidationReport> {
+        self.validate()?;
         if test_times.is_empty() {
             return Err(crate::ErrorKind::Empty("no test dates for the backtest".into()).into());
         }
@@ -414,7 +432,7 @@ impl SplitMix {
 /// let x = Array2::from_shape_fn((60, 1), |(i, _)| i as f64);
 /// let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
 /// let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
-/// let report = CrossValidation::new().folds(3)?.seed(1).run(&LogisticRegression::new(), &TrainingSet::new(table, y)?)?;
+/// let report = CrossValidation::new().folds(3).seed(1).run(&LogisticRegression::new(), &TrainingSet::new(table, y)?)?;
 /// assert_eq!(report.folds().len(), 3);
 /// assert!(report.mean().roc_auc > 0.7);
 /// assert!(report.std().roc_auc >= 0.0);
@@ -493,7 +511,7 @@ impl CrossValidationReport {
     /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
     /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
     /// # let data = TrainingSet::new(table, y)?;
-    /// # let report = CrossValidation::new().folds(3)?.run(&LogisticRegression::new(), &data)?;
+    /// # let report = CrossValidation::new().folds(3).run(&LogisticRegression::new(), &data)?;
     /// assert_eq!(report.folds().len(), 3);
     /// assert!(report.folds().iter().all(|m| (0.0..=1.0).contains(&m.roc_auc)));
     /// # Ok::<(), churnwise::Error>(())
@@ -515,7 +533,7 @@ impl CrossValidationReport {
     /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
     /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
     /// # let data = TrainingSet::new(table, y)?;
-    /// # let report = CrossValidation::new().folds(3)?.run(&LogisticRegression::new(), &data)?;
+    /// # let report = CrossValidation::new().folds(3).run(&LogisticRegression::new(), &data)?;
     /// let mean_auc = report.folds().iter().map(|m| m.roc_auc).sum::<f64>() / 3.0;
     /// approx::assert_relative_eq!(report.mean().roc_auc, mean_auc, max_relative = 1e-12);
     /// # Ok::<(), churnwise::Error>(())
@@ -537,7 +555,7 @@ impl CrossValidationReport {
     /// # let y: Array1<bool> = (0..60).map(|i| (i >= 30) != (i % 7 == 0)).collect();
     /// # let table = FeatureTable::new((0..60u64).map(Into::into).collect(), vec!["recency_days".into()], x)?;
     /// # let data = TrainingSet::new(table, y)?;
-    /// # let report = CrossValidation::new().folds(3)?.run(&LogisticRegression::new(), &data)?;
+    /// # let report = CrossValidation::new().folds(3).run(&LogisticRegression::new(), &data)?;
     /// let aucs: Vec<f64> = report.folds().iter().map(|m| m.roc_auc).collect();
     /// let var = aucs.iter().map(|a| (a - report.mean().roc_auc).powi(2)).sum::<f64>() / 3.0;
     /// approx::assert_relative_eq!(report.std().roc_auc, var.sqrt(), max_relative = 1e-9);
@@ -586,7 +604,7 @@ mod tests {
     #[test]
     fn folds_are_stratified_and_seeded() {
         let labels: Vec<bool> = (0..103).map(|i| i % 5 == 0).collect();
-        let cv = CrossValidation::new().folds(4).unwrap().seed(3);
+        let cv = CrossValidation::new().folds(4).seed(3);
         let fold = cv.assign(&labels);
         for k in 0..4 {
             let rows: Vec<usize> = (0..103).filter(|&i| fold[i] == k).collect();
@@ -596,7 +614,11 @@ mod tests {
         }
         assert_eq!(fold, cv.assign(&labels));
         assert_ne!(fold, cv.clone().seed(4).assign(&labels));
-        assert!(CrossValidation::new().folds(1).is_err());
+        assert!(CrossValidation::new().folds(1).validate().is_err());
+        assert_eq!(
+            CrossValidation::new().folds(0).assign(&labels),
+            vec![0; 103]
+        );
     }
 
     #[test]
@@ -604,13 +626,19 @@ mod tests {
         use chrono::TimeZone;
         let t = Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap();
         let b = Backtest::new(ChurnLabeler::new(), FeatureSpec::rfm(), Snapshot::new(t))
-            .train_snapshots(2, 30)
-            .unwrap();
+            .train_snapshots(2, 30);
         let times = b.train_times(t);
         assert_eq!(times, [t - Duration::days(120), t - Duration::days(90)]);
         assert!(times.iter().all(|&s| s + Duration::days(90) <= t));
-        assert!(b.clone().train_snapshots(0, 30).is_err());
-        assert!(b.train_snapshots(1, 0).is_err());
+        assert!(b.clone().train_snapshots(0, 30).validate().is_err());
+        let err = b.train_snapshots(1, 0).validate().unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            crate::ErrorKind::InvalidParameter {
+                name: "spacing_days",
+                ..
+            }
+        ));
     }
 
     #[test]

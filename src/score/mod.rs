@@ -5,66 +5,49 @@
 //! [`History`] or a [`FeatureTable`] cannot silently misalign columns. It is
 //! `Send + Sync` (share it as `Arc<ChurnScorer>`), scores tables in parallel,
 //! scores one customer from a slice without allocating, explains a score,
-//! and saves to / loads from JSON with a schema version.
+//! and saves to / loads from JSON with a schema version. It deploys any
+//! fitted churn model of the crate through one
+//! [`FittedModel`](crate::model::FittedModel).
+//!
+//! A [`ValueScorer`] does the same for a value model (a ridge regression of,
+//! say, next-90-day spend), whose predictions can fill a profile's customer value.
 
 mod profile;
+mod value;
 
 pub use profile::{Category, FieldKind, Iter, Profile, ProfileRef, Profiles, builtin_fields};
 
 #[cfg(test)]
 pub(crate) use profile::Coded;
 pub(crate) use profile::{Builtin, Column, MISSING, builtin};
+pub use value::ValueScorer;
 
 use chrono::{DateTime, Utc};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use crate::features::{FeatureSpec, FeatureTable, Snapshot};
-use crate::model::FittedLogisticRegression;
+use crate::model::FittedModel;
 use crate::model::metrics::Metrics;
 use crate::records::History;
 use crate::{Error, ErrorKind, Result};
 
-/// The JSON schema version written by this release.
+/// The JSON schema version written by this release, for churn and value
+/// scorers alike. Version 2 (churnwise 0.2) stores the model tagged by kind
+/// and the intercept setting as `"intercept": "fit"`; files of version 1 are
+/// refused with [`ErrorKind::SchemaMismatch`].
 ///
 /// # Example
 ///
 /// ```
-/// # use chrono::{TimeZone, Utc};
-/// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-/// # use churnwise::model::LogisticRegression;
-/// # use churnwise::score::{ChurnScorer, SCHEMA_VERSION};
-/// # use ndarray::array;
-/// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
-/// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
-/// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+/// # use churnwise::score::SCHEMA_VERSION;
+/// # let (_, scorer) = churnwise::doc_support::small_scorer()?;
 /// // Every saved scorer records the schema version it was written with.
 /// let json = scorer.to_json()?;
 /// assert!(json.contains(&format!("\"schema_version\": {SCHEMA_VERSION}")));
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// The fitted models a scorer can hold.
-///
-/// # Example
-///
-/// See [`ChurnScorer`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum FittedModel {
-    /// A logistic regression.
-    Logistic(FittedLogisticRegression),
-}
-
-impl FittedModel {
-    fn feature_names(&self) -> &[String] {
-        match self {
-            FittedModel::Logistic(m) => m.feature_names(),
-        }
-    }
-}
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What is known about how a scorer was trained.
 ///
@@ -100,33 +83,69 @@ pub struct Reason {
     pub contribution: f64,
 }
 
+/// Why a customer got their churn score: the base value and each feature's
+/// contribution to the log-odds, largest in magnitude first.
+///
+/// Every kind of model explains itself in this form (for logistic
+/// regression, see [`Contributions`](crate::model::Contributions)), so
+/// `base_value + Σ contribution` is the customer's log-odds of churn.
+///
+/// # Example
+///
+/// See [`ChurnScorer::explain`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Explanation {
+    /// The log-odds of churn of the average training customer.
+    pub base_value: f64,
+    /// One reason per feature, largest contribution in magnitude first.
+    pub reasons: Vec<Reason>,
+}
+
+impl Explanation {
+    /// The customer's log-odds of churn: the base value plus every contribution.
+    pub fn log_odds(&self) -> f64 {
+        self.base_value + self.reasons.iter().map(|r| r.contribution).sum::<f64>()
+    }
+
+    /// The reasons, largest contribution in magnitude first.
+    pub fn iter(&self) -> std::slice::Iter<'_, Reason> {
+        self.reasons.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Explanation {
+    type Item = &'a Reason;
+    type IntoIter = std::slice::Iter<'a, Reason>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.reasons.iter()
+    }
+}
+
 /// The deployable churn scorer.
 ///
 /// # Example
 ///
 /// ```
 /// use std::sync::Arc;
-/// use chrono::{TimeZone, Utc};
 /// use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
 /// use churnwise::model::LogisticRegression;
 /// use churnwise::score::ChurnScorer;
-/// use churnwise::synth::PopulationConfig;
+/// # use churnwise::doc_support::month;
+/// # let history = churnwise::doc_support::history(2_000, 4)?;
 ///
-/// let pop = PopulationConfig::default().customers(2_000).seed(4).generate()?;
-/// let (history, _) = pop.history_builder().build()?;
-/// let at = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).unwrap();
-/// let snapshot = Snapshot::new(at(6));
-/// let train = ChurnLabeler::new().training_set(&history, &FeatureSpec::all(), &snapshot, &[at(3), at(6)])?;
+/// let snapshot = Snapshot::new(month(6));
+/// let train = ChurnLabeler::new().training_set(&history, &FeatureSpec::all(), &snapshot, &[month(3), month(6)])?;
 /// let model = LogisticRegression::new().fit(&train)?;
-/// let scorer = Arc::new(ChurnScorer::from_logistic(model, &snapshot)?);
+/// let scorer = Arc::new(ChurnScorer::new(model, &snapshot)?);
 ///
 /// // Score everyone as of a later date, and explain the riskiest customer.
-/// let (table, risk) = scorer.score_history(&history, at(10))?;
+/// let (table, risk) = scorer.score_history(&history, month(10))?;
 /// let top = risk.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap();
 /// let row = table.values().row(top).to_vec();
-/// let reasons = scorer.explain(&row)?;
-/// assert_eq!(reasons.len(), table.ncols());
-/// assert!(reasons[0].contribution.abs() >= reasons[1].contribution.abs());
+/// let why = scorer.explain(&row)?;
+/// assert_eq!(why.reasons.len(), table.ncols());
+/// assert!(why.reasons[0].contribution.abs() >= why.reasons[1].contribution.abs());
 ///
 /// // Save and load: the loaded scorer scores identically.
 /// let loaded = ChurnScorer::from_json(&scorer.to_json()?)?;
@@ -142,9 +161,19 @@ pub struct ChurnScorer {
     training: TrainingInfo,
 }
 
+/// The first field read from a saved scorer, so that a file of another
+/// schema version is reported as such rather than as a shape error.
+#[derive(Deserialize)]
+pub(crate) struct SchemaVersion {
+    pub(crate) schema_version: u32,
+}
+
 impl ChurnScorer {
-    /// A scorer for a fitted model whose features are extracted with the
-    /// windows of `snapshot` (its time is not used).
+    /// A scorer for any fitted churn model of the crate (for example a
+    /// [`FittedLogisticRegression`](crate::model::FittedLogisticRegression)),
+    /// whose features are extracted with the windows of `snapshot` (its time
+    /// is not used). The training info records the crate version; add more
+    /// with [`with_training`](Self::with_training).
     ///
     /// # Errors
     ///
@@ -155,22 +184,19 @@ impl ChurnScorer {
     /// # Example
     ///
     /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// use churnwise::model::LogisticRegression;
-    /// use churnwise::score::{ChurnScorer, FittedModel, TrainingInfo};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
-    /// # let train = TrainingSet::new(x, array![false, true, false, true])?;
-    /// let as_of = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
-    /// let model = FittedModel::Logistic(LogisticRegression::new().fit(&train)?);
-    /// let mut info = TrainingInfo::default();
-    /// info.as_of = Some(as_of);
-    /// let scorer = ChurnScorer::new(model, &Snapshot::new(as_of), info)?;
-    /// assert_eq!(scorer.training().as_of, Some(as_of));
+    /// use churnwise::features::Snapshot;
+    /// use churnwise::model::{FittedModel, LogisticRegression};
+    /// use churnwise::score::ChurnScorer;
+    /// # let train = churnwise::doc_support::recency_set()?;
+    /// # let as_of = churnwise::doc_support::month(6);
+    /// let model = LogisticRegression::new().fit(&train)?;
+    /// let scorer = ChurnScorer::new(model.clone(), &Snapshot::new(as_of))?;
+    /// assert_eq!(scorer.features(), ["recency_days"]);
+    /// assert_eq!(scorer.model(), &FittedModel::from(model));
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn new(model: FittedModel, snapshot: &Snapshot, training: TrainingInfo) -> Result<Self> {
+    pub fn new(model: impl Into<FittedModel>, snapshot: &Snapshot) -> Result<Self> {
+        let model = model.into();
         let features = model.feature_names().to_vec();
         FeatureSpec::new(features.clone()).resolve(snapshot)?;
         Ok(ChurnScorer {
@@ -180,103 +206,52 @@ impl ChurnScorer {
             model,
             training: TrainingInfo {
                 crate_version: env!("CARGO_PKG_VERSION").to_owned(),
-                ..training
+                ..TrainingInfo::default()
             },
         })
     }
 
-    /// A scorer for a logistic regression, with default training info.
-    ///
-    /// # Errors
-    ///
-    /// As for [`new`](Self::new).
+    /// The scorer with what is known about its training (the crate version
+    /// is always this release's).
     ///
     /// # Example
     ///
     /// ```
-    /// use chrono::{TimeZone, Utc};
-    /// use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// use churnwise::model::LogisticRegression;
-    /// use churnwise::score::ChurnScorer;
-    /// use ndarray::array;
-    ///
-    /// let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
-    /// let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
-    /// let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
-    /// assert_eq!(scorer.features(), ["recency_days"]);
+    /// use churnwise::score::TrainingInfo;
+    /// # let (table, scorer) = churnwise::doc_support::small_scorer()?;
+    /// # let as_of = churnwise::doc_support::month(6);
+    /// let mut info = TrainingInfo::default();
+    /// info.as_of = Some(as_of);
+    /// let scorer = scorer.with_training(info);
+    /// assert_eq!(scorer.training().as_of, Some(as_of));
+    /// assert_eq!(scorer.training().crate_version, env!("CARGO_PKG_VERSION"));
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn from_logistic(model: FittedLogisticRegression, snapshot: &Snapshot) -> Result<Self> {
-        ChurnScorer::new(
-            FittedModel::Logistic(model),
-            snapshot,
-            TrainingInfo::default(),
-        )
+    pub fn with_training(mut self, training: TrainingInfo) -> Self {
+        self.training = TrainingInfo {
+            crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+            ..training
+        };
+        self
     }
 
     /// The features, in the order [`score_one`](Self::score_one) and [`explain`](Self::explain) expect.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// # use churnwise::model::LogisticRegression;
-    /// # use churnwise::score::ChurnScorer;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
-    /// assert_eq!(scorer.features(), ["recency_days", "orders_total"]);
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn features(&self) -> &[String] {
         &self.features
     }
 
     /// The model.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// # use churnwise::model::LogisticRegression;
-    /// # use churnwise::score::{ChurnScorer, FittedModel};
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model.clone(), &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
-    /// assert_eq!(scorer.model(), &FittedModel::Logistic(model));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn model(&self) -> &FittedModel {
         &self.model
     }
 
     /// How it was trained.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// # use churnwise::model::LogisticRegression;
-    /// # use churnwise::score::ChurnScorer;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
-    /// // `from_logistic` records no training time or metrics, only the crate version.
-    /// assert_eq!(scorer.training().as_of, None);
-    /// assert_eq!(scorer.training().crate_version, env!("CARGO_PKG_VERSION"));
-    /// # Ok::<(), churnwise::Error>(())
-    /// ```
     pub fn training(&self) -> &TrainingInfo {
         &self.training
     }
 
-    /// Churn probabilities for a table; columns are matched by name, in any order.
+    /// Churn probabilities for a table; columns are matched by name, in any
+    /// order. Rows are scored in parallel.
     ///
     /// # Errors
     ///
@@ -287,14 +262,7 @@ impl ChurnScorer {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// # use churnwise::model::LogisticRegression;
-    /// # use churnwise::score::ChurnScorer;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x.clone(), array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// # let (x, scorer) = churnwise::doc_support::small_scorer()?;
     /// let p = scorer.score_table(&x)?;
     /// assert_eq!(p.len(), 4);
     /// // Columns are matched by name, so their order does not matter.
@@ -302,16 +270,7 @@ impl ChurnScorer {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn score_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
-        let x = if table.names() == self.features.as_slice() {
-            table.values()
-        } else {
-            return match &self.model {
-                FittedModel::Logistic(m) => m.predict_proba_table(table),
-            };
-        };
-        match &self.model {
-            FittedModel::Logistic(m) => m.predict_proba(x),
-        }
+        self.model.predict_proba_table(table)
     }
 
     /// Extracts the model's features from a history as of `as_of` and scores every customer.
@@ -323,17 +282,10 @@ impl ChurnScorer {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// # use churnwise::model::LogisticRegression;
-    /// # use churnwise::score::ChurnScorer;
-    /// # use churnwise::synth::PopulationConfig;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
-    /// let (history, _) = PopulationConfig::default().customers(50).generate()?.history_builder().build()?;
-    /// let (table, p) = scorer.score_history(&history, Utc.with_ymd_and_hms(2024, 10, 1, 0, 0, 0).unwrap())?;
+    /// # use churnwise::doc_support::month;
+    /// # let (_, scorer) = churnwise::doc_support::small_scorer()?;
+    /// let history = churnwise::doc_support::history(50, 1)?;
+    /// let (table, p) = scorer.score_history(&history, month(10))?;
     /// assert_eq!(table.names(), scorer.features());
     /// assert_eq!(p.len(), table.nrows());
     /// # Ok::<(), churnwise::Error>(())
@@ -363,14 +315,7 @@ impl ChurnScorer {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// # use churnwise::model::LogisticRegression;
-    /// # use churnwise::score::ChurnScorer;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x.clone(), array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// # let (x, scorer) = churnwise::doc_support::small_scorer()?;
     /// // Values in `features()` order: recency_days, orders_total.
     /// let p = scorer.score_one(&[90.0, 4.0])?;
     /// assert_eq!(p, scorer.score_table(&x)?[2]);
@@ -378,20 +323,20 @@ impl ChurnScorer {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn score_one(&self, values: &[f64]) -> Result<f64> {
-        self.check(values)?;
-        match &self.model {
-            FittedModel::Logistic(m) => m.predict_proba_one(values),
-        }
+        check_values(&self.features, values)?;
+        self.model.predict_proba_one(values)
     }
 
-    /// Each feature's contribution to one customer's log-odds of churn,
-    /// relative to the average training customer, largest in magnitude first.
+    /// Why a customer got their score: each feature's contribution to the
+    /// log-odds of churn relative to the average training customer, largest
+    /// in magnitude first, and the base value they add to.
     ///
     /// # Formula
     ///
     /// ```text
-    /// contribution_j = w_j · (x_j − mean_j) / scale_j      (standardized coefficient × standardized value)
-    /// logit(p) = intercept + Σ_j contribution_j
+    /// logit(p) = base_value + Σ_j contribution_j
+    /// logistic regression: base_value = intercept (standardized),
+    ///                      contribution_j = w_j · (x_j − mean_j) / scale_j
     /// ```
     ///
     /// # Errors
@@ -401,60 +346,34 @@ impl ChurnScorer {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// # use churnwise::model::LogisticRegression;
-    /// # use churnwise::score::ChurnScorer;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into(), "orders_total".into()], array![[1.0, 9.0], [20.0, 2.0], [90.0, 4.0], [200.0, 1.0]])?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
-    /// let reasons = scorer.explain(&[200.0, 1.0])?;
-    /// assert_eq!(reasons.len(), 2);
-    /// assert_eq!(reasons[0].value, if reasons[0].feature == "recency_days" { 200.0 } else { 1.0 });
-    /// assert!(reasons[0].contribution.abs() >= reasons[1].contribution.abs());
+    /// # let (_, scorer) = churnwise::doc_support::small_scorer()?;
+    /// let why = scorer.explain(&[200.0, 1.0])?;
+    /// assert_eq!(why.reasons.len(), 2);
+    /// assert_eq!(why.reasons[0].value, if why.reasons[0].feature == "recency_days" { 200.0 } else { 1.0 });
+    /// assert!(why.reasons[0].contribution.abs() >= why.reasons[1].contribution.abs());
+    /// // The base value and the contributions add up to the log-odds.
+    /// let p = scorer.score_one(&[200.0, 1.0])?;
+    /// approx::assert_relative_eq!(why.log_odds(), (p / (1.0 - p)).ln(), max_relative = 1e-9);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn explain(&self, values: &[f64]) -> Result<Vec<Reason>> {
-        self.check(values)?;
-        let FittedModel::Logistic(m) = &self.model;
-        let s = m.standardizer();
-        let scales = s.scales();
-        let constant = s.constant_columns();
-        let mut reasons: Vec<Reason> = (0..values.len())
-            .map(|j| Reason {
+    pub fn explain(&self, values: &[f64]) -> Result<Explanation> {
+        check_values(&self.features, values)?;
+        let c = self.model.contributions(values)?;
+        let mut reasons: Vec<Reason> = c
+            .values
+            .iter()
+            .enumerate()
+            .map(|(j, &contribution)| Reason {
                 feature: self.features[j].clone(),
                 value: values[j],
-                contribution: if constant.contains(&j) {
-                    0.0
-                } else {
-                    m.coefficients()[j] * (values[j] - s.means()[j]) / scales[j]
-                },
+                contribution,
             })
             .collect();
         reasons.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-        Ok(reasons)
-    }
-
-    fn check(&self, values: &[f64]) -> Result<()> {
-        if values.len() != self.features.len() {
-            return Err(ErrorKind::LengthMismatch {
-                what: "feature values for the scorer",
-                expected: self.features.len(),
-                got: values.len(),
-            }
-            .into());
-        }
-        if let Some((j, &v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(ErrorKind::NonFinite {
-                what: "feature value",
-                row: 0,
-                column: self.features[j].clone(),
-                value: v,
-            }
-            .into());
-        }
-        Ok(())
+        Ok(Explanation {
+            base_value: c.base_value,
+            reasons,
+        })
     }
 
     /// The scorer as JSON.
@@ -466,21 +385,16 @@ impl ChurnScorer {
     /// # Example
     ///
     /// ```
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// # use churnwise::model::LogisticRegression;
-    /// # use churnwise::score::ChurnScorer;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// use churnwise::score::ChurnScorer;
+    /// # let (_, scorer) = churnwise::doc_support::small_scorer()?;
     /// let json = scorer.to_json()?;
     /// assert!(json.contains("\"recency_days\""));
+    /// assert!(json.contains("\"type\": \"logistic\""));
     /// assert_eq!(ChurnScorer::from_json(&json)?, scorer);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self).map_err(json_error)
+        serde_json::to_string_pretty(self).map_err(|e| json_error(&e))
     }
 
     /// Loads a scorer saved by [`to_json`](Self::to_json).
@@ -498,39 +412,15 @@ impl ChurnScorer {
     /// ```
     /// use churnwise::ErrorKind;
     /// use churnwise::score::ChurnScorer;
-    /// # use chrono::{TimeZone, Utc};
-    /// # use churnwise::features::{FeatureTable, Snapshot, TrainingSet};
-    /// # use churnwise::model::LogisticRegression;
-    /// # use ndarray::array;
-    /// # let x = FeatureTable::new((0..4u64).map(Into::into).collect(), vec!["recency_days".into()], array![[1.0], [20.0], [90.0], [200.0]])?;
-    /// # let model = LogisticRegression::new().fit(&TrainingSet::new(x, array![false, true, false, true])?)?;
-    /// # let scorer = ChurnScorer::from_logistic(model, &Snapshot::new(Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap()))?;
+    /// # let (_, scorer) = churnwise::doc_support::small_scorer()?;
     /// let loaded = ChurnScorer::from_json(&scorer.to_json()?)?;
-    /// assert_eq!(loaded.score_one(&[42.0])?, scorer.score_one(&[42.0])?);
+    /// assert_eq!(loaded.score_one(&[42.0, 3.0])?, scorer.score_one(&[42.0, 3.0])?);
     /// let err = ChurnScorer::from_json(r#"{"schema_version": 99}"#).unwrap_err();
     /// assert!(matches!(err.kind(), ErrorKind::SchemaMismatch { .. }));
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
-        let scorer: ChurnScorer = serde_json::from_str(json).map_err(|e| {
-            if e.classify() == serde_json::error::Category::Data {
-                ErrorKind::SchemaMismatch {
-                    reason: e.to_string(),
-                }
-                .into()
-            } else {
-                json_error(e)
-            }
-        })?;
-        if scorer.schema_version != SCHEMA_VERSION {
-            return Err(ErrorKind::SchemaMismatch {
-                reason: format!(
-                    "schema version {} (this release reads {SCHEMA_VERSION})",
-                    scorer.schema_version
-                ),
-            }
-            .into());
-        }
+        let scorer: ChurnScorer = from_versioned_json(json)?;
         if scorer.model.feature_names() != scorer.features.as_slice() {
             return Err(ErrorKind::SchemaMismatch {
                 reason:
@@ -543,8 +433,65 @@ impl ChurnScorer {
     }
 }
 
-fn json_error(e: serde_json::Error) -> Error {
-    Error::json("<scorer json>", e)
+/// Parses a saved scorer: first its schema version (another version is a
+/// [`ErrorKind::SchemaMismatch`] naming both), then the whole document
+/// (JSON of another shape is a schema mismatch too; text that is not JSON
+/// is [`ErrorKind::NotJson`]).
+pub(crate) fn from_versioned_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
+    let as_schema_error = |e: serde_json::Error| -> Error {
+        if e.classify() == serde_json::error::Category::Data {
+            ErrorKind::SchemaMismatch {
+                reason: e.to_string(),
+            }
+            .into()
+        } else {
+            Error::json("saved scorer", e)
+        }
+    };
+    let version: SchemaVersion = serde_json::from_str(json).map_err(as_schema_error)?;
+    if version.schema_version != SCHEMA_VERSION {
+        return Err(ErrorKind::SchemaMismatch {
+            reason: format!(
+                "schema version {} (this release reads {SCHEMA_VERSION})",
+                version.schema_version
+            ),
+        }
+        .into());
+    }
+    serde_json::from_str(json).map_err(as_schema_error)
+}
+
+/// Checks one customer's raw values: one per feature, all finite.
+pub(crate) fn check_values(features: &[String], values: &[f64]) -> Result<()> {
+    if values.len() != features.len() {
+        return Err(ErrorKind::LengthMismatch {
+            what: "feature values for the scorer",
+            expected: features.len(),
+            got: values.len(),
+        }
+        .into());
+    }
+    if let Some((j, &v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(ErrorKind::NonFinite {
+            what: "feature value",
+            row: 0,
+            column: features[j].clone(),
+            value: v,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// A scorer that cannot be written as JSON (a non-finite number).
+pub(crate) fn json_error(e: &serde_json::Error) -> Error {
+    ErrorKind::InvalidValue {
+        what: "scorer",
+        index: 0,
+        field: "json",
+        reason: e.to_string(),
+    }
+    .into()
 }
 
 #[cfg(test)]
@@ -572,7 +519,7 @@ mod tests {
             .fit(&TrainingSet::new(x, array![false, false, true, true, true, false]).unwrap())
             .unwrap();
         let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2024, 1, 1, 0, 0, 0).unwrap();
-        ChurnScorer::from_logistic(model, &Snapshot::new(t)).unwrap()
+        ChurnScorer::new(model, &Snapshot::new(t)).unwrap()
     }
 
     fn assert_auto<T: Send + Sync + Unpin>() {}
@@ -596,13 +543,10 @@ mod tests {
         for (i, row) in rows.rows().into_iter().enumerate() {
             let v = row.to_vec();
             assert_eq!(s.score_one(&v).unwrap().to_bits(), batch[i].to_bits());
+            let why = s.explain(&v).unwrap();
             let FittedModel::Logistic(m) = s.model();
-            let logit = m.intercept()
-                + s.explain(&v)
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.contribution)
-                    .sum::<f64>();
+            assert_eq!(why.base_value, m.intercept());
+            let logit = why.log_odds();
             approx::assert_abs_diff_eq!(1.0 / (1.0 + (-logit).exp()), batch[i], epsilon = 1e-12);
         }
         // Columns in another order are matched by name.
@@ -689,7 +633,8 @@ mod tests {
             ErrorKind::UnknownName { .. }
         ));
         let json = s.to_json().unwrap();
-        let bumped = json.replace("\"schema_version\": 1", "\"schema_version\": 99");
+        let bumped = json.replace("\"schema_version\": 2", "\"schema_version\": 99");
+        assert_ne!(bumped, json);
         assert!(matches!(
             ChurnScorer::from_json(&bumped).unwrap_err().kind(),
             ErrorKind::SchemaMismatch { .. }
@@ -704,5 +649,26 @@ mod tests {
             ErrorKind::NotJson { .. }
         ));
         assert_eq!(ChurnScorer::from_json(&json).unwrap(), s);
+    }
+
+    /// A scorer saved by 0.1 (schema 1: an untagged-by-kind logistic with
+    /// `fit_intercept`) is refused for its version, not for its shape.
+    #[test]
+    fn schema_one_files_are_refused_by_version() {
+        let json = scorer().to_json().unwrap();
+        let old = json
+            .replace("\"schema_version\": 2", "\"schema_version\": 1")
+            .replace("\"intercept\": \"fit\"", "\"fit_intercept\": true");
+        let err = ChurnScorer::from_json(&old).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("schema version 1 (this release reads 2)"),
+            "{err}"
+        );
+        // Without a version at all it is a schema mismatch too.
+        assert!(matches!(
+            ChurnScorer::from_json("{}").unwrap_err().kind(),
+            ErrorKind::SchemaMismatch { .. }
+        ));
     }
 }

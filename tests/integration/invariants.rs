@@ -52,7 +52,7 @@ static SCORER: LazyLock<ChurnScorer> = LazyLock::new(|| {
         .fit(&TrainingSet::new(table, labels).unwrap())
         .unwrap();
     let as_of = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2024, 1, 1, 0, 0, 0).unwrap();
-    ChurnScorer::from_logistic(model, &churnwise::features::Snapshot::new(as_of)).unwrap()
+    ChurnScorer::new(model, &churnwise::features::Snapshot::new(as_of)).unwrap()
 });
 
 /// Any finite f64, with the extremes and their neighbours drawn often.

@@ -4,6 +4,7 @@ mod alert;
 mod clv;
 #[cfg(feature = "csv")]
 mod csv_input;
+mod deploy;
 mod features;
 mod invariants;
 mod model;

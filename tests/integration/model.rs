@@ -97,16 +97,12 @@ fn check_logistic(case: &str, config: LogisticRegression, weighted: bool) {
 
 #[test]
 fn l2_c1_matches_scikit_learn() {
-    check_logistic("l2_C1", LogisticRegression::new().c(1.0).unwrap(), false);
+    check_logistic("l2_C1", LogisticRegression::new().c(1.0), false);
 }
 
 #[test]
 fn l2_c001_matches_scikit_learn() {
-    check_logistic(
-        "l2_C0.01",
-        LogisticRegression::new().c(0.01).unwrap(),
-        false,
-    );
+    check_logistic("l2_C0.01", LogisticRegression::new().c(0.01), false);
 }
 
 #[test]
@@ -136,8 +132,7 @@ fn sample_weighted_matches_scikit_learn() {
 fn l1_matches_scikit_learn() {
     let config = LogisticRegression::new()
         .penalty(Penalty::L1 { alpha: 1.0 })
-        .c(0.01)
-        .unwrap();
+        .c(0.01);
     check_logistic("l1_C0.01", config, false);
 }
 
@@ -148,8 +143,7 @@ fn elastic_net_matches_scikit_learn() {
             alpha: 1.0,
             l1_ratio: 0.5,
         })
-        .c(0.01)
-        .unwrap();
+        .c(0.01);
     check_logistic("elasticnet_C0.01_l1ratio0.5", config, false);
 }
 
@@ -193,7 +187,16 @@ fn typed_errors_for_bad_training_data() {
         matches!(err.kind(), ErrorKind::SingleClass { class: false }),
         "{err}"
     );
-    assert!(LogisticRegression::new().c(0.0).is_err());
+    for c in [0.0, -1.0, f64::NAN, f64::NEG_INFINITY] {
+        let err = LogisticRegression::new().c(c).fit(&one_class).unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::InvalidParameter { name: "alpha", .. }
+            ),
+            "C = {c}: {err}"
+        );
+    }
     let bad = LogisticRegression::new().penalty(Penalty::ElasticNet {
         alpha: 1.0,
         l1_ratio: 1.5,
@@ -258,7 +261,7 @@ fn random_forest_is_deterministic_and_usable_through_the_traits() {
     use churnwise::model::{Fit, PredictProba, RandomForest};
     let d = data();
     let train = TrainingSet::new(d.table.clone(), d.labels.clone()).unwrap();
-    let forest = RandomForest::new().trees(15).unwrap().seed(3);
+    let forest = RandomForest::new().trees(15).seed(3);
     let a =
         PredictProba::predict_proba(&Fit::fit(&forest, &train).unwrap(), d.table.values()).unwrap();
     let b = forest
@@ -286,7 +289,7 @@ fn eight_threads_sharing_one_scorer_match_single_threaded_scores() {
     let model = LogisticRegression::new().fit(&train).unwrap();
     let snapshot = Snapshot::new(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
     // The fixture's column names are not catalog features: scorers need catalog names.
-    assert!(ChurnScorer::from_logistic(model.clone(), &snapshot).is_err());
+    assert!(ChurnScorer::new(model.clone(), &snapshot).is_err());
     let renamed = [
         "tenure_days",
         "recency_days",
@@ -304,7 +307,7 @@ fn eight_threads_sharing_one_scorer_match_single_threaded_scores() {
     let model = LogisticRegression::new()
         .fit(&TrainingSet::new(table.clone(), d.labels.clone()).unwrap())
         .unwrap();
-    let scorer = Arc::new(ChurnScorer::from_logistic(model, &snapshot).unwrap());
+    let scorer = Arc::new(ChurnScorer::new(model, &snapshot).unwrap());
     let single: Vec<u64> = (0..table.nrows())
         .map(|i| {
             scorer
@@ -386,7 +389,6 @@ fn a_flat_csv_encoded_by_the_table_encoder_reproduces_the_reference_fit() {
     .unwrap();
     let model = LogisticRegression::new()
         .c(1.0)
-        .unwrap()
         .fit(&TrainingSet::new(table, y).unwrap())
         .unwrap();
     let r = &reference()["logistic"]["l2_C1"];

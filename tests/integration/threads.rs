@@ -45,7 +45,7 @@ fn pipeline() -> churnwise::Result<Outputs> {
     let train = ChurnLabeler::new()
         .lapsed_customers(LapsedCustomers::Exclude)
         .training_set(&history, &spec, &snapshot, &[month(4), month(6)])?;
-    let scorer = ChurnScorer::from_logistic(LogisticRegression::new().fit(&train)?, &snapshot)?;
+    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
     let scores = scorer.score_table(&table)?;
     let rfm = Rfm::new().fit(&table)?;
     let rfm_scores = rfm.apply(&table)?;

@@ -6,7 +6,7 @@
 //! | field | kind | set by |
 //! |---|---|---|
 //! | `churn_probability` | number in [0, 1] | [`score_with`](Profiles::score_with), [`with_churn_probabilities`](Profiles::with_churn_probabilities) |
-//! | `customer_value` | currency ≥ 0 | [`values_from_column`](Profiles::values_from_column), [`with_customer_values`](Profiles::with_customer_values) |
+//! | `customer_value` | currency ≥ 0 | [`values_from_column`](Profiles::values_from_column), [`value_with`](Profiles::value_with), [`with_customer_values`](Profiles::with_customer_values) |
 //! | `expected_loss` | currency ≥ 0 | derived: churn probability × customer value |
 //! | `rfm_segment` | category | [`segment_rfm`](Profiles::segment_rfm) |
 //! | `lifecycle_stage` | category | [`stage_lifecycle`](Profiles::stage_lifecycle) |
@@ -29,7 +29,7 @@ pub(crate) use field::{Builtin, Coded, Codes, Column, LabelSets, MISSING, builti
 
 use chrono::{DateTime, Utc};
 
-use super::ChurnScorer;
+use super::{ChurnScorer, ValueScorer};
 use crate::features::{FeatureTable, closest_names};
 use crate::records::{CustomerId, History};
 use crate::segment::{FittedKMeans, FittedRfm, FittedTiers, LifecyclePolicy, LifecycleStage};
@@ -133,6 +133,18 @@ impl Profiles {
     /// [`ErrorKind::OutOfRange`] for a negative or non-finite value.
     pub fn with_customer_values(self, values: Vec<f64>) -> Result<Self> {
         self.with_builtin_number("customer_value", values)
+    }
+
+    /// Sets the customers' values with a deployed value model (for example
+    /// next-90-day spend; negative predictions count as 0).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`ValueScorer::score_table`] (a table without the
+    /// scorer's features).
+    pub fn value_with(self, scorer: &ValueScorer) -> Result<Self> {
+        let values = scorer.score_table(&self.table)?.to_vec();
+        self.with_customer_values(values)
     }
 
     /// Sets the customers' values from a feature column (negative values,

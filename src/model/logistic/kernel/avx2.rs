@@ -2,13 +2,13 @@
 //! software prefetch.
 //!
 //! Scoring is a stream over the rows, so its speed is the memory bandwidth
-//! the loop reaches. The portable kernel ([`super::linear::dot`] per row) is
+//! the loop reaches. The portable kernel ([`super::dot`] per row) is
 //! stalled waiting for memory: hardware prefetch alone runs out of
 //! outstanding requests. Prefetching a few kilobytes ahead brings it to the
 //! speed of a plain sum over the data (about 45 GB/s on two cores here).
 //!
 //! Each row's sum is computed in exactly the order of
-//! [`dot`](super::linear::dot): four lane sums over the columns in steps of
+//! [`dot`](super::dot): four lane sums over the columns in steps of
 //! four, `(l0 + l1) + (l2 + l3)`, plus the sequential sum of the remaining
 //! columns; so scores are bit-identical to the portable kernel and to
 //! single-row scoring, whatever the CPU.
@@ -17,7 +17,7 @@ use core::arch::x86_64::{__m256d, _MM_HINT_T0};
 
 use pulp::x86::V3;
 
-use super::linear::dot;
+use super::dot;
 
 /// How far ahead of the current rows to prefetch, in `f64`s (6 KiB).
 const PREFETCH_AHEAD: usize = 768;

@@ -1,0 +1,272 @@
+//! One serializable type for every deployable churn model.
+
+use ndarray::{Array1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use super::{FittedLogisticRegression, PredictProba};
+use crate::features::FeatureTable;
+use crate::{ErrorKind, Result};
+
+/// A fitted churn model that can be deployed: saved, loaded, scored and
+/// explained. [`ChurnScorer`](crate::score::ChurnScorer) and
+/// [`TableModel`](super::TableModel) hold one.
+///
+/// An enum rather than a `Box<dyn PredictProba>`, so it serializes without
+/// a registry of types (JSON tagged by `"type"`, for example
+/// `{"type": "logistic", ...}`) and a loaded model is checked as it loads.
+/// It is `#[non_exhaustive]`: new kinds of model arrive as new variants
+/// (gradient-boosted trees next) without another breaking change.
+///
+/// Every variant provides what deployment needs:
+///
+/// - its feature names, in the order it reads values;
+/// - batch churn probabilities for a matrix or a [`FeatureTable`], computed
+///   in parallel in fixed chunks (the same bits whatever the thread count);
+/// - one row's probability without allocating, bit-identical to the same
+///   row of the batch;
+/// - an explanation: each feature's contribution to the log-odds plus a
+///   base value (the log-odds of the average training customer), summing to
+///   the row's log-odds;
+/// - an exact JSON round trip, with the numbers checked on load (a file of
+///   the wrong shape is [`ErrorKind::SchemaMismatch`]).
+///
+/// The random forest is not a variant: it is for comparison only (see
+/// [`RandomForest`](super::RandomForest)).
+///
+/// # Example
+///
+/// ```
+/// use churnwise::model::{FittedModel, LogisticRegression};
+/// # let train = churnwise::doc_support::recency_set()?;
+///
+/// let model: FittedModel = LogisticRegression::new().fit(&train)?.into();
+/// assert_eq!(model.kind(), "logistic");
+/// let p = model.predict_proba_one(&[180.0])?;
+/// // Contributions plus the base value are the log-odds.
+/// let why = model.contributions(&[180.0])?;
+/// approx::assert_relative_eq!(why.base_value + why.values.iter().sum::<f64>(), (p / (1.0 - p)).ln(), max_relative = 1e-12);
+/// let back: FittedModel = serde_json::from_str(&serde_json::to_string(&model).unwrap()).unwrap();
+/// assert_eq!(back, model);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FittedModel {
+    /// A logistic regression.
+    Logistic(FittedLogisticRegression),
+}
+
+impl From<FittedLogisticRegression> for FittedModel {
+    fn from(model: FittedLogisticRegression) -> Self {
+        FittedModel::Logistic(model)
+    }
+}
+
+/// Each feature's contribution to one row's log-odds of churn, and the base
+/// value they are added to.
+///
+/// # Formula
+///
+/// ```text
+/// log-odds(row) = base_value + Σ_j values[j]
+/// ```
+///
+/// For logistic regression, `base_value` is the intercept on standardized
+/// features (the log-odds of the average training customer) and
+/// `values[j] = w_j · (x_j − mean_j) / scale_j`: the exact Shapley values of
+/// a linear model with the training means as the reference.
+///
+/// # Example
+///
+/// See [`FittedModel`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Contributions {
+    /// The log-odds with every feature at its reference (training mean) value.
+    pub base_value: f64,
+    /// One contribution per feature, in the model's feature order.
+    pub values: Vec<f64>,
+}
+
+impl FittedModel {
+    /// The kind of model, as its JSON `"type"` tag: `"logistic"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FittedModel::Logistic(_) => "logistic",
+        }
+    }
+
+    /// The features the model reads, in order.
+    pub fn feature_names(&self) -> &[String] {
+        match self {
+            FittedModel::Logistic(m) => m.feature_names(),
+        }
+    }
+
+    /// Churn probabilities for raw feature rows (columns in
+    /// [`feature_names`](Self::feature_names) order), in parallel.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] if the column count differs;
+    /// [`ErrorKind::NonFinite`] for a row whose values overflow the model.
+    pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        match self {
+            FittedModel::Logistic(m) => m.predict_proba(x),
+        }
+    }
+
+    /// Churn probabilities for a table whose columns are matched by name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownName`] if the table lacks a feature; otherwise as
+    /// for [`predict_proba`](Self::predict_proba).
+    pub fn predict_proba_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
+        if table.names() == self.feature_names() {
+            return self.predict_proba(table.values());
+        }
+        self.predict_proba(table.select(self.feature_names())?.values())
+    }
+
+    /// One row's churn probability (raw values in feature order), without
+    /// allocating; bit-identical to the same row of
+    /// [`predict_proba`](Self::predict_proba).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] for the wrong number of values;
+    /// [`ErrorKind::NonFinite`] for values that overflow the model.
+    pub fn predict_proba_one(&self, values: &[f64]) -> Result<f64> {
+        self.check_len(values)?;
+        match self {
+            FittedModel::Logistic(m) => m.predict_proba_one(values),
+        }
+    }
+
+    /// Each feature's contribution to one row's log-odds, and the base value.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] for the wrong number of values.
+    pub fn contributions(&self, values: &[f64]) -> Result<Contributions> {
+        self.check_len(values)?;
+        match self {
+            FittedModel::Logistic(m) => {
+                let s = m.standardizer();
+                let constant = s.constant_columns();
+                let scales = s.scales();
+                let contributions = (0..values.len())
+                    .map(|j| {
+                        if constant.contains(&j) {
+                            0.0
+                        } else {
+                            m.coefficients()[j] * (values[j] - s.means()[j]) / scales[j]
+                        }
+                    })
+                    .collect();
+                Ok(Contributions {
+                    base_value: m.intercept(),
+                    values: contributions,
+                })
+            }
+        }
+    }
+
+    fn check_len(&self, values: &[f64]) -> Result<()> {
+        let expected = self.feature_names().len();
+        if values.len() != expected {
+            return Err(ErrorKind::LengthMismatch {
+                what: "feature values for the model",
+                expected,
+                got: values.len(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+impl PredictProba for FittedModel {
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        FittedModel::predict_proba(self, x)
+    }
+    fn feature_names(&self) -> &[String] {
+        FittedModel::feature_names(self)
+    }
+    fn predict_proba_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
+        FittedModel::predict_proba_table(self, table)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LogisticRegression;
+    use ndarray::array;
+
+    fn model() -> FittedModel {
+        let x = FeatureTable::new(
+            (0..6u64).map(Into::into).collect(),
+            vec![
+                "recency_days".into(),
+                "constant".into(),
+                "complaints".into(),
+            ],
+            array![
+                [1.0, 3.0, 0.0],
+                [5.0, 3.0, 1.0],
+                [90.0, 3.0, 0.0],
+                [120.0, 3.0, 2.0],
+                [150.0, 3.0, 1.0],
+                [10.0, 3.0, 3.0]
+            ],
+        )
+        .unwrap();
+        let train =
+            crate::features::TrainingSet::new(x, array![false, false, true, true, true, false])
+                .unwrap();
+        LogisticRegression::new().fit(&train).unwrap().into()
+    }
+
+    #[test]
+    fn contributions_add_up_to_the_log_odds_and_rows_match_the_batch() {
+        let m = model();
+        let rows = array![[30.0, 3.0, 1.0], [200.0, 3.0, 0.0], [0.0, 3.0, 9.0]];
+        let batch = m.predict_proba(rows.view()).unwrap();
+        for (i, row) in rows.rows().into_iter().enumerate() {
+            let v = row.to_vec();
+            let p = m.predict_proba_one(&v).unwrap();
+            assert_eq!(p.to_bits(), batch[i].to_bits());
+            let c = m.contributions(&v).unwrap();
+            assert_eq!(c.values[1], 0.0, "a constant column contributes nothing");
+            let logit = c.base_value + c.values.iter().sum::<f64>();
+            approx::assert_relative_eq!(logit, (p / (1.0 - p)).ln(), max_relative = 1e-12);
+        }
+        // At the training means every contribution is zero: the base value
+        // is the log-odds of the average customer.
+        let FittedModel::Logistic(l) = &m;
+        let means = l.standardizer().means().to_vec();
+        let c = m.contributions(&means).unwrap();
+        assert!(c.values.iter().all(|v| v.abs() < 1e-12), "{c:?}");
+        assert_eq!(c.base_value, l.intercept());
+    }
+
+    #[test]
+    fn wrong_lengths_are_typed_errors_and_json_round_trips() {
+        let m = model();
+        for bad in [&[1.0][..], &[1.0, 2.0, 3.0, 4.0]] {
+            assert!(matches!(
+                m.predict_proba_one(bad).unwrap_err().kind(),
+                ErrorKind::LengthMismatch { expected: 3, .. }
+            ));
+            assert!(m.contributions(bad).is_err());
+        }
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.starts_with(r#"{"type":"logistic""#), "{json}");
+        let back: FittedModel = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+}
