@@ -179,7 +179,9 @@
 //!   (`.tolerance(1e-8)`), each documenting its default and valid range.
 //!   Every check lives in its `validate()`, which `fit` / `build` / `plan`
 //!   call before doing any work, so a builder chain never needs `?` in the
-//!   middle. `fit` returns a `Fitted…` type (`Rfm` → `FittedRfm`) that can
+//!   middle. Getters read back what the setters set; since a setter already
+//!   takes the bare name, a getter adds `_value` (`.alpha(0.01)` /
+//!   `alpha_value()`). `fit` returns a `Fitted…` type (`Rfm` → `FittedRfm`) that can
 //!   be saved and applied to new customers; a configuration cannot score.
 //! - **Records and data builders keep `with_*`** (`Customer::with_plan`,
 //!   `Profiles::with_numeric`, `AlertRule::with_cooldown_days`): they add

@@ -135,7 +135,7 @@ impl ChurnLabeler {
     /// use churnwise::features::{ChurnLabeler, LabelRule, LapsedCustomers};
     ///
     /// let labeler = ChurnLabeler::new();
-    /// assert_eq!(labeler.horizon(), 90);
+    /// assert_eq!(labeler.horizon_days_value(), 90);
     /// assert_eq!(labeler, ChurnLabeler::new().rule(LabelRule::NoOrder).lapsed_customers(LapsedCustomers::Keep));
     /// ```
     pub fn new() -> Self {
@@ -255,7 +255,7 @@ impl ChurnLabeler {
     }
 
     /// The horizon in days.
-    pub fn horizon(&self) -> u32 {
+    pub fn horizon_days_value(&self) -> u32 {
         self.horizon_days
     }
 

@@ -338,7 +338,7 @@ impl Backtest {
     /// assert_eq!(gaps, [210, 150, 90]); // oldest first; the last label window ends at the test date
     /// ```
     pub fn train_times(&self, t: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-        let last = t - Duration::days(i64::from(self.labeler.horizon()));
+        let last = t - Duration::days(i64::from(self.labeler.horizon_days_value()));
         (0..self.train_snapshots)
             .rev()
             .map(|k| last - Duration::days(i64::from(self.spacing_days) * k as i64))

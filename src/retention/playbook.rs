@@ -473,7 +473,7 @@ impl Playbook {
     /// use churnwise::retention::{Playbook, SegmentBy};
     ///
     /// let playbook = Playbook::default_playbook();
-    /// assert_eq!(playbook.segment_by(), SegmentBy::LifecycleStage);
+    /// assert_eq!(playbook.segment_by(), &SegmentBy::LifecycleStage);
     /// assert_eq!(playbook.get("reactivation").map(|i| i.cost()), Some(5.0));
     /// ```
     pub fn default_playbook() -> Playbook {
@@ -643,7 +643,7 @@ impl Playbook {
     /// effect = 0.2
     /// owner = "sales"
     /// "#)?;
-    /// assert_eq!(playbook.segment_by(), SegmentBy::ValueTier);
+    /// assert_eq!(playbook.segment_by(), &SegmentBy::ValueTier);
     /// assert_eq!(playbook.get("call").map(|i| i.cost()), Some(25.0));
     /// # Ok::<(), churnwise::Error>(())
     /// ```

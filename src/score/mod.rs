@@ -380,7 +380,7 @@ impl ChurnScorer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Io`] if serialization fails (it cannot for finite models).
+    /// [`ErrorKind::InvalidValue`] if serialization fails (it cannot for finite models).
     ///
     /// # Example
     ///
@@ -421,16 +421,21 @@ impl ChurnScorer {
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
         let scorer: ChurnScorer = from_versioned_json(json)?;
-        if scorer.model.feature_names() != scorer.features.as_slice() {
-            return Err(ErrorKind::SchemaMismatch {
-                reason:
-                    "the model's feature names or their order differ from the scorer's feature list"
-                        .into(),
-            }
-            .into());
-        }
+        same_features(scorer.model.feature_names(), &scorer.features)?;
         Ok(scorer)
     }
+}
+
+/// A saved model's features must be the scorer's feature list, in order.
+pub(crate) fn same_features(model: &[String], listed: &[String]) -> Result<()> {
+    if model == listed {
+        return Ok(());
+    }
+    Err(ErrorKind::SchemaMismatch {
+        reason: "the model's feature names or their order differ from the scorer's feature list"
+            .into(),
+    }
+    .into())
 }
 
 /// Parses a saved scorer: first its schema version (another version is a

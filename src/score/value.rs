@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
-use super::{SCHEMA_VERSION, TrainingInfo, check_values, from_versioned_json, json_error};
+use super::{
+    SCHEMA_VERSION, TrainingInfo, check_values, from_versioned_json, json_error, same_features,
+};
 use crate::features::{FeatureSpec, FeatureTable, Snapshot};
 use crate::model::FittedRidgeRegression;
 use crate::records::History;
@@ -172,7 +174,7 @@ impl ValueScorer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Io`] if serialization fails (it cannot for finite models).
+    /// [`ErrorKind::InvalidValue`] if serialization fails (it cannot for finite models).
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self).map_err(|e| json_error(&e))
     }
@@ -184,7 +186,7 @@ impl ValueScorer {
     /// [`ErrorKind::SchemaMismatch`] if the schema version differs, the
     /// model's features disagree with the saved feature list, or the
     /// document is JSON of another shape (a churn scorer, say) or with
-    /// inconsistent numbers; [`ErrorKind::Io`] for text that is not JSON.
+    /// inconsistent numbers; [`ErrorKind::NotJson`] for text that is not JSON.
     ///
     /// # Example
     ///
@@ -199,14 +201,7 @@ impl ValueScorer {
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
         let scorer: ValueScorer = from_versioned_json(json)?;
-        if scorer.model.feature_names() != scorer.features.as_slice() {
-            return Err(ErrorKind::SchemaMismatch {
-                reason:
-                    "the model's feature names or their order differ from the scorer's feature list"
-                        .into(),
-            }
-            .into());
-        }
+        same_features(scorer.model.feature_names(), &scorer.features)?;
         Ok(scorer)
     }
 }
@@ -317,7 +312,7 @@ mod tests {
         ));
         assert!(matches!(
             ValueScorer::from_json("[").unwrap_err().kind(),
-            ErrorKind::Io { .. }
+            ErrorKind::NotJson { .. }
         ));
     }
 }

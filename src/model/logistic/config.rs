@@ -159,7 +159,7 @@ impl LogisticRegression {
     /// use churnwise::model::{LogisticRegression, Penalty};
     ///
     /// let config = LogisticRegression::new();
-    /// assert_eq!(config.penalty_kind(), Penalty::L2 { alpha: 1.0 });
+    /// assert_eq!(config.penalty_value(), Penalty::L2 { alpha: 1.0 });
     /// assert!(config.validate().is_ok());
     /// ```
     pub fn new() -> Self {
@@ -194,8 +194,8 @@ impl LogisticRegression {
     /// ```
     /// use churnwise::model::{LogisticRegression, Penalty};
     ///
-    /// assert_eq!(LogisticRegression::new().c(4.0).penalty_kind(), Penalty::L2 { alpha: 0.25 });
-    /// assert_eq!(LogisticRegression::new().c(f64::INFINITY).penalty_kind(), Penalty::None);
+    /// assert_eq!(LogisticRegression::new().c(4.0).penalty_value(), Penalty::L2 { alpha: 0.25 });
+    /// assert_eq!(LogisticRegression::new().c(f64::INFINITY).penalty_value(), Penalty::None);
     /// assert!(LogisticRegression::new().c(0.0).validate().is_err());
     /// ```
     pub fn c(mut self, c: f64) -> Self {
@@ -295,9 +295,9 @@ impl LogisticRegression {
     /// use churnwise::model::{LogisticRegression, Penalty};
     ///
     /// let config = LogisticRegression::new().penalty(Penalty::None);
-    /// assert_eq!(config.penalty_kind(), Penalty::None);
+    /// assert_eq!(config.penalty_value(), Penalty::None);
     /// ```
-    pub fn penalty_kind(&self) -> Penalty {
+    pub fn penalty_value(&self) -> Penalty {
         self.penalty
     }
 

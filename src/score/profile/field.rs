@@ -14,7 +14,8 @@ use crate::segment::{LifecycleStage, RfmSegment, Segment, Tier};
 /// use churnwise::score::{FieldKind, Profiles};
 /// # let (_, table) = churnwise::doc_support::table(200, 1, 6)?;
 ///
-/// let profiles = Profiles::new(table)?.with_category("contract", vec!["monthly"; 200])?;
+/// let n = table.nrows();
+/// let profiles = Profiles::new(table)?.with_category("contract", vec!["monthly"; n])?;
 /// assert_eq!(profiles.field_kind("contract"), Some(FieldKind::Category));
 /// assert_eq!(profiles.field_kind("recency_days"), Some(FieldKind::Number));
 /// # Ok::<(), churnwise::Error>(())
