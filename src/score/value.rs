@@ -10,7 +10,7 @@ use super::{
 use crate::features::{FeatureSpec, FeatureTable, Snapshot};
 use crate::model::FittedRidgeRegression;
 use crate::records::History;
-use crate::{ErrorKind, Result};
+use crate::Result;
 
 /// The value models a value scorer can hold (serialized tagged by kind, so
 /// other kinds can join without changing the format).
@@ -214,6 +214,7 @@ fn clamp(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
     use crate::model::RidgeRegression;
     use ndarray::array;
 

@@ -7,7 +7,6 @@ use churnwise::ErrorKind;
 use churnwise::alert::{AlertEngine, AlertPolicy};
 use churnwise::features::{FeatureSpec, Snapshot};
 use churnwise::records::{Customer, HistoryBuilder, Order};
-use churnwise::retention::{Planner, Playbook};
 use churnwise::rules::Condition;
 use churnwise::score::{FieldKind, Profile, Profiles};
 use churnwise::segment::KMeansSegmenter;
@@ -91,6 +90,7 @@ fn rules_read_attributes_and_user_columns() {
 }
 
 #[test]
+#[cfg(feature = "toml")]
 fn a_toml_policy_alerts_on_plan_and_user_columns() {
     let policy = AlertPolicy::from_toml(
         r#"
@@ -249,7 +249,9 @@ fn clusters_are_categories_rules_compare_with_numbers() {
 }
 
 #[test]
+#[cfg(feature = "toml")]
 fn playbooks_read_user_fields_and_segment_by_any_category() {
+    use churnwise::retention::{Planner, Playbook};
     let playbook = Playbook::from_toml(
         r#"
         segment_by = "plan"
