@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::{
     SCHEMA_VERSION, TrainingInfo, check_values, from_versioned_json, json_error, same_features,
 };
+use crate::Result;
 use crate::features::{FeatureSpec, FeatureTable, Snapshot};
 use crate::model::FittedRidgeRegression;
 use crate::records::History;
-use crate::Result;
 
 /// The value models a value scorer can hold (serialized tagged by kind, so
 /// other kinds can join without changing the format).
