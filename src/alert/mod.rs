@@ -1,10 +1,10 @@
 //! Rule-based early warning: who needs attention, how urgently, and which
 //! team owns the follow-up.
 //!
-//! An [`AlertPolicy`] is a list of [`AlertRule`]s, each a [`Condition`] on a
-//! customer's [`Profile`](crate::score::Profile) (features, churn
-//! probability, segment, lifecycle stage, tiers, and changes since the
-//! previous snapshot) with a [`Severity`], a [`Route`] to a team, a cooldown
+//! An [`AlertPolicy`] is a list of [`AlertRule`]s, each a [`Condition`](crate::rules::Condition) on a
+//! customer's profile (any field of [`Profiles`](crate::score::Profiles):
+//! features, churn probability, segments, stages, tiers, customer
+//! attributes, columns of your own, and changes since the previous snapshot) with a [`Severity`], a [`Route`](crate::rules::Route) to a team, a cooldown
 //! and an optional suggested intervention. Policies are serde data that an
 //! operations team edits ([`AlertPolicy::from_json`], `from_toml`), validated
 //! as they load, with errors naming the path of the problem.

@@ -40,7 +40,7 @@ use crate::score::{Builtin, Profiles, builtin};
 /// tiers, and thresholds outside a field's range (a probability above 1, a
 /// negative count, a duration for a count) are errors naming their path.
 /// Field names are checked against the profiles when the policy is compiled
-/// ([`AlertEngine::check`](super::AlertEngine::check)).
+/// ([`AlertEngine::check`](crate::alert::AlertEngine::check)).
 ///
 /// # Example
 ///

@@ -7,7 +7,7 @@
 //! scores one customer from a slice without allocating, explains a score,
 //! and saves to / loads from JSON with a schema version. It deploys any
 //! fitted churn model of the crate through one
-//! [`FittedModel`](crate::model::FittedModel).
+//! [`crate::model::FittedModel`].
 //!
 //! A [`ValueScorer`] does the same for a value model (a ridge regression of,
 //! say, next-90-day spend), whose predictions can fill a profile's customer value.

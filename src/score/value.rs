@@ -80,7 +80,7 @@ impl ValueScorer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::UnknownName`] if the model uses a feature that the
+    /// [`ErrorKind::UnknownName`](crate::ErrorKind::UnknownName) if the model uses a feature that the
     /// snapshot's catalog does not have (such a model can still score
     /// tables with [`score_table`](Self::score_table), but not histories).
     pub fn new(model: FittedRidgeRegression, snapshot: &Snapshot) -> Result<Self> {
@@ -123,8 +123,8 @@ impl ValueScorer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::UnknownName`] if the table lacks a feature of the model;
-    /// [`ErrorKind::NonFinite`] for a row whose values are so extreme that
+    /// [`ErrorKind::UnknownName`](crate::ErrorKind::UnknownName) if the table lacks a feature of the model;
+    /// [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite) for a row whose values are so extreme that
     /// the prediction's terms overflow to +∞ and −∞ at once.
     pub fn score_table(&self, table: &FeatureTable) -> Result<Array1<f64>> {
         let ValueModel::Ridge(m) = &self.model;
@@ -161,8 +161,8 @@ impl ValueScorer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::LengthMismatch`] for the wrong number of values;
-    /// [`ErrorKind::NonFinite`] for a NaN or infinite value, or for values
+    /// [`ErrorKind::LengthMismatch`](crate::ErrorKind::LengthMismatch) for the wrong number of values;
+    /// [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite) for a NaN or infinite value, or for values
     /// so extreme that the terms overflow to +∞ and −∞ at once.
     pub fn score_one(&self, values: &[f64]) -> Result<f64> {
         check_values(&self.features, values)?;
@@ -174,7 +174,7 @@ impl ValueScorer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidValue`] if serialization fails (it cannot for finite models).
+    /// [`ErrorKind::InvalidValue`](crate::ErrorKind::InvalidValue) if serialization fails (it cannot for finite models).
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self).map_err(|e| json_error(&e))
     }
@@ -183,10 +183,10 @@ impl ValueScorer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::SchemaMismatch`] if the schema version differs, the
+    /// [`ErrorKind::SchemaMismatch`](crate::ErrorKind::SchemaMismatch) if the schema version differs, the
     /// model's features disagree with the saved feature list, or the
     /// document is JSON of another shape (a churn scorer, say) or with
-    /// inconsistent numbers; [`ErrorKind::NotJson`] for text that is not JSON.
+    /// inconsistent numbers; [`ErrorKind::NotJson`](crate::ErrorKind::NotJson) for text that is not JSON.
     ///
     /// # Example
     ///

@@ -123,8 +123,8 @@ impl FittedLogisticRegression {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::LengthMismatch`] if the column count differs;
-    /// [`ErrorKind::NonFinite`] for a row whose values are so extreme that
+    /// [`ErrorKind::LengthMismatch`](crate::ErrorKind::LengthMismatch) if the column count differs;
+    /// [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite) for a row whose values are so extreme that
     /// the log-odds overflow to +∞ and −∞ at once (e.g. ±1e308).
     ///
     /// # Example
@@ -149,7 +149,7 @@ impl FittedLogisticRegression {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::NonFinite`] as for [`predict_proba`](Self::predict_proba).
+    /// [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite) as for [`predict_proba`](Self::predict_proba).
     pub(crate) fn predict_proba_one(&self, values: &[f64]) -> Result<f64> {
         let p = sigmoid(self.raw_intercept() + dot(values, self.raw_coefficients()));
         if p.is_nan() {
@@ -162,7 +162,7 @@ impl FittedLogisticRegression {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::UnknownName`] if the table lacks a feature the model uses.
+    /// [`ErrorKind::UnknownName`](crate::ErrorKind::UnknownName) if the table lacks a feature the model uses.
     ///
     /// # Example
     ///

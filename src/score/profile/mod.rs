@@ -1,23 +1,6 @@
 //! The per-customer view that alerts and retention read.
 //!
-//! [`Profiles`] holds every customer's features (a [`FeatureTable`]) plus
-//! any number of named fields, numeric or categorical, in one registry:
-//!
-//! | field | kind | set by |
-//! |---|---|---|
-//! | `churn_probability` | number in [0, 1] | [`score_with`](Profiles::score_with), [`with_churn_probabilities`](Profiles::with_churn_probabilities) |
-//! | `customer_value` | currency ≥ 0 | [`values_from_column`](Profiles::values_from_column), [`value_with`](Profiles::value_with), [`with_customer_values`](Profiles::with_customer_values) |
-//! | `expected_loss` | currency ≥ 0 | derived: churn probability × customer value |
-//! | `rfm_segment` | category | [`segment_rfm`](Profiles::segment_rfm) |
-//! | `lifecycle_stage` | category | [`stage_lifecycle`](Profiles::stage_lifecycle) |
-//! | `value_tier`, `engagement_tier` | category (`low`, `mid`, `high`) | [`tier_value`](Profiles::tier_value), [`tier_engagement`](Profiles::tier_engagement) |
-//! | `plan`, `channel`, `region` | category from the records | [`attributes_from`](Profiles::attributes_from) |
-//! | `tags` | labels from the records | [`attributes_from`](Profiles::attributes_from) |
-//! | `cluster` | category (`0`, `1`, …) | [`cluster_with`](Profiles::cluster_with) |
-//! | any name of yours | number or category | [`with_numeric`](Profiles::with_numeric), [`with_category`](Profiles::with_category) |
-//!
-//! Alert conditions and playbook eligibility reference every field, and
-//! every feature, by name.
+//! Every customer's fields: the registry, the column types and the views.
 
 mod field;
 mod view;
@@ -37,8 +20,25 @@ use crate::segment::{RfmSegment, Tier};
 use crate::{ErrorKind, Result};
 
 /// Every customer's profile, column by column: features (a
-/// [`FeatureTable`]) plus named fields (see the [module docs](self) for the
-/// built-in ones).
+/// [`FeatureTable`]) plus named fields.
+///
+/// The fields, numeric or categorical, live in one registry:
+///
+/// | field | kind | set by |
+/// |---|---|---|
+/// | `churn_probability` | number in [0, 1] | [`score_with`](Profiles::score_with), [`with_churn_probabilities`](Profiles::with_churn_probabilities) |
+/// | `customer_value` | currency ≥ 0 | [`values_from_column`](Profiles::values_from_column), [`value_with`](Profiles::value_with), [`with_customer_values`](Profiles::with_customer_values) |
+/// | `expected_loss` | currency ≥ 0 | derived: churn probability × customer value |
+/// | `rfm_segment` | category | [`segment_rfm`](Profiles::segment_rfm) |
+/// | `lifecycle_stage` | category | [`stage_lifecycle`](Profiles::stage_lifecycle) |
+/// | `value_tier`, `engagement_tier` | category (`low`, `mid`, `high`) | [`tier_value`](Profiles::tier_value), [`tier_engagement`](Profiles::tier_engagement) |
+/// | `plan`, `channel`, `region` | category from the records | [`attributes_from`](Profiles::attributes_from) |
+/// | `tags` | labels from the records | [`attributes_from`](Profiles::attributes_from) |
+/// | `cluster` | category (`0`, `1`, …) | [`cluster_with`](Profiles::cluster_with) |
+/// | any name of yours | number or category | [`with_numeric`](Profiles::with_numeric), [`with_category`](Profiles::with_category) |
+///
+/// Alert conditions and playbook eligibility reference every field, and
+/// every feature, by name.
 ///
 /// Assemble it in one chain from a table, a scorer, fitted segmentations,
 /// the records' customer attributes and columns of your own (each step
