@@ -370,7 +370,7 @@ pub enum ErrorKind {
         observed_until: chrono::DateTime<chrono::Utc>,
     },
     /// Training labels hold a single class; a classifier cannot be fitted.
-    #[error("training labels contain only one class ({class})")]
+    #[error("labels contain only one class ({class})")]
     SingleClass {
         /// The only class present.
         class: bool,

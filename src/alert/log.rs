@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::policy::Severity;
 use crate::records::CustomerId;
-use crate::util::FastMap;
+use crate::util::{FastMap, MICROS_PER_DAY};
 use crate::{Error, Result};
 
 /// When a rule last alerted on a customer, until when it stays quiet, and
@@ -155,7 +155,8 @@ impl AlertLog {
         now: DateTime<Utc>,
         cooldown_days: f64,
     ) {
-        let quiet = TimeDelta::microseconds((cooldown_days * 86_400e6).min(1e17) as i64);
+        let quiet =
+            TimeDelta::microseconds((cooldown_days * MICROS_PER_DAY as f64).min(1e17) as i64);
         let entry = Entry {
             fired_at: now,
             quiet_until: now
