@@ -75,7 +75,7 @@ pub fn default_plan() -> &'static churnwise::retention::Plan {
     static PLAN: OnceLock<churnwise::retention::Plan> = OnceLock::new();
     PLAN.get_or_init(|| {
         Planner::new(2_000.0)
-            .and_then(|p| p.plan(&fixture().now, &Playbook::default_playbook()))
+            .plan(&fixture().now, &Playbook::default_playbook())
             .expect("default plan")
     })
 }
