@@ -634,6 +634,8 @@ impl AlertEngine {
             program: &program,
             rows: &rows,
             profiles,
+            churn_probability: profiles.churn_probabilities(),
+            expected_loss: profiles.expected_losses(),
             order: &order,
             log,
         };
@@ -693,6 +695,8 @@ struct Run<'e, 'p> {
     program: &'p Program<'e>,
     rows: &'p Rows<'p>,
     profiles: &'p Profiles,
+    churn_probability: Option<&'p [f64]>,
+    expected_loss: Option<&'p [f64]>,
     order: &'p [usize],
     log: Option<(&'p AlertLog, DateTime<Utc>)>,
 }
@@ -740,13 +744,11 @@ impl<'e> Run<'e, '_> {
                 alerts.push(Alert {
                     customer: self.profiles.ids()[i].clone(),
                     rule,
-                    churn_probability: self.profiles.churn_probabilities().map(|p| p[i]),
-                    expected_loss: self.profiles.expected_losses().map(|l| l[i]),
+                    churn_probability: self.churn_probability.map(|p| p[i]),
+                    expected_loss: self.expected_loss.map(|l| l[i]),
                     reasons: seen
-                        .iter()
-                        .map(|(t, value, negated)| {
-                            trigger(self.program, *t, value.clone(), *negated)
-                        })
+                        .drain(..)
+                        .map(|(t, value, negated)| trigger(self.program, t, value, negated))
                         .collect(),
                     row: i,
                     rule_index: r,

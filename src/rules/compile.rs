@@ -46,11 +46,41 @@ impl Cmp {
     }
 }
 
-/// The codes a category test accepts, indexed by code.
-type Accept = Box<[bool]>;
+/// The codes a category test accepts: a bit mask for the first 64 codes
+/// (every built-in category, and most from the data), a table beyond.
+#[derive(Debug, Clone, Default)]
+struct Accept {
+    mask: u64,
+    beyond: Box<[bool]>,
+}
 
-fn accepts(accept: &Accept, code: u32) -> bool {
-    accept.get(code as usize).copied().unwrap_or(false)
+impl Accept {
+    fn new(codes: usize) -> Accept {
+        Accept {
+            mask: 0,
+            beyond: vec![false; codes.saturating_sub(64)].into_boxed_slice(),
+        }
+    }
+
+    fn insert(&mut self, code: usize) {
+        match code.checked_sub(64) {
+            None => self.mask |= 1 << code,
+            Some(k) => self.beyond[k] = true,
+        }
+    }
+
+    #[inline]
+    fn contains(&self, code: u32) -> bool {
+        if code < 64 {
+            self.mask >> code & 1 != 0
+        } else {
+            // MISSING (u32::MAX) is past every table.
+            self.beyond
+                .get(code as usize - 64)
+                .copied()
+                .unwrap_or(false)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -154,7 +184,7 @@ impl<'a> Columns<'a> {
 
     fn has_any(&self, field: usize, accept: &Accept, i: usize) -> bool {
         match self.fields[field] {
-            Column::Labels(s) => s.codes_of(i).iter().any(|&c| accepts(accept, c)),
+            Column::Labels(s) => s.codes_of(i).iter().any(|&c| accept.contains(c)),
             _ => false,
         }
     }
@@ -340,10 +370,10 @@ impl<'p> Program<'p> {
             Resolved::Category(field, column) => {
                 t.check_as(Declared::Category(None), path)?;
                 let dictionary = column.dictionary();
-                let mut accept = vec![false; dictionary.len()].into_boxed_slice();
+                let mut accept = Accept::new(dictionary.len());
                 for (operand, at) in t.operands(path) {
                     match label_index(&t.field, dictionary, operand, &at) {
-                        Ok(code) => accept[code] = true,
+                        Ok(code) => accept.insert(code),
                         // A label no customer has yet matches nobody; a number
                         // that spells no label is still an error.
                         Err(_) if matches!(operand, Operand::Text(_)) => {}
@@ -451,16 +481,25 @@ fn fill(
             compare(cmp, &values, out);
             scratch.values.push(values);
         }
-        Node::Cat { field, accept, .. } => {
-            for (k, o) in out.iter_mut().enumerate() {
-                *o = accepts(accept, rows.now.code(*field, range.start + k));
+        Node::Cat { field, accept, .. } => match rows.now.fields[*field] {
+            Column::Category(c) => {
+                for (o, &code) in out.iter_mut().zip(&c.codes[range]) {
+                    *o = accept.contains(code);
+                }
             }
-        }
-        Node::Set { field, accept, .. } => {
-            for (k, o) in out.iter_mut().enumerate() {
-                *o = rows.now.has_any(*field, accept, range.start + k);
+            _ => out.fill(false),
+        },
+        Node::Set { field, accept, .. } => match rows.now.fields[*field] {
+            Column::Labels(s) => {
+                for (k, o) in out.iter_mut().enumerate() {
+                    *o = s
+                        .codes_of(range.start + k)
+                        .iter()
+                        .any(|&c| accept.contains(c));
+                }
             }
-        }
+            _ => out.fill(false),
+        },
         Node::Change {
             now,
             before,
@@ -557,7 +596,7 @@ fn compare(cmp: &Cmp, values: &[f64], out: &mut [bool]) {
 fn eval(node: &Node, rows: &Rows<'_>, i: usize) -> bool {
     match node {
         Node::Num { col, cmp, .. } => cmp.holds(rows.now.num(*col, i)),
-        Node::Cat { field, accept, .. } => accepts(accept, rows.now.code(*field, i)),
+        Node::Cat { field, accept, .. } => accept.contains(rows.now.code(*field, i)),
         Node::Set { field, accept, .. } => rows.now.has_any(*field, accept, i),
         Node::Change { .. } => change(node, rows, i).is_some_and(|(_, _, c, cmp)| cmp.holds(c)),
         Node::All(cs) => cs.iter().all(|c| eval(c, rows, i)),

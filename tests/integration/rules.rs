@@ -337,3 +337,25 @@ proptest! {
         prop_assert_eq!(Condition::from_json(&json).unwrap(), c);
     }
 }
+
+#[test]
+fn categories_with_many_labels_match_past_the_first_64() {
+    // 100 customers, each with a zone of its own: codes 0..100.
+    let wide = Profiles::from_profiles(
+        (1..=100u64)
+            .map(|i| {
+                Profile::new(i)
+                    .with_feature("x", i as f64)
+                    .with_label("zone", format!("z{i}"))
+            })
+            .collect(),
+    )
+    .unwrap();
+    assert_eq!(
+        hits("zone in [z3, z64, z65, z99, z-none]", &wide),
+        [3, 64, 65, 99]
+    );
+    let not_80 = hits("not zone == z80", &wide);
+    assert_eq!(not_80.len(), 99);
+    assert!(!not_80.contains(&80));
+}
