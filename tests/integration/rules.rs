@@ -212,6 +212,23 @@ fn user_fields_follow_the_naming_rules() {
         .with_numeric("score", vec![f64::NAN; n])
         .unwrap_err();
     assert!(matches!(nan.kind(), ErrorKind::NonFinite { row: 0, .. }));
+    // Hand-made profiles follow the same rules.
+    let clash = Profile::new(1u64)
+        .with_feature("x", 1.0)
+        .with_labels("x", ["a"]);
+    let err = Profiles::from_profiles(vec![clash]).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::DuplicateName { .. }),
+        "{err:?}"
+    );
+    let tags_as_one = Profile::new(1u64)
+        .with_feature("x", 1.0)
+        .with_label("tags", "vip");
+    let err = Profiles::from_profiles(vec![tags_as_one]).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidValue { .. }),
+        "{err:?}"
+    );
     // Replacing a field of your own keeps one column.
     let twice = p
         .with_numeric("score", vec![1.0; n])

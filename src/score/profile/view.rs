@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::Profiles;
-use super::field::{Coded, Codes, Column};
+use super::field::{Builtin, Coded, Codes, Column, LabelSets, builtin};
 use crate::records::CustomerId;
 use crate::segment::{LifecycleStage, RfmSegment, Tier};
 use crate::{ErrorKind, Result};
@@ -451,16 +451,17 @@ impl Profiles {
                         _ => Err(mismatch(i)),
                     })
                     .collect::<Result<Vec<Option<&str>>>>()?;
-                match name {
-                    "rfm_segment" => self.with_rfm_segments(decode(name, &labels)?),
-                    "lifecycle_stage" => self.with_lifecycle_stages(decode(name, &labels)?),
-                    "value_tier" => self.with_value_tiers(decode(name, &labels)?),
-                    "engagement_tier" => self.with_engagement_tiers(decode(name, &labels)?),
-                    "plan" | "channel" | "region" | "cluster" => {
+                match (builtin(name).map(|b| b.kind), name) {
+                    (None, _) => self.with_optional_category(name, labels),
+                    (Some(Builtin::Open), _) => {
                         let codes = Codes::encode(labels.iter().copied());
                         Ok(self.put(name, Column::Category(codes)))
                     }
-                    _ => self.with_optional_category(name, labels),
+                    (_, "rfm_segment") => self.with_rfm_segments(decode(name, &labels)?),
+                    (_, "lifecycle_stage") => self.with_lifecycle_stages(decode(name, &labels)?),
+                    (_, "value_tier") => self.with_value_tiers(decode(name, &labels)?),
+                    (_, "engagement_tier") => self.with_engagement_tiers(decode(name, &labels)?),
+                    _ => Err(wrong_kind(name, "a label")),
                 }
             }
             Value::Labels(_) => {
@@ -472,11 +473,26 @@ impl Profiles {
                         _ => Err(mismatch(i)),
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let sets = super::field::LabelSets::encode(sets);
-                Ok(self.put(name, Column::Labels(sets)))
+                match builtin(name).map(|b| b.kind) {
+                    None => self.check_user_name(name)?,
+                    Some(Builtin::Labels) => {}
+                    Some(_) => return Err(wrong_kind(name, "several labels")),
+                }
+                Ok(self.put(name, Column::Labels(LabelSets::encode(sets))))
             }
         }
     }
+}
+
+/// A built-in field given a value of the wrong kind on a hand-made profile.
+fn wrong_kind(field: &str, given: &str) -> crate::Error {
+    ErrorKind::InvalidValue {
+        what: "profile",
+        index: 0,
+        field: "fields",
+        reason: format!("built-in field `{field}` cannot hold {given}"),
+    }
+    .into()
 }
 
 /// The labels of a built-in category decoded into its enum.
