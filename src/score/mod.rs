@@ -197,17 +197,12 @@ impl ChurnScorer {
     /// ```
     pub fn new(model: impl Into<FittedModel>, snapshot: &Snapshot) -> Result<Self> {
         let model = model.into();
-        let features = model.feature_names().to_vec();
-        FeatureSpec::new(features.clone()).resolve(snapshot)?;
         Ok(ChurnScorer {
             schema_version: SCHEMA_VERSION,
             windows_days: snapshot.windows_days().to_vec(),
-            features,
+            features: deployable_features(model.feature_names(), snapshot)?,
             model,
-            training: TrainingInfo {
-                crate_version: env!("CARGO_PKG_VERSION").to_owned(),
-                ..TrainingInfo::default()
-            },
+            training: stamped(TrainingInfo::default()),
         })
     }
 
@@ -228,10 +223,7 @@ impl ChurnScorer {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn with_training(mut self, training: TrainingInfo) -> Self {
-        self.training = TrainingInfo {
-            crate_version: env!("CARGO_PKG_VERSION").to_owned(),
-            ..training
-        };
+        self.training = stamped(training);
         self
     }
 
@@ -295,9 +287,7 @@ impl ChurnScorer {
         history: &History,
         as_of: DateTime<Utc>,
     ) -> Result<(FeatureTable, Array1<f64>)> {
-        let snapshot = Snapshot::new(as_of).windows(self.windows_days.iter().copied());
-        snapshot.validate()?;
-        let table = FeatureSpec::new(self.features.clone()).extract(history, &snapshot)?;
+        let table = extract(history, as_of, &self.windows_days, &self.features)?;
         let scores = self.score_table(&table)?;
         Ok((table, scores))
     }
@@ -424,6 +414,33 @@ impl ChurnScorer {
         same_features(scorer.model.feature_names(), &scorer.features)?;
         Ok(scorer)
     }
+}
+
+/// A model's features, which must all be extractable with `snapshot`'s
+/// windows for the scorer to score histories.
+pub(crate) fn deployable_features(names: &[String], snapshot: &Snapshot) -> Result<Vec<String>> {
+    FeatureSpec::new(names.to_vec()).resolve(snapshot)?;
+    Ok(names.to_vec())
+}
+
+/// `training`, stamped with this release's version.
+pub(crate) fn stamped(training: TrainingInfo) -> TrainingInfo {
+    TrainingInfo {
+        crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+        ..training
+    }
+}
+
+/// A deployed model's features extracted from `history` as of `as_of`.
+pub(crate) fn extract(
+    history: &History,
+    as_of: DateTime<Utc>,
+    windows_days: &[u32],
+    features: &[String],
+) -> Result<FeatureTable> {
+    let snapshot = Snapshot::new(as_of).windows(windows_days.iter().copied());
+    snapshot.validate()?;
+    FeatureSpec::new(features.to_vec()).extract(history, &snapshot)
 }
 
 /// A saved model's features must be the scorer's feature list, in order.

@@ -5,10 +5,11 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    SCHEMA_VERSION, TrainingInfo, check_values, from_versioned_json, json_error, same_features,
+    SCHEMA_VERSION, TrainingInfo, check_values, deployable_features, extract, from_versioned_json,
+    json_error, same_features, stamped,
 };
 use crate::Result;
-use crate::features::{FeatureSpec, FeatureTable, Snapshot};
+use crate::features::{FeatureTable, Snapshot};
 use crate::model::FittedRidgeRegression;
 use crate::records::History;
 
@@ -84,27 +85,19 @@ impl ValueScorer {
     /// snapshot's catalog does not have (such a model can still score
     /// tables with [`score_table`](Self::score_table), but not histories).
     pub fn new(model: FittedRidgeRegression, snapshot: &Snapshot) -> Result<Self> {
-        let features = model.feature_names().to_vec();
-        FeatureSpec::new(features.clone()).resolve(snapshot)?;
         Ok(ValueScorer {
             schema_version: SCHEMA_VERSION,
             windows_days: snapshot.windows_days().to_vec(),
-            features,
+            features: deployable_features(model.feature_names(), snapshot)?,
             model: ValueModel::Ridge(model),
-            training: TrainingInfo {
-                crate_version: env!("CARGO_PKG_VERSION").to_owned(),
-                ..TrainingInfo::default()
-            },
+            training: stamped(TrainingInfo::default()),
         })
     }
 
     /// The scorer with what is known about its training (the crate version
     /// is always this release's; churn metrics do not apply to a value model).
     pub fn with_training(mut self, training: TrainingInfo) -> Self {
-        self.training = TrainingInfo {
-            crate_version: env!("CARGO_PKG_VERSION").to_owned(),
-            ..training
-        };
+        self.training = stamped(training);
         self
     }
 
@@ -148,9 +141,7 @@ impl ValueScorer {
         history: &History,
         as_of: DateTime<Utc>,
     ) -> Result<(FeatureTable, Array1<f64>)> {
-        let snapshot = Snapshot::new(as_of).windows(self.windows_days.iter().copied());
-        snapshot.validate()?;
-        let table = FeatureSpec::new(self.features.clone()).extract(history, &snapshot)?;
+        let table = extract(history, as_of, &self.windows_days, &self.features)?;
         let values = self.score_table(&table)?;
         Ok((table, values))
     }
