@@ -341,8 +341,8 @@ mod tests {
     use crate::clv::{FittedBetaGeo, Variant};
     use approx::assert_relative_eq;
 
-    #[test]
-    fn value_matches_a_hand_computed_discounted_sum() {
+    /// BG/NBD and Gamma-Gamma at the published CDNOW parameters (weeks).
+    fn cdnow_models() -> (FittedBetaGeo, FittedGammaGamma) {
         let purchases = FittedBetaGeo::new(
             Variant::Standard,
             0.243,
@@ -352,7 +352,12 @@ mod tests {
             TimeUnit::Weeks,
         )
         .unwrap();
-        let spend = FittedGammaGamma::new(6.25, 3.74, 15.44).unwrap();
+        (purchases, FittedGammaGamma::new(6.25, 3.74, 15.44).unwrap())
+    }
+
+    #[test]
+    fn value_matches_a_hand_computed_discounted_sum() {
+        let (purchases, spend) = cdnow_models();
         let row = SummaryRow::new(2, 30.43, 38.86)
             .unwrap()
             .with_monetary(22.35)
@@ -378,16 +383,7 @@ mod tests {
 
     #[test]
     fn refuses_another_time_unit_and_bad_settings() {
-        let purchases = FittedBetaGeo::new(
-            Variant::Standard,
-            0.243,
-            4.414,
-            0.793,
-            2.426,
-            TimeUnit::Weeks,
-        )
-        .unwrap();
-        let spend = FittedGammaGamma::new(6.25, 3.74, 15.44).unwrap();
+        let (purchases, spend) = cdnow_models();
         let days = CalibrationSummary::from_columns(TimeUnit::Days, vec![0], vec![0.0], vec![10.0])
             .unwrap();
         let err = Clv::new(1.0, 1)
