@@ -135,7 +135,7 @@ impl ValueScorer {
     ///
     /// # Errors
     ///
-    /// As for [`FeatureSpec::extract`] and [`score_table`](Self::score_table).
+    /// As for [`FeatureSpec::extract`](crate::features::FeatureSpec::extract) and [`score_table`](Self::score_table).
     pub fn score_history(
         &self,
         history: &History,
