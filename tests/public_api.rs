@@ -418,12 +418,32 @@ fn extract_crate(src: &Path) -> String {
     for (module, text) in &sources {
         extract(text, module, &public, &private, &mut out);
     }
+    let hidden = hidden_modules(&out);
     let mut s = String::new();
     for line in out {
+        let path = line.split(' ').next().unwrap_or_default();
+        if hidden
+            .iter()
+            .any(|h| path == h || path.starts_with(&format!("{h}::")))
+        {
+            continue;
+        }
         s.push_str(&line);
         s.push('\n');
     }
     s
+}
+
+/// Module paths declared `#[doc(hidden)] pub mod`: their items are not part
+/// of the supported API (doc-example helpers), so only the declaration line
+/// is kept in the snapshot.
+fn hidden_modules(lines: &BTreeSet<String>) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|line| line.contains(" #[doc(hidden)] pub mod "))
+        .filter_map(|line| line.split(' ').next()?.strip_prefix("crate::"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Names declared `pub struct`, `pub enum`, `pub trait` or `pub type`.
