@@ -159,14 +159,16 @@
 //!   tests, Holm and Benjamini–Hochberg corrections, power.
 //! - [`synth`]: a seeded synthetic customer base whose churn follows known
 //!   mechanics, with its true churn probabilities and simulated campaigns.
+//! - `report` (feature `charts`, on by default): SVG charts of the results
+//!   and a self-contained HTML (or Markdown) report.
 //! - [`error`]: the one [`Error`] type, with a `#[non_exhaustive]` [`ErrorKind`].
 //! - [`prelude`]: `use churnwise::prelude::*;` for the types a pipeline names.
 //!
 //! Each module has a runnable example under `examples/`: `read_transactions`
 //! (records), `features_snapshot`, `segment_customers`, `train_csv` (model),
 //! `score_service`, `clv_csv`, `alert_run`, `retention_loop` and
-//! `evaluate_campaign` (retention), `synth_population`, and `quickstart` for
-//! all of them together.
+//! `evaluate_campaign` (retention), `synth_population`, `report`, and
+//! `quickstart` for all of them together.
 //!
 //! # Conventions
 //!
@@ -226,6 +228,8 @@ pub mod features;
 pub mod model;
 pub mod prelude;
 pub mod records;
+#[cfg(feature = "charts")]
+pub mod report;
 pub mod retention;
 pub mod rules;
 pub mod score;

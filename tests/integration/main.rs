@@ -10,6 +10,8 @@ mod invariants;
 mod model;
 mod plan;
 mod records;
+#[cfg(feature = "charts")]
+mod report;
 mod retention;
 mod rules;
 mod segment;
