@@ -419,6 +419,10 @@ First alerts (by severity, then expected loss):"
     std::fs::write(&path, scorer.to_json()?)?;
     println!("\nscorer saved to {}", path.display());
 
+    println!(
+        "for an HTML report with charts: cargo run --release --example report -- --out churn-report.html"
+    );
+
     heading("Timing");
     println!("generate {:>8.3} s", generated.as_secs_f64());
     println!("build    {:>8.3} s", built.as_secs_f64());
