@@ -14,6 +14,7 @@ mod builder;
 #[cfg(feature = "csv")]
 mod csv;
 mod history;
+mod identity;
 mod quality;
 mod time;
 
@@ -25,6 +26,12 @@ pub use history::{
     Orders,
 };
 pub(crate) use history::{CompactKind, FeedbackRow};
+#[cfg(feature = "csv")]
+pub use identity::IdentifierCsv;
+pub use identity::{
+    Identifier, IdentifierKind, IdentityGroup, IdentityMap, IdentityResolver, IgnoredIdentifier,
+    InvalidIdentifier,
+};
 pub use quality::{
     Action, DataQualityReport, Issue, IssueCount, Problem, RecordCounts, RecordKind, RecordRef,
 };

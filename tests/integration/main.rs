@@ -6,6 +6,7 @@ mod clv;
 mod csv_input;
 mod deploy;
 mod features;
+mod identity;
 mod invariants;
 mod model;
 mod plan;
