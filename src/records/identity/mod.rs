@@ -282,7 +282,7 @@ impl IdentityResolver {
 
 /// The seed of the hash that brings equal identifiers together; any fixed
 /// value works (the result never depends on hash order).
-const KEY_SEED: u64 = 0x5EED_1D;
+const KEY_SEED: u64 = 0x005E_ED1D;
 
 fn value_of(normalized: &[std::result::Result<String, normalize::Invalid>], i: u32) -> &str {
     normalized[i as usize].as_deref().unwrap_or_default()

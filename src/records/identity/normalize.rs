@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!("tax_id".parse::<IdentifierKind>().unwrap().to_string(), "tax_id");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
+#[serde(into = "String", from = "String")]
 #[non_exhaustive]
 pub enum IdentifierKind {
     /// A phone number, matched after normalising to international form.
@@ -85,11 +85,13 @@ impl From<IdentifierKind> for String {
     }
 }
 
-impl TryFrom<String> for IdentifierKind {
-    type Error = std::convert::Infallible;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
+impl From<String> for IdentifierKind {
+    /// As [`FromStr`]: an unknown name is a kind of your own.
+    fn from(s: String) -> Self {
+        match s.parse() {
+            Ok(kind) => kind,
+            Err(never) => match never {},
+        }
     }
 }
 
