@@ -414,6 +414,24 @@ pub enum ErrorKind {
         /// The largest supported count.
         limit: usize,
     },
+    /// An input is larger than a documented limit: a condition nested too
+    /// deep or a policy with too many conditions, a CSV field, line or id
+    /// that is too long. The limits keep memory and stack use bounded
+    /// whatever the input.
+    #[error("{location}: {what} {size} exceeds the limit of {limit}")]
+    #[non_exhaustive]
+    TooLarge {
+        /// Where: a policy path (`rules[0].condition`), or a source and line
+        /// (`orders.csv line 3`).
+        location: String,
+        /// What was measured (`nesting depth`, `field length in bytes`, ...).
+        what: &'static str,
+        /// The size found (when reading stops at the limit, the first size
+        /// past it).
+        size: usize,
+        /// The largest size allowed.
+        limit: usize,
+    },
 }
 
 fn field_suffix(field: Option<&str>) -> String {

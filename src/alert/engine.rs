@@ -158,9 +158,15 @@ pub struct Alert<'a> {
     churn_probability: Option<f64>,
     expected_loss: Option<f64>,
     reasons: Vec<Trigger<'a>>,
+    omitted_reasons: usize,
     row: usize,
     rule_index: usize,
 }
+
+/// The most reasons an [`Alert`] keeps; the rest are counted
+/// ([`Alert::omitted_reasons`]), so a rule with thousands of matching
+/// comparisons cannot make every alert large.
+pub const MAX_REASONS: usize = 8;
 
 impl<'a> Alert<'a> {
     /// The customer.
@@ -198,9 +204,17 @@ impl<'a> Alert<'a> {
         self.expected_loss
     }
 
-    /// The observations that triggered the rule, in condition order.
+    /// The observations that triggered the rule, in condition order: the
+    /// first [`MAX_REASONS`] of them.
     pub fn reasons(&self) -> &[Trigger<'a>] {
         &self.reasons
+    }
+
+    /// How many further observations triggered the rule beyond
+    /// [`reasons`](Self::reasons) (0 unless the rule has more than
+    /// [`MAX_REASONS`] matching comparisons).
+    pub fn omitted_reasons(&self) -> usize {
+        self.omitted_reasons
     }
 
     /// The rule's suggested intervention.
@@ -256,7 +270,7 @@ impl Ord for OrdF64 {
 impl Serialize for Alert<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Alert", 8)?;
+        let mut st = s.serialize_struct("Alert", 9)?;
         st.serialize_field("customer", &self.customer)?;
         st.serialize_field("rule", self.rule())?;
         st.serialize_field("severity", &self.severity())?;
@@ -264,6 +278,11 @@ impl Serialize for Alert<'_> {
         st.serialize_field("churn_probability", &self.churn_probability)?;
         st.serialize_field("expected_loss", &self.expected_loss)?;
         st.serialize_field("reasons", &self.reasons)?;
+        if self.omitted_reasons > 0 {
+            st.serialize_field("omitted_reasons", &self.omitted_reasons)?;
+        } else {
+            st.skip_field("omitted_reasons")?;
+        }
         st.serialize_field("suggestion", &self.suggestion())?;
         st.end()
     }
@@ -740,7 +759,9 @@ impl<'e> Run<'e, '_> {
                 }
                 kept += 1;
                 seen.clear();
-                self.program.explain(r, self.rows, i, &mut seen);
+                let omitted_reasons = self
+                    .program
+                    .explain(r, self.rows, i, MAX_REASONS, &mut seen);
                 alerts.push(Alert {
                     customer: self.profiles.ids()[i].clone(),
                     rule,
@@ -750,6 +771,7 @@ impl<'e> Run<'e, '_> {
                         .drain(..)
                         .map(|(t, value, negated)| trigger(self.program, t, value, negated))
                         .collect(),
+                    omitted_reasons,
                     row: i,
                     rule_index: r,
                 });

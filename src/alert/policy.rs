@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::Result;
-use crate::rules::{Condition, Path, Route, describe};
+use crate::rules::{Condition, MAX_CONDITIONS, Path, Route, describe};
 
 /// How urgent an alert is, `Info` lowest.
 ///
@@ -418,8 +418,17 @@ impl AlertPolicy {
         if self.rules.is_empty() {
             return Err(rules_path.error("a policy needs at least one rule"));
         }
+        let mut conditions = 0usize;
         for (i, rule) in self.rules.iter().enumerate() {
             let at = rules_path.index(i);
+            conditions += rule.condition.check_limits(&at.key("condition"))?;
+            if conditions > MAX_CONDITIONS {
+                return Err(rules_path.too_large(
+                    "number of conditions",
+                    self.rules.iter().map(|r| r.condition.measure().1).sum(),
+                    MAX_CONDITIONS,
+                ));
+            }
             if rule.id.trim().is_empty() {
                 return Err(at.key("id").error("a rule id cannot be blank"));
             }
@@ -428,7 +437,7 @@ impl AlertPolicy {
                     .key("id")
                     .error(format!("duplicate rule id `{}`", rule.id)));
             }
-            rule.condition.validate(&at.key("condition"))?;
+            rule.condition.validate_at(&at.key("condition"))?;
             if !(rule.cooldown_days.is_finite() && rule.cooldown_days >= 0.0) {
                 return Err(at.key("cooldown").error(format!(
                     "expected a cooldown of 0 days or more, got {}",
@@ -616,7 +625,7 @@ impl AlertPolicy {
     /// ```
     pub fn from_json(json: &str) -> Result<AlertPolicy> {
         let value: Value =
-            serde_json::from_str(json).map_err(|e| crate::Error::json("alert policy", e))?;
+            serde_json::from_str(json).map_err(|e| crate::rules::json_error("alert policy", e))?;
         AlertPolicy::from_value(&value)
     }
 
@@ -735,6 +744,9 @@ impl Default for AlertPolicy {
 
 impl Serialize for AlertRule {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.condition
+            .check_limits(&Path::root().key("condition"))
+            .map_err(serde::ser::Error::custom)?;
         self.to_value().serialize(s)
     }
 }

@@ -384,7 +384,7 @@ impl Intervention {
             effect(v, path.key("effect_by_segment").key(segment))?;
         }
         if let Some(c) = &self.eligibility {
-            c.validate(&path.key("eligibility"))?;
+            c.validate_at(&path.key("eligibility"))?;
         }
         if self.capacity == Some(0) {
             return Err(path.key("capacity").error("a capacity must be at least 1"));
@@ -619,7 +619,7 @@ impl Playbook {
     /// ```
     pub fn from_json(json: &str) -> Result<Playbook> {
         let value: Value =
-            serde_json::from_str(json).map_err(|e| crate::Error::json("playbook", e))?;
+            serde_json::from_str(json).map_err(|e| crate::rules::json_error("playbook", e))?;
         Playbook::from_value(value)
     }
 
@@ -665,6 +665,19 @@ impl Playbook {
         let path = Path::root().key("interventions");
         if self.interventions.is_empty() {
             return Err(path.error("a playbook needs at least one intervention"));
+        }
+        let conditions: usize = self
+            .interventions
+            .iter()
+            .filter_map(|i| i.eligibility.as_ref())
+            .map(|c| c.measure().1)
+            .sum();
+        if conditions > crate::rules::MAX_CONDITIONS {
+            return Err(path.too_large(
+                "number of conditions",
+                conditions,
+                crate::rules::MAX_CONDITIONS,
+            ));
         }
         for (k, i) in self.interventions.iter().enumerate() {
             i.validate(&path.index(k))?;
