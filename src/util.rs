@@ -32,6 +32,23 @@ pub(crate) fn from_micros(m: i64) -> DateTime<Utc> {
     })
 }
 
+/// The most characters of input text an error message quotes.
+pub(crate) const MAX_QUOTED_CHARS: usize = 200;
+
+/// `text` cut to [`MAX_QUOTED_CHARS`] characters (at a character boundary),
+/// followed by `… (N more bytes)` when cut: what error messages quote of
+/// input, so that a huge header, field or document never fills a message.
+pub(crate) fn quote_truncated(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!(
+            "{}… ({} more bytes)",
+            &text[..cut],
+            text.len() - cut
+        )),
+    }
+}
+
 /// SplitMix64, the one seeded mixer behind every reproducible random choice
 /// in the crate (synthetic populations, cross-validation folds, hold-outs).
 /// Implemented here, not taken from a crate, so the same seed gives the same
@@ -58,6 +75,15 @@ pub(crate) mod mix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_text_is_cut_at_a_character_boundary_with_the_rest_counted() {
+        assert_eq!(quote_truncated("short"), "short");
+        let long = "é".repeat(MAX_QUOTED_CHARS + 10);
+        let cut = quote_truncated(&long);
+        assert!(cut.starts_with(&"é".repeat(MAX_QUOTED_CHARS)));
+        assert!(cut.ends_with("… (20 more bytes)"), "{cut}");
+    }
 
     #[test]
     fn splitmix_matches_the_reference_sequence() {
