@@ -652,9 +652,7 @@ impl AlertPolicy {
     /// As for [`from_json`](Self::from_json).
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<AlertPolicy> {
-        let value: Value =
-            toml::from_str(text).map_err(|e| Path::root().error(e.to_string().trim_end()))?;
-        AlertPolicy::from_value(&value)
+        AlertPolicy::from_value(&crate::rules::toml_value(text)?)
     }
 
     /// The policy as pretty-printed JSON (the documented shape).

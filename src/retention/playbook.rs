@@ -361,6 +361,56 @@ impl Intervention {
         self.capacity
     }
 
+    /// Reads an intervention member by member (errors name their path);
+    /// [`Playbook::new`] validates it.
+    fn parse(value: &Value, path: &Path) -> Result<Intervention> {
+        let map = object(value, path)?;
+        known_keys(
+            map,
+            &[
+                "id",
+                "name",
+                "kind",
+                "cost",
+                "effect",
+                "effect_by_segment",
+                "eligibility",
+                "owner",
+                "capacity",
+            ],
+            path,
+        )?;
+        let required = |key: &str| {
+            map.get(key)
+                .ok_or_else(|| path.error(format!("an intervention needs `{key}`")))
+        };
+        Ok(Intervention {
+            id: member(required("id")?, &path.key("id"))?,
+            name: map
+                .get("name")
+                .map(|v| member(v, &path.key("name")))
+                .transpose()?
+                .unwrap_or_default(),
+            kind: member(required("kind")?, &path.key("kind"))?,
+            cost: member(required("cost")?, &path.key("cost"))?,
+            effect: member(required("effect")?, &path.key("effect"))?,
+            effect_by_segment: map
+                .get("effect_by_segment")
+                .map(|v| member(v, &path.key("effect_by_segment")))
+                .transpose()?
+                .unwrap_or_default(),
+            eligibility: map
+                .get("eligibility")
+                .map(|v| Condition::parse(v, &path.key("eligibility")))
+                .transpose()?,
+            owner: member(required("owner")?, &path.key("owner"))?,
+            capacity: map
+                .get("capacity")
+                .map(|v| member(v, &path.key("capacity")))
+                .transpose()?,
+        })
+    }
+
     fn validate(&self, path: &Path) -> Result<()> {
         if self.id.trim().is_empty() {
             return Err(path.key("id").error("an intervention id cannot be blank"));
@@ -649,16 +699,35 @@ impl Playbook {
     /// ```
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Playbook> {
-        let value: Value =
-            toml::from_str(text).map_err(|e| Path::root().error(e.to_string().trim_end()))?;
-        Playbook::from_value(value)
+        Playbook::from_value(crate::rules::toml_value(text)?)
     }
 
+    /// Reads a playbook member by member, so that every error names its
+    /// path (`interventions[2].cost`), then validates it.
     fn from_value(value: Value) -> Result<Playbook> {
-        let playbook: Playbook =
-            serde_json::from_value(value).map_err(|e| Path::root().error(e))?;
-        playbook.validate()?;
-        Ok(playbook)
+        let root = Path::root();
+        let map = object(&value, &root)?;
+        known_keys(map, &["interventions", "segment_by"], &root)?;
+        let segment_by = match map.get("segment_by") {
+            None => SegmentBy::default(),
+            Some(v) => member(v, &root.key("segment_by"))?,
+        };
+        let at = root.key("interventions");
+        let interventions = match map.get("interventions") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(k, v)| Intervention::parse(v, &at.index(k)))
+                .collect::<Result<Vec<_>>>()?,
+            Some(other) => {
+                return Err(at.error(format!(
+                    "expected a list of interventions, got {}",
+                    crate::rules::describe(other)
+                )));
+            }
+            None => return Err(root.error("a playbook needs `interventions`")),
+        };
+        Playbook::new(interventions, segment_by)
     }
 
     fn validate(&self) -> Result<()> {
@@ -679,8 +748,25 @@ impl Playbook {
                 crate::rules::MAX_CONDITIONS,
             ));
         }
+        // Segment labels are checked when the segmentation's labels are fixed.
+        let labels = match crate::score::builtin(self.segment_by.field()).map(|b| b.kind) {
+            Some(crate::score::Builtin::Fixed(labels)) => Some(labels),
+            _ => None,
+        };
         for (k, i) in self.interventions.iter().enumerate() {
             i.validate(&path.index(k))?;
+            if let Some(labels) = labels
+                && let Some(bad) = i
+                    .effect_by_segment
+                    .keys()
+                    .find(|s| !labels.contains(&s.as_str()))
+            {
+                return Err(path.index(k).key("effect_by_segment").unknown(
+                    &format!("{} label", self.segment_by.field()),
+                    bad,
+                    labels,
+                ));
+            }
             if self.interventions[..k].iter().any(|o| o.id == i.id) {
                 return Err(path
                     .index(k)
@@ -715,6 +801,27 @@ impl Default for Playbook {
     fn default() -> Self {
         Playbook::default_playbook()
     }
+}
+
+fn object<'a>(value: &'a Value, path: &Path) -> Result<&'a serde_json::Map<String, Value>> {
+    value.as_object().ok_or_else(|| {
+        path.error(format!(
+            "expected an object, got {}",
+            crate::rules::describe(value)
+        ))
+    })
+}
+
+fn known_keys(map: &serde_json::Map<String, Value>, known: &[&str], path: &Path) -> Result<()> {
+    match map.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(path.unknown("key", k, known)),
+        None => Ok(()),
+    }
+}
+
+/// One member, read with its serde form; errors name `path`.
+fn member<T: serde::de::DeserializeOwned>(value: &Value, path: &Path) -> Result<T> {
+    T::deserialize(value).map_err(|e| path.error(e))
 }
 
 /// `Err` unless the playbook can read segments from the profiles.

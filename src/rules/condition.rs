@@ -1328,6 +1328,67 @@ pub(crate) fn json_error(source_name: &str, e: serde_json::Error) -> crate::Erro
     crate::Error::json(source_name, e)
 }
 
+/// A TOML policy document as a JSON value tree: floats that are not finite
+/// (`nan`, `inf`) are errors naming their path, and parse errors quote at
+/// most 200 characters of each line of the input.
+#[cfg(feature = "toml")]
+pub(crate) fn toml_value(text: &str) -> Result<Value> {
+    let value: toml::Value = toml::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        let lines: Vec<String> = message
+            .trim_end()
+            .lines()
+            .map(|l| crate::util::quote_truncated(l).into_owned())
+            .collect();
+        Path::root().error(lines.join("\n"))
+    })?;
+    // Iteratively: TOML may nest deeper than conditions do.
+    enum Step<'a> {
+        Enter(&'a toml::Value, Path),
+        Array(usize),
+        Table(Vec<String>),
+    }
+    let mut work = vec![Step::Enter(&value, Path::root())];
+    let mut done: Vec<Value> = Vec::new();
+    while let Some(step) = work.pop() {
+        match step {
+            Step::Enter(v, path) => match v {
+                toml::Value::String(s) => done.push(Value::String(s.clone())),
+                toml::Value::Integer(i) => done.push(Value::from(*i)),
+                toml::Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                    Some(n) => done.push(Value::Number(n)),
+                    None => {
+                        return Err(path.error(format!("expected a finite number, got {f}")));
+                    }
+                },
+                toml::Value::Boolean(b) => done.push(Value::Bool(*b)),
+                toml::Value::Datetime(d) => done.push(Value::String(d.to_string())),
+                toml::Value::Array(items) => {
+                    work.push(Step::Array(items.len()));
+                    for (i, item) in items.iter().enumerate().rev() {
+                        work.push(Step::Enter(item, path.index(i)));
+                    }
+                }
+                toml::Value::Table(table) => {
+                    work.push(Step::Table(table.keys().cloned().collect()));
+                    for (key, item) in table.iter().rev() {
+                        work.push(Step::Enter(item, path.key(key)));
+                    }
+                }
+            },
+            Step::Array(n) => {
+                let items = done.split_off(done.len().saturating_sub(n));
+                done.push(Value::Array(items));
+            }
+            Step::Table(keys) => {
+                let items = done.split_off(done.len().saturating_sub(keys.len()));
+                done.push(Value::Object(keys.into_iter().zip(items).collect()));
+            }
+        }
+    }
+    Ok(done.pop().unwrap_or(Value::Null))
+}
+
 /// A value's type, for messages.
 pub(crate) fn describe(v: &Value) -> String {
     match v {

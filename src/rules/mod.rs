@@ -55,5 +55,7 @@ pub use condition::{Condition, FieldRef, MAX_CONDITIONS, MAX_DEPTH, Operand, Tes
 pub use route::Route;
 
 pub(crate) use compile::{Program, Rows, Scratch, Seen, rows_meeting};
+#[cfg(feature = "toml")]
+pub(crate) use condition::toml_value;
 pub(crate) use condition::{describe, json_error, parse_duration};
 pub(crate) use path::Path;
