@@ -444,6 +444,11 @@ impl AlertPolicy {
                     rule.cooldown_days
                 )));
             }
+            crate::rules::check_duration_days(
+                rule.cooldown_days,
+                format_args!("{} days", rule.cooldown_days),
+                &at.key("cooldown"),
+            )?;
         }
         if self.max_alerts_per_customer == 0 {
             return Err(Path::root()
@@ -800,10 +805,12 @@ fn days(value: &Value, path: &Path) -> Result<f64> {
         Value::String(s) => crate::rules::parse_duration(s).map(|(a, hours)| a * hours / 24.0),
         _ => None,
     };
-    d.filter(|d| d.is_finite() && *d >= 0.0).ok_or_else(|| {
+    let d = d.filter(|d| d.is_finite() && *d >= 0.0).ok_or_else(|| {
         path.error(format!(
             "expected a duration such as \"14d\", \"36h\" or a number of days ≥ 0, got {}",
             describe(value)
         ))
-    })
+    })?;
+    crate::rules::check_duration_days(d, describe(value), path)?;
+    Ok(d)
 }

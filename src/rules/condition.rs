@@ -1046,6 +1046,7 @@ impl Test {
                         self.field
                     ))
                 })?;
+                check_duration_days(amount * hours / 24.0, t, path)?;
                 match (unit, self.change) {
                     (Some(Unit::Days), _) => amount * hours / 24.0,
                     (Some(Unit::Hours), _) => amount * hours,
@@ -1263,6 +1264,25 @@ fn parse_op(k: usize, value: &Value, path: &Path) -> Result<Op> {
             Op::In(values)
         }
     })
+}
+
+/// The longest duration a policy may give (a cooldown, a threshold written
+/// `"90d"`): 1000 years, far inside what times can represent.
+pub(crate) const MAX_DURATION_DAYS: f64 = 365_250.0;
+
+/// The one overflow rule for durations, however written (`"14d"`, `"36h"`,
+/// a number of days): at most [`MAX_DURATION_DAYS`].
+pub(crate) fn check_duration_days(
+    days: f64,
+    written: impl fmt::Display,
+    path: &Path,
+) -> Result<()> {
+    if days > MAX_DURATION_DAYS {
+        return Err(path.error(format!(
+            "the duration {written} is longer than the limit of {MAX_DURATION_DAYS} days (1000 years)"
+        )));
+    }
+    Ok(())
 }
 
 /// `"90d"`, `"24h"`, `"2w"`, `"1.5d"` → (amount, hours per unit).

@@ -740,3 +740,42 @@ fn alerts_keep_a_few_reasons_and_count_the_rest() {
         }
     ));
 }
+
+#[test]
+fn durations_follow_one_overflow_rule_however_written() {
+    let doc = |cooldown: &str, threshold: &str| {
+        format!(
+            r#"{{"rules": [{{"id": "r", "severity": "low", "route": "sales", "cooldown": {cooldown},
+                "condition": {{"field": "recency_days", ">": {threshold}}}}}]}}"#
+        )
+    };
+    let reason = |text: String| match AlertPolicy::from_json(&text).unwrap_err().into_kind() {
+        ErrorKind::InvalidPolicy { path, reason, .. } => (path, reason),
+        other => panic!("unexpected {other:?}"),
+    };
+    for (cooldown, threshold, path) in [
+        (r#""99999999999999999999d""#, "1", "rules[0].cooldown"),
+        ("1e20", "1", "rules[0].cooldown"),
+        (
+            r#""1d""#,
+            r#""99999999999999999999h""#,
+            "rules[0].condition.>",
+        ),
+    ] {
+        let (at, why) = reason(doc(cooldown, threshold));
+        assert_eq!(at, path);
+        assert!(
+            why.contains("longer than the limit of 365250 days"),
+            "{why}"
+        );
+    }
+    assert!(AlertPolicy::from_json(&doc(r#""365250d""#, r#""52w""#)).is_ok());
+    let rule = AlertRule::new(
+        "r",
+        Condition::field("recency_days").gt(1),
+        Severity::Low,
+        Route::Sales,
+    )
+    .with_cooldown_days(1e20);
+    assert!(AlertPolicy::new(vec![rule]).is_err());
+}

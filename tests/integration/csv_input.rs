@@ -564,3 +564,28 @@ fn interrupted_reads_are_retried() {
         2
     );
 }
+
+#[test]
+fn an_nps_outside_0_to_10_is_cleared_above_or_below_and_the_answer_kept() {
+    let data = "customer_id,date,satisfaction,nps\n1,2024-03-01,2,11\n2,2024-03-01,4,-1\n3,2024-03-01,5,300\n4,2024-03-01,3,7\n";
+    let mut b = builder();
+    b.read_feedback_csv(data.as_bytes(), &FeedbackCsv::new())
+        .unwrap();
+    let (h, report) = b.build().unwrap();
+    assert_eq!(h.feedback_count(), 4); // every satisfaction kept
+    assert_eq!(report.repaired(), 3);
+    let values: Vec<String> = report.issues().iter().map(|i| i.to_string()).collect();
+    assert!(values[1].contains("-1"), "{values:?}");
+    let nps: Vec<Option<u8>> = (1..=4u64)
+        .map(|id| {
+            h.find(&id.into())
+                .unwrap()
+                .feedback()
+                .iter()
+                .next()
+                .unwrap()
+                .nps
+        })
+        .collect();
+    assert_eq!(nps, [None, None, None, Some(7)]);
+}

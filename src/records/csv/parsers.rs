@@ -457,22 +457,27 @@ pub(super) struct FeedbackParser {
 }
 
 impl RecordParser for FeedbackParser {
-    type Record = Feedback;
+    /// The answer and its NPS as read (any integer: the builder repairs
+    /// one outside 0–10).
+    type Record = (Feedback, Option<f64>);
     const KIND: RecordKind = RecordKind::Feedback;
-    fn parse(&self, rec: &[&[u8]]) -> Result<Feedback, RowError> {
+    fn parse(&self, rec: &[&[u8]]) -> Result<Self::Record, RowError> {
         let id = raw_id(rec, self.customer, "customer")?;
         let t = time(rec, self.time, "time", &self.format)?;
         let score = number(rec, self.satisfaction, "satisfaction")?;
         let mut f = Feedback::new(id, from_micros(t), score, self.scale);
+        let mut nps = None;
         if let Some(n) = optional_field(rec, self.nps, "nps")? {
-            let v = n
-                .parse::<u8>()
-                .map_err(|_| malformed("nps", format!("cannot parse {n:?} as an integer 0-10")))?;
-            f.nps = Some(v);
+            let v = n.parse::<i64>().map_err(|_| {
+                let n = crate::util::quote_truncated(n);
+                malformed("nps", format!("cannot parse {n:?} as an integer 0-10"))
+            })?;
+            f.nps = u8::try_from(v).ok();
+            nps = Some(v as f64);
         }
-        Ok(f)
+        Ok((f, nps))
     }
-    fn push(b: &mut HistoryBuilder, row: Feedback) {
-        b.push_feedback(row);
+    fn push(b: &mut HistoryBuilder, (row, nps): Self::Record) {
+        b.push_feedback_with_nps(row, nps);
     }
 }
