@@ -192,6 +192,7 @@ impl ValueScorer {
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
         let scorer: ValueScorer = from_versioned_json(json)?;
+        super::saved_layout(&scorer.windows_days, &scorer.features)?;
         same_features(scorer.model.feature_names(), &scorer.features)?;
         Ok(scorer)
     }
