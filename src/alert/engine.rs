@@ -488,8 +488,8 @@ impl<'a> AlertReport<'a> {
 /// assert_eq!(first.reasons()[0].to_string(), "recency_days = 120 (> 90d)");
 /// assert_eq!(report.work_lists().len(), 2);
 ///
-/// let typo = AlertPolicy::from_json(r#"{"rules": [{"id": "r", "severity": "low", "route": "sales",
-///     "condition": {"field": "recency_day", ">": 1}}]}"#)?;
+/// // A field these profiles lack (here one built in code) fails the check.
+/// let typo = AlertPolicy::new(vec![AlertRule::new("r", Condition::field("recency_day").gt(1), Severity::Low, Route::Sales)])?;
 /// let err = AlertEngine::new(typo).check(&profiles).unwrap_err();
 /// assert_eq!(err.to_string(), "invalid policy at `rules[0].condition.field`: unknown field `recency_day` (did you mean `recency_days`?)");
 /// # Ok::<(), churnwise::Error>(())

@@ -325,7 +325,10 @@ impl AlertRule {
 ///
 /// Policies are serde data an operations team edits (JSON, or TOML with the
 /// `toml` feature); loading validates structure, types, units and ranges
-/// and reports the path of the first problem. Field names are checked
+/// and reports the path of the first problem. Field names are checked as
+/// the document loads: each must be a built-in profile field, a catalog
+/// feature, or a field of your own listed in the document's `fields`
+/// (a typo is an error naming the closest names); they are checked again
 /// against the profiles by [`AlertEngine::check`](super::AlertEngine::check).
 ///
 /// ```json
@@ -362,6 +365,7 @@ pub struct AlertPolicy {
     rules: Vec<AlertRule>,
     max_alerts_per_customer: usize,
     precedence: Precedence,
+    fields: Vec<String>,
 }
 
 impl AlertPolicy {
@@ -386,13 +390,38 @@ impl AlertPolicy {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn new(rules: Vec<AlertRule>) -> Result<Self> {
-        let policy = AlertPolicy {
+        let mut policy = AlertPolicy {
             rules,
             max_alerts_per_customer: 3,
             precedence: Precedence::Severity,
+            fields: Vec::new(),
         };
         policy.validate()?;
+        policy.fields = own_fields(&policy.rules, Vec::new());
         Ok(policy)
+    }
+
+    /// The fields of your own its rules read (names that are neither
+    /// built-in profile fields nor catalog features), sorted: those a
+    /// document declares in `fields`, and those of rules built in code.
+    /// [`to_json`](Self::to_json) writes them, so saved policies load back.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let doc = r#"{"fields": ["credit_limit"], "rules": [{"id": "limit", "severity": "low", "route": "sales",
+    ///     "condition": {"field": "credit_limit", "<": 100}}]}"#;
+    /// let policy = AlertPolicy::from_json(doc)?;
+    /// assert_eq!(policy.fields(), ["credit_limit"]);
+    /// // Undeclared, the name is taken for a typo.
+    /// let err = AlertPolicy::from_json(&doc.replace(r#""fields": ["credit_limit"], "#, "")).unwrap_err();
+    /// assert!(err.to_string().contains("unknown field `credit_limit`"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn fields(&self) -> &[String] {
+        &self.fields
     }
 
     /// Checks the whole policy: at least one rule, unique non-blank ids,
@@ -588,6 +617,7 @@ impl AlertPolicy {
             rules,
             max_alerts_per_customer: 3,
             precedence: Precedence::Severity,
+            fields: Vec::new(),
         }
     }
 
@@ -684,9 +714,10 @@ impl AlertPolicy {
         let map = object(value, &root)?;
         check_keys(
             map,
-            &["rules", "max_alerts_per_customer", "precedence"],
+            &["rules", "max_alerts_per_customer", "precedence", "fields"],
             &root,
         )?;
+        let declared = crate::rules::declared_fields(map.get("fields"), &root.key("fields"))?;
         let rules_path = root.key("rules");
         let rules = match map.get("rules") {
             Some(Value::Array(items)) => items
@@ -724,18 +755,28 @@ impl AlertPolicy {
                 }
             };
         }
+        // Names are checked as the document loads, before any profiles exist.
+        for (i, rule) in policy.rules.iter().enumerate() {
+            rule.condition
+                .check_names(&rules_path.index(i).key("condition"), &declared)?;
+        }
+        policy.fields = own_fields(&policy.rules, declared);
         Ok(policy)
     }
 
     fn to_value(&self) -> Value {
-        json!({
+        let mut v = json!({
             "max_alerts_per_customer": self.max_alerts_per_customer,
             "precedence": match self.precedence {
                 Precedence::Severity => "severity",
                 Precedence::RuleOrder => "rule_order",
             },
             "rules": self.rules.iter().map(AlertRule::to_value).collect::<Vec<_>>(),
-        })
+        });
+        if let (false, Some(map)) = (self.fields.is_empty(), v.as_object_mut()) {
+            map.insert("fields".into(), json!(self.fields));
+        }
+        v
     }
 }
 
@@ -772,6 +813,15 @@ impl<'de> Deserialize<'de> for AlertPolicy {
         let value = Value::deserialize(d)?;
         AlertPolicy::from_value(&value).map_err(serde::de::Error::custom)
     }
+}
+
+/// `declared` and the fields of your own `rules` read, sorted, once each.
+fn own_fields(rules: &[AlertRule], declared: Vec<String>) -> Vec<String> {
+    let mut fields = declared;
+    fields.extend(rules.iter().flat_map(|r| r.condition.own_fields()));
+    fields.sort_unstable();
+    fields.dedup();
+    fields
 }
 
 fn object<'a>(value: &'a Value, path: &Path) -> Result<&'a Map<String, Value>> {

@@ -470,6 +470,8 @@ pub struct Playbook {
     interventions: Vec<Intervention>,
     #[serde(default)]
     segment_by: SegmentBy,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<String>,
 }
 
 impl Playbook {
@@ -493,12 +495,49 @@ impl Playbook {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn new(interventions: Vec<Intervention>, segment_by: SegmentBy) -> Result<Self> {
-        let playbook = Playbook {
+        let mut playbook = Playbook {
             interventions,
             segment_by,
+            fields: Vec::new(),
         };
         playbook.validate()?;
+        playbook.fields = playbook.own_fields(Vec::new());
         Ok(playbook)
+    }
+
+    /// The fields of your own its eligibility conditions read (names that
+    /// are neither built-in profile fields nor catalog features), sorted: a
+    /// document declares them in `fields`, so that a typo in a name is
+    /// caught as it loads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::Playbook;
+    ///
+    /// let doc = r#"{"fields": ["contract"], "interventions": [{"id": "d", "kind": "discount", "cost": 5,
+    ///     "effect": 0.2, "owner": "marketing", "eligibility": {"field": "contract", "==": "monthly"}}]}"#;
+    /// assert_eq!(Playbook::from_json(doc)?.fields(), ["contract"]);
+    /// let typo = doc.replace(r#""field": "contract""#, r#""field": "contrat""#);
+    /// assert!(Playbook::from_json(&typo).unwrap_err().to_string().contains("did you mean `contract`"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    /// `declared` and the fields of your own the eligibility conditions read, sorted.
+    fn own_fields(&self, declared: Vec<String>) -> Vec<String> {
+        let mut fields = declared;
+        fields.extend(
+            self.interventions
+                .iter()
+                .filter_map(|i| i.eligibility.as_ref())
+                .flat_map(Condition::own_fields),
+        );
+        fields.sort_unstable();
+        fields.dedup();
+        fields
     }
 
     /// The strategy table of everyday practice, with effects as planning
@@ -587,6 +626,7 @@ impl Playbook {
         Playbook {
             interventions,
             segment_by: SegmentBy::LifecycleStage,
+            fields: Vec::new(),
         }
     }
 
@@ -707,7 +747,8 @@ impl Playbook {
     fn from_value(value: Value) -> Result<Playbook> {
         let root = Path::root();
         let map = object(&value, &root)?;
-        known_keys(map, &["interventions", "segment_by"], &root)?;
+        known_keys(map, &["interventions", "segment_by", "fields"], &root)?;
+        let declared = crate::rules::declared_fields(map.get("fields"), &root.key("fields"))?;
         let segment_by = match map.get("segment_by") {
             None => SegmentBy::default(),
             Some(v) => member(v, &root.key("segment_by"))?,
@@ -727,7 +768,14 @@ impl Playbook {
             }
             None => return Err(root.error("a playbook needs `interventions`")),
         };
-        Playbook::new(interventions, segment_by)
+        let mut playbook = Playbook::new(interventions, segment_by)?;
+        for (k, i) in playbook.interventions.iter().enumerate() {
+            if let Some(c) = &i.eligibility {
+                c.check_names(&at.index(k).key("eligibility"), &declared)?;
+            }
+        }
+        playbook.fields = playbook.own_fields(declared);
+        Ok(playbook)
     }
 
     fn validate(&self) -> Result<()> {

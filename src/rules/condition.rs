@@ -677,6 +677,62 @@ impl Condition {
         Ok(nodes)
     }
 
+    /// The names this condition reads that are neither built-in profile
+    /// fields nor catalog features: fields of your own.
+    pub(crate) fn own_fields(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut stack = vec![self];
+        while let Some(c) = stack.pop() {
+            match c {
+                Condition::All(cs) | Condition::Any(cs) => stack.extend(cs.iter().rev()),
+                Condition::Not(c) => stack.push(c),
+                Condition::Test(t) => {
+                    if Declared::of(&t.field) == Declared::Unknown && !names.contains(&t.field) {
+                        names.push(t.field.clone());
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    /// Checks, as a document loads, that every field is a built-in profile
+    /// field, a catalog feature or one of `declared` (the document's
+    /// `fields`), suggesting the closest known names for a typo.
+    pub(crate) fn check_names(&self, path: &Path, declared: &[String]) -> Result<()> {
+        let mut stack = vec![(self, path.clone())];
+        while let Some((c, at)) = stack.pop() {
+            match c {
+                Condition::All(cs) | Condition::Any(cs) => {
+                    let key = if matches!(c, Condition::All(_)) {
+                        "all"
+                    } else {
+                        "any"
+                    };
+                    let at = at.key(key);
+                    stack.extend(cs.iter().enumerate().rev().map(|(i, c)| (c, at.index(i))));
+                }
+                Condition::Not(inner) => stack.push((inner, at.key("not"))),
+                Condition::Test(t) => {
+                    if Declared::of(&t.field) == Declared::Unknown && !declared.contains(&t.field) {
+                        let mut known: Vec<String> = crate::features::catalog_names();
+                        known.extend(crate::score::builtin_fields().map(str::to_owned));
+                        known.extend(declared.iter().cloned());
+                        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+                        return Err(at.key("field").error_with(
+                            format!(
+                                "unknown field `{}`: not a built-in field or a catalog feature (declare fields of your own in the document's `fields`)",
+                                crate::util::quote_truncated(&t.field)
+                            ),
+                            crate::features::closest_names(&t.field, &known),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The condition as a serde value tree (the documented shape); only
     /// for conditions within the limits (checked by the callers).
     pub(crate) fn to_value(&self) -> Value {
@@ -1407,6 +1463,29 @@ pub(crate) fn toml_value(text: &str) -> Result<Value> {
         }
     }
     Ok(done.pop().unwrap_or(Value::Null))
+}
+
+/// A document's `fields`: the names of fields of your own its conditions read.
+pub(crate) fn declared_fields(value: Option<&Value>, path: &Path) -> Result<Vec<String>> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let items = value.as_array().ok_or_else(|| {
+        path.error(format!(
+            "expected a list of field names, got {}",
+            describe(value)
+        ))
+    })?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+            other => Err(path
+                .index(i)
+                .error(format!("expected a field name, got {}", describe(other)))),
+        })
+        .collect()
 }
 
 /// A value's type, for messages.

@@ -57,5 +57,7 @@ pub use route::Route;
 pub(crate) use compile::{Program, Rows, Scratch, Seen, rows_meeting};
 #[cfg(feature = "toml")]
 pub(crate) use condition::toml_value;
-pub(crate) use condition::{check_duration_days, describe, json_error, parse_duration};
+pub(crate) use condition::{
+    check_duration_days, declared_fields, describe, json_error, parse_duration,
+};
 pub(crate) use path::Path;

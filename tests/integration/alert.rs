@@ -207,11 +207,30 @@ fn precedence_by_rule_order_keeps_the_first_rules() {
 
 #[test]
 fn unknown_fields_and_bad_documents_are_typed_errors_with_paths() {
-    let p = AlertPolicy::from_json(
-        r#"{"rules": [{"id": "a", "severity": "low", "route": "sales",
-            "condition": {"any": [{"field": "complaints_30d", ">": 1}, {"field": "complaint_30d", ">": 1}]}}]}"#,
-    )
+    // A typo in a document is caught as it loads, with the closest names.
+    let doc = r#"{"rules": [{"id": "a", "severity": "low", "route": "sales",
+            "condition": {"any": [{"field": "complaints_30d", ">": 1}, {"field": "complaint_30d", ">": 1}]}}]}"#;
+    match AlertPolicy::from_json(doc).unwrap_err().into_kind() {
+        ErrorKind::InvalidPolicy {
+            path, suggestions, ..
+        } => {
+            assert_eq!(path, "rules[0].condition.any[1].field");
+            assert_eq!(suggestions[0], "complaints_30d");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Built in code, at the latest when checked against the profiles.
+    let p = AlertPolicy::new(vec![AlertRule::new(
+        "a",
+        Condition::any([
+            Condition::field("complaints_30d").gt(1),
+            Condition::field("complaint_30d").gt(1),
+        ]),
+        Severity::Low,
+        Route::Sales,
+    )])
     .unwrap();
+    assert_eq!(p.fields(), ["complaint_30d"]);
     match AlertEngine::new(p).check(&now()).unwrap_err().into_kind() {
         ErrorKind::InvalidPolicy {
             path, suggestions, ..
