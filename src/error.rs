@@ -162,6 +162,29 @@ impl std::error::Error for Error {
     }
 }
 
+/// An I/O error met outside churnwise's own readers (say, by
+/// `std::fs::read_to_string` in a function returning
+/// [`churnwise::Result`](Result)): [`ErrorKind::Io`], with the error kept as
+/// the [`source`](std::error::Error::source). The crate's own readers name
+/// the file instead.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::AlertPolicy;
+///
+/// fn load(path: &str) -> churnwise::Result<AlertPolicy> {
+///     AlertPolicy::from_toml(&std::fs::read_to_string(path)?)
+/// }
+/// let err = load("no/such/policy.toml").unwrap_err();
+/// assert!(matches!(err.kind(), churnwise::ErrorKind::Io { kind: std::io::ErrorKind::NotFound, .. }));
+/// ```
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Self {
+        Error::io("I/O", error)
+    }
+}
+
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Self {
         Error(Box::new(Inner { kind, io: None }))
