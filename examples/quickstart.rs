@@ -415,7 +415,7 @@ First alerts (by severity, then expected loss):"
     );
 
     // 15. Save the scorer under `target/` (or the directory given with
-    //     `--out DIR`); another service loads it with ChurnScorer::from_json.
+    //     `--out DIR`); another service loads it with ChurnScorer::load.
     let args: Vec<String> = std::env::args().collect();
     let dir = match args.iter().position(|a| a == "--out") {
         Some(k) => std::path::PathBuf::from(args.get(k + 1).ok_or("--out needs a directory")?),
@@ -423,7 +423,7 @@ First alerts (by severity, then expected loss):"
     };
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("churnwise-quickstart-scorer.json");
-    std::fs::write(&path, scorer.to_json()?)?;
+    scorer.save(&path)?;
     println!("\nscorer saved to {}", path.display());
 
     heading("Timing");

@@ -708,6 +708,74 @@ impl AlertPolicy {
         serde_json::to_string_pretty(&self.to_value()).unwrap_or_default()
     }
 
+    /// Loads a policy file: JSON for `.json`, TOML for `.toml` (feature
+    /// `toml`), chosen by the extension.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `path` for another extension; [`ErrorKind::Io`](crate::ErrorKind::Io)
+    /// if the file cannot be read; otherwise as [`from_json`](Self::from_json).
+    /// Every error names the file (an invalid policy's path starts with it).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let policy = AlertPolicy::load("examples/alert_policy.toml")?;
+    /// assert_eq!(policy.rules().len(), 8);
+    /// let err = AlertPolicy::load("no/such/policy.json").unwrap_err();
+    /// assert!(err.to_string().starts_with("no/such/policy.json: "));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<AlertPolicy> {
+        let path = path.as_ref();
+        let format = crate::error::DocumentFormat::of(path, true)?;
+        let text = crate::error::read_document(path)?;
+        match format {
+            crate::error::DocumentFormat::Json => AlertPolicy::from_json(&text),
+            #[cfg(feature = "toml")]
+            crate::error::DocumentFormat::Toml => AlertPolicy::from_toml(&text),
+        }
+        .map_err(|e| e.in_file(path))
+    }
+
+    /// Saves the policy to a file that [`load`](Self::load) reads back:
+    /// JSON for `.json`, TOML for `.toml` (feature `toml`).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `path` for another extension; [`ErrorKind::Io`](crate::ErrorKind::Io)
+    /// naming the file if it cannot be written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("churnwise-policy-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let policy = AlertPolicy::default_policy();
+    /// for name in ["policy.json", "policy.toml"] {
+    ///     policy.save(dir.join(name))?;
+    ///     assert_eq!(AlertPolicy::load(dir.join(name))?, policy);
+    /// }
+    /// assert!(policy.save(dir.join("policy.yaml")).is_err());
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let text = match crate::error::DocumentFormat::of(path, true)? {
+            crate::error::DocumentFormat::Json => self.to_json(),
+            #[cfg(feature = "toml")]
+            crate::error::DocumentFormat::Toml => crate::rules::to_toml(&self.to_value(), path)?,
+        };
+        crate::error::write_document(path, &text)
+    }
+
     /// Parses and validates a policy from a serde value tree (any format).
     pub(crate) fn from_value(value: &Value) -> Result<AlertPolicy> {
         let root = Path::root();

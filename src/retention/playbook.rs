@@ -742,6 +742,65 @@ impl Playbook {
         Playbook::from_value(crate::rules::toml_value(text)?)
     }
 
+    /// Loads a playbook file: JSON for `.json`, TOML for `.toml` (feature
+    /// `toml`), chosen by the extension.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `path` for another extension;
+    /// [`ErrorKind::Io`] if the file cannot be read; otherwise as
+    /// [`from_json`](Self::from_json). Every error names the file.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::Playbook;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("churnwise-playbook-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let playbook = Playbook::default_playbook();
+    /// for name in ["playbook.json", "playbook.toml"] {
+    ///     playbook.save(dir.join(name))?;
+    ///     assert_eq!(Playbook::load(dir.join(name))?, playbook);
+    /// }
+    /// std::fs::write(dir.join("bad.json"), r#"{"interventions": []}"#)?;
+    /// let err = Playbook::load(dir.join("bad.json")).unwrap_err();
+    /// assert!(err.to_string().contains("bad.json: interventions"), "{err}");
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Playbook> {
+        let path = path.as_ref();
+        let format = crate::error::DocumentFormat::of(path, true)?;
+        let text = crate::error::read_document(path)?;
+        match format {
+            crate::error::DocumentFormat::Json => Playbook::from_json(&text),
+            #[cfg(feature = "toml")]
+            crate::error::DocumentFormat::Toml => Playbook::from_toml(&text),
+        }
+        .map_err(|e| e.in_file(path))
+    }
+
+    /// Saves the playbook to a file that [`load`](Self::load) reads back:
+    /// JSON for `.json`, TOML for `.toml` (feature `toml`).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `path` for another extension;
+    /// [`ErrorKind::Io`] naming the file if it cannot be written.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let value = serde_json::to_value(self)
+            .map_err(|e| crate::Error::json(path.display().to_string(), e))?;
+        let text = match crate::error::DocumentFormat::of(path, true)? {
+            crate::error::DocumentFormat::Json => serde_json::to_string_pretty(&value)
+                .map_err(|e| crate::Error::json(path.display().to_string(), e))?,
+            #[cfg(feature = "toml")]
+            crate::error::DocumentFormat::Toml => crate::rules::to_toml(&value, path)?,
+        };
+        crate::error::write_document(path, &text)
+    }
+
     /// Reads a playbook member by member, so that every error names its
     /// path (`interventions[2].cost`), then validates it.
     fn from_value(value: Value) -> Result<Playbook> {

@@ -1488,6 +1488,17 @@ pub(crate) fn declared_fields(value: Option<&Value>, path: &Path) -> Result<Vec<
         .collect()
 }
 
+/// A policy document's value tree as TOML text, for saving to `path`.
+#[cfg(feature = "toml")]
+pub(crate) fn to_toml(value: &Value, path: &std::path::Path) -> Result<String> {
+    toml::to_string(value).map_err(|e| {
+        crate::Error::invalid_parameter(
+            "path",
+            format!("{}: cannot be written as TOML: {e}", path.display()),
+        )
+    })
+}
+
 /// A value's type, for messages.
 pub(crate) fn describe(v: &Value) -> String {
     match v {

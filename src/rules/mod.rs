@@ -55,9 +55,9 @@ pub use condition::{Condition, FieldRef, MAX_CONDITIONS, MAX_DEPTH, Operand, Tes
 pub use route::Route;
 
 pub(crate) use compile::{Program, Rows, Scratch, Seen, rows_meeting};
-#[cfg(feature = "toml")]
-pub(crate) use condition::toml_value;
 pub(crate) use condition::{
     check_duration_days, declared_fields, describe, json_error, parse_duration,
 };
+#[cfg(feature = "toml")]
+pub(crate) use condition::{to_toml, toml_value};
 pub(crate) use path::Path;

@@ -417,6 +417,50 @@ impl ChurnScorer {
     }
 }
 
+impl ChurnScorer {
+    /// Saves the scorer as JSON to a `.json` file that [`load`](Self::load)
+    /// reads back.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `path` for another extension;
+    /// [`ErrorKind::Io`] naming the file if it cannot be written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::ChurnScorer;
+    /// # let (_, scorer) = churnwise::doc_support::small_scorer()?;
+    /// let path = std::env::temp_dir().join(format!("churnwise-scorer-doc-{}.json", std::process::id()));
+    /// scorer.save(&path)?;
+    /// assert_eq!(ChurnScorer::load(&path)?, scorer);
+    /// std::fs::remove_file(&path)?;
+    /// let err = ChurnScorer::load(&path).unwrap_err();
+    /// assert!(err.to_string().starts_with(&path.display().to_string()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        crate::error::DocumentFormat::of(path, false)?;
+        crate::error::write_document(path, &self.to_json().map_err(|e| e.in_file(path))?)
+    }
+
+    /// Loads a scorer saved with [`save`](Self::save) (or written by
+    /// [`to_json`](Self::to_json)) from a `.json` file.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `path` for another extension;
+    /// [`ErrorKind::Io`] if the file cannot be read; otherwise as
+    /// [`from_json`](Self::from_json). Every error names the file.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        crate::error::DocumentFormat::of(path, false)?;
+        let text = crate::error::read_document(path)?;
+        ChurnScorer::from_json(&text).map_err(|e| e.in_file(path))
+    }
+}
+
 /// A model's features, which must all be extractable with `snapshot`'s
 /// windows for the scorer to score histories.
 pub(crate) fn deployable_features(names: &[String], snapshot: &Snapshot) -> Result<Vec<String>> {

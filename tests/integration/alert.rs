@@ -798,3 +798,45 @@ fn durations_follow_one_overflow_rule_however_written() {
     .with_cooldown_days(1e20);
     assert!(AlertPolicy::new(vec![rule]).is_err());
 }
+
+#[test]
+fn policies_save_and_load_by_path_and_errors_name_the_file() {
+    let dir = std::env::temp_dir().join(format!("churnwise-policy-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // At the nesting limit, with a field of your own: both formats round-trip.
+    let rule = AlertRule::new(
+        "deep",
+        Condition::all([
+            nested_all(churnwise::rules::MAX_DEPTH - 1),
+            Condition::field("credit_limit").lt(100),
+        ]),
+        Severity::Low,
+        Route::Sales,
+    );
+    let policy = AlertPolicy::new(vec![rule]).unwrap();
+    for name in ["p.json", "p.toml"] {
+        policy.save(dir.join(name)).unwrap();
+        assert_eq!(AlertPolicy::load(dir.join(name)).unwrap(), policy, "{name}");
+    }
+    std::fs::write(
+        dir.join("bad.toml"),
+        "[[rules]]\nid = \"r\"\nseverity = \"low\"\nroute = \"sales\"\ncondition = \"churn_probability > 7\"\n",
+    )
+    .unwrap();
+    let err = AlertPolicy::load(dir.join("bad.toml")).unwrap_err();
+    let file = dir.join("bad.toml").display().to_string();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidPolicy { path, .. } if path == &format!("{file}: rules[0].condition.>")),
+        "{err}"
+    );
+    let err = AlertPolicy::load(dir.join("missing.json")).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Io { source_name, .. } if source_name.ends_with("missing.json"))
+    );
+    let err = policy.save(dir.join("p.yaml")).unwrap_err();
+    assert!(
+        err.to_string().contains("p.yaml: the extension must be"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
