@@ -249,6 +249,44 @@ impl<'a> Alert<'a> {
     }
 }
 
+/// `customer 17: no_order_90d (high, sales): recency_days = 120 (> 90d)`,
+/// with at most [`MAX_REASONS`] reasons and the count of the rest.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+/// use churnwise::rules::{Condition, Route};
+/// use churnwise::score::{Profile, Profiles};
+///
+/// let profiles = Profiles::from_profiles(vec![Profile::new(17u64).with_feature("recency_days", 120.0)])?;
+/// let rule = AlertRule::new("no_order_90d", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+/// let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
+/// let report = engine.evaluate(&profiles, None)?;
+/// assert_eq!(report.alerts()[0].to_string(), "customer 17: no_order_90d (high, sales): recency_days = 120 (> 90d)");
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+impl fmt::Display for Alert<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "customer {}: {} ({}, {})",
+            self.customer,
+            self.rule(),
+            self.severity(),
+            self.route()
+        )?;
+        for (i, r) in self.reasons.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            write!(f, "{r}")?;
+        }
+        if self.omitted_reasons > 0 {
+            write!(f, "; and {} more", self.omitted_reasons)?;
+        }
+        Ok(())
+    }
+}
+
 /// `f64` ordered by `total_cmp`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct OrdF64(f64);

@@ -114,6 +114,16 @@ pub struct Labels {
 }
 
 impl Labels {
+    /// The number of labelled customers.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether no customer is labelled.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
     /// The labelled customers.
     pub fn ids(&self) -> &[crate::records::CustomerId] {
         &self.ids
@@ -544,6 +554,16 @@ impl TrainingSet {
         }
         self.weights = Some(weights);
         Ok(self)
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether the set has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
     }
 
     /// The features.

@@ -548,6 +548,16 @@ impl DataQualityReport {
         self.issues.iter()
     }
 
+    /// The number of issues (as [`issues`](Self::issues)`().len()`).
+    pub fn len(&self) -> usize {
+        self.issues.len()
+    }
+
+    /// Whether there is no issue (as [`is_clean`](Self::is_clean)).
+    pub fn is_empty(&self) -> bool {
+        self.issues.is_empty()
+    }
+
     /// Whether nothing was dropped or repaired.
     pub fn is_clean(&self) -> bool {
         self.issues.is_empty()

@@ -112,6 +112,57 @@ impl Explanation {
     pub fn iter(&self) -> std::slice::Iter<'_, Reason> {
         self.reasons.iter()
     }
+
+    /// The number of reasons (one per feature).
+    pub fn len(&self) -> usize {
+        self.reasons.len()
+    }
+
+    /// Whether there is no reason (a model without features).
+    pub fn is_empty(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+/// `recency_days = 120 (+0.85)`: the feature, the customer's value and its
+/// contribution to the log-odds.
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let contribution = if self.contribution == 0.0 {
+            0.0
+        } else {
+            self.contribution
+        };
+        write!(
+            f,
+            "{} = {} ({contribution:+.2})",
+            self.feature,
+            crate::util::Readable(self.value)
+        )
+    }
+}
+
+/// The base log-odds, then one reason per line, largest first.
+///
+/// # Example
+///
+/// ```
+/// # let (table, scorer) = churnwise::doc_support::small_scorer()?;
+/// let explanation = scorer.explain(&[200.0, 1.0])?;
+/// let text = explanation.to_string();
+/// assert!(text.starts_with("base log-odds"));
+/// assert_eq!(text.lines().count(), 1 + explanation.len());
+/// assert!(text.contains(&explanation.reasons[0].to_string()));
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+impl std::fmt::Display for Explanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "base log-odds {:+.2}", self.base_value)?;
+        for r in &self.reasons {
+            write!(f, "\n  {r}")?;
+        }
+        Ok(())
+    }
 }
 
 impl<'a> IntoIterator for &'a Explanation {

@@ -216,6 +216,16 @@ impl<'a> Category<'a> {
         self.codes.label(i)
     }
 
+    /// The number of customers.
+    pub fn len(&self) -> usize {
+        self.codes.codes.len()
+    }
+
+    /// Whether there is no customer.
+    pub fn is_empty(&self) -> bool {
+        self.codes.codes.is_empty()
+    }
+
     /// Every customer's label, in row order.
     pub fn iter(&self) -> impl Iterator<Item = Option<&'a str>> + use<'a> {
         let codes = self.codes;
