@@ -840,3 +840,15 @@ fn policies_save_and_load_by_path_and_errors_name_the_file() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn hostile_nesting_in_toml_and_json_documents_is_an_error_not_a_crash() {
+    // Far past every limit, in the document syntax itself.
+    let toml = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(AlertPolicy::from_toml(&toml).is_err());
+    let inline = format!("x = {}1{}\n", "{a = ".repeat(100_000), "}".repeat(100_000));
+    assert!(AlertPolicy::from_toml(&inline).is_err());
+    let json = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(AlertPolicy::from_json(&json).is_err());
+    assert!(churnwise::retention::Playbook::from_toml(&toml).is_err());
+}
