@@ -16,7 +16,15 @@ use churnwise::score::{ChurnScorer, Profiles};
 use churnwise::segment::{LifecyclePolicy, Rfm, Tiers};
 use churnwise::synth::PopulationConfig;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Prints an error with its message (not its debug form) and exits with 1.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // 1. The policy: TOML data an operations team edits without a rebuild.
     let toml = match std::env::args().nth(1) {
         Some(path) => std::fs::read_to_string(path)?,

@@ -33,7 +33,7 @@ use churnwise::clv::{
     TimeUnit, Variant,
 };
 use churnwise::records::{
-    CsvFormat, Duplicates, HistoryBuilder, Order, OrderCsv, UnknownCustomers,
+    CsvFormat, Duplicates, HistoryBuilder, Order, OrderCsv, RecordKind, UnknownCustomers,
 };
 use serde_json::{Value, json};
 
@@ -197,7 +197,15 @@ fn gamma_gamma(summary: &CalibrationSummary) -> Value {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Prints an error with its message (not its debug form) and exits with 1.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -209,6 +217,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let (history, report) = read(&args)?.build()?;
     let read_seconds = start.elapsed().as_secs_f64();
+    let rejected = report.dropped(RecordKind::Order);
+    if history.order_count() == 0
+        && let Some(first) = report.issues().first()
+    {
+        // Say why nothing was read before the model says there is no customer.
+        let what = match (&args.date_format, first.field()) {
+            (Some(f), Some("time")) => format!("no row matched the date format {f:?}"),
+            (None, Some("time")) => "no row has a YYYY-MM-DD date (give --date-format)".to_owned(),
+            _ => "no row could be read".to_owned(),
+        };
+        return Err(format!("{what}: {rejected} rows rejected, the first: {first}").into());
+    }
 
     // 2. Summarize: x, t_x, T (and mean repeat value, holdout counts) per customer.
     let start = Instant::now();
@@ -254,7 +274,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "iterations": stats.map(|s| s.iterations),
         "read_seconds": read_seconds,
         "summary_seconds": summary_seconds,
-        "rows_rejected": report.issues().len(),
+        "rows_rejected": rejected,
     });
     if let Some(s) = spend {
         out["gamma_gamma"] = s;
@@ -267,7 +287,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     println!(
-        "{} in {}: {} customers (read {read_seconds:.3} s, summary {summary_seconds:.3} s)",
+        "{} in {}: {} customers, {rejected} rows rejected (read {read_seconds:.3} s, summary {summary_seconds:.3} s)",
         if args.modified { "MBG/NBD" } else { "BG/NBD" },
         args.unit.name(),
         summary.len()

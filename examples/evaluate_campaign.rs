@@ -393,7 +393,15 @@ pub fn run(args: &Args) -> Result<String, Box<dyn std::error::Error>> {
     Ok(out)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Prints an error with its message (not its debug form) and exits with 1.
+fn main() {
+    if let Err(e) = try_main() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn try_main() -> Result<(), Box<dyn std::error::Error>> {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(message) => {

@@ -13,7 +13,15 @@ use chrono::{TimeZone, Utc};
 use churnwise::features::{ChurnLabeler, FeatureSpec, LapsedCustomers, Snapshot};
 use churnwise::synth::PopulationConfig;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Prints an error with its message (not its debug form) and exits with 1.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A reproducible population of 10 000 customers, validated into a History.
     let population = PopulationConfig::default()
         .customers(10_000)

@@ -414,9 +414,16 @@ First alerts (by severity, then expected loss):"
         next.summary().net_value()
     );
 
-    // 15. Save the scorer; another service loads it with ChurnScorer::from_json.
-    let path = std::env::temp_dir().join("churnwise-quickstart-scorer.json");
-    std::fs::write(&path, scorer.to_json()?)?;
+    // 15. Save the scorer under `target/` (or the directory given with
+    //     `--out DIR`); another service loads it with ChurnScorer::load.
+    let args: Vec<String> = std::env::args().collect();
+    let dir = match args.iter().position(|a| a == "--out") {
+        Some(k) => std::path::PathBuf::from(args.get(k + 1).ok_or("--out needs a directory")?),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("churnwise-quickstart-scorer.json");
+    scorer.save(&path)?;
     println!("\nscorer saved to {}", path.display());
 
     println!(

@@ -13,7 +13,15 @@ use chrono::{Days, TimeZone, Utc};
 use churnwise::features::{FeatureSpec, Snapshot};
 use churnwise::records::{Duplicates, HistoryBuilder, OrderCsv, UnknownCustomers};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Prints an error with its message (not its debug form) and exits with 1.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: read_transactions <transactions.csv>");
         std::process::exit(2);

@@ -27,7 +27,15 @@ use churnwise::synth::PopulationConfig;
 
 use campaign::{realized_value, run_campaign};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Prints an error with its message (not its debug form) and exits with 1.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = PopulationConfig::default()
         .customers(50_000)
         .seed(42)

@@ -47,7 +47,15 @@ use churnwise::synth::PopulationConfig;
 
 type AnyResult<T> = Result<T, Box<dyn Error>>;
 
-fn main() -> AnyResult<()> {
+/// Prints an error with its message (not its debug form) and exits with 1.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> AnyResult<()> {
     let customers = parse_customers()?;
     let mut meter = Meter::new();
 

@@ -10,7 +10,15 @@ use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
 use churnwise::segment::{LifecyclePolicy, Rfm, SegmentReport, Tiers};
 use churnwise::synth::PopulationConfig;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Prints an error with its message (not its debug form) and exits with 1.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Customers and their features as of 1 October 2024.
     let population = PopulationConfig::default()
         .customers(20_000)

@@ -10,7 +10,15 @@ use std::collections::BTreeMap;
 use chrono::{TimeZone, Utc};
 use churnwise::synth::{ChurnCause, LatentType, PopulationConfig};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Prints an error with its message (not its debug form) and exits with 1.
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Generate: the same config and seed give the same population.
     let config = PopulationConfig::default()
         .customers(20_000)

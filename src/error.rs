@@ -74,6 +74,31 @@ impl Error {
         }))
     }
 
+    /// This error with the file `file` named in it: as the source of an
+    /// I/O or JSON error, before the document path of an invalid policy,
+    /// before the reason of a schema mismatch or the location of a size
+    /// limit. Other kinds are returned as they are.
+    pub(crate) fn in_file(self, file: &std::path::Path) -> Error {
+        let file = file.display().to_string();
+        let Inner { mut kind, io } = *self.0;
+        match &mut kind {
+            ErrorKind::Io { source_name, .. }
+            | ErrorKind::NotJson { source_name, .. }
+            | ErrorKind::WrongShape { source_name, .. } => *source_name = file,
+            ErrorKind::InvalidPolicy { path, .. } => {
+                *path = if path.is_empty() {
+                    file
+                } else {
+                    format!("{file}: {path}")
+                };
+            }
+            ErrorKind::SchemaMismatch { reason } => *reason = format!("{file}: {reason}"),
+            ErrorKind::TooLarge { location, .. } => *location = format!("{file}: {location}"),
+            _ => {}
+        }
+        Error(Box::new(Inner { kind, io }))
+    }
+
     /// A CSV reader's or writer's error: [`ErrorKind::Io`], with the
     /// underlying [`std::io::Error`] as the source when there is one (and an
     /// `InvalidData` one wrapping the CSV error otherwise).
@@ -159,6 +184,78 @@ impl std::error::Error for Error {
             .io
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The format of a document file, from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DocumentFormat {
+    Json,
+    #[cfg(feature = "toml")]
+    Toml,
+}
+
+impl DocumentFormat {
+    /// `.json`, or `.toml` when `toml` is true (and the feature is on); an
+    /// error naming the file and the extensions it may have otherwise.
+    pub(crate) fn of(path: &std::path::Path, toml: bool) -> Result<DocumentFormat> {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("json") => Ok(DocumentFormat::Json),
+            #[cfg(feature = "toml")]
+            Some("toml") if toml => Ok(DocumentFormat::Toml),
+            other => {
+                let allowed = if toml && cfg!(feature = "toml") {
+                    "`.json` or `.toml`"
+                } else {
+                    "`.json`"
+                };
+                Err(Error::invalid_parameter(
+                    "path",
+                    format!(
+                        "{}: the extension must be {allowed}, got {}",
+                        path.display(),
+                        other.map_or_else(|| "none".to_owned(), |e| format!("`.{e}`"))
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// Reads a whole document file; errors name it.
+pub(crate) fn read_document(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))
+}
+
+/// Writes a whole document file; errors name it.
+pub(crate) fn write_document(path: &std::path::Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io(path.display().to_string(), e))
+}
+
+/// An I/O error met outside churnwise's own readers (say, by
+/// `std::fs::read_to_string` in a function returning
+/// [`churnwise::Result`](Result)): [`ErrorKind::Io`], with the error kept as
+/// the [`source`](std::error::Error::source). The crate's own readers name
+/// the file instead.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::AlertPolicy;
+///
+/// fn load(path: &str) -> churnwise::Result<AlertPolicy> {
+///     AlertPolicy::from_toml(&std::fs::read_to_string(path)?)
+/// }
+/// let err = load("no/such/policy.toml").unwrap_err();
+/// assert!(matches!(err.kind(), churnwise::ErrorKind::Io { kind: std::io::ErrorKind::NotFound, .. }));
+/// ```
+impl From<std::io::Error> for Error {
+    fn from(error: std::io::Error) -> Self {
+        Error::io("I/O", error)
     }
 }
 
@@ -412,6 +509,24 @@ pub enum ErrorKind {
         /// How many were given.
         count: usize,
         /// The largest supported count.
+        limit: usize,
+    },
+    /// An input is larger than a documented limit: a condition nested too
+    /// deep or a policy with too many conditions, a CSV field, line or id
+    /// that is too long. The limits keep memory and stack use bounded
+    /// whatever the input.
+    #[error("{location}: {what} {size} exceeds the limit of {limit}")]
+    #[non_exhaustive]
+    TooLarge {
+        /// Where: a policy path (`rules[0].condition`), or a source and line
+        /// (`orders.csv line 3`).
+        location: String,
+        /// What was measured (`nesting depth`, `field length in bytes`, ...).
+        what: &'static str,
+        /// The size found (when reading stops at the limit, the first size
+        /// past it).
+        size: usize,
+        /// The largest size allowed.
         limit: usize,
     },
 }

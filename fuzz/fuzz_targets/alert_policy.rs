@@ -24,11 +24,18 @@ fuzz_target!(|data: &[u8]| {
     let Ok(policy) = loaded else {
         return;
     };
+    // A policy that loads round-trips through JSON, equal.
     let again = AlertPolicy::from_json(&policy.to_json());
-    assert!(
-        again.is_ok(),
-        "a loaded policy's JSON does not load: {again:?}"
+    assert_eq!(
+        again.as_ref().ok(),
+        Some(&policy),
+        "a loaded policy's JSON does not load back equal: {again:?}"
     );
+    // Its conditions are within the limits, so walking them is bounded.
+    for rule in policy.rules() {
+        assert!(rule.condition().depth() <= churnwise::rules::MAX_DEPTH);
+        let _ = rule.condition().to_string();
+    }
     let f = churnwise_fuzz::fixture();
     let engine = AlertEngine::new(policy);
     let _ = engine.check(&f.now);
@@ -36,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = report.counts();
         let _ = report.work_lists();
         for alert in report.alerts() {
-            let _ = alert.reasons().iter().map(ToString::to_string).count();
+            assert!(alert.reasons().len() <= churnwise::alert::MAX_REASONS);
+            let _ = alert.to_string();
         }
     }
     let _ = engine.evaluate(&f.now, None);

@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let mut ok = true;
+    let mut rows_read = 0;
     for (k, text) in sections.iter().enumerate() {
         if text.is_empty() {
             continue;
@@ -53,9 +54,17 @@ fuzz_target!(|data: &[u8]| {
             _ => builder.read_feedback_csv(*text, &FeedbackCsv::new().format(format.clone())),
         };
         // A whole-file failure (bad header, I/O) is a typed error: stop there.
-        if read.is_err() {
-            ok = false;
-            break;
+        match read {
+            Ok(rows) => {
+                // Never more rows than line ends after the header, plus one.
+                let ends = text.iter().filter(|&&b| b == b'\n' || b == b'\r').count();
+                assert!(rows <= ends + 1, "{rows} rows from {ends} line ends");
+                rows_read += rows;
+            }
+            Err(_) => {
+                ok = false;
+                break;
+            }
         }
     }
     if !ok {
@@ -64,6 +73,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok((history, report)) = builder.build() else {
         return;
     };
+    // Never more records accepted than received, nor received than rows read
+    // (customers may also be created from other records' ids).
+    let (received, accepted) = (report.received(), report.accepted());
+    assert!(accepted.orders <= received.orders);
+    assert!(accepted.interactions <= received.interactions);
+    assert!(accepted.feedback <= received.feedback);
+    assert!(received.orders + received.interactions + received.feedback + received.customers <= rows_read);
     let _ = report.to_string();
     for issue in report.iter() {
         let _ = issue.to_string();

@@ -36,6 +36,13 @@ fuzz_target!(|data: &[u8]| {
                 Playbook::from_toml(text)
             };
             if let Ok(playbook) = loaded {
+                // A playbook that loads round-trips through JSON, equal.
+                let json = serde_json::to_string(&playbook).expect("a playbook saves");
+                assert_eq!(
+                    Playbook::from_json(&json).ok().as_ref(),
+                    Some(&playbook),
+                    "a loaded playbook does not load back equal"
+                );
                 for budget in [0.0, 500.0, 1e12] {
                     if let Ok(plan) = Planner::new(budget).plan(&f.now, &playbook)
                     {

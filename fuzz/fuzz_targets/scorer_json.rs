@@ -31,5 +31,11 @@ fuzz_target!(|data: &[u8]| {
             "probability out of [0, 1]"
         );
     }
-    let _ = scorer.to_json();
+    // A scorer that loads saves and loads back equal.
+    let json = scorer.to_json().expect("a loaded scorer saves");
+    assert_eq!(
+        ChurnScorer::from_json(&json).ok().as_ref(),
+        Some(&scorer),
+        "a loaded scorer does not load back equal"
+    );
 });

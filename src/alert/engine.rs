@@ -158,9 +158,15 @@ pub struct Alert<'a> {
     churn_probability: Option<f64>,
     expected_loss: Option<f64>,
     reasons: Vec<Trigger<'a>>,
+    omitted_reasons: usize,
     row: usize,
     rule_index: usize,
 }
+
+/// The most reasons an [`Alert`] keeps; the rest are counted
+/// ([`Alert::omitted_reasons`]), so a rule with thousands of matching
+/// comparisons cannot make every alert large.
+pub const MAX_REASONS: usize = 8;
 
 impl<'a> Alert<'a> {
     /// The customer.
@@ -198,9 +204,17 @@ impl<'a> Alert<'a> {
         self.expected_loss
     }
 
-    /// The observations that triggered the rule, in condition order.
+    /// The observations that triggered the rule, in condition order: the
+    /// first [`MAX_REASONS`] of them.
     pub fn reasons(&self) -> &[Trigger<'a>] {
         &self.reasons
+    }
+
+    /// How many further observations triggered the rule beyond
+    /// [`reasons`](Self::reasons) (0 unless the rule has more than
+    /// [`MAX_REASONS`] matching comparisons).
+    pub fn omitted_reasons(&self) -> usize {
+        self.omitted_reasons
     }
 
     /// The rule's suggested intervention.
@@ -235,6 +249,44 @@ impl<'a> Alert<'a> {
     }
 }
 
+/// `customer 17: no_order_90d (high, sales): recency_days = 120 (> 90d)`,
+/// with at most [`MAX_REASONS`] reasons and the count of the rest.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
+/// use churnwise::rules::{Condition, Route};
+/// use churnwise::score::{Profile, Profiles};
+///
+/// let profiles = Profiles::from_profiles(vec![Profile::new(17u64).with_feature("recency_days", 120.0)])?;
+/// let rule = AlertRule::new("no_order_90d", Condition::field("recency_days").gt("90d"), Severity::High, Route::Sales);
+/// let engine = AlertEngine::new(AlertPolicy::new(vec![rule])?);
+/// let report = engine.evaluate(&profiles, None)?;
+/// assert_eq!(report.alerts()[0].to_string(), "customer 17: no_order_90d (high, sales): recency_days = 120 (> 90d)");
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+impl fmt::Display for Alert<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "customer {}: {} ({}, {})",
+            self.customer,
+            self.rule(),
+            self.severity(),
+            self.route()
+        )?;
+        for (i, r) in self.reasons.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            write!(f, "{r}")?;
+        }
+        if self.omitted_reasons > 0 {
+            write!(f, "; and {} more", self.omitted_reasons)?;
+        }
+        Ok(())
+    }
+}
+
 /// `f64` ordered by `total_cmp`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct OrdF64(f64);
@@ -256,7 +308,7 @@ impl Ord for OrdF64 {
 impl Serialize for Alert<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Alert", 8)?;
+        let mut st = s.serialize_struct("Alert", 9)?;
         st.serialize_field("customer", &self.customer)?;
         st.serialize_field("rule", self.rule())?;
         st.serialize_field("severity", &self.severity())?;
@@ -264,6 +316,11 @@ impl Serialize for Alert<'_> {
         st.serialize_field("churn_probability", &self.churn_probability)?;
         st.serialize_field("expected_loss", &self.expected_loss)?;
         st.serialize_field("reasons", &self.reasons)?;
+        if self.omitted_reasons > 0 {
+            st.serialize_field("omitted_reasons", &self.omitted_reasons)?;
+        } else {
+            st.skip_field("omitted_reasons")?;
+        }
         st.serialize_field("suggestion", &self.suggestion())?;
         st.end()
     }
@@ -469,8 +526,8 @@ impl<'a> AlertReport<'a> {
 /// assert_eq!(first.reasons()[0].to_string(), "recency_days = 120 (> 90d)");
 /// assert_eq!(report.work_lists().len(), 2);
 ///
-/// let typo = AlertPolicy::from_json(r#"{"rules": [{"id": "r", "severity": "low", "route": "sales",
-///     "condition": {"field": "recency_day", ">": 1}}]}"#)?;
+/// // A field these profiles lack (here one built in code) fails the check.
+/// let typo = AlertPolicy::new(vec![AlertRule::new("r", Condition::field("recency_day").gt(1), Severity::Low, Route::Sales)])?;
 /// let err = AlertEngine::new(typo).check(&profiles).unwrap_err();
 /// assert_eq!(err.to_string(), "invalid policy at `rules[0].condition.field`: unknown field `recency_day` (did you mean `recency_days`?)");
 /// # Ok::<(), churnwise::Error>(())
@@ -740,7 +797,9 @@ impl<'e> Run<'e, '_> {
                 }
                 kept += 1;
                 seen.clear();
-                self.program.explain(r, self.rows, i, &mut seen);
+                let omitted_reasons = self
+                    .program
+                    .explain(r, self.rows, i, MAX_REASONS, &mut seen);
                 alerts.push(Alert {
                     customer: self.profiles.ids()[i].clone(),
                     rule,
@@ -750,6 +809,7 @@ impl<'e> Run<'e, '_> {
                         .drain(..)
                         .map(|(t, value, negated)| trigger(self.program, t, value, negated))
                         .collect(),
+                    omitted_reasons,
                     row: i,
                     rule_index: r,
                 });

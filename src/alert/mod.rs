@@ -53,6 +53,6 @@ mod engine;
 mod log;
 mod policy;
 
-pub use engine::{Alert, AlertEngine, AlertReport, Observed, Trigger, WorkList};
+pub use engine::{Alert, AlertEngine, AlertReport, MAX_REASONS, Observed, Trigger, WorkList};
 pub use log::AlertLog;
 pub use policy::{AlertPolicy, AlertRule, Precedence, Severity};

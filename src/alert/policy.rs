@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::Result;
-use crate::rules::{Condition, Path, Route, describe};
+use crate::rules::{Condition, MAX_CONDITIONS, Path, Route, describe};
 
 /// How urgent an alert is, `Info` lowest.
 ///
@@ -325,7 +325,10 @@ impl AlertRule {
 ///
 /// Policies are serde data an operations team edits (JSON, or TOML with the
 /// `toml` feature); loading validates structure, types, units and ranges
-/// and reports the path of the first problem. Field names are checked
+/// and reports the path of the first problem. Field names are checked as
+/// the document loads: each must be a built-in profile field, a catalog
+/// feature, or a field of your own listed in the document's `fields`
+/// (a typo is an error naming the closest names); they are checked again
 /// against the profiles by [`AlertEngine::check`](super::AlertEngine::check).
 ///
 /// ```json
@@ -362,6 +365,7 @@ pub struct AlertPolicy {
     rules: Vec<AlertRule>,
     max_alerts_per_customer: usize,
     precedence: Precedence,
+    fields: Vec<String>,
 }
 
 impl AlertPolicy {
@@ -386,13 +390,38 @@ impl AlertPolicy {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn new(rules: Vec<AlertRule>) -> Result<Self> {
-        let policy = AlertPolicy {
+        let mut policy = AlertPolicy {
             rules,
             max_alerts_per_customer: 3,
             precedence: Precedence::Severity,
+            fields: Vec::new(),
         };
         policy.validate()?;
+        policy.fields = own_fields(&policy.rules, Vec::new());
         Ok(policy)
+    }
+
+    /// The fields of your own its rules read (names that are neither
+    /// built-in profile fields nor catalog features), sorted: those a
+    /// document declares in `fields`, and those of rules built in code.
+    /// [`to_json`](Self::to_json) writes them, so saved policies load back.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let doc = r#"{"fields": ["credit_limit"], "rules": [{"id": "limit", "severity": "low", "route": "sales",
+    ///     "condition": {"field": "credit_limit", "<": 100}}]}"#;
+    /// let policy = AlertPolicy::from_json(doc)?;
+    /// assert_eq!(policy.fields(), ["credit_limit"]);
+    /// // Undeclared, the name is taken for a typo.
+    /// let err = AlertPolicy::from_json(&doc.replace(r#""fields": ["credit_limit"], "#, "")).unwrap_err();
+    /// assert!(err.to_string().contains("unknown field `credit_limit`"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn fields(&self) -> &[String] {
+        &self.fields
     }
 
     /// Checks the whole policy: at least one rule, unique non-blank ids,
@@ -418,8 +447,17 @@ impl AlertPolicy {
         if self.rules.is_empty() {
             return Err(rules_path.error("a policy needs at least one rule"));
         }
+        let mut conditions = 0usize;
         for (i, rule) in self.rules.iter().enumerate() {
             let at = rules_path.index(i);
+            conditions += rule.condition.check_limits(&at.key("condition"))?;
+            if conditions > MAX_CONDITIONS {
+                return Err(rules_path.too_large(
+                    "number of conditions",
+                    self.rules.iter().map(|r| r.condition.measure().1).sum(),
+                    MAX_CONDITIONS,
+                ));
+            }
             if rule.id.trim().is_empty() {
                 return Err(at.key("id").error("a rule id cannot be blank"));
             }
@@ -428,13 +466,18 @@ impl AlertPolicy {
                     .key("id")
                     .error(format!("duplicate rule id `{}`", rule.id)));
             }
-            rule.condition.validate(&at.key("condition"))?;
+            rule.condition.validate_at(&at.key("condition"))?;
             if !(rule.cooldown_days.is_finite() && rule.cooldown_days >= 0.0) {
                 return Err(at.key("cooldown").error(format!(
                     "expected a cooldown of 0 days or more, got {}",
                     rule.cooldown_days
                 )));
             }
+            crate::rules::check_duration_days(
+                rule.cooldown_days,
+                format_args!("{} days", rule.cooldown_days),
+                &at.key("cooldown"),
+            )?;
         }
         if self.max_alerts_per_customer == 0 {
             return Err(Path::root()
@@ -574,6 +617,7 @@ impl AlertPolicy {
             rules,
             max_alerts_per_customer: 3,
             precedence: Precedence::Severity,
+            fields: Vec::new(),
         }
     }
 
@@ -616,7 +660,7 @@ impl AlertPolicy {
     /// ```
     pub fn from_json(json: &str) -> Result<AlertPolicy> {
         let value: Value =
-            serde_json::from_str(json).map_err(|e| crate::Error::json("alert policy", e))?;
+            serde_json::from_str(json).map_err(|e| crate::rules::json_error("alert policy", e))?;
         AlertPolicy::from_value(&value)
     }
 
@@ -643,9 +687,7 @@ impl AlertPolicy {
     /// As for [`from_json`](Self::from_json).
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<AlertPolicy> {
-        let value: Value =
-            toml::from_str(text).map_err(|e| Path::root().error(e.to_string().trim_end()))?;
-        AlertPolicy::from_value(&value)
+        AlertPolicy::from_value(&crate::rules::toml_value(text)?)
     }
 
     /// The policy as pretty-printed JSON (the documented shape).
@@ -666,15 +708,84 @@ impl AlertPolicy {
         serde_json::to_string_pretty(&self.to_value()).unwrap_or_default()
     }
 
+    /// Loads a policy file: JSON for `.json`, TOML for `.toml` (feature
+    /// `toml`), chosen by the extension.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `path` for another extension; [`ErrorKind::Io`](crate::ErrorKind::Io)
+    /// if the file cannot be read; otherwise as [`from_json`](Self::from_json).
+    /// Every error names the file (an invalid policy's path starts with it).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let policy = AlertPolicy::load("examples/alert_policy.toml")?;
+    /// assert_eq!(policy.rules().len(), 8);
+    /// let err = AlertPolicy::load("no/such/policy.json").unwrap_err();
+    /// assert!(err.to_string().starts_with("no/such/policy.json: "));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<AlertPolicy> {
+        let path = path.as_ref();
+        let format = crate::error::DocumentFormat::of(path, true)?;
+        let text = crate::error::read_document(path)?;
+        match format {
+            crate::error::DocumentFormat::Json => AlertPolicy::from_json(&text),
+            #[cfg(feature = "toml")]
+            crate::error::DocumentFormat::Toml => AlertPolicy::from_toml(&text),
+        }
+        .map_err(|e| e.in_file(path))
+    }
+
+    /// Saves the policy to a file that [`load`](Self::load) reads back:
+    /// JSON for `.json`, TOML for `.toml` (feature `toml`).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `path` for another extension; [`ErrorKind::Io`](crate::ErrorKind::Io)
+    /// naming the file if it cannot be written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::AlertPolicy;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("churnwise-policy-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let policy = AlertPolicy::default_policy();
+    /// for name in ["policy.json", "policy.toml"] {
+    ///     policy.save(dir.join(name))?;
+    ///     assert_eq!(AlertPolicy::load(dir.join(name))?, policy);
+    /// }
+    /// assert!(policy.save(dir.join("policy.yaml")).is_err());
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let text = match crate::error::DocumentFormat::of(path, true)? {
+            crate::error::DocumentFormat::Json => self.to_json(),
+            #[cfg(feature = "toml")]
+            crate::error::DocumentFormat::Toml => crate::rules::to_toml(&self.to_value(), path)?,
+        };
+        crate::error::write_document(path, &text)
+    }
+
     /// Parses and validates a policy from a serde value tree (any format).
     pub(crate) fn from_value(value: &Value) -> Result<AlertPolicy> {
         let root = Path::root();
         let map = object(value, &root)?;
         check_keys(
             map,
-            &["rules", "max_alerts_per_customer", "precedence"],
+            &["rules", "max_alerts_per_customer", "precedence", "fields"],
             &root,
         )?;
+        let declared = crate::rules::declared_fields(map.get("fields"), &root.key("fields"))?;
         let rules_path = root.key("rules");
         let rules = match map.get("rules") {
             Some(Value::Array(items)) => items
@@ -712,18 +823,28 @@ impl AlertPolicy {
                 }
             };
         }
+        // Names are checked as the document loads, before any profiles exist.
+        for (i, rule) in policy.rules.iter().enumerate() {
+            rule.condition
+                .check_names(&rules_path.index(i).key("condition"), &declared)?;
+        }
+        policy.fields = own_fields(&policy.rules, declared);
         Ok(policy)
     }
 
     fn to_value(&self) -> Value {
-        json!({
+        let mut v = json!({
             "max_alerts_per_customer": self.max_alerts_per_customer,
             "precedence": match self.precedence {
                 Precedence::Severity => "severity",
                 Precedence::RuleOrder => "rule_order",
             },
             "rules": self.rules.iter().map(AlertRule::to_value).collect::<Vec<_>>(),
-        })
+        });
+        if let (false, Some(map)) = (self.fields.is_empty(), v.as_object_mut()) {
+            map.insert("fields".into(), json!(self.fields));
+        }
+        v
     }
 }
 
@@ -735,6 +856,9 @@ impl Default for AlertPolicy {
 
 impl Serialize for AlertRule {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.condition
+            .check_limits(&Path::root().key("condition"))
+            .map_err(serde::ser::Error::custom)?;
         self.to_value().serialize(s)
     }
 }
@@ -757,6 +881,15 @@ impl<'de> Deserialize<'de> for AlertPolicy {
         let value = Value::deserialize(d)?;
         AlertPolicy::from_value(&value).map_err(serde::de::Error::custom)
     }
+}
+
+/// `declared` and the fields of your own `rules` read, sorted, once each.
+fn own_fields(rules: &[AlertRule], declared: Vec<String>) -> Vec<String> {
+    let mut fields = declared;
+    fields.extend(rules.iter().flat_map(|r| r.condition.own_fields()));
+    fields.sort_unstable();
+    fields.dedup();
+    fields
 }
 
 fn object<'a>(value: &'a Value, path: &Path) -> Result<&'a Map<String, Value>> {
@@ -790,10 +923,12 @@ fn days(value: &Value, path: &Path) -> Result<f64> {
         Value::String(s) => crate::rules::parse_duration(s).map(|(a, hours)| a * hours / 24.0),
         _ => None,
     };
-    d.filter(|d| d.is_finite() && *d >= 0.0).ok_or_else(|| {
+    let d = d.filter(|d| d.is_finite() && *d >= 0.0).ok_or_else(|| {
         path.error(format!(
             "expected a duration such as \"14d\", \"36h\" or a number of days ≥ 0, got {}",
             describe(value)
         ))
-    })
+    })?;
+    crate::rules::check_duration_days(d, describe(value), path)?;
+    Ok(d)
 }

@@ -114,6 +114,16 @@ pub struct Labels {
 }
 
 impl Labels {
+    /// The number of labelled customers.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether no customer is labelled.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
     /// The labelled customers.
     pub fn ids(&self) -> &[crate::records::CustomerId] {
         &self.ids
@@ -492,6 +502,12 @@ impl TrainingSet {
             }
             .into());
         }
+        // Contiguous, so that `churned` hands out a slice.
+        let labels = if labels.as_slice().is_some() {
+            labels
+        } else {
+            labels.iter().copied().collect()
+        };
         Ok(TrainingSet {
             features,
             labels,
@@ -544,6 +560,33 @@ impl TrainingSet {
         }
         self.weights = Some(weights);
         Ok(self)
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// The labels as a slice (`true` = churned), as the
+    /// [`metrics`](crate::model::metrics) take them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::{LogisticRegression, metrics::roc_auc};
+    /// # let train = churnwise::doc_support::recency_set()?;
+    /// let model = LogisticRegression::new().fit(&train)?;
+    /// let p = model.predict_proba_table(train.features())?.to_vec();
+    /// assert!(roc_auc(&p, train.churned(), None)? > 0.5);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn churned(&self) -> &[bool] {
+        self.labels.as_slice().unwrap_or_default()
+    }
+
+    /// Whether the set has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
     }
 
     /// The features.

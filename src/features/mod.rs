@@ -31,4 +31,4 @@ pub use label::{ChurnLabeler, LabelRule, Labels, LapsedCustomers, TrainingSet};
 pub use spec::{FeatureInfo, FeatureSpec, Snapshot, Unit};
 pub use table::FeatureTable;
 
-pub(crate) use spec::{closest_names, unknown_name};
+pub(crate) use spec::{catalog_names, closest_names, unknown_name};

@@ -717,6 +717,16 @@ pub(crate) const RFM: [&str; 5] = [
     "tenure_days",
 ];
 
+/// The catalog's feature names with the default windows (30, 90 and 180
+/// days), for suggestions.
+pub(crate) fn catalog_names() -> Vec<String> {
+    let mut names: Vec<String> = SCALARS.iter().map(|s| s.1.to_owned()).collect();
+    for w in [30, 90, 180] {
+        names.extend(WINDOWED.iter().map(|s| format!("{}_{w}d", s.1)));
+    }
+    names
+}
+
 /// An [`ErrorKind::UnknownName`] listing up to three known names closest to `name`.
 pub(crate) fn unknown_name(what: &'static str, name: &str, known: &[&str]) -> Error {
     ErrorKind::UnknownName {

@@ -196,6 +196,20 @@ impl FeatureTable {
         self.values.ncols()
     }
 
+    /// The number of rows (customers).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::features::FeatureTable;
+    /// let table = FeatureTable::new(vec![1u64.into(), 2u64.into()], vec!["recency_days".into()], ndarray::array![[3.0], [9.0]])?;
+    /// assert_eq!(table.len(), 2);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
     /// Whether the table has no rows.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()

@@ -7,7 +7,8 @@ use super::FittedModel;
 use crate::{Error, ErrorKind, Result};
 
 /// Encodes a flat table of text cells for a model: numeric columns stay
-/// numbers (a blank cell is missing and takes the training median), text
+/// numbers (a blank, `NaN` or infinite cell is missing and takes the
+/// training median; it never makes the column text), text
 /// columns become one-hot indicators `column=value` over the categories seen
 /// in training (unseen categories, and blanks, encode as all zeros).
 ///
@@ -140,24 +141,47 @@ impl TableEncoder {
         let mut columns = Vec::with_capacity(header.len());
         for (j, name) in header.iter().enumerate() {
             let cells = rows.iter().map(|r| r[j].trim()).filter(|c| !c.is_empty());
-            let numbers: Option<Vec<f64>> = cells
-                .clone()
-                .map(|c| c.parse::<f64>().ok().filter(|v| v.is_finite()))
-                .collect();
+            // A column is numeric when every cell is a number; `NaN` and
+            // `inf` are numbers that are missing (imputed like blanks).
+            let numbers: Option<Vec<f64>> = cells.clone().map(|c| c.parse::<f64>().ok()).collect();
             columns.push(match numbers {
-                Some(mut v) if !v.is_empty() => Encoding::Numeric {
-                    name: name.clone(),
-                    median: median(&mut v),
-                },
-                Some(_) => return Err(ErrorKind::Empty(format!("column `{name}` has no value")).into()),
+                Some(v) => {
+                    let mut finite: Vec<f64> = v.into_iter().filter(|v| v.is_finite()).collect();
+                    if finite.is_empty() {
+                        return Err(ErrorKind::Empty(format!("column `{name}` has no finite value")).into());
+                    }
+                    Encoding::Numeric {
+                        name: name.clone(),
+                        median: median(&mut finite),
+                    }
+                }
                 None => {
                     let mut categories: Vec<String> = cells.map(str::to_owned).collect();
                     categories.sort_unstable();
                     categories.dedup();
                     if categories.len() > self.max_categories {
+                        // Say why the column is text: its first cell that is not a number.
+                        let why = rows
+                            .iter()
+                            .enumerate()
+                            .find(|(_, r)| {
+                                let c = r[j].trim();
+                                !c.is_empty() && c.parse::<f64>().is_err()
+                            })
+                            .map(|(i, r)| {
+                                format!(
+                                    " (text because row {i} holds {:?})",
+                                    crate::util::quote_truncated(r[j].trim())
+                                )
+                            })
+                            .unwrap_or_default();
                         return Err(Error::invalid_parameter(
                             "max_categories",
-                            format!("column `{name}` has {} categories (limit {}); drop it if it is an id", categories.len(), self.max_categories),
+                            format!(
+                                "column `{name}` has {} categories, above the limit of {}{why}; drop it if it is an id, or raise the limit",
+                                categories.len(),
+                                self.max_categories
+                            ),
                         ));
                     }
                     Encoding::Categorical {
@@ -232,13 +256,14 @@ impl FittedTableEncoder {
     }
 
     /// Encodes rows of the training layout; returns the matrix and how many
-    /// blank numeric cells were imputed with the median.
+    /// missing numeric cells (blank, `NaN` or infinite) were imputed with the
+    /// median.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] named `rows` for a row of the wrong width;
     /// [`ErrorKind::NonFinite`] for a numeric cell that does not parse as a
-    /// finite number, naming the row and column.
+    /// number (`n/a`), naming the row and column.
     ///
     /// # Example
     ///
@@ -273,7 +298,12 @@ impl FittedTableEncoder {
                         } else {
                             match cell.parse::<f64>() {
                                 Ok(v) if v.is_finite() => v,
-                                _ => {
+                                // NaN and ±inf: missing, like a blank.
+                                Ok(_) => {
+                                    imputed += 1;
+                                    *median
+                                }
+                                Err(_) => {
                                     return Err(ErrorKind::NonFinite {
                                         what: "numeric cell",
                                         row: i,
@@ -415,6 +445,35 @@ mod tests {
         let back: FittedTableEncoder =
             serde_json::from_str(&serde_json::to_string(&enc).unwrap()).unwrap();
         assert_eq!(back, enc);
+    }
+
+    #[test]
+    fn non_finite_cells_are_missing_values_never_categories() {
+        // 150 visits with one NaN and one inf: still one numeric column.
+        let mut rows: Vec<Vec<String>> = (0..150).map(|i| s(&[&format!("{i}")])).collect();
+        rows[3] = s(&["NaN"]);
+        rows[7] = s(&["inf"]);
+        let enc = TableEncoder::new().fit(&s(&["visits"]), &rows).unwrap();
+        assert_eq!(enc.feature_names(), ["visits"]);
+        let (x, imputed) = enc.transform(&rows).unwrap();
+        assert_eq!(imputed, 2);
+        let mut finite: Vec<f64> = (0..150)
+            .filter(|i| ![3, 7].contains(i))
+            .map(f64::from)
+            .collect();
+        assert_eq!(x[[3, 0]], median(&mut finite));
+        assert_eq!(x[[7, 0]], x[[3, 0]]);
+        let (x, imputed) = enc.transform(&[s(&["-inf"])]).unwrap();
+        assert_eq!((x[[0, 0]], imputed), (median(&mut finite), 1));
+        // A column that is only non-finite has no value.
+        assert!(TableEncoder::new().fit(&s(&["x"]), &[s(&["nan"])]).is_err());
+        // A real text cell makes the column text; the error names it.
+        rows[9] = s(&["n/a"]);
+        let err = TableEncoder::new().fit(&s(&["visits"]), &rows).unwrap_err();
+        assert!(
+            err.to_string().contains("column `visits` has 150 categories, above the limit of 100 (text because row 9 holds \"n/a\")"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -116,14 +116,34 @@ impl TryFrom<LinearRepr> for Linear {
                 .into());
             }
         }
-        Ok(Linear {
-            feature_names: r.feature_names,
-            standardizer: r.standardizer,
-            coefficients: r.coefficients,
-            intercept: r.intercept,
-            raw_coefficients: r.raw_coefficients,
-            raw_intercept: r.raw_intercept,
-        })
+        // The raw-scale coefficients are derived from the standardized ones;
+        // a file whose two sets disagree would score with one and explain
+        // with the other, so it is refused.
+        let derived = Linear::new(r.feature_names, r.standardizer, r.coefficients, r.intercept);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-3);
+        let saved = r.raw_coefficients.iter().chain([&r.raw_intercept]);
+        let want = derived
+            .raw_coefficients
+            .iter()
+            .chain([&derived.raw_intercept]);
+        if let Some((j, (a, b))) = saved
+            .zip(want)
+            .enumerate()
+            .find(|(_, (a, b))| !close(**a, **b))
+        {
+            let what = if j == derived.feature_names.len() {
+                "the raw intercept".to_owned()
+            } else {
+                format!("raw coefficient {j} (`{}`)", derived.feature_names[j])
+            };
+            return Err(ErrorKind::SchemaMismatch {
+                reason: format!(
+                    "{what} is {a} but the standardized coefficients and the standardizer give {b}"
+                ),
+            }
+            .into());
+        }
+        Ok(derived)
     }
 }
 

@@ -484,9 +484,15 @@ impl fmt::Display for HistorySummary {
         writeln!(f, "{:<14} {:>14}", "orders", self.orders)?;
         writeln!(f, "{:<14} {:>14}", "interactions", self.interactions)?;
         writeln!(f, "{:<14} {:>14}", "feedback", self.feedback)?;
-        writeln!(f, "{:<14} {:>14.2}", "gross revenue", self.gross_revenue)?;
-        writeln!(f, "{:<14} {:>14.2}", "refunds", self.refunds)?;
-        writeln!(f, "{:<14} {:>14.2}", "net revenue", self.net_revenue())?;
+        use crate::util::Money;
+        writeln!(
+            f,
+            "{:<14} {:>14}",
+            "gross revenue",
+            Money(self.gross_revenue)
+        )?;
+        writeln!(f, "{:<14} {:>14}", "refunds", Money(self.refunds))?;
+        writeln!(f, "{:<14} {:>14}", "net revenue", Money(self.net_revenue()))?;
         if let (Some(a), Some(b)) = (self.first_event, self.last_event) {
             writeln!(
                 f,

@@ -20,7 +20,10 @@ mod time;
 
 pub use builder::{Duplicates, EventsBeforeSignup, HistoryBuilder, UnknownCustomers};
 #[cfg(feature = "csv")]
-pub use csv::{CsvFormat, CustomerCsv, FeedbackCsv, InteractionCsv, OrderCsv};
+pub use csv::{
+    CsvFormat, CustomerCsv, FeedbackCsv, InteractionCsv, MAX_FIELD_BYTES, MAX_ID_BYTES,
+    MAX_LINE_BYTES, OrderCsv,
+};
 pub use history::{
     Attributes, CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage,
     Orders,

@@ -231,14 +231,17 @@ impl Problem {
     }
 }
 
+use crate::util::Readable;
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::NonFinite { value } => write!(f, "value is not finite ({value})"),
             Problem::AbsurdAmount { value, limit } => {
+                let (value, limit) = (Readable(*value), Readable(*limit));
                 write!(f, "amount {value} exceeds the limit of ±{limit}")
             }
-            Problem::Negative { value } => write!(f, "value {value} is negative"),
+            Problem::Negative { value } => write!(f, "value {} is negative", Readable(*value)),
             Problem::TimeOutOfRange { time } => {
                 write!(
                     f,
@@ -258,6 +261,7 @@ impl fmt::Display for Problem {
                 signup.to_rfc3339()
             ),
             Problem::OutOfScale { value, min, max } => {
+                let (value, min, max) = (Readable(*value), Readable(*min), Readable(*max));
                 write!(f, "value {value} is outside [{min}, {max}]")
             }
             Problem::Missing => f.write_str("value is missing"),
@@ -542,6 +546,16 @@ impl DataQualityReport {
     /// ```
     pub fn iter(&self) -> std::slice::Iter<'_, Issue> {
         self.issues.iter()
+    }
+
+    /// The number of issues (as [`issues`](Self::issues)`().len()`).
+    pub fn len(&self) -> usize {
+        self.issues.len()
+    }
+
+    /// Whether there is no issue (as [`is_clean`](Self::is_clean)).
+    pub fn is_empty(&self) -> bool {
+        self.issues.is_empty()
     }
 
     /// Whether nothing was dropped or repaired.

@@ -78,6 +78,7 @@ pub(crate) fn parse_time(s: &str, format: &TimeFormat) -> Result<i64, String> {
                     return Ok(to_micros(t.and_utc()));
                 }
             }
+            let s = crate::util::quote_truncated(s);
             Err(format!(
                 "cannot parse {s:?} as a date (YYYY-MM-DD) or timestamp (RFC 3339 or YYYY-MM-DD HH:MM:SS)"
             ))
@@ -92,6 +93,7 @@ pub(crate) fn parse_time(s: &str, format: &TimeFormat) -> Result<i64, String> {
             if let Ok(d) = NaiveDate::parse_from_str(s, f) {
                 return Ok(to_micros(d.and_time(chrono::NaiveTime::MIN).and_utc()));
             }
+            let s = crate::util::quote_truncated(s);
             Err(format!("cannot parse {s:?} with the format {f:?}"))
         }
     }

@@ -361,6 +361,56 @@ impl Intervention {
         self.capacity
     }
 
+    /// Reads an intervention member by member (errors name their path);
+    /// [`Playbook::new`] validates it.
+    fn parse(value: &Value, path: &Path) -> Result<Intervention> {
+        let map = object(value, path)?;
+        known_keys(
+            map,
+            &[
+                "id",
+                "name",
+                "kind",
+                "cost",
+                "effect",
+                "effect_by_segment",
+                "eligibility",
+                "owner",
+                "capacity",
+            ],
+            path,
+        )?;
+        let required = |key: &str| {
+            map.get(key)
+                .ok_or_else(|| path.error(format!("an intervention needs `{key}`")))
+        };
+        Ok(Intervention {
+            id: member(required("id")?, &path.key("id"))?,
+            name: map
+                .get("name")
+                .map(|v| member(v, &path.key("name")))
+                .transpose()?
+                .unwrap_or_default(),
+            kind: member(required("kind")?, &path.key("kind"))?,
+            cost: member(required("cost")?, &path.key("cost"))?,
+            effect: member(required("effect")?, &path.key("effect"))?,
+            effect_by_segment: map
+                .get("effect_by_segment")
+                .map(|v| member(v, &path.key("effect_by_segment")))
+                .transpose()?
+                .unwrap_or_default(),
+            eligibility: map
+                .get("eligibility")
+                .map(|v| Condition::parse(v, &path.key("eligibility")))
+                .transpose()?,
+            owner: member(required("owner")?, &path.key("owner"))?,
+            capacity: map
+                .get("capacity")
+                .map(|v| member(v, &path.key("capacity")))
+                .transpose()?,
+        })
+    }
+
     fn validate(&self, path: &Path) -> Result<()> {
         if self.id.trim().is_empty() {
             return Err(path.key("id").error("an intervention id cannot be blank"));
@@ -384,7 +434,7 @@ impl Intervention {
             effect(v, path.key("effect_by_segment").key(segment))?;
         }
         if let Some(c) = &self.eligibility {
-            c.validate(&path.key("eligibility"))?;
+            c.validate_at(&path.key("eligibility"))?;
         }
         if self.capacity == Some(0) {
             return Err(path.key("capacity").error("a capacity must be at least 1"));
@@ -420,6 +470,8 @@ pub struct Playbook {
     interventions: Vec<Intervention>,
     #[serde(default)]
     segment_by: SegmentBy,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<String>,
 }
 
 impl Playbook {
@@ -443,12 +495,49 @@ impl Playbook {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn new(interventions: Vec<Intervention>, segment_by: SegmentBy) -> Result<Self> {
-        let playbook = Playbook {
+        let mut playbook = Playbook {
             interventions,
             segment_by,
+            fields: Vec::new(),
         };
         playbook.validate()?;
+        playbook.fields = playbook.own_fields(Vec::new());
         Ok(playbook)
+    }
+
+    /// The fields of your own its eligibility conditions read (names that
+    /// are neither built-in profile fields nor catalog features), sorted: a
+    /// document declares them in `fields`, so that a typo in a name is
+    /// caught as it loads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::Playbook;
+    ///
+    /// let doc = r#"{"fields": ["contract"], "interventions": [{"id": "d", "kind": "discount", "cost": 5,
+    ///     "effect": 0.2, "owner": "marketing", "eligibility": {"field": "contract", "==": "monthly"}}]}"#;
+    /// assert_eq!(Playbook::from_json(doc)?.fields(), ["contract"]);
+    /// let typo = doc.replace(r#""field": "contract""#, r#""field": "contrat""#);
+    /// assert!(Playbook::from_json(&typo).unwrap_err().to_string().contains("did you mean `contract`"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    /// `declared` and the fields of your own the eligibility conditions read, sorted.
+    fn own_fields(&self, declared: Vec<String>) -> Vec<String> {
+        let mut fields = declared;
+        fields.extend(
+            self.interventions
+                .iter()
+                .filter_map(|i| i.eligibility.as_ref())
+                .flat_map(Condition::own_fields),
+        );
+        fields.sort_unstable();
+        fields.dedup();
+        fields
     }
 
     /// The strategy table of everyday practice, with effects as planning
@@ -537,6 +626,7 @@ impl Playbook {
         Playbook {
             interventions,
             segment_by: SegmentBy::LifecycleStage,
+            fields: Vec::new(),
         }
     }
 
@@ -619,7 +709,7 @@ impl Playbook {
     /// ```
     pub fn from_json(json: &str) -> Result<Playbook> {
         let value: Value =
-            serde_json::from_str(json).map_err(|e| crate::Error::json("playbook", e))?;
+            serde_json::from_str(json).map_err(|e| crate::rules::json_error("playbook", e))?;
         Playbook::from_value(value)
     }
 
@@ -649,15 +739,101 @@ impl Playbook {
     /// ```
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Playbook> {
-        let value: Value =
-            toml::from_str(text).map_err(|e| Path::root().error(e.to_string().trim_end()))?;
-        Playbook::from_value(value)
+        Playbook::from_value(crate::rules::toml_value(text)?)
     }
 
+    /// Loads a playbook file: JSON for `.json`, TOML for `.toml` (feature
+    /// `toml`), chosen by the extension.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `path` for another extension;
+    /// [`ErrorKind::Io`] if the file cannot be read; otherwise as
+    /// [`from_json`](Self::from_json). Every error names the file.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::retention::Playbook;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("churnwise-playbook-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let playbook = Playbook::default_playbook();
+    /// for name in ["playbook.json", "playbook.toml"] {
+    ///     playbook.save(dir.join(name))?;
+    ///     assert_eq!(Playbook::load(dir.join(name))?, playbook);
+    /// }
+    /// std::fs::write(dir.join("bad.json"), r#"{"interventions": []}"#)?;
+    /// let err = Playbook::load(dir.join("bad.json")).unwrap_err();
+    /// assert!(err.to_string().contains("bad.json: interventions"), "{err}");
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Playbook> {
+        let path = path.as_ref();
+        let format = crate::error::DocumentFormat::of(path, true)?;
+        let text = crate::error::read_document(path)?;
+        match format {
+            crate::error::DocumentFormat::Json => Playbook::from_json(&text),
+            #[cfg(feature = "toml")]
+            crate::error::DocumentFormat::Toml => Playbook::from_toml(&text),
+        }
+        .map_err(|e| e.in_file(path))
+    }
+
+    /// Saves the playbook to a file that [`load`](Self::load) reads back:
+    /// JSON for `.json`, TOML for `.toml` (feature `toml`).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `path` for another extension;
+    /// [`ErrorKind::Io`] naming the file if it cannot be written.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let value = serde_json::to_value(self)
+            .map_err(|e| crate::Error::json(path.display().to_string(), e))?;
+        let text = match crate::error::DocumentFormat::of(path, true)? {
+            crate::error::DocumentFormat::Json => serde_json::to_string_pretty(&value)
+                .map_err(|e| crate::Error::json(path.display().to_string(), e))?,
+            #[cfg(feature = "toml")]
+            crate::error::DocumentFormat::Toml => crate::rules::to_toml(&value, path)?,
+        };
+        crate::error::write_document(path, &text)
+    }
+
+    /// Reads a playbook member by member, so that every error names its
+    /// path (`interventions[2].cost`), then validates it.
     fn from_value(value: Value) -> Result<Playbook> {
-        let playbook: Playbook =
-            serde_json::from_value(value).map_err(|e| Path::root().error(e))?;
-        playbook.validate()?;
+        let root = Path::root();
+        let map = object(&value, &root)?;
+        known_keys(map, &["interventions", "segment_by", "fields"], &root)?;
+        let declared = crate::rules::declared_fields(map.get("fields"), &root.key("fields"))?;
+        let segment_by = match map.get("segment_by") {
+            None => SegmentBy::default(),
+            Some(v) => member(v, &root.key("segment_by"))?,
+        };
+        let at = root.key("interventions");
+        let interventions = match map.get("interventions") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(k, v)| Intervention::parse(v, &at.index(k)))
+                .collect::<Result<Vec<_>>>()?,
+            Some(other) => {
+                return Err(at.error(format!(
+                    "expected a list of interventions, got {}",
+                    crate::rules::describe(other)
+                )));
+            }
+            None => return Err(root.error("a playbook needs `interventions`")),
+        };
+        let mut playbook = Playbook::new(interventions, segment_by)?;
+        for (k, i) in playbook.interventions.iter().enumerate() {
+            if let Some(c) = &i.eligibility {
+                c.check_names(&at.index(k).key("eligibility"), &declared)?;
+            }
+        }
+        playbook.fields = playbook.own_fields(declared);
         Ok(playbook)
     }
 
@@ -666,8 +842,38 @@ impl Playbook {
         if self.interventions.is_empty() {
             return Err(path.error("a playbook needs at least one intervention"));
         }
+        let conditions: usize = self
+            .interventions
+            .iter()
+            .filter_map(|i| i.eligibility.as_ref())
+            .map(|c| c.measure().1)
+            .sum();
+        if conditions > crate::rules::MAX_CONDITIONS {
+            return Err(path.too_large(
+                "number of conditions",
+                conditions,
+                crate::rules::MAX_CONDITIONS,
+            ));
+        }
+        // Segment labels are checked when the segmentation's labels are fixed.
+        let labels = match crate::score::builtin(self.segment_by.field()).map(|b| b.kind) {
+            Some(crate::score::Builtin::Fixed(labels)) => Some(labels),
+            _ => None,
+        };
         for (k, i) in self.interventions.iter().enumerate() {
             i.validate(&path.index(k))?;
+            if let Some(labels) = labels
+                && let Some(bad) = i
+                    .effect_by_segment
+                    .keys()
+                    .find(|s| !labels.contains(&s.as_str()))
+            {
+                return Err(path.index(k).key("effect_by_segment").unknown(
+                    &format!("{} label", self.segment_by.field()),
+                    bad,
+                    labels,
+                ));
+            }
             if self.interventions[..k].iter().any(|o| o.id == i.id) {
                 return Err(path
                     .index(k)
@@ -702,6 +908,27 @@ impl Default for Playbook {
     fn default() -> Self {
         Playbook::default_playbook()
     }
+}
+
+fn object<'a>(value: &'a Value, path: &Path) -> Result<&'a serde_json::Map<String, Value>> {
+    value.as_object().ok_or_else(|| {
+        path.error(format!(
+            "expected an object, got {}",
+            crate::rules::describe(value)
+        ))
+    })
+}
+
+fn known_keys(map: &serde_json::Map<String, Value>, known: &[&str], path: &Path) -> Result<()> {
+    match map.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(path.unknown("key", k, known)),
+        None => Ok(()),
+    }
+}
+
+/// One member, read with its serde form; errors name `path`.
+fn member<T: serde::de::DeserializeOwned>(value: &Value, path: &Path) -> Result<T> {
+    T::deserialize(value).map_err(|e| path.error(e))
 }
 
 /// `Err` unless the playbook can read segments from the profiles.

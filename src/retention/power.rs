@@ -279,8 +279,9 @@ impl PowerAnalysis {
     ///
     /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
     /// named `control_rate` / `treatment_rate` for a rate outside `[0, 1]`,
-    /// `treatment_rate` when the two rates are equal (no sample suffices), or
-    /// as [`validate`](Self::validate).
+    /// `treatment_rate` when the two rates are equal (no sample suffices) or
+    /// so close that an arm would need more than 2^53 customers, or as
+    /// [`validate`](Self::validate).
     ///
     /// # Example
     ///
@@ -292,6 +293,9 @@ impl PowerAnalysis {
     /// let size = PowerAnalysis::new().sample_size(0.17, 0.13)?;
     /// assert!((size.treatment / 1_245.809_235_308_482_8 - 1.0).abs() < 1e-9);
     /// assert_eq!((size.treatment_customers, size.control_customers), (1_246, 1_246));
+    /// // A vanishing change is an error, not a saturated count.
+    /// let err = PowerAnalysis::new().sample_size(0.17, 0.17 + 1e-12).unwrap_err();
+    /// assert!(err.to_string().contains("too small to detect"));
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn sample_size(&self, control_rate: f64, treatment_rate: f64) -> Result<SampleSize> {
@@ -317,6 +321,17 @@ impl PowerAnalysis {
         // n_eff = n₁·r/(1 + r)  ⇒  n₁ = n_eff·(1 + r)/r
         let treatment = effective * (1.0 + self.control_ratio) / self.control_ratio;
         let control = treatment * self.control_ratio;
+        // Counts past 2^53 are not exact as floats (and would saturate as
+        // u64): no real test can have that many customers.
+        let largest = treatment.max(control);
+        if largest.is_nan() || largest > MAX_EXACT_COUNT {
+            return Err(Error::invalid_parameter(
+                "treatment_rate",
+                format!(
+                    "the change from {control_rate} to {treatment_rate} is too small to detect: it needs {largest:.3e} customers in one arm, more than 2^53"
+                ),
+            ));
+        }
         Ok(SampleSize {
             treatment,
             control,
@@ -406,6 +421,9 @@ fn check_size(n: f64) -> Result<()> {
     }
     Ok(())
 }
+
+/// 2^53: the largest count every smaller one of which is exact in `f64`.
+const MAX_EXACT_COUNT: f64 = 9_007_199_254_740_992.0;
 
 fn ceil_count(x: f64) -> u64 {
     // `as` saturates; x is finite and positive here. A tolerance absorbs

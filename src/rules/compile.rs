@@ -313,6 +313,8 @@ impl<'p> Program<'p> {
             tests: Vec::new(),
         };
         for (condition, path) in conditions {
+            // Compilation and evaluation recurse: bounded by the nesting limit.
+            condition.check_limits(&path)?;
             let mut needs_previous = false;
             let node = program.node(condition, &path, profiles, previous, &mut needs_previous)?;
             program.rules.push(CompiledRule {
@@ -448,14 +450,23 @@ impl<'p> Program<'p> {
         }
     }
 
+    /// The first `max` observations behind rule `r` firing on row `i`, in
+    /// condition order; returns how many more there were.
     pub(crate) fn explain(
         &self,
         r: usize,
         rows: &Rows<'_>,
         i: usize,
+        max: usize,
         out: &mut Vec<(usize, Seen, bool)>,
-    ) {
-        explain(&self.rules[r].node, rows, i, false, out);
+    ) -> usize {
+        let mut sink = Explained {
+            max,
+            out,
+            omitted: 0,
+        };
+        explain(&self.rules[r].node, rows, i, false, &mut sink);
+        sink.omitted
     }
 }
 
@@ -630,38 +641,51 @@ fn change<'n>(node: &'n Node, rows: &Rows<'_>, i: usize) -> Option<(f64, f64, f6
     Some((b, n, c, cmp))
 }
 
-fn explain(
-    node: &Node,
-    rows: &Rows<'_>,
-    i: usize,
-    negated: bool,
-    out: &mut Vec<(usize, Seen, bool)>,
-) {
+/// Observations kept up to `max`, the rest only counted.
+struct Explained<'o> {
+    max: usize,
+    out: &'o mut Vec<(usize, Seen, bool)>,
+    omitted: usize,
+}
+
+impl Explained<'_> {
+    fn push(&mut self, seen: impl FnOnce() -> (usize, Seen, bool)) {
+        if self.out.len() < self.max {
+            self.out.push(seen());
+        } else {
+            self.omitted += 1;
+        }
+    }
+}
+
+fn explain(node: &Node, rows: &Rows<'_>, i: usize, negated: bool, out: &mut Explained<'_>) {
     let holds = eval(node, rows, i);
     match node {
         Node::Num { col, test, .. } => {
             if holds != negated {
-                out.push((*test, Seen::Number(rows.now.num(*col, i)), negated));
+                out.push(|| (*test, Seen::Number(rows.now.num(*col, i)), negated));
             }
         }
         Node::Cat { field, test, .. } | Node::Set { field, test, .. } => {
             if holds != negated {
-                out.push((*test, Seen::Label(rows.now.labels(*field, i)), negated));
+                out.push(|| (*test, Seen::Label(rows.now.labels(*field, i)), negated));
             }
         }
         Node::Change { test, .. } => {
             if holds != negated
                 && let Some((before, now, change, _)) = change(node, rows, i)
             {
-                out.push((
-                    *test,
-                    Seen::Change {
-                        before,
-                        now,
-                        change,
-                    },
-                    negated,
-                ));
+                out.push(|| {
+                    (
+                        *test,
+                        Seen::Change {
+                            before,
+                            now,
+                            change,
+                        },
+                        negated,
+                    )
+                });
             }
         }
         // A group that holds does so through its true parts; one that fails

@@ -60,7 +60,6 @@ use crate::score::{Builtin, Profiles, builtin};
 /// assert!(err.to_string().contains("outside [0, 1]"));
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Condition {
     /// Every condition holds (at least one).
@@ -72,6 +71,44 @@ pub enum Condition {
     /// A comparison of one field.
     Test(Test),
 }
+
+/// The deepest a condition may nest: a comparison alone has depth 1, and
+/// each `all`, `any` or `not` around it adds one.
+///
+/// The same limit holds for conditions built in code, written as
+/// expressions, and loaded from JSON or TOML; a policy at the limit saves
+/// and loads back (its JSON stays within `serde_json`'s nesting limit).
+/// Deeper conditions are refused with
+/// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) naming the depth and
+/// the limit, so evaluating, validating and saving never exhaust the stack.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::ErrorKind;
+/// use churnwise::rules::{Condition, MAX_DEPTH};
+///
+/// let mut c = Condition::field("recency_days").gt(90);
+/// for _ in 1..MAX_DEPTH {
+///     c = Condition::not(c);
+/// }
+/// assert_eq!(c.depth(), MAX_DEPTH);
+/// let json = serde_json::to_string(&c)?;
+/// assert_eq!(Condition::from_json(&json)?, c); // at the limit: fine
+///
+/// let err = Condition::from_json(&format!(r#"{{"not": {json}}}"#)).unwrap_err();
+/// assert!(matches!(err.kind(), ErrorKind::TooLarge { what: "nesting depth", size: 33, limit: 32, .. }));
+/// assert_eq!(Condition::not(c).validate().unwrap_err().to_string(), "condition: nesting depth 33 exceeds the limit of 32");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const MAX_DEPTH: usize = 32;
+
+/// The most comparisons and groups (`all`, `any`, `not`) one condition, or
+/// all the conditions of one policy or playbook together, may hold.
+///
+/// It bounds the work and memory of one evaluation (each alert keeps at
+/// most a few reasons whatever the size of the rule).
+pub const MAX_CONDITIONS: usize = 10_000;
 
 /// One comparison: a field (or its change since the previous snapshot)
 /// against constants. Build it with [`Condition::field`].
@@ -477,13 +514,23 @@ impl Condition {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn from_json(json: &str) -> Result<Condition> {
-        let value: Value =
-            serde_json::from_str(json).map_err(|e| crate::Error::json("condition", e))?;
+        let value: Value = serde_json::from_str(json).map_err(|e| json_error("condition", e))?;
         Condition::parse(&value, &Path::root())
     }
 
     /// Parses and validates a condition from a serde value tree.
     pub(crate) fn parse(value: &Value, path: &Path) -> Result<Condition> {
+        let condition = Condition::parse_at(value, path, 1)?;
+        condition.check_limits(path)?;
+        Ok(condition)
+    }
+
+    /// [`parse`](Self::parse) of a condition `depth` levels deep, refusing
+    /// to go past [`MAX_DEPTH`] so that parsing cannot exhaust the stack.
+    fn parse_at(value: &Value, path: &Path, depth: usize) -> Result<Condition> {
+        if depth > MAX_DEPTH {
+            return Err(path.too_large("nesting depth", depth, MAX_DEPTH));
+        }
         if let Value::String(text) = value {
             return expr::parse(text, path);
         }
@@ -509,7 +556,7 @@ impl Condition {
                 let parsed = items
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| Condition::parse(c, &path.index(i)))
+                    .map(|(i, c)| Condition::parse_at(c, &path.index(i), depth + 1))
                     .collect::<Result<Vec<_>>>()?;
                 return Ok(if key == "all" {
                     Condition::All(parsed)
@@ -520,14 +567,46 @@ impl Condition {
         }
         if let Some(inner) = map.get("not") {
             only_key(map, "not", path)?;
-            return Ok(Condition::not(Condition::parse(inner, &path.key("not"))?));
+            return Ok(Condition::not(Condition::parse_at(
+                inner,
+                &path.key("not"),
+                depth + 1,
+            )?));
         }
         Test::parse(map, path).map(Condition::Test)
     }
 
-    /// Checks a condition built in code as parsing checks a document: no
-    /// empty `all`/`any`, constants in range and of the right unit.
-    pub(crate) fn validate(&self, path: &Path) -> Result<()> {
+    /// Checks a condition built in code as loading checks a document:
+    /// within [`MAX_DEPTH`] and [`MAX_CONDITIONS`], no empty `all`/`any`,
+    /// constants in range and of the right unit. Policies and playbooks
+    /// call it for each of their conditions.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) past a limit;
+    /// [`ErrorKind::InvalidPolicy`](crate::ErrorKind::InvalidPolicy) naming
+    /// the path of the first other problem.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::rules::Condition;
+    ///
+    /// assert!(Condition::field("churn_probability").gt(0.5).validate().is_ok());
+    /// let err = Condition::field("churn_probability").gt(50).validate().unwrap_err();
+    /// assert!(err.to_string().contains("outside [0, 1]"));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        self.validate_at(&Path::root())
+    }
+
+    /// [`validate`](Self::validate), with errors naming paths under `path`.
+    pub(crate) fn validate_at(&self, path: &Path) -> Result<()> {
+        self.check_limits(path)?;
+        self.validate_within_limits(path)
+    }
+
+    fn validate_within_limits(&self, path: &Path) -> Result<()> {
         match self {
             Condition::All(cs) | Condition::Any(cs) => {
                 let key = if matches!(self, Condition::All(_)) {
@@ -542,14 +621,120 @@ impl Condition {
                 }
                 cs.iter()
                     .enumerate()
-                    .try_for_each(|(i, c)| c.validate(&path.key(key).index(i)))
+                    .try_for_each(|(i, c)| c.validate_within_limits(&path.key(key).index(i)))
             }
-            Condition::Not(c) => c.validate(&path.key("not")),
+            Condition::Not(c) => c.validate_within_limits(&path.key("not")),
             Condition::Test(t) => t.check_operands(path),
         }
     }
 
-    /// The condition as a serde value tree (the documented shape).
+    /// How deep the condition nests: 1 for a comparison, one more for
+    /// each `all`, `any` or `not` around it (measured without recursion,
+    /// whatever the depth).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::rules::Condition;
+    ///
+    /// let c = Condition::parse_expr("plan == gold and not (recency_days > 90d or orders_90d < 1)")?;
+    /// assert_eq!(c.depth(), 4); // all → not → any → comparison
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn depth(&self) -> usize {
+        self.measure().0
+    }
+
+    /// The depth and the number of nodes (comparisons and groups), with an
+    /// explicit stack.
+    pub(crate) fn measure(&self) -> (usize, usize) {
+        let (mut depth, mut nodes) = (0, 0);
+        let mut stack = vec![(self, 1)];
+        while let Some((c, d)) = stack.pop() {
+            depth = depth.max(d);
+            nodes += 1;
+            match c {
+                Condition::All(cs) | Condition::Any(cs) => {
+                    stack.extend(cs.iter().map(|c| (c, d + 1)));
+                }
+                Condition::Not(c) => stack.push((c, d + 1)),
+                Condition::Test(_) => {}
+            }
+        }
+        (depth, nodes)
+    }
+
+    /// `Err` unless the condition is within [`MAX_DEPTH`] and
+    /// [`MAX_CONDITIONS`]; returns its number of nodes.
+    pub(crate) fn check_limits(&self, path: &Path) -> Result<usize> {
+        let (depth, nodes) = self.measure();
+        if depth > MAX_DEPTH {
+            return Err(path.too_large("nesting depth", depth, MAX_DEPTH));
+        }
+        if nodes > MAX_CONDITIONS {
+            return Err(path.too_large("number of conditions", nodes, MAX_CONDITIONS));
+        }
+        Ok(nodes)
+    }
+
+    /// The names this condition reads that are neither built-in profile
+    /// fields nor catalog features: fields of your own.
+    pub(crate) fn own_fields(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut stack = vec![self];
+        while let Some(c) = stack.pop() {
+            match c {
+                Condition::All(cs) | Condition::Any(cs) => stack.extend(cs.iter().rev()),
+                Condition::Not(c) => stack.push(c),
+                Condition::Test(t) => {
+                    if Declared::of(&t.field) == Declared::Unknown && !names.contains(&t.field) {
+                        names.push(t.field.clone());
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    /// Checks, as a document loads, that every field is a built-in profile
+    /// field, a catalog feature or one of `declared` (the document's
+    /// `fields`), suggesting the closest known names for a typo.
+    pub(crate) fn check_names(&self, path: &Path, declared: &[String]) -> Result<()> {
+        let mut stack = vec![(self, path.clone())];
+        while let Some((c, at)) = stack.pop() {
+            match c {
+                Condition::All(cs) | Condition::Any(cs) => {
+                    let key = if matches!(c, Condition::All(_)) {
+                        "all"
+                    } else {
+                        "any"
+                    };
+                    let at = at.key(key);
+                    stack.extend(cs.iter().enumerate().rev().map(|(i, c)| (c, at.index(i))));
+                }
+                Condition::Not(inner) => stack.push((inner, at.key("not"))),
+                Condition::Test(t) => {
+                    if Declared::of(&t.field) == Declared::Unknown && !declared.contains(&t.field) {
+                        let mut known: Vec<String> = crate::features::catalog_names();
+                        known.extend(crate::score::builtin_fields().map(str::to_owned));
+                        known.extend(declared.iter().cloned());
+                        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+                        return Err(at.key("field").error_with(
+                            format!(
+                                "unknown field `{}`: not a built-in field or a catalog feature (declare fields of your own in the document's `fields`)",
+                                crate::util::quote_truncated(&t.field)
+                            ),
+                            crate::features::closest_names(&t.field, &known),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The condition as a serde value tree (the documented shape); only
+    /// for conditions within the limits (checked by the callers).
     pub(crate) fn to_value(&self) -> Value {
         let list = |cs: &[Condition]| Value::Array(cs.iter().map(Condition::to_value).collect());
         match self {
@@ -561,23 +746,151 @@ impl Condition {
     }
 }
 
+/// The expression form, written with an explicit stack (any depth).
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let join = |f: &mut fmt::Formatter<'_>, cs: &[Condition], sep: &str| {
-            f.write_str("(")?;
-            for (i, c) in cs.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(sep)?;
+        enum Piece<'a> {
+            Condition(&'a Condition),
+            Text(&'static str),
+        }
+        let mut stack = vec![Piece::Condition(self)];
+        while let Some(piece) = stack.pop() {
+            match piece {
+                Piece::Text(t) => f.write_str(t)?,
+                Piece::Condition(Condition::All(cs) | Condition::Any(cs)) => {
+                    let sep = if matches!(piece, Piece::Condition(Condition::All(_))) {
+                        " and "
+                    } else {
+                        " or "
+                    };
+                    stack.push(Piece::Text(")"));
+                    for (i, c) in cs.iter().enumerate().rev() {
+                        stack.push(Piece::Condition(c));
+                        if i > 0 {
+                            stack.push(Piece::Text(sep));
+                        }
+                    }
+                    stack.push(Piece::Text("("));
                 }
-                write!(f, "{c}")?;
+                Piece::Condition(Condition::Not(c)) => {
+                    stack.push(Piece::Condition(c));
+                    stack.push(Piece::Text("not "));
+                }
+                Piece::Condition(Condition::Test(t)) => write!(f, "{t}")?,
             }
-            f.write_str(")")
-        };
+        }
+        Ok(())
+    }
+}
+
+/// As derived, for conditions within [`MAX_DEPTH`]; a deeper one is
+/// summarised (its depth and size) rather than walked.
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (depth, nodes) = self.measure();
+        if depth > MAX_DEPTH {
+            return f
+                .debug_struct("Condition")
+                .field("depth", &depth)
+                .field("nodes", &nodes)
+                .finish_non_exhaustive();
+        }
         match self {
-            Condition::All(cs) => join(f, cs, " and "),
-            Condition::Any(cs) => join(f, cs, " or "),
-            Condition::Not(c) => write!(f, "not {c}"),
-            Condition::Test(t) => write!(f, "{t}"),
+            Condition::All(cs) => f.debug_tuple("All").field(cs).finish(),
+            Condition::Any(cs) => f.debug_tuple("Any").field(cs).finish(),
+            Condition::Not(c) => f.debug_tuple("Not").field(c).finish(),
+            Condition::Test(t) => f.debug_tuple("Test").field(t).finish(),
+        }
+    }
+}
+
+/// Copies the tree with an explicit stack (any depth).
+impl Clone for Condition {
+    fn clone(&self) -> Self {
+        enum Step<'a> {
+            Enter(&'a Condition),
+            Exit(&'a Condition),
+        }
+        let mut work = vec![Step::Enter(self)];
+        let mut done: Vec<Condition> = Vec::new();
+        while let Some(step) = work.pop() {
+            match step {
+                Step::Enter(Condition::Test(t)) => done.push(Condition::Test(t.clone())),
+                Step::Enter(c @ (Condition::All(cs) | Condition::Any(cs))) => {
+                    work.push(Step::Exit(c));
+                    work.extend(cs.iter().rev().map(Step::Enter));
+                }
+                Step::Enter(c @ Condition::Not(inner)) => {
+                    work.push(Step::Exit(c));
+                    work.push(Step::Enter(inner));
+                }
+                Step::Exit(c) => {
+                    let copy = match c {
+                        Condition::All(cs) => {
+                            Condition::All(done.split_off(done.len().saturating_sub(cs.len())))
+                        }
+                        Condition::Any(cs) => {
+                            Condition::Any(done.split_off(done.len().saturating_sub(cs.len())))
+                        }
+                        _ => Condition::Not(Box::new(
+                            done.pop().unwrap_or_else(|| Condition::All(Vec::new())),
+                        )),
+                    };
+                    done.push(copy);
+                }
+            }
+        }
+        done.pop().unwrap_or_else(|| Condition::All(Vec::new()))
+    }
+}
+
+/// Compares the trees with an explicit stack (any depth).
+impl PartialEq for Condition {
+    fn eq(&self, other: &Self) -> bool {
+        let mut stack = vec![(self, other)];
+        while let Some(pair) = stack.pop() {
+            match pair {
+                (Condition::All(a), Condition::All(b)) | (Condition::Any(a), Condition::Any(b)) => {
+                    if a.len() != b.len() {
+                        return false;
+                    }
+                    stack.extend(a.iter().zip(b));
+                }
+                (Condition::Not(a), Condition::Not(b)) => stack.push((a, b)),
+                (Condition::Test(a), Condition::Test(b)) => {
+                    if a != b {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Drops the tree with an explicit stack, so a condition of any depth
+/// (even one past [`MAX_DEPTH`], built in code) is freed without recursion.
+impl Drop for Condition {
+    fn drop(&mut self) {
+        fn detach(c: &mut Condition, stack: &mut Vec<Condition>) {
+            match c {
+                Condition::All(cs) | Condition::Any(cs) => {
+                    if cs.iter().any(|c| !matches!(c, Condition::Test(_))) {
+                        stack.append(cs);
+                    }
+                }
+                Condition::Not(inner) if !matches!(**inner, Condition::Test(_)) => {
+                    stack.push(std::mem::replace(&mut **inner, Condition::All(Vec::new())));
+                }
+                Condition::Not(_) | Condition::Test(_) => {}
+            }
+        }
+        let mut stack = Vec::new();
+        detach(self, &mut stack);
+        while let Some(mut c) = stack.pop() {
+            detach(&mut c, &mut stack);
+            // `c` now has no nested groups: dropping it recurses at most once.
         }
     }
 }
@@ -591,8 +904,12 @@ impl std::str::FromStr for Condition {
     }
 }
 
+/// The documented JSON/TOML shape; a condition past [`MAX_DEPTH`] or
+/// [`MAX_CONDITIONS`] is an error, as loading it would be.
 impl Serialize for Condition {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.check_limits(&Path::root())
+            .map_err(serde::ser::Error::custom)?;
         self.to_value().serialize(s)
     }
 }
@@ -785,6 +1102,7 @@ impl Test {
                         self.field
                     ))
                 })?;
+                check_duration_days(amount * hours / 24.0, t, path)?;
                 match (unit, self.change) {
                     (Some(Unit::Days), _) => amount * hours / 24.0,
                     (Some(Unit::Hours), _) => amount * hours,
@@ -1004,6 +1322,25 @@ fn parse_op(k: usize, value: &Value, path: &Path) -> Result<Op> {
     })
 }
 
+/// The longest duration a policy may give (a cooldown, a threshold written
+/// `"90d"`): 1000 years, far inside what times can represent.
+pub(crate) const MAX_DURATION_DAYS: f64 = 365_250.0;
+
+/// The one overflow rule for durations, however written (`"14d"`, `"36h"`,
+/// a number of days): at most [`MAX_DURATION_DAYS`].
+pub(crate) fn check_duration_days(
+    days: f64,
+    written: impl fmt::Display,
+    path: &Path,
+) -> Result<()> {
+    if days > MAX_DURATION_DAYS {
+        return Err(path.error(format!(
+            "the duration {written} is longer than the limit of {MAX_DURATION_DAYS} days (1000 years)"
+        )));
+    }
+    Ok(())
+}
+
 /// `"90d"`, `"24h"`, `"2w"`, `"1.5d"` → (amount, hours per unit).
 pub(crate) fn parse_duration(text: &str) -> Option<(f64, f64)> {
     let text = text.trim();
@@ -1049,6 +1386,117 @@ fn only_key(map: &Map<String, Value>, key: &str, path: &Path) -> Result<()> {
         ))),
         None => Ok(()),
     }
+}
+
+/// A `serde_json` error on a policy document: nesting past `serde_json`'s
+/// own limit (far beyond [`MAX_DEPTH`]) is reported as the nesting limit.
+pub(crate) fn json_error(source_name: &str, e: serde_json::Error) -> crate::Error {
+    if e.to_string().starts_with("recursion limit exceeded") {
+        // serde_json stops at 128 levels; a condition level takes at most two.
+        return crate::ErrorKind::TooLarge {
+            location: source_name.to_owned(),
+            what: "nesting depth",
+            size: MAX_DEPTH + 1,
+            limit: MAX_DEPTH,
+        }
+        .into();
+    }
+    crate::Error::json(source_name, e)
+}
+
+/// A TOML policy document as a JSON value tree: floats that are not finite
+/// (`nan`, `inf`) are errors naming their path, and parse errors quote at
+/// most 200 characters of each line of the input.
+#[cfg(feature = "toml")]
+pub(crate) fn toml_value(text: &str) -> Result<Value> {
+    let value: toml::Value = toml::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        let lines: Vec<String> = message
+            .trim_end()
+            .lines()
+            .map(|l| crate::util::quote_truncated(l).into_owned())
+            .collect();
+        Path::root().error(lines.join("\n"))
+    })?;
+    // Iteratively: TOML may nest deeper than conditions do.
+    enum Step<'a> {
+        Enter(&'a toml::Value, Path),
+        Array(usize),
+        Table(Vec<String>),
+    }
+    let mut work = vec![Step::Enter(&value, Path::root())];
+    let mut done: Vec<Value> = Vec::new();
+    while let Some(step) = work.pop() {
+        match step {
+            Step::Enter(v, path) => match v {
+                toml::Value::String(s) => done.push(Value::String(s.clone())),
+                toml::Value::Integer(i) => done.push(Value::from(*i)),
+                toml::Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                    Some(n) => done.push(Value::Number(n)),
+                    None => {
+                        return Err(path.error(format!("expected a finite number, got {f}")));
+                    }
+                },
+                toml::Value::Boolean(b) => done.push(Value::Bool(*b)),
+                toml::Value::Datetime(d) => done.push(Value::String(d.to_string())),
+                toml::Value::Array(items) => {
+                    work.push(Step::Array(items.len()));
+                    for (i, item) in items.iter().enumerate().rev() {
+                        work.push(Step::Enter(item, path.index(i)));
+                    }
+                }
+                toml::Value::Table(table) => {
+                    work.push(Step::Table(table.keys().cloned().collect()));
+                    for (key, item) in table.iter().rev() {
+                        work.push(Step::Enter(item, path.key(key)));
+                    }
+                }
+            },
+            Step::Array(n) => {
+                let items = done.split_off(done.len().saturating_sub(n));
+                done.push(Value::Array(items));
+            }
+            Step::Table(keys) => {
+                let items = done.split_off(done.len().saturating_sub(keys.len()));
+                done.push(Value::Object(keys.into_iter().zip(items).collect()));
+            }
+        }
+    }
+    Ok(done.pop().unwrap_or(Value::Null))
+}
+
+/// A document's `fields`: the names of fields of your own its conditions read.
+pub(crate) fn declared_fields(value: Option<&Value>, path: &Path) -> Result<Vec<String>> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let items = value.as_array().ok_or_else(|| {
+        path.error(format!(
+            "expected a list of field names, got {}",
+            describe(value)
+        ))
+    })?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::String(s) if !s.trim().is_empty() => Ok(s.clone()),
+            other => Err(path
+                .index(i)
+                .error(format!("expected a field name, got {}", describe(other)))),
+        })
+        .collect()
+}
+
+/// A policy document's value tree as TOML text, for saving to `path`.
+#[cfg(feature = "toml")]
+pub(crate) fn to_toml(value: &Value, path: &std::path::Path) -> Result<String> {
+    toml::to_string(value).map_err(|e| {
+        crate::Error::invalid_parameter(
+            "path",
+            format!("{}: cannot be written as TOML: {e}", path.display()),
+        )
+    })
 }
 
 /// A value's type, for messages.

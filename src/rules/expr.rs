@@ -19,9 +19,7 @@ use super::condition::{Change, Condition, Op, Operand, Test};
 use super::path::Path;
 use crate::Result;
 
-/// Parentheses and `not`s nested deeper than this are refused, so parsing
-/// cannot exhaust the stack.
-const MAX_DEPTH: usize = 64;
+use super::condition::MAX_DEPTH;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
@@ -185,11 +183,10 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self, depth: usize) -> Result<Condition> {
+        // Parentheses and `not`s past the condition nesting limit are
+        // refused as they are met, so parsing cannot exhaust the stack.
         if depth >= MAX_DEPTH {
-            return Err(self.path.error(format!(
-                "at column {}: nested deeper than {MAX_DEPTH} levels",
-                self.column()
-            )));
+            return Err(self.path.too_large("nesting depth", depth + 1, MAX_DEPTH));
         }
         if self.keyword("not") {
             return Ok(Condition::not(self.unary(depth + 1)?));
@@ -311,7 +308,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Condition> {
     if parser.peek().is_some() {
         return parser.fail("`and`, `or` or the end");
     }
-    condition.validate(path)?;
+    condition.validate_at(path)?;
     Ok(condition)
 }
 
@@ -432,9 +429,16 @@ mod tests {
         assert!(reason("").contains("empty"));
         assert!(reason("x between 3 and 1").contains("lower bound"));
         assert!(reason("churn_probability > 2").contains("outside [0, 1]"));
+        let too_deep = |text: &str| match parse(text, &Path::root()).unwrap_err().into_kind() {
+            ErrorKind::TooLarge { what, limit, .. } => (what, limit),
+            other => panic!("unexpected {other:?}"),
+        };
         let deep = format!("{}x > 1{}", "(".repeat(100), ")".repeat(100));
-        assert!(reason(&deep).contains("deeper than 64"));
+        assert_eq!(too_deep(&deep), ("nesting depth", MAX_DEPTH));
         let nots = format!("{}x > 1", "not ".repeat(100));
-        assert!(reason(&nots).contains("deeper than 64"));
+        assert_eq!(too_deep(&nots), ("nesting depth", MAX_DEPTH));
+        // Exactly at the limit: 31 `not`s around a comparison.
+        let at_limit = format!("{}x > 1", "not ".repeat(MAX_DEPTH - 1));
+        assert_eq!(p(&at_limit).depth(), MAX_DEPTH);
     }
 }

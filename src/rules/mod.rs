@@ -51,9 +51,13 @@ mod expr;
 mod path;
 mod route;
 
-pub use condition::{Condition, FieldRef, Operand, Test};
+pub use condition::{Condition, FieldRef, MAX_CONDITIONS, MAX_DEPTH, Operand, Test};
 pub use route::Route;
 
 pub(crate) use compile::{Program, Rows, Scratch, Seen, rows_meeting};
-pub(crate) use condition::{describe, parse_duration};
+pub(crate) use condition::{
+    check_duration_days, declared_fields, describe, json_error, parse_duration,
+};
+#[cfg(feature = "toml")]
+pub(crate) use condition::{to_toml, toml_value};
 pub(crate) use path::Path;

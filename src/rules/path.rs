@@ -49,6 +49,21 @@ impl Path {
         .into()
     }
 
+    /// An [`ErrorKind::TooLarge`] here (`condition` at the top level).
+    pub(crate) fn too_large(&self, what: &'static str, size: usize, limit: usize) -> Error {
+        ErrorKind::TooLarge {
+            location: if self.0.is_empty() {
+                "condition".to_owned()
+            } else {
+                self.0.clone()
+            },
+            what,
+            size,
+            limit,
+        }
+        .into()
+    }
+
     /// An [`ErrorKind::InvalidPolicy`] for an unknown name, suggesting the closest known ones.
     pub(crate) fn unknown(&self, what: &str, name: &str, known: &[&str]) -> Error {
         ErrorKind::InvalidPolicy {

@@ -112,6 +112,57 @@ impl Explanation {
     pub fn iter(&self) -> std::slice::Iter<'_, Reason> {
         self.reasons.iter()
     }
+
+    /// The number of reasons (one per feature).
+    pub fn len(&self) -> usize {
+        self.reasons.len()
+    }
+
+    /// Whether there is no reason (a model without features).
+    pub fn is_empty(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+/// `recency_days = 120 (+0.85)`: the feature, the customer's value and its
+/// contribution to the log-odds.
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let contribution = if self.contribution == 0.0 {
+            0.0
+        } else {
+            self.contribution
+        };
+        write!(
+            f,
+            "{} = {} ({contribution:+.2})",
+            self.feature,
+            crate::util::Readable(self.value)
+        )
+    }
+}
+
+/// The base log-odds, then one reason per line, largest first.
+///
+/// # Example
+///
+/// ```
+/// # let (table, scorer) = churnwise::doc_support::small_scorer()?;
+/// let explanation = scorer.explain(&[200.0, 1.0])?;
+/// let text = explanation.to_string();
+/// assert!(text.starts_with("base log-odds"));
+/// assert_eq!(text.lines().count(), 1 + explanation.len());
+/// assert!(text.contains(&explanation.reasons[0].to_string()));
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+impl std::fmt::Display for Explanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "base log-odds {:+.2}", self.base_value)?;
+        for r in &self.reasons {
+            write!(f, "\n  {r}")?;
+        }
+        Ok(())
+    }
 }
 
 impl<'a> IntoIterator for &'a Explanation {
@@ -411,8 +462,53 @@ impl ChurnScorer {
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
         let scorer: ChurnScorer = from_versioned_json(json)?;
+        saved_layout(&scorer.windows_days, &scorer.features)?;
         same_features(scorer.model.feature_names(), &scorer.features)?;
         Ok(scorer)
+    }
+}
+
+impl ChurnScorer {
+    /// Saves the scorer as JSON to a `.json` file that [`load`](Self::load)
+    /// reads back.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `path` for another extension;
+    /// [`ErrorKind::Io`] naming the file if it cannot be written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::score::ChurnScorer;
+    /// # let (_, scorer) = churnwise::doc_support::small_scorer()?;
+    /// let path = std::env::temp_dir().join(format!("churnwise-scorer-doc-{}.json", std::process::id()));
+    /// scorer.save(&path)?;
+    /// assert_eq!(ChurnScorer::load(&path)?, scorer);
+    /// std::fs::remove_file(&path)?;
+    /// let err = ChurnScorer::load(&path).unwrap_err();
+    /// assert!(err.to_string().starts_with(&path.display().to_string()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        crate::error::DocumentFormat::of(path, false)?;
+        crate::error::write_document(path, &self.to_json().map_err(|e| e.in_file(path))?)
+    }
+
+    /// Loads a scorer saved with [`save`](Self::save) (or written by
+    /// [`to_json`](Self::to_json)) from a `.json` file.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `path` for another extension;
+    /// [`ErrorKind::Io`] if the file cannot be read; otherwise as
+    /// [`from_json`](Self::from_json). Every error names the file.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        crate::error::DocumentFormat::of(path, false)?;
+        let text = crate::error::read_document(path)?;
+        ChurnScorer::from_json(&text).map_err(|e| e.in_file(path))
     }
 }
 
@@ -443,6 +539,33 @@ pub(crate) fn extract(
     FeatureSpec::new(features.to_vec()).extract(history, &snapshot)
 }
 
+/// A saved scorer's windows and features, checked as they load: distinct,
+/// increasing windows of 1 to 36 500 days; at least one feature, none
+/// twice, each extractable with those windows. A file edited by hand fails
+/// here, not when it scores.
+pub(crate) fn saved_layout(windows_days: &[u32], features: &[String]) -> Result<()> {
+    let mismatch = |reason: String| -> Error { ErrorKind::SchemaMismatch { reason }.into() };
+    let snapshot = Snapshot::new(DateTime::<Utc>::UNIX_EPOCH).windows(windows_days.iter().copied());
+    if snapshot.windows_days() != windows_days || snapshot.validate().is_err() {
+        return Err(mismatch(format!(
+            "the saved windows must be distinct and increasing, of 1 to 36500 days, got {windows_days:?}"
+        )));
+    }
+    if features.is_empty() {
+        return Err(mismatch("the saved scorer lists no feature".into()));
+    }
+    let mut sorted: Vec<&String> = features.iter().collect();
+    sorted.sort_unstable();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        return Err(mismatch(format!(
+            "the saved scorer lists the feature `{}` twice",
+            w[0]
+        )));
+    }
+    deployable_features(features, &snapshot).map_err(|e| mismatch(e.to_string()))?;
+    Ok(())
+}
+
 /// A saved model's features must be the scorer's feature list, in order.
 pub(crate) fn same_features(model: &[String], listed: &[String]) -> Result<()> {
     if model == listed {
@@ -462,8 +585,14 @@ pub(crate) fn same_features(model: &[String], listed: &[String]) -> Result<()> {
 pub(crate) fn from_versioned_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T> {
     let as_schema_error = |e: serde_json::Error| -> Error {
         if e.classify() == serde_json::error::Category::Data {
+            // A check inside the document (a model's own) already says
+            // "model schema mismatch": say it once.
+            let message = e.to_string();
+            let reason = message
+                .strip_prefix("model schema mismatch: ")
+                .unwrap_or(&message);
             ErrorKind::SchemaMismatch {
-                reason: e.to_string(),
+                reason: reason.to_owned(),
             }
             .into()
         } else {
@@ -605,6 +734,46 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
         v["model"]["raw_coefficients"].as_array_mut().unwrap().pop();
         assert!(ChurnScorer::from_json(&v.to_string()).is_err());
+        // Raw coefficients that disagree with the standardized ones: refused,
+        // naming the coefficient (and "model schema mismatch" once).
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["model"]["raw_coefficients"][1] = 123.0.into();
+        let err = ChurnScorer::from_json(&v.to_string()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("model schema mismatch: raw coefficient 1"),
+            "{text}"
+        );
+        assert_eq!(text.matches("schema mismatch").count(), 1, "{text}");
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["model"]["raw_intercept"] = 5.0.into();
+        assert!(
+            ChurnScorer::from_json(&v.to_string())
+                .unwrap_err()
+                .to_string()
+                .contains("raw intercept")
+        );
+        // Layout checks at load: no features, a repeated one, bad windows.
+        for (key, value, says) in [
+            ("windows_days", serde_json::json!([]), "windows"),
+            ("windows_days", serde_json::json!([90, 30]), "windows"),
+            ("windows_days", serde_json::json!([30, 99999999]), "windows"),
+            ("features", serde_json::json!([]), "no feature"),
+            (
+                "features",
+                serde_json::json!(["recency_days", "recency_days"]),
+                "twice",
+            ),
+        ] {
+            let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            v[key] = value;
+            let err = ChurnScorer::from_json(&v.to_string()).unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::SchemaMismatch { .. }),
+                "{err}"
+            );
+            assert!(err.to_string().contains(says), "{err}");
+        }
         // The untouched file still loads.
         assert_eq!(ChurnScorer::from_json(&json).unwrap(), scorer());
     }
@@ -614,7 +783,12 @@ mod tests {
     #[test]
     fn log_odds_overflow_is_a_typed_error() {
         let mut v: serde_json::Value = serde_json::from_str(&scorer().to_json().unwrap()).unwrap();
+        // Raw and standardized coefficients agree (unit scales, zero means).
+        v["model"]["standardizer"]["means"] = serde_json::json!([0.0, 0.0]);
+        v["model"]["standardizer"]["scales"] = serde_json::json!([1.0, 1.0]);
+        v["model"]["coefficients"] = serde_json::json!([2.0, 2.0]);
         v["model"]["raw_coefficients"] = serde_json::json!([2.0, 2.0]);
+        v["model"]["raw_intercept"] = v["model"]["intercept"].clone();
         let s = ChurnScorer::from_json(&v.to_string()).unwrap();
         let err = s.score_one(&[f64::MAX, -f64::MAX]).unwrap_err();
         assert!(

@@ -192,8 +192,40 @@ impl ValueScorer {
     /// ```
     pub fn from_json(json: &str) -> Result<Self> {
         let scorer: ValueScorer = from_versioned_json(json)?;
+        super::saved_layout(&scorer.windows_days, &scorer.features)?;
         same_features(scorer.model.feature_names(), &scorer.features)?;
         Ok(scorer)
+    }
+}
+
+impl ValueScorer {
+    /// Saves the scorer as JSON to a `.json` file that [`load`](Self::load)
+    /// reads back.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `path` for another extension; [`ErrorKind::Io`](crate::ErrorKind::Io)
+    /// naming the file if it cannot be written.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        crate::error::DocumentFormat::of(path, false)?;
+        crate::error::write_document(path, &self.to_json().map_err(|e| e.in_file(path))?)
+    }
+
+    /// Loads a scorer saved with [`save`](Self::save) from a `.json` file.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `path` for another extension; [`ErrorKind::Io`](crate::ErrorKind::Io)
+    /// if the file cannot be read; otherwise as [`from_json`](Self::from_json).
+    /// Every error names the file.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        crate::error::DocumentFormat::of(path, false)?;
+        let text = crate::error::read_document(path)?;
+        ValueScorer::from_json(&text).map_err(|e| e.in_file(path))
     }
 }
 

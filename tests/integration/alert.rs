@@ -207,11 +207,30 @@ fn precedence_by_rule_order_keeps_the_first_rules() {
 
 #[test]
 fn unknown_fields_and_bad_documents_are_typed_errors_with_paths() {
-    let p = AlertPolicy::from_json(
-        r#"{"rules": [{"id": "a", "severity": "low", "route": "sales",
-            "condition": {"any": [{"field": "complaints_30d", ">": 1}, {"field": "complaint_30d", ">": 1}]}}]}"#,
-    )
+    // A typo in a document is caught as it loads, with the closest names.
+    let doc = r#"{"rules": [{"id": "a", "severity": "low", "route": "sales",
+            "condition": {"any": [{"field": "complaints_30d", ">": 1}, {"field": "complaint_30d", ">": 1}]}}]}"#;
+    match AlertPolicy::from_json(doc).unwrap_err().into_kind() {
+        ErrorKind::InvalidPolicy {
+            path, suggestions, ..
+        } => {
+            assert_eq!(path, "rules[0].condition.any[1].field");
+            assert_eq!(suggestions[0], "complaints_30d");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Built in code, at the latest when checked against the profiles.
+    let p = AlertPolicy::new(vec![AlertRule::new(
+        "a",
+        Condition::any([
+            Condition::field("complaints_30d").gt(1),
+            Condition::field("complaint_30d").gt(1),
+        ]),
+        Severity::Low,
+        Route::Sales,
+    )])
     .unwrap();
+    assert_eq!(p.fields(), ["complaint_30d"]);
     match AlertEngine::new(p).check(&now()).unwrap_err().into_kind() {
         ErrorKind::InvalidPolicy {
             path, suggestions, ..
@@ -591,4 +610,245 @@ fn conditions_built_in_code_are_validated_like_documents() {
         path(C::field("value_tier").change().eq("high")),
         "rules[0].condition"
     );
+}
+
+/// `depth` levels of `all` (the JSON shape that nests deepest) around an `in` test.
+fn nested_all(depth: usize) -> Condition {
+    let mut c = Condition::field("recency_days").is_in(["90d", "120d"]);
+    for _ in 1..depth {
+        c = Condition::all([c]);
+    }
+    c
+}
+
+#[test]
+fn nesting_past_the_limit_is_a_typed_error_everywhere_and_never_overflows() {
+    use churnwise::rules::MAX_DEPTH;
+    // Far past the limit, built in code: every entry point refuses it without recursing.
+    let deep = nested_all(20_000);
+    assert_eq!(deep.depth(), 20_000);
+    let too_large = |e: churnwise::Error| match e.into_kind() {
+        ErrorKind::TooLarge {
+            what, size, limit, ..
+        } => (what, size, limit),
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(
+        too_large(deep.validate().unwrap_err()),
+        ("nesting depth", 20_000, MAX_DEPTH)
+    );
+    assert_eq!(too_large(deep.rows_meeting(&now()).unwrap_err()).1, 20_000);
+    let rule = AlertRule::new("deep", deep.clone(), Severity::Low, Route::Sales);
+    let err = AlertPolicy::new(vec![rule.clone()]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rules[0].condition: nesting depth 20000 exceeds the limit of 32"
+    );
+    assert!(serde_json::to_string(&rule).is_err());
+    assert!(serde_json::to_string(&deep).is_err());
+    assert!(deep.to_string().starts_with("(((")); // Display walks without recursion
+    assert!(format!("{deep:?}").contains("depth: 20000"));
+    drop(deep);
+    // Dropping a million levels does not recurse either.
+    let mut c = Condition::field("recency_days").gt(1);
+    for _ in 0..1_000_000 {
+        c = Condition::not(c);
+    }
+    drop(c);
+
+    // The same limit for expressions, JSON and TOML.
+    let expr = format!("{}recency_days > 1", "not ".repeat(MAX_DEPTH));
+    assert_eq!(
+        too_large(Condition::parse_expr(&expr).unwrap_err()).2,
+        MAX_DEPTH
+    );
+    let json = serde_json::to_string(&nested_all(MAX_DEPTH)).unwrap();
+    let deeper = format!(r#"{{"all": [{json}]}}"#);
+    assert!(matches!(
+        Condition::from_json(&deeper).unwrap_err().kind(),
+        ErrorKind::TooLarge { limit: 32, .. }
+    ));
+    // Past serde_json's own nesting limit, the same error.
+    let deepest = format!("{}{json}{}", r#"{"not": "#.repeat(200), "}".repeat(200));
+    assert!(matches!(
+        Condition::from_json(&deepest).unwrap_err().kind(),
+        ErrorKind::TooLarge { limit: 32, .. }
+    ));
+    let toml_condition = |depth: usize| {
+        let mut c = r#"{ field = "recency_days", ">" = 1 }"#.to_owned();
+        for _ in 1..depth {
+            c = format!("{{ all = [{c}] }}");
+        }
+        format!(
+            "[[rules]]\nid = \"deep\"\nseverity = \"low\"\nroute = \"sales\"\ncondition = {c}\n"
+        )
+    };
+    assert_eq!(
+        AlertPolicy::from_toml(&toml_condition(MAX_DEPTH))
+            .unwrap()
+            .rules()[0]
+            .condition()
+            .depth(),
+        MAX_DEPTH
+    );
+    assert!(matches!(
+        AlertPolicy::from_toml(&toml_condition(MAX_DEPTH + 1))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::TooLarge { limit: 32, .. }
+    ));
+}
+
+#[test]
+fn a_policy_at_the_nesting_limit_round_trips_through_json() {
+    let rule = AlertRule::new(
+        "deep",
+        nested_all(churnwise::rules::MAX_DEPTH),
+        Severity::Low,
+        Route::Sales,
+    );
+    let policy = AlertPolicy::new(vec![rule]).unwrap();
+    let back = AlertPolicy::from_json(&policy.to_json()).unwrap();
+    assert_eq!(back, policy);
+    let engine = AlertEngine::new(back);
+    let report = engine.evaluate(&now(), None).unwrap();
+    assert_eq!(report.alerts().len(), 1); // customer 1, recency 120
+}
+
+#[test]
+fn alerts_keep_a_few_reasons_and_count_the_rest() {
+    use churnwise::alert::MAX_REASONS;
+    use churnwise::rules::MAX_CONDITIONS;
+    let leaves: u32 = 50;
+    let any =
+        Condition::any((0..leaves).map(|k| Condition::field("recency_days").gt(f64::from(k))));
+    let policy = AlertPolicy::new(vec![AlertRule::new(
+        "many",
+        any,
+        Severity::Low,
+        Route::Sales,
+    )])
+    .unwrap();
+    let engine = AlertEngine::new(policy);
+    let report = engine.evaluate(&now(), None).unwrap();
+    let first = &report.alerts()[0];
+    assert_eq!(first.customer().to_string(), "1"); // recency 120 meets all 50
+    assert_eq!(first.reasons().len(), MAX_REASONS);
+    assert_eq!(first.omitted_reasons(), leaves as usize - MAX_REASONS);
+    let json = serde_json::to_value(first).unwrap();
+    assert_eq!(json["omitted_reasons"], leaves as usize - MAX_REASONS);
+
+    // A policy holds at most MAX_CONDITIONS comparisons and groups.
+    let big = || {
+        Condition::any(
+            (0..MAX_CONDITIONS / 2).map(|k| Condition::field("recency_days").gt(k as f64)),
+        )
+    };
+    let err = AlertPolicy::new(vec![
+        AlertRule::new("a", big(), Severity::Low, Route::Sales),
+        AlertRule::new("b", big(), Severity::Low, Route::Sales),
+    ])
+    .unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::TooLarge {
+            what: "number of conditions",
+            size: 10_002,
+            limit: 10_000,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn durations_follow_one_overflow_rule_however_written() {
+    let doc = |cooldown: &str, threshold: &str| {
+        format!(
+            r#"{{"rules": [{{"id": "r", "severity": "low", "route": "sales", "cooldown": {cooldown},
+                "condition": {{"field": "recency_days", ">": {threshold}}}}}]}}"#
+        )
+    };
+    let reason = |text: String| match AlertPolicy::from_json(&text).unwrap_err().into_kind() {
+        ErrorKind::InvalidPolicy { path, reason, .. } => (path, reason),
+        other => panic!("unexpected {other:?}"),
+    };
+    for (cooldown, threshold, path) in [
+        (r#""99999999999999999999d""#, "1", "rules[0].cooldown"),
+        ("1e20", "1", "rules[0].cooldown"),
+        (
+            r#""1d""#,
+            r#""99999999999999999999h""#,
+            "rules[0].condition.>",
+        ),
+    ] {
+        let (at, why) = reason(doc(cooldown, threshold));
+        assert_eq!(at, path);
+        assert!(
+            why.contains("longer than the limit of 365250 days"),
+            "{why}"
+        );
+    }
+    assert!(AlertPolicy::from_json(&doc(r#""365250d""#, r#""52w""#)).is_ok());
+    let rule = AlertRule::new(
+        "r",
+        Condition::field("recency_days").gt(1),
+        Severity::Low,
+        Route::Sales,
+    )
+    .with_cooldown_days(1e20);
+    assert!(AlertPolicy::new(vec![rule]).is_err());
+}
+
+#[test]
+fn policies_save_and_load_by_path_and_errors_name_the_file() {
+    let dir = std::env::temp_dir().join(format!("churnwise-policy-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // At the nesting limit, with a field of your own: both formats round-trip.
+    let rule = AlertRule::new(
+        "deep",
+        Condition::all([
+            nested_all(churnwise::rules::MAX_DEPTH - 1),
+            Condition::field("credit_limit").lt(100),
+        ]),
+        Severity::Low,
+        Route::Sales,
+    );
+    let policy = AlertPolicy::new(vec![rule]).unwrap();
+    for name in ["p.json", "p.toml"] {
+        policy.save(dir.join(name)).unwrap();
+        assert_eq!(AlertPolicy::load(dir.join(name)).unwrap(), policy, "{name}");
+    }
+    std::fs::write(
+        dir.join("bad.toml"),
+        "[[rules]]\nid = \"r\"\nseverity = \"low\"\nroute = \"sales\"\ncondition = \"churn_probability > 7\"\n",
+    )
+    .unwrap();
+    let err = AlertPolicy::load(dir.join("bad.toml")).unwrap_err();
+    let file = dir.join("bad.toml").display().to_string();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidPolicy { path, .. } if path == &format!("{file}: rules[0].condition.>")),
+        "{err}"
+    );
+    let err = AlertPolicy::load(dir.join("missing.json")).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Io { source_name, .. } if source_name.ends_with("missing.json"))
+    );
+    let err = policy.save(dir.join("p.yaml")).unwrap_err();
+    assert!(
+        err.to_string().contains("p.yaml: the extension must be"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn hostile_nesting_in_toml_and_json_documents_is_an_error_not_a_crash() {
+    // Far past every limit, in the document syntax itself.
+    let toml = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(AlertPolicy::from_toml(&toml).is_err());
+    let inline = format!("x = {}1{}\n", "{a = ".repeat(100_000), "}".repeat(100_000));
+    assert!(AlertPolicy::from_toml(&inline).is_err());
+    let json = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(AlertPolicy::from_json(&json).is_err());
+    assert!(churnwise::retention::Playbook::from_toml(&toml).is_err());
 }

@@ -378,3 +378,214 @@ fn a_quote_or_line_end_is_not_a_delimiter() {
         );
     }
 }
+
+#[test]
+fn cr_only_line_ends_are_separate_records() {
+    // Classic Mac line ends: every row is its own record.
+    let data = "customer_id,date,amount\r1,2024-01-05,9.5\r2,2024-01-06,3\r3,2024-01-07,oops\r";
+    let mut b = builder();
+    assert_eq!(
+        b.read_orders_csv(data.as_bytes(), &OrderCsv::new())
+            .unwrap(),
+        3
+    );
+    let (h, report) = b.build().unwrap();
+    assert_eq!(h.order_count(), 2);
+    assert_eq!(report.issues().len(), 1);
+}
+
+#[test]
+fn a_repeated_header_column_is_an_error() {
+    let data = "customer_id,date,amount,amount\n1,2024-01-05,9.5,3\n";
+    let err = builder()
+        .read_orders_csv(data.as_bytes(), &OrderCsv::new())
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::DuplicateName { name, .. } if name == "amount"),
+        "{err}"
+    );
+    for delimiter in [b'\n', b'\r', b'"'] {
+        let err = builder()
+            .read_orders_csv(
+                "a\n".as_bytes(),
+                &OrderCsv::new().format(CsvFormat::new().delimiter(delimiter)),
+            )
+            .unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::InvalidParameter {
+                name: "delimiter",
+                ..
+            }
+        ));
+    }
+}
+
+#[test]
+fn ids_and_fields_past_their_limits_reject_the_row_and_issues_quote_little() {
+    use churnwise::records::{MAX_FIELD_BYTES, MAX_ID_BYTES};
+    let long_id = "x".repeat(MAX_ID_BYTES + 1);
+    let ok_id = "y".repeat(MAX_ID_BYTES);
+    let long_amount = "9".repeat(MAX_FIELD_BYTES + 1);
+    let long_date = "2".repeat(10_000);
+    let data = format!(
+        "customer_id,date,amount,order_id\n{long_id},2024-01-05,1,a\n{ok_id},2024-01-05,1,b\n1,2024-01-05,{long_amount},c\n1,{long_date},1,d\n1,2024-01-05,1,{long_id}\n"
+    );
+    let mut b = builder();
+    b.read_orders_csv(data.as_bytes(), &OrderCsv::new())
+        .unwrap();
+    let (h, report) = b.build().unwrap();
+    assert_eq!(h.order_count(), 1); // only the id at the limit
+    let issues: Vec<(Option<u64>, String)> = report
+        .issues()
+        .iter()
+        .map(|i| (i.record().line(), i.to_string()))
+        .collect();
+    assert_eq!(
+        issues.iter().map(|i| i.0).collect::<Vec<_>>(),
+        [Some(2), Some(4), Some(5), Some(6)]
+    );
+    assert!(
+        issues[0]
+            .1
+            .contains("an id of 257 bytes exceeds the limit of 256"),
+        "{issues:?}"
+    );
+    assert!(issues[1].1.contains("a field of 65537 bytes"), "{issues:?}");
+    assert!(issues[2].1.contains("more bytes"), "{issues:?}");
+    assert!(issues.iter().all(|i| i.1.len() < 600), "{issues:?}");
+}
+
+/// A reader of `header` then `fill` bytes forever, counting what was read.
+struct Endless {
+    header: Vec<u8>,
+    fill: u8,
+    read: usize,
+}
+
+impl std::io::Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(4096);
+        for (k, b) in buf[..n].iter_mut().enumerate() {
+            *b = self.header.get(self.read + k).copied().unwrap_or(self.fill);
+        }
+        self.read += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn lines_past_the_limit_stop_the_read_after_a_bounded_amount() {
+    use churnwise::records::MAX_LINE_BYTES;
+    // A header that never ends: reading stops once it passes the limit, so the
+    // work is bounded by the limit, whatever the input.
+    let mut endless = Endless {
+        header: Vec::new(),
+        fill: b'h',
+        read: 0,
+    };
+    let err = builder()
+        .read_orders_csv(&mut endless, &OrderCsv::new())
+        .unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::TooLarge {
+            what: "line length in bytes",
+            limit: MAX_LINE_BYTES,
+            ..
+        }
+    ));
+    assert!(
+        err.to_string()
+            .starts_with("<reader> line 1: line length in bytes")
+    );
+    assert!(
+        endless.read <= MAX_LINE_BYTES + (64 << 10),
+        "{}",
+        endless.read
+    );
+    // A data line that never ends: the same.
+    let mut endless = Endless {
+        header: b"customer_id,date,amount\n1,2024-01-05,1\n".to_vec(),
+        fill: b'7',
+        read: 0,
+    };
+    let err = builder()
+        .read_orders_csv(&mut endless, &OrderCsv::new())
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("<reader> line 3: line length"),
+        "{err}"
+    );
+    assert!(endless.read <= 4 * MAX_LINE_BYTES, "{}", endless.read);
+    // A long line inside a block is refused too.
+    let data = format!(
+        "customer_id,date,amount\n1,2024-01-05,\"{}\"\n2,2024-01-05,1\n",
+        "9".repeat(MAX_LINE_BYTES)
+    );
+    let err = builder()
+        .read_orders_csv(data.as_bytes(), &OrderCsv::new())
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("<reader> line 2: line length"),
+        "{err}"
+    );
+    // The missing-column error quotes at most 200 characters of the header.
+    let header = (0..10_000)
+        .map(|k| format!("c{k}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let err = builder()
+        .read_orders_csv(format!("{header}\n").as_bytes(), &OrderCsv::new())
+        .unwrap_err();
+    assert!(err.to_string().len() < 400, "{}", err.to_string().len());
+}
+
+#[test]
+fn interrupted_reads_are_retried() {
+    struct Flaky<'a>(&'a [u8], bool);
+    impl std::io::Read for Flaky<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.1 = !self.1;
+            if self.1 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(5).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let data = b"customer_id,date,amount\n1,2024-01-05,9.5\n2,2024-01-06,3\n";
+    let mut b = builder();
+    assert_eq!(
+        b.read_orders_csv(Flaky(data, false), &OrderCsv::new())
+            .unwrap(),
+        2
+    );
+}
+
+#[test]
+fn an_nps_outside_0_to_10_is_cleared_above_or_below_and_the_answer_kept() {
+    let data = "customer_id,date,satisfaction,nps\n1,2024-03-01,2,11\n2,2024-03-01,4,-1\n3,2024-03-01,5,300\n4,2024-03-01,3,7\n";
+    let mut b = builder();
+    b.read_feedback_csv(data.as_bytes(), &FeedbackCsv::new())
+        .unwrap();
+    let (h, report) = b.build().unwrap();
+    assert_eq!(h.feedback_count(), 4); // every satisfaction kept
+    assert_eq!(report.repaired(), 3);
+    let values: Vec<String> = report.issues().iter().map(|i| i.to_string()).collect();
+    assert!(values[1].contains("-1"), "{values:?}");
+    let nps: Vec<Option<u8>> = (1..=4u64)
+        .map(|id| {
+            h.find(&id.into())
+                .unwrap()
+                .feedback()
+                .iter()
+                .next()
+                .unwrap()
+                .nps
+        })
+        .collect();
+    assert_eq!(nps, [None, None, None, Some(7)]);
+}

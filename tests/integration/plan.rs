@@ -358,3 +358,68 @@ fn hold_outs_keep_the_overall_share_across_tiny_strata() {
     let planner: Planner = serde_json::from_str(r#"{"budget": 50}"#).unwrap();
     assert_eq!(planner.budget(), 50.0);
 }
+
+#[test]
+fn playbook_errors_name_their_path_and_segment_labels_are_checked() {
+    use churnwise::ErrorKind;
+    use churnwise::retention::Playbook;
+    let invalid = |text: &str| match Playbook::from_json(text).unwrap_err().into_kind() {
+        ErrorKind::InvalidPolicy {
+            path,
+            reason,
+            suggestions,
+        } => (path, reason, suggestions),
+        other => panic!("unexpected {other:?}"),
+    };
+    let one = |fields: &str| {
+        format!(
+            r#"{{"interventions": [{{"id": "d", "kind": "discount", "cost": 5, "effect": 0.2, "owner": "marketing"}},
+                {{"id": "e", "kind": "discount", "cost": 5, "effect": 0.2, "owner": "marketing"{fields}}}]}}"#
+        )
+    };
+    let (path, reason, _) = invalid(&one(r#", "capacity": "many""#));
+    assert_eq!(path, "interventions[1].capacity");
+    assert!(reason.contains("invalid type"), "{reason}");
+    let (path, _, suggestions) = invalid(&one(r#", "costs": 3"#));
+    assert_eq!(
+        (path.as_str(), suggestions),
+        ("interventions[1]", vec!["cost".to_owned()])
+    );
+    let (path, reason, _) = invalid(&one(
+        r#", "eligibility": {"field": "churn_probability", ">": 7}"#,
+    ));
+    assert_eq!(path, "interventions[1].eligibility.>");
+    assert!(reason.contains("outside [0, 1]"), "{reason}");
+    // A miscased segment label is refused with the right spelling suggested.
+    let (path, reason, suggestions) = invalid(&one(r#", "effect_by_segment": {"At_Risk": 0.3}"#));
+    assert_eq!(path, "interventions[1].effect_by_segment");
+    assert!(
+        reason.contains("unknown lifecycle_stage label `At_Risk`"),
+        "{reason}"
+    );
+    assert_eq!(suggestions, vec!["at_risk".to_owned()]);
+    // Labels of a field of your own are known only from the data.
+    let plan = one(r#", "effect_by_segment": {"gold": 0.3}"#).replacen(
+        '{',
+        r#"{"segment_by": "plan", "#,
+        1,
+    );
+    assert!(Playbook::from_json(&plan).is_ok());
+
+    // TOML: a non-finite threshold names its path; parse errors quote little.
+    let toml = |effect: &str| {
+        format!(
+            "[[interventions]]\nid = \"d\"\nkind = \"discount\"\ncost = 5\neffect = {effect}\nowner = \"marketing\"\n"
+        )
+    };
+    match Playbook::from_toml(&toml("nan")).unwrap_err().into_kind() {
+        ErrorKind::InvalidPolicy { path, reason, .. } => {
+            assert_eq!(path, "interventions[0].effect");
+            assert_eq!(reason, "expected a finite number, got NaN");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let long = toml(&format!("[{}", "1, ".repeat(40_000)));
+    let err = Playbook::from_toml(&long).unwrap_err().to_string();
+    assert!(err.len() < 2_000, "{}", err.len());
+}

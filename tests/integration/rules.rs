@@ -94,6 +94,8 @@ fn rules_read_attributes_and_user_columns() {
 fn a_toml_policy_alerts_on_plan_and_user_columns() {
     let policy = AlertPolicy::from_toml(
         r#"
+        fields = ["credit_limit"]
+
         [[rules]]
         id = "gold_at_risk"
         condition = 'plan == "gold" and churn_probability > 0.6 and recency_days > 30'
@@ -139,9 +141,20 @@ fn unknown_fields_and_wrong_comparisons_name_the_path() {
     let p = profiles();
     let policy = |expr: &str| {
         AlertPolicy::from_json(&format!(
-            r#"{{"rules": [{{"id": "r", "condition": "{expr}", "severity": "low", "route": "sales"}}]}}"#
+            r#"{{"fields": ["contract", "credit_limt"], "rules": [{{"id": "r", "condition": "{expr}", "severity": "low", "route": "sales"}}]}}"#
         ))
     };
+    // Undeclared, a typo of a field of your own is caught at load.
+    let undeclared = AlertPolicy::from_json(
+        r#"{"fields": ["credit_limit"], "rules": [{"id": "r", "condition": "credit_limt > 1", "severity": "low", "route": "sales"}]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        undeclared
+            .to_string()
+            .contains("did you mean `credit_limit`"),
+        "{undeclared}"
+    );
     let at_evaluation =
         |expr: &str| match AlertEngine::new(policy(expr).unwrap()).evaluate(&p, None) {
             Err(e) => e.into_kind(),
@@ -272,6 +285,7 @@ fn playbooks_read_user_fields_and_segment_by_any_category() {
     let playbook = Playbook::from_toml(
         r#"
         segment_by = "plan"
+        fields = ["credit_limit"]
 
         [[interventions]]
         id = "credit_review"

@@ -400,6 +400,31 @@ impl LogisticRegression {
             }
             .into());
         }
+        let s = self.row_weights(labels, data.weights(), positives);
+        // Rows of weight 0 do not count: all-zero weights leave nothing to
+        // fit, and zero weight on one class leaves a single class.
+        let weight_of = |class: bool| -> f64 {
+            s.iter()
+                .zip(labels)
+                .filter(|(_, l)| **l == class)
+                .map(|(w, _)| w)
+                .sum()
+        };
+        let (churned, stayed) = (weight_of(true), weight_of(false));
+        if churned + stayed <= 0.0 {
+            return Err(ErrorKind::Fit {
+                what: "logistic regression",
+                message: "the sample weights sum to zero: at least one row must weigh more than 0"
+                    .into(),
+            }
+            .into());
+        }
+        if churned <= 0.0 || stayed <= 0.0 {
+            return Err(ErrorKind::SingleClass {
+                class: churned > 0.0,
+            }
+            .into());
+        }
         let standardizer = Standardizer::new().fit(table.values())?;
         let raw = table.values();
         let scales = standardizer.scales();
@@ -423,7 +448,7 @@ impl LogisticRegression {
                 })
                 .collect(),
             y: labels.to_vec(),
-            s: self.row_weights(labels, data.weights(), positives),
+            s,
             intercept: self.intercept == Intercept::Fit,
             constant: standardizer.constant_columns(),
         };
@@ -464,5 +489,31 @@ impl LogisticRegression {
             .enumerate()
             .map(|(i, &l)| (if l { pos } else { neg }) * sample.map_or(1.0, |s| s[i]))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn zero_weights_are_named_not_a_newton_failure() {
+        let set = crate::doc_support::recency_set().unwrap();
+        let zero = set.clone().with_weights(ndarray::Array1::zeros(6)).unwrap();
+        let err = LogisticRegression::new().fit(&zero).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "fitting logistic regression failed: the sample weights sum to zero: at least one row must weigh more than 0"
+        );
+        // Zero weight on every churner: one class is left.
+        let one_class = set
+            .with_weights(array![1.0, 1.0, 0.0, 1.0, 0.0, 0.0])
+            .unwrap();
+        let err = LogisticRegression::new().fit(&one_class).unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::SingleClass { class: false }
+        ));
     }
 }

@@ -117,7 +117,7 @@ pub enum Duplicates {
 /// | order | same order id as an earlier order | dropped (duplicate or conflict) |
 /// | interaction | ticket response hours NaN/infinite or negative | repaired (cleared) |
 /// | feedback | satisfaction off its scale or not finite | dropped |
-/// | feedback | NPS above 10 | repaired (cleared) |
+/// | feedback | NPS outside 0–10 (above or below) | repaired (cleared) |
 /// | customer | same id twice | first by (signup, attributes) kept, others dropped |
 /// | events | unknown customer | per [`UnknownCustomers`] |
 /// | events | before signup | per [`EventsBeforeSignup`] |
@@ -599,6 +599,15 @@ impl HistoryBuilder {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn push_feedback(&mut self, feedback: Feedback) {
+        let nps = feedback.nps.map(f64::from);
+        self.push_feedback_with_nps(feedback, nps);
+    }
+
+    /// [`push_feedback`](Self::push_feedback) with the NPS as read (a CSV
+    /// may hold any integer): one rule for every NPS outside 0–10, above or
+    /// below, whatever the source: it is cleared and reported as repaired,
+    /// and the rest of the answer is kept.
+    pub(crate) fn push_feedback_with_nps(&mut self, feedback: Feedback, nps: Option<f64>) {
         let input = self.next_input(RecordKind::Feedback);
         let time = to_micros(feedback.time);
         if !self.time_ok(RecordKind::Feedback, input, "time", time) {
@@ -619,10 +628,10 @@ impl HistoryBuilder {
             self.report(RecordKind::Feedback, input, field, p, Action::Dropped);
             return;
         }
-        let nps = match feedback.nps {
-            Some(n) if n > 10 => {
+        let nps = match nps {
+            Some(n) if !(0.0..=10.0).contains(&n) => {
                 let p = Problem::OutOfScale {
-                    value: f64::from(n),
+                    value: n,
                     min: 0.0,
                     max: 10.0,
                 };
@@ -635,7 +644,7 @@ impl HistoryBuilder {
                 );
                 None
             }
-            nps => nps,
+            _ => feedback.nps,
         };
         let key = self.interner.intern(&feedback.customer);
         let s = &mut self.feedback;

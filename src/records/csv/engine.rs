@@ -14,6 +14,29 @@ pub(super) fn io_error(source: &str, e: std::io::Error) -> Error {
     Error::io(source, e)
 }
 
+/// One `read`, retried while it is interrupted (as [`Read`] documents:
+/// `ErrorKind::Interrupted` is not an error of the stream).
+pub(super) fn read_some<R: Read>(reader: &mut R, buf: &mut [u8], source: &str) -> Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(source, e)),
+        }
+    }
+}
+
+/// [`ErrorKind::TooLarge`] for a line longer than [`MAX_LINE_BYTES`].
+fn line_too_long(source: &str, line: u64, size: usize) -> Error {
+    ErrorKind::TooLarge {
+        location: format!("{source} line {line}"),
+        what: "line length in bytes",
+        size,
+        limit: MAX_LINE_BYTES,
+    }
+    .into()
+}
+
 /// The header and the rest of the input, read up to the end of the header line.
 pub(super) struct Input<R> {
     pub(super) reader: R,
@@ -43,13 +66,18 @@ impl<R: Read> Input<R> {
         format.validate()?;
         let source: Arc<str> = Arc::from(format.source_name.as_deref().unwrap_or("<reader>"));
         let mut pending = Vec::new();
-        // Read until the header line is complete (a header with quoted newlines is read whole by csv).
+        // Read until the header line ends (LF, CRLF or CR), scanning each
+        // byte once, and no further than the line limit.
         let mut chunk = vec![0u8; 64 << 10];
         loop {
-            let n = reader.read(&mut chunk).map_err(|e| io_error(&source, e))?;
-            pending.extend_from_slice(&chunk[..n]);
-            if n == 0 || memchr::memchr(b'\n', &pending).is_some() {
+            let n = read_some(&mut reader, &mut chunk, &source)?;
+            let new = &chunk[..n];
+            pending.extend_from_slice(new);
+            if n == 0 || memchr::memchr2(b'\n', b'\r', new).is_some() {
                 break;
+            }
+            if pending.len() > MAX_LINE_BYTES {
+                return Err(line_too_long(&source, 1, pending.len()));
             }
         }
         let mut rdr = csv::ReaderBuilder::new()
@@ -71,8 +99,11 @@ impl<R: Read> Input<R> {
             ));
         }
         let consumed = rdr.position().byte() as usize;
+        if consumed > MAX_LINE_BYTES {
+            return Err(line_too_long(&source, 1, consumed));
+        }
         let line = rdr.position().line();
-        let header = rec
+        let header: Vec<String> = rec
             .iter()
             .map(|h| {
                 String::from_utf8_lossy(h)
@@ -81,6 +112,17 @@ impl<R: Read> Input<R> {
                     .to_owned()
             })
             .collect();
+        // A repeated column name would silently read only its first column.
+        let mut seen = crate::util::FastMap::default();
+        for name in header.iter().filter(|h| !h.is_empty()) {
+            if seen.insert(name.as_str(), ()).is_some() {
+                return Err(ErrorKind::DuplicateName {
+                    what: "column in the CSV header",
+                    name: crate::util::quote_truncated(name).into_owned(),
+                }
+                .into());
+            }
+        }
         pending.drain(..consumed.min(pending.len()));
         Ok(Input {
             reader,
@@ -102,7 +144,7 @@ impl<R: Read> Input<R> {
             ErrorKind::MissingColumn {
                 source_name: self.source.to_string(),
                 column: c.describe(),
-                available: self.header.join(","),
+                available: crate::util::quote_truncated(&self.header.join(",")).into_owned(),
             }
             .into()
         })
@@ -154,7 +196,14 @@ impl<R: Read> Input<R> {
                 || parse_block(pending, eof, self.line, &layout, parser),
                 || push(builder, previous),
             );
+            if let Some((size, line)) = block.longest.filter(|l| l.0 > MAX_LINE_BYTES) {
+                return Err(line_too_long(&source, line, size));
+            }
             if block.consumed == 0 {
+                if self.filled > MAX_LINE_BYTES {
+                    // No whole record in more than a line's worth of bytes.
+                    return Err(line_too_long(&source, self.line, self.filled));
+                }
                 continue; // no whole record yet (a record longer than the buffer): read more
             }
             if let Some(size) = self.size_hint.take() {
@@ -184,10 +233,7 @@ impl<R: Read> Input<R> {
             self.buf.resize(target, 0);
         }
         while self.filled < target {
-            let n = self
-                .reader
-                .read(&mut self.buf[self.filled..target])
-                .map_err(|e| io_error(source, e))?;
+            let n = read_some(&mut self.reader, &mut self.buf[self.filled..target], source)?;
             if n == 0 {
                 return Ok(true);
             }
@@ -221,6 +267,8 @@ pub(super) struct Block<R> {
     pub(super) consumed: usize,
     /// Line ends (`\n`) in the consumed bytes.
     pub(super) lines: u64,
+    /// The longest record in bytes and its line (the first of the longest).
+    pub(super) longest: Option<(usize, u64)>,
 }
 
 /// Parses a block that starts at a record boundary, in parallel pieces, in
@@ -258,6 +306,12 @@ pub(super) fn parse_block<P: RowParser>(
         .collect();
     let mut chunks = Vec::with_capacity(count);
     let (mut consumed, mut lines) = (0, 0);
+    let mut longest: Option<(usize, u64)> = None;
+    let mut longer = |l: Option<(usize, u64)>| {
+        if l.map(|l| l.0) > longest.map(|l| l.0) {
+            longest = l;
+        }
+    };
     for ((chunk, done), &(start, _, line)) in parsed.into_iter().zip(&pieces) {
         if start != consumed {
             // The previous piece ended inside a record: this piece's start was a guess.
@@ -266,16 +320,19 @@ pub(super) fn parse_block<P: RowParser>(
             chunks.push(chunk);
             consumed += done.consumed;
             lines += done.lines;
+            longer(done.longest);
             break;
         }
         chunks.push(chunk);
         consumed = start + done.consumed;
         lines = line + done.lines;
+        longer(done.longest);
     }
     Block {
         chunks,
         consumed,
         lines,
+        longest,
     }
 }
 
@@ -365,6 +422,8 @@ pub(super) struct Parsed {
     pub(super) consumed: usize,
     /// Line ends (`\n`) in the consumed bytes.
     pub(super) lines: u64,
+    /// The longest whole record in bytes (its line ends included) and its line.
+    pub(super) longest: Option<(usize, u64)>,
 }
 
 /// A field's value: bytes of the input, or of the unescaped copy.
@@ -396,6 +455,7 @@ pub(super) fn parse_records(
     let mut copies: Vec<(usize, usize, usize)> = Vec::new();
     let mut copy: Vec<u8> = Vec::new();
     let (mut pos, mut line) = (0, first_line);
+    let mut longest: Option<(usize, u64)> = None;
     let mut done;
     'records: loop {
         // Line ends between records (blank lines, the LF of a CRLF) are skipped.
@@ -410,11 +470,12 @@ pub(super) fn parse_records(
         done = Parsed {
             consumed: pos,
             lines: line - first_line,
+            longest,
         };
         if pos == n {
             break;
         }
-        let record_line = line;
+        let (record_line, record_start) = (line, pos);
         fields.clear();
         copies.clear();
         copy.clear();
@@ -457,6 +518,9 @@ pub(super) fn parse_records(
                 }
                 _ => break,
             }
+        }
+        if longest.is_none_or(|l| pos - record_start > l.0) {
+            longest = Some((pos - record_start, record_line));
         }
         if copies.is_empty() {
             record(&fields, record_line);

@@ -16,6 +16,19 @@
 //!
 //! Large files are read in blocks whose rows are parsed on all rayon threads,
 //! quoted fields or not; the result does not depend on the thread count.
+//! Reading takes time and memory linear in the input, whatever its shape.
+//! Line numbers count LF line ends (a file with CR-only line ends is read
+//! row by row, but its issues all name the first lines).
+//!
+//! # Limits
+//!
+//! | what | limit | beyond it |
+//! |---|---|---|
+//! | a line (one record, quoted line ends included), the header too | [`MAX_LINE_BYTES`] (1 MiB) | [`ErrorKind::TooLarge`] naming the line |
+//! | a field | [`MAX_FIELD_BYTES`] (64 KiB) | the row is rejected ([`Issue`](super::Issue)) |
+//! | a customer or order id | [`MAX_ID_BYTES`] (256 bytes) | the row is rejected |
+//!
+//! Errors and issues quote at most 200 characters of the input.
 
 use std::fs::File;
 use std::io::Read;
@@ -40,6 +53,19 @@ mod parsers;
 
 use engine::*;
 use parsers::*;
+
+/// The longest line (one record, with any line ends inside quoted fields)
+/// a CSV reader accepts, the header included: 1 MiB. A longer line stops
+/// the read with [`ErrorKind::TooLarge`], so memory stays bounded.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The longest field a CSV reader accepts: 64 KiB. A row with a longer
+/// field is rejected (an [`Issue`](super::Issue) naming the field).
+pub const MAX_FIELD_BYTES: usize = 64 << 10;
+
+/// The longest customer or order id a CSV reader accepts: 256 bytes. A row
+/// with a longer id is rejected (an [`Issue`](super::Issue) naming the field).
+pub const MAX_ID_BYTES: usize = 256;
 
 /// Format options shared by every CSV reader: delimiter, time format and the
 /// name used for the source in issues and errors.

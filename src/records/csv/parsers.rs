@@ -9,11 +9,38 @@ pub(super) struct RowError {
     pub(super) problem: Problem,
 }
 
+/// A malformed field (messages quote at most 200 characters of a value).
 pub(super) fn malformed(field: &'static str, message: String) -> RowError {
     RowError {
         field: Some(field),
         problem: Problem::Malformed { message },
     }
+}
+
+/// `Err` when `raw` is longer than `limit` bytes.
+fn within(raw: &[u8], limit: usize, what: &str, name: &'static str) -> Result<(), RowError> {
+    if raw.len() > limit {
+        return Err(malformed(
+            name,
+            format!("{what} of {} bytes exceeds the limit of {limit}", raw.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// An id field (customer or order): at most [`MAX_ID_BYTES`](super::MAX_ID_BYTES).
+pub(super) fn id_field<'r>(
+    rec: &[&'r [u8]],
+    i: usize,
+    name: &'static str,
+) -> Result<&'r str, RowError> {
+    within(
+        rec.get(i).copied().unwrap_or_default(),
+        super::MAX_ID_BYTES,
+        "an id",
+        name,
+    )?;
+    field(rec, i, name)
 }
 
 /// A header resolved to field indices, turning rows into records of one kind.
@@ -69,6 +96,7 @@ pub(super) fn field<'r>(
     name: &'static str,
 ) -> Result<&'r str, RowError> {
     let raw: &[u8] = rec.get(i).copied().unwrap_or_default();
+    within(raw, super::MAX_FIELD_BYTES, "a field", name)?;
     let s = std::str::from_utf8(raw)
         .map_err(|_| malformed(name, "not valid UTF-8".into()))?
         .trim();
@@ -101,8 +129,10 @@ pub(super) fn number(rec: &[&[u8]], i: usize, name: &'static str) -> Result<f64,
         return Ok(v);
     }
     let s = field(rec, i, name)?;
-    s.parse::<f64>()
-        .map_err(|_| malformed(name, format!("cannot parse {s:?} as a number")))
+    s.parse::<f64>().map_err(|_| {
+        let s = crate::util::quote_truncated(s);
+        malformed(name, format!("cannot parse {s:?} as a number"))
+    })
 }
 
 /// Parses `[-]digits[.digits]` with at most 15 significant digits exactly
@@ -157,7 +187,7 @@ pub(super) fn raw_id(rec: &[&[u8]], i: usize, name: &'static str) -> Result<RawI
     if let Some(n) = parse_canonical_u64(raw) {
         return Ok(RawId::Num(n));
     }
-    Ok(RawId::Str(field(rec, i, name)?.into()))
+    Ok(RawId::Str(id_field(rec, i, name)?.into()))
 }
 
 impl From<RawId> for CustomerId {
@@ -217,6 +247,14 @@ impl OrderParser {
         let id = raw_id(rec, self.customer, "customer")?;
         let t = self.time_cached(rec, rows)?;
         let amount = number(rec, self.amount, "amount")?;
+        if let Some(k) = self.order_id {
+            within(
+                rec.get(k).copied().unwrap_or_default(),
+                super::MAX_ID_BYTES,
+                "an id",
+                "order_id",
+            )?;
+        }
         let order_id = optional_field(rec, self.order_id, "order_id")?.map(Box::from);
         self.options
             .check_order(t, amount)
@@ -348,6 +386,7 @@ pub(super) fn parse_topic(s: Option<&str>) -> Result<ComplaintTopic, RowError> {
         "delivery" | "shipping" => ComplaintTopic::Delivery,
         "other" => ComplaintTopic::Other,
         _ => {
+            let s = crate::util::quote_truncated(s);
             return Err(malformed(
                 "topic",
                 format!(
@@ -418,22 +457,27 @@ pub(super) struct FeedbackParser {
 }
 
 impl RecordParser for FeedbackParser {
-    type Record = Feedback;
+    /// The answer and its NPS as read (any integer: the builder repairs
+    /// one outside 0–10).
+    type Record = (Feedback, Option<f64>);
     const KIND: RecordKind = RecordKind::Feedback;
-    fn parse(&self, rec: &[&[u8]]) -> Result<Feedback, RowError> {
+    fn parse(&self, rec: &[&[u8]]) -> Result<Self::Record, RowError> {
         let id = raw_id(rec, self.customer, "customer")?;
         let t = time(rec, self.time, "time", &self.format)?;
         let score = number(rec, self.satisfaction, "satisfaction")?;
         let mut f = Feedback::new(id, from_micros(t), score, self.scale);
+        let mut nps = None;
         if let Some(n) = optional_field(rec, self.nps, "nps")? {
-            let v = n
-                .parse::<u8>()
-                .map_err(|_| malformed("nps", format!("cannot parse {n:?} as an integer 0-10")))?;
-            f.nps = Some(v);
+            let v = n.parse::<i64>().map_err(|_| {
+                let n = crate::util::quote_truncated(n);
+                malformed("nps", format!("cannot parse {n:?} as an integer 0-10"))
+            })?;
+            f.nps = u8::try_from(v).ok();
+            nps = Some(v as f64);
         }
-        Ok(f)
+        Ok((f, nps))
     }
-    fn push(b: &mut HistoryBuilder, row: Feedback) {
-        b.push_feedback(row);
+    fn push(b: &mut HistoryBuilder, (row, nps): Self::Record) {
+        b.push_feedback_with_nps(row, nps);
     }
 }

@@ -89,7 +89,22 @@ impl Profiles {
     /// # Errors
     ///
     /// [`ErrorKind::DuplicateName`] if a feature column takes the name of
-    /// a built-in field ([`builtin_fields`]).
+    /// a built-in field ([`builtin_fields`]), or if a customer id appears
+    /// twice (say, two snapshots' tables concatenated): each customer has
+    /// one profile, so plans and alerts never repeat a customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::ErrorKind;
+    /// use churnwise::features::FeatureTable;
+    /// use churnwise::score::Profiles;
+    ///
+    /// let table = FeatureTable::new(vec![7u64.into(), 7u64.into()], vec!["recency_days".into()], ndarray::array![[3.0], [9.0]])?;
+    /// let err = Profiles::new(table).unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::DuplicateName { name, .. } if name == "7"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn new(table: FeatureTable) -> Result<Self> {
         if let Some(name) = table.names().iter().find(|n| builtin(n).is_some()) {
             return Err(ErrorKind::DuplicateName {
@@ -97,6 +112,18 @@ impl Profiles {
                 name: name.clone(),
             }
             .into());
+        }
+        let ids = table.ids();
+        if !ids.windows(2).all(|w| w[0] < w[1]) {
+            let mut sorted: Vec<&crate::records::CustomerId> = ids.iter().collect();
+            sorted.sort_unstable();
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                return Err(ErrorKind::DuplicateName {
+                    what: "customer in profiles",
+                    name: w[0].to_string(),
+                }
+                .into());
+            }
         }
         Ok(Profiles {
             table,

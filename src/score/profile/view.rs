@@ -216,6 +216,16 @@ impl<'a> Category<'a> {
         self.codes.label(i)
     }
 
+    /// The number of customers.
+    pub fn len(&self) -> usize {
+        self.codes.codes.len()
+    }
+
+    /// Whether there is no customer.
+    pub fn is_empty(&self) -> bool {
+        self.codes.codes.is_empty()
+    }
+
     /// Every customer's label, in row order.
     pub fn iter(&self) -> impl Iterator<Item = Option<&'a str>> + use<'a> {
         let codes = self.codes;
@@ -391,15 +401,7 @@ impl Profiles {
             }
         }
         let ids: Vec<CustomerId> = profiles.iter().map(|p| p.id.clone()).collect();
-        let mut sorted: Vec<&CustomerId> = ids.iter().collect();
-        sorted.sort_unstable();
-        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-            return Err(ErrorKind::DuplicateName {
-                what: "customer in profiles",
-                name: w[0].to_string(),
-            }
-            .into());
-        }
+        // `Profiles::new` refuses repeated customers.
         let mut out = Profiles::new(crate::features::FeatureTable::new(ids, names, values)?)?;
         let field_names = first.fields.iter().map(|f| &f.0);
         for (i, p) in profiles.iter().enumerate() {
