@@ -65,6 +65,7 @@ pub struct ChartOptions {
     width: f64,
     height: f64,
     title: Option<String>,
+    x_label: Option<String>,
 }
 
 impl Default for ChartOptions {
@@ -73,6 +74,7 @@ impl Default for ChartOptions {
             width: 640.0,
             height: 400.0,
             title: None,
+            x_label: None,
         }
     }
 }
@@ -106,6 +108,13 @@ impl ChartOptions {
         self
     }
 
+    /// An x-axis label replacing the chart's own (to name the unit of
+    /// survival times, for example).
+    pub fn x_label(mut self, label: impl Into<String>) -> Self {
+        self.x_label = Some(label.into());
+        self
+    }
+
     /// The width in pixels.
     pub fn width_value(&self) -> f64 {
         self.width
@@ -119,6 +128,11 @@ impl ChartOptions {
     /// The title set with [`title`](Self::title), if any.
     pub fn title_value(&self) -> Option<&str> {
         self.title.as_deref()
+    }
+
+    /// The label set with [`x_label`](Self::x_label), if any.
+    pub fn x_label_value(&self) -> Option<&str> {
+        self.x_label.as_deref()
     }
 
     /// Checks the size.
@@ -148,6 +162,10 @@ impl ChartOptions {
 
     fn title_or(&self, default: &str) -> String {
         self.title.clone().unwrap_or_else(|| default.to_string())
+    }
+
+    fn x_label_or(&self, default: &str) -> String {
+        self.x_label.clone().unwrap_or_else(|| default.to_string())
     }
 }
 
@@ -199,7 +217,7 @@ impl Chart {
         let plot = XyPlot {
             title: title.clone(),
             note: None,
-            x: Axis::percent("customers contacted, top-scored first"),
+            x: Axis::percent(options.x_label_or("customers contacted, top-scored first")),
             y: Axis::percent("churners reached"),
             series: vec![
                 Series::data(
@@ -255,7 +273,7 @@ impl Chart {
         let plot = XyPlot {
             title: title.clone(),
             note: None,
-            x: Axis::percent("customers contacted, top-scored first"),
+            x: Axis::percent(options.x_label_or("customers contacted, top-scored first")),
             y,
             series: vec![
                 Series::data(
@@ -305,7 +323,7 @@ impl Chart {
         let plot = XyPlot {
             title: title.clone(),
             note: None,
-            x: Axis::percent("mean predicted churn probability"),
+            x: Axis::percent(options.x_label_or("mean predicted churn probability")),
             y: Axis::percent("observed churn rate"),
             series: vec![
                 Series::reference("perfectly calibrated", vec![(0.0, 0.0), (1.0, 1.0)]),
@@ -426,7 +444,7 @@ impl Chart {
             rows,
             columns: (0..cohorts.months()).map(|m| format!("m{m}")).collect(),
             cells,
-            x_label: "months since signup".to_string(),
+            x_label: options.x_label_or("months since signup"),
             y_label: "signup month".to_string(),
             empty: "no cohorts in the window",
         };
@@ -479,7 +497,7 @@ impl Chart {
             categories: rows.iter().map(|r| r.segment().to_string()).collect(),
             series,
             y: Axis::fitted("share / churn rate", [0.0, max], Format::Percent, true),
-            x_label: "segment".to_string(),
+            x_label: options.x_label_or("segment"),
             empty: "no segments",
         };
         Ok(Chart::new(title, plot.render(options.size())))
@@ -536,7 +554,7 @@ impl Chart {
                 points.iter().map(|p| Some(p.1)).collect(),
             )],
             y: Axis::fitted("churn rate", [0.0, max], Format::Percent, true),
-            x_label: "period start".to_string(),
+            x_label: options.x_label_or("period start"),
             empty: "no periods",
         };
         Ok(Chart::new(title, plot.render(options.size())))
@@ -614,7 +632,7 @@ impl Chart {
         let plot = XyPlot {
             title: title.clone(),
             note: Some(note),
-            x: Axis::percent("churn score"),
+            x: Axis::percent(options.x_label_or("churn score")),
             y: Axis::fitted("share of the group", [0.0, max], Format::Percent, true),
             series: vec![
                 Series::data(

@@ -709,6 +709,88 @@ fn draw_value_axis(frame: &mut Frame, area: &Area, y: &Axis) {
     );
 }
 
+/// Estimates with intervals, one row each (a forest plot): a dot at the
+/// estimate, a whisker over the interval, and a reference line at zero.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ForestPlot {
+    pub title: String,
+    pub note: Option<String>,
+    /// `(label, estimate, lower, upper, colour)`, drawn top to bottom.
+    pub rows: Vec<(String, f64, f64, f64, &'static str)>,
+    pub x: Axis,
+    pub legend: Vec<(String, &'static str)>,
+    pub empty: &'static str,
+}
+
+impl ForestPlot {
+    pub(crate) fn render(&self, size: (f64, f64)) -> String {
+        let rows: Vec<(String, f64, f64, f64, &str)> = self
+            .rows
+            .iter()
+            .filter(|r| r.1.is_finite())
+            .map(|r| (truncate(&r.0, 24), r.1, r.2, r.3, r.4))
+            .collect();
+        let left = 16.0
+            + rows
+                .iter()
+                .map(|r| text_width(&r.0, TICK_SIZE))
+                .fold(0.0, f64::max)
+                .max(40.0);
+        let legend: Vec<(&str, &str)> = self.legend.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+        let frame = Frame::new(size, &self.title, self.note.as_deref(), &legend, (left, 50.0));
+        if rows.is_empty() {
+            return frame.empty(self.empty);
+        }
+        let mut frame = frame;
+        let y_axis = Axis {
+            label: String::new(),
+            min: 0.0,
+            max: rows.len() as f64,
+            format: Format::Number,
+        };
+        let area = Area::new(&frame, &self.x, &y_axis);
+        let (ticks, step) = nice_ticks(self.x.min, self.x.max);
+        let svg = &mut frame.svg;
+        let bottom = area.top + area.height;
+        for &t in &ticks {
+            let px = area.px(t);
+            svg.line((px, area.top), (px, bottom), Stroke::new(GRID, 1.0));
+            svg.text(
+                (px, bottom + 17.0),
+                &self.x.format.tick(t, step),
+                TextStyle::new(TICK_SIZE, Anchor::Middle),
+            );
+        }
+        if self.x.min < 0.0 && self.x.max > 0.0 {
+            let zero = area.px(0.0);
+            svg.line((zero, area.top), (zero, bottom), Stroke::new(REFERENCE, 1.5).dashed());
+        }
+        let row_h = area.height / rows.len() as f64;
+        let show_every = ((12.0 / row_h).ceil() as usize).max(1);
+        for (i, (label, estimate, lower, upper, color)) in rows.iter().enumerate() {
+            let y = area.top + row_h * (i as f64 + 0.5);
+            if lower.is_finite() && upper.is_finite() {
+                svg.line((area.px(*lower), y), (area.px(*upper), y), Stroke::new(color, 2.0));
+            }
+            svg.circle((area.px(*estimate), y), (row_h * 0.3).clamp(2.0, 5.0), color);
+            if i % show_every == 0 {
+                svg.text(
+                    (area.left - 6.0, y + 4.0),
+                    label,
+                    TextStyle::new(TICK_SIZE, Anchor::End),
+                );
+            }
+        }
+        svg.line((area.left, bottom), (area.left + area.width, bottom), Stroke::new(AXIS, 1.0));
+        svg.text(
+            (area.left + area.width / 2.0, bottom + 38.0),
+            &fit_text(&self.x.label, area.width, TEXT_SIZE),
+            TextStyle::new(TEXT_SIZE, Anchor::Middle),
+        );
+        frame.svg.finish()
+    }
+}
+
 /// A grid of shares in [0, 1] coloured on a sequential colour-blind-safe
 /// scale, with the value written in each cell large enough to hold it.
 #[derive(Debug, Clone, PartialEq)]
