@@ -417,7 +417,11 @@ mod tests {
         .unwrap();
         assert_relative_eq!(t.t, -5.735_236_568_493_33, max_relative = 1e-12);
         assert_relative_eq!(t.df, 8.364_826_417_297_289, max_relative = 1e-12);
-        assert_relative_eq!(t.p_value, 0.000_369_980_326_171_644_33, max_relative = 1e-10);
+        assert_relative_eq!(
+            t.p_value,
+            0.000_369_980_326_171_644_33,
+            max_relative = 1e-10
+        );
     }
 
     #[test]
@@ -445,7 +449,10 @@ mod tests {
             ErrorKind::Empty(_)
         ));
         let err = chi_square_independence(&[[0u64, 0], [1, 2]]).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidValue { index: 0, .. }));
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::InvalidValue { index: 0, .. }
+        ));
         let ragged: [&[u64]; 2] = [&[1, 2], &[1]];
         assert!(chi_square_independence(&ragged).is_err());
     }
