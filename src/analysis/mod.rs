@@ -11,5 +11,5 @@
 //! The statistics come from [`stats`](crate::stats); every figure is checked
 //! against lifelines, scipy or statsmodels on reference fixtures.
 
-// pub mod drivers;
+pub mod drivers;
 pub mod survival;
