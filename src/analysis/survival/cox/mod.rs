@@ -43,9 +43,9 @@ use crate::{Error, ErrorKind, Result};
 /// ```
 /// use churnwise::analysis::survival::{CoxPh, SurvivalData};
 ///
-/// let durations = vec![5.0, 8.0, 12.0, 3.0, 9.0, 14.0, 2.0, 11.0, 6.0, 15.0];
-/// let events = vec![true, true, false, true, true, false, true, false, true, true];
-/// let tickets = vec![2.0, 1.0, 0.0, 3.0, 1.0, 0.0, 4.0, 1.0, 2.0, 0.0];
+/// let durations = vec![2.0, 3.0, 5.0, 6.0, 8.0, 9.0, 11.0, 12.0, 14.0, 15.0];
+/// let events = vec![true, true, true, false, true, true, false, true, false, false];
+/// let tickets = vec![4.0, 1.0, 2.0, 3.0, 0.0, 2.0, 1.0, 0.0, 1.0, 0.0];
 /// let data = SurvivalData::new(durations, events)?.with_covariate("tickets", tickets)?;
 /// let cox = CoxPh::new().fit(&data)?;
 /// let tickets = &cox.coefficients()[0];
@@ -366,8 +366,8 @@ fn step(
 ///
 /// ```
 /// # use churnwise::analysis::survival::{CoxPh, SurvivalData};
-/// # let data = SurvivalData::new(vec![5.0, 8.0, 12.0, 3.0, 9.0, 2.0], vec![true, true, false, true, true, true])?
-/// #     .with_covariate("tickets", vec![2.0, 1.0, 0.0, 3.0, 0.0, 4.0])?;
+/// # let data = SurvivalData::new(vec![2.0, 3.0, 5.0, 6.0, 8.0, 9.0], vec![true, true, true, false, true, false])?
+/// #     .with_covariate("tickets", vec![4.0, 1.0, 2.0, 3.0, 0.0, 2.0])?;
 /// let cox = CoxPh::new().fit(&data)?;
 /// let c = &cox.coefficients()[0];
 /// assert_eq!(c.name, "tickets");
