@@ -439,7 +439,7 @@ impl fmt::Display for DriverReport {
         )?;
         writeln!(
             f,
-            "{:<24} {:>7}  {:<34} {:>10} {:>10}",
+            "{:<24} {:>7}  {:<42} {:>10} {:>10}",
             "field", "effect", "churned vs retained", "p (BH)", "p (Holm)"
         )?;
         for d in self.ranked() {
@@ -466,7 +466,7 @@ impl fmt::Display for DriverReport {
             };
             writeln!(
                 f,
-                "{:<24} {:>7.3}  {:<34} {:>10.2e} {:>10.2e}",
+                "{:<24} {:>7.3}  {:<42} {:>10.2e} {:>10.2e}",
                 d.name(),
                 d.effect(),
                 detail,
