@@ -208,23 +208,33 @@ impl Fenwick {
 /// and tied risks count one half. As lifelines' `concordance_index(T,
 /// −partial_hazard, E)`. `None` without a comparable pair.
 pub(super) fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> Option<f64> {
-    let mut keys: Vec<f64> = risk
-        .iter()
-        .zip(event)
-        .filter(|(_, e)| **e)
-        .map(|(r, _)| *r)
-        .collect();
-    keys.sort_unstable_by(f64::total_cmp);
-    keys.dedup();
-    let mut pool = Fenwick::new(keys.len());
+    let n = time.len();
+    // Each row's place among the distinct risks of the events, from one sort
+    // (not a binary search per row): `below[i]` distinct event risks are
+    // below row i's risk, and `at[i]` says whether an event has exactly it.
+    let mut by_risk: Vec<usize> = (0..n).collect();
+    by_risk.sort_unstable_by(|&a, &b| risk[a].total_cmp(&risk[b]));
+    let mut below = vec![0u32; n];
+    let mut at = vec![false; n];
+    let mut distinct = 0u32;
+    let mut start = 0;
+    while start < n {
+        let r = risk[by_risk[start]];
+        let mut end = start;
+        while end < n && risk[by_risk[end]] == r {
+            end += 1;
+        }
+        let has_event = by_risk[start..end].iter().any(|&i| event[i]);
+        for &i in &by_risk[start..end] {
+            below[i] = distinct;
+            at[i] = has_event;
+        }
+        distinct += u32::from(has_event);
+        start = end;
+    }
+    let mut pool = Fenwick::new(distinct as usize);
     let mut pool_size = 0u64;
     let (mut pairs, mut correct, mut tied) = (0u64, 0u64, 0u64);
-    let count = |pool: &Fenwick, pool_size: u64, q: f64| {
-        let below = pool.prefix(keys.partition_point(|&k| k < q));
-        let at_or_below = pool.prefix(keys.partition_point(|&k| k <= q));
-        (pool_size - at_or_below, at_or_below - below)
-    };
-    let n = time.len();
     let mut start = 0;
     while start < n {
         let mut end = start + 1;
@@ -236,14 +246,14 @@ pub(super) fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> Option<
         for pass_events in [true, false] {
             for i in (start..end).filter(|&i| event[i] == pass_events) {
                 pairs += pool_size;
-                let (greater, equal) = count(&pool, pool_size, risk[i]);
-                correct += greater;
-                tied += equal;
+                let lo = pool.prefix(below[i] as usize);
+                let hi = if at[i] { pool.prefix(below[i] as usize + 1) } else { lo };
+                correct += pool_size - hi;
+                tied += hi - lo;
             }
             if pass_events {
                 for i in (start..end).filter(|&i| event[i]) {
-                    let slot = keys.partition_point(|&k| k < risk[i]);
-                    pool.add(slot);
+                    pool.add(below[i] as usize);
                     pool_size += 1;
                 }
             }
