@@ -31,7 +31,7 @@ impl SplitMix {
 /// log-hazard −0.01·fee + 0.3·tickets − 0.8·auto + 0.4·basic − 0.2·enterprise.
 fn data(n: usize) -> SurvivalData {
     let mut rng = SplitMix(2024);
-    let mut cols = vec![Vec::with_capacity(n); 5];
+    let mut cols: Vec<Vec<f64>> = (0..5).map(|_| Vec::with_capacity(n)).collect();
     let (mut durations, mut events, mut plans) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),

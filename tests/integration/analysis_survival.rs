@@ -300,3 +300,29 @@ fn lifetimes_follow_the_churn_definition() {
         }
     ));
 }
+
+proptest::proptest! {
+    /// A Kaplan–Meier curve starts at most 1, never rises, stays in [0, 1],
+    /// lies inside its interval, and its at-risk counts fall.
+    #[test]
+    fn kaplan_meier_is_a_survival_curve(
+        rows in proptest::collection::vec((0u16..50, proptest::bool::ANY), 1..80)
+    ) {
+        let durations: Vec<f64> = rows.iter().map(|r| f64::from(r.0)).collect();
+        let events: Vec<bool> = rows.iter().map(|r| r.1).collect();
+        let data = SurvivalData::new(durations, events).unwrap();
+        let km = KaplanMeier::new().fit(&data).unwrap();
+        let c = km.overall();
+        proptest::prop_assert_eq!(c.at_risk()[0], rows.len());
+        proptest::prop_assert_eq!(c.events(), rows.iter().filter(|r| r.1).count());
+        for i in 0..c.times().len() {
+            let s = c.survival()[i];
+            proptest::prop_assert!((0.0..=1.0).contains(&s));
+            proptest::prop_assert!(c.lower()[i] <= s + 1e-15 && s <= c.upper()[i] + 1e-15);
+            if i > 0 {
+                proptest::prop_assert!(s <= c.survival()[i - 1]);
+                proptest::prop_assert!(c.at_risk()[i] < c.at_risk()[i - 1]);
+            }
+        }
+    }
+}

@@ -151,11 +151,8 @@ pub(super) fn baseline_cumulative_hazard(data: &Prepared, eta: &[f64]) -> Vec<f6
     let mut increments = vec![0.0; data.blocks.len()];
     let mut s0 = 0.0;
     for (b, &(start, end)) in data.blocks.iter().enumerate().rev() {
-        let mut deaths = 0usize;
-        for i in start..end {
-            s0 += eta[i].exp();
-            deaths += usize::from(data.event[i]);
-        }
+        s0 += eta[start..end].iter().map(|e| e.exp()).sum::<f64>();
+        let deaths = data.event[start..end].iter().filter(|&&e| e).count();
         increments[b] = deaths as f64 / s0;
     }
     let mut total = 0.0;
@@ -247,7 +244,11 @@ pub(super) fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> Option<
             for i in (start..end).filter(|&i| event[i] == pass_events) {
                 pairs += pool_size;
                 let lo = pool.prefix(below[i] as usize);
-                let hi = if at[i] { pool.prefix(below[i] as usize + 1) } else { lo };
+                let hi = if at[i] {
+                    pool.prefix(below[i] as usize + 1)
+                } else {
+                    lo
+                };
                 correct += pool_size - hi;
                 tied += hi - lo;
             }
@@ -297,6 +298,25 @@ mod tests {
         let risk = [0.9, 0.5, 0.7, 0.5, 0.2, 0.2, 0.8, 0.1, 0.3, 0.2];
         let fast = concordance(&time, &event, &risk).unwrap();
         assert_abs_diff_eq!(fast, naive(&time, &event, &risk), epsilon = 1e-15);
+    }
+
+    proptest::proptest! {
+        /// The O(n log n) count equals the pairwise definition, with ties in
+        /// times, risks and censoring.
+        #[test]
+        fn concordance_equals_the_pairwise_count(
+            rows in proptest::collection::vec((0u8..6, proptest::bool::ANY, 0u8..4), 2..40)
+        ) {
+            let mut rows = rows;
+            rows.sort_by_key(|r| r.0);
+            let time: Vec<f64> = rows.iter().map(|r| f64::from(r.0)).collect();
+            let event: Vec<bool> = rows.iter().map(|r| r.1).collect();
+            let risk: Vec<f64> = rows.iter().map(|r| f64::from(r.2)).collect();
+            match concordance(&time, &event, &risk) {
+                Some(c) => proptest::prop_assert!((c - naive(&time, &event, &risk)).abs() < 1e-12),
+                None => proptest::prop_assert!(naive(&time, &event, &risk).is_nan()),
+            }
+        }
     }
 
     /// By hand: one covariate x = (1, 0), both events at distinct times 1, 2.
