@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::data::SurvivalData;
 use crate::Result;
@@ -45,7 +45,7 @@ use crate::stats::{Interval, critical_value};
 /// assert_eq!(curve.at_risk_at(4.0), 3);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KaplanMeier {
     confidence: f64,

@@ -5,20 +5,25 @@
 /// durations.
 pub(super) struct Prepared {
     /// Number of covariates.
-    pub p: usize,
+    pub(super) p: usize,
     /// Centred covariates, `n × p` row-major, rows in duration order.
-    pub x: Vec<f64>,
+    pub(super) x: Vec<f64>,
     /// Durations, ascending.
-    pub time: Vec<f64>,
+    pub(super) time: Vec<f64>,
     /// Events, in the same order.
-    pub event: Vec<bool>,
+    pub(super) event: Vec<bool>,
     /// `[start, end)` of each run of equal durations, ascending.
-    pub blocks: Vec<(usize, usize)>,
+    pub(super) blocks: Vec<(usize, usize)>,
 }
 
 impl Prepared {
     /// Sorts `columns` (each `n` long) by `durations` and centres them on `means`.
-    pub fn new(durations: &[f64], events: &[bool], columns: &[&[f64]], means: &[f64]) -> Self {
+    pub(super) fn new(
+        durations: &[f64],
+        events: &[bool],
+        columns: &[&[f64]],
+        means: &[f64],
+    ) -> Self {
         let n = durations.len();
         let p = columns.len();
         let order = super::super::kaplan_meier::sorted_rows(durations);
@@ -52,7 +57,7 @@ impl Prepared {
     }
 
     /// The linear predictor `x·β` of every (sorted) row.
-    pub fn eta(&self, beta: &[f64]) -> Vec<f64> {
+    pub(super) fn eta(&self, beta: &[f64]) -> Vec<f64> {
         self.x
             .chunks_exact(self.p.max(1))
             .map(|row| row.iter().zip(beta).map(|(a, b)| a * b).sum())
@@ -63,9 +68,9 @@ impl Prepared {
 /// The log partial likelihood, its gradient and the information matrix
 /// (minus the Hessian, `p × p` row-major) at `beta`.
 pub(super) struct Evaluation {
-    pub log_likelihood: f64,
-    pub gradient: Vec<f64>,
-    pub information: Vec<f64>,
+    pub(super) log_likelihood: f64,
+    pub(super) gradient: Vec<f64>,
+    pub(super) information: Vec<f64>,
 }
 
 /// Evaluates Efron's log partial likelihood in one pass from the longest
