@@ -3,9 +3,8 @@
 //!
 //! The data is simulated here from a known Cox model (exponential baseline,
 //! uniform censoring over two years, durations rounded up to whole days, so
-//! ties abound), with splitmix64 uniforms that
-//! /tmp-side scripts can reproduce bit for bit to time lifelines on the same
-//! rows (see the survival helper's report).
+//! ties abound) from a splitmix64 stream that a Python script can reproduce
+//! bit for bit, to time lifelines on the very same rows.
 
 use std::hint::black_box;
 use std::time::Duration;
