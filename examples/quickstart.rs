@@ -15,6 +15,8 @@
 
 #[path = "common/campaign.rs"]
 mod campaign;
+#[path = "common/why_survival.rs"]
+mod why_survival;
 
 use std::time::Instant;
 
@@ -369,6 +371,14 @@ First alerts (by severity, then expected loss):"
             reasons.join("; ")
         );
     }
+
+    why_survival::why_customers_leave(
+        &history,
+        as_of,
+        &table,
+        &ChurnLabeler::new().labels(&history, as_of)?,
+        &profiles,
+    )?;
 
     // 14. Retention: plan under a budget, hold out a fifth of each
     //     (intervention, segment) as controls, run the campaign on the

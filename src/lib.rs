@@ -151,6 +151,9 @@
 //! - [`rules`]: the condition language alerts and playbooks share: any
 //!   profile field by name, in code, as an expression
 //!   (`plan == "gold" and churn_probability > 0.6`) or as JSON / TOML.
+//! - [`analysis`]: when and why customers leave: Kaplan–Meier curves, the
+//!   log-rank test and Cox proportional hazards; churned-vs-retained
+//!   drivers.
 //! - [`alert`]: rule-based early warning routed to teams, with cooldowns.
 //! - [`retention`]: playbooks, budgeted plans, hold-out controls, campaign
 //!   evaluation (intervals, tests, uplift, power) and effect learning.
@@ -220,6 +223,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod analysis;
 pub mod clv;
 #[doc(hidden)]
 pub mod doc_support;

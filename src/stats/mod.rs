@@ -19,6 +19,11 @@
 //!   Mantel–Haenszel risk difference and ratio with the
 //!   Cochran–Mantel–Haenszel test, [`mantel_haenszel`] ([`Stratum`] →
 //!   [`MantelHaenszel`]).
+//! - The chi-square and Student t distributions: [`chi_square_sf`],
+//!   [`student_t_sf`] (accurate far into the tails).
+//! - Two-sample tests: [`mann_whitney_u`] ([`MannWhitney`]) and
+//!   [`welch_t_test`] ([`WelchTTest`]); Pearson's chi-square test of
+//!   independence, [`chi_square_independence`] ([`ChiSquareTest`]).
 //! - Multiple testing: [`holm`] (family-wise error rate) and
 //!   [`benjamini_hochberg`] (false discovery rate).
 //! - Power: [`cohens_h`], [`z_test_power`], [`z_test_effect`].
@@ -36,12 +41,19 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod distribution;
+mod hypothesis;
 mod interval;
 mod normal;
 pub(crate) mod power;
 mod significance;
 mod stratified;
 
+pub use distribution::{chi_square_sf, student_t_sf};
+pub(crate) use hypothesis::mean_variance;
+pub use hypothesis::{
+    ChiSquareTest, MannWhitney, WelchTTest, chi_square_independence, mann_whitney_u, welch_t_test,
+};
 pub use interval::{
     Interval, critical_value, newcombe_interval, risk_ratio_interval, wald_difference_interval,
     wilson_interval,

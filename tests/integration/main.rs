@@ -1,6 +1,8 @@
 //! Integration tests through the public API only, built as one binary.
 
 mod alert;
+mod analysis_drivers;
+mod analysis_survival;
 mod clv;
 #[cfg(feature = "csv")]
 mod csv_input;
