@@ -20,6 +20,8 @@ use std::time::Instant;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use churnwise::alert::{AlertEngine, AlertPolicy};
+use churnwise::analysis::drivers::{DriverData, Drivers};
+use churnwise::analysis::survival::{KaplanMeier, Lifetimes, logrank};
 use churnwise::features::{ChurnLabeler, FeatureSpec, LapsedCustomers, Snapshot};
 use churnwise::model::LogisticRegression;
 use churnwise::records::CustomerId;
@@ -164,6 +166,18 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let qini = qini_curve(&q_scores, &retained, &treated)?;
 
+    // Why customers leave: time to churn by value tier, and what
+    // distinguishes those who churned.
+    let lifetimes = Lifetimes::new(as_of)
+        .extract(&history)?
+        .with_groups_from(&profiles, "value_tier")?;
+    let survival = KaplanMeier::new().fit(&lifetimes)?;
+    let survival_test = logrank(&lifetimes)?;
+    let drivers = Drivers::new().analyze(
+        &DriverData::from_table(&table, &labels)?
+            .with_categories_from(&profiles, &["lifecycle_stage", "value_tier", "rfm_segment"])?,
+    )?;
+
     // The report.
     let started = Instant::now();
     let options = ChartOptions::new();
@@ -194,6 +208,13 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             test.labels().as_slice().unwrap_or(&[]),
             &options,
         )?)
+        .with_section(Section::survival(
+            &survival,
+            Some(&survival_test),
+            &[90.0, 180.0, 365.0],
+            &options.clone().x_label("days since signup"),
+        )?)
+        .with_section(Section::drivers(&drivers, 10, &options)?)
         .with_section(Section::at_risk(&profiles, 15, Some(&scorer))?)
         .with_section(Section::alerts(&alerts))
         .with_section(Section::retention_plan(&plan))

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::path::Path;
 
-use super::plot::{Axis, BarPlot, Format, Heatmap, Mark, PALETTE, Series, XyPlot};
+use super::plot::{Axis, BarPlot, ForestPlot, Format, Heatmap, Mark, PALETTE, Series, XyPlot};
+use crate::analysis::drivers::DriverReport;
+use crate::analysis::survival::{FittedKaplanMeier, LogRankTest, SurvivalCurve};
 use crate::model::metrics::CalibrationBin;
 use crate::retention::uplift::CurvePoint;
 use crate::segment::{CohortRetention, PeriodChurn, SegmentReport};
@@ -647,6 +649,195 @@ impl Chart {
             empty: "no scores",
         };
         Ok(Chart::new(title, plot.render(options.size())))
+    }
+}
+
+impl Chart {
+    /// Kaplan–Meier survival curves: one step curve per group (or the
+    /// overall curve when the data were not grouped) with its confidence
+    /// band, the median of each group in the legend, and the log-rank test
+    /// written under the title when given. Times are in the data's unit
+    /// (days for [`Lifetimes`](crate::analysis::survival::Lifetimes)); name
+    /// it with [`ChartOptions::x_label`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] for invalid options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::analysis::survival::{KaplanMeier, SurvivalData, logrank};
+    /// use churnwise::report::{Chart, ChartOptions};
+    ///
+    /// let data = SurvivalData::new(vec![5.0, 8.0, 12.0, 3.0, 9.0, 20.0], vec![true, true, false, true, true, false])?
+    ///     .with_groups("plan", &["basic", "basic", "basic", "gold", "gold", "gold"])?;
+    /// let km = KaplanMeier::new().fit(&data)?;
+    /// let test = logrank(&data)?;
+    /// let chart = Chart::survival(&km, Some(&test), &ChartOptions::new().x_label("days since signup"))?;
+    /// assert!(chart.svg().contains("log-rank"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn survival(
+        km: &FittedKaplanMeier,
+        logrank: Option<&LogRankTest>,
+        options: &ChartOptions,
+    ) -> Result<Chart> {
+        options.validate()?;
+        let title = options.title_or(&match km.group_name() {
+            Some(name) => format!("Customers still active, by {name}"),
+            None => "Customers still active".to_string(),
+        });
+        let curves: Vec<&SurvivalCurve> = if km.groups().is_empty() {
+            vec![km.overall()]
+        } else {
+            km.groups().iter().collect()
+        };
+        let mut series = Vec::with_capacity(2 * curves.len());
+        for (k, curve) in curves.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            let mut band = vec![(0.0, 1.0, 1.0)];
+            let mut points = vec![(0.0, 1.0)];
+            for (i, &t) in curve.times().iter().enumerate() {
+                band.push((t, curve.lower()[i], curve.upper()[i]));
+                points.push((t, curve.survival()[i]));
+            }
+            let median = curve.median().map_or_else(
+                || "median not reached".to_string(),
+                |m| format!("median {}", short(m)),
+            );
+            series.push(Series::data(
+                "",
+                color,
+                Mark::Band {
+                    points: band,
+                    step: true,
+                },
+            ));
+            series.push(Series::data(
+                format!("{} (n={}, {median})", curve.label(), curve.n()),
+                color,
+                Mark::Step { points },
+            ));
+        }
+        let note = logrank.map(|t| {
+            format!(
+                "log-rank χ² = {:.2}, df = {}, p {}",
+                t.statistic,
+                t.df,
+                p_value(t.p_value)
+            )
+        });
+        let x = Axis::fitted(
+            options.x_label_or("time since signup"),
+            curves.iter().flat_map(|c| c.times().iter().copied()),
+            Format::Number,
+            true,
+        );
+        let plot = XyPlot {
+            title: title.clone(),
+            note,
+            x,
+            y: Axis::percent("still active (survival)"),
+            series,
+            empty: "no customers",
+        };
+        Ok(Chart::new(title, plot.render(options.size())))
+    }
+
+    /// Churn drivers: the standardized mean difference of each numeric
+    /// feature between churned and retained customers (positive: higher
+    /// among those who churned) with its 95% interval, the 15 largest in
+    /// absolute value, largest first.
+    ///
+    /// The interval is `d ± 1.96 · se` with
+    /// `se = √((n₁ + n₂) / (n₁ n₂) + d² / (2 (n₁ + n₂)))` (Hedges and Olkin),
+    /// `n₁` churned and `n₂` retained customers.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] for invalid options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::analysis::drivers::{DriverData, Drivers};
+    /// use churnwise::report::{Chart, ChartOptions};
+    ///
+    /// let data = DriverData::new(vec![true, true, false, false, false])?
+    ///     .with_numeric("days_since_order", vec![90.0, 120.0, 10.0, 20.0, 15.0])?;
+    /// let report = Drivers::new().analyze(&data)?;
+    /// let chart = Chart::drivers(&report, &ChartOptions::new())?;
+    /// assert!(chart.svg().contains("days_since_order"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn drivers(report: &DriverReport, options: &ChartOptions) -> Result<Chart> {
+        const SHOWN: usize = 15;
+        options.validate()?;
+        let title = options.title_or("What distinguishes customers who churned");
+        let (n1, n2) = (report.churned() as f64, report.retained() as f64);
+        let z = crate::stats::normal_quantile(0.975);
+        let mut drivers: Vec<_> = report
+            .numeric()
+            .iter()
+            .filter(|d| d.smd.is_finite())
+            .collect();
+        drivers.sort_by(|a, b| {
+            b.smd
+                .abs()
+                .total_cmp(&a.smd.abs())
+                .then(a.name.cmp(&b.name))
+        });
+        let rows: Vec<(String, f64, f64, f64, &'static str)> = drivers
+            .iter()
+            .take(SHOWN)
+            .map(|d| {
+                let se = ((n1 + n2) / (n1 * n2) + d.smd * d.smd / (2.0 * (n1 + n2))).sqrt();
+                let color = if d.smd > 0.0 { PALETTE[1] } else { PALETTE[0] };
+                (d.name.clone(), d.smd, d.smd - z * se, d.smd + z * se, color)
+            })
+            .collect();
+        let x = Axis::fitted(
+            options.x_label_or("standardized mean difference, churned − retained"),
+            rows.iter().flat_map(|r| [r.2, r.3]).chain([0.0]),
+            Format::Number,
+            false,
+        );
+        let plot = ForestPlot {
+            title: title.clone(),
+            note: Some(format!(
+                "{} churned, {} retained; {} of {} numeric features, 95% intervals",
+                report.churned(),
+                report.retained(),
+                rows.len(),
+                report.numeric().len()
+            )),
+            rows,
+            x,
+            legend: vec![
+                ("higher among churned".to_string(), PALETTE[1]),
+                ("lower among churned".to_string(), PALETTE[0]),
+            ],
+            empty: "no numeric features",
+        };
+        Ok(Chart::new(title, plot.render(options.size())))
+    }
+}
+
+/// A number without trailing zeros, at most one decimal.
+fn short(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map_or(s.clone(), str::to_string)
+}
+
+/// A p-value with its relation: `= 0.722`, `= 3.10e-5`, or `< 1e-16`.
+fn p_value(p: f64) -> String {
+    if p < 1e-16 {
+        "< 1e-16".to_string()
+    } else if p < 0.001 {
+        format!("= {p:.2e}")
+    } else {
+        format!("= {p:.3}")
     }
 }
 

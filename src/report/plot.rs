@@ -169,7 +169,6 @@ pub(crate) enum Mark {
     Step { points: Vec<(f64, f64)> },
     /// A shaded interval: `(x, lower, upper)`, stepped like [`Mark::Step`]
     /// when `step`.
-    #[allow(dead_code)] // drawn by the survival chart, which lands with the survival analysis
     Band {
         points: Vec<(f64, f64, f64)>,
         step: bool,
@@ -514,7 +513,7 @@ fn draw_axes(frame: &mut Frame, area: &Area, x: &Axis, y: &Axis) {
 fn draw_mark(svg: &mut Svg, area: &Area, mark: &Mark, color: &str) {
     match mark {
         Mark::Line { points, dashed } => {
-            let pixels: Vec<_> = points.iter().map(|&p| area.at(p)).collect();
+            let pixels = thin(points.iter().map(|&p| area.at(p)).collect());
             let stroke = if *dashed {
                 Stroke::new(color, 1.5).dashed()
             } else {
@@ -523,7 +522,10 @@ fn draw_mark(svg: &mut Svg, area: &Area, mark: &Mark, color: &str) {
             svg.polyline(&pixels, stroke);
         }
         Mark::Step { points } => {
-            svg.polyline(&stepped(points, |&p| area.at(p)), Stroke::new(color, 2.0));
+            svg.polyline(
+                &thin(stepped(points, |&p| area.at(p))),
+                Stroke::new(color, 2.0),
+            );
         }
         Mark::Band { points, step } => {
             let lower: Vec<(f64, f64)> = points.iter().map(|&(x, lo, _)| (x, lo)).collect();
@@ -539,6 +541,7 @@ fn draw_mark(svg: &mut Svg, area: &Area, mark: &Mark, color: &str) {
                     upper.iter().map(|&p| area.at(p)).collect::<Vec<_>>(),
                 )
             };
+            (lo, hi) = (thin(lo), thin(hi));
             hi.reverse();
             lo.extend(hi);
             svg.polygon(&lo, color, 0.18);
@@ -557,6 +560,52 @@ fn draw_mark(svg: &mut Svg, area: &Area, mark: &Mark, color: &str) {
             }
         }
     }
+}
+
+/// Pixel points with those that fall in the same one-pixel column reduced to the first, lowest, highest and last of them, in order:
+/// a curve of a million steps draws the same as one of a thousand, and the
+/// document stays small.
+fn thin(pixels: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    if pixels.len() < 4 {
+        return pixels;
+    }
+    let mut out = Vec::with_capacity(pixels.len().min(4096));
+    let mut run: Vec<(f64, f64)> = Vec::new();
+    let column = |x: f64| x.floor();
+    let flush = |run: &mut Vec<(f64, f64)>, out: &mut Vec<(f64, f64)>| {
+        if run.len() <= 4 {
+            out.append(run);
+            return;
+        }
+        let (first, last) = (run[0], run[run.len() - 1]);
+        let low = run
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
+            .map_or(0, |m| m.0);
+        let high = run
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+            .map_or(0, |m| m.0);
+        let (a, b) = (low.min(high), low.max(high));
+        out.push(first);
+        for i in [a, b] {
+            if i != 0 && i != run.len() - 1 && out.last() != Some(&run[i]) {
+                out.push(run[i]);
+            }
+        }
+        out.push(last);
+        run.clear();
+    };
+    for p in pixels {
+        if run.last().is_some_and(|q| column(q.0) != column(p.0)) {
+            flush(&mut run, &mut out);
+        }
+        run.push(p);
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// The corners of a step function through `points` (right-continuous: the
@@ -737,7 +786,13 @@ impl ForestPlot {
                 .fold(0.0, f64::max)
                 .max(40.0);
         let legend: Vec<(&str, &str)> = self.legend.iter().map(|(n, c)| (n.as_str(), *c)).collect();
-        let frame = Frame::new(size, &self.title, self.note.as_deref(), &legend, (left, 50.0));
+        let frame = Frame::new(
+            size,
+            &self.title,
+            self.note.as_deref(),
+            &legend,
+            (left, 50.0),
+        );
         if rows.is_empty() {
             return frame.empty(self.empty);
         }
@@ -763,16 +818,28 @@ impl ForestPlot {
         }
         if self.x.min < 0.0 && self.x.max > 0.0 {
             let zero = area.px(0.0);
-            svg.line((zero, area.top), (zero, bottom), Stroke::new(REFERENCE, 1.5).dashed());
+            svg.line(
+                (zero, area.top),
+                (zero, bottom),
+                Stroke::new(REFERENCE, 1.5).dashed(),
+            );
         }
         let row_h = area.height / rows.len() as f64;
         let show_every = ((12.0 / row_h).ceil() as usize).max(1);
         for (i, (label, estimate, lower, upper, color)) in rows.iter().enumerate() {
             let y = area.top + row_h * (i as f64 + 0.5);
             if lower.is_finite() && upper.is_finite() {
-                svg.line((area.px(*lower), y), (area.px(*upper), y), Stroke::new(color, 2.0));
+                svg.line(
+                    (area.px(*lower), y),
+                    (area.px(*upper), y),
+                    Stroke::new(color, 2.0),
+                );
             }
-            svg.circle((area.px(*estimate), y), (row_h * 0.3).clamp(2.0, 5.0), color);
+            svg.circle(
+                (area.px(*estimate), y),
+                (row_h * 0.3).clamp(2.0, 5.0),
+                color,
+            );
             if i % show_every == 0 {
                 svg.text(
                     (area.left - 6.0, y + 4.0),
@@ -781,7 +848,11 @@ impl ForestPlot {
                 );
             }
         }
-        svg.line((area.left, bottom), (area.left + area.width, bottom), Stroke::new(AXIS, 1.0));
+        svg.line(
+            (area.left, bottom),
+            (area.left + area.width, bottom),
+            Stroke::new(AXIS, 1.0),
+        );
         svg.text(
             (area.left + area.width / 2.0, bottom + 38.0),
             &fit_text(&self.x.label, area.width, TEXT_SIZE),
@@ -1006,6 +1077,20 @@ mod tests {
         assert_eq!(scale_color(0.0), "#440154");
         assert_eq!(scale_color(1.0), "#fde725");
         assert_eq!(scale_color(f64::NAN), "#440154");
+    }
+
+    #[test]
+    fn thinning_keeps_the_extremes_of_each_pixel_column() {
+        let many: Vec<(f64, f64)> = (0..1000)
+            .map(|i| (10.0 + i as f64 / 10_000.0, (i % 7) as f64))
+            .collect();
+        let thin = thin(many);
+        assert_eq!(thin.len(), 3); // first (also the lowest), highest, last
+        assert_eq!(thin[0], (10.0, 0.0));
+        assert_eq!(thin[1].1, 6.0);
+        assert_eq!(thin[2], (10.0999, 999.0 % 7.0));
+        let few = vec![(0.0, 1.0), (5.0, 2.0), (9.0, 3.0), (20.0, 4.0)];
+        assert_eq!(super::thin(few.clone()), few);
     }
 
     #[test]

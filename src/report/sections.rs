@@ -6,6 +6,8 @@ use super::chart::{Chart, ChartOptions};
 use super::document::Section;
 use super::table::{Align, Table};
 use crate::alert::AlertReport;
+use crate::analysis::drivers::{Driver, DriverReport};
+use crate::analysis::survival::{FittedKaplanMeier, LogRankTest};
 use crate::model::metrics::{Metrics, calibration, cumulative_gains};
 use crate::records::{DataQualityReport, HistorySummary, RecordKind};
 use crate::retention::uplift::CurvePoint;
@@ -426,6 +428,133 @@ impl Section {
             section = section.with_chart(Chart::qini(curve, options)?);
         }
         Ok(section)
+    }
+}
+
+impl Section {
+    /// When customers leave: for each group its customers, churned
+    /// customers and median time to churn, the share still active at each
+    /// of `times`, and the Kaplan–Meier chart with the log-rank test.
+    /// Times are in the data's unit; name it with
+    /// [`ChartOptions::x_label`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] for invalid chart options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::analysis::survival::{KaplanMeier, SurvivalData};
+    /// use churnwise::report::{ChartOptions, Section};
+    ///
+    /// let data = SurvivalData::new(vec![5.0, 8.0, 12.0, 30.0], vec![true, true, false, false])?;
+    /// let km = KaplanMeier::new().fit(&data)?;
+    /// let section = Section::survival(&km, None, &[10.0, 20.0], &ChartOptions::new())?;
+    /// assert_eq!(section.blocks().len(), 2); // the table and the chart
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn survival(
+        km: &FittedKaplanMeier,
+        logrank: Option<&LogRankTest>,
+        times: &[f64],
+        options: &ChartOptions,
+    ) -> Result<Section> {
+        let mut header = vec![
+            km.group_name().unwrap_or("group").to_string(),
+            "customers".to_string(),
+            "churned".to_string(),
+            "median".to_string(),
+        ];
+        header.extend(times.iter().map(|t| format!("S({})", short_number(*t))));
+        let mut table = Table::new(header);
+        for curve in std::iter::once(km.overall()).chain(km.groups()) {
+            let mut row = vec![
+                curve.label().to_string(),
+                curve.n().to_string(),
+                curve.events().to_string(),
+                curve
+                    .median()
+                    .map_or_else(|| "not reached".to_string(), |m| format!("{m:.1}")),
+            ];
+            row.extend(
+                times
+                    .iter()
+                    .map(|&t| format!("{:.3}", curve.survival_at(t))),
+            );
+            table.push_row(row);
+        }
+        Ok(Section::new("When customers leave")
+            .with_table(table)
+            .with_chart(Chart::survival(km, logrank, options)?))
+    }
+
+    /// What distinguishes customers who churned: the `n` strongest drivers
+    /// (numeric features and categories, largest effect first) with their
+    /// effect and adjusted p-values, and the chart of the numeric features'
+    /// standardized differences.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] for invalid chart options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::analysis::drivers::{DriverData, Drivers};
+    /// use churnwise::report::{ChartOptions, Section};
+    ///
+    /// let data = DriverData::new(vec![true, true, false, false, false])?
+    ///     .with_numeric("days_since_order", vec![90.0, 120.0, 10.0, 20.0, 15.0])?;
+    /// let report = Drivers::new().analyze(&data)?;
+    /// let section = Section::drivers(&report, 10, &ChartOptions::new())?;
+    /// assert_eq!(section.title(), "What distinguishes customers who churned");
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn drivers(report: &DriverReport, n: usize, options: &ChartOptions) -> Result<Section> {
+        let mut table = Table::new(["driver", "kind", "effect", "detail", "p (BH)", "p (Holm)"])
+            .with_align(1, Align::Left)
+            .with_align(3, Align::Left);
+        for driver in report.ranked().into_iter().take(n) {
+            let (kind, detail, p_holm) = match driver {
+                Driver::Numeric(d) => (
+                    "numeric",
+                    format!(
+                        "mean {:.2} churned vs {:.2} retained",
+                        d.mean_churned, d.mean_retained
+                    ),
+                    d.p_holm,
+                ),
+                Driver::Categorical(c) => (
+                    "category",
+                    c.levels
+                        .iter()
+                        .max_by(|a, b| a.churn_rate.total_cmp(&b.churn_rate))
+                        .map_or_else(String::new, |l| {
+                            format!("highest churn: {} {:.1}%", l.level, 100.0 * l.churn_rate)
+                        }),
+                    c.p_holm,
+                ),
+            };
+            table.push_row([
+                driver.name().to_string(),
+                kind.to_string(),
+                format!("{:+.2}", driver.effect()),
+                detail,
+                format!("{:.2e}", driver.p_bh()),
+                format!("{p_holm:.2e}"),
+            ]);
+        }
+        Ok(Section::new("What distinguishes customers who churned")
+            .with_text(format!(
+                "{} churned and {} retained customers; effects are standardized mean differences \
+                 (numeric) or Cohen's w on the same scale (categories), p-values adjusted across \
+                 the report.",
+                report.churned(),
+                report.retained()
+            ))
+            .with_table(table)
+            .with_chart(Chart::drivers(report, options)?))
     }
 }
 

@@ -164,6 +164,7 @@ fn every_chart_matches_its_snapshot_and_is_valid_svg() {
             Chart::score_distribution(&scores, &churned, &options).unwrap(),
         ),
     ];
+    let charts: Vec<(&str, Chart)> = charts.into_iter().chain(why_charts()).collect();
     for (name, chart) in &charts {
         assert_valid_svg(chart);
         assert_snapshot(name, chart);
@@ -171,6 +172,44 @@ fn every_chart_matches_its_snapshot_and_is_valid_svg() {
         assert!(!chart.title().is_empty());
     }
     assert_eq!(Chart::gains(&gains, &options).unwrap(), charts[0].1);
+}
+
+/// Survival curves with bands and the log-rank note, and driver effects.
+fn why_charts() -> Vec<(&'static str, Chart)> {
+    use churnwise::analysis::drivers::{DriverData, Drivers};
+    use churnwise::analysis::survival::{KaplanMeier, SurvivalData, logrank};
+    let durations: Vec<f64> = (0..30).map(|i| ((i * 17) % 29 + 1) as f64 * 10.0).collect();
+    let events: Vec<bool> = (0..30).map(|i| i % 4 != 0).collect();
+    let groups: Vec<&str> = (0..30)
+        .map(|i| ["basic", "gold", "silver"][i % 3])
+        .collect();
+    let data = SurvivalData::new(durations, events)
+        .unwrap()
+        .with_groups("plan", &groups)
+        .unwrap();
+    let km = KaplanMeier::new().fit(&data).unwrap();
+    let test = logrank(&data).unwrap();
+    let options = ChartOptions::new().x_label("days since signup");
+    let (scores, churned) = scores_and_labels();
+    let drivers = DriverData::new(churned.clone())
+        .unwrap()
+        .with_numeric("score", scores.clone())
+        .unwrap()
+        .with_numeric("noise", (0..40).map(|i| ((i * 13) % 7) as f64).collect())
+        .unwrap()
+        .with_numeric("inverse", scores.iter().map(|s| 1.0 - s).collect())
+        .unwrap();
+    let report = Drivers::new().analyze(&drivers).unwrap();
+    vec![
+        (
+            "survival",
+            Chart::survival(&km, Some(&test), &options).unwrap(),
+        ),
+        (
+            "drivers",
+            Chart::drivers(&report, &ChartOptions::new()).unwrap(),
+        ),
+    ]
 }
 
 #[test]
