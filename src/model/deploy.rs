@@ -3,7 +3,7 @@
 use ndarray::{Array1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::{FittedLogisticRegression, PredictProba};
+use super::{FittedGradientBoosting, FittedLogisticRegression, PredictProba};
 use crate::features::FeatureTable;
 use crate::{ErrorKind, Result};
 
@@ -15,7 +15,7 @@ use crate::{ErrorKind, Result};
 /// a registry of types (JSON tagged by `"type"`, for example
 /// `{"type": "logistic", ...}`) and a loaded model is checked as it loads.
 /// It is `#[non_exhaustive]`: new kinds of model arrive as new variants
-/// (gradient-boosted trees next) without another breaking change.
+/// without another breaking change.
 ///
 /// Every variant provides what deployment needs:
 ///
@@ -55,11 +55,19 @@ use crate::{ErrorKind, Result};
 pub enum FittedModel {
     /// A logistic regression.
     Logistic(FittedLogisticRegression),
+    /// Gradient-boosted trees (JSON tag `"gradient_boosting"`).
+    GradientBoosting(FittedGradientBoosting),
 }
 
 impl From<FittedLogisticRegression> for FittedModel {
     fn from(model: FittedLogisticRegression) -> Self {
         FittedModel::Logistic(model)
+    }
+}
+
+impl From<FittedGradientBoosting> for FittedModel {
+    fn from(model: FittedGradientBoosting) -> Self {
+        FittedModel::GradientBoosting(model)
     }
 }
 
@@ -75,7 +83,10 @@ impl From<FittedLogisticRegression> for FittedModel {
 /// For logistic regression, `base_value` is the intercept on standardized
 /// features (the log-odds of the average training customer) and
 /// `values[j] = w_j · (x_j − mean_j) / scale_j`: the exact Shapley values of
-/// a linear model with the training means as the reference.
+/// a linear model with the training means as the reference. For
+/// gradient-boosted trees they are exact path-dependent TreeSHAP values
+/// and `base_value` is the training rows' mean log-odds (see
+/// [`FittedGradientBoosting::contributions`]).
 ///
 /// # Example
 ///
@@ -90,10 +101,12 @@ pub struct Contributions {
 }
 
 impl FittedModel {
-    /// The kind of model, as its JSON `"type"` tag: `"logistic"`.
+    /// The kind of model, as its JSON `"type"` tag: `"logistic"` or
+    /// `"gradient_boosting"`.
     pub fn kind(&self) -> &'static str {
         match self {
             FittedModel::Logistic(_) => "logistic",
+            FittedModel::GradientBoosting(_) => "gradient_boosting",
         }
     }
 
@@ -101,6 +114,7 @@ impl FittedModel {
     pub fn feature_names(&self) -> &[String] {
         match self {
             FittedModel::Logistic(m) => m.feature_names(),
+            FittedModel::GradientBoosting(m) => m.feature_names(),
         }
     }
 
@@ -114,6 +128,7 @@ impl FittedModel {
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         match self {
             FittedModel::Logistic(m) => m.predict_proba(x),
+            FittedModel::GradientBoosting(m) => m.predict_proba(x),
         }
     }
 
@@ -142,6 +157,7 @@ impl FittedModel {
         self.check_len(values)?;
         match self {
             FittedModel::Logistic(m) => m.predict_proba_one(values),
+            FittedModel::GradientBoosting(m) => m.predict_proba_one(values),
         }
     }
 
@@ -171,6 +187,7 @@ impl FittedModel {
                     values: contributions,
                 })
             }
+            FittedModel::GradientBoosting(m) => m.contributions(values),
         }
     }
 
@@ -246,7 +263,9 @@ mod tests {
         }
         // At the training means every contribution is zero: the base value
         // is the log-odds of the average customer.
-        let FittedModel::Logistic(l) = &m;
+        let FittedModel::Logistic(l) = &m else {
+            panic!("a logistic model")
+        };
         let means = l.standardizer().means().to_vec();
         let c = m.contributions(&means).unwrap();
         assert!(c.values.iter().all(|v| v.abs() < 1e-12), "{c:?}");

@@ -33,6 +33,7 @@
 mod deploy;
 mod encode;
 mod forest;
+mod gbdt;
 mod linalg;
 mod linear;
 mod link;
@@ -45,6 +46,7 @@ mod validate;
 pub use deploy::{Contributions, FittedModel};
 pub use encode::{FittedTableEncoder, TableEncoder, TableModel};
 pub use forest::{FittedRandomForest, RandomForest};
+pub use gbdt::{EarlyStopping, FittedGradientBoosting, GradientBoosting, Monotone};
 pub use linear::Intercept;
 pub use logistic::{ClassWeight, FittedLogisticRegression, LogisticRegression, Penalty};
 pub use ridge::{FittedRidgeRegression, RegressionMetrics, RidgeRegression};
@@ -186,5 +188,21 @@ impl PredictProba for FittedLogisticRegression {
     }
     fn feature_names(&self) -> &[String] {
         FittedLogisticRegression::feature_names(self)
+    }
+}
+
+impl Fit for GradientBoosting {
+    type Fitted = FittedGradientBoosting;
+    fn fit(&self, data: &TrainingSet) -> Result<FittedGradientBoosting> {
+        GradientBoosting::fit(self, data)
+    }
+}
+
+impl PredictProba for FittedGradientBoosting {
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        FittedGradientBoosting::predict_proba(self, x)
+    }
+    fn feature_names(&self) -> &[String] {
+        FittedGradientBoosting::feature_names(self)
     }
 }
