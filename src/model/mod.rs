@@ -30,6 +30,7 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod calibrate;
 mod deploy;
 mod encode;
 mod forest;
@@ -43,6 +44,7 @@ mod ridge;
 mod standardize;
 mod validate;
 
+pub use calibrate::{Calibration, FittedCalibration};
 pub use deploy::{Contributions, FittedModel};
 pub use encode::{FittedTableEncoder, TableEncoder, TableModel};
 pub use forest::{FittedRandomForest, RandomForest};

@@ -1,11 +1,13 @@
 //! Integration tests through the public API only, built as one binary.
 
 mod alert;
+mod calibrate;
 mod clv;
 #[cfg(feature = "csv")]
 mod csv_input;
 mod deploy;
 mod features;
+mod gbdt;
 mod invariants;
 mod model;
 mod plan;

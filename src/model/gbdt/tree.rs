@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, ErrorKind, Result};
 
 /// A node. Internal nodes send a row left when `x[feature] ≤ threshold`
-/// (a NaN goes left when `missing_left`); leaves have `left == 0` (the root
-/// is node 0 and no node points back to it).
+/// (a NaN goes left when `missing_left`), to `left`, else to `right`,
+/// which is always `left + 1`; leaves have `left == 0` (the root is node 0
+/// and no node points back to it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Node {
     pub(super) feature: u32,
@@ -44,13 +45,12 @@ impl Node {
     }
 
     /// The child a row with value `x` of this node's feature goes to.
+    /// (The right child is always `left + 1`, checked on load, so this
+    /// compiles without a branch.)
     #[inline(always)]
     pub(super) fn child(&self, x: f64) -> usize {
-        if x <= self.threshold || (self.missing_left && x.is_nan()) {
-            self.left as usize
-        } else {
-            self.right as usize
-        }
+        let left = (x <= self.threshold) | (self.missing_left & x.is_nan());
+        self.left as usize + usize::from(!left)
     }
 }
 
@@ -185,9 +185,9 @@ impl TryFrom<TreeRepr> for Tree {
             if left == 0 && right == 0 {
                 continue;
             }
-            if left <= i || right <= i || left >= len || right >= len || left == right {
+            if left <= i || right != left + 1 || right >= len {
                 return Err(schema(format!(
-                    "tree node {i}: children {left} and {right} must be distinct nodes after it and before {len}"
+                    "tree node {i}: children {left} and {right} must be consecutive nodes after it and before {len}"
                 )));
             }
             parents[left] += 1;
