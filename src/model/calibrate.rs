@@ -370,7 +370,7 @@ mod tests {
         };
         assert_eq!(y, &[0.0, 0.5, 0.5, 1.0, 1.0]);
         assert_eq!(x, &[0.1, 0.2, 0.3, 0.4, 0.5]);
-        assert_eq!(c.apply(0.35), 0.75);
+        approx::assert_abs_diff_eq!(c.apply(0.35), 0.75, epsilon = 1e-15);
         assert_eq!(c.apply(0.0), 0.0);
         assert_eq!(c.apply(0.9), 1.0);
         assert!(c.apply(f64::NAN).is_nan());
