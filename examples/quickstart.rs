@@ -15,6 +15,8 @@
 
 #[path = "common/campaign.rs"]
 mod campaign;
+#[path = "common/models.rs"]
+mod models;
 
 use std::time::Instant;
 
@@ -320,6 +322,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         oracle_auc - model_auc,
         started.elapsed().as_secs_f64()
     );
+    models::compare_models(&true_train, &true_test, oracle_auc)?;
 
     // 13. Early warning: profiles now and a month ago, the default alert
     //     policy, and one work list per team.

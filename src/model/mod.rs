@@ -1,6 +1,7 @@
-//! Trainable estimators (standardization, logistic and ridge regression, a
-//! random forest for comparison) and their evaluation ([`metrics`],
-//! [`CrossValidation`], [`Backtest`]).
+//! Trainable estimators (standardization, logistic and ridge regression,
+//! gradient-boosted trees, a random forest for comparison), probability
+//! calibration, and their evaluation ([`metrics`], [`CrossValidation`],
+//! [`Backtest`], [`Comparison`]).
 //!
 //! A configuration (`LogisticRegression`, `RidgeRegression`, `Standardizer`)
 //! is never a model: `fit` returns a separate `Fitted*` value that carries
@@ -31,6 +32,7 @@
 //! ```
 
 mod calibrate;
+mod compare;
 mod deploy;
 mod encode;
 mod forest;
@@ -45,6 +47,7 @@ mod standardize;
 mod validate;
 
 pub use calibrate::{Calibration, FittedCalibration};
+pub use compare::{Comparison, ComparisonRow, ModelConfig};
 pub use deploy::{Contributions, FittedModel};
 pub use encode::{FittedTableEncoder, TableEncoder, TableModel};
 pub use forest::{FittedRandomForest, RandomForest};
