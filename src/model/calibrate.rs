@@ -243,7 +243,7 @@ fn platt(scores: &[f64], labels: &[bool]) -> Result<FittedCalibration> {
             return Ok(FittedCalibration::Platt { a, b });
         }
         let det = haa * hbb - hab * hab;
-        if !(det > 0.0) {
+        if det.is_nan() || det <= 0.0 {
             return Err(ErrorKind::NotConverged {
                 solver: "Platt scaling",
                 iterations: iteration,

@@ -41,6 +41,12 @@ impl<'a> Data<'a> {
     }
 }
 
+/// Rows split off for fitting or validation: values, labels, weights.
+type Owned = (Array2<f64>, Vec<bool>, Option<Vec<f64>>);
+
+/// Borrowed rows: values, labels, weights.
+type Rows<'a> = (ArrayView2<'a, f64>, &'a [bool], Option<&'a [f64]>);
+
 /// Fits the ensemble on `train`, early-stopping on `valid` (or on a
 /// hold-out of `train` under [`EarlyStopping::HoldOut`] without `valid`).
 pub(super) fn fit(
@@ -65,8 +71,8 @@ pub(super) fn fit(
         .into());
     }
     // Hold out a validation part if asked and none was given.
-    let held: Option<(Array2<f64>, Vec<bool>, Option<Vec<f64>>)>;
-    let fit_part: Option<(Array2<f64>, Vec<bool>, Option<Vec<f64>>)>;
+    let held: Option<Owned>;
+    let fit_part: Option<Owned>;
     match (&valid, p.early_stopping) {
         (None, EarlyStopping::HoldOut { fraction, .. }) => {
             let (fit_rows, hold_rows) = hold_out(&train.y, fraction, p.seed);
@@ -98,7 +104,7 @@ pub(super) fn fit(
         Some((x, y, w)) => (x.view(), &y[..], w.as_deref()),
         None => (train.x, &train.y[..], train.w.as_deref()),
     };
-    let valid: Option<(ArrayView2<'_, f64>, &[bool], Option<&[f64]>)> = match (&held, &valid) {
+    let valid: Option<Rows<'_>> = match (&held, &valid) {
         (Some((x, y, w)), _) => Some((x.view(), &y[..], w.as_deref())),
         (None, Some(v)) => Some((v.x, &v.y[..], v.w.as_deref())),
         (None, None) => None,
@@ -291,7 +297,7 @@ fn columns(d: usize, share: f64, seed: u64, t: usize) -> Vec<usize> {
 /// Stratified hold-out: each class shuffled with the seed, `fraction` of
 /// it (rounded) held out. Returns (fit rows, held-out rows), each sorted.
 fn hold_out(y: &[bool], fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut state = seed ^ 0x0_0DD_5EED;
+    let mut state = seed ^ 0x00DD_5EED;
     let (mut fit, mut hold) = (Vec::new(), Vec::new());
     for class in [false, true] {
         let mut rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == class).collect();

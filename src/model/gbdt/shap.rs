@@ -34,7 +34,7 @@ fn recurse(
     row: &[f64],
     phi: &mut [f64],
     node: usize,
-    parent: &mut Vec<PathElement>,
+    parent: &mut [PathElement],
     depth: usize,
     zero_fraction: f64,
     one_fraction: f64,

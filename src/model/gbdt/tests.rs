@@ -176,8 +176,8 @@ fn shap_values_add_up_and_equal_brute_force_shapley_values() {
                     .sum::<f64>()
         };
         let exact = brute_force(value, 6);
-        for j in 0..6 {
-            approx::assert_abs_diff_eq!(c.values[j], exact[j], epsilon = 1e-10);
+        for (got, want) in c.values.iter().zip(&exact) {
+            approx::assert_abs_diff_eq!(*got, *want, epsilon = 1e-10);
         }
         approx::assert_relative_eq!(c.base_value, value(0), max_relative = 1e-12);
     }
