@@ -28,8 +28,8 @@ use std::time::Instant;
 use churnwise::features::{FeatureTable, TrainingSet};
 use churnwise::model::metrics::brier;
 use churnwise::model::{
-    Calibration, ClassWeight, CrossValidation, CrossValidationReport, FittedModel,
-    GradientBoosting, LogisticRegression, TableEncoder, TableModel,
+    Calibrator, ClassWeight, CrossValidation, CrossValidationReport, FittedModel, GradientBoosting,
+    LogisticRegression, TableEncoder, TableModel,
 };
 use ndarray::Array1;
 
@@ -50,7 +50,7 @@ struct Args {
     learning_rate: f64,
     max_leaves: u32,
     max_categories: usize,
-    calibrate: Option<Calibration>,
+    calibrate: Option<Calibrator>,
     balanced: bool,
     weight: Option<String>,
     folds: usize,
@@ -99,8 +99,8 @@ fn parse_args() -> Result<Args, String> {
         max_categories: number("max-categories", 100.0)? as usize,
         calibrate: match get("calibrate").as_deref() {
             None | Some("none") => None,
-            Some("platt") => Some(Calibration::Platt),
-            Some("isotonic") => Some(Calibration::Isotonic),
+            Some("platt") => Some(Calibrator::Platt),
+            Some("isotonic") => Some(Calibrator::Isotonic),
             Some(other) => {
                 return Err(format!("--calibrate: none, platt or isotonic, got {other}"));
             }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use churnwise::features::TrainingSet;
 use churnwise::model::metrics::{Metrics, calibration};
 use churnwise::model::{
-    Calibration, CrossValidation, FittedModel, GradientBoosting, LogisticRegression,
+    Calibrator, CrossValidation, FittedModel, GradientBoosting, LogisticRegression,
 };
 
 /// Fits both models on `train`, scores `test`, and prints one row per model.
@@ -54,7 +54,7 @@ pub fn compare_models(
     let raw = trees.predict_proba_table(test.features())?.to_vec();
     let before = row("gradient-boosted trees (200 × 15 leaves)", &raw, seconds)?;
     // 3. The same trees with Platt scaling fitted on the held-out fifth.
-    let calibrated = trees.calibrate(Calibration::Platt, &train.subset(&held)?)?;
+    let calibrated = trees.calibrate(Calibrator::Platt, &train.subset(&held)?)?;
     let p = calibrated.predict_proba_table(test.features())?.to_vec();
     let after = row("  calibrated (Platt, held-out fifth)", &p, 0.0)?;
     println!("{:<40} {best_auc:>7.3}", "best possible (true probability)");

@@ -25,14 +25,14 @@ use crate::{Error, ErrorKind, Result};
 /// # Example
 ///
 /// ```
-/// use churnwise::model::Calibration;
+/// use churnwise::model::Calibrator;
 /// use churnwise::model::metrics::brier;
 ///
 /// // Over-confident scores: churners at 0.9 churn only 60 % of the time.
 /// let scores = [0.9, 0.9, 0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1];
 /// let labels = [true, true, true, false, false, false, false, false, false, true];
-/// let platt = Calibration::Platt.fit(&scores, &labels)?;
-/// let iso = Calibration::Isotonic.fit(&scores, &labels)?;
+/// let platt = Calibrator::Platt.fit(&scores, &labels)?;
+/// let iso = Calibrator::Isotonic.fit(&scores, &labels)?;
 /// assert_eq!(iso.apply(0.9), 0.6);
 /// let calibrated: Vec<f64> = scores.iter().map(|&p| platt.apply(p)).collect();
 /// assert!(brier(&calibrated, &labels, None)? < brier(&scores, &labels, None)?);
@@ -41,14 +41,14 @@ use crate::{Error, ErrorKind, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Calibration {
+pub enum Calibrator {
     /// Platt scaling (a logistic regression on the log-odds).
     Platt,
     /// Isotonic regression.
     Isotonic,
 }
 
-impl Calibration {
+impl Calibrator {
     /// Fits the calibration on scores (probabilities) and what happened.
     ///
     /// Platt follows scikit-learn's `_SigmoidCalibration` on `f = logit(p)`:
@@ -69,8 +69,8 @@ impl Calibration {
     ///
     /// # Example
     ///
-    /// See [`Calibration`].
-    pub fn fit(self, scores: &[f64], labels: &[bool]) -> Result<FittedCalibration> {
+    /// See [`Calibrator`].
+    pub fn fit(self, scores: &[f64], labels: &[bool]) -> Result<FittedCalibrator> {
         if scores.len() != labels.len() {
             return Err(ErrorKind::LengthMismatch {
                 what: "labels per score",
@@ -93,8 +93,8 @@ impl Calibration {
             ));
         }
         match self {
-            Calibration::Platt => platt(scores, labels),
-            Calibration::Isotonic => Ok(isotonic(scores, labels)),
+            Calibrator::Platt => platt(scores, labels),
+            Calibrator::Isotonic => Ok(isotonic(scores, labels)),
         }
     }
 }
@@ -104,11 +104,11 @@ impl Calibration {
 ///
 /// # Example
 ///
-/// See [`Calibration`].
+/// See [`Calibrator`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", try_from = "CalibrationRepr")]
 #[non_exhaustive]
-pub enum FittedCalibration {
+pub enum FittedCalibrator {
     /// `P = 1 / (1 + exp(a · logit(p) + b))`.
     Platt {
         /// The slope on the log-odds (negative for a useful model).
@@ -132,7 +132,7 @@ enum CalibrationRepr {
     Isotonic { x: Vec<f64>, y: Vec<f64> },
 }
 
-impl TryFrom<CalibrationRepr> for FittedCalibration {
+impl TryFrom<CalibrationRepr> for FittedCalibrator {
     type Error = Error;
 
     fn try_from(r: CalibrationRepr) -> Result<Self> {
@@ -144,7 +144,7 @@ impl TryFrom<CalibrationRepr> for FittedCalibration {
                         "Platt parameters must be finite, got {a} and {b}"
                     )));
                 }
-                Ok(FittedCalibration::Platt { a, b })
+                Ok(FittedCalibrator::Platt { a, b })
             }
             CalibrationRepr::Isotonic { x, y } => {
                 if x.is_empty() || x.len() != y.len() {
@@ -165,32 +165,32 @@ impl TryFrom<CalibrationRepr> for FittedCalibration {
                         "isotonic values must be non-decreasing probabilities".into(),
                     ));
                 }
-                Ok(FittedCalibration::Isotonic { x, y })
+                Ok(FittedCalibrator::Isotonic { x, y })
             }
         }
     }
 }
 
-impl FittedCalibration {
+impl FittedCalibrator {
     /// The calibrated probability for a model's probability `p` (NaN stays NaN).
     pub fn apply(&self, p: f64) -> f64 {
         match self {
-            FittedCalibration::Platt { a, b } => {
+            FittedCalibrator::Platt { a, b } => {
                 let f = logit(p);
                 let u = a * f + b;
                 // 0 · ∞ (a flat calibration of a certain score) is just b.
                 let u = if u.is_nan() && !p.is_nan() { *b } else { u };
                 sigmoid(-u)
             }
-            FittedCalibration::Isotonic { x, y } => interpolate(x, y, p),
+            FittedCalibrator::Isotonic { x, y } => interpolate(x, y, p),
         }
     }
 
     /// The kind, as its JSON `"type"` tag: `"platt"` or `"isotonic"`.
     pub fn kind(&self) -> &'static str {
         match self {
-            FittedCalibration::Platt { .. } => "platt",
-            FittedCalibration::Isotonic { .. } => "isotonic",
+            FittedCalibrator::Platt { .. } => "platt",
+            FittedCalibrator::Isotonic { .. } => "isotonic",
         }
     }
 }
@@ -200,7 +200,7 @@ pub(crate) fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
 
-fn platt(scores: &[f64], labels: &[bool]) -> Result<FittedCalibration> {
+fn platt(scores: &[f64], labels: &[bool]) -> Result<FittedCalibrator> {
     let pos = labels.iter().filter(|&&l| l).count() as f64;
     let neg = labels.len() as f64 - pos;
     if pos == 0.0 || neg == 0.0 {
@@ -240,7 +240,7 @@ fn platt(scores: &[f64], labels: &[bool]) -> Result<FittedCalibration> {
         }
         norm = ga.abs().max(gb.abs()) / labels.len() as f64;
         if norm <= 1e-11 {
-            return Ok(FittedCalibration::Platt { a, b });
+            return Ok(FittedCalibrator::Platt { a, b });
         }
         let det = haa * hbb - hab * hab;
         if det.is_nan() || det <= 0.0 {
@@ -280,7 +280,7 @@ fn softplus(u: f64) -> f64 {
     }
 }
 
-fn isotonic(scores: &[f64], labels: &[bool]) -> FittedCalibration {
+fn isotonic(scores: &[f64], labels: &[bool]) -> FittedCalibrator {
     // Sort by score; average the labels of tied scores (weight = count).
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&i, &j| scores[i].total_cmp(&scores[j]));
@@ -329,7 +329,7 @@ fn isotonic(scores: &[f64], labels: &[bool]) -> FittedCalibration {
             i == 0 || i == m - 1 || fitted[i] != fitted[i - 1] || fitted[i] != fitted[i + 1]
         })
         .collect();
-    FittedCalibration::Isotonic {
+    FittedCalibrator::Isotonic {
         x: keep.iter().map(|&i| xs[i]).collect(),
         y: keep.iter().map(|&i| fitted[i]).collect(),
     }
@@ -359,13 +359,13 @@ mod tests {
     #[test]
     fn isotonic_pools_violators_and_interpolates() {
         // Scores 1..5 with labels 0 1 0 1 1: the 1, 0 pair pools to 0.5.
-        let c = Calibration::Isotonic
+        let c = Calibrator::Isotonic
             .fit(
                 &[0.1, 0.2, 0.3, 0.4, 0.5],
                 &[false, true, false, true, true],
             )
             .unwrap();
-        let FittedCalibration::Isotonic { x, y } = &c else {
+        let FittedCalibrator::Isotonic { x, y } = &c else {
             panic!("isotonic")
         };
         assert_eq!(y, &[0.0, 0.5, 0.5, 1.0, 1.0]);
@@ -385,23 +385,23 @@ mod tests {
             .enumerate()
             .map(|(i, &p)| ((i * 7919) % 199) as f64 / 199.0 < p)
             .collect();
-        let FittedCalibration::Platt { a, b } = Calibration::Platt.fit(&scores, &labels).unwrap()
+        let FittedCalibrator::Platt { a, b } = Calibrator::Platt.fit(&scores, &labels).unwrap()
         else {
             panic!("platt")
         };
         assert!((a + 1.0).abs() < 0.25 && b.abs() < 0.25, "{a} {b}");
-        assert!(Calibration::Platt.fit(&[0.5, 0.2], &[true, true]).is_err());
-        assert!(Calibration::Isotonic.fit(&[1.5], &[true]).is_err());
-        assert!(Calibration::Isotonic.fit(&[], &[]).is_err());
-        assert!(Calibration::Isotonic.fit(&[0.5], &[true, false]).is_err());
-        let c = FittedCalibration::Platt { a: 0.0, b: 1.0 };
+        assert!(Calibrator::Platt.fit(&[0.5, 0.2], &[true, true]).is_err());
+        assert!(Calibrator::Isotonic.fit(&[1.5], &[true]).is_err());
+        assert!(Calibrator::Isotonic.fit(&[], &[]).is_err());
+        assert!(Calibrator::Isotonic.fit(&[0.5], &[true, false]).is_err());
+        let c = FittedCalibrator::Platt { a: 0.0, b: 1.0 };
         assert_eq!(c.apply(1.0), sigmoid(-1.0));
     }
 
     #[test]
     fn saved_calibrations_are_checked_on_load() {
         let ok = r#"{"type":"isotonic","x":[0.1,0.5],"y":[0.2,0.4]}"#;
-        let c: FittedCalibration = serde_json::from_str(ok).unwrap();
+        let c: FittedCalibrator = serde_json::from_str(ok).unwrap();
         assert_eq!(serde_json::to_string(&c).unwrap(), ok);
         for bad in [
             r#"{"type":"isotonic","x":[0.5,0.1],"y":[0.2,0.4]}"#,
@@ -411,7 +411,7 @@ mod tests {
             r#"{"type":"platt","a":1.0}"#,
         ] {
             assert!(
-                serde_json::from_str::<FittedCalibration>(bad).is_err(),
+                serde_json::from_str::<FittedCalibrator>(bad).is_err(),
                 "{bad}"
             );
         }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calibrate::logit;
 use super::{
-    Calibration, FittedCalibration, FittedGradientBoosting, FittedLogisticRegression, PredictProba,
+    Calibrator, FittedCalibrator, FittedGradientBoosting, FittedLogisticRegression, PredictProba,
 };
 use crate::features::{FeatureTable, TrainingSet};
 use crate::{ErrorKind, Result};
@@ -67,7 +67,7 @@ pub enum FittedModel {
         /// The underlying model.
         model: Box<FittedModel>,
         /// The calibration applied to its probabilities.
-        calibration: FittedCalibration,
+        calibration: FittedCalibrator,
     },
 }
 
@@ -219,7 +219,7 @@ impl FittedModel {
                 let c = model.contributions(values)?;
                 match calibration {
                     // Platt is linear in the log-odds: logit(P) = −(a·f + b).
-                    FittedCalibration::Platt { a, b } => Ok(Contributions {
+                    FittedCalibrator::Platt { a, b } => Ok(Contributions {
                         base_value: -(a * c.base_value + b),
                         values: c.values.iter().map(|v| -a * v).collect(),
                     }),
@@ -250,15 +250,15 @@ impl FittedModel {
     /// # Errors
     ///
     /// As for [`predict_proba_table`](Self::predict_proba_table) on the
-    /// held-out rows and [`Calibration::fit`].
+    /// held-out rows and [`Calibrator::fit`].
     ///
     /// # Example
     ///
     /// ```
-    /// use churnwise::model::{Calibration, FittedModel, GradientBoosting};
+    /// use churnwise::model::{Calibrator, FittedModel, GradientBoosting};
     /// # let (train, held_out) = churnwise::doc_support::churn_split(1_000, 6)?;
     /// let model = FittedModel::from(GradientBoosting::new().trees(30).fit(&train)?);
-    /// let calibrated = model.calibrate(Calibration::Platt, &held_out)?;
+    /// let calibrated = model.calibrate(Calibrator::Platt, &held_out)?;
     /// assert_eq!(calibrated.kind(), "calibrated");
     /// let row = held_out.features().values().row(0).to_vec();
     /// let p = calibrated.predict_proba_one(&row)?;
@@ -266,7 +266,7 @@ impl FittedModel {
     /// approx::assert_relative_eq!(why.base_value + why.values.iter().sum::<f64>(), (p / (1.0 - p)).ln(), max_relative = 1e-9);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn calibrate(self, method: Calibration, held_out: &TrainingSet) -> Result<FittedModel> {
+    pub fn calibrate(self, method: Calibrator, held_out: &TrainingSet) -> Result<FittedModel> {
         let p = self.predict_proba_table(held_out.features())?;
         let labels = held_out.labels().to_vec();
         let calibration = method.fit(&p.to_vec(), &labels)?;

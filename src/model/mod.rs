@@ -46,7 +46,7 @@ mod ridge;
 mod standardize;
 mod validate;
 
-pub use calibrate::{Calibration, FittedCalibration};
+pub use calibrate::{Calibrator, FittedCalibrator};
 pub use compare::{Comparison, ComparisonRow, ModelConfig};
 pub use deploy::{Contributions, FittedModel};
 pub use encode::{FittedTableEncoder, TableEncoder, TableModel};

@@ -3,7 +3,7 @@
 //! out_of_bounds="clip")` and `_SigmoidCalibration` on the scores' log-odds).
 
 use churnwise::model::metrics::brier;
-use churnwise::model::{Calibration, FittedCalibration};
+use churnwise::model::{Calibrator, FittedCalibrator};
 use serde_json::Value;
 
 fn data() -> (Vec<f64>, Vec<bool>) {
@@ -33,8 +33,8 @@ fn floats(v: &Value) -> Vec<f64> {
 fn isotonic_matches_scikit_learn() {
     let (scores, labels) = data();
     let r = reference();
-    let iso = Calibration::Isotonic.fit(&scores, &labels).unwrap();
-    let FittedCalibration::Isotonic { x, .. } = &iso else {
+    let iso = Calibrator::Isotonic.fit(&scores, &labels).unwrap();
+    let FittedCalibrator::Isotonic { x, .. } = &iso else {
         panic!("isotonic")
     };
     assert_eq!(
@@ -70,8 +70,8 @@ fn isotonic_matches_scikit_learn() {
 fn platt_matches_scikit_learn() {
     let (scores, labels) = data();
     let r = reference();
-    let platt = Calibration::Platt.fit(&scores, &labels).unwrap();
-    let FittedCalibration::Platt { a, b } = platt else {
+    let platt = Calibrator::Platt.fit(&scores, &labels).unwrap();
+    let FittedCalibrator::Platt { a, b } = platt else {
         panic!("platt")
     };
     approx::assert_abs_diff_eq!(a, r["platt"]["a"].as_f64().unwrap(), epsilon = 1e-6);
