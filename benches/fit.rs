@@ -1,4 +1,5 @@
-//! Logistic regression fit and batch prediction (`cargo bench --bench fit`).
+//! Logistic regression and gradient-boosted trees: fit and batch
+//! prediction (`cargo bench --bench fit`).
 //!
 //! The data mimic the anchors' `features_*.csv` (20 features: 12 correlated
 //! Gaussians with varied locations and scales, 8 skewed counts; labels from
@@ -13,7 +14,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use churnwise::features::{FeatureTable, TrainingSet};
-use churnwise::model::LogisticRegression;
+use churnwise::model::{GradientBoosting, LogisticRegression};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::{Array1, Array2};
 
@@ -95,5 +96,41 @@ fn fit(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fit);
+/// Gradient-boosted trees with the anchors' settings (`bench_gbdt.py`: 100
+/// trees, 31 leaves, learning rate 0.1, 255 bins, min 20 rows per leaf, no L2).
+fn gbdt(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gbdt");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30));
+    let config = GradientBoosting::new()
+        .trees(100)
+        .learning_rate(0.1)
+        .max_leaves(31)
+        .bins(255)
+        .min_rows_per_leaf(20)
+        .l2(0.0);
+    for n in [80_000, 800_000] {
+        let train = data(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("fit_100x31", n), &train, |b, train| {
+            b.iter(|| black_box(config.fit(train).expect("fits")))
+        });
+    }
+    let test = data(1_000_000);
+    let model = config.fit(&data(800_000)).expect("fits");
+    group.throughput(Throughput::Elements(1_000_000));
+    group.bench_function(BenchmarkId::new("predict_proba", 1_000_000), |b| {
+        b.iter(|| {
+            black_box(
+                model
+                    .predict_proba(test.features().values())
+                    .expect("predicts"),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fit, gbdt);
 criterion_main!(benches);

@@ -17,6 +17,8 @@
 mod campaign;
 #[path = "common/why_survival.rs"]
 mod why_survival;
+#[path = "common/models.rs"]
+mod models;
 
 use std::time::Instant;
 
@@ -322,6 +324,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         oracle_auc - model_auc,
         started.elapsed().as_secs_f64()
     );
+    models::compare_models(&true_train, &true_test, oracle_auc)?;
 
     // 13. Early warning: profiles now and a month ago, the default alert
     //     policy, and one work list per team.

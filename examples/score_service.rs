@@ -17,7 +17,18 @@ use churnwise::model::LogisticRegression;
 use churnwise::score::ChurnScorer;
 use churnwise::synth::PopulationConfig;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    // Errors are printed as text (not Debug) and exit with status 1.
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // The customer base the service scores.
     let population = PopulationConfig::default()
         .customers(20_000)

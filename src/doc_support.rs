@@ -164,3 +164,19 @@ pub fn small_scorer() -> Result<(FeatureTable, ChurnScorer)> {
     )?;
     Ok((x, scorer))
 }
+
+/// A churn training set (snapshots of March and May 2024) and a test set
+/// (June 2024) from a synthetic history, every built-in feature.
+pub fn churn_split(customers: usize, seed: u64) -> Result<(TrainingSet, TrainingSet)> {
+    let history = history(customers, seed)?;
+    let snapshot = Snapshot::new(month(6));
+    let labeler = ChurnLabeler::new();
+    let train = labeler.training_set(
+        &history,
+        &FeatureSpec::all(),
+        &snapshot,
+        &[month(3), month(5)],
+    )?;
+    let test = labeler.training_set(&history, &FeatureSpec::all(), &snapshot, &[month(6)])?;
+    Ok((train, test))
+}

@@ -1,10 +1,14 @@
 //! One serializable type for every deployable churn model.
 
 use ndarray::{Array1, ArrayView2};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{FittedLogisticRegression, PredictProba};
-use crate::features::FeatureTable;
+use super::calibrate::logit;
+use super::{
+    Calibrator, FittedCalibrator, FittedGradientBoosting, FittedLogisticRegression, PredictProba,
+};
+use crate::features::{FeatureTable, TrainingSet};
 use crate::{ErrorKind, Result};
 
 /// A fitted churn model that can be deployed: saved, loaded, scored and
@@ -15,7 +19,7 @@ use crate::{ErrorKind, Result};
 /// a registry of types (JSON tagged by `"type"`, for example
 /// `{"type": "logistic", ...}`) and a loaded model is checked as it loads.
 /// It is `#[non_exhaustive]`: new kinds of model arrive as new variants
-/// (gradient-boosted trees next) without another breaking change.
+/// without another breaking change.
 ///
 /// Every variant provides what deployment needs:
 ///
@@ -55,11 +59,27 @@ use crate::{ErrorKind, Result};
 pub enum FittedModel {
     /// A logistic regression.
     Logistic(FittedLogisticRegression),
+    /// Gradient-boosted trees (JSON tag `"gradient_boosting"`).
+    GradientBoosting(FittedGradientBoosting),
+    /// A model whose probabilities pass through a fitted calibration
+    /// (JSON tag `"calibrated"`); made by [`calibrate`](FittedModel::calibrate).
+    Calibrated {
+        /// The underlying model.
+        model: Box<FittedModel>,
+        /// The calibration applied to its probabilities.
+        calibration: FittedCalibrator,
+    },
 }
 
 impl From<FittedLogisticRegression> for FittedModel {
     fn from(model: FittedLogisticRegression) -> Self {
         FittedModel::Logistic(model)
+    }
+}
+
+impl From<FittedGradientBoosting> for FittedModel {
+    fn from(model: FittedGradientBoosting) -> Self {
+        FittedModel::GradientBoosting(model)
     }
 }
 
@@ -75,7 +95,10 @@ impl From<FittedLogisticRegression> for FittedModel {
 /// For logistic regression, `base_value` is the intercept on standardized
 /// features (the log-odds of the average training customer) and
 /// `values[j] = w_j · (x_j − mean_j) / scale_j`: the exact Shapley values of
-/// a linear model with the training means as the reference.
+/// a linear model with the training means as the reference. For
+/// gradient-boosted trees they are exact path-dependent TreeSHAP values
+/// and `base_value` is the training rows' mean log-odds (see
+/// [`FittedGradientBoosting::contributions`]).
 ///
 /// # Example
 ///
@@ -90,10 +113,13 @@ pub struct Contributions {
 }
 
 impl FittedModel {
-    /// The kind of model, as its JSON `"type"` tag: `"logistic"`.
+    /// The kind of model, as its JSON `"type"` tag: `"logistic"`,
+    /// `"gradient_boosting"` or `"calibrated"`.
     pub fn kind(&self) -> &'static str {
         match self {
             FittedModel::Logistic(_) => "logistic",
+            FittedModel::GradientBoosting(_) => "gradient_boosting",
+            FittedModel::Calibrated { .. } => "calibrated",
         }
     }
 
@@ -101,6 +127,8 @@ impl FittedModel {
     pub fn feature_names(&self) -> &[String] {
         match self {
             FittedModel::Logistic(m) => m.feature_names(),
+            FittedModel::GradientBoosting(m) => m.feature_names(),
+            FittedModel::Calibrated { model, .. } => model.feature_names(),
         }
     }
 
@@ -114,6 +142,17 @@ impl FittedModel {
     pub fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         match self {
             FittedModel::Logistic(m) => m.predict_proba(x),
+            FittedModel::GradientBoosting(m) => m.predict_proba(x),
+            FittedModel::Calibrated { model, calibration } => {
+                let mut p = model.predict_proba(x)?;
+                match p.as_slice_mut() {
+                    Some(s) => s.par_chunks_mut(4096).for_each(|c| {
+                        c.iter_mut().for_each(|v| *v = calibration.apply(*v));
+                    }),
+                    None => p.mapv_inplace(|v| calibration.apply(v)),
+                }
+                Ok(p)
+            }
         }
     }
 
@@ -142,6 +181,10 @@ impl FittedModel {
         self.check_len(values)?;
         match self {
             FittedModel::Logistic(m) => m.predict_proba_one(values),
+            FittedModel::GradientBoosting(m) => m.predict_proba_one(values),
+            FittedModel::Calibrated { model, calibration } => {
+                Ok(calibration.apply(model.predict_proba_one(values)?))
+            }
         }
     }
 
@@ -171,7 +214,66 @@ impl FittedModel {
                     values: contributions,
                 })
             }
+            FittedModel::GradientBoosting(m) => m.contributions(values),
+            FittedModel::Calibrated { model, calibration } => {
+                let c = model.contributions(values)?;
+                match calibration {
+                    // Platt is linear in the log-odds: logit(P) = −(a·f + b).
+                    FittedCalibrator::Platt { a, b } => Ok(Contributions {
+                        base_value: -(a * c.base_value + b),
+                        values: c.values.iter().map(|v| -a * v).collect(),
+                    }),
+                    _ => {
+                        let p = calibration.apply(model.predict_proba_one(values)?);
+                        let target = logit(p.clamp(1e-15, 1.0 - 1e-15));
+                        Ok(Contributions {
+                            base_value: target - c.values.iter().sum::<f64>(),
+                            values: c.values,
+                        })
+                    }
+                }
+            }
         }
+    }
+
+    /// This model with its probabilities calibrated on `held_out` (rows it
+    /// was not trained on; out-of-fold predictions work too): what a
+    /// deployment should use when scores are read as probabilities (alert
+    /// thresholds, expected loss, budgets).
+    ///
+    /// Explanations stay exact for Platt scaling, which is linear in the
+    /// log-odds (contributions are scaled by `−a`). Isotonic calibration is
+    /// not: its explanation keeps the underlying model's contributions and
+    /// moves the base value so they add up to the calibrated log-odds
+    /// (probabilities of 0 or 1 are taken as 1e-15 from them).
+    ///
+    /// # Errors
+    ///
+    /// As for [`predict_proba_table`](Self::predict_proba_table) on the
+    /// held-out rows and [`Calibrator::fit`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::model::{Calibrator, FittedModel, GradientBoosting};
+    /// # let (train, held_out) = churnwise::doc_support::churn_split(1_000, 6)?;
+    /// let model = FittedModel::from(GradientBoosting::new().trees(30).fit(&train)?);
+    /// let calibrated = model.calibrate(Calibrator::Platt, &held_out)?;
+    /// assert_eq!(calibrated.kind(), "calibrated");
+    /// let row = held_out.features().values().row(0).to_vec();
+    /// let p = calibrated.predict_proba_one(&row)?;
+    /// let why = calibrated.contributions(&row)?;
+    /// approx::assert_relative_eq!(why.base_value + why.values.iter().sum::<f64>(), (p / (1.0 - p)).ln(), max_relative = 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn calibrate(self, method: Calibrator, held_out: &TrainingSet) -> Result<FittedModel> {
+        let p = self.predict_proba_table(held_out.features())?;
+        let labels = held_out.labels().to_vec();
+        let calibration = method.fit(&p.to_vec(), &labels)?;
+        Ok(FittedModel::Calibrated {
+            model: Box::new(self),
+            calibration,
+        })
     }
 
     fn check_len(&self, values: &[f64]) -> Result<()> {
@@ -246,7 +348,9 @@ mod tests {
         }
         // At the training means every contribution is zero: the base value
         // is the log-odds of the average customer.
-        let FittedModel::Logistic(l) = &m;
+        let FittedModel::Logistic(l) = &m else {
+            panic!("a logistic model")
+        };
         let means = l.standardizer().means().to_vec();
         let c = m.contributions(&means).unwrap();
         assert!(c.values.iter().all(|v| v.abs() < 1e-12), "{c:?}");

@@ -1,6 +1,7 @@
-//! Trainable estimators (standardization, logistic and ridge regression, a
-//! random forest for comparison) and their evaluation ([`metrics`],
-//! [`CrossValidation`], [`Backtest`]).
+//! Trainable estimators (standardization, logistic and ridge regression,
+//! gradient-boosted trees, a random forest for comparison), probability
+//! calibration, and their evaluation ([`metrics`], [`CrossValidation`],
+//! [`Backtest`], [`Comparison`]).
 //!
 //! A configuration (`LogisticRegression`, `RidgeRegression`, `Standardizer`)
 //! is never a model: `fit` returns a separate `Fitted*` value that carries
@@ -30,9 +31,12 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod calibrate;
+mod compare;
 mod deploy;
 mod encode;
 mod forest;
+mod gbdt;
 mod linalg;
 mod linear;
 mod link;
@@ -42,9 +46,12 @@ mod ridge;
 mod standardize;
 mod validate;
 
+pub use calibrate::{Calibrator, FittedCalibrator};
+pub use compare::{Comparison, ComparisonRow, ModelConfig};
 pub use deploy::{Contributions, FittedModel};
 pub use encode::{FittedTableEncoder, TableEncoder, TableModel};
 pub use forest::{FittedRandomForest, RandomForest};
+pub use gbdt::{EarlyStopping, FittedGradientBoosting, GradientBoosting, Monotone};
 pub use linear::Intercept;
 pub use logistic::{ClassWeight, FittedLogisticRegression, LogisticRegression, Penalty};
 pub use ridge::{FittedRidgeRegression, RegressionMetrics, RidgeRegression};
@@ -186,5 +193,21 @@ impl PredictProba for FittedLogisticRegression {
     }
     fn feature_names(&self) -> &[String] {
         FittedLogisticRegression::feature_names(self)
+    }
+}
+
+impl Fit for GradientBoosting {
+    type Fitted = FittedGradientBoosting;
+    fn fit(&self, data: &TrainingSet) -> Result<FittedGradientBoosting> {
+        GradientBoosting::fit(self, data)
+    }
+}
+
+impl PredictProba for FittedGradientBoosting {
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        FittedGradientBoosting::predict_proba(self, x)
+    }
+    fn feature_names(&self) -> &[String] {
+        FittedGradientBoosting::feature_names(self)
     }
 }

@@ -695,7 +695,9 @@ mod tests {
             let v = row.to_vec();
             assert_eq!(s.score_one(&v).unwrap().to_bits(), batch[i].to_bits());
             let why = s.explain(&v).unwrap();
-            let FittedModel::Logistic(m) = s.model();
+            let FittedModel::Logistic(m) = s.model() else {
+                panic!("a logistic model")
+            };
             assert_eq!(why.base_value, m.intercept());
             let logit = why.log_odds();
             approx::assert_abs_diff_eq!(1.0 / (1.0 + (-logit).exp()), batch[i], epsilon = 1e-12);

@@ -3,11 +3,13 @@
 mod alert;
 mod analysis_drivers;
 mod analysis_survival;
+mod calibrate;
 mod clv;
 #[cfg(feature = "csv")]
 mod csv_input;
 mod deploy;
 mod features;
+mod gbdt;
 mod identity;
 mod invariants;
 mod model;
