@@ -218,6 +218,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod analysis;
 pub mod clv;
 #[doc(hidden)]
 pub mod doc_support;

@@ -1,6 +1,7 @@
 //! Integration tests through the public API only, built as one binary.
 
 mod alert;
+mod analysis_association;
 mod clv;
 #[cfg(feature = "csv")]
 mod csv_input;
