@@ -15,6 +15,8 @@
 
 #[path = "common/campaign.rs"]
 mod campaign;
+#[path = "common/why_rules.rs"]
+mod why_rules;
 
 use std::time::Instant;
 
@@ -418,6 +420,8 @@ First alerts (by severity, then expected loss):"
     let path = std::env::temp_dir().join("churnwise-quickstart-scorer.json");
     std::fs::write(&path, scorer.to_json()?)?;
     println!("\nscorer saved to {}", path.display());
+
+    why_rules::why_rules(&history, as_of)?;
 
     heading("Timing");
     println!("generate {:>8.3} s", generated.as_secs_f64());

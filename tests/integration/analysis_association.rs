@@ -9,7 +9,8 @@ use approx::assert_abs_diff_eq;
 use chrono::{TimeZone, Utc};
 use churnwise::ErrorKind;
 use churnwise::analysis::association::{
-    FpGrowth, ItemVocabulary, RuleFilter, Transactions, TransactionsBuilder,
+    Engine, FpGrowth, FrequentItemsets, ItemVocabulary, RuleFilter, Transactions,
+    TransactionsBuilder,
 };
 use churnwise::features::ChurnLabeler;
 use churnwise::synth::PopulationConfig;
@@ -48,10 +49,17 @@ fn frequent_itemsets_match_mlxtend() {
     let reference = reference();
     let transactions = fixture_transactions();
     assert_eq!(transactions.len(), 1500);
-    let itemsets = FpGrowth::new()
-        .min_support(0.02)
-        .mine(&transactions)
-        .unwrap();
+    for engine in [Engine::Auto, Engine::FpTree, Engine::Bitset] {
+        let itemsets = FpGrowth::new()
+            .min_support(0.02)
+            .engine(engine)
+            .mine(&transactions)
+            .unwrap();
+        check_itemsets(&reference, &itemsets);
+    }
+}
+
+fn check_itemsets(reference: &Value, itemsets: &FrequentItemsets) {
     let expected: BTreeMap<Vec<String>, f64> = reference["frequent_itemsets"]["itemsets"]
         .as_array()
         .unwrap()

@@ -2,6 +2,7 @@
 
 mod alert;
 mod analysis_association;
+mod analysis_reasons;
 mod clv;
 #[cfg(feature = "csv")]
 mod csv_input;

@@ -29,13 +29,14 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod bitset;
 mod fpgrowth;
 mod itemsets;
 mod rules;
 mod transactions;
 mod vocabulary;
 
-pub use fpgrowth::FpGrowth;
+pub use fpgrowth::{Engine, FpGrowth};
 pub use itemsets::{FrequentItemsets, Itemset};
 pub use rules::{AssociationRules, Rule, RuleFilter};
 pub use transactions::{Transactions, TransactionsBuilder};
