@@ -61,6 +61,24 @@ fn transactions(n: u64) -> Transactions {
     builder.build().expect("valid transactions")
 }
 
+/// This process's CPU time (Linux; 0 elsewhere): on a shared machine the
+/// wall time depends on the other jobs, the CPU time much less.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name: utime and stime are the 12th and 13th.
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |k: usize| {
+        fields
+            .get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn mine(c: &mut Criterion) {
     let mut group = c.benchmark_group("fpgrowth");
     group
@@ -69,7 +87,13 @@ fn mine(c: &mut Criterion) {
     for n in [100_000u64, 1_000_000] {
         let t = transactions(n);
         let config = FpGrowth::new().min_support(0.01);
+        let (cpu, wall) = (cpu_seconds(), std::time::Instant::now());
         let found = config.mine(&t).expect("mined");
+        eprintln!(
+            "n={n}: one mining run took {:.3} s wall, {:.3} s of CPU (user + system, all threads)",
+            wall.elapsed().as_secs_f64(),
+            cpu_seconds() - cpu
+        );
         let rules = found
             .rules_to("churned", &RuleFilter::new().min_lift(1.0))
             .expect("rules");

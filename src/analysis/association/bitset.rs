@@ -12,6 +12,7 @@
 
 use rayon::prelude::*;
 
+use super::Transactions;
 use super::fpgrowth::Found;
 
 /// `out = a & b`, returning the number of set bits.
@@ -56,40 +57,60 @@ impl pulp::WithSimd for Count<'_> {
 }
 
 /// A frequent extension of the current prefix: its global item id, the
-/// customers holding prefix + item (`None` when no further extension will
-/// be asked for), and their count.
+/// rows (of the current space) holding prefix + item (`None` when no
+/// further extension will be asked for), and their count.
 struct Member {
     item: u32,
     bits: Option<Vec<u64>>,
     count: u64,
 }
 
-/// Mines the frequent itemsets from one bitset per frequent item (`items`
-/// with global ids `global`, in any fixed order), each with `count`.
+/// A prefix whose support falls below this share of its row space is
+/// projected onto its own rows before it is extended.
+const PROJECT_BELOW: u64 = 8;
+
+/// Marks an item outside the current class.
+const NONE: u32 = u32::MAX;
+
+/// What the recursion shares.
+struct Ctx<'a> {
+    transactions: &'a Transactions,
+    min_count: u64,
+    max_len: usize,
+    arch: pulp::Arch,
+}
+
+/// Mines the frequent itemsets. `order` lists the frequent items (global
+/// ids) least frequent first, `counts` their counts, `tids` the rows
+/// holding each.
 pub(super) fn mine(
-    items: Vec<Vec<u64>>,
+    transactions: &Transactions,
+    order: &[u32],
     counts: &[u64],
-    global: &[u32],
+    tids: &[Vec<u32>],
     min_count: u64,
     max_len: usize,
 ) -> Found {
-    let arch = pulp::Arch::new();
-    let members: Vec<Member> = items
-        .into_iter()
-        .zip(counts)
-        .zip(global)
-        .map(|((bits, &count), &item)| Member {
-            item,
-            bits: Some(bits),
-            count,
-        })
-        .collect();
-    let parts: Vec<Found> = (0..members.len())
+    let ctx = Ctx {
+        transactions,
+        min_count,
+        max_len,
+        arch: pulp::Arch::new(),
+    };
+    let vocab = transactions.item_names().len();
+    let parts: Vec<Found> = (0..order.len())
         .into_par_iter()
         .map(|i| {
             let mut out = Found::new();
-            let mut prefix = Vec::new();
-            extend(&members, i, &mut prefix, min_count, max_len, arch, &mut out);
+            let mut prefix = vec![order[i]];
+            out.emit(&prefix, counts[i]);
+            if max_len > 1 && i + 1 < order.len() {
+                let mut slot = vec![NONE; vocab];
+                let (rows, class) = project(&ctx, &tids[i], &order[i + 1..], &mut slot);
+                for k in 0..class.len() {
+                    extend(&ctx, &class, k, &rows, &mut prefix, &mut slot, &mut out);
+                }
+            }
             out
         })
         .collect();
@@ -100,60 +121,111 @@ pub(super) fn mine(
     found
 }
 
+/// The class of the prefix held by the original rows `rows`: for each of
+/// `items` (in order), the bitset over `rows` of the rows also holding it,
+/// kept when frequent.
+fn project(
+    ctx: &Ctx<'_>,
+    rows: &[u32],
+    items: &[u32],
+    slot: &mut [u32],
+) -> (Vec<u32>, Vec<Member>) {
+    let words = rows.len().div_ceil(64);
+    for (k, &item) in items.iter().enumerate() {
+        slot[item as usize] = k as u32;
+    }
+    let mut bits = vec![vec![0u64; words]; items.len()];
+    for (q, &r) in rows.iter().enumerate() {
+        for &item in ctx.transactions.row_ids(r as usize) {
+            let s = slot[item as usize];
+            if s != NONE {
+                bits[s as usize][q / 64] |= 1 << (q % 64);
+            }
+        }
+    }
+    for &item in items {
+        slot[item as usize] = NONE;
+    }
+    let class = items
+        .iter()
+        .zip(bits)
+        .filter_map(|(&item, b)| {
+            let count: u64 = b.iter().map(|w| u64::from(w.count_ones())).sum();
+            (count >= ctx.min_count).then_some(Member {
+                item,
+                bits: Some(b),
+                count,
+            })
+        })
+        .collect();
+    (rows.to_vec(), class)
+}
+
 /// Emits `prefix + class[i]`, then mines its class: `class[i]` joined with
-/// each later member.
+/// each later member. `rows` maps the class's row space to original rows.
 fn extend(
+    ctx: &Ctx<'_>,
     class: &[Member],
     i: usize,
+    rows: &[u32],
     prefix: &mut Vec<u32>,
-    min_count: u64,
-    max_len: usize,
-    arch: pulp::Arch,
+    slot: &mut [u32],
     out: &mut Found,
 ) {
     let head = &class[i];
     prefix.push(head.item);
     out.emit(prefix, head.count);
     if let Some(bits) = &head.bits
-        && prefix.len() < max_len
+        && prefix.len() < ctx.max_len
+        && i + 1 < class.len()
     {
-        // Members of the new class can be extended only below max_len.
-        let keep_bits = prefix.len() + 1 < max_len;
-        let mut next = Vec::new();
-        let mut scratch = vec![0u64; bits.len()];
-        for other in &class[i + 1..] {
-            let Some(other_bits) = &other.bits else {
-                continue;
-            };
-            if keep_bits {
-                let count = arch.dispatch(AndCount {
-                    a: bits,
-                    b: other_bits,
-                    out: &mut scratch,
-                });
-                if count >= min_count {
-                    next.push(Member {
-                        item: other.item,
-                        bits: Some(scratch.clone()),
-                        count,
-                    });
+        if head.count * PROJECT_BELOW < rows.len() as u64 {
+            // Few rows left: rebuild the class over them alone.
+            let mut own = Vec::with_capacity(head.count as usize);
+            for (w, &word) in bits.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    own.push(rows[w * 64 + word.trailing_zeros() as usize]);
+                    word &= word - 1;
                 }
-            } else {
-                let count = arch.dispatch(Count {
-                    a: bits,
-                    b: other_bits,
-                });
-                if count >= min_count {
+            }
+            let items: Vec<u32> = class[i + 1..].iter().map(|m| m.item).collect();
+            let (own, next) = project(ctx, &own, &items, slot);
+            for k in 0..next.len() {
+                extend(ctx, &next, k, &own, prefix, slot, out);
+            }
+        } else {
+            // Members of the new class can be extended only below max_len.
+            let keep_bits = prefix.len() + 1 < ctx.max_len;
+            let mut next = Vec::new();
+            let mut scratch = vec![0u64; bits.len()];
+            for other in &class[i + 1..] {
+                let Some(other_bits) = &other.bits else {
+                    continue;
+                };
+                let count = if keep_bits {
+                    ctx.arch.dispatch(AndCount {
+                        a: bits,
+                        b: other_bits,
+                        out: &mut scratch,
+                    })
+                } else {
+                    ctx.arch.dispatch(Count {
+                        a: bits,
+                        b: other_bits,
+                    })
+                };
+                if count >= ctx.min_count {
                     next.push(Member {
                         item: other.item,
-                        bits: None,
+                        bits: keep_bits.then(|| scratch.clone()),
                         count,
                     });
                 }
             }
-        }
-        for k in 0..next.len() {
-            extend(&next, k, prefix, min_count, max_len, arch, out);
+            for k in 0..next.len() {
+                extend(ctx, &next, k, rows, prefix, slot, out);
+            }
         }
     }
     prefix.pop();

@@ -13,10 +13,8 @@ const CHUNK_ROWS: usize = 1 << 16;
 /// Marks an item that is not frequent (in a tree's local ranking).
 const NONE: u32 = u32::MAX;
 
-/// [`Engine::Auto`] uses bitsets up to this many frequent items...
+/// [`Engine::Auto`] uses bitsets up to this many frequent items.
 const AUTO_BITSET_ITEMS: usize = 512;
-/// ... when their bitsets take at most this many bytes.
-const AUTO_BITSET_BYTES: usize = 256 << 20;
 
 /// How [`FpGrowth`] counts itemsets. Every engine finds the same itemsets
 /// with the same counts; they differ in speed and memory.
@@ -26,17 +24,17 @@ const AUTO_BITSET_BYTES: usize = 256 << 20;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Engine {
-    /// Bitsets when at most 512 items are frequent and their bitsets
-    /// (one bit per customer and item) fit in 256 MiB, FP-trees otherwise.
+    /// Bitsets when at most 512 items are frequent, FP-trees otherwise.
     #[default]
     Auto,
     /// Conditional FP-trees (Han, Pei & Yin 2000): best for large, sparse
     /// vocabularies, where the tree compresses the transactions well.
     FpTree,
-    /// One bitset per frequent item, itemsets extended depth first by
-    /// intersecting them (Eclat, Zaki 2000): best for a vocabulary of tens
-    /// to hundreds of items held by many customers each, where a
-    /// million-customer FP-tree barely compresses.
+    /// Vertical bitsets (Eclat, Zaki 2000): each itemset's customers as
+    /// one bit each, extended depth first by intersecting bitsets, and
+    /// re-indexed onto the itemset's own customers once they are few. Best
+    /// for a vocabulary of tens to hundreds of items held by many customers
+    /// each, where a million-customer FP-tree barely compresses.
     Bitset,
 }
 
@@ -369,29 +367,37 @@ fn mine_ids(transactions: &Transactions, min_count: u64, max_len: usize, engine:
         rank_of[i as usize] = r as u32;
     }
     let n = transactions.len();
-    let words = n.div_ceil(64);
-    let bitsets = match engine {
-        Engine::Bitset => true,
-        Engine::FpTree => false,
-        _ => {
-            frequent.len() <= AUTO_BITSET_ITEMS
-                && frequent.len().saturating_mul(words).saturating_mul(8) <= AUTO_BITSET_BYTES
-        }
-    };
+    // Row numbers are u32 in the bitset engine.
+    let bitsets = n <= u32::MAX as usize
+        && match engine {
+            Engine::Bitset => true,
+            Engine::FpTree => false,
+            _ => frequent.len() <= AUTO_BITSET_ITEMS,
+        };
     if bitsets {
         // Least frequent first: the classes of the rare items stay small.
-        let mut bits = vec![vec![0u64; words]; frequent.len()];
+        let order: Vec<u32> = frequent.iter().rev().copied().collect();
+        let item_counts: Vec<u64> = order.iter().map(|&i| counts[i as usize]).collect();
+        let mut tids: Vec<Vec<u32>> = item_counts
+            .iter()
+            .map(|&c| Vec::with_capacity(c as usize))
+            .collect();
         for r in 0..n {
             for &i in transactions.row_ids(r) {
                 let k = rank_of[i as usize];
                 if k != NONE {
-                    bits[frequent.len() - 1 - k as usize][r / 64] |= 1 << (r % 64);
+                    tids[frequent.len() - 1 - k as usize].push(r as u32);
                 }
             }
         }
-        let global: Vec<u32> = frequent.iter().rev().copied().collect();
-        let item_counts: Vec<u64> = global.iter().map(|&i| counts[i as usize]).collect();
-        return super::bitset::mine(bits, &item_counts, &global, min_count, max_len);
+        return super::bitset::mine(
+            transactions,
+            &order,
+            &item_counts,
+            &tids,
+            min_count,
+            max_len,
+        );
     }
     // Each transaction as its frequent items' ranks, ascending; in fixed chunks.
     let chunks: Vec<(Vec<u32>, Vec<usize>)> = (0..n.div_ceil(CHUNK_ROWS))
