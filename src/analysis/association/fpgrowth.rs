@@ -540,19 +540,12 @@ fn single_path(tree: &Tree, global: &[u32], suffix: &mut Vec<u32>, ctx: &Ctx, ou
         .filter(|&(_, c)| c >= ctx.min_count)
         .collect();
     let room = ctx.max_len.saturating_sub(suffix.len());
-    combine(&chain, 0, room, suffix, ctx, out);
+    combine(&chain, 0, room, suffix, out);
 }
 
 /// Emits `suffix` + each non-empty combination of `chain[from..]` of at most
 /// `room` items (counts are non-increasing down the chain).
-fn combine(
-    chain: &[(u32, u64)],
-    from: usize,
-    room: usize,
-    suffix: &mut Vec<u32>,
-    ctx: &Ctx,
-    out: &mut Found,
-) {
+fn combine(chain: &[(u32, u64)], from: usize, room: usize, suffix: &mut Vec<u32>, out: &mut Found) {
     if room == 0 {
         return;
     }
@@ -560,7 +553,7 @@ fn combine(
         let (item, count) = chain[k];
         suffix.push(item);
         out.emit(suffix, count);
-        combine(chain, k + 1, room - 1, suffix, ctx, out);
+        combine(chain, k + 1, room - 1, suffix, out);
         suffix.pop();
     }
 }

@@ -317,11 +317,10 @@ impl ItemVocabulary {
             let interactions = view.interactions();
             let (times, kinds) = (interactions.micros(), interactions.compact_kinds());
             let (lo, hi) = (after(times, t - w), after(times, t));
-            let mut login_recent = false;
             let mut responded = false;
-            for k in after(times, t - no_login)..hi {
-                login_recent |= matches!(kinds[k], CompactKind::Login);
-            }
+            let login_recent = kinds[after(times, t - no_login)..hi]
+                .iter()
+                .any(|k| matches!(k, CompactKind::Login));
             for k in lo..hi {
                 match kinds[k] {
                     CompactKind::Complaint(topic) => fixed.push(topic_item(topic)),
