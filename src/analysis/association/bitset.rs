@@ -65,9 +65,11 @@ struct Member {
     count: u64,
 }
 
-/// A prefix whose support falls below this share of its row space is
-/// projected onto its own rows before it is extended.
-const PROJECT_BELOW: u64 = 8;
+/// A prefix held by fewer than 1/64 of its row space is re-indexed onto
+/// its own rows before it is extended: gathering a member's bits costs one
+/// step per row of the prefix, no more than one more intersection over the
+/// whole space, and every intersection below it gets that much shorter.
+const PROJECT_BELOW: u64 = 64;
 
 /// Marks an item outside the current class.
 const NONE: u32 = u32::MAX;
@@ -106,9 +108,9 @@ pub(super) fn mine(
             out.emit(&prefix, counts[i]);
             if max_len > 1 && i + 1 < order.len() {
                 let mut slot = vec![NONE; vocab];
-                let (rows, class) = project(&ctx, &tids[i], &order[i + 1..], &mut slot);
+                let class = project(&ctx, &tids[i], &order[i + 1..], &mut slot);
                 for k in 0..class.len() {
-                    extend(&ctx, &class, k, &rows, &mut prefix, &mut slot, &mut out);
+                    extend(&ctx, &class, k, &mut prefix, &mut out);
                 }
             }
             out
@@ -121,15 +123,11 @@ pub(super) fn mine(
     found
 }
 
-/// The class of the prefix held by the original rows `rows`: for each of
-/// `items` (in order), the bitset over `rows` of the rows also holding it,
-/// kept when frequent.
-fn project(
-    ctx: &Ctx<'_>,
-    rows: &[u32],
-    items: &[u32],
-    slot: &mut [u32],
-) -> (Vec<u32>, Vec<Member>) {
+/// The class of the item held by the rows `rows` (ascending, so the
+/// transactions are read in storage order): for each of `items` (in
+/// order), the bitset over `rows` of the rows also holding it, kept when
+/// frequent.
+fn project(ctx: &Ctx<'_>, rows: &[u32], items: &[u32], slot: &mut [u32]) -> Vec<Member> {
     let words = rows.len().div_ceil(64);
     for (k, &item) in items.iter().enumerate() {
         slot[item as usize] = k as u32;
@@ -146,7 +144,7 @@ fn project(
     for &item in items {
         slot[item as usize] = NONE;
     }
-    let class = items
+    items
         .iter()
         .zip(bits)
         .filter_map(|(&item, b)| {
@@ -157,21 +155,22 @@ fn project(
                 count,
             })
         })
-        .collect();
-    (rows.to_vec(), class)
+        .collect()
+}
+
+/// The bits of `bits` at `positions`, packed.
+fn gather(bits: &[u64], positions: &[u32]) -> Vec<u64> {
+    let mut out = vec![0u64; positions.len().div_ceil(64)];
+    for (k, &p) in positions.iter().enumerate() {
+        let bit = (bits[p as usize / 64] >> (p % 64)) & 1;
+        out[k / 64] |= bit << (k % 64);
+    }
+    out
 }
 
 /// Emits `prefix + class[i]`, then mines its class: `class[i]` joined with
-/// each later member. `rows` maps the class's row space to original rows.
-fn extend(
-    ctx: &Ctx<'_>,
-    class: &[Member],
-    i: usize,
-    rows: &[u32],
-    prefix: &mut Vec<u32>,
-    slot: &mut [u32],
-    out: &mut Found,
-) {
+/// each later member.
+fn extend(ctx: &Ctx<'_>, class: &[Member], i: usize, prefix: &mut Vec<u32>, out: &mut Found) {
     let head = &class[i];
     prefix.push(head.item);
     out.emit(prefix, head.count);
@@ -179,21 +178,30 @@ fn extend(
         && prefix.len() < ctx.max_len
         && i + 1 < class.len()
     {
-        if head.count * PROJECT_BELOW < rows.len() as u64 {
-            // Few rows left: rebuild the class over them alone.
-            let mut own = Vec::with_capacity(head.count as usize);
+        let space = bits.len() as u64 * 64;
+        let next = if head.count * PROJECT_BELOW < space {
+            // Few rows left: re-index the class onto them.
+            let mut positions = Vec::with_capacity(head.count as usize);
             for (w, &word) in bits.iter().enumerate() {
                 let mut word = word;
                 while word != 0 {
-                    own.push(rows[w * 64 + word.trailing_zeros() as usize]);
+                    positions.push((w * 64) as u32 + word.trailing_zeros());
                     word &= word - 1;
                 }
             }
-            let items: Vec<u32> = class[i + 1..].iter().map(|m| m.item).collect();
-            let (own, next) = project(ctx, &own, &items, slot);
-            for k in 0..next.len() {
-                extend(ctx, &next, k, &own, prefix, slot, out);
-            }
+            let keep_bits = prefix.len() + 1 < ctx.max_len;
+            class[i + 1..]
+                .iter()
+                .filter_map(|other| {
+                    let g = gather(other.bits.as_ref()?, &positions);
+                    let count: u64 = g.iter().map(|w| u64::from(w.count_ones())).sum();
+                    (count >= ctx.min_count).then(|| Member {
+                        item: other.item,
+                        bits: keep_bits.then_some(g),
+                        count,
+                    })
+                })
+                .collect()
         } else {
             // Members of the new class can be extended only below max_len.
             let keep_bits = prefix.len() + 1 < ctx.max_len;
@@ -223,9 +231,10 @@ fn extend(
                     });
                 }
             }
-            for k in 0..next.len() {
-                extend(ctx, &next, k, rows, prefix, slot, out);
-            }
+            next
+        };
+        for k in 0..next.len() {
+            extend(ctx, &next, k, prefix, out);
         }
     }
     prefix.pop();
