@@ -100,20 +100,6 @@ pub(super) fn mine(
         arch: pulp::Arch::new(),
     };
     let vocab = transactions.item_names().len();
-    let n = transactions.len();
-    let words = n.div_ceil(64);
-    // Every frequent item's rows as one bitset over all customers.
-    let full: Vec<Vec<u64>> = tids
-        .par_iter()
-        .map(|rows| {
-            let mut bits = vec![0u64; words];
-            for &r in rows {
-                bits[r as usize / 64] |= 1 << (r % 64);
-            }
-            bits
-        })
-        .collect();
-    let row_len = (transactions.total_items() / n.max(1)).max(1) as u64;
     let parts: Vec<Found> = (0..order.len())
         .into_par_iter()
         .map(|i| {
@@ -121,16 +107,8 @@ pub(super) fn mine(
             let mut prefix = vec![order[i]];
             out.emit(&prefix, counts[i]);
             if max_len > 1 && i + 1 < order.len() {
-                // A rare item's class is cheaper to build from its own
-                // rows' transactions; a common one's by intersecting bitsets.
-                let later = (order.len() - i - 1) as u64;
-                let class = if counts[i] * row_len < later * words as u64 {
-                    let mut slot = vec![NONE; vocab];
-                    project(&ctx, &tids[i], &order[i + 1..], &mut slot)
-                } else {
-                    let others = (i + 1..order.len()).map(|j| (order[j], full[j].as_slice()));
-                    and_class(&ctx, &full[i], others, max_len > 2)
-                };
+                let mut slot = vec![NONE; vocab];
+                let class = project(&ctx, &tids[i], &order[i + 1..], &mut slot);
                 for k in 0..class.len() {
                     extend(&ctx, &class, k, &mut prefix, &mut out);
                 }
@@ -180,41 +158,6 @@ fn project(ctx: &Ctx<'_>, rows: &[u32], items: &[u32], slot: &mut [u32]) -> Vec<
         .collect()
 }
 
-/// The class of a prefix held by the rows `bits`: each of `others` (item,
-/// rows) intersected with it, kept when frequent; the bits are kept only
-/// when `keep_bits` (the members will be extended).
-fn and_class<'a>(
-    ctx: &Ctx<'_>,
-    bits: &[u64],
-    others: impl Iterator<Item = (u32, &'a [u64])>,
-    keep_bits: bool,
-) -> Vec<Member> {
-    let mut next = Vec::new();
-    let mut scratch = vec![0u64; bits.len()];
-    for (item, other_bits) in others {
-        let count = if keep_bits {
-            ctx.arch.dispatch(AndCount {
-                a: bits,
-                b: other_bits,
-                out: &mut scratch,
-            })
-        } else {
-            ctx.arch.dispatch(Count {
-                a: bits,
-                b: other_bits,
-            })
-        };
-        if count >= ctx.min_count {
-            next.push(Member {
-                item,
-                bits: keep_bits.then(|| scratch.clone()),
-                count,
-            });
-        }
-    }
-    next
-}
-
 /// The bits of `bits` at `positions`, packed.
 fn gather(bits: &[u64], positions: &[u32]) -> Vec<u64> {
     let mut out = vec![0u64; positions.len().div_ceil(64)];
@@ -261,10 +204,34 @@ fn extend(ctx: &Ctx<'_>, class: &[Member], i: usize, prefix: &mut Vec<u32>, out:
                 .collect()
         } else {
             // Members of the new class can be extended only below max_len.
-            let others = class[i + 1..]
-                .iter()
-                .filter_map(|m| Some((m.item, m.bits.as_deref()?)));
-            and_class(ctx, bits, others, prefix.len() + 1 < ctx.max_len)
+            let keep_bits = prefix.len() + 1 < ctx.max_len;
+            let mut next = Vec::new();
+            let mut scratch = vec![0u64; bits.len()];
+            for other in &class[i + 1..] {
+                let Some(other_bits) = &other.bits else {
+                    continue;
+                };
+                let count = if keep_bits {
+                    ctx.arch.dispatch(AndCount {
+                        a: bits,
+                        b: other_bits,
+                        out: &mut scratch,
+                    })
+                } else {
+                    ctx.arch.dispatch(Count {
+                        a: bits,
+                        b: other_bits,
+                    })
+                };
+                if count >= ctx.min_count {
+                    next.push(Member {
+                        item: other.item,
+                        bits: keep_bits.then(|| scratch.clone()),
+                        count,
+                    });
+                }
+            }
+            next
         };
         for k in 0..next.len() {
             extend(ctx, &next, k, prefix, out);
