@@ -19,6 +19,8 @@ mod campaign;
 mod why_survival;
 #[path = "common/models.rs"]
 mod models;
+#[path = "common/why_rules.rs"]
+mod why_rules;
 
 use std::time::Instant;
 
@@ -439,6 +441,7 @@ First alerts (by severity, then expected loss):"
     scorer.save(&path)?;
     println!("\nscorer saved to {}", path.display());
 
+    why_rules::why_rules(&history, as_of)?;
     println!(
         "for an HTML report with charts: cargo run --release --example report -- --out churn-report.html"
     );

@@ -1,7 +1,9 @@
 //! Integration tests through the public API only, built as one binary.
 
 mod alert;
+mod analysis_association;
 mod analysis_drivers;
+mod analysis_reasons;
 mod analysis_survival;
 mod calibrate;
 mod clv;
