@@ -153,7 +153,7 @@
 //!   (`plan == "gold" and churn_probability > 0.6`) or as JSON / TOML.
 //! - [`analysis`]: when and why customers leave: Kaplan–Meier curves, the
 //!   log-rank test and Cox proportional hazards; churned-vs-retained
-//!   drivers.
+//!   drivers; churn-reason shares; association rules leading to churn.
 //! - [`alert`]: rule-based early warning routed to teams, with cooldowns.
 //! - [`retention`]: playbooks, budgeted plans, hold-out controls, campaign
 //!   evaluation (intervals, tests, uplift, power) and effect learning.
