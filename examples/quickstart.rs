@@ -15,12 +15,12 @@
 
 #[path = "common/campaign.rs"]
 mod campaign;
-#[path = "common/why_survival.rs"]
-mod why_survival;
 #[path = "common/models.rs"]
 mod models;
 #[path = "common/why_rules.rs"]
 mod why_rules;
+#[path = "common/why_survival.rs"]
+mod why_survival;
 
 use std::time::Instant;
 
