@@ -674,29 +674,32 @@ fn nesting_past_the_limit_is_a_typed_error_everywhere_and_never_overflows() {
         Condition::from_json(&deepest).unwrap_err().kind(),
         ErrorKind::TooLarge { limit: 32, .. }
     ));
-    let toml_condition = |depth: usize| {
-        let mut c = r#"{ field = "recency_days", ">" = 1 }"#.to_owned();
-        for _ in 1..depth {
-            c = format!("{{ all = [{c}] }}");
-        }
-        format!(
-            "[[rules]]\nid = \"deep\"\nseverity = \"low\"\nroute = \"sales\"\ncondition = {c}\n"
-        )
-    };
-    assert_eq!(
-        AlertPolicy::from_toml(&toml_condition(MAX_DEPTH))
-            .unwrap()
-            .rules()[0]
-            .condition()
-            .depth(),
-        MAX_DEPTH
-    );
-    assert!(matches!(
-        AlertPolicy::from_toml(&toml_condition(MAX_DEPTH + 1))
-            .unwrap_err()
-            .kind(),
-        ErrorKind::TooLarge { limit: 32, .. }
-    ));
+    #[cfg(feature = "toml")]
+    {
+        let toml_condition = |depth: usize| {
+            let mut c = r#"{ field = "recency_days", ">" = 1 }"#.to_owned();
+            for _ in 1..depth {
+                c = format!("{{ all = [{c}] }}");
+            }
+            format!(
+                "[[rules]]\nid = \"deep\"\nseverity = \"low\"\nroute = \"sales\"\ncondition = {c}\n"
+            )
+        };
+        assert_eq!(
+            AlertPolicy::from_toml(&toml_condition(MAX_DEPTH))
+                .unwrap()
+                .rules()[0]
+                .condition()
+                .depth(),
+            MAX_DEPTH
+        );
+        assert!(matches!(
+            AlertPolicy::from_toml(&toml_condition(MAX_DEPTH + 1))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::TooLarge { limit: 32, .. }
+        ));
+    }
 }
 
 #[test]
@@ -800,6 +803,7 @@ fn durations_follow_one_overflow_rule_however_written() {
 }
 
 #[test]
+#[cfg(feature = "toml")]
 fn policies_save_and_load_by_path_and_errors_name_the_file() {
     let dir = std::env::temp_dir().join(format!("churnwise-policy-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -842,6 +846,7 @@ fn policies_save_and_load_by_path_and_errors_name_the_file() {
 }
 
 #[test]
+#[cfg(feature = "toml")]
 fn hostile_nesting_in_toml_and_json_documents_is_an_error_not_a_crash() {
     // Far past every limit, in the document syntax itself.
     let toml = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));

@@ -407,19 +407,22 @@ fn playbook_errors_name_their_path_and_segment_labels_are_checked() {
     assert!(Playbook::from_json(&plan).is_ok());
 
     // TOML: a non-finite threshold names its path; parse errors quote little.
-    let toml = |effect: &str| {
-        format!(
-            "[[interventions]]\nid = \"d\"\nkind = \"discount\"\ncost = 5\neffect = {effect}\nowner = \"marketing\"\n"
-        )
-    };
-    match Playbook::from_toml(&toml("nan")).unwrap_err().into_kind() {
-        ErrorKind::InvalidPolicy { path, reason, .. } => {
-            assert_eq!(path, "interventions[0].effect");
-            assert_eq!(reason, "expected a finite number, got NaN");
+    #[cfg(feature = "toml")]
+    {
+        let toml = |effect: &str| {
+            format!(
+                "[[interventions]]\nid = \"d\"\nkind = \"discount\"\ncost = 5\neffect = {effect}\nowner = \"marketing\"\n"
+            )
+        };
+        match Playbook::from_toml(&toml("nan")).unwrap_err().into_kind() {
+            ErrorKind::InvalidPolicy { path, reason, .. } => {
+                assert_eq!(path, "interventions[0].effect");
+                assert_eq!(reason, "expected a finite number, got NaN");
+            }
+            other => panic!("unexpected {other:?}"),
         }
-        other => panic!("unexpected {other:?}"),
+        let long = toml(&format!("[{}", "1, ".repeat(40_000)));
+        let err = Playbook::from_toml(&long).unwrap_err().to_string();
+        assert!(err.len() < 2_000, "{}", err.len());
     }
-    let long = toml(&format!("[{}", "1, ".repeat(40_000)));
-    let err = Playbook::from_toml(&long).unwrap_err().to_string();
-    assert!(err.len() < 2_000, "{}", err.len());
 }
