@@ -1,5 +1,6 @@
-//! Special functions the customer-base models need: log-gamma, digamma,
-//! log-beta and the Gauss hypergeometric function 2F1.
+//! Special functions the customer-base models need: digamma, log-beta and
+//! the Gauss hypergeometric function 2F1 (log-gamma comes from
+//! [`stats`](crate::stats), where the distributions need it too).
 //!
 //! Written here rather than pulled from a crate (the crate has no special-
 //! function dependency); each is checked against closed forms and published
@@ -7,39 +8,8 @@
 
 use std::f64::consts::PI;
 
-/// Lanczos coefficients for g = 7, n = 9 (Numerical Recipes 3rd ed. /
-/// Boost's `lanczos13m53` family); relative error below 2e-15 on x > 0.
-const LANCZOS_G: f64 = 7.0;
-const LANCZOS: [f64; 9] = [
-    0.999_999_999_999_809_9,
-    676.520_368_121_885_1,
-    -1_259.139_216_722_402_8,
-    771.323_428_777_653_1,
-    -176.615_029_162_140_6,
-    12.507_343_278_686_905,
-    -0.138_571_095_265_720_12,
-    9.984_369_578_019_572e-6,
-    1.505_632_735_149_311_6e-7,
-];
-
-/// ln Γ(x) for x > 0 (NaN for x ≤ 0 or NaN).
-pub(crate) fn ln_gamma(x: f64) -> f64 {
-    if x.is_nan() || x <= 0.0 {
-        return f64::NAN;
-    }
-    if x < 0.5 {
-        // Reflection keeps the Lanczos sum in its accurate range:
-        // Γ(x) Γ(1 − x) = π / sin(πx).
-        return (PI / (PI * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut sum = LANCZOS[0];
-    for (i, c) in LANCZOS.iter().enumerate().skip(1) {
-        sum += c / (x + i as f64);
-    }
-    let t = x + LANCZOS_G + 0.5;
-    0.5 * (2.0 * PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
-}
+/// ln Γ(x) for x > 0 (NaN otherwise), shared with the statistics.
+pub(crate) use crate::stats::ln_gamma;
 
 /// Γ(x) for any real x that is not a pole, as `(ln |Γ(x)|, sign)`; `None` at
 /// a pole (0, −1, −2, ...) or for non-finite x.

@@ -9,6 +9,17 @@ pub(crate) fn cholesky_solve(a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
 
 /// The lower-triangular Cholesky factor `L` of `A = L Lᵀ`, row-major.
 pub(crate) fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
+    cholesky_checked(a, n, 0.0).ok()
+}
+
+/// The Cholesky factor, or the index of the first column that is
+/// (numerically) a combination of the earlier ones: a pivot not above
+/// `relative_pivot` times its diagonal entry (and above 0), or not finite.
+pub(crate) fn cholesky_checked(
+    a: &[f64],
+    n: usize,
+    relative_pivot: f64,
+) -> Result<Vec<f64>, usize> {
     let mut l = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..=i {
@@ -17,8 +28,9 @@ pub(crate) fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
                 sum -= l[i * n + k] * l[j * n + k];
             }
             if i == j {
-                if !(sum > 0.0 && sum.is_finite()) {
-                    return None;
+                let floor = relative_pivot * a[i * n + i].abs();
+                if !(sum > 0.0 && sum.is_finite() && sum > floor) {
+                    return Err(i);
                 }
                 l[i * n + i] = sum.sqrt();
             } else {
@@ -26,7 +38,7 @@ pub(crate) fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
             }
         }
     }
-    Some(l)
+    Ok(l)
 }
 
 /// Solves `L Lᵀ x = b` given the factor `L`.
@@ -48,6 +60,17 @@ pub(crate) fn solve_factored(l: &[f64], b: &[f64]) -> Vec<f64> {
     y
 }
 
+/// The diagonal of `A⁻¹` given the factor `L` of `A` (standard errors).
+pub(crate) fn inverse_diagonal(l: &[f64], n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|j| {
+            let mut e = vec![0.0; n];
+            e[j] = 1.0;
+            solve_factored(l, &e)[j]
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +82,16 @@ mod tests {
         approx::assert_abs_diff_eq!(x[0], 0.5, epsilon = 1e-15);
         approx::assert_abs_diff_eq!(x[1], 0.0, epsilon = 1e-15);
         assert!(cholesky_solve(&[1.0, 2.0, 2.0, 1.0], &[1.0, 1.0]).is_none());
+        // A⁻¹ = [[3, −2], [−2, 4]] / 8.
+        let d = inverse_diagonal(&cholesky(&[4.0, 2.0, 2.0, 3.0], 2).unwrap(), 2);
+        approx::assert_abs_diff_eq!(d[0], 3.0 / 8.0, epsilon = 1e-15);
+        approx::assert_abs_diff_eq!(d[1], 0.5, epsilon = 1e-15);
+    }
+
+    #[test]
+    fn names_the_dependent_column() {
+        // Column 2 = column 0 + column 1: its pivot is 0 up to rounding.
+        let a = [1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 2.0];
+        assert_eq!(cholesky_checked(&a, 3, 1e-12), Err(2));
     }
 }

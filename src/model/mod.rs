@@ -37,7 +37,7 @@ mod deploy;
 mod encode;
 mod forest;
 mod gbdt;
-mod linalg;
+pub(crate) mod linalg;
 mod linear;
 mod link;
 mod logistic;

@@ -42,6 +42,7 @@
 //! ```
 
 mod distribution;
+pub(crate) use distribution::ln_gamma;
 mod hypothesis;
 mod interval;
 mod normal;

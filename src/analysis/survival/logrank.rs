@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::data::SurvivalData;
 use super::kaplan_meier::sorted_rows;
-use super::linalg;
+use crate::model::linalg;
 use crate::stats::chi_square_sf;
 use crate::{ErrorKind, Result};
 
@@ -200,14 +200,15 @@ fn test(
         }
     }
     let diff: Vec<f64> = (0..m).map(|j| observed[j] as f64 - expected[j]).collect();
-    let l = linalg::cholesky(&sub, m).map_err(|j| ErrorKind::Fit {
-        what: "log-rank test",
-        message: format!(
-            "the covariance of the observed-minus-expected events is singular at group `{}`",
-            groups[j]
-        ),
-    })?;
-    let solved = linalg::solve(&l, &diff);
+    let l =
+        linalg::cholesky_checked(&sub, m, super::SINGULAR_PIVOT).map_err(|j| ErrorKind::Fit {
+            what: "log-rank test",
+            message: format!(
+                "the covariance of the observed-minus-expected events is singular at group `{}`",
+                groups[j]
+            ),
+        })?;
+    let solved = linalg::solve_factored(&l, &diff);
     let statistic: f64 = diff.iter().zip(&solved).map(|(a, b)| a * b).sum();
     let df = m as u32;
     Ok(LogRankTest {

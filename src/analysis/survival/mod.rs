@@ -45,8 +45,11 @@
 mod cox;
 mod data;
 mod kaplan_meier;
-mod linalg;
 mod logrank;
+
+/// A pivot of the log-rank covariance or the Cox information matrix at or
+/// below this share of its diagonal entry marks a dependent column.
+const SINGULAR_PIVOT: f64 = 1e-12;
 
 pub use cox::{CoxCoefficient, CoxPh, FittedCoxPh, LikelihoodRatioTest};
 pub use data::{Lifetimes, MISSING_GROUP, SurvivalData};

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use self::efron::{Evaluation, Prepared};
 use super::data::SurvivalData;
-use super::linalg;
+use crate::model::linalg;
 use crate::stats::{Interval, chi_square_sf, critical_value, normal_sf};
 use crate::{Error, ErrorKind, Result};
 
@@ -236,8 +236,9 @@ impl CoxPh {
         let mut decrement = f64::INFINITY;
         while iterations < self.max_iterations {
             iterations += 1;
-            let l = linalg::cholesky(&current.information, p).map_err(singular)?;
-            let delta = linalg::solve(&l, &current.gradient);
+            let l = linalg::cholesky_checked(&current.information, p, super::SINGULAR_PIVOT)
+                .map_err(singular)?;
+            let delta = linalg::solve_factored(&l, &current.gradient);
             decrement = delta
                 .iter()
                 .zip(&current.gradient)
@@ -274,7 +275,8 @@ impl CoxPh {
                 .into());
             }
         }
-        let l = linalg::cholesky(&current.information, p).map_err(singular)?;
+        let l = linalg::cholesky_checked(&current.information, p, super::SINGULAR_PIVOT)
+            .map_err(singular)?;
         let variances = linalg::inverse_diagonal(&l, p);
         let coefficients = names
             .iter()
