@@ -20,5 +20,6 @@
 
 pub mod association;
 pub mod drivers;
+mod levels;
 pub mod reasons;
 pub mod survival;

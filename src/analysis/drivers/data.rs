@@ -195,19 +195,11 @@ impl DriverData {
         let name = name.into();
         self.check_len("category labels per customer", labels.len())?;
         self.check_name(&name)?;
-        let text = |l: &Option<S>| l.as_ref().map_or(MISSING_LEVEL, |s| s.as_ref()).to_owned();
-        let mut levels: Vec<String> = labels.iter().map(text).collect();
-        levels.sort_unstable();
-        levels.dedup();
-        let index: HashMap<&str, u32> = levels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.as_str(), i as u32))
-            .collect();
-        let codes = labels
-            .iter()
-            .map(|l| index.get(text(l).as_str()).copied().unwrap_or(0))
-            .collect();
+        let (levels, codes) = super::super::levels::from_labels(
+            labels
+                .iter()
+                .map(|l| l.as_ref().map_or(MISSING_LEVEL, AsRef::as_ref)),
+        );
         self.categorical.push(Category {
             name,
             levels,
@@ -279,24 +271,8 @@ impl DriverData {
             };
             let rows = rows_of(ids, profiles.ids(), "profiles")?;
             self.check_name(name)?;
-            let mut levels: Vec<String> = category.labels().map(str::to_owned).collect();
-            let index: HashMap<String, u32> = levels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.clone(), i as u32))
-                .collect();
-            let mut missing = None;
-            let mut codes: Vec<u32> = Vec::with_capacity(rows.len());
-            for &r in &rows {
-                let code = match category.get(r).and_then(|l| index.get(l)) {
-                    Some(&c) => c,
-                    None => *missing.get_or_insert_with(|| {
-                        levels.push(MISSING_LEVEL.to_owned());
-                        (levels.len() - 1) as u32
-                    }),
-                };
-                codes.push(code);
-            }
+            let (levels, codes) =
+                super::super::levels::from_category(&category, &rows, MISSING_LEVEL);
             self.categorical.push(Category {
                 name: name.to_owned(),
                 levels,

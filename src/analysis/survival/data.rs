@@ -154,18 +154,7 @@ impl SurvivalData {
         labels: &[S],
     ) -> Result<Self> {
         self.check_len("group labels per row", labels.len())?;
-        let mut levels: Vec<String> = labels.iter().map(|l| l.as_ref().to_owned()).collect();
-        levels.sort_unstable();
-        levels.dedup();
-        let index: HashMap<&str, u32> = levels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.as_str(), i as u32))
-            .collect();
-        let codes = labels
-            .iter()
-            .map(|l| index.get(l.as_ref()).copied().unwrap_or(0))
-            .collect();
+        let (levels, codes) = super::super::levels::from_labels(labels.iter().map(AsRef::as_ref));
         self.groups = Some(Groups {
             name: name.into(),
             levels,
@@ -214,43 +203,10 @@ impl SurvivalData {
             .into());
         };
         let rows = self.rows_in(profiles.ids(), field)?;
-        let mut levels: Vec<String> = category.labels().map(str::to_owned).collect();
-        let index: HashMap<String, u32> = levels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.clone(), i as u32))
-            .collect();
-        let mut missing = None;
-        let mut codes = Vec::with_capacity(rows.len());
-        for &row in &rows {
-            let code = match category.get(row).and_then(|l| index.get(l)) {
-                Some(&c) => c,
-                None => *missing.get_or_insert_with(|| {
-                    levels.push(MISSING_GROUP.to_owned());
-                    (levels.len() - 1) as u32
-                }),
-            };
-            codes.push(code);
-        }
-        // Drop levels nobody in the data has, keeping the order.
-        let mut used = vec![false; levels.len()];
-        for &c in &codes {
-            used[c as usize] = true;
-        }
-        let mut remap = vec![0u32; levels.len()];
-        let mut kept = Vec::new();
-        for (i, level) in levels.into_iter().enumerate() {
-            if used[i] {
-                remap[i] = kept.len() as u32;
-                kept.push(level);
-            }
-        }
-        for c in &mut codes {
-            *c = remap[*c as usize];
-        }
+        let (levels, codes) = super::super::levels::from_category(&category, &rows, MISSING_GROUP);
         self.groups = Some(Groups {
             name: field.to_owned(),
-            levels: kept,
+            levels,
             codes,
         });
         Ok(self)
