@@ -219,16 +219,16 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .with_section(Section::alerts(&alerts))
         .with_section(Section::retention_plan(&plan))
         .with_section(Section::campaign(&evaluation, Some(&qini), &options)?);
-    let html = report.to_html();
-    let rendered = started.elapsed();
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
     report.write_html(&args.out)?;
+    let rendered = started.elapsed();
+    let bytes = std::fs::metadata(&args.out)?.len();
     println!(
-        "report written to {} ({:.0} KiB, {} sections, rendered in {:.1} ms)",
+        "report written to {} ({:.0} KiB, {} sections, rendered and written in {:.1} ms)",
         args.out.display(),
-        html.len() as f64 / 1024.0,
+        bytes as f64 / 1024.0,
         report.sections().len(),
         rendered.as_secs_f64() * 1e3
     );

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::chart::{Chart, ChartOptions};
 use super::document::Section;
+use super::svg::num;
 use super::table::{Align, Table};
 use crate::alert::AlertReport;
 use crate::analysis::drivers::{Driver, DriverReport};
@@ -466,7 +467,7 @@ impl Section {
             "churned".to_string(),
             "median".to_string(),
         ];
-        header.extend(times.iter().map(|t| format!("S({})", short_number(*t))));
+        header.extend(times.iter().map(|t| format!("S({})", num(*t))));
         let mut table = Table::new(header);
         for curve in std::iter::once(km.overall()).chain(km.groups()) {
             let mut row = vec![
@@ -594,7 +595,7 @@ fn top_reasons(scorer: &ChurnScorer, profile: &crate::score::ProfileRef<'_>) -> 
     let text: Vec<String> = up
         .iter()
         .take(2)
-        .map(|r| format!("{} = {}", r.feature, short_number(r.value)))
+        .map(|r| format!("{} = {}", r.feature, num(r.value)))
         .collect();
     Ok(if text.is_empty() {
         "-".to_string()
@@ -618,17 +619,6 @@ fn money(x: f64) -> String {
     format!("{sign}{grouped}.{frac}")
 }
 
-/// A feature value without trailing zeros: `30`, `0.25`, `1234.5`.
-fn short_number(x: f64) -> String {
-    let s = format!("{x:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,12 +629,5 @@ mod tests {
         assert_eq!(money(-1234.5), "-1,234.50");
         assert_eq!(money(-0.001), "0.00");
         assert_eq!(money(999.0), "999.00");
-    }
-
-    #[test]
-    fn short_numbers_drop_trailing_zeros() {
-        assert_eq!(short_number(30.0), "30");
-        assert_eq!(short_number(0.25), "0.25");
-        assert_eq!(short_number(-0.001), "0");
     }
 }

@@ -224,7 +224,8 @@ impl Svg {
     }
 }
 
-/// A coordinate or size with two decimals, `-0` written as `0`, and
+/// A number with at most two decimals and no trailing zeros (coordinates,
+/// and the feature values and times the report writes), `-0` written as `0`, and
 /// anything not finite as `0` (the charts never pass one; this keeps the
 /// document valid if they ever did).
 pub(crate) fn num(x: f64) -> String {
