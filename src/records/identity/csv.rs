@@ -115,7 +115,10 @@ impl IdentifierCsv {
                 Error::from(ErrorKind::MissingColumn {
                     source_name: source_name.to_string(),
                     column: name.to_string(),
-                    available: truncate_list(&header),
+                    available: crate::util::quote_truncated(
+                        &header.iter().collect::<Vec<_>>().join(","),
+                    )
+                    .into_owned(),
                 })
             })
         };
@@ -188,18 +191,6 @@ fn invalid(source_name: &str, index: usize, line: u64, field: &'static str, reas
         line: Some(line),
     }
     .into()
-}
-
-/// The header's columns, comma-separated, cut to 200 characters.
-fn truncate_list(header: &csv::StringRecord) -> String {
-    let list = header.iter().collect::<Vec<_>>().join(",");
-    if list.chars().count() <= 200 {
-        list
-    } else {
-        let mut s: String = list.chars().take(199).collect();
-        s.push('…');
-        s
-    }
 }
 
 #[cfg(test)]

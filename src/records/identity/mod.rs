@@ -109,8 +109,6 @@ pub struct IdentityResolver {
 const DEFAULT_MAX_SHARED: usize = 10;
 /// How many identifiers are normalised per parallel task.
 const CHUNK: usize = 64 * 1024;
-/// The longest identifier value kept in a report, in characters.
-const MAX_REPORTED_CHARS: usize = 120;
 
 impl Default for IdentityResolver {
     fn default() -> Self {
@@ -411,7 +409,7 @@ impl Serialize for IdentityGroup<'_> {
 pub struct IgnoredIdentifier {
     /// Its kind.
     pub kind: IdentifierKind,
-    /// Its normalised value (cut to 120 characters).
+    /// Its normalised value (cut to 200 characters, like every quoted input).
     pub value: String,
     /// How many source ids carried it.
     pub shared_by: usize,
@@ -425,7 +423,7 @@ pub struct InvalidIdentifier {
     pub source: CustomerId,
     /// Its kind.
     pub kind: IdentifierKind,
-    /// The value as given (cut to 120 characters).
+    /// The value as given (cut to 200 characters, like every quoted input).
     pub value: String,
     /// Why it is not valid.
     pub reason: &'static str,
@@ -616,15 +614,9 @@ impl fmt::Display for IdentityMap {
     }
 }
 
-/// A value cut to [`MAX_REPORTED_CHARS`] characters for reports.
+/// A value as reports quote it: cut like every quoted input.
 fn truncate(value: &str) -> String {
-    if value.chars().count() <= MAX_REPORTED_CHARS {
-        value.to_string()
-    } else {
-        let mut s: String = value.chars().take(MAX_REPORTED_CHARS - 1).collect();
-        s.push('…');
-        s
-    }
+    crate::util::quote_truncated(value).into_owned()
 }
 
 #[cfg(test)]
