@@ -392,6 +392,8 @@ fn cr_only_line_ends_are_separate_records() {
     let (h, report) = b.build().unwrap();
     assert_eq!(h.order_count(), 2);
     assert_eq!(report.issues().len(), 1);
+    // Lines are numbered by the CR line ends: the bad row is line 4.
+    assert_eq!(report.issues()[0].record().line(), Some(4));
 }
 
 #[test]

@@ -49,6 +49,8 @@ pub(super) struct Input<R> {
     pub(super) filled: usize,
     /// 1-based line number of the first line in `buf`.
     pub(super) line: u64,
+    /// The byte whose occurrences are counted as line ends (see [`Layout::newline`]).
+    pub(super) newline: u8,
     pub(super) delimiter: u8,
     /// Bytes read per block, doubling up to `max_block` (parameters so tests
     /// can cross many block boundaries).
@@ -102,7 +104,14 @@ impl<R: Read> Input<R> {
         if consumed > MAX_LINE_BYTES {
             return Err(line_too_long(&source, 1, consumed));
         }
-        let line = rdr.position().line();
+        // Lines are counted by the line end the header uses: CR in a
+        // classic-Mac file, LF otherwise (a CRLF file counts either way).
+        let header_line = &pending[..consumed.min(pending.len())];
+        let newline = match header_line.last() {
+            Some(b'\r') if pending.get(consumed) != Some(&b'\n') => b'\r',
+            _ => b'\n',
+        };
+        let line = 1 + memchr::memchr_iter(newline, header_line).count() as u64;
         let header: Vec<String> = rec
             .iter()
             .map(|h| {
@@ -131,6 +140,7 @@ impl<R: Read> Input<R> {
             filled: pending.len(),
             buf: pending,
             line,
+            newline,
             delimiter: format.delimiter,
             block: FIRST_BLOCK_BYTES,
             max_block: BLOCK_BYTES,
@@ -175,6 +185,7 @@ impl<R: Read> Input<R> {
         builder.begin_source(P::KIND, source.clone());
         let layout = Layout {
             delimiter: self.delimiter,
+            newline: self.newline,
             width: self.header.len(),
             piece: self.piece,
         };
@@ -253,6 +264,10 @@ pub(super) struct Chunk<R> {
 /// What every piece of a file needs to know to parse its rows.
 pub(super) struct Layout {
     pub(super) delimiter: u8,
+    /// The byte counted as a line end: `\r` when the header ends with a
+    /// lone CR (classic Mac), `\n` otherwise. Records end at any of CR, LF
+    /// and CRLF either way; this only numbers lines.
+    pub(super) newline: u8,
     /// Fields per row (the header's).
     pub(super) width: usize,
     /// Smallest piece parsed on its own thread.
@@ -265,7 +280,7 @@ pub(super) struct Block<R> {
     /// Bytes up to the end of the last whole record: the rest (a record cut
     /// by the end of the buffer) is parsed with the next block.
     pub(super) consumed: usize,
-    /// Line ends (`\n`) in the consumed bytes.
+    /// Line ends ([`Layout::newline`]) in the consumed bytes.
     pub(super) lines: u64,
     /// The longest record in bytes and its line (the first of the longest).
     pub(super) longest: Option<(usize, u64)>,
@@ -288,7 +303,7 @@ pub(super) fn parse_block<P: RowParser>(
     layout: &Layout,
     parser: &P,
 ) -> Block<P::Rows> {
-    let pieces = cut_pieces(block, layout.piece);
+    let pieces = cut_pieces(block, layout.piece, layout.newline);
     let count = pieces.len();
     let parsed: Vec<(Chunk<P::Rows>, Parsed)> = pieces
         .par_iter()
@@ -336,8 +351,9 @@ pub(super) fn parse_block<P: RowParser>(
     }
 }
 
-/// Cuts a block into pieces for the threads: `(start, end, line ends before start)`.
-pub(super) fn cut_pieces(block: &[u8], smallest: usize) -> Vec<(usize, usize, u64)> {
+/// Cuts a block into pieces for the threads: `(start, end, line ends before start)`,
+/// cutting after `newline` bytes outside quotes.
+pub(super) fn cut_pieces(block: &[u8], smallest: usize, newline: u8) -> Vec<(usize, usize, u64)> {
     let threads = rayon::current_num_threads().max(1);
     let target = (block.len() / (threads * 4)).max(smallest).max(1);
     let regions = block.len().div_ceil(target);
@@ -352,7 +368,7 @@ pub(super) fn cut_pieces(block: &[u8], smallest: usize) -> Vec<(usize, usize, u6
             let r = &block[region(k)];
             (
                 memchr::memchr_iter(QUOTE, r).count(),
-                memchr::memchr_iter(b'\n', r).count() as u64,
+                memchr::memchr_iter(newline, r).count() as u64,
             )
         })
         .collect();
@@ -364,7 +380,7 @@ pub(super) fn cut_pieces(block: &[u8], smallest: usize) -> Vec<(usize, usize, u6
             // The first line end outside quotes in region k, if any.
             let r = region(k);
             let (mut inside, mut line, mut at) = (quotes % 2 == 1, lines, r.start);
-            while let Some(i) = memchr::memchr2(QUOTE, b'\n', &block[at..r.end]) {
+            while let Some(i) = memchr::memchr2(QUOTE, newline, &block[at..r.end]) {
                 let hit = at + i;
                 at = hit + 1;
                 if block[hit] == QUOTE {
@@ -401,14 +417,22 @@ fn parse_chunk<P: RowParser>(
         lines: LineRuns::default(),
         rows: parser.rows_with_capacity(piece.len() / 12 + 16),
     };
-    let done = parse_records(piece, last, layout.delimiter, first_line, |fields, line| {
-        chunk.lines.push(line);
-        if fields.len() == width {
-            parser.parse_into(fields, &mut chunk.rows);
-        } else {
-            parser.reject(wrong_width(width, fields.len()), &mut chunk.rows);
-        }
-    });
+    let (delimiter, newline) = (layout.delimiter, layout.newline);
+    let done = parse_records(
+        piece,
+        last,
+        delimiter,
+        newline,
+        first_line,
+        |fields, line| {
+            chunk.lines.push(line);
+            if fields.len() == width {
+                parser.parse_into(fields, &mut chunk.rows);
+            } else {
+                parser.reject(wrong_width(width, fields.len()), &mut chunk.rows);
+            }
+        },
+    );
     (chunk, done)
 }
 
@@ -433,7 +457,8 @@ enum Value {
 }
 
 /// Splits `data`, which starts at a record boundary, into records and calls
-/// `record(fields, line)` for each, with the line its first byte is on.
+/// `record(fields, line)` for each, with the line its first byte is on
+/// (lines counted by `newline` bytes, see [`Layout::newline`]).
 ///
 /// The grammar is the csv crate's (RFC 4180 with its leniencies), so results
 /// match it byte for byte: records end at `\n`, `\r` or `\r\n`, and empty
@@ -446,6 +471,7 @@ pub(super) fn parse_records(
     data: &[u8],
     last: bool,
     delimiter: u8,
+    newline: u8,
     first_line: u64,
     mut record: impl FnMut(&[&[u8]], u64),
 ) -> Parsed {
@@ -461,8 +487,7 @@ pub(super) fn parse_records(
         // Line ends between records (blank lines, the LF of a CRLF) are skipped.
         while let Some(&b) = data.get(pos) {
             match b {
-                b'\n' => line += 1,
-                b'\r' => {}
+                b'\n' | b'\r' => line += u64::from(b == newline),
                 _ => break,
             }
             pos += 1;
@@ -490,7 +515,7 @@ pub(super) fn parse_records(
                 break;
             };
             let (value, stop) = if first == QUOTE {
-                match quoted_field(data, pos, last, delimiter, &mut line, &mut copy) {
+                match quoted_field(data, pos, last, delimiter, newline, &mut line, &mut copy) {
                     Some(field) => field,
                     None => break 'records,
                 }
@@ -512,7 +537,7 @@ pub(super) fn parse_records(
             pos = (stop + 1).min(n);
             match data.get(stop) {
                 Some(&b) if b == delimiter => {}
-                Some(&b'\n') => {
+                Some(&b) if b == newline => {
                     line += 1;
                     break;
                 }
@@ -544,6 +569,7 @@ fn quoted_field(
     open: usize,
     last: bool,
     delimiter: u8,
+    newline: u8,
     line: &mut u64,
     copy: &mut Vec<u8>,
 ) -> Option<(Value, usize)> {
@@ -552,7 +578,7 @@ fn quoted_field(
     // `data[from..]` is not yet copied; `copied` once a `""` forced a copy.
     let (mut from, mut at, mut copied) = (open + 1, open + 1, false);
     let close = loop {
-        match memchr::memchr2(QUOTE, b'\n', &data[at..]) {
+        match memchr::memchr2(QUOTE, newline, &data[at..]) {
             None if last => {
                 // Unterminated: the field runs to the end of the input.
                 return Some(if copied {
@@ -566,7 +592,7 @@ fn quoted_field(
             Some(i) => {
                 let hit = at + i;
                 at = hit + 1;
-                if data[hit] == b'\n' {
+                if data[hit] == newline {
                     *line += 1;
                     continue;
                 }

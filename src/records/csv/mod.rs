@@ -17,8 +17,8 @@
 //! Large files are read in blocks whose rows are parsed on all rayon threads,
 //! quoted fields or not; the result does not depend on the thread count.
 //! Reading takes time and memory linear in the input, whatever its shape.
-//! Line numbers count LF line ends (a file with CR-only line ends is read
-//! row by row, but its issues all name the first lines).
+//! Line numbers count the line ends the header uses: LF (or CRLF), or CR
+//! alone in a classic-Mac file.
 //!
 //! # Limits
 //!
@@ -1225,7 +1225,7 @@ mod tests {
 
     fn records(data: &[u8], last: bool, first_line: u64) -> (Records, Parsed) {
         let mut out = Vec::new();
-        let done = parse_records(data, last, b',', first_line, |fields, line| {
+        let done = parse_records(data, last, b',', b'\n', first_line, |fields, line| {
             out.push((line, fields.iter().map(|f| f.to_vec()).collect()));
         });
         (out, done)
@@ -1404,7 +1404,7 @@ mod tests {
             .num_threads(8)
             .build()
             .unwrap();
-        let cuts = pool.install(|| cut_pieces(block.as_bytes(), 1));
+        let cuts = pool.install(|| cut_pieces(block.as_bytes(), 1, b'\n'));
         assert!(
             cuts.iter().any(|&(start, _, _)| start == inside),
             "{cuts:?}"
@@ -1449,5 +1449,31 @@ mod tests {
             .collect();
         assert_eq!(lines, expected);
         assert_eq!(whole.order_count(), 500 - expected.len());
+    }
+
+    #[test]
+    fn classic_mac_line_ends_number_lines_like_lf() {
+        let mut lf = String::from("customer_id,date,amount\n");
+        for i in 0..300 {
+            if i % 41 == 0 {
+                lf.push('\n'); // a blank line
+            }
+            if i % 30 == 4 {
+                lf.push_str(&format!("{i},2024-01-01,\"not a\nnumber\"\n")); // quoted line end
+            } else {
+                lf.push_str(&format!("{},2024-01-{:02},{i}.5\n", i % 23, 1 + i % 28));
+            }
+        }
+        let cr = lf.replace('\n', "\r");
+        let lines = |report: &crate::records::DataQualityReport| -> Vec<u64> {
+            report.iter().map(|i| i.record().line().unwrap()).collect()
+        };
+        let (want, want_report) = read_with(lf.as_bytes(), 1 << 20, 1 << 16, 1);
+        assert_eq!(want_report.len(), 10);
+        for (block, piece, threads) in [(1 << 20, 1 << 16, 1), (64, 1, 2), (1000, 8, 2)] {
+            let (h, report) = read_with(cr.as_bytes(), block, piece, threads);
+            assert_eq!(h, want);
+            assert_eq!(lines(&report), lines(&want_report), "block {block}");
+        }
     }
 }
