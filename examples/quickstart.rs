@@ -207,11 +207,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let trained = started.elapsed();
     let scorer = ChurnScorer::new(model, &snapshot)?;
     let scores = scorer.score_table(test.features())?;
-    let metrics = Metrics::compute(
-        scores.as_slice().unwrap_or(&[]),
-        &test.labels().to_vec(),
-        None,
-    )?;
+    let metrics = Metrics::compute(&scores, test.labels(), None)?;
     heading(&format!(
         "Churn model: trained on {} rows (Mar, May, Jul), tested on {} active customers",
         train.features().nrows(),

@@ -243,13 +243,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 (0..labels.len()).partition(|&i| fold[i] == 0);
             let held_out = train.subset(&held)?;
             let raw = fit(&args, &train.subset(&rest)?)?;
-            let before = raw.predict_proba_table(held_out.features())?.to_vec();
+            let before = raw.predict_proba_table(held_out.features())?;
             let calibrated = raw.calibrate(method, &held_out)?;
-            let after = calibrated
-                .predict_proba_table(held_out.features())?
-                .to_vec();
-            let y = held_out.labels().to_vec();
-            calibration_note = Some((brier(&before, &y, None)?, brier(&after, &y, None)?));
+            let after = calibrated.predict_proba_table(held_out.features())?;
+            let y = held_out.labels();
+            calibration_note = Some((brier(&before, y, None)?, brier(&after, y, None)?));
             calibrated
         }
     };

@@ -4,7 +4,8 @@
 //! confusion matrix at a threshold.
 //!
 //! Every function takes `scores` (one predicted churn probability or score per
-//! customer) and `labels` (`true` = churned) as parallel slices. The
+//! customer) and `labels` (`true` = churned) as parallel columns: slices,
+//! `Vec`s, arrays or ndarray `Array1`s (see [`Values`]). The
 //! definitions follow scikit-learn 1.9 and are checked against it on a fixture
 //! with ties (`tests/fixtures/metrics_reference.json`); each function's
 //! `# Formula` section names the scikit-learn function it matches and any
@@ -56,11 +57,64 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 
+use ndarray::{ArrayBase, Data, Ix1};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, ErrorKind, Result};
+
+/// A column of scores, labels or values as the metrics read it: a slice, an
+/// array, a `Vec`, or an ndarray `Array1` / `ArrayView1`, so the outputs of
+/// `predict_proba` and [`TrainingSet::labels`](crate::features::TrainingSet::labels)
+/// go in as they are.
+///
+/// Contiguous data is borrowed; a strided view (a column of a matrix) is
+/// copied once.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::model::{LogisticRegression, metrics::roc_auc};
+/// # let train = churnwise::doc_support::recency_set()?;
+/// let model = LogisticRegression::new().fit(&train)?;
+/// let p = model.predict_proba_table(train.features())?; // an Array1<f64>
+/// assert!(roc_auc(&p, train.labels(), None)? > 0.5);
+/// assert_eq!(roc_auc(&p, train.labels(), None)?, roc_auc(&p.to_vec(), train.churned(), None)?);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+pub trait Values<T: Clone> {
+    /// The values in order, borrowed when contiguous.
+    fn values(&self) -> Cow<'_, [T]>;
+}
+
+impl<T: Clone> Values<T> for [T] {
+    fn values(&self) -> Cow<'_, [T]> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl<T: Clone> Values<T> for Vec<T> {
+    fn values(&self) -> Cow<'_, [T]> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl<T: Clone, const N: usize> Values<T> for [T; N] {
+    fn values(&self) -> Cow<'_, [T]> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl<T: Clone, S: Data<Elem = T>> Values<T> for ArrayBase<S, Ix1> {
+    fn values(&self) -> Cow<'_, [T]> {
+        match self.as_slice() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(self.to_vec()),
+        }
+    }
+}
 
 /// The fraction of customers [`Metrics::lift_at_10pct`] looks at.
 const TOP_DECILE: f64 = 0.1;
@@ -120,7 +174,13 @@ const DENSE_BINS: usize = 1 << 16;
 /// assert_eq!(tied, 3.5 / 4.0);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-pub fn roc_auc(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Result<f64> {
+pub fn roc_auc(
+    scores: &(impl Values<f64> + ?Sized),
+    labels: &(impl Values<bool> + ?Sized),
+    weights: Option<&[f64]>,
+) -> Result<f64> {
+    let (scores, labels) = (scores.values(), labels.values());
+    let (scores, labels) = (&*scores, &*labels);
     check_inputs(scores, labels, weights, Domain::Finite)?;
     let totals = ClassTotals::new(labels, weights);
     totals.require_both_classes()?;
@@ -165,7 +225,13 @@ pub fn roc_auc(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Resu
 /// assert!((ap - 5.0 / 6.0).abs() < 1e-15);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-pub fn average_precision(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Result<f64> {
+pub fn average_precision(
+    scores: &(impl Values<f64> + ?Sized),
+    labels: &(impl Values<bool> + ?Sized),
+    weights: Option<&[f64]>,
+) -> Result<f64> {
+    let (scores, labels) = (scores.values(), labels.values());
+    let (scores, labels) = (&*scores, &*labels);
     check_inputs(scores, labels, weights, Domain::Finite)?;
     let totals = ClassTotals::new(labels, weights);
     totals.require_positives()?;
@@ -223,7 +289,13 @@ pub fn average_precision(scores: &[f64], labels: &[bool], weights: Option<&[f64]
 /// assert!((weighted - repeated).abs() < 1e-15);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-pub fn log_loss(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Result<f64> {
+pub fn log_loss(
+    scores: &(impl Values<f64> + ?Sized),
+    labels: &(impl Values<bool> + ?Sized),
+    weights: Option<&[f64]>,
+) -> Result<f64> {
+    let (scores, labels) = (scores.values(), labels.values());
+    let (scores, labels) = (&*scores, &*labels);
     check_inputs(scores, labels, weights, Domain::Probability)?;
     Ok(weighted_mean(scores, labels, weights, row_log_loss))
 }
@@ -260,7 +332,13 @@ pub fn log_loss(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Res
 /// assert!((brier(&scores, &labels, None)? - 0.0375).abs() < 1e-15);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-pub fn brier(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Result<f64> {
+pub fn brier(
+    scores: &(impl Values<f64> + ?Sized),
+    labels: &(impl Values<bool> + ?Sized),
+    weights: Option<&[f64]>,
+) -> Result<f64> {
+    let (scores, labels) = (scores.values(), labels.values());
+    let (scores, labels) = (&*scores, &*labels);
     check_inputs(scores, labels, weights, Domain::Probability)?;
     Ok(weighted_mean(scores, labels, weights, row_squared_error))
 }
@@ -339,7 +417,13 @@ pub struct CalibrationBin {
 /// assert_eq!(bins[0].fraction_positive, 0.5);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-pub fn calibration(scores: &[f64], labels: &[bool], bins: usize) -> Result<Vec<CalibrationBin>> {
+pub fn calibration(
+    scores: &(impl Values<f64> + ?Sized),
+    labels: &(impl Values<bool> + ?Sized),
+    bins: usize,
+) -> Result<Vec<CalibrationBin>> {
+    let (scores, labels) = (scores.values(), labels.values());
+    let (scores, labels) = (&*scores, &*labels);
     check_inputs(scores, labels, None, Domain::Probability)?;
     if bins == 0 {
         return Err(Error::invalid_parameter("bins", "must be >= 1, got 0"));
@@ -443,7 +527,13 @@ fn calibrate(scores: &[f64], labels: &[bool], bins: usize, dense: bool) -> Vec<C
 /// assert_eq!(lift_at(&scores, &labels, 0.2)?, 2.5);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-pub fn lift_at(scores: &[f64], labels: &[bool], fraction: f64) -> Result<f64> {
+pub fn lift_at(
+    scores: &(impl Values<f64> + ?Sized),
+    labels: &(impl Values<bool> + ?Sized),
+    fraction: f64,
+) -> Result<f64> {
+    let (scores, labels) = (scores.values(), labels.values());
+    let (scores, labels) = (&*scores, &*labels);
     check_inputs(scores, labels, None, Domain::Finite)?;
     check_fraction(fraction)?;
     let positives = count_true(labels);
@@ -499,7 +589,13 @@ pub fn lift_at(scores: &[f64], labels: &[bool], fraction: f64) -> Result<f64> {
 /// assert_eq!(gains, [(0.25, 0.5), (0.5, 0.5), (0.75, 1.0), (1.0, 1.0)]);
 /// # Ok::<(), churnwise::Error>(())
 /// ```
-pub fn cumulative_gains(scores: &[f64], labels: &[bool], bins: usize) -> Result<Vec<(f64, f64)>> {
+pub fn cumulative_gains(
+    scores: &(impl Values<f64> + ?Sized),
+    labels: &(impl Values<bool> + ?Sized),
+    bins: usize,
+) -> Result<Vec<(f64, f64)>> {
+    let (scores, labels) = (scores.values(), labels.values());
+    let (scores, labels) = (&*scores, &*labels);
     check_inputs(scores, labels, None, Domain::Finite)?;
     if bins == 0 {
         return Err(Error::invalid_parameter("bins", "must be >= 1, got 0"));
@@ -658,11 +754,13 @@ pub struct ProfitThreshold {
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 pub fn best_profit_threshold<'a>(
-    scores: &[f64],
+    scores: &(impl Values<f64> + ?Sized),
     value: impl Into<CustomerValue<'a>>,
     cost: f64,
     success_rate: f64,
 ) -> Result<ProfitThreshold> {
+    let scores = scores.values();
+    let scores = &*scores;
     let value = value.into();
     if let CustomerValue::PerCustomer(values) = value
         && values.len() != scores.len()
@@ -812,7 +910,13 @@ impl Confusion {
     /// assert_eq!(c, Confusion::new(1, 1, 1, 1));
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn at(scores: &[f64], labels: &[bool], threshold: f64) -> Result<Self> {
+    pub fn at(
+        scores: &(impl Values<f64> + ?Sized),
+        labels: &(impl Values<bool> + ?Sized),
+        threshold: f64,
+    ) -> Result<Self> {
+        let (scores, labels) = (scores.values(), labels.values());
+        let (scores, labels) = (&*scores, &*labels);
         check_inputs(scores, labels, None, Domain::Finite)?;
         if threshold.is_nan() {
             return Err(Error::invalid_parameter("threshold", "must not be NaN"));
@@ -970,7 +1074,13 @@ impl Metrics {
     /// assert_eq!(m.positive_rate, 2.0 / 5.0);
     /// # Ok::<(), churnwise::Error>(())
     /// ```
-    pub fn compute(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Result<Self> {
+    pub fn compute(
+        scores: &(impl Values<f64> + ?Sized),
+        labels: &(impl Values<bool> + ?Sized),
+        weights: Option<&[f64]>,
+    ) -> Result<Self> {
+        let (scores, labels) = (scores.values(), labels.values());
+        let (scores, labels) = (&*scores, &*labels);
         check_inputs(scores, labels, weights, Domain::Probability)?;
         let totals = ClassTotals::new(labels, weights);
         totals.require_both_classes()?;
@@ -1341,6 +1451,21 @@ mod tests {
     use super::*;
     use approx::assert_abs_diff_eq;
     use std::cmp::Ordering;
+
+    #[test]
+    fn arrays_vecs_slices_and_strided_views_give_the_same_metrics() {
+        // Scores in the second column of a matrix: a strided, non-contiguous view.
+        let m = ndarray::array![[0.0, 0.1], [0.0, 0.4], [0.0, 0.35], [0.0, 0.8]];
+        let column = m.column(1);
+        assert!(column.as_slice().is_none());
+        let labels = ndarray::array![false, false, true, true];
+        let want = roc_auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true], None).unwrap();
+        assert_eq!(want, 0.75);
+        assert_eq!(roc_auc(&column, &labels, None).unwrap(), want);
+        assert_eq!(roc_auc(&column.to_owned(), &labels.to_vec(), None).unwrap(), want);
+        let c = Confusion::at(&column, labels.as_slice().unwrap(), 0.3).unwrap();
+        assert_eq!(c, Confusion::at(&[0.1, 0.4, 0.35, 0.8], &labels, 0.3).unwrap());
+    }
 
     /// Test tolerances, named once (STYLE 2.7).
     mod tol {
