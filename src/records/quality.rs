@@ -30,6 +30,22 @@ pub enum RecordKind {
     Interaction,
     /// A [`Feedback`](super::Feedback).
     Feedback,
+    /// A [`Subscription`](super::Subscription).
+    Subscription,
+    /// A [`SubscriptionEvent`](super::SubscriptionEvent).
+    SubscriptionEvent,
+}
+
+impl RecordKind {
+    /// Every kind, in report order.
+    pub(crate) const ALL: [RecordKind; 6] = [
+        RecordKind::Customer,
+        RecordKind::Order,
+        RecordKind::Interaction,
+        RecordKind::Feedback,
+        RecordKind::Subscription,
+        RecordKind::SubscriptionEvent,
+    ];
 }
 
 impl fmt::Display for RecordKind {
@@ -39,6 +55,8 @@ impl fmt::Display for RecordKind {
             RecordKind::Order => "order",
             RecordKind::Interaction => "interaction",
             RecordKind::Feedback => "feedback",
+            RecordKind::Subscription => "subscription",
+            RecordKind::SubscriptionEvent => "subscription event",
         })
     }
 }
@@ -201,6 +219,23 @@ pub enum Problem {
         /// What the parser said.
         message: String,
     },
+    /// A subscription event names a subscription that is not in the history
+    /// (never pushed, or dropped itself).
+    UnknownSubscription {
+        /// The customer.
+        customer: CustomerId,
+        /// The subscription id.
+        subscription: String,
+    },
+    /// A billing period of zero days.
+    ZeroPeriod,
+    /// A subscription event happened before its subscription's start.
+    BeforeStart {
+        /// The event's time.
+        time: DateTime<Utc>,
+        /// The subscription's start.
+        start: DateTime<Utc>,
+    },
 }
 
 impl Problem {
@@ -227,6 +262,9 @@ impl Problem {
             Problem::OutOfScale { .. } => "out_of_scale",
             Problem::Missing => "missing",
             Problem::Malformed { .. } => "malformed",
+            Problem::UnknownSubscription { .. } => "unknown_subscription",
+            Problem::ZeroPeriod => "zero_period",
+            Problem::BeforeStart { .. } => "before_start",
         }
     }
 }
@@ -266,6 +304,21 @@ impl fmt::Display for Problem {
             }
             Problem::Missing => f.write_str("value is missing"),
             Problem::Malformed { message } => write!(f, "malformed row: {message}"),
+            Problem::UnknownSubscription {
+                customer,
+                subscription,
+            } => write!(
+                f,
+                "unknown subscription {} of customer {customer}",
+                crate::util::quote_truncated(subscription)
+            ),
+            Problem::ZeroPeriod => f.write_str("billing period of 0 days"),
+            Problem::BeforeStart { time, start } => write!(
+                f,
+                "event at {} is before the subscription's start at {}",
+                time.to_rfc3339(),
+                start.to_rfc3339()
+            ),
         }
     }
 }
@@ -409,6 +462,10 @@ pub struct RecordCounts {
     pub interactions: usize,
     /// Feedback answers.
     pub feedback: usize,
+    /// Subscriptions.
+    pub subscriptions: usize,
+    /// Subscription events.
+    pub subscription_events: usize,
 }
 
 impl RecordCounts {
@@ -431,7 +488,12 @@ impl RecordCounts {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn total(&self) -> usize {
-        self.customers + self.orders + self.interactions + self.feedback
+        self.customers
+            + self.orders
+            + self.interactions
+            + self.feedback
+            + self.subscriptions
+            + self.subscription_events
     }
 
     pub(crate) fn get_mut(&mut self, kind: RecordKind) -> &mut usize {
@@ -440,6 +502,8 @@ impl RecordCounts {
             RecordKind::Order => &mut self.orders,
             RecordKind::Interaction => &mut self.interactions,
             RecordKind::Feedback => &mut self.feedback,
+            RecordKind::Subscription => &mut self.subscriptions,
+            RecordKind::SubscriptionEvent => &mut self.subscription_events,
         }
     }
 
@@ -468,6 +532,8 @@ impl RecordCounts {
             RecordKind::Order => self.orders,
             RecordKind::Interaction => self.interactions,
             RecordKind::Feedback => self.feedback,
+            RecordKind::Subscription => self.subscriptions,
+            RecordKind::SubscriptionEvent => self.subscription_events,
         }
     }
 }
@@ -521,7 +587,8 @@ impl DataQualityReport {
         }
     }
 
-    /// Every issue, in input order within each kind (customers, orders, interactions, feedback).
+    /// Every issue, in input order within each kind (customers, orders,
+    /// interactions, feedback, subscriptions, subscription events).
     pub fn issues(&self) -> &[Issue] {
         &self.issues
     }
@@ -740,12 +807,14 @@ impl fmt::Display for DataQualityReport {
             "{:<12} {:>12} {:>12} {:>10}",
             "records", "received", "accepted", "dropped"
         )?;
-        for kind in [
-            RecordKind::Customer,
-            RecordKind::Order,
-            RecordKind::Interaction,
-            RecordKind::Feedback,
-        ] {
+        for kind in RecordKind::ALL {
+            let subs = matches!(
+                kind,
+                RecordKind::Subscription | RecordKind::SubscriptionEvent
+            );
+            if subs && self.received.get(kind) == 0 {
+                continue;
+            }
             writeln!(
                 f,
                 "{:<12} {:>12} {:>12} {:>10}",

@@ -24,6 +24,7 @@ const NONE: u32 = u32::MAX;
 mod assemble;
 mod intern;
 mod lines;
+mod subs;
 
 use assemble::Assembly;
 use intern::{Interner, StrInterner};
@@ -151,6 +152,7 @@ pub struct HistoryBuilder {
     interactions: Staged<Vec<CompactKind>>,
     campaigns: StrInterner,
     feedback: Staged<Vec<FeedbackRow>>,
+    pub(crate) subs: subs::StagedSubs,
     pub(crate) received: RecordCounts,
     issues: Vec<Issue>,
     sources: Vec<SourceSpan>,
@@ -264,6 +266,7 @@ impl HistoryBuilder {
             interactions: Staged::default(),
             campaigns: StrInterner::default(),
             feedback: Staged::default(),
+            subs: subs::StagedSubs::default(),
             received: RecordCounts::default(),
             issues: Vec::new(),
             sources: Vec::new(),
@@ -764,6 +767,8 @@ impl HistoryBuilder {
             ("orders", self.received.orders),
             ("interactions", self.received.interactions),
             ("feedback answers", self.received.feedback),
+            ("subscriptions", self.received.subscriptions),
+            ("subscription events", self.received.subscription_events),
         ] {
             if count > limit {
                 return Err(ErrorKind::TooManyRecords { what, count, limit }.into());
