@@ -236,6 +236,37 @@ pub enum Problem {
         /// The subscription's start.
         start: DateTime<Utc>,
     },
+    /// A subscription's stated current period end is before its start.
+    EndBeforeStart {
+        /// The stated end.
+        end: DateTime<Utc>,
+        /// The start.
+        start: DateTime<Utc>,
+    },
+    /// A subscription event after the subscription's `Ended` event (a
+    /// renewal, cancellation or anything else of an ended subscription).
+    AfterEnd {
+        /// The event's kind label (`renewal`, `cancellation_requested`, ...).
+        event: &'static str,
+        /// The event's time.
+        time: DateTime<Utc>,
+        /// When the subscription ended.
+        ended: DateTime<Utc>,
+    },
+    /// A renewal less than half a billing period after the previous renewal
+    /// of the same subscription: the two paid periods would overlap.
+    OverlappingRenewal {
+        /// The renewal's time.
+        time: DateTime<Utc>,
+        /// The previous renewal's time.
+        previous: DateTime<Utc>,
+    },
+    /// A plan that is not among the declared plans
+    /// ([`HistoryBuilder::plans`](super::HistoryBuilder::plans)).
+    UnknownPlan {
+        /// The plan found.
+        plan: String,
+    },
 }
 
 impl Problem {
@@ -265,6 +296,10 @@ impl Problem {
             Problem::UnknownSubscription { .. } => "unknown_subscription",
             Problem::ZeroPeriod => "zero_period",
             Problem::BeforeStart { .. } => "before_start",
+            Problem::EndBeforeStart { .. } => "end_before_start",
+            Problem::AfterEnd { .. } => "after_end",
+            Problem::OverlappingRenewal { .. } => "overlapping_renewal",
+            Problem::UnknownPlan { .. } => "unknown_plan",
         }
     }
 }
@@ -319,6 +354,31 @@ impl fmt::Display for Problem {
                 time.to_rfc3339(),
                 start.to_rfc3339()
             ),
+            Problem::EndBeforeStart { end, start } => write!(
+                f,
+                "current period end {} is before the start at {}",
+                end.to_rfc3339(),
+                start.to_rfc3339()
+            ),
+            Problem::AfterEnd { event, time, ended } => write!(
+                f,
+                "{event} at {} after the subscription ended at {}",
+                time.to_rfc3339(),
+                ended.to_rfc3339()
+            ),
+            Problem::OverlappingRenewal { time, previous } => write!(
+                f,
+                "renewal at {} is less than half a period after the renewal at {}",
+                time.to_rfc3339(),
+                previous.to_rfc3339()
+            ),
+            Problem::UnknownPlan { plan } => {
+                write!(
+                    f,
+                    "plan {} is not declared",
+                    crate::util::quote_truncated(plan)
+                )
+            }
         }
     }
 }

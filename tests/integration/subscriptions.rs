@@ -86,6 +86,87 @@ fn bad_subscriptions_and_events_are_dropped_and_explained() {
 }
 
 #[test]
+fn overlaps_events_after_the_end_undeclared_plans_and_bad_period_ends_are_reported() {
+    let mut b = HistoryBuilder::new().plans(["basic", "pro"]);
+    b.push_customer(Customer::new(1u64, day(0)));
+    b.extend([
+        sub(1, "A", 0, 10.0),
+        Subscription::new(1u64, "B", "gold", day(0), BillingPeriod::Monthly, 5.0), // 1: undeclared
+        sub(1, "C", 10, 10.0).with_current_period_end(day(5)), // 2: end before start, cleared
+    ]);
+    b.extend([
+        ev(1, "A", 31, K::Renewal),
+        ev(1, "A", 40, K::Renewal), // 1: 9 days after the last renewal of a monthly plan
+        ev(1, "A", 60, K::Renewal),
+        ev(
+            1,
+            "A",
+            61,
+            K::Upgrade {
+                price: 50.0,
+                plan: Some("gold".into()),
+            },
+        ), // 3: undeclared
+        ev(
+            1,
+            "A",
+            62,
+            K::Upgrade {
+                price: 20.0,
+                plan: Some("pro".into()),
+            },
+        ),
+        ev(1, "A", 70, K::Ended),
+        ev(
+            1,
+            "A",
+            75,
+            K::CancellationRequested {
+                reason: ChurnReason::Price,
+                note: None,
+            },
+        ), // 6
+        ev(1, "A", 91, K::Renewal), // 7: after the end
+    ]);
+    let (history, report) = b.build().unwrap();
+    let found: Vec<(RecordKind, usize, Option<&str>, &str)> = report
+        .iter()
+        .map(|i| {
+            (
+                i.record().kind(),
+                i.record().index(),
+                i.field(),
+                i.problem().name(),
+            )
+        })
+        .collect();
+    use RecordKind::{Subscription as S, SubscriptionEvent as E};
+    assert_eq!(
+        found,
+        [
+            (S, 1, Some("plan"), "unknown_plan"),
+            (S, 2, Some("current_period_end"), "end_before_start"),
+            (E, 1, Some("time"), "overlapping_renewal"),
+            (E, 3, Some("plan"), "unknown_plan"),
+            (E, 6, Some("time"), "after_end"),
+            (E, 7, Some("time"), "after_end"),
+        ]
+    );
+    assert_eq!(report.repaired(), 1);
+    assert_eq!(history.subscription_count(), 2);
+    let c = history.subscription(1).unwrap();
+    assert_eq!((c.id(), c.current_period_end()), ("C", None));
+    let a = history.subscription(0).unwrap();
+    assert_eq!(a.events().len(), 4);
+    assert_eq!(a.plan_at(day(80)), "pro");
+    let msg = report.issues()[4].to_string();
+    assert!(
+        msg.contains("cancellation_requested at 2024-03-16"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn build_strict_names_the_subscription_record_and_field() {
     let mut b = HistoryBuilder::new();
     b.push_customer(Customer::new(1u64, day(0)));

@@ -8,6 +8,7 @@ use crate::records::subscription::{
 use crate::records::subscription_view::{
     CUSTOM_REASON, NO_SYMBOL, NO_TIME, SubEventCols, SubscriptionTable,
 };
+use crate::util::MICROS_PER_DAY;
 
 /// A subscription accepted at push time.
 #[derive(Debug, Clone)]
@@ -113,6 +114,17 @@ impl HistoryBuilder {
                 e
             }
             None => NO_TIME,
+        };
+        let period_end = if period_end != NO_TIME && period_end < start {
+            let p = Problem::EndBeforeStart {
+                end: from_micros(period_end),
+                start: from_micros(start),
+            };
+            let field = Some("current_period_end");
+            self.report(KIND, input, field, p, Action::Repaired);
+            NO_TIME
+        } else {
+            period_end
         };
         if let Some(p) = price_problem(s.price, self.options.max_abs_amount) {
             self.report(KIND, input, Some("price"), p, Action::Dropped);
@@ -246,6 +258,17 @@ pub(super) struct Prepared {
     pub(super) first: Vec<Option<i64>>,
 }
 
+/// Per plan symbol, whether it is declared; `None` when no plans are declared.
+fn known_plans(b: &HistoryBuilder, plans: &[Arc<str>]) -> Option<Vec<bool>> {
+    let declared = b.options.plans.as_ref()?;
+    Some(
+        plans
+            .iter()
+            .map(|p| declared.binary_search(p).is_ok())
+            .collect(),
+    )
+}
+
 /// Ranks of the used symbols of an interner in name order, and the table of used names.
 fn compact(names: &[Arc<str>], used: &[bool]) -> (Vec<Arc<str>>, Vec<u32>) {
     let mut order: Vec<u32> = (0..names.len() as u32)
@@ -276,14 +299,22 @@ pub(super) fn prepare(b: &mut HistoryBuilder, dense: &[u32], customers: usize) -
         }
     ];
     let mut subs = Vec::with_capacity(staged.subs.len());
+    let known = known_plans(b, &staged.plans.names);
     for s in std::mem::take(&mut staged.subs) {
         let d = dense[s.key as usize];
+        let kind = RecordKind::Subscription;
         if d == NONE {
             let p = Problem::UnknownCustomer {
                 customer: b.interner.ids[s.key as usize].clone(),
             };
-            let kind = RecordKind::Subscription;
             b.report(kind, s.input as usize, Some("customer"), p, Action::Dropped);
+            continue;
+        }
+        if known.as_ref().is_some_and(|k| !k[s.plan as usize]) {
+            let p = Problem::UnknownPlan {
+                plan: staged.plans.names[s.plan as usize].to_string(),
+            };
+            b.report(kind, s.input as usize, Some("plan"), p, Action::Dropped);
             continue;
         }
         subs.push((d, s));
@@ -456,23 +487,52 @@ pub(super) fn finish(
         })
     });
 
-    // Checks, in (subscription, time) order.
+    // Checks, in (subscription, time, kind) order.
     let drop_dups = b.options.duplicates == Duplicates::Drop;
+    let known = known_plans(b, plans);
     let mut keep = vec![true; rows.len()];
     let mut kept_of_run = 0usize;
+    // The current subscription, its `Ended` time and last kept renewal.
+    let mut current = u32::MAX;
+    let (mut ended, mut renewed): (Option<i64>, Option<i64>) = (None, None);
     for r in 0..rows.len() {
         let (s, time, kind, i) = rows[r];
+        if s != current {
+            (current, ended, renewed) = (s, None, None);
+        }
         let e = &ev[i as usize];
         let input = e.input as usize;
-        let start = subs[s as usize].1.start;
+        let sub = &subs[s as usize].1;
         let report_kind = RecordKind::SubscriptionEvent;
-        if time < start {
+        let mut drop_with = |field, p| {
+            b.report(report_kind, input, field, p, Action::Dropped);
+            keep[r] = false;
+        };
+        if time < sub.start {
             let p = Problem::BeforeStart {
                 time: from_micros(time),
-                start: from_micros(start),
+                start: from_micros(sub.start),
             };
-            b.report(report_kind, input, Some("time"), p, Action::Dropped);
-            keep[r] = false;
+            drop_with(Some("time"), p);
+            continue;
+        }
+        if let Some(end) = ended {
+            let p = Problem::AfterEnd {
+                event: SubscriptionEventKind::LABELS[kind as usize],
+                time: from_micros(time),
+                ended: from_micros(end),
+            };
+            drop_with(Some("time"), p);
+            continue;
+        }
+        if matches!(kind, 1 | 2)
+            && e.detail != NO_SYMBOL
+            && known.as_ref().is_some_and(|k| !k[e.detail as usize])
+        {
+            let p = Problem::UnknownPlan {
+                plan: plans[e.detail as usize].to_string(),
+            };
+            drop_with(Some("plan"), p);
             continue;
         }
         if r > 0 && keep[kept_of_run] && {
@@ -489,6 +549,22 @@ pub(super) fn finish(
             );
             keep[r] = false;
             continue;
+        }
+        if kind == 0 {
+            let half = sub.period.approx_days() * MICROS_PER_DAY as f64 / 2.0;
+            if let Some(prev) = renewed.filter(|&p| ((time - p) as f64) < half) {
+                let p = Problem::OverlappingRenewal {
+                    time: from_micros(time),
+                    previous: from_micros(prev),
+                };
+                b.report(report_kind, input, Some("time"), p, Action::Dropped);
+                keep[r] = false;
+                continue;
+            }
+            renewed = Some(time);
+        }
+        if kind == 7 {
+            ended = Some(time);
         }
         kept_of_run = r;
     }
