@@ -180,3 +180,54 @@ pub fn churn_split(customers: usize, seed: u64) -> Result<(TrainingSet, Training
     let test = labeler.training_set(&history, &FeatureSpec::all(), &snapshot, &[month(6)])?;
     Ok((train, test))
 }
+
+/// Two subscribers signed up on [`day(0)`](day) (2024-01-01):
+///
+/// - customer 1, `S-1`: monthly `basic` at 10 from day 0; renewals on days
+///   31 and 60 (Feb 1, Mar 1), upgrade to `pro` at 25 on day 40,
+///   cancellation requested (price, note "too dear") on day 70, so it ends
+///   on day 91 (Apr 1) when the paid period ends;
+/// - customer 1, `S-2`: yearly `basic` at 120 from day 100, paused on day
+///   150, resumed on day 200;
+/// - customer 2, `S-3`: monthly `pro` at 30 from day 10, a payment failure
+///   on day 35, ended on day 45.
+pub fn subscribers() -> Result<History> {
+    use crate::records::{
+        BillingPeriod, ChurnReason, Subscription, SubscriptionEvent, SubscriptionEventKind as K,
+    };
+    let mut b = HistoryBuilder::new();
+    b.extend([Customer::new(1u64, day(0)), Customer::new(2u64, day(0))]);
+    b.extend([
+        Subscription::new(1u64, "S-1", "basic", day(0), BillingPeriod::Monthly, 10.0),
+        Subscription::new(1u64, "S-2", "basic", day(100), BillingPeriod::Yearly, 120.0),
+        Subscription::new(2u64, "S-3", "pro", day(10), BillingPeriod::Monthly, 30.0),
+    ]);
+    let e = |c: u64, s: &str, d: i64, k: K| SubscriptionEvent::new(c, s, day(d), k);
+    b.extend([
+        e(1, "S-1", 31, K::Renewal),
+        e(
+            1,
+            "S-1",
+            40,
+            K::Upgrade {
+                price: 25.0,
+                plan: Some("pro".into()),
+            },
+        ),
+        e(1, "S-1", 60, K::Renewal),
+        e(
+            1,
+            "S-1",
+            70,
+            K::CancellationRequested {
+                reason: ChurnReason::Price,
+                note: Some("too dear".into()),
+            },
+        ),
+        e(1, "S-2", 150, K::Pause),
+        e(1, "S-2", 200, K::Resume),
+        e(2, "S-3", 35, K::PaymentFailed),
+        e(2, "S-3", 45, K::Ended),
+    ]);
+    Ok(b.build()?.0)
+}

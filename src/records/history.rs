@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::subscription_view::SubscriptionTable;
 use super::{
     ComplaintTopic, Customer, CustomerId, Feedback, Interaction, InteractionKind, Order,
     SatisfactionScale,
@@ -95,10 +96,11 @@ pub struct History {
     interactions: EventColumns<Vec<CompactKind>>,
     campaigns: Vec<Arc<str>>,
     feedback: EventColumns<Vec<FeedbackRow>>,
+    pub(super) subs: SubscriptionTable,
 }
 
 /// One event table: per-customer offsets, times, and the remaining columns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(super) struct EventColumns<C> {
     /// `offsets[c]..offsets[c + 1]` are customer `c`'s rows.
     pub(super) offsets: Vec<usize>,
@@ -133,6 +135,7 @@ pub(super) struct Parts {
     pub(super) interactions: EventColumns<Vec<CompactKind>>,
     pub(super) campaigns: Vec<Arc<str>>,
     pub(super) feedback: EventColumns<Vec<FeedbackRow>>,
+    pub(super) subs: SubscriptionTable,
 }
 
 impl History {
@@ -146,6 +149,7 @@ impl History {
             interactions,
             campaigns,
             feedback,
+            subs,
         } = parts;
         History {
             ids,
@@ -155,6 +159,7 @@ impl History {
             interactions,
             campaigns,
             feedback,
+            subs,
         }
     }
 
@@ -373,12 +378,17 @@ impl History {
         let feedback = self.feedback.offsets.capacity() * 8
             + self.feedback.time.capacity() * 8
             + self.feedback.cols.capacity() * size_of::<FeedbackRow>();
+        let (subscriptions, subscription_events) = self.subs.memory();
         MemoryUsage {
             customers,
             orders,
             interactions,
             feedback,
+            subscriptions,
+            subscription_events,
             order_count: self.order_count(),
+            subscription_count: self.subscription_count(),
+            subscription_event_count: self.subscription_event_count(),
         }
     }
 
@@ -528,7 +538,17 @@ pub struct MemoryUsage {
     pub interactions: usize,
     /// Feedback offsets, times and values.
     pub feedback: usize,
+    /// Subscription columns (per customer offsets, then
+    /// [`BYTES_PER_SUBSCRIPTION`](super::BYTES_PER_SUBSCRIPTION) per
+    /// subscription), interned subscription ids and plans.
+    pub subscriptions: usize,
+    /// Subscription event columns
+    /// ([`BYTES_PER_SUBSCRIPTION_EVENT`](super::BYTES_PER_SUBSCRIPTION_EVENT)
+    /// per event), notes and custom reasons.
+    pub subscription_events: usize,
     order_count: usize,
+    subscription_count: usize,
+    subscription_event_count: usize,
 }
 
 impl MemoryUsage {
@@ -544,7 +564,40 @@ impl MemoryUsage {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn total(&self) -> usize {
-        self.customers + self.orders + self.interactions + self.feedback
+        self.customers
+            + self.orders
+            + self.interactions
+            + self.feedback
+            + self.subscriptions
+            + self.subscription_events
+    }
+
+    /// Subscription-table bytes divided by the number of subscriptions (0 without any).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// let m = history.memory();
+    /// assert!(m.bytes_per_subscription() >= churnwise::records::BYTES_PER_SUBSCRIPTION as f64);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn bytes_per_subscription(&self) -> f64 {
+        per(self.subscriptions, self.subscription_count)
+    }
+
+    /// Subscription-event bytes divided by the number of events (0 without any).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// let m = history.memory();
+    /// assert!(m.bytes_per_subscription_event() >= churnwise::records::BYTES_PER_SUBSCRIPTION_EVENT as f64);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn bytes_per_subscription_event(&self) -> f64 {
+        per(self.subscription_events, self.subscription_event_count)
     }
 
     /// Order-table bytes divided by the number of orders (0 without orders).
@@ -559,11 +612,15 @@ impl MemoryUsage {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn bytes_per_order(&self) -> f64 {
-        if self.order_count == 0 {
-            0.0
-        } else {
-            self.orders as f64 / self.order_count as f64
-        }
+        per(self.orders, self.order_count)
+    }
+}
+
+fn per(bytes: usize, count: usize) -> f64 {
+    if count == 0 {
+        0.0
+    } else {
+        bytes as f64 / count as f64
     }
 }
 
@@ -638,8 +695,8 @@ impl<'a> Attributes<'a> {
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct CustomerView<'a> {
-    history: &'a History,
-    index: usize,
+    pub(super) history: &'a History,
+    pub(super) index: usize,
 }
 
 impl<'a> CustomerView<'a> {

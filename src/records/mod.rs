@@ -4,9 +4,18 @@
 #![cfg_attr(not(feature = "csv"), allow(dead_code))]
 
 mod id;
+mod subscription;
+mod subscription_view;
 mod types;
 
 pub use id::CustomerId;
+pub use subscription::{
+    BillingPeriod, ChurnReason, Subscription, SubscriptionEvent, SubscriptionEventKind,
+};
+pub use subscription_view::{
+    BYTES_PER_SUBSCRIPTION, BYTES_PER_SUBSCRIPTION_EVENT, SubscriptionEvents, SubscriptionStatus,
+    SubscriptionView, Subscriptions,
+};
 pub use types::{
     ComplaintTopic, Customer, Feedback, Interaction, InteractionKind, Order, SatisfactionScale,
 };

@@ -30,6 +30,22 @@ pub enum RecordKind {
     Interaction,
     /// A [`Feedback`](super::Feedback).
     Feedback,
+    /// A [`Subscription`](super::Subscription).
+    Subscription,
+    /// A [`SubscriptionEvent`](super::SubscriptionEvent).
+    SubscriptionEvent,
+}
+
+impl RecordKind {
+    /// Every kind, in report order.
+    pub(crate) const ALL: [RecordKind; 6] = [
+        RecordKind::Customer,
+        RecordKind::Order,
+        RecordKind::Interaction,
+        RecordKind::Feedback,
+        RecordKind::Subscription,
+        RecordKind::SubscriptionEvent,
+    ];
 }
 
 impl fmt::Display for RecordKind {
@@ -39,6 +55,8 @@ impl fmt::Display for RecordKind {
             RecordKind::Order => "order",
             RecordKind::Interaction => "interaction",
             RecordKind::Feedback => "feedback",
+            RecordKind::Subscription => "subscription",
+            RecordKind::SubscriptionEvent => "subscription event",
         })
     }
 }
@@ -201,6 +219,54 @@ pub enum Problem {
         /// What the parser said.
         message: String,
     },
+    /// A subscription event names a subscription that is not in the history
+    /// (never pushed, or dropped itself).
+    UnknownSubscription {
+        /// The customer.
+        customer: CustomerId,
+        /// The subscription id.
+        subscription: String,
+    },
+    /// A billing period of zero days.
+    ZeroPeriod,
+    /// A subscription event happened before its subscription's start.
+    BeforeStart {
+        /// The event's time.
+        time: DateTime<Utc>,
+        /// The subscription's start.
+        start: DateTime<Utc>,
+    },
+    /// A subscription's stated current period end is before its start.
+    EndBeforeStart {
+        /// The stated end.
+        end: DateTime<Utc>,
+        /// The start.
+        start: DateTime<Utc>,
+    },
+    /// A subscription event after the subscription's `Ended` event (a
+    /// renewal, cancellation or anything else of an ended subscription).
+    AfterEnd {
+        /// The event's kind label (`renewal`, `cancellation_requested`, ...).
+        event: &'static str,
+        /// The event's time.
+        time: DateTime<Utc>,
+        /// When the subscription ended.
+        ended: DateTime<Utc>,
+    },
+    /// A renewal less than half a billing period after the previous renewal
+    /// of the same subscription: the two paid periods would overlap.
+    OverlappingRenewal {
+        /// The renewal's time.
+        time: DateTime<Utc>,
+        /// The previous renewal's time.
+        previous: DateTime<Utc>,
+    },
+    /// A plan that is not among the declared plans
+    /// ([`HistoryBuilder::plans`](super::HistoryBuilder::plans)).
+    UnknownPlan {
+        /// The plan found.
+        plan: String,
+    },
 }
 
 impl Problem {
@@ -227,6 +293,13 @@ impl Problem {
             Problem::OutOfScale { .. } => "out_of_scale",
             Problem::Missing => "missing",
             Problem::Malformed { .. } => "malformed",
+            Problem::UnknownSubscription { .. } => "unknown_subscription",
+            Problem::ZeroPeriod => "zero_period",
+            Problem::BeforeStart { .. } => "before_start",
+            Problem::EndBeforeStart { .. } => "end_before_start",
+            Problem::AfterEnd { .. } => "after_end",
+            Problem::OverlappingRenewal { .. } => "overlapping_renewal",
+            Problem::UnknownPlan { .. } => "unknown_plan",
         }
     }
 }
@@ -266,6 +339,46 @@ impl fmt::Display for Problem {
             }
             Problem::Missing => f.write_str("value is missing"),
             Problem::Malformed { message } => write!(f, "malformed row: {message}"),
+            Problem::UnknownSubscription {
+                customer,
+                subscription,
+            } => write!(
+                f,
+                "unknown subscription {} of customer {customer}",
+                crate::util::quote_truncated(subscription)
+            ),
+            Problem::ZeroPeriod => f.write_str("billing period of 0 days"),
+            Problem::BeforeStart { time, start } => write!(
+                f,
+                "event at {} is before the subscription's start at {}",
+                time.to_rfc3339(),
+                start.to_rfc3339()
+            ),
+            Problem::EndBeforeStart { end, start } => write!(
+                f,
+                "current period end {} is before the start at {}",
+                end.to_rfc3339(),
+                start.to_rfc3339()
+            ),
+            Problem::AfterEnd { event, time, ended } => write!(
+                f,
+                "{event} at {} after the subscription ended at {}",
+                time.to_rfc3339(),
+                ended.to_rfc3339()
+            ),
+            Problem::OverlappingRenewal { time, previous } => write!(
+                f,
+                "renewal at {} is less than half a period after the renewal at {}",
+                time.to_rfc3339(),
+                previous.to_rfc3339()
+            ),
+            Problem::UnknownPlan { plan } => {
+                write!(
+                    f,
+                    "plan {} is not declared",
+                    crate::util::quote_truncated(plan)
+                )
+            }
         }
     }
 }
@@ -409,6 +522,10 @@ pub struct RecordCounts {
     pub interactions: usize,
     /// Feedback answers.
     pub feedback: usize,
+    /// Subscriptions.
+    pub subscriptions: usize,
+    /// Subscription events.
+    pub subscription_events: usize,
 }
 
 impl RecordCounts {
@@ -431,7 +548,12 @@ impl RecordCounts {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn total(&self) -> usize {
-        self.customers + self.orders + self.interactions + self.feedback
+        self.customers
+            + self.orders
+            + self.interactions
+            + self.feedback
+            + self.subscriptions
+            + self.subscription_events
     }
 
     pub(crate) fn get_mut(&mut self, kind: RecordKind) -> &mut usize {
@@ -440,6 +562,8 @@ impl RecordCounts {
             RecordKind::Order => &mut self.orders,
             RecordKind::Interaction => &mut self.interactions,
             RecordKind::Feedback => &mut self.feedback,
+            RecordKind::Subscription => &mut self.subscriptions,
+            RecordKind::SubscriptionEvent => &mut self.subscription_events,
         }
     }
 
@@ -468,6 +592,8 @@ impl RecordCounts {
             RecordKind::Order => self.orders,
             RecordKind::Interaction => self.interactions,
             RecordKind::Feedback => self.feedback,
+            RecordKind::Subscription => self.subscriptions,
+            RecordKind::SubscriptionEvent => self.subscription_events,
         }
     }
 }
@@ -521,7 +647,8 @@ impl DataQualityReport {
         }
     }
 
-    /// Every issue, in input order within each kind (customers, orders, interactions, feedback).
+    /// Every issue, in input order within each kind (customers, orders,
+    /// interactions, feedback, subscriptions, subscription events).
     pub fn issues(&self) -> &[Issue] {
         &self.issues
     }
@@ -740,12 +867,14 @@ impl fmt::Display for DataQualityReport {
             "{:<12} {:>12} {:>12} {:>10}",
             "records", "received", "accepted", "dropped"
         )?;
-        for kind in [
-            RecordKind::Customer,
-            RecordKind::Order,
-            RecordKind::Interaction,
-            RecordKind::Feedback,
-        ] {
+        for kind in RecordKind::ALL {
+            let subs = matches!(
+                kind,
+                RecordKind::Subscription | RecordKind::SubscriptionEvent
+            );
+            if subs && self.received.get(kind) == 0 {
+                continue;
+            }
             writeln!(
                 f,
                 "{:<12} {:>12} {:>12} {:>10}",

@@ -23,5 +23,6 @@ mod retention;
 mod rules;
 mod segment;
 mod stats;
+mod subscriptions;
 mod synth;
 mod threads;

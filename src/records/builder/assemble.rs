@@ -226,12 +226,14 @@ impl Assembly {
         let mut interactions = self.group(RecordKind::Interaction, staged);
         let feedback = std::mem::take(&mut self.b.feedback);
         let mut feedback = self.group(RecordKind::Feedback, feedback);
+        let subscriptions = super::subs::prepare(&mut self.b, &self.dense, keys.len());
 
         let first = |c: usize| {
             let firsts = [
                 orders.0.first_time(c),
                 interactions.0.first_time(c),
                 feedback.0.first_time(c),
+                subscriptions.first.get(c).copied().flatten(),
             ];
             firsts.into_iter().flatten().min()
         };
@@ -247,6 +249,7 @@ impl Assembly {
         let campaigns = drop_unused_campaigns(campaigns, &mut interaction_table.cols);
         self.drop_invalid(RecordKind::Feedback, &mut feedback, &signup);
         let feedback_table = feedback.0.into_columns(feedback.1);
+        let subs = super::subs::finish(&mut self.b, subscriptions, &self.dense, &signup);
 
         let mut attrs_by_key = records.attrs;
         let attrs = keys
@@ -269,6 +272,7 @@ impl Assembly {
             interactions: interaction_table,
             campaigns,
             feedback: feedback_table,
+            subs,
         });
 
         let mut issues = std::mem::take(&mut self.b.issues);
@@ -278,6 +282,8 @@ impl Assembly {
             orders: history.order_count(),
             interactions: history.interaction_count(),
             feedback: history.feedback_count(),
+            subscriptions: history.subscription_count(),
+            subscription_events: history.subscription_event_count(),
         };
         let mut received = self.b.received;
         received.customers += implicit;

@@ -24,6 +24,7 @@ const NONE: u32 = u32::MAX;
 mod assemble;
 mod intern;
 mod lines;
+mod subs;
 
 use assemble::Assembly;
 use intern::{Interner, StrInterner};
@@ -119,8 +120,16 @@ pub enum Duplicates {
 /// | feedback | satisfaction off its scale or not finite | dropped |
 /// | feedback | NPS outside 0–10 (above or below) | repaired (cleared) |
 /// | customer | same id twice | first by (signup, attributes) kept, others dropped |
+/// | subscription | price negative, NaN/infinite or beyond [`max_abs_amount`](Self::max_abs_amount); period of 0 days | dropped |
+/// | subscription | plan not among declared [`plans`](Self::plans) | dropped |
+/// | subscription | current period end before the start | repaired (cleared) |
+/// | subscription | same id twice for one customer | first by (start, contents) kept, others dropped |
+/// | subscription event | its subscription unknown (or dropped) | dropped |
+/// | subscription event | before the subscription's start, or after its `Ended` event | dropped |
+/// | subscription event | upgrade/downgrade price as for subscriptions, or undeclared plan | dropped |
+/// | subscription event | renewal less than half a period after the previous one | dropped (overlap) |
 /// | events | unknown customer | per [`UnknownCustomers`] |
-/// | events | before signup | per [`EventsBeforeSignup`] |
+/// | events | before signup (subscriptions: their start) | per [`EventsBeforeSignup`] |
 /// | events | exact duplicate | per [`Duplicates`] |
 ///
 /// # Example
@@ -151,6 +160,7 @@ pub struct HistoryBuilder {
     interactions: Staged<Vec<CompactKind>>,
     campaigns: StrInterner,
     feedback: Staged<Vec<FeedbackRow>>,
+    pub(crate) subs: subs::StagedSubs,
     pub(crate) received: RecordCounts,
     issues: Vec<Issue>,
     sources: Vec<SourceSpan>,
@@ -163,6 +173,8 @@ pub(crate) struct Options {
     duplicates: Duplicates,
     max_abs_amount: f64,
     time_range: (i64, i64),
+    /// Declared plans, sorted and de-duplicated; `None`: any plan.
+    plans: Option<Vec<Arc<str>>>,
 }
 
 impl Options {
@@ -257,6 +269,7 @@ impl HistoryBuilder {
                     lo.map_or(i64::MIN, to_micros),
                     hi.map_or(i64::MAX, to_micros),
                 ),
+                plans: None,
             },
             interner: Interner::default(),
             customers: Vec::new(),
@@ -264,6 +277,7 @@ impl HistoryBuilder {
             interactions: Staged::default(),
             campaigns: StrInterner::default(),
             feedback: Staged::default(),
+            subs: subs::StagedSubs::default(),
             received: RecordCounts::default(),
             issues: Vec::new(),
             sources: Vec::new(),
@@ -369,6 +383,38 @@ impl HistoryBuilder {
     /// ```
     pub fn time_range(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
         self.options.time_range = (to_micros(start), to_micros(end));
+        self
+    }
+
+    /// Declares the plans subscriptions may use; a subscription, upgrade or
+    /// downgrade naming another plan is dropped and reported as
+    /// [`Problem::UnknownPlan`]. Defaults to any plan (none declared).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::records::{BillingPeriod, HistoryBuilder, Subscription, UnknownCustomers};
+    ///
+    /// let t = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let mut b = HistoryBuilder::new()
+    ///     .unknown_customers(UnknownCustomers::Create)
+    ///     .plans(["basic", "pro"]);
+    /// b.push_subscription(Subscription::new(1u64, "S-1", "pro", t, BillingPeriod::Monthly, 20.0));
+    /// b.push_subscription(Subscription::new(1u64, "S-2", "gold", t, BillingPeriod::Monthly, 50.0));
+    /// let (history, report) = b.build()?;
+    /// assert_eq!((history.subscription_count(), report.count("unknown_plan")), (1, 1));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn plans<I, S>(mut self, plans: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut v: Vec<Arc<str>> = plans.into_iter().map(|p| Arc::from(p.as_ref())).collect();
+        v.sort();
+        v.dedup();
+        self.options.plans = Some(v);
         self
     }
 
@@ -764,6 +810,8 @@ impl HistoryBuilder {
             ("orders", self.received.orders),
             ("interactions", self.received.interactions),
             ("feedback answers", self.received.feedback),
+            ("subscriptions", self.received.subscriptions),
+            ("subscription events", self.received.subscription_events),
         ] {
             if count > limit {
                 return Err(ErrorKind::TooManyRecords { what, count, limit }.into());
