@@ -103,6 +103,78 @@ impl ChurnEvent {
     }
 }
 
+impl ChurnEvent {
+    /// One event per customer who became a former subscriber in `[from, to)`:
+    /// every subscription they had has ended by `to`, the last of them in the
+    /// window. The time is that last end, the reason the
+    /// [`end_reason`](crate::records::SubscriptionView::end_reason) of the
+    /// subscription(s) ending then (none for a plain lapse), and the segment
+    /// the plan in effect when it ended, so
+    /// [`ReasonShares`] reports stated cancellation reasons by plan.
+    /// Customers whose subscription ended while another still runs are not
+    /// churned. Events are in [`History`] order.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] named `to` unless `from < to`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::analysis::reasons::{ChurnEvent, ReasonShares};
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// # let (from, to) = (churnwise::doc_support::day(0), churnwise::doc_support::day(366));
+    /// let events = ChurnEvent::from_subscriptions(&history, from, to)?;
+    /// let report = ReasonShares::new().report(&events)?;
+    /// assert_eq!(report.churned() as usize, events.len());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn from_subscriptions(
+        history: &History,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ChurnEvent>> {
+        if from >= to {
+            return Err(Error::invalid_parameter(
+                "to",
+                format!("must be after `from` ({from}), got {to}"),
+            ));
+        }
+        let mut events = Vec::new();
+        for customer in history.customers() {
+            let subscriptions = customer.subscriptions();
+            // The last end, if every subscription has ended.
+            let mut last = None;
+            for s in subscriptions.iter() {
+                match s.ended_at() {
+                    Some(end) => last = last.max(Some(end)),
+                    None => {
+                        last = None;
+                        break;
+                    }
+                }
+            }
+            let Some(end) = last.filter(|&t| from <= t && t < to) else {
+                continue;
+            };
+            let mut event = ChurnEvent::new(customer.id().clone(), end);
+            for s in subscriptions.iter().filter(|s| s.ended_at() == Some(end)) {
+                if let Some(reason) = s.end_reason() {
+                    let label = reason.to_string();
+                    if !event.reasons.contains(&label) {
+                        event.reasons.push(label);
+                    }
+                }
+                event
+                    .segment
+                    .get_or_insert_with(|| s.plan_at(end).to_owned());
+            }
+            events.push(event);
+        }
+        Ok(events)
+    }
+}
+
 /// Counts churn reasons into shares with Wilson intervals: overall, by
 /// segment and by calendar month (UTC).
 ///

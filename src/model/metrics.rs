@@ -1462,9 +1462,15 @@ mod tests {
         let want = roc_auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true], None).unwrap();
         assert_eq!(want, 0.75);
         assert_eq!(roc_auc(&column, &labels, None).unwrap(), want);
-        assert_eq!(roc_auc(&column.to_owned(), &labels.to_vec(), None).unwrap(), want);
+        assert_eq!(
+            roc_auc(&column.to_owned(), &labels.to_vec(), None).unwrap(),
+            want
+        );
         let c = Confusion::at(&column, labels.as_slice().unwrap(), 0.3).unwrap();
-        assert_eq!(c, Confusion::at(&[0.1, 0.4, 0.35, 0.8], &labels, 0.3).unwrap());
+        assert_eq!(
+            c,
+            Confusion::at(&[0.1, 0.4, 0.35, 0.8], &labels, 0.3).unwrap()
+        );
     }
 
     /// Test tolerances, named once (STYLE 2.7).

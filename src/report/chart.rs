@@ -3,12 +3,15 @@
 use std::fmt;
 use std::path::Path;
 
-use super::plot::{Axis, BarPlot, ForestPlot, Format, Heatmap, Mark, PALETTE, Series, XyPlot};
+use super::plot::{
+    Axis, BarLayout, BarPlot, ForestPlot, Format, Heatmap, Mark, PALETTE, Series, XyPlot,
+};
+use super::svg;
 use crate::analysis::drivers::DriverReport;
 use crate::analysis::survival::{FittedKaplanMeier, LogRankTest, SurvivalCurve};
 use crate::model::metrics::CalibrationBin;
 use crate::retention::uplift::CurvePoint;
-use crate::segment::{CohortRetention, PeriodChurn, SegmentReport};
+use crate::segment::{CohortRetention, MrrMovement, PeriodChurn, SegmentReport};
 use crate::{Error, ErrorKind, Result};
 
 /// A chart: a standalone SVG document and its title.
@@ -501,6 +504,7 @@ impl Chart {
             y: Axis::fitted("share / churn rate", [0.0, max], Format::Percent, true),
             x_label: options.x_label_or("segment"),
             empty: "no segments",
+            layout: BarLayout::Grouped,
         };
         Ok(Chart::new(title, plot.render(options.size())))
     }
@@ -558,6 +562,87 @@ impl Chart {
             y: Axis::fitted("churn rate", [0.0, max], Format::Percent, true),
             x_label: options.x_label_or("period start"),
             empty: "no periods",
+            layout: BarLayout::Grouped,
+        };
+        Ok(Chart::new(title, plot.render(options.size())))
+    }
+
+    /// MRR movements per period, from
+    /// [`mrr_movements`](crate::segment::mrr_movements): one stacked bar per
+    /// period, new, reactivation and expansion MRR up from zero, contraction
+    /// and churned MRR down, with the MRR at the start and end in the note.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] for invalid options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::report::{Chart, ChartOptions};
+    /// use churnwise::segment::{Periods, mrr_movements};
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// # let jan = churnwise::doc_support::month(1);
+    ///
+    /// let rows = mrr_movements(&history, &Periods::months(jan, 6)?)?;
+    /// let chart = Chart::mrr_movements(&rows, &ChartOptions::new())?;
+    /// assert!(chart.svg().contains("churned") && chart.svg().contains("expansion"));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn mrr_movements(rows: &[MrrMovement], options: &ChartOptions) -> Result<Chart> {
+        options.validate()?;
+        let title = options.title_or("MRR movements");
+        let column = |f: fn(&MrrMovement) -> f64, sign: f64| -> Vec<Option<f64>> {
+            rows.iter().map(|r| Some(sign * f(r))).collect()
+        };
+        let series = vec![
+            (
+                "new".to_string(),
+                PALETTE[2],
+                column(MrrMovement::new_mrr, 1.0),
+            ),
+            (
+                "reactivation".to_string(),
+                PALETTE[5],
+                column(MrrMovement::reactivation, 1.0),
+            ),
+            (
+                "expansion".to_string(),
+                PALETTE[0],
+                column(MrrMovement::expansion, 1.0),
+            ),
+            (
+                "contraction".to_string(),
+                PALETTE[4],
+                column(MrrMovement::contraction, -1.0),
+            ),
+            (
+                "churned".to_string(),
+                PALETTE[1],
+                column(MrrMovement::churned, -1.0),
+            ),
+        ];
+        let extent = BarPlot::extent(&series, BarLayout::Stacked);
+        let plot = BarPlot {
+            title: title.clone(),
+            note: rows.first().zip(rows.last()).map(|(a, b)| {
+                format!(
+                    "MRR {} on {} → {} on {}",
+                    svg::num(a.opening()),
+                    a.period().start().format("%Y-%m-%d"),
+                    svg::num(b.closing()),
+                    b.period().end().format("%Y-%m-%d")
+                )
+            }),
+            categories: rows
+                .iter()
+                .map(|r| r.period().start().format("%Y-%m").to_string())
+                .collect(),
+            series,
+            y: Axis::fitted("MRR change per period", extent, Format::Number, true),
+            x_label: options.x_label_or("period start"),
+            empty: "no periods",
+            layout: BarLayout::Stacked,
         };
         Ok(Chart::new(title, plot.render(options.size())))
     }

@@ -623,7 +623,7 @@ fn stepped<T>(points: &[T], at: impl Fn(&T) -> (f64, f64)) -> Vec<(f64, f64)> {
     out
 }
 
-/// Grouped vertical bars over categories.
+/// Vertical bars over categories, one per series side by side, or stacked.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BarPlot {
     pub title: String,
@@ -634,6 +634,41 @@ pub(crate) struct BarPlot {
     pub y: Axis,
     pub x_label: String,
     pub empty: &'static str,
+    pub layout: BarLayout,
+}
+
+/// How a [`BarPlot`] places the series of one category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BarLayout {
+    /// Side by side.
+    Grouped,
+    /// One bar: positive values stacked up from zero, negative values down,
+    /// in series order (a bridge of gains and losses).
+    Stacked,
+}
+
+impl BarPlot {
+    /// The lowest and highest point any bar reaches, for the value axis.
+    pub(crate) fn extent(
+        series: &[(String, &'static str, Vec<Option<f64>>)],
+        layout: BarLayout,
+    ) -> [f64; 2] {
+        let categories = series.iter().map(|s| s.2.len()).max().unwrap_or(0);
+        let finite = |k: usize| {
+            series
+                .iter()
+                .filter_map(move |s| s.2.get(k).copied().flatten())
+                .filter(|v| v.is_finite())
+        };
+        (0..categories).fold([0.0, 0.0], |[lo, hi], k| match layout {
+            BarLayout::Grouped => finite(k).fold([lo, hi], |[a, b], v| [a.min(v), b.max(v)]),
+            BarLayout::Stacked => {
+                let down: f64 = finite(k).filter(|v| *v < 0.0).sum();
+                let up: f64 = finite(k).filter(|v| *v > 0.0).sum();
+                [lo.min(down), hi.max(up)]
+            }
+        })
+    }
 }
 
 impl BarPlot {
@@ -685,24 +720,32 @@ impl BarPlot {
         let area = Area::new(&frame, &x_axis, &self.y);
         draw_value_axis(&mut frame, &area, &self.y);
         let svg = &mut frame.svg;
-        let groups = self.series.len().max(1) as f64;
+        let groups = match self.layout {
+            BarLayout::Grouped => self.series.len().max(1) as f64,
+            BarLayout::Stacked => 1.0,
+        };
         let bar = (slot * 0.8 / groups).min(48.0);
-        let baseline = area.py(0f64.clamp(self.y.min, self.y.max));
+        let clamp = |v: f64| v.clamp(self.y.min, self.y.max);
         for (i, label) in labels.iter().enumerate() {
             let center = area.left + slot * (i as f64 + 0.5);
             let group_left = center - bar * groups / 2.0;
+            // Running ends of the stack above and below zero.
+            let (mut up, mut down) = (0.0, 0.0);
             for (k, (_, color, values)) in self.series.iter().enumerate() {
                 if let Some(v) = values.get(i).copied().flatten().filter(|v| v.is_finite()) {
-                    let top = area.py(v);
-                    let x = group_left + bar * k as f64;
-                    svg.rect(
-                        x,
-                        top.min(baseline),
-                        bar,
-                        (baseline - top).abs(),
-                        color,
-                        1.0,
-                    );
+                    let (x, from, to) = match self.layout {
+                        BarLayout::Grouped => (group_left + bar * k as f64, 0.0, v),
+                        BarLayout::Stacked if v >= 0.0 => {
+                            up += v;
+                            (group_left, up - v, up)
+                        }
+                        BarLayout::Stacked => {
+                            down += v;
+                            (group_left, down - v, down)
+                        }
+                    };
+                    let (a, b) = (area.py(clamp(from)), area.py(clamp(to)));
+                    svg.rect(x, a.min(b), bar, (a - b).abs(), color, 1.0);
                 }
             }
             let y = area.top + area.height + 16.0;

@@ -14,7 +14,9 @@ use crate::records::{DataQualityReport, HistorySummary, RecordKind};
 use crate::retention::uplift::CurvePoint;
 use crate::retention::{CampaignReport, Plan};
 use crate::score::{ChurnScorer, Profiles};
-use crate::segment::SegmentReport;
+use crate::segment::{
+    MrrMovement, MrrMovementsTable, RenewalRate, RenewalRatesTable, SegmentReport,
+};
 use crate::{ErrorKind, Result};
 
 /// How many bins the model section's calibration chart uses.
@@ -488,6 +490,50 @@ impl Section {
         Ok(Section::new("When customers leave")
             .with_table(table)
             .with_chart(Chart::survival(km, logrank, options)?))
+    }
+
+    /// Recurring revenue: the MRR bridge of every period (opening, new,
+    /// reactivation, expansion, contraction, churned, closing, with gross
+    /// and net MRR retention and logo churn) as a table and a stacked bar
+    /// chart, and the renewal rates, with the same cells as
+    /// [`MrrMovementsTable`] and [`RenewalRatesTable`] print.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] for invalid chart options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::report::{ChartOptions, Section};
+    /// use churnwise::segment::{Period, Periods, RenewalGroup, mrr_movements, renewal_rates};
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// # let (jan, next_jan) = (churnwise::doc_support::day(0), churnwise::doc_support::day(366));
+    ///
+    /// let movements = mrr_movements(&history, &Periods::months(jan, 12)?)?;
+    /// let renewals = renewal_rates(&history, Period::new(jan, next_jan)?, RenewalGroup::Plan)?;
+    /// let section = Section::recurring_revenue(&movements, &renewals, &ChartOptions::new())?;
+    /// assert_eq!(section.blocks().len(), 3); // MRR table, chart, renewal table
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn recurring_revenue(
+        movements: &[MrrMovement],
+        renewals: &[RenewalRate],
+        options: &ChartOptions,
+    ) -> Result<Section> {
+        let table = |header: &[&str], cells: Vec<Vec<String>>| {
+            let mut t = Table::new(header.iter().copied());
+            for row in cells {
+                t.push_row(row);
+            }
+            t.with_align(0, Align::Left)
+        };
+        let mrr = MrrMovementsTable::new(movements);
+        let renewal = RenewalRatesTable::new(renewals);
+        Ok(Section::new("Recurring revenue")
+            .with_table(table(&MrrMovementsTable::HEADER, mrr.cells()))
+            .with_chart(Chart::mrr_movements(movements, options)?)
+            .with_table(table(&RenewalRatesTable::HEADER, renewal.cells())))
     }
 
     /// What distinguishes customers who churned: the `n` strongest drivers

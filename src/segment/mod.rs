@@ -36,8 +36,10 @@ mod tiers;
 pub use cluster::{ClusterProfile, ClusterRow, FittedKMeans, KMeansSegmenter};
 pub use lifecycle::{LifecyclePolicy, LifecycleStage};
 pub use measures::{
-    ChurnDefinition, ChurnRatesTable, ChurnStatus, Cohort, CohortRetention, CohortRule, Period,
-    PeriodChurn, Periods, RevenueRetention, RevenueRetentionTable, churn_rates, revenue_retention,
+    ChurnDefinition, ChurnRatesTable, ChurnStatus, Cohort, CohortRetention, CohortRule,
+    MrrMovement, MrrMovementsTable, Period, PeriodChurn, Periods, RenewalGroup, RenewalRate,
+    RenewalRatesTable, RevenueRetention, RevenueRetentionTable, churn_rates, mrr_movements,
+    renewal_rates, revenue_retention,
 };
 pub use report::{SegmentReport, SegmentRow};
 pub use rfm::{FittedRfm, Rfm, RfmScore, RfmSegment};

@@ -458,33 +458,36 @@ impl Lifetimes {
     pub fn extract(&self, history: &History) -> Result<SurvivalData> {
         self.validate()?;
         let t = to_micros(self.as_of);
-        let window = match self.definition {
-            ChurnDefinition::NoOrder { inactivity_days }
-            | ChurnDefinition::NoActivity { inactivity_days } => {
-                Some(i64::from(inactivity_days) * MICROS_PER_DAY)
-            }
-            ChurnDefinition::Cancellation => None,
-        };
         let any_event = matches!(self.definition, ChurnDefinition::NoActivity { .. });
         let (mut ids, mut durations, mut events) = (Vec::new(), Vec::new(), Vec::new());
         for customer in history.customers() {
-            let signup = customer.signup_micros();
-            if signup > t {
+            let (start, churn) = match self.definition {
+                ChurnDefinition::NoOrder { inactivity_days }
+                | ChurnDefinition::NoActivity { inactivity_days } => {
+                    let window = i64::from(inactivity_days) * MICROS_PER_DAY;
+                    let lapse = first_lapse(customer, any_event, window, t);
+                    (Some(customer.signup_micros()), lapse)
+                }
+                ChurnDefinition::Cancellation => (
+                    Some(customer.signup_micros()),
+                    first_cancellation(customer, t),
+                ),
+                ChurnDefinition::SubscriptionEnded => first_subscription_end(customer, t),
+            };
+            let Some(start) = start.filter(|&s| s <= t) else {
                 continue;
-            }
-            let churn = match window {
-                Some(window) => first_lapse(customer, any_event, window, t),
-                None => first_cancellation(customer, t),
             };
             let end = churn.unwrap_or(t);
             ids.push(customer.id().clone());
-            durations.push((end - signup).max(0) as f64 / MICROS_PER_DAY as f64);
+            durations.push((end - start).max(0) as f64 / MICROS_PER_DAY as f64);
             events.push(churn.is_some());
         }
         if ids.is_empty() {
-            return Err(
-                ErrorKind::Empty(format!("no customer had signed up by {}", self.as_of)).into(),
-            );
+            let what = match self.definition {
+                ChurnDefinition::SubscriptionEnded => "no subscription had started",
+                _ => "no customer had signed up",
+            };
+            return Err(ErrorKind::Empty(format!("{what} by {}", self.as_of)).into());
         }
         SurvivalData::new(durations, events)?.with_ids(ids)
     }
@@ -537,6 +540,34 @@ fn first_lapse(
     }
     let churn = last.saturating_add(window);
     (churn <= until).then_some(churn)
+}
+
+/// For [`ChurnDefinition::SubscriptionEnded`]: the start of the customer's
+/// first subscription, and the first moment at or before `until` when every
+/// subscription started so far had ended with none running, if any.
+fn first_subscription_end(customer: CustomerView<'_>, until: i64) -> (Option<i64>, Option<i64>) {
+    let mut spans: Vec<(i64, i64)> = customer
+        .subscriptions()
+        .iter()
+        .map(|s| {
+            let end = s.ended_at().map_or(i64::MAX, to_micros);
+            (to_micros(s.start()), end)
+        })
+        .collect();
+    spans.sort_unstable();
+    let Some(&(first, _)) = spans.first() else {
+        return (None, None);
+    };
+    // Walk the union of the [start, end) spans: churn is the end of the
+    // first stretch that no later subscription continues.
+    let mut covered = first;
+    for &(start, end) in &spans {
+        if start > covered {
+            break;
+        }
+        covered = covered.max(end);
+    }
+    (Some(first), (covered <= until).then_some(covered))
 }
 
 /// The customer's first cancellation at or before `until`, if any.

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::records::CompactKind;
-use crate::records::CustomerView;
-use crate::util::{MICROS_PER_DAY, to_micros};
+use crate::records::{CustomerView, SubscriptionStatus};
+use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 use crate::{Error, Result};
 
 /// The default inactivity window of [`ChurnDefinition::NoOrder`], in days.
@@ -40,7 +40,8 @@ const MAX_INACTIVITY_DAYS: u32 = 36_500;
 /// The default is `NoOrder { inactivity_days: 90 }` (DOMAIN.md: at one
 /// retailer, customers with no order for 90 days churned with probability
 /// about 75%). Serialized as `{"type": "no_order", "inactivity_days": 90}`,
-/// `{"type": "no_activity", ...}` or `{"type": "cancellation"}`.
+/// `{"type": "no_activity", ...}`, `{"type": "cancellation"}` or
+/// `{"type": "subscription_ended"}`.
 ///
 /// # Example
 ///
@@ -86,6 +87,15 @@ pub enum ChurnDefinition {
     /// [`InteractionKind::Cancellation`](crate::records::InteractionKind::Cancellation)
     /// on (a cancellation at exactly `t` counts at `t`).
     Cancellation,
+    /// Subscriptions: a customer is a subscriber from the start of their
+    /// first [`Subscription`](crate::records::Subscription) on (before it:
+    /// [`ChurnStatus::NotSignedUp`]), active while any of their
+    /// subscriptions is running at `t` (active, paused or pending
+    /// cancellation, see
+    /// [`SubscriptionView::status_at`](crate::records::SubscriptionView::status_at)),
+    /// and churned when every subscription that had started by `t` has
+    /// ended. A customer who subscribes again is active again.
+    SubscriptionEnded,
 }
 
 impl Default for ChurnDefinition {
@@ -102,6 +112,7 @@ impl Default for ChurnDefinition {
 pub(super) enum Rule {
     Inactive { window: i64, any_event: bool },
     Cancelled,
+    SubscriptionEnded,
 }
 
 impl ChurnDefinition {
@@ -133,6 +144,7 @@ impl ChurnDefinition {
             ChurnDefinition::NoOrder { inactivity_days } => (*inactivity_days, false),
             ChurnDefinition::NoActivity { inactivity_days } => (*inactivity_days, true),
             ChurnDefinition::Cancellation => return Ok(Rule::Cancelled),
+            ChurnDefinition::SubscriptionEnded => return Ok(Rule::SubscriptionEnded),
         };
         if !(1..=MAX_INACTIVITY_DAYS).contains(&days) {
             return Err(Error::invalid_parameter(
@@ -266,6 +278,21 @@ pub(super) fn for_each_status(
                 f(k, status);
             }
         }
+        Rule::SubscriptionEnded => {
+            let subscriptions = customer.subscriptions();
+            let first = subscriptions.iter().map(|s| s.start()).min();
+            for (k, &t) in instants.iter().enumerate() {
+                let at = from_micros(t);
+                let status = if t < signup || first.is_none_or(|first| at < first) {
+                    ChurnStatus::NotSignedUp
+                } else if subscriptions.iter().any(|s| is_running(s.status_at(at))) {
+                    ChurnStatus::Active
+                } else {
+                    ChurnStatus::Churned
+                };
+                f(k, status);
+            }
+        }
         Rule::Inactive { window, any_event } => {
             let mut purchases = purchase_times(customer).peekable();
             let mut contacts = any_event
@@ -296,6 +323,17 @@ pub(super) fn for_each_status(
             }
         }
     }
+}
+
+/// Whether a subscription in this state still holds the customer: active,
+/// paused or pending cancellation.
+pub(crate) fn is_running(status: SubscriptionStatus) -> bool {
+    matches!(
+        status,
+        SubscriptionStatus::Active
+            | SubscriptionStatus::Paused
+            | SubscriptionStatus::PendingCancellation
+    )
 }
 
 /// The customer's purchase times (orders with amount ≥ 0), ascending.

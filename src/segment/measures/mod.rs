@@ -12,7 +12,12 @@
 //!   active 0, 1, 2, … months after signup;
 //! - [`revenue_retention`]: starting, expansion, contraction and churned
 //!   revenue between consecutive periods, with gross revenue churn and net
-//!   revenue retention.
+//!   revenue retention;
+//! - [`mrr_movements`]: for subscriptions, the monthly recurring revenue
+//!   bridge of each period (new, reactivation, expansion, contraction,
+//!   churned), with gross and net MRR retention and logo churn;
+//! - [`renewal_rates`]: renewals over renewal decisions, by plan, cohort
+//!   or billing period.
 //!
 //! Periods are given by [`Periods`] (calendar months, fixed-length days, or
 //! explicit bounds). Each result prints as an aligned table
@@ -46,12 +51,17 @@ use crate::{Error, Result};
 mod churn_rate;
 mod cohort;
 mod definition;
+mod mrr;
 mod periods;
 mod revenue;
 
 pub use churn_rate::{ChurnRatesTable, PeriodChurn, churn_rates};
 pub use cohort::{Cohort, CohortRetention, CohortRule};
 pub use definition::{ChurnDefinition, ChurnStatus};
+pub use mrr::{
+    MrrMovement, MrrMovementsTable, RenewalGroup, RenewalRate, RenewalRatesTable, mrr_movements,
+    renewal_rates,
+};
 pub use periods::{Period, Periods};
 pub use revenue::{RevenueRetention, RevenueRetentionTable, revenue_retention};
 

@@ -30,6 +30,36 @@ pub struct Period {
 }
 
 impl Period {
+    /// The period `[start, end)`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter)
+    /// named `end` unless `start < end`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::segment::Period;
+    ///
+    /// let jan = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let feb = Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).unwrap();
+    /// assert_eq!(Period::new(jan, feb)?.end(), feb);
+    /// assert!(Period::new(feb, jan).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Period> {
+        if start < end {
+            Ok(Period { start, end })
+        } else {
+            Err(Error::invalid_parameter(
+                "end",
+                format!("must be after the start {start}, got {end}"),
+            ))
+        }
+    }
+
     /// The first instant of the period (inclusive).
     pub fn start(&self) -> DateTime<Utc> {
         self.start
