@@ -50,6 +50,18 @@ pub(crate) struct StagedSubs {
     reasons: StrInterner,
 }
 
+impl StagedSubs {
+    /// Renames customer keys (identities applied).
+    pub(super) fn remap(&mut self, remap: &[u32]) {
+        for s in &mut self.subs {
+            s.key = remap[s.key as usize];
+        }
+        for e in &mut self.events {
+            e.key = remap[e.key as usize];
+        }
+    }
+}
+
 /// A price's problem, if any: not finite, negative, or beyond the amount limit.
 fn price_problem(price: f64, limit: f64) -> Option<Problem> {
     if !price.is_finite() {
