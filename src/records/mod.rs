@@ -31,7 +31,7 @@ pub use builder::{Duplicates, EventsBeforeSignup, HistoryBuilder, UnknownCustome
 #[cfg(feature = "csv")]
 pub use csv::{
     CsvFormat, CustomerCsv, FeedbackCsv, InteractionCsv, MAX_FIELD_BYTES, MAX_ID_BYTES,
-    MAX_LINE_BYTES, OrderCsv,
+    MAX_LINE_BYTES, OrderCsv, SubscriptionCsv, SubscriptionEventCsv,
 };
 pub use history::{
     Attributes, CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage,
