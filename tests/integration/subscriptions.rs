@@ -250,6 +250,12 @@ fn events_round_trip_through_the_history() {
         s.status_at(day(80)),
         SubscriptionStatus::PendingCancellation
     );
+    let summary = history.summary();
+    assert_eq!((summary.subscriptions, summary.subscription_events), (3, 8));
+    assert_eq!(
+        (summary.first_event, summary.last_event),
+        (Some(day(0)), Some(day(200)))
+    );
 }
 
 /// A small random subscription book: (customer, id, start, price, events).
