@@ -837,7 +837,8 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidRecord`] with the first issue in input order
-    /// (customers, then orders, interactions, feedback), naming the record,
+    /// (customers, then orders, interactions, feedback, subscriptions,
+    /// subscription events), naming the record,
     /// its index (and CSV line) and the field; [`ErrorKind::TooManyRecords`]
     /// as for `build`.
     ///
