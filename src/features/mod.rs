@@ -22,12 +22,16 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod contract;
 mod extract;
 mod label;
 mod spec;
 mod table;
 
-pub use label::{ChurnLabeler, LabelRule, Labels, LapsedCustomers, TrainingSet};
+pub use label::{
+    ChurnKind, ChurnLabeler, InvoluntaryChurn, LabelRule, Labels, LapsedCustomers,
+    SubscriptionLabels, TrainingSet,
+};
 pub use spec::{FeatureInfo, FeatureSpec, Snapshot, Unit};
 pub use table::FeatureTable;
 
