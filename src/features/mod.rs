@@ -32,7 +32,7 @@ pub use label::{
     ChurnKind, ChurnLabeler, InvoluntaryChurn, LabelRule, Labels, LapsedCustomers,
     SubscriptionLabels, TrainingSet,
 };
-pub use spec::{FeatureInfo, FeatureSpec, Snapshot, Unit};
+pub use spec::{FeatureInfo, FeatureSpec, Snapshot, SubscriptionFeatures, Unit};
 pub use table::FeatureTable;
 
 pub(crate) use spec::{catalog_names, closest_names, unknown_name};
