@@ -260,7 +260,7 @@ pub fn renewal_cohort(active: &[u64]) -> Result<History> {
             ));
         }
     }
-    Ok(b.build_strict()?)
+    b.build_strict()
 }
 
 /// The `n`-th period end of [`renewal_cohort`]: January 1 of 2024 + `n`.

@@ -23,7 +23,7 @@ enum Event {
     /// customer, subscription number, start, period code, auto-renew, price.
     Subscription(u64, u8, i64, u8, bool, f64),
     /// customer, subscription number, time, kind code, price.
-    SubscriptionEvent(u64, u8, i64, u8, f64),
+    SubChange(u64, u8, i64, u8, f64),
 }
 
 fn event(ids: std::ops::Range<u64>, times: std::ops::Range<i64>) -> impl Strategy<Value = Event> {
@@ -46,7 +46,7 @@ fn event(ids: std::ops::Range<u64>, times: std::ops::Range<i64>) -> impl Strateg
         )
             .prop_map(|(c, n, t, p, a, x)| Event::Subscription(c, n, t, p, a, x)),
         (ids, 0u8..2, times, 0u8..8, 0.0..50.0f64)
-            .prop_map(|(c, n, t, k, x)| Event::SubscriptionEvent(c, n, t, k, x)),
+            .prop_map(|(c, n, t, k, x)| Event::SubChange(c, n, t, k, x)),
     ]
 }
 
@@ -85,7 +85,7 @@ fn push(b: &mut HistoryBuilder, e: &Event) {
                     .with_auto_renew(auto),
             );
         }
-        Event::SubscriptionEvent(c, n, t, k, price) => {
+        Event::SubChange(c, n, t, k, price) => {
             let plan = Some(if price > 25.0 { "pro" } else { "lite" }.to_owned());
             let kind = match k {
                 0 => SubscriptionEventKind::Renewal,
