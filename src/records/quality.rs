@@ -913,22 +913,32 @@ pub struct IssueCount {
 impl fmt::Display for DataQualityReport {
     /// A table: records received, accepted and dropped per kind, then issue counts.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kinds: Vec<RecordKind> = RecordKind::ALL
+            .into_iter()
+            .filter(|&kind| {
+                let subs = matches!(
+                    kind,
+                    RecordKind::Subscription | RecordKind::SubscriptionEvent
+                );
+                !subs || self.received.get(kind) > 0
+            })
+            .collect();
+        let summary = self.summary();
+        // The kind column fits its longest label ("subscription event").
+        let w = kinds
+            .iter()
+            .chain(summary.iter().map(|row| &row.kind))
+            .map(|k| k.to_string().len())
+            .fold(12, usize::max);
         writeln!(
             f,
-            "{:<12} {:>12} {:>12} {:>10}",
+            "{:<w$} {:>12} {:>12} {:>10}",
             "records", "received", "accepted", "dropped"
         )?;
-        for kind in RecordKind::ALL {
-            let subs = matches!(
-                kind,
-                RecordKind::Subscription | RecordKind::SubscriptionEvent
-            );
-            if subs && self.received.get(kind) == 0 {
-                continue;
-            }
+        for kind in kinds {
             writeln!(
                 f,
-                "{:<12} {:>12} {:>12} {:>10}",
+                "{:<w$} {:>12} {:>12} {:>10}",
                 kind.to_string(),
                 self.received.get(kind),
                 self.accepted.get(kind),
@@ -942,13 +952,12 @@ impl fmt::Display for DataQualityReport {
                 self.implicit_customers
             )?;
         }
-        let summary = self.summary();
         if summary.is_empty() {
             return writeln!(f, "no issues");
         }
         writeln!(
             f,
-            "\n{:<12} {:<22} {:<18} {:<15} {:>8}",
+            "\n{:<w$} {:<22} {:<18} {:<15} {:>8}",
             "record", "field", "problem", "action", "count"
         )?;
         for row in summary {
@@ -959,7 +968,7 @@ impl fmt::Display for DataQualityReport {
             };
             writeln!(
                 f,
-                "{:<12} {:<22} {:<18} {:<15} {:>8}",
+                "{:<w$} {:<22} {:<18} {:<15} {:>8}",
                 row.kind.to_string(),
                 row.field,
                 row.problem,

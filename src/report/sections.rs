@@ -48,7 +48,16 @@ impl Section {
             ("orders", RecordKind::Order),
             ("interactions", RecordKind::Interaction),
             ("feedback", RecordKind::Feedback),
+            ("subscriptions", RecordKind::Subscription),
+            ("subscription events", RecordKind::SubscriptionEvent),
         ] {
+            let subs = matches!(
+                kind,
+                RecordKind::Subscription | RecordKind::SubscriptionEvent
+            );
+            if subs && received.get(kind) == 0 {
+                continue; // a business without subscriptions
+            }
             counts.push_row([
                 name.to_string(),
                 received.get(kind).to_string(),
