@@ -6,7 +6,7 @@
 //! [`SubscriptionView::end_reason`]); nothing here re-derives it.
 
 use super::spec::Kind;
-use crate::records::{ChurnReason, CustomerView, History, SubscriptionStatus, SubscriptionView};
+use crate::records::{ChurnReason, CustomerView, SubscriptionStatus, SubscriptionView};
 use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 
 /// Whether a subscription in this state still holds the customer: active,
@@ -75,18 +75,6 @@ pub(crate) fn subscription_outcome(
         return Some(None);
     }
     Some(Some(s.end_reason()))
-}
-
-/// The last time the history's subscriptions cover: the latest start or
-/// subscription event, `None` without subscriptions.
-pub(crate) fn subscription_span_end(history: &History) -> Option<i64> {
-    history
-        .subscriptions()
-        .map(|s| {
-            let last_event = s.events().micros().last().copied().unwrap_or(i64::MIN);
-            last_event.max(s.start_micros())
-        })
-        .max()
 }
 
 /// Average days in a month (365.25 / 12), for `months_on_plan`.

@@ -623,12 +623,7 @@ impl ChurnLabeler {
         let h = i64::from(self.horizon_days) * MICROS_PER_DAY;
         let until = match self.observed_until {
             Some(u) => to_micros(u),
-            None => {
-                let events = history.event_span().map(|(_, last)| last);
-                events
-                    .max(contract::subscription_span_end(history))
-                    .unwrap_or(i64::MIN)
-            }
+            None => history.event_span().map_or(i64::MIN, |(_, last)| last),
         };
         if t.saturating_add(h) > until {
             return Err(ErrorKind::Censored {
