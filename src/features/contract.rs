@@ -9,24 +9,9 @@ use super::spec::Kind;
 use crate::records::{ChurnReason, CustomerView, SubscriptionStatus, SubscriptionView};
 use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 
-/// Whether a subscription in this state still holds the customer: active,
-/// paused or pending cancellation.
-///
-/// The same notion as the segment measures' `ChurnDefinition::SubscriptionEnded`
-/// (kept in step by a test in this module; `features` may not import
-/// `segment`).
-pub(crate) fn is_running(status: SubscriptionStatus) -> bool {
-    matches!(
-        status,
-        SubscriptionStatus::Active
-            | SubscriptionStatus::Paused
-            | SubscriptionStatus::PendingCancellation
-    )
-}
-
 /// Whether the subscription holds its customer at `t` (µs).
 pub(crate) fn running_at(s: &SubscriptionView<'_>, t: i64) -> bool {
-    t >= s.start_micros() && is_running(s.status_at_micros(t))
+    t >= s.start_micros() && s.status_at_micros(t).is_running()
 }
 
 /// What happened to a customer holding a subscription at `t` by `t + h`.
@@ -156,7 +141,7 @@ pub(crate) fn subscription_state(view: CustomerView<'_>, t: i64) -> Subscription
             0.0
         };
         st.mrr += mrr;
-        if !is_running(status) {
+        if !status.is_running() {
             continue;
         }
         st.held += 1;

@@ -305,6 +305,27 @@ pub enum SubscriptionStatus {
 }
 
 impl SubscriptionStatus {
+    /// Whether the subscription still holds its customer in this state
+    /// (`Active`, `Paused` or `PendingCancellation`): the one notion of a
+    /// running subscription behind contractual labels, features,
+    /// [`ChurnDefinition::SubscriptionEnded`](crate::segment::ChurnDefinition::SubscriptionEnded)
+    /// and the MRR measures.
+    ///
+    /// ```
+    /// use churnwise::records::SubscriptionStatus;
+    ///
+    /// assert!(SubscriptionStatus::Paused.is_running());
+    /// assert!(!SubscriptionStatus::Ended.is_running() && !SubscriptionStatus::NotStarted.is_running());
+    /// ```
+    pub fn is_running(&self) -> bool {
+        matches!(
+            self,
+            SubscriptionStatus::Active
+                | SubscriptionStatus::Paused
+                | SubscriptionStatus::PendingCancellation
+        )
+    }
+
     /// Whether the subscription earns recurring revenue in this state
     /// (`Active` or `PendingCancellation`).
     pub fn is_billing(&self) -> bool {

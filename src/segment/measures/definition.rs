@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::records::CompactKind;
-use crate::records::{CustomerView, SubscriptionStatus};
+use crate::records::CustomerView;
 use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 use crate::{Error, Result};
 
@@ -285,7 +285,7 @@ pub(super) fn for_each_status(
                 let at = from_micros(t);
                 let status = if t < signup || first.is_none_or(|first| at < first) {
                     ChurnStatus::NotSignedUp
-                } else if subscriptions.iter().any(|s| is_running(s.status_at(at))) {
+                } else if subscriptions.iter().any(|s| s.status_at(at).is_running()) {
                     ChurnStatus::Active
                 } else {
                     ChurnStatus::Churned
@@ -323,17 +323,6 @@ pub(super) fn for_each_status(
             }
         }
     }
-}
-
-/// Whether a subscription in this state still holds the customer: active,
-/// paused or pending cancellation.
-pub(crate) fn is_running(status: SubscriptionStatus) -> bool {
-    matches!(
-        status,
-        SubscriptionStatus::Active
-            | SubscriptionStatus::Paused
-            | SubscriptionStatus::PendingCancellation
-    )
 }
 
 /// The customer's purchase times (orders with amount ≥ 0), ascending.

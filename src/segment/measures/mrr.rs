@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::definition::is_running;
 use super::{BLOCK, Period, Periods, fmt_instant, fmt_percent, write_table};
 use crate::Result;
 use crate::records::{CustomerView, History, SubscriptionEventKind, SubscriptionView};
@@ -114,7 +113,7 @@ impl MrrMovement {
         self.paying_at_start
     }
 
-    /// Customers counted in [`new`](Self::new).
+    /// Customers counted in [`new_mrr`](Self::new_mrr).
     pub fn new_customers(&self) -> usize {
         self.new_customers
     }
@@ -322,7 +321,7 @@ fn customer_state(c: &CustomerView<'_>, t: DateTime<Utc>) -> State {
     let mut state = State::default();
     for s in c.subscriptions().iter() {
         state.mrr += s.mrr_at(t);
-        state.subscribed |= is_running(s.status_at(t));
+        state.subscribed |= s.status_at(t).is_running();
         state.subscribed_before |= s.start() < t;
     }
     state
