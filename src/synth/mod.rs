@@ -165,10 +165,12 @@ mod dirty;
 mod forward;
 mod population;
 pub(crate) mod rng;
+mod subscription;
 mod truth;
 
 pub use bgnbd::{BgNbdCustomer, BgNbdParams, simulate_bgnbd, simulate_bgnbd_horizons};
 pub use config::PopulationConfig;
 pub use forward::{CampaignResult, ChurnRisk, Treatment};
 pub use population::{Population, PopulationParts};
+pub use subscription::{SubscriptionPopulation, SubscriptionPopulationConfig, SubscriptionTruth};
 pub use truth::{ChurnCause, CustomerTruth, InjectedCounts, InterventionResponses, LatentType};
