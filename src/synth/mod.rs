@@ -212,7 +212,7 @@
 //! | upgrades | to the next plan at rate u / 720 per day while active (not paused, no cancellation pending, not in payment retries) | |
 //! | downgrades | to the previous plan at rate 0.5 × (quality + service + price hazards) while active: dissatisfied subscribers downgrade before they leave | |
 //! | pauses | auto-renewing active subscriptions pause at rate 1/720 per day and resume at rate 1/45 per day (no logins and no billing while paused) | |
-//! | cancellation | a request (`CancellationRequested` with its reason) at the hazard below, while no cancellation is pending and no payment is being retried; the subscription `Ended` at the next period end | |
+//! | cancellation | a request (`CancellationRequested`) at the hazard below, while no cancellation is pending and no payment is being retried, stating its true reason with probability 0.8 (else `other`); the subscription `Ended` at the next period end | |
 //!
 //! **Cancellation hazard.** Per day, the sum of six cause-specific hazards;
 //! a request's reason is drawn in proportion to them, so causes make sense
@@ -240,7 +240,8 @@
 //! | I | no login in the last 14 days | `inactive_hazard` (3) |
 //!
 //! With the defaults, about 41% of subscriptions end before `end`, 16% of
-//! them involuntarily; the cancellation requests give product quality 23%,
+//! them involuntarily; the true reasons of the cancellation requests are
+//! product quality 23%,
 //! price 22%, competitor 21%, needs changed 16%, poor service 13% and moved
 //! or closed 5%. Of the subscriptions running 180 days before `end`, 10.7%
 //! end in the next 90 days; the records oracle ranks them with an AUC of

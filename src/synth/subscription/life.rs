@@ -96,6 +96,9 @@ const REASONS: [ChurnReason; 6] = [
     ChurnReason::MovedOrClosed,
 ];
 const REASON_WEIGHTS: [f64; 6] = [0.20, 0.15, 0.20, 0.20, 0.15, 0.10];
+/// Probability that a cancellation request states its true reason (the
+/// others record `other`: no reason given).
+const STATED_REASON_PROB: f64 = 0.8;
 const QUALITY: usize = 0;
 const SERVICE: usize = 1;
 const PRICE: usize = 2;
@@ -796,8 +799,13 @@ impl Life {
                     // A cancellation request.
                     let reason = rng.categorical(&comps);
                     self.pending = Some((self.t, reason));
+                    let stated = if rng.bernoulli(STATED_REASON_PROB) {
+                        REASONS[reason].clone()
+                    } else {
+                        ChurnReason::Other
+                    };
                     let kind = SubscriptionEventKind::CancellationRequested {
-                        reason: REASONS[reason].clone(),
+                        reason: stated,
                         note: None,
                     };
                     self.record(ctx, p, sink, secs, kind);

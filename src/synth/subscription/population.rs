@@ -73,7 +73,8 @@ impl SubscriptionTruth {
         self.cancellation_time
     }
 
-    /// The true reason: the cancellation's reason, or
+    /// The true reason (which the cancellation request states 80% of the
+    /// time, else `other`): the cancellation's reason, or
     /// [`ChurnReason::PaymentFailed`] for an involuntary end; `None` while
     /// the subscriber has neither asked to cancel nor been ended.
     pub fn reason(&self) -> Option<&ChurnReason> {
