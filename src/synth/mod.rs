@@ -241,12 +241,11 @@
 //!
 //! With the defaults, about 41% of subscriptions end before `end`, 16% of
 //! them involuntarily; the true reasons of the cancellation requests are
-//! product quality 23%,
-//! price 22%, competitor 21%, needs changed 16%, poor service 13% and moved
-//! or closed 5%. Of the subscriptions running 180 days before `end`, 10.7%
+//! product quality 23%, price 22%, competitor 21%, needs changed 16%, poor
+//! service 13% and moved or closed 5%. Of the subscriptions running 180 days before `end`, 10.7%
 //! end in the next 90 days; the records oracle ranks them with an AUC of
 //! about 0.78 (0.79 knowing the hidden traits). 20 000 subscribers (1.6 M
-//! logins, tickets and complaints, 170 000 subscription events) take about
+//! logins, tickets and complaints, 190 000 subscription events) take about
 //! 1.3 s on two cores, and the oracle with 32 replicas about 2 s.
 //!
 //! Not simulated: new subscriptions after an end (reactivation), several
