@@ -163,11 +163,9 @@ fn billing_mix_and_payment_failures_follow_the_configuration() {
                     sequences += 1;
                 }
             }
-            SubscriptionEventKind::Ended => {
-                if open.remove(&e.customer).is_some() {
-                    sequences += 1;
-                    involuntary += 1;
-                }
+            SubscriptionEventKind::Ended if open.remove(&e.customer).is_some() => {
+                sequences += 1;
+                involuntary += 1;
             }
             _ => {}
         }
@@ -211,10 +209,9 @@ fn cancellations_peak_before_renewals_and_reasons_follow_their_causes() {
         if let InteractionKind::SupportTicket {
             first_response_hours: Some(h),
         } = i.kind
+            && h > 24.0
         {
-            if h > 24.0 {
-                slow.entry(&i.customer).or_default().push(i.time);
-            }
+            slow.entry(&i.customer).or_default().push(i.time);
         }
     }
     let increase = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
