@@ -181,7 +181,7 @@
 //! ```
 //! use churnwise::synth::SubscriptionPopulationConfig;
 //!
-//! let business = SubscriptionPopulationConfig::default().customers(1_000).seed(7).generate()?;
+//! let business = SubscriptionPopulationConfig::default().customers(500).seed(7).generate()?;
 //! let (history, report) = business.history_builder().build()?;
 //! assert!(report.is_clean());
 //! let ended = history.subscriptions().filter(|s| s.ended_at().is_some_and(|t| t < business.config().end_time())).count();

@@ -94,12 +94,31 @@ impl Default for SubscriptionPopulationConfig {
 
 impl SubscriptionPopulationConfig {
     /// Same as [`SubscriptionPopulationConfig::default`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// assert_eq!(SubscriptionPopulationConfig::new(), SubscriptionPopulationConfig::default());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Number of customers, with ids `1..=customers`, one subscription each.
     /// Defaults to `20_000`. Must be ≥ 1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// let business = SubscriptionPopulationConfig::default().customers(20).generate()?;
+    /// assert_eq!(business.customers().len(), 20);
+    /// assert!(SubscriptionPopulationConfig::default().customers(0).validate().is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn customers(mut self, customers: usize) -> Self {
         self.customers = customers;
         self
@@ -107,12 +126,36 @@ impl SubscriptionPopulationConfig {
 
     /// Start of the simulated span (inclusive). Defaults to
     /// 2023-01-01T00:00:00Z. Must be at least one day before `end`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    /// let config = SubscriptionPopulationConfig::default().start(start);
+    /// assert_eq!(config.start_time(), start);
+    /// assert!(config.validate().is_ok());
+    /// ```
     pub fn start(mut self, start: DateTime<Utc>) -> Self {
         self.start = start;
         self
     }
 
     /// End of the simulated span (exclusive). Defaults to 2025-01-01T00:00:00Z.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// let end = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
+    /// assert_eq!(SubscriptionPopulationConfig::default().end(end).end_time(), end);
+    /// // The end must come at least a day after the start.
+    /// assert!(SubscriptionPopulationConfig::default().end(end).start(end).validate().is_err());
+    /// ```
     pub fn end(mut self, end: DateTime<Utc>) -> Self {
         self.end = end;
         self
@@ -137,6 +180,17 @@ impl SubscriptionPopulationConfig {
 
     /// Signups are uniform over this first fraction of the span. Defaults to
     /// `0.75`. Must be in (0, 1].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// let config = SubscriptionPopulationConfig::default().customers(100).signup_fraction(0.5);
+    /// let half = config.start_time() + (config.end_time() - config.start_time()) / 2;
+    /// assert!(config.generate()?.subscriptions().iter().all(|s| s.start < half));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn signup_fraction(mut self, fraction: f64) -> Self {
         self.signup_fraction = fraction;
         self
@@ -144,6 +198,17 @@ impl SubscriptionPopulationConfig {
 
     /// Share of subscriptions billed yearly (the rest monthly). Defaults to
     /// `0.3`. Must be in [0, 1].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::BillingPeriod;
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// let business = SubscriptionPopulationConfig::default().customers(50).yearly_share(1.0).generate()?;
+    /// assert!(business.subscriptions().iter().all(|s| s.period == BillingPeriod::Yearly));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn yearly_share(mut self, share: f64) -> Self {
         self.yearly_share = share;
         self
@@ -152,6 +217,26 @@ impl SubscriptionPopulationConfig {
     /// Discount of a yearly price on twelve monthly prices: the yearly price
     /// is `12 × monthly × (1 − discount)`, rounded to cents. Defaults to
     /// `0.15`. Must be in [0, 1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::BillingPeriod;
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// // Without a discount a yearly basic plan costs twelve monthly prices of 12.
+    /// let business = SubscriptionPopulationConfig::default()
+    ///     .customers(200)
+    ///     .yearly_discount(0.0)
+    ///     .generate()?;
+    /// let basic_yearly = business
+    ///     .subscriptions()
+    ///     .iter()
+    ///     .find(|s| s.plan == "basic" && s.period == BillingPeriod::Yearly)
+    ///     .map(|s| s.price);
+    /// assert_eq!(basic_yearly, Some(144.0));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn yearly_discount(mut self, discount: f64) -> Self {
         self.yearly_discount = discount;
         self
@@ -159,6 +244,16 @@ impl SubscriptionPopulationConfig {
 
     /// Share of subscriptions that renew automatically (the rest renew by
     /// hand at each period end). Defaults to `0.8`. Must be in [0, 1].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// let business = SubscriptionPopulationConfig::default().customers(50).auto_renew_share(0.0).generate()?;
+    /// assert!(business.subscriptions().iter().all(|s| !s.auto_renew));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn auto_renew_share(mut self, share: f64) -> Self {
         self.auto_renew_share = share;
         self
@@ -166,6 +261,18 @@ impl SubscriptionPopulationConfig {
 
     /// Logins per day of a subscriber with usage 1 and no recent complaint
     /// or slow reply. Defaults to `0.25`. Must be finite and ≥ 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::InteractionKind;
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// // 0 turns logins off; tickets and complaints remain.
+    /// let business = SubscriptionPopulationConfig::default().customers(50).logins_per_day(0.0).generate()?;
+    /// assert!(business.interactions().iter().all(|i| i.kind != InteractionKind::Login));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn logins_per_day(mut self, rate: f64) -> Self {
         self.logins_per_day = rate;
         self
@@ -173,6 +280,22 @@ impl SubscriptionPopulationConfig {
 
     /// Cancellation hazard per day before multipliers. Defaults to `1/1500`.
     /// Must be finite and ≥ 0 (0 leaves only involuntary churn).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SubscriptionEventKind;
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// // Without a cancellation hazard, subscriptions end only by payment failures.
+    /// let business = SubscriptionPopulationConfig::default()
+    ///     .customers(200)
+    ///     .baseline_hazard_per_day(0.0)
+    ///     .generate()?;
+    /// assert!(business.subscription_events().iter().all(|e| !matches!(e.kind, SubscriptionEventKind::CancellationRequested { .. })));
+    /// assert!(business.truth().iter().filter(|t| t.is_churned()).all(|t| t.is_involuntary()));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn baseline_hazard_per_day(mut self, hazard: f64) -> Self {
         self.baseline_hazard_per_day = hazard;
         self
@@ -181,6 +304,17 @@ impl SubscriptionPopulationConfig {
     /// Hazard multiplier in the last days before each period end (7 days
     /// for monthly, 30 for yearly billing): the renewal decision. Defaults
     /// to `4.0`. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// assert_eq!(SubscriptionPopulationConfig::default().renewal_hazard(4.0), SubscriptionPopulationConfig::default());
+    /// // 1 removes the peak at period ends.
+    /// assert!(SubscriptionPopulationConfig::default().renewal_hazard(1.0).validate().is_ok());
+    /// assert!(SubscriptionPopulationConfig::default().renewal_hazard(0.0).validate().is_err());
+    /// ```
     pub fn renewal_hazard(mut self, multiplier: f64) -> Self {
         self.renewal_hazard = multiplier;
         self
@@ -188,6 +322,15 @@ impl SubscriptionPopulationConfig {
 
     /// Hazard multiplier of subscriptions without auto-renew. Defaults to
     /// `1.5`. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// assert_eq!(SubscriptionPopulationConfig::default().manual_renewal_hazard(1.5), SubscriptionPopulationConfig::default());
+    /// assert!(SubscriptionPopulationConfig::default().manual_renewal_hazard(-1.0).validate().is_err());
+    /// ```
     pub fn manual_renewal_hazard(mut self, multiplier: f64) -> Self {
         self.manual_renewal_hazard = multiplier;
         self
@@ -196,6 +339,15 @@ impl SubscriptionPopulationConfig {
     /// Multiplier of the competitor and needs-changed hazards while the
     /// subscriber has not logged in for 14 days. Defaults to `3.0`. Must be
     /// finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// assert_eq!(SubscriptionPopulationConfig::default().inactive_hazard(3.0), SubscriptionPopulationConfig::default());
+    /// assert!(SubscriptionPopulationConfig::default().inactive_hazard(f64::NAN).validate().is_err());
+    /// ```
     pub fn inactive_hazard(mut self, multiplier: f64) -> Self {
         self.inactive_hazard = multiplier;
         self
@@ -203,6 +355,15 @@ impl SubscriptionPopulationConfig {
 
     /// Multiplier of the product-quality hazard per complaint in the last
     /// 60 days (at most 3 count). Defaults to `3.0`. Must be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// assert_eq!(SubscriptionPopulationConfig::default().complaint_hazard(3.0), SubscriptionPopulationConfig::default());
+    /// assert!(SubscriptionPopulationConfig::default().complaint_hazard(0.0).validate().is_err());
+    /// ```
     pub fn complaint_hazard(mut self, multiplier: f64) -> Self {
         self.complaint_hazard = multiplier;
         self
@@ -211,6 +372,15 @@ impl SubscriptionPopulationConfig {
     /// Multiplier of the poor-service hazard per support reply slower than
     /// 24 h in the last 60 days (at most 3 count). Defaults to `2.5`. Must be
     /// finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// assert_eq!(SubscriptionPopulationConfig::default().slow_reply_hazard(2.5), SubscriptionPopulationConfig::default());
+    /// assert!(SubscriptionPopulationConfig::default().slow_reply_hazard(1.0).validate().is_ok());
+    /// ```
     pub fn slow_reply_hazard(mut self, multiplier: f64) -> Self {
         self.slow_reply_hazard = multiplier;
         self
@@ -219,6 +389,21 @@ impl SubscriptionPopulationConfig {
     /// Relative price increase applied to every subscription at its first
     /// period end on or after [`price_increase_at`](Self::price_increase_at).
     /// Defaults to `0.10`. Must be finite and in [0, 1] (0: no increase).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SubscriptionEventKind;
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// // The increase shows as an upgrade without a plan; 0 means none.
+    /// let is_increase = |k: &SubscriptionEventKind| matches!(k, SubscriptionEventKind::Upgrade { plan: None, .. });
+    /// let with = SubscriptionPopulationConfig::default().customers(100).generate()?;
+    /// assert!(with.subscription_events().iter().any(|e| is_increase(&e.kind)));
+    /// let without = SubscriptionPopulationConfig::default().customers(100).price_increase(0.0).generate()?;
+    /// assert!(!without.subscription_events().iter().any(|e| is_increase(&e.kind)));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn price_increase(mut self, increase: f64) -> Self {
         self.price_increase = increase;
         self
@@ -226,6 +411,16 @@ impl SubscriptionPopulationConfig {
 
     /// From when the price increase applies (at each subscription's next
     /// period end). Defaults to 2024-01-01T00:00:00Z. Any time.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// let at = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
+    /// assert!(SubscriptionPopulationConfig::default().price_increase_at(at).validate().is_ok());
+    /// ```
     pub fn price_increase_at(mut self, at: DateTime<Utc>) -> Self {
         self.price_increase_at = at;
         self
@@ -234,6 +429,15 @@ impl SubscriptionPopulationConfig {
     /// Multiplier of the price hazard from 30 days before a subscription's
     /// price increase (its notice) to 60 days after. Defaults to `3.0`. Must
     /// be finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// assert_eq!(SubscriptionPopulationConfig::default().price_increase_hazard(3.0), SubscriptionPopulationConfig::default());
+    /// assert!(SubscriptionPopulationConfig::default().price_increase_hazard(0.0).validate().is_err());
+    /// ```
     pub fn price_increase_hazard(mut self, multiplier: f64) -> Self {
         self.price_increase_hazard = multiplier;
         self
@@ -242,6 +446,21 @@ impl SubscriptionPopulationConfig {
     /// Mean probability that an automatic renewal payment fails at its first
     /// attempt (each subscriber's own probability is Beta-distributed around
     /// it, with concentration 20). Defaults to `0.05`. Must be in [0, 1).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::records::SubscriptionEventKind;
+    /// use churnwise::synth::SubscriptionPopulationConfig;
+    ///
+    /// let business = SubscriptionPopulationConfig::default()
+    ///     .customers(100)
+    ///     .payment_failure_rate(0.0)
+    ///     .generate()?;
+    /// assert!(business.subscription_events().iter().all(|e| e.kind != SubscriptionEventKind::PaymentFailed));
+    /// assert!(SubscriptionPopulationConfig::default().payment_failure_rate(1.0).validate().is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
     pub fn payment_failure_rate(mut self, rate: f64) -> Self {
         self.payment_failure_rate = rate;
         self
@@ -257,7 +476,7 @@ impl SubscriptionPopulationConfig {
     /// use churnwise::synth::SubscriptionPopulationConfig;
     ///
     /// // With retries that never succeed, every failed renewal ends the subscription.
-    /// let config = SubscriptionPopulationConfig::default().customers(2_000).retry_success(0.0);
+    /// let config = SubscriptionPopulationConfig::default().customers(100).retry_success(0.0);
     /// assert!(config.validate().is_ok());
     /// assert!(config.retry_success(1.5).validate().is_err());
     /// # Ok::<(), churnwise::Error>(())

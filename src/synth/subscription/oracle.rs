@@ -113,10 +113,10 @@ impl SubscriptionPopulationConfig {
     /// use chrono::TimeDelta;
     /// use churnwise::synth::SubscriptionPopulationConfig;
     ///
-    /// let config = SubscriptionPopulationConfig::default().customers(400).seed(7);
+    /// let config = SubscriptionPopulationConfig::default().customers(300).seed(7);
     /// let as_of = config.end_time() - TimeDelta::days(180);
-    /// let known = config.churn_probabilities(as_of, 90.0, 30)?;
-    /// let seen = config.churn_probabilities_given_records(as_of, 90.0, 30)?;
+    /// let known = config.churn_probabilities(as_of, 90.0, 16)?;
+    /// let seen = config.churn_probabilities_given_records(as_of, 90.0, 16)?;
     /// assert_eq!(known.len(), seen.len());
     /// let mean = |r: &[churnwise::synth::ChurnRisk]| {
     ///     r.iter().map(|x| x.probability()).sum::<f64>() / r.len() as f64
