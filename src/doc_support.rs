@@ -231,3 +231,41 @@ pub fn subscribers() -> Result<History> {
     ]);
     Ok(b.build()?.0)
 }
+
+/// One cohort of yearly subscriptions started on day 0 (2024-01-01), not
+/// renewing automatically, `active[0]` in all: `active[t]` of them renew at
+/// each of the first `t` period ends (Jan 1 of each following year), the
+/// others lapse there. Observe it at [`cohort_end`]`(active.len() - 1)`.
+pub fn renewal_cohort(active: &[u64]) -> Result<History> {
+    use crate::records::{
+        BillingPeriod, Subscription, SubscriptionEvent, SubscriptionEventKind as K,
+    };
+    let mut b = HistoryBuilder::new();
+    let size = active.first().copied().unwrap_or(0);
+    for i in 0..size {
+        b.push_customer(Customer::new(i, day(0)));
+        let id = format!("S-{i}");
+        b.push_subscription(
+            Subscription::new(i, id.clone(), "plan", day(0), BillingPeriod::Yearly, 120.0)
+                .with_auto_renew(false),
+        );
+        // Renews at the first k period ends, where k = #{t ≥ 1: i < active[t]}.
+        let k = active.iter().skip(1).take_while(|&&a| i < a).count() as i32;
+        for year in 1..=k {
+            b.push_subscription_event(SubscriptionEvent::new(
+                i,
+                id.clone(),
+                cohort_end(year as usize),
+                K::Renewal,
+            ));
+        }
+    }
+    b.build_strict()
+}
+
+/// The `n`-th period end of [`renewal_cohort`]: January 1 of 2024 + `n`.
+pub fn cohort_end(n: usize) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024 + n as i32, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}

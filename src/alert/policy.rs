@@ -621,6 +621,86 @@ impl AlertPolicy {
         }
     }
 
+    /// Warnings for subscription businesses, read from the subscription
+    /// features ([`FeatureSpec::contractual`](crate::features::FeatureSpec::contractual)):
+    ///
+    /// | id | condition | severity | route | suggests |
+    /// |---|---|---|---|---|
+    /// | `renewal_due_engagement_down` | holds a subscription, `days_to_renewal <= 30d` and `engagement_trend_30d < 0` (logins and visits fell against the 30 days before) | high | sales (account management) | `personal_call_back` |
+    /// | `repeated_payment_failures` | `payment_failures_30d >= 2` | high | `billing` | `update_payment_method` |
+    /// | `recent_downgrade` | `downgrades_90d >= 1` | medium | sales (account management) | `personal_call_back` |
+    ///
+    /// A separate policy, not part of [`default_policy`](Self::default_policy):
+    /// its fields exist only in profiles with the subscription features, and a
+    /// policy naming a missing field is refused. Combine both with
+    /// `AlertPolicy::new(default.rules().iter().chain(subscription.rules()).cloned().collect())`.
+    /// The downgrade rule uses the default 90-day window (a snapshot with a
+    /// 60-day window can tighten it to `downgrades_60d`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::alert::{AlertEngine, AlertPolicy};
+    /// use churnwise::score::{Profile, Profiles};
+    ///
+    /// let subscriber = |id: u64, renewal_days: f64, trend: f64, failures: f64| {
+    ///     Profile::new(id)
+    ///         .with_feature("has_subscription", 1.0)
+    ///         .with_feature("days_to_renewal", renewal_days)
+    ///         .with_feature("engagement_trend_30d", trend)
+    ///         .with_feature("payment_failures_30d", failures)
+    ///         .with_feature("downgrades_90d", 0.0)
+    /// };
+    /// let profiles = Profiles::from_profiles(vec![subscriber(1, 12.0, -0.5, 0.0), subscriber(2, 200.0, 0.0, 2.0)])?;
+    /// let engine = AlertEngine::new(AlertPolicy::default_subscription_policy());
+    /// let report = engine.evaluate(&profiles, None)?;
+    /// let fired: Vec<(&str, &str)> = report.alerts().iter().map(|a| (a.rule(), a.route().name())).collect();
+    /// assert_eq!(fired, [("renewal_due_engagement_down", "sales"), ("repeated_payment_failures", "billing")]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn default_subscription_policy() -> AlertPolicy {
+        use Condition as C;
+        let rules = vec![
+            AlertRule::new(
+                "renewal_due_engagement_down",
+                C::all([
+                    C::field("has_subscription").eq(1),
+                    C::field("days_to_renewal").lte("30d"),
+                    C::field("engagement_trend_30d").lt(0),
+                ]),
+                Severity::High,
+                Route::Sales,
+            )
+            .with_description("renewal within 30 days and logins and visits down")
+            .with_cooldown_days(14.0)
+            .with_suggestion("personal_call_back"),
+            AlertRule::new(
+                "repeated_payment_failures",
+                C::field("payment_failures_30d").gte(2),
+                Severity::High,
+                Route::Custom("billing".into()),
+            )
+            .with_description("two or more failed payments in 30 days")
+            .with_cooldown_days(7.0)
+            .with_suggestion("update_payment_method"),
+            AlertRule::new(
+                "recent_downgrade",
+                C::field("downgrades_90d").gte(1),
+                Severity::Medium,
+                Route::Sales,
+            )
+            .with_description("downgraded in the last 90 days")
+            .with_cooldown_days(30.0)
+            .with_suggestion("personal_call_back"),
+        ];
+        AlertPolicy {
+            rules,
+            max_alerts_per_customer: 3,
+            precedence: Precedence::Severity,
+            fields: Vec::new(),
+        }
+    }
+
     /// The rules, in policy order.
     pub fn rules(&self) -> &[AlertRule] {
         &self.rules

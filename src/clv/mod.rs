@@ -54,6 +54,6 @@ mod value;
 pub use bgnbd::{BetaGeo, FittedBetaGeo, Variant};
 pub use gamma_gamma::{FittedGammaGamma, GammaGamma};
 pub use optimize::FitStats;
-pub use sbg::{FittedShiftedBetaGeometric, ShiftedBetaGeometric};
+pub use sbg::{FittedShiftedBetaGeometric, RenewalCounts, ShiftedBetaGeometric};
 pub use summary::{Calibration, CalibrationSummary, SummaryRow, TimeUnit};
 pub use value::{Clv, PurchaseModel};

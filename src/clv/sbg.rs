@@ -3,9 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use chrono::{DateTime, Datelike, Utc};
+
 use super::beta_geo::{Options, finite};
 use super::optimize::{FitStats, minimize};
 use super::special::{digamma, hyp2f1, ln_beta};
+use crate::records::{BillingPeriod, History, SubscriptionView};
 use crate::{Error, Result};
 
 /// sBG configuration: fits the churn model of a cohort of subscribers
@@ -167,6 +170,341 @@ impl ShiftedBetaGeometric {
             ..FittedShiftedBetaGeometric::new(alpha, beta)?
         })
     }
+}
+
+impl ShiftedBetaGeometric {
+    /// Fits α and β straight from a history's subscriptions billed every
+    /// `period`, pooled over every start cohort, with right-censoring: see
+    /// [`RenewalCounts::from_subscriptions`] for how each subscription
+    /// counts. Fit one cohort with [`RenewalCounts::by_cohort`] and
+    /// [`fit_counts`](Self::fit_counts).
+    ///
+    /// # Errors
+    ///
+    /// As for [`fit_counts`](Self::fit_counts).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::ShiftedBetaGeometric;
+    /// use churnwise::records::BillingPeriod;
+    /// # use churnwise::doc_support::{cohort_end, renewal_cohort};
+    /// // The "Regular" cohort of Fader & Hardie (2007) as 1000 yearly
+    /// // subscriptions started on 2024-01-01, renewed or lapsed each January.
+    /// let active = [1000, 631, 468, 382, 326];
+    /// # let history = renewal_cohort(&active)?;
+    /// let as_of = cohort_end(4); // 2028-01-01, the fourth period end
+    /// let model = ShiftedBetaGeometric::new().fit_subscriptions(&history, as_of, BillingPeriod::Yearly)?;
+    /// let direct = ShiftedBetaGeometric::new().fit(&active)?;
+    /// assert!((model.alpha() - direct.alpha()).abs() < 1e-9 && (model.beta() - direct.beta()).abs() < 1e-9);
+    /// // Earlier, fewer periods are observed: the same subscriptions, censored sooner.
+    /// let early = ShiftedBetaGeometric::new().fit_subscriptions(&history, cohort_end(2), BillingPeriod::Yearly)?;
+    /// assert_eq!(early.fit_stats().map(|s| s.customers), Some(1000));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn fit_subscriptions(
+        &self,
+        history: &History,
+        as_of: DateTime<Utc>,
+        period: BillingPeriod,
+    ) -> Result<FittedShiftedBetaGeometric> {
+        self.fit_counts(&RenewalCounts::from_subscriptions(history, as_of, period))
+    }
+
+    /// Fits α and β from right-censored renewal counts (cohorts of any
+    /// ages pooled), by maximum likelihood as [`fit`](Self::fit).
+    ///
+    /// # Formula
+    ///
+    /// ```text
+    /// ln L = Σ_t churned[t] ln P(T = t) + Σ_n survived[n] ln S(n)
+    /// ```
+    ///
+    /// (Fader & Hardie 2007, with every cohort's survivors censored at its
+    /// own age). `fit(active)` is `fit_counts` of
+    /// [`RenewalCounts::from_active`]`(active)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`validate`](Self::validate);
+    /// [`ErrorKind::Empty`](crate::ErrorKind::Empty) without any
+    /// subscription observed over a period end or churned;
+    /// [`ErrorKind::Fit`](crate::ErrorKind::Fit) when nobody churned, or
+    /// everybody churned in the first period with no survivor;
+    /// [`ErrorKind::NotConverged`](crate::ErrorKind::NotConverged).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::{RenewalCounts, ShiftedBetaGeometric};
+    ///
+    /// let active = [1000, 631, 468, 382, 326];
+    /// let counts = RenewalCounts::from_active(&active)?;
+    /// let pooled = ShiftedBetaGeometric::new().fit_counts(&counts)?;
+    /// let direct = ShiftedBetaGeometric::new().fit(&active)?;
+    /// assert!((pooled.alpha() - direct.alpha()).abs() < 1e-9);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn fit_counts(&self, counts: &RenewalCounts) -> Result<FittedShiftedBetaGeometric> {
+        self.validate()?;
+        let (lost, survived) = (&counts.churned, &counts.survived);
+        let n = counts.subscriptions();
+        if n == 0 {
+            return Err(crate::ErrorKind::Empty(
+                "no subscription churned or was observed over a period end".into(),
+            )
+            .into());
+        }
+        let churned: u64 = lost.iter().sum();
+        let late: u64 = lost.iter().skip(1).sum::<u64>() + survived.iter().skip(2).sum::<u64>();
+        let survived_one = survived.get(1).copied().unwrap_or(0);
+        if churned == 0 || (late == 0 && survived_one == 0) {
+            return Err(crate::ErrorKind::Fit {
+                what: "sBG",
+                message: format!(
+                    "renewal counts churned {lost:?}, survived {survived:?}: with no churn, or all churn in the first period, α and β are not identified"
+                ),
+            }
+            .into());
+        }
+        let nf = n as f64;
+        let objective = |theta: &[f64; 2]| {
+            let (alpha, beta) = (theta[0].exp(), theta[1].exp());
+            let (ll, g) = censored_log_likelihood(alpha, beta, lost, survived);
+            (-ll / nf, [-alpha * g[0] / nf, -beta * g[1] / nf])
+        };
+        let m = minimize(
+            objective,
+            [0.0, 0.0],
+            None,
+            self.options.max_iterations,
+            self.options.tolerance,
+            "sBG",
+        )?;
+        let (alpha, beta) = (m.x[0].exp(), m.x[1].exp());
+        Ok(FittedShiftedBetaGeometric {
+            fit_stats: Some(FitStats {
+                log_likelihood: censored_log_likelihood(alpha, beta, lost, survived).0,
+                customers: n as usize,
+                iterations: m.iterations,
+                gradient_norm: m.gradient_norm,
+            }),
+            ..FittedShiftedBetaGeometric::new(alpha, beta)?
+        })
+    }
+}
+
+/// Right-censored renewal counts of subscriptions, what the sBG model is
+/// fitted on: how many churned in each period, and how many were still
+/// subscribed, observed over how many periods.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::clv::RenewalCounts;
+///
+/// let counts = RenewalCounts::from_active(&[100, 60, 45])?;
+/// assert_eq!(counts.churned(), [40, 15]); // in periods 1 and 2
+/// assert_eq!(counts.survived(), [0, 0, 45]); // 45 observed over 2 periods
+/// assert_eq!(counts.subscriptions(), 100);
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RenewalCounts {
+    churned: Vec<u64>,
+    survived: Vec<u64>,
+}
+
+impl RenewalCounts {
+    /// The counts of one cohort observed period by period: `active[0]`
+    /// subscribers at the start, `active[t]` still active after `t` periods.
+    ///
+    /// # Errors
+    ///
+    /// As for [`ShiftedBetaGeometric::fit`]'s `active`.
+    pub fn from_active(active: &[u64]) -> Result<RenewalCounts> {
+        check_active(active)?;
+        let n = active.len() - 1;
+        let mut survived = vec![0; n + 1];
+        survived[n] = active[n];
+        Ok(RenewalCounts {
+            churned: active.windows(2).map(|w| w[0] - w[1]).collect(),
+            survived,
+        })
+    }
+
+    /// The counts of a history's subscriptions billed every `period` that
+    /// had started by `as_of`, reading nothing after `as_of`:
+    ///
+    /// - a subscription that had ended by `as_of` (its
+    ///   [`ended_at`](crate::records::SubscriptionView::ended_at)) churned
+    ///   in period `t` = 1 + the number of its period ends before the end
+    ///   (a lapse at the end of period `t`, or an end inside it);
+    /// - one still subscribed at `as_of` (active, paused or pending
+    ///   cancellation) survived the `n` period ends up to `as_of`
+    ///   ([`next_period_end_after`](crate::records::SubscriptionView::next_period_end_after));
+    ///   with `n = 0` it tells nothing and is left out.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::RenewalCounts;
+    /// use churnwise::records::BillingPeriod;
+    /// # let day = churnwise::doc_support::day;
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// // S-1 (from day 0) ended on day 91, its third period end; S-3 (from day 10)
+    /// // ended on day 45, inside its second period.
+    /// let counts = RenewalCounts::from_subscriptions(&history, day(120), BillingPeriod::Monthly);
+    /// assert_eq!(counts.churned(), [0, 1, 1]);
+    /// // At day 50, S-1 was subscribed over one period end (day 31).
+    /// let early = RenewalCounts::from_subscriptions(&history, day(50), BillingPeriod::Monthly);
+    /// assert_eq!((early.churned(), early.survived()), (&[0, 1][..], &[0, 1][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn from_subscriptions(
+        history: &History,
+        as_of: DateTime<Utc>,
+        period: BillingPeriod,
+    ) -> RenewalCounts {
+        let mut counts = RenewalCounts::default();
+        for s in history.subscriptions() {
+            counts.add(&s, as_of, period);
+        }
+        counts
+    }
+
+    /// [`from_subscriptions`](Self::from_subscriptions) per start cohort:
+    /// the calendar month (UTC) of each subscription's start, ascending,
+    /// with the first instant of the month.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::clv::RenewalCounts;
+    /// use churnwise::records::BillingPeriod;
+    /// # let day = churnwise::doc_support::day;
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// let cohorts = RenewalCounts::by_cohort(&history, day(120), BillingPeriod::Monthly);
+    /// assert_eq!(cohorts.len(), 1); // S-1 and S-3 both started in January 2024
+    /// assert_eq!(cohorts[0].0, day(0));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn by_cohort(
+        history: &History,
+        as_of: DateTime<Utc>,
+        period: BillingPeriod,
+    ) -> Vec<(DateTime<Utc>, RenewalCounts)> {
+        let mut cohorts: std::collections::BTreeMap<DateTime<Utc>, RenewalCounts> =
+            Default::default();
+        for s in history.subscriptions() {
+            let start = s.start();
+            let Some(month) = start
+                .date_naive()
+                .with_day(1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+            else {
+                continue;
+            };
+            let c = cohorts.entry(month).or_default();
+            c.add(&s, as_of, period);
+        }
+        cohorts
+            .into_iter()
+            .filter(|(_, c)| c.subscriptions() > 0)
+            .collect()
+    }
+
+    /// Counts one subscription (see [`from_subscriptions`](Self::from_subscriptions)).
+    fn add(&mut self, s: &SubscriptionView<'_>, as_of: DateTime<Utc>, period: BillingPeriod) {
+        if s.period() != period || s.start() > as_of {
+            return;
+        }
+        // Period ends strictly before `bound` (or at it, with `inclusive`);
+        // the subscription has not ended at any of them.
+        let period_ends = |bound: DateTime<Utc>, inclusive: bool| {
+            let mut n = 0usize;
+            let mut b = s.next_period_end_after(s.start());
+            while let Some(end) = b.filter(|&e| e < bound || (inclusive && e == bound)) {
+                n += 1;
+                b = s.next_period_end_after(end);
+            }
+            n
+        };
+        match s.ended_at().filter(|&e| e <= as_of) {
+            Some(end) => {
+                let t = period_ends(end, false) + 1;
+                bump(&mut self.churned, t - 1);
+            }
+            None => {
+                let n = period_ends(as_of, true);
+                if n > 0 {
+                    bump(&mut self.survived, n);
+                }
+            }
+        }
+    }
+
+    /// Churned in each period: `churned()[t − 1]` subscriptions churned in period `t`.
+    pub fn churned(&self) -> &[u64] {
+        &self.churned
+    }
+
+    /// Survivors by observed age: `survived()[n]` subscriptions were still
+    /// subscribed after `n` periods, observed no longer.
+    pub fn survived(&self) -> &[u64] {
+        &self.survived
+    }
+
+    /// The number of subscriptions counted.
+    pub fn subscriptions(&self) -> u64 {
+        self.churned.iter().sum::<u64>() + self.survived.iter().sum::<u64>()
+    }
+}
+
+/// Adds one at `i`, growing `v` with zeros.
+fn bump(v: &mut Vec<u64>, i: usize) {
+    if v.len() <= i {
+        v.resize(i + 1, 0);
+    }
+    v[i] += 1;
+}
+
+/// ln L of right-censored counts and its gradient in (α, β):
+/// `lost[t − 1]` churned in period t, `survived[n]` censored after n periods.
+fn censored_log_likelihood(
+    alpha: f64,
+    beta: f64,
+    lost: &[u64],
+    survived: &[u64],
+) -> (f64, [f64; 2]) {
+    let ab = alpha + beta;
+    let (ln_b0, psi_a, psi_b, psi_ab) = (
+        ln_beta(alpha, beta),
+        digamma(alpha),
+        digamma(beta),
+        digamma(ab),
+    );
+    let (mut ll, mut g) = (0.0, [0.0; 2]);
+    for (i, &k) in lost.iter().enumerate() {
+        if k > 0 {
+            let (tf, k) = ((i + 1) as f64, k as f64);
+            let psi_end = digamma(ab + tf);
+            ll += k * (ln_beta(alpha + 1.0, beta + tf - 1.0) - ln_b0);
+            g[0] += k * (digamma(alpha + 1.0) - psi_end - psi_a + psi_ab);
+            g[1] += k * (digamma(beta + tf - 1.0) - psi_end - psi_b + psi_ab);
+        }
+    }
+    for (n, &k) in survived.iter().enumerate() {
+        if k > 0 && n > 0 {
+            let (nf, k) = (n as f64, k as f64);
+            let psi_end = digamma(ab + nf);
+            ll += k * (ln_beta(alpha, beta + nf) - ln_b0);
+            g[0] += k * (psi_ab - psi_end);
+            g[1] += k * (digamma(beta + nf) - psi_end - psi_b + psi_ab);
+        }
+    }
+    (ll, g)
 }
 
 fn check_active(active: &[u64]) -> Result<()> {
@@ -576,5 +914,134 @@ mod tests {
         ));
         let m = FittedShiftedBetaGeometric::new(1.0, 1.0).unwrap();
         assert!(m.discounted_expected_residual_lifetime(0, 0.0).is_err());
+    }
+
+    #[test]
+    fn censored_likelihood_of_one_cohort_is_the_cohort_likelihood() {
+        let active = [1000, 631, 468, 382, 326, 289, 262, 241];
+        let c = RenewalCounts::from_active(&active).unwrap();
+        for (a, b) in [(0.704, 1.182), (2.0, 0.5)] {
+            let (l1, g1) = log_likelihood(a, b, &active);
+            let (l2, g2) = censored_log_likelihood(a, b, c.churned(), c.survived());
+            assert_relative_eq!(l1, l2, max_relative = 1e-12);
+            assert_relative_eq!(g1[0], g2[0], max_relative = 1e-10);
+            assert_relative_eq!(g1[1], g2[1], max_relative = 1e-10);
+        }
+    }
+
+    #[test]
+    fn censored_gradient_matches_finite_differences() {
+        let (lost, survived) = ([50, 30, 20, 10], [0, 40, 25, 0, 60]);
+        let (a, b) = (0.8, 2.3);
+        let ll = |a, b| censored_log_likelihood(a, b, &lost, &survived).0;
+        let (_, g) = censored_log_likelihood(a, b, &lost, &survived);
+        let h = 1e-6;
+        assert_relative_eq!(
+            g[0],
+            (ll(a + h, b) - ll(a - h, b)) / (2.0 * h),
+            max_relative = 1e-6
+        );
+        assert_relative_eq!(
+            g[1],
+            (ll(a, b + h) - ll(a, b - h)) / (2.0 * h),
+            max_relative = 1e-6
+        );
+    }
+
+    /// Simulated monthly subscriptions: θ ~ Beta(0.8, 2.5) per subscriber,
+    /// cohorts starting every month of 2022–2023, each renewing at its
+    /// period ends with probability 1 − θ (else an `Ended` event at the
+    /// period end), observed on 2024-07-01.
+    #[test]
+    fn recovers_alpha_and_beta_from_simulated_subscriptions() {
+        use crate::records::{
+            Customer, HistoryBuilder, Subscription, SubscriptionEvent, SubscriptionEventKind,
+        };
+        use chrono::TimeZone;
+        let (alpha, beta) = (0.8, 2.5);
+        let mut rng = crate::synth::rng::Rng::seed_from_u64(7);
+        let as_of = Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap();
+        let mut b = HistoryBuilder::new();
+        let mut id = 0u64;
+        for m in 0..24u32 {
+            let start = Utc
+                .with_ymd_and_hms(2022 + (m / 12) as i32, m % 12 + 1, 1 + m % 20, 0, 0, 0)
+                .unwrap();
+            for _ in 0..250 {
+                id += 1;
+                b.push_customer(Customer::new(id, start));
+                b.push_subscription(Subscription::new(
+                    id,
+                    "S",
+                    "basic",
+                    start,
+                    BillingPeriod::Monthly,
+                    10.0,
+                ));
+                let theta = rng.beta(alpha, beta);
+                let mut k = 1u32;
+                loop {
+                    let end = BillingPeriod::Monthly.shift(start, i64::from(k)).unwrap();
+                    if end > as_of {
+                        break;
+                    }
+                    if rng.uniform() < theta {
+                        b.push_subscription_event(SubscriptionEvent::new(
+                            id,
+                            "S",
+                            end,
+                            SubscriptionEventKind::Ended,
+                        ));
+                        break;
+                    }
+                    k += 1;
+                }
+            }
+        }
+        let (history, report) = b.build().unwrap();
+        assert!(report.is_clean(), "{report}");
+        let fitted = ShiftedBetaGeometric::new()
+            .fit_subscriptions(&history, as_of, BillingPeriod::Monthly)
+            .unwrap();
+        // 6000 subscribers: the estimates land within about 15% of the truth.
+        assert_relative_eq!(fitted.alpha(), alpha, max_relative = 0.15);
+        assert_relative_eq!(fitted.beta(), beta, max_relative = 0.15);
+        // Yearly subscriptions: none.
+        let err = ShiftedBetaGeometric::new()
+            .fit_subscriptions(&history, as_of, BillingPeriod::Yearly)
+            .unwrap_err();
+        assert!(matches!(err.kind(), crate::ErrorKind::Empty(_)), "{err}");
+        // Per cohort: 24 start months of 250 subscriptions each.
+        let cohorts = RenewalCounts::by_cohort(&history, as_of, BillingPeriod::Monthly);
+        assert_eq!(cohorts.len(), 24);
+        assert!(cohorts.iter().all(|(_, c)| c.subscriptions() == 250));
+        // Nothing after as_of is read: on 2023-01-01 the 2023 cohorts have
+        // not started and December 2022's (from Dec 12) has no period end yet.
+        let early = Utc.with_ymd_and_hms(2023, 1, 1, 0, 0, 0).unwrap();
+        let cohorts = RenewalCounts::by_cohort(&history, early, BillingPeriod::Monthly);
+        assert_eq!(cohorts.len(), 11);
+    }
+
+    #[test]
+    fn unidentified_counts_are_refused() {
+        let fit = |lost: Vec<u64>, survived: Vec<u64>| {
+            ShiftedBetaGeometric::new().fit_counts(&RenewalCounts {
+                churned: lost,
+                survived,
+            })
+        };
+        assert!(matches!(
+            fit(vec![], vec![]).unwrap_err().kind(),
+            crate::ErrorKind::Empty(_)
+        ));
+        assert!(matches!(
+            fit(vec![0, 0], vec![0, 5]).unwrap_err().kind(),
+            crate::ErrorKind::Fit { .. }
+        ));
+        assert!(matches!(
+            fit(vec![7], vec![]).unwrap_err().kind(),
+            crate::ErrorKind::Fit { .. }
+        ));
+        assert!(fit(vec![7], vec![0, 3]).is_ok());
     }
 }

@@ -2,7 +2,8 @@
 
 use rayon::prelude::*;
 
-use super::spec::{FeatureInfo, FeatureSpec, Kind, Reads, Snapshot};
+use super::contract::{SubscriptionState, subscription_state};
+use super::spec::{Attribute, FeatureInfo, FeatureSpec, Kind, Reads, Snapshot};
 use super::table::FeatureTable;
 use crate::Result;
 use crate::records::History;
@@ -73,6 +74,11 @@ pub(crate) fn fill_rows(
 ) {
     let t = to_micros(snapshot.as_of());
     let kinds: Vec<Kind> = features.iter().map(FeatureInfo::kind).collect();
+    // The value of each one-hot attribute column, from its name.
+    let values: Vec<Option<&str>> = features
+        .iter()
+        .map(|f| Attribute::parse(f.name()).map(|(_, v)| v))
+        .collect();
     let k = kinds.len();
     if k > 0 {
         out.par_chunks_mut(k)
@@ -80,7 +86,7 @@ pub(crate) fn fill_rows(
             .with_min_len(256)
             .for_each(|(out, &c)| {
                 if let Some(view) = history.customer(c) {
-                    Customer::at(view, t, &kinds).fill(&kinds, out);
+                    Customer::at(view, t, &kinds).fill(&kinds, &values, out);
                 }
             });
     }
@@ -106,6 +112,8 @@ fn after(times: &[i64], bound: i64) -> usize {
 
 /// One customer's events up to the as-of time.
 struct Customer<'a> {
+    view: CustomerView<'a>,
+    subs: Option<SubscriptionState<'a>>,
     t: i64,
     tenure: i64,
     order_times: &'a [i64],
@@ -121,6 +129,8 @@ impl<'a> Customer<'a> {
             .iter()
             .fold(Reads::default(), |r, k| r.union(k.reads()));
         let mut me = Customer {
+            view,
+            subs: None,
             t,
             tenure: t - view.signup_micros(),
             order_times: &[],
@@ -145,6 +155,9 @@ impl<'a> Customer<'a> {
             let feedback = view.feedback();
             let end = after(feedback.micros(), t);
             me.feedback = &feedback.rows()[..end];
+        }
+        if reads.subscriptions {
+            me.subs = Some(subscription_state(view, t));
         }
         me
     }
@@ -194,9 +207,14 @@ impl<'a> Customer<'a> {
             })
     }
 
-    fn fill(&self, kinds: &[Kind], out: &mut [f64]) {
-        for (slot, kind) in out.iter_mut().zip(kinds) {
-            *slot = self.value(*kind);
+    fn fill(&self, kinds: &[Kind], values: &[Option<&str>], out: &mut [f64]) {
+        for ((slot, kind), value) in out.iter_mut().zip(kinds).zip(values) {
+            *slot = match kind {
+                Kind::Attribute(attr) => {
+                    f64::from(u8::from(value.is_some() && attr.of(&self.view) == *value))
+                }
+                _ => self.value(*kind),
+            };
         }
     }
 
@@ -291,6 +309,17 @@ impl<'a> Customer<'a> {
                 let from = self.t - i64::from(w) * MICROS_PER_DAY;
                 self.response_hours_since(from).fold(0.0, f64::max)
             }
+            Kind::Attribute(_) => 0.0, // filled by `fill`, which knows the value
+            Kind::DaysToRenewal
+            | Kind::AutoRenew
+            | Kind::MonthsOnPlan
+            | Kind::Mrr
+            | Kind::MrrChange90d
+            | Kind::Paused
+            | Kind::SubscriptionsActive
+            | Kind::HasSubscription
+            | Kind::Downgrades(_)
+            | Kind::PaymentFailures(_) => self.subs.as_ref().map_or(0.0, |s| s.value(kind)),
         }
     }
 

@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
+use super::contract::{self, Outcome};
 use super::extract::fill_rows;
 use super::{FeatureSpec, FeatureTable, Snapshot};
-use crate::records::CompactKind;
 use crate::records::History;
+use crate::records::{ChurnReason, CompactKind};
 use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 use crate::{Error, ErrorKind, Result};
 
@@ -30,6 +31,103 @@ pub enum LabelRule {
     /// Contractual: churned when a [`Cancellation`](crate::records::InteractionKind::Cancellation)
     /// falls in `(t, t + horizon]`. Customers who cancelled at or before `t` are left out.
     Cancellation,
+    /// Subscriptions: churned when the customer's subscriptions end in
+    /// `(t, t + horizon]` and none is left.
+    ///
+    /// A subscription *holds* the customer at a time while it is active,
+    /// paused or pending cancellation there (its
+    /// [`status_at`](crate::records::SubscriptionView::status_at), the same
+    /// notion as the segment measures'
+    /// [`ChurnDefinition::SubscriptionEnded`](crate::segment::ChurnDefinition::SubscriptionEnded)).
+    ///
+    /// - Only customers held by at least one subscription at `t` are
+    ///   labelled (a cancellation requested before `t` whose paid period
+    ///   runs past `t` still holds the customer at `t`).
+    /// - The customer **churned** when no subscription holds them at
+    ///   `t + horizon`: every subscription that held them at `t` ended in
+    ///   `(t, t + horizon]` (an `Ended` event, a cancellation reaching the
+    ///   end of its paid period, or a period end without renewal of a
+    ///   subscription that does not renew automatically), and any
+    ///   subscription started after `t` ended too.
+    /// - The customer is **retained** when any subscription holds them at
+    ///   `t + horizon`, be it one they already had, or a new one replacing
+    ///   it (an upgrade recorded as a new subscription, a second contract).
+    ///   A renewal exactly at `t + horizon` counts (events at a time have
+    ///   happened by that time); a lapse exactly at `t + horizon` is churn.
+    /// - The churn **reason** is the
+    ///   [`end_reason`](crate::records::SubscriptionView::end_reason) of the
+    ///   subscription that ended last in the window (a plain lapse has
+    ///   none); a [`ChurnReason::PaymentFailed`] end is
+    ///   [`ChurnKind::Involuntary`], any other end
+    ///   [`ChurnKind::Voluntary`]. See
+    ///   [`ChurnLabeler::involuntary_churn`].
+    SubscriptionEnd,
+}
+
+/// How a labelled customer's horizon ended: retained, or churned by choice
+/// or not.
+///
+/// [`LabelRule::SubscriptionEnd`] tells involuntary churn (a subscription
+/// ended after a failed payment, [`ChurnReason::PaymentFailed`]) from the
+/// rest; the other rules cannot, and label every churned customer
+/// `Voluntary`.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::ChurnKind;
+///
+/// assert!(ChurnKind::Involuntary.is_churned());
+/// assert!(!ChurnKind::Retained.is_churned());
+/// assert_eq!(serde_json::to_string(&ChurnKind::Voluntary).unwrap(), r#""voluntary""#);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChurnKind {
+    /// Not churned in the horizon.
+    Retained,
+    /// Churned by the customer's choice (or a churn the rule cannot classify).
+    Voluntary,
+    /// Churned because a payment failed.
+    Involuntary,
+}
+
+impl ChurnKind {
+    /// Whether this is churn of either kind.
+    pub fn is_churned(&self) -> bool {
+        !matches!(self, ChurnKind::Retained)
+    }
+}
+
+/// Whether [`ChurnLabeler`] trains on involuntary churn (subscriptions
+/// ended after a failed payment, for [`LabelRule::SubscriptionEnd`]).
+///
+/// Payment failures have other causes and other remedies (card updates,
+/// dunning) than customers who choose to leave, so a model of voluntary
+/// churn is often trained without them, and a second one on them alone.
+/// Whatever the choice, [`Labels::kinds`] and [`TrainingSet::churn_kinds`]
+/// tell the two apart.
+///
+/// Serialized as `"include"` or `"exclude"`.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::InvoluntaryChurn;
+///
+/// assert_eq!(InvoluntaryChurn::default(), InvoluntaryChurn::Include);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InvoluntaryChurn {
+    /// Involuntary churners are labelled churned (`true`), like voluntary ones.
+    #[default]
+    Include,
+    /// Involuntary churners are left out of the labels, so `true` means
+    /// voluntary churn and `false` retained.
+    Exclude,
 }
 
 /// Whether [`ChurnLabeler`] labels customers who had already lapsed at the
@@ -80,6 +178,7 @@ pub struct ChurnLabeler {
     horizon_days: u32,
     rule: LabelRule,
     lapsed_customers: LapsedCustomers,
+    involuntary_churn: InvoluntaryChurn,
     observed_until: Option<DateTime<Utc>>,
 }
 
@@ -89,12 +188,15 @@ impl Default for ChurnLabeler {
             horizon_days: 90,
             rule: LabelRule::NoOrder,
             lapsed_customers: LapsedCustomers::Keep,
+            involuntary_churn: InvoluntaryChurn::Include,
             observed_until: None,
         }
     }
 }
 
-/// Labels at one as-of time: customer ids (in [`History`] order) and whether each churned.
+/// Labels at one as-of time: customer ids (in [`History`] order), whether
+/// each churned, how ([`ChurnKind`]) and why (the [`ChurnReason`] when the
+/// rule knows it).
 ///
 /// # Example
 ///
@@ -111,6 +213,8 @@ impl Default for ChurnLabeler {
 pub struct Labels {
     ids: Vec<crate::records::CustomerId>,
     churned: Vec<bool>,
+    kinds: Vec<ChurnKind>,
+    reasons: Vec<Option<ChurnReason>>,
 }
 
 impl Labels {
@@ -132,6 +236,115 @@ impl Labels {
     /// Whether each churned.
     pub fn churned(&self) -> &[bool] {
         &self.churned
+    }
+
+    /// How each row's horizon ended (`Retained` exactly where
+    /// [`churned`](Self::churned) is `false`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::{ChurnKind, ChurnLabeler, LabelRule};
+    /// use churnwise::records::ChurnReason;
+    /// # let day = churnwise::doc_support::day;
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// // Customer 2's only subscription ends on day 45 after a failed payment.
+    /// let labels = ChurnLabeler::new().rule(LabelRule::SubscriptionEnd).horizon_days(30).labels(&history, day(20))?;
+    /// assert_eq!(labels.kinds(), [ChurnKind::Retained, ChurnKind::Involuntary]);
+    /// assert_eq!(labels.reasons()[1], Some(ChurnReason::PaymentFailed));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn kinds(&self) -> &[ChurnKind] {
+        &self.kinds
+    }
+
+    /// Why each churned row churned, when known (`None` for retained rows,
+    /// rules without reasons and subscriptions that lapsed without one).
+    pub fn reasons(&self) -> &[Option<ChurnReason>] {
+        &self.reasons
+    }
+}
+
+/// Subscription-level labels at one as-of time, from
+/// [`ChurnLabeler::subscription_labels`]: one row per subscription running
+/// at the as-of time, in [`History`] order.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::{ChurnKind, ChurnLabeler};
+/// # let day = churnwise::doc_support::day;
+/// # let history = churnwise::doc_support::subscribers()?;
+/// let labels = ChurnLabeler::new().horizon_days(30).subscription_labels(&history, day(80))?;
+/// // S-1 ends on day 91 (cancelled for its price); S-2 starts on day 100; S-3 ended on day 45.
+/// assert_eq!(labels.subscription_ids(), ["S-1"]);
+/// assert_eq!(labels.kinds(), [ChurnKind::Voluntary]);
+/// assert_eq!(labels.reasons()[0].as_ref().map(|r| r.label()), Some("price"));
+/// let later = ChurnLabeler::new().horizon_days(30).subscription_labels(&history, day(100))?;
+/// assert_eq!((later.subscription_ids(), later.kinds()), (&["S-2".to_owned()][..], &[ChurnKind::Retained][..]));
+/// # Ok::<(), churnwise::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionLabels {
+    customers: Vec<crate::records::CustomerId>,
+    subscriptions: Vec<String>,
+    churned: Vec<bool>,
+    kinds: Vec<ChurnKind>,
+    reasons: Vec<Option<ChurnReason>>,
+}
+
+impl SubscriptionLabels {
+    /// The number of labelled subscriptions.
+    pub fn len(&self) -> usize {
+        self.churned.len()
+    }
+
+    /// Whether no subscription is labelled.
+    pub fn is_empty(&self) -> bool {
+        self.churned.is_empty()
+    }
+
+    /// The customer of each row.
+    pub fn customer_ids(&self) -> &[crate::records::CustomerId] {
+        &self.customers
+    }
+
+    /// The subscription id of each row.
+    pub fn subscription_ids(&self) -> &[String] {
+        &self.subscriptions
+    }
+
+    /// Whether each subscription ended in the horizon.
+    pub fn churned(&self) -> &[bool] {
+        &self.churned
+    }
+
+    /// How each subscription's horizon ended.
+    pub fn kinds(&self) -> &[ChurnKind] {
+        &self.kinds
+    }
+
+    /// Why each ended subscription ended, when known.
+    pub fn reasons(&self) -> &[Option<ChurnReason>] {
+        &self.reasons
+    }
+}
+
+/// Labels of one as-of time by History index.
+#[derive(Debug, Default)]
+struct Rows {
+    rows: Vec<usize>,
+    churned: Vec<bool>,
+    kinds: Vec<ChurnKind>,
+    reasons: Vec<Option<ChurnReason>>,
+}
+
+impl Rows {
+    fn push(&mut self, row: usize, kind: ChurnKind, reason: Option<ChurnReason>) {
+        self.rows.push(row);
+        self.churned.push(kind.is_churned());
+        self.kinds.push(kind);
+        self.reasons.push(reason);
     }
 }
 
@@ -243,7 +456,31 @@ impl ChurnLabeler {
         self
     }
 
-    /// The last time the history is complete. Defaults to its last event.
+    /// Whether involuntary churn (a subscription ended after a failed
+    /// payment) is labelled churned or left out; for
+    /// [`LabelRule::SubscriptionEnd`], the only rule that tells it apart.
+    /// Defaults to [`InvoluntaryChurn::Include`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::{ChurnLabeler, InvoluntaryChurn, LabelRule};
+    /// use churnwise::records::CustomerId;
+    /// # let day = churnwise::doc_support::day;
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// // Customer 2 churns involuntarily by day 50: left out of the labels.
+    /// let labeler = ChurnLabeler::new().rule(LabelRule::SubscriptionEnd).horizon_days(30);
+    /// let labels = labeler.involuntary_churn(InvoluntaryChurn::Exclude).labels(&history, day(20))?;
+    /// assert_eq!(labels.ids(), [CustomerId::from(1u64)]);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn involuntary_churn(mut self, involuntary: InvoluntaryChurn) -> Self {
+        self.involuntary_churn = involuntary;
+        self
+    }
+
+    /// The last time the history is complete. Defaults to its last event
+    /// (orders, interactions, feedback, subscription starts and events).
     ///
     /// # Example
     ///
@@ -269,6 +506,26 @@ impl ChurnLabeler {
         self.horizon_days
     }
 
+    /// The label rule.
+    pub fn rule_value(&self) -> LabelRule {
+        self.rule
+    }
+
+    /// Whether lapsed customers are labelled.
+    pub fn lapsed_customers_value(&self) -> LapsedCustomers {
+        self.lapsed_customers
+    }
+
+    /// Whether involuntary churners are labelled.
+    pub fn involuntary_churn_value(&self) -> InvoluntaryChurn {
+        self.involuntary_churn
+    }
+
+    /// The end of observation, if set.
+    pub fn observed_until_value(&self) -> Option<DateTime<Utc>> {
+        self.observed_until
+    }
+
     /// Labels every customer who had signed up by `as_of` (minus those left out).
     ///
     /// # Errors
@@ -290,43 +547,119 @@ impl ChurnLabeler {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn labels(&self, history: &History, as_of: DateTime<Utc>) -> Result<Labels> {
-        let (rows, churned) = self.label_rows(history, as_of)?;
-        let ids = rows
+        let r = self.label_rows(history, as_of)?;
+        let ids = r
+            .rows
             .iter()
             .map(|&c| history.customer_ids()[c].clone())
             .collect();
-        Ok(Labels { ids, churned })
+        Ok(Labels {
+            ids,
+            churned: r.churned,
+            kinds: r.kinds,
+            reasons: r.reasons,
+        })
     }
 
-    /// [`labels`](Self::labels) with the customers' History indices.
-    fn label_rows(
+    /// Labels subscriptions rather than customers: one row per subscription
+    /// that holds its customer at `as_of` (active, paused or pending
+    /// cancellation), churned when it no longer does at `as_of + horizon`
+    /// (it ended in the window, see [`LabelRule::SubscriptionEnd`] for the
+    /// ways it can end), with the subscription's
+    /// [`end_reason`](crate::records::SubscriptionView::end_reason) and
+    /// [`ChurnKind`]. Unlike the customer-level rule, a subscription
+    /// replaced by another (an upgrade recorded as a new subscription)
+    /// churns here. The rule and lapsed-customer settings do not apply;
+    /// [`involuntary_churn`](Self::involuntary_churn) does.
+    ///
+    /// # Errors
+    ///
+    /// As for [`labels`](Self::labels).
+    pub fn subscription_labels(
         &self,
         history: &History,
         as_of: DateTime<Utc>,
-    ) -> Result<(Vec<usize>, Vec<bool>)> {
+    ) -> Result<SubscriptionLabels> {
+        let (t, end) = self.window(history, as_of)?;
+        let mut out = SubscriptionLabels {
+            customers: Vec::new(),
+            subscriptions: Vec::new(),
+            churned: Vec::new(),
+            kinds: Vec::new(),
+            reasons: Vec::new(),
+        };
+        for s in history.subscriptions() {
+            let (kind, reason) = match contract::subscription_outcome(&s, t, end) {
+                None => continue,
+                Some(None) => (ChurnKind::Retained, None),
+                Some(Some(reason)) => match self.churn_kind(&reason) {
+                    Some(kind) => (kind, reason),
+                    None => continue,
+                },
+            };
+            out.customers.push(s.customer_id().clone());
+            out.subscriptions.push(s.id().to_owned());
+            out.churned.push(kind.is_churned());
+            out.kinds.push(kind);
+            out.reasons.push(reason);
+        }
+        Ok(out)
+    }
+
+    /// The kind of a churn with this reason, `None` when it is left out.
+    fn churn_kind(&self, reason: &Option<ChurnReason>) -> Option<ChurnKind> {
+        let involuntary = reason.as_ref().is_some_and(ChurnReason::is_involuntary);
+        match (involuntary, self.involuntary_churn) {
+            (true, InvoluntaryChurn::Exclude) => None,
+            (true, _) => Some(ChurnKind::Involuntary),
+            (false, _) => Some(ChurnKind::Voluntary),
+        }
+    }
+
+    /// Validates and returns `(t, t + horizon)` in µs, refusing censored windows.
+    fn window(&self, history: &History, as_of: DateTime<Utc>) -> Result<(i64, i64)> {
         self.validate()?;
         let t = to_micros(as_of);
         let h = i64::from(self.horizon_days) * MICROS_PER_DAY;
         let until = match self.observed_until {
             Some(u) => to_micros(u),
-            None => history.event_span().map_or(i64::MIN, |(_, last)| last),
+            None => {
+                let events = history.event_span().map(|(_, last)| last);
+                events
+                    .max(contract::subscription_span_end(history))
+                    .unwrap_or(i64::MIN)
+            }
         };
-        if t + h > until {
+        if t.saturating_add(h) > until {
             return Err(ErrorKind::Censored {
                 as_of,
-                needed: from_micros(t + h),
+                needed: from_micros(t.saturating_add(h)),
                 observed_until: from_micros(until),
             }
             .into());
         }
+        Ok((t, t + h))
+    }
+
+    /// [`labels`](Self::labels) with the customers' History indices.
+    fn label_rows(&self, history: &History, as_of: DateTime<Utc>) -> Result<Rows> {
+        let (t, end) = self.window(history, as_of)?;
+        let h = end - t;
         let after = |times: &[i64], bound: i64| times.partition_point(|&x| x <= bound);
-        let (mut rows, mut churned_all) = (Vec::new(), Vec::new());
+        let mut out = Rows::default();
+        let simple = |churned: bool| {
+            if churned {
+                ChurnKind::Voluntary
+            } else {
+                ChurnKind::Retained
+            }
+        };
         for view in history.customers() {
             let c = view.index();
             if view.signup_micros() > t {
                 continue;
             }
-            let churned = match self.rule {
+            match self.rule {
                 LabelRule::NoOrder => {
                     let orders = view.orders();
                     let (times, amounts) = (orders.micros(), orders.amounts());
@@ -338,7 +671,7 @@ impl ChurnLabeler {
                     if self.lapsed_customers == LapsedCustomers::Exclude && !purchases(t - h, t) {
                         continue;
                     }
-                    !purchases(t, t + h)
+                    out.push(c, simple(!purchases(t, t + h)), None);
                 }
                 LabelRule::Cancellation => {
                     let interactions = view.interactions();
@@ -351,13 +684,20 @@ impl ChurnLabeler {
                     if cancelled(i64::MIN, t) {
                         continue;
                     }
-                    cancelled(t, t + h)
+                    out.push(c, simple(cancelled(t, t + h)), None);
                 }
-            };
-            rows.push(c);
-            churned_all.push(churned);
+                LabelRule::SubscriptionEnd => match contract::customer_outcome(view, t, t + h) {
+                    Outcome::NotSubscribed => {}
+                    Outcome::Retained => out.push(c, ChurnKind::Retained, None),
+                    Outcome::Churned(reason) => {
+                        if let Some(kind) = self.churn_kind(&reason) {
+                            out.push(c, kind, reason);
+                        }
+                    }
+                },
+            }
         }
-        Ok((rows, churned_all))
+        Ok(out)
     }
 
     /// Features at each as-of time with their labels, stacked: one row per
@@ -401,12 +741,20 @@ impl ChurnLabeler {
             .iter()
             .map(|&t| self.label_rows(history, t))
             .collect::<Result<Vec<_>>>()?;
-        let total: usize = labelled.iter().map(|(rows, _)| rows.len()).sum();
+        let total: usize = labelled.iter().map(|r| r.rows.len()).sum();
         let mut ids = Vec::with_capacity(total);
         let mut labels = Vec::with_capacity(total);
         let mut times = Vec::with_capacity(total);
+        let mut kinds = Vec::with_capacity(total);
+        let mut reasons = Vec::with_capacity(total);
         let mut stacked: Option<(Vec<String>, Vec<f64>)> = None;
-        for (&t, (rows, churned)) in as_ofs.iter().zip(labelled) {
+        for (&t, r) in as_ofs.iter().zip(labelled) {
+            let Rows {
+                rows,
+                churned,
+                kinds: row_kinds,
+                reasons: row_reasons,
+            } = r;
             let at = snapshot.at(t);
             let features = spec.resolve(&at)?;
             let k = features.len();
@@ -433,6 +781,8 @@ impl ChurnLabeler {
             ids.extend(rows.iter().map(|&c| history.customer_ids()[c].clone()));
             times.extend(std::iter::repeat_n(t, churned.len()));
             labels.extend(churned);
+            kinds.extend(row_kinds);
+            reasons.extend(row_reasons);
         }
         let (names, values) = stacked.unwrap_or_default();
         let values = Array2::from_shape_vec((total, names.len()), values)
@@ -445,6 +795,8 @@ impl ChurnLabeler {
         }
         TrainingSet::new(features, Array1::from(labels)).map(|mut s| {
             s.as_ofs = Some(times);
+            s.kinds = Some(kinds);
+            s.reasons = Some(reasons);
             s
         })
     }
@@ -472,6 +824,8 @@ pub struct TrainingSet {
     labels: Array1<bool>,
     weights: Option<Array1<f64>>,
     as_ofs: Option<Vec<DateTime<Utc>>>,
+    kinds: Option<Vec<ChurnKind>>,
+    reasons: Option<Vec<Option<ChurnReason>>>,
 }
 
 impl TrainingSet {
@@ -513,6 +867,8 @@ impl TrainingSet {
             labels,
             weights: None,
             as_ofs: None,
+            kinds: None,
+            reasons: None,
         })
     }
 
@@ -609,6 +965,31 @@ impl TrainingSet {
         self.as_ofs.as_deref()
     }
 
+    /// How each row's horizon ended, for sets built by
+    /// [`ChurnLabeler::training_set`] (see [`Labels::kinds`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::{ChurnKind, ChurnLabeler, FeatureSpec, LabelRule, Snapshot};
+    /// # let day = churnwise::doc_support::day;
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// let labeler = ChurnLabeler::new().rule(LabelRule::SubscriptionEnd).horizon_days(30);
+    /// let set = labeler.training_set(&history, &FeatureSpec::new(["tenure_days"]), &Snapshot::new(day(20)), &[day(20)])?;
+    /// assert_eq!(set.churn_kinds(), Some(&[ChurnKind::Retained, ChurnKind::Involuntary][..]));
+    /// assert_eq!(set.subset(&[1])?.churn_kinds(), Some(&[ChurnKind::Involuntary][..]));
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn churn_kinds(&self) -> Option<&[ChurnKind]> {
+        self.kinds.as_deref()
+    }
+
+    /// Why each churned row churned, when known, for sets built by
+    /// [`ChurnLabeler::training_set`] (see [`Labels::reasons`]).
+    pub fn churn_reasons(&self) -> Option<&[Option<ChurnReason>]> {
+        self.reasons.as_deref()
+    }
+
     /// The rows at `rows` (in that order), e.g. one fold of a cross-validation.
     ///
     /// # Errors
@@ -660,6 +1041,14 @@ impl TrainingSet {
                 .as_ofs
                 .as_ref()
                 .map(|t| rows.iter().map(|&r| t[r]).collect()),
+            kinds: self
+                .kinds
+                .as_ref()
+                .map(|k| rows.iter().map(|&r| k[r]).collect()),
+            reasons: self
+                .reasons
+                .as_ref()
+                .map(|k| rows.iter().map(|&r| k[r].clone()).collect()),
         })
     }
 
@@ -854,5 +1243,227 @@ mod tests {
         let set = TrainingSet::new(x, ndarray::array![true]).unwrap();
         assert!(set.clone().with_weights(ndarray::array![-1.0]).is_err());
         assert!(set.with_weights(ndarray::array![f64::NAN]).is_err());
+    }
+
+    mod subscriptions {
+        use super::*;
+        use crate::records::{
+            BillingPeriod, Subscription, SubscriptionEvent, SubscriptionEventKind as K,
+        };
+
+        /// Every 30 days from day 0: period ends on days 30, 60, 90, 120, 150.
+        fn sub(c: u64, id: &str, start: i64) -> Subscription {
+            Subscription::new(c, id, "basic", day(start), BillingPeriod::Days(30), 9.0)
+        }
+
+        fn cancel(reason: ChurnReason) -> K {
+            K::CancellationRequested { reason, note: None }
+        }
+
+        /// Labels at day 100 with a 20-day horizon: the window is (100, 120].
+        fn history() -> History {
+            let mut b = HistoryBuilder::new();
+            for id in 1..=9u64 {
+                b.push_customer(Customer::new(id, day(0)));
+            }
+            let manual = |c, id| sub(c, id, 0).with_auto_renew(false);
+            b.extend([
+                manual(1, "A"), // renewed on 30, 60, 90 and exactly at 120: retained
+                manual(2, "A"), // renewed on 30, 60, 90, lapses exactly at 120: churned
+                sub(3, "A", 0), // cancellation requested on day 95, ends at 120
+                sub(4, "A", 0), // paused on day 90, still paused
+                sub(5, "A", 0), // upgraded on day 110: A ended, B started the same day
+                sub(5, "B", 110),
+                sub(6, "A", 0),   // payment failed on 105, ended on 110
+                sub(7, "A", 105), // starts after t: not labelled
+                sub(8, "A", 0),   // ended on day 50: not labelled
+                sub(9, "A", 0),   // ends on day 110 ...
+                sub(9, "B", 20),  // ... but B runs on: retained
+            ]);
+            let e = |c: u64, id: &str, d: i64, k: K| SubscriptionEvent::new(c, id, day(d), k);
+            for c in [1u64, 2] {
+                for d in [30, 60, 90] {
+                    b.push_subscription_event(e(c, "A", d, K::Renewal));
+                }
+            }
+            b.extend([
+                e(1, "A", 120, K::Renewal),
+                e(3, "A", 95, cancel(ChurnReason::Competitor)),
+                e(4, "A", 90, K::Pause),
+                e(5, "A", 110, K::Ended),
+                e(6, "A", 105, K::PaymentFailed),
+                e(6, "A", 110, K::Ended),
+                e(8, "A", 50, K::Ended),
+                e(9, "A", 110, K::Ended),
+                e(9, "B", 300, K::Renewal),
+            ]);
+            let (h, report) = b.build().unwrap();
+            assert!(report.is_clean(), "{report}");
+            h
+        }
+
+        fn labeler() -> ChurnLabeler {
+            ChurnLabeler::new()
+                .rule(LabelRule::SubscriptionEnd)
+                .horizon_days(20)
+        }
+
+        #[test]
+        fn subscription_end_rule_matches_hand_labels() {
+            let l = labeler().labels(&history(), day(100)).unwrap();
+            assert_eq!(
+                labelled(&l),
+                [
+                    (1, false), // renewal exactly at t + h
+                    (2, true),  // lapse exactly at t + h
+                    (3, true),  // cancellation requested before t, ending inside the window
+                    (4, false), // paused at t and at t + h: held
+                    (5, false), // upgrade: a new subscription replaces the old one
+                    (6, true),  // payment failure
+                    (9, false), // one of two subscriptions ended
+                ]
+            );
+            use ChurnKind::*;
+            assert_eq!(
+                l.kinds(),
+                [
+                    Retained,
+                    Voluntary,
+                    Voluntary,
+                    Retained,
+                    Retained,
+                    Involuntary,
+                    Retained
+                ]
+            );
+            assert_eq!(
+                l.reasons(),
+                [
+                    None,
+                    None, // a plain lapse has no reason
+                    Some(ChurnReason::Competitor),
+                    None,
+                    None,
+                    Some(ChurnReason::PaymentFailed),
+                    None
+                ]
+            );
+        }
+
+        #[test]
+        fn involuntary_churn_can_be_left_out() {
+            let l = labeler()
+                .involuntary_churn(InvoluntaryChurn::Exclude)
+                .labels(&history(), day(100))
+                .unwrap();
+            let ids: Vec<u64> = l.ids().iter().map(|i| i.as_u64().unwrap()).collect();
+            assert_eq!(ids, [1, 2, 3, 4, 5, 9]);
+            assert!(!l.kinds().contains(&ChurnKind::Involuntary));
+        }
+
+        #[test]
+        fn subscription_level_labels_churn_replaced_subscriptions() {
+            let l = labeler().subscription_labels(&history(), day(100)).unwrap();
+            let rows: Vec<(u64, &str, bool)> = l
+                .customer_ids()
+                .iter()
+                .zip(l.subscription_ids())
+                .zip(l.churned())
+                .map(|((c, s), &x)| (c.as_u64().unwrap(), s.as_str(), x))
+                .collect();
+            assert_eq!(
+                rows,
+                [
+                    (1, "A", false),
+                    (2, "A", true),
+                    (3, "A", true),
+                    (4, "A", false),
+                    (5, "A", true), // replaced by B, which started after t
+                    (6, "A", true),
+                    (9, "A", true),
+                    (9, "B", false),
+                ]
+            );
+            assert_eq!(l.kinds()[5], ChurnKind::Involuntary);
+            assert_eq!(l.len(), 8);
+        }
+
+        #[test]
+        fn training_sets_carry_kinds_and_reasons() {
+            let h = history();
+            let set = labeler()
+                .training_set(
+                    &h,
+                    &FeatureSpec::new(["tenure_days"]),
+                    &Snapshot::new(day(100)),
+                    &[day(100)],
+                )
+                .unwrap();
+            let kinds = set.churn_kinds().unwrap();
+            assert_eq!(kinds.len(), set.len());
+            assert_eq!(kinds[5], ChurnKind::Involuntary);
+            assert_eq!(
+                set.churn_reasons().unwrap()[2],
+                Some(ChurnReason::Competitor)
+            );
+            let sub = set.subset(&[5, 2]).unwrap();
+            assert_eq!(
+                sub.churn_kinds().unwrap(),
+                [ChurnKind::Involuntary, ChurnKind::Voluntary]
+            );
+            assert_eq!(
+                sub.churn_reasons().unwrap()[0],
+                Some(ChurnReason::PaymentFailed)
+            );
+            // Other rules: churn is voluntary, without reasons.
+            let set = ChurnLabeler::new()
+                .horizon_days(20)
+                .training_set(
+                    &h,
+                    &FeatureSpec::new(["tenure_days"]),
+                    &Snapshot::new(day(100)),
+                    &[day(100)],
+                )
+                .unwrap();
+            assert!(
+                set.churn_kinds()
+                    .unwrap()
+                    .iter()
+                    .all(|k| *k == ChurnKind::Voluntary)
+            );
+            assert!(set.churn_reasons().unwrap().iter().all(Option::is_none));
+        }
+
+        #[test]
+        fn observation_ends_with_the_last_subscription_event() {
+            // The last event is the renewal on day 300.
+            assert!(labeler().labels(&history(), day(280)).is_ok());
+            let err = labeler().labels(&history(), day(281)).unwrap_err();
+            assert!(matches!(err.kind(), ErrorKind::Censored { .. }), "{err}");
+        }
+
+        #[test]
+        fn held_customers_agree_with_the_segment_definition() {
+            use crate::segment::{ChurnDefinition, ChurnStatus};
+            let h = history();
+            for view in h.customers() {
+                for d in (0..200).step_by(5) {
+                    let t = to_micros(day(d));
+                    let held = view
+                        .subscriptions()
+                        .iter()
+                        .any(|s| contract::running_at(&s, t));
+                    let status = ChurnDefinition::SubscriptionEnded
+                        .status(view, day(d))
+                        .unwrap();
+                    assert_eq!(
+                        held,
+                        status == ChurnStatus::Active,
+                        "customer {} day {d}",
+                        view.id()
+                    );
+                }
+            }
+        }
     }
 }

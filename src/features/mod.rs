@@ -22,13 +22,17 @@
 //! # Ok::<(), churnwise::Error>(())
 //! ```
 
+mod contract;
 mod extract;
 mod label;
 mod spec;
 mod table;
 
-pub use label::{ChurnLabeler, LabelRule, Labels, LapsedCustomers, TrainingSet};
-pub use spec::{FeatureInfo, FeatureSpec, Snapshot, Unit};
+pub use label::{
+    ChurnKind, ChurnLabeler, InvoluntaryChurn, LabelRule, Labels, LapsedCustomers,
+    SubscriptionLabels, TrainingSet,
+};
+pub use spec::{FeatureInfo, FeatureSpec, Snapshot, SubscriptionFeatures, Unit};
 pub use table::FeatureTable;
 
 pub(crate) use spec::{catalog_names, closest_names, unknown_name};

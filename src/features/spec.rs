@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::records::History;
 use crate::{Error, ErrorKind, Result};
 
 /// When features are computed and over which look-back windows.
@@ -163,7 +164,60 @@ impl Snapshot {
                 ));
             }
         }
+        out.extend(
+            SUBSCRIPTION_SCALARS
+                .iter()
+                .map(|&(kind, name, unit, none)| {
+                    FeatureInfo::new(kind, name.to_owned(), unit, none)
+                }),
+        );
+        for &(make, stem, unit, none) in SUBSCRIPTION_WINDOWED {
+            for &w in &self.windows_days {
+                out.push(FeatureInfo::new(
+                    make(w),
+                    format!("{stem}_{w}d"),
+                    unit,
+                    none,
+                ));
+            }
+        }
         out
+    }
+}
+
+/// A customer attribute that can be one-hot encoded (`plan=gold`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attribute {
+    Plan,
+    Channel,
+    Region,
+}
+
+impl Attribute {
+    const ALL: [Attribute; 3] = [Attribute::Plan, Attribute::Channel, Attribute::Region];
+
+    fn name(self) -> &'static str {
+        match self {
+            Attribute::Plan => "plan",
+            Attribute::Channel => "channel",
+            Attribute::Region => "region",
+        }
+    }
+
+    /// The customer's value of the attribute.
+    pub(crate) fn of<'a>(self, c: &crate::records::CustomerView<'a>) -> Option<&'a str> {
+        match self {
+            Attribute::Plan => c.plan(),
+            Attribute::Channel => c.channel(),
+            Attribute::Region => c.region(),
+        }
+    }
+
+    /// The attribute and value of a one-hot name `attribute=value`.
+    pub(crate) fn parse(name: &str) -> Option<(Attribute, &str)> {
+        let (attr, value) = name.split_once('=')?;
+        let attr = Attribute::ALL.into_iter().find(|a| a.name() == attr)?;
+        Some((attr, value))
     }
 }
 
@@ -196,9 +250,27 @@ pub(crate) enum Kind {
     Complaints(u32),
     CampaignResponses(u32),
     ResponseHoursMaxIn(u32),
+    DaysToRenewal,
+    AutoRenew,
+    MonthsOnPlan,
+    Mrr,
+    MrrChange90d,
+    Paused,
+    SubscriptionsActive,
+    HasSubscription,
+    Downgrades(u32),
+    PaymentFailures(u32),
+    /// A one-hot customer attribute (its value is in the feature's name).
+    Attribute(Attribute),
 }
 
 impl Kind {
+    /// Whether this is a subscription feature (left out of
+    /// [`FeatureSpec::all`] unless asked for).
+    pub(crate) fn is_subscription(self) -> bool {
+        self.reads().subscriptions
+    }
+
     /// Which event tables the feature reads.
     pub(crate) fn reads(self) -> Reads {
         use Kind::*;
@@ -213,7 +285,11 @@ impl Kind {
             | RefundShare
             | Orders(_)
             | Spend(_) => Reads::ORDERS,
-            TenureDays => Reads::NOTHING,
+            TenureDays | Attribute(_) => Reads::NOTHING,
+            DaysToRenewal | AutoRenew | MonthsOnPlan | Mrr | MrrChange90d | Paused
+            | SubscriptionsActive | HasSubscription | Downgrades(_) | PaymentFailures(_) => {
+                Reads::SUBSCRIPTIONS
+            }
             DaysSinceInteraction
             | HasInteractions
             | EngagementTrend30d
@@ -236,7 +312,15 @@ impl Kind {
     pub(crate) fn unit(self) -> Unit {
         use Kind::*;
         match self {
-            RecencyDays | TenureDays | MeanInterpurchaseDays | DaysSinceInteraction => Unit::Days,
+            RecencyDays
+            | TenureDays
+            | MeanInterpurchaseDays
+            | DaysSinceInteraction
+            | DaysToRenewal => Unit::Days,
+            MonthsOnPlan => Unit::Months,
+            Mrr | MrrChange90d => Unit::Currency,
+            SubscriptionsActive | Downgrades(_) | PaymentFailures(_) => Unit::Count,
+            AutoRenew | Paused | HasSubscription | Attribute(_) => Unit::Flag,
             ResponseHoursMean | ResponseHoursMax | ResponseHoursMaxIn(_) => Unit::Hours,
             OrdersTotal | Orders(_) | Logins(_) | Visits(_) | Tickets(_) | Complaints(_)
             | CampaignResponses(_) => Unit::Count,
@@ -271,6 +355,8 @@ pub enum Unit {
     Days,
     /// A duration in hours (≥ 0).
     Hours,
+    /// A duration in months of 365.25 / 12 days (≥ 0).
+    Months,
     /// A count of events (≥ 0).
     Count,
     /// An amount of money (net amounts may be negative).
@@ -296,7 +382,7 @@ impl Unit {
     /// ```
     pub fn range(self) -> (f64, f64) {
         match self {
-            Unit::Days | Unit::Hours | Unit::Count => (0.0, f64::INFINITY),
+            Unit::Days | Unit::Hours | Unit::Months | Unit::Count => (0.0, f64::INFINITY),
             Unit::Currency => (f64::NEG_INFINITY, f64::INFINITY),
             Unit::Flag | Unit::Fraction => (0.0, 1.0),
             Unit::Balance => (-1.0, 1.0),
@@ -306,13 +392,21 @@ impl Unit {
     /// The unit of a catalog feature name (for any windows), `None` for
     /// names outside the catalog.
     pub(crate) fn of_feature(name: &str) -> Option<Unit> {
-        if let Some(&(kind, ..)) = SCALARS.iter().find(|s| s.1 == name) {
+        if let Some(&(kind, ..)) = SCALARS
+            .iter()
+            .chain(SUBSCRIPTION_SCALARS)
+            .find(|s| s.1 == name)
+        {
             return Some(kind.unit());
+        }
+        if Attribute::parse(name).is_some() {
+            return Some(Unit::Flag);
         }
         let (stem, window) = name.strip_suffix('d')?.rsplit_once('_')?;
         let w: u32 = window.parse().ok()?;
         WINDOWED
             .iter()
+            .chain(SUBSCRIPTION_WINDOWED)
             .find(|s| s.1 == stem)
             .map(|&(make, ..)| make(w).unit())
     }
@@ -324,6 +418,7 @@ pub(crate) struct Reads {
     pub(crate) orders: bool,
     pub(crate) interactions: bool,
     pub(crate) feedback: bool,
+    pub(crate) subscriptions: bool,
 }
 
 impl Reads {
@@ -331,6 +426,11 @@ impl Reads {
         orders: false,
         interactions: false,
         feedback: false,
+        subscriptions: false,
+    };
+    const SUBSCRIPTIONS: Reads = Reads {
+        subscriptions: true,
+        ..Reads::NOTHING
     };
     const ORDERS: Reads = Reads {
         orders: true,
@@ -350,6 +450,7 @@ impl Reads {
             orders: self.orders || o.orders,
             interactions: self.interactions || o.interactions,
             feedback: self.feedback || o.feedback,
+            subscriptions: self.subscriptions || o.subscriptions,
         }
     }
 }
@@ -482,6 +583,102 @@ const WINDOWED: &[Windowed] = &[
     ),
 ];
 
+/// Subscription features: (kind, name, unit, value without a subscription held at `as_of`).
+const SUBSCRIPTION_SCALARS: &[Scalar] = &[
+    (
+        Kind::DaysToRenewal,
+        "days_to_renewal",
+        "days to the nearest next period end of a held subscription",
+        "0 (see has_subscription)",
+    ),
+    (
+        Kind::AutoRenew,
+        "auto_renew",
+        "0/1: a held subscription renews automatically and has no pending cancellation",
+        "0",
+    ),
+    (
+        Kind::MonthsOnPlan,
+        "months_on_plan",
+        "months (365.25 / 12 days) since the main subscription's plan last changed (or it started)",
+        "0",
+    ),
+    (
+        Kind::Mrr,
+        "mrr",
+        "currency per month: monthly recurring revenue of all subscriptions",
+        "0",
+    ),
+    (
+        Kind::MrrChange90d,
+        "mrr_change_90d",
+        "currency per month: mrr now minus mrr 90 days before",
+        "0",
+    ),
+    (
+        Kind::Paused,
+        "paused",
+        "0/1: a held subscription is paused",
+        "0",
+    ),
+    (
+        Kind::SubscriptionsActive,
+        "subscriptions_active",
+        "count of held subscriptions (active, paused or pending cancellation)",
+        "0",
+    ),
+    (
+        Kind::HasSubscription,
+        "has_subscription",
+        "0/1: holds a subscription",
+        "0",
+    ),
+];
+
+/// Windowed subscription features; the name is `{stem}_{w}d`.
+const SUBSCRIPTION_WINDOWED: &[Windowed] = &[
+    (
+        Kind::Downgrades,
+        "downgrades",
+        "downgrade events in the window, all subscriptions",
+        "0",
+    ),
+    (
+        Kind::PaymentFailures,
+        "payment_failures",
+        "failed payments in the window, all subscriptions",
+        "0",
+    ),
+];
+
+/// Whether [`FeatureSpec::all`] includes the subscription features.
+///
+/// Serialized as `"exclude"` or `"include"`.
+///
+/// # Example
+///
+/// ```
+/// use churnwise::features::{FeatureSpec, SubscriptionFeatures};
+///
+/// assert_eq!(SubscriptionFeatures::default(), SubscriptionFeatures::Exclude);
+/// assert_eq!(FeatureSpec::contractual(), FeatureSpec::all().subscription_features(SubscriptionFeatures::Include));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SubscriptionFeatures {
+    /// The whole catalog minus the subscription features (the default, so
+    /// non-contractual models keep their columns).
+    #[default]
+    Exclude,
+    /// The whole catalog.
+    Include,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
 /// A feature's name, unit and its value for a customer without such events.
 ///
 /// # Example
@@ -551,7 +748,7 @@ impl FeatureInfo {
 /// Which features to compute, by name, in output column order.
 ///
 /// [`FeatureSpec::all`] (the default) is every feature of the snapshot's
-/// catalog; [`FeatureSpec::rfm`] is the recency/frequency/monetary subset;
+/// catalog but the subscription features ([`FeatureSpec::contractual`] adds them); [`FeatureSpec::rfm`] is the recency/frequency/monetary subset;
 /// [`FeatureSpec::new`] lists names. Names are checked against the catalog
 /// when features are extracted.
 ///
@@ -580,6 +777,31 @@ impl FeatureInfo {
 /// | `satisfaction_change` | last minus previous answer on [0, 1] | 0 |
 /// | `has_feedback` | 0/1 | 0 |
 ///
+/// **Subscription features** (from the customer's
+/// [`Subscription`](crate::records::Subscription)s; in [`FeatureSpec::all`]
+/// only with [`SubscriptionFeatures::Include`], see
+/// [`FeatureSpec::contractual`]; always available by name). A subscription is
+/// *held* at `as_of` while active, paused or pending cancellation (its
+/// [`status_at`](crate::records::SubscriptionView::status_at)); the *main*
+/// subscription is the held one with the highest MRR (the first on ties).
+///
+/// | name | unit | without a held subscription |
+/// |---|---|---|
+/// | `days_to_renewal` | days to the nearest next period end of a held subscription ([`next_period_end_after`](crate::records::SubscriptionView::next_period_end_after)) | 0 (check `has_subscription`) |
+/// | `auto_renew` | 0/1: a held subscription renews automatically and no cancellation is pending | 0 |
+/// | `months_on_plan` | months (365.25 / 12 days) since the main subscription's plan last changed, or since it started | 0 |
+/// | `mrr` | monthly recurring revenue of all subscriptions ([`mrr_at`](crate::records::SubscriptionView::mrr_at)) | 0 |
+/// | `mrr_change_90d` | `mrr` now minus `mrr` 90 days before | 0 (or minus the MRR lost) |
+/// | `downgrades_{w}d`, `payment_failures_{w}d` | events in the window, all subscriptions | 0 |
+/// | `paused` | 0/1: a held subscription is paused | 0 |
+/// | `subscriptions_active` | held subscriptions | 0 |
+/// | `has_subscription` | 0/1: holds a subscription | 0 |
+///
+/// **Customer attributes** one-hot: `plan=<value>`, `channel=<value>`,
+/// `region=<value>` are 0/1 columns (1 when the customer's attribute equals
+/// the value), available by name; [`one_hot_attributes`](Self::one_hot_attributes)
+/// adds the most frequent values of a history.
+///
 /// `{w}` ranges over the snapshot's windows (default 30, 90, 180). Every
 /// value is finite; the `has_*` indicators tell "none" apart from zero.
 ///
@@ -595,10 +817,16 @@ impl FeatureInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FeatureSpec {
     names: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    subscription_features: SubscriptionFeatures,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    one_hot: Vec<String>,
 }
 
 impl FeatureSpec {
-    /// Every feature of the snapshot's catalog, in catalog order.
+    /// Every feature of the snapshot's catalog except the subscription
+    /// features, in catalog order (see [`contractual`](Self::contractual)
+    /// and [`subscription_features`](Self::subscription_features)).
     ///
     /// # Example
     ///
@@ -608,11 +836,102 @@ impl FeatureSpec {
     ///
     /// let s = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
     /// assert_eq!(FeatureSpec::all().names(), None);
-    /// assert_eq!(FeatureSpec::all().resolve(&s)?.len(), s.catalog().len());
+    /// // 8 subscription features and 2 windowed ones for each of the 3 windows.
+    /// assert_eq!(FeatureSpec::all().resolve(&s)?.len(), s.catalog().len() - 14);
+    /// assert_eq!(FeatureSpec::contractual().resolve(&s)?.len(), s.catalog().len());
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn all() -> Self {
-        FeatureSpec { names: None }
+        FeatureSpec::default()
+    }
+
+    /// Every feature of the catalog, the subscription features included:
+    /// `FeatureSpec::all().subscription_features(SubscriptionFeatures::Include)`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::{FeatureSpec, Snapshot};
+    /// # let day = churnwise::doc_support::day;
+    /// # let history = churnwise::doc_support::subscribers()?;
+    /// // Customer 1 at day 80: S-1 (pro, 25 a month, cancellation pending) is held, S-2 not started.
+    /// let table = FeatureSpec::contractual().extract(&history, &Snapshot::new(day(80)))?;
+    /// let v = |name: &str| table.column(name).map(|c| c[0]);
+    /// assert_eq!(v("mrr")?, 25.0);
+    /// assert_eq!(v("days_to_renewal")?, 11.0); // the period ends on day 91
+    /// assert_eq!(v("auto_renew")?, 0.0); // a cancellation is pending
+    /// assert_eq!(v("subscriptions_active")?, 1.0);
+    /// assert_eq!(table.ncols(), FeatureSpec::all().extract(&history, &Snapshot::new(day(80)))?.ncols() + 14);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn contractual() -> Self {
+        FeatureSpec::all().subscription_features(SubscriptionFeatures::Include)
+    }
+
+    /// Whether the whole-catalog spec ([`all`](Self::all)) includes the
+    /// subscription features. Defaults to [`SubscriptionFeatures::Exclude`];
+    /// a spec that lists names gets the subscription features it names
+    /// whatever this says.
+    pub fn subscription_features(mut self, include: SubscriptionFeatures) -> Self {
+        self.subscription_features = include;
+        self
+    }
+
+    /// Appends one-hot columns `plan=<value>`, `channel=<value>` and
+    /// `region=<value>` for the `max_categories` most frequent values of
+    /// each attribute among the history's customers (ties: alphabetical),
+    /// after the spec's other features. Customers with another value, or
+    /// none, get 0 in every column of that attribute. Replaces one-hot
+    /// columns added before.
+    ///
+    /// The values are fixed in the spec here, so a model fitted on it (and a
+    /// scorer saving it) sees the same columns on any later history.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use churnwise::features::{FeatureSpec, Snapshot};
+    /// use churnwise::records::{Customer, HistoryBuilder};
+    /// # let day = churnwise::doc_support::day;
+    /// let mut b = HistoryBuilder::new();
+    /// for (id, plan) in [(1u64, "gold"), (2, "basic"), (3, "gold"), (4, "free")] {
+    ///     let mut c = Customer::new(id, day(0));
+    ///     c.plan = Some(plan.into());
+    ///     b.push_customer(c);
+    /// }
+    /// let history = b.build_strict()?;
+    /// let spec = FeatureSpec::new(["tenure_days"]).one_hot_attributes(&history, 2);
+    /// assert_eq!(spec.one_hot_names(), ["plan=gold", "plan=basic"]);
+    /// let table = spec.extract(&history, &Snapshot::new(day(10)))?;
+    /// assert_eq!(table.column("plan=gold")?.to_vec(), [1.0, 0.0, 1.0, 0.0]);
+    /// assert_eq!(table.column("plan=basic")?.to_vec(), [0.0, 1.0, 0.0, 0.0]); // "free" is beyond the limit
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn one_hot_attributes(mut self, history: &History, max_categories: usize) -> Self {
+        let mut names = Vec::new();
+        for attr in Attribute::ALL {
+            let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+            for c in history.customers() {
+                if let Some(v) = attr.of(&c) {
+                    *counts.entry(v).or_default() += 1;
+                }
+            }
+            let mut values: Vec<(&str, usize)> = counts.into_iter().collect();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            names.extend(
+                values
+                    .into_iter()
+                    .take(max_categories)
+                    .map(|(v, _)| format!("{}={v}", attr.name())),
+            );
+        }
+        self.one_hot = names;
+        self
+    }
+
+    /// The one-hot columns added by [`one_hot_attributes`](Self::one_hot_attributes).
+    pub fn one_hot_names(&self) -> &[String] {
+        &self.one_hot
     }
 
     /// The named features, in this order.
@@ -636,6 +955,7 @@ impl FeatureSpec {
     {
         FeatureSpec {
             names: Some(names.into_iter().map(Into::into).collect()),
+            ..FeatureSpec::default()
         }
     }
 
@@ -681,14 +1001,22 @@ impl FeatureSpec {
     pub fn resolve(&self, snapshot: &Snapshot) -> Result<Vec<FeatureInfo>> {
         snapshot.validate()?;
         let catalog = snapshot.catalog();
-        let Some(names) = &self.names else {
-            return Ok(catalog);
+        let mut out: Vec<FeatureInfo> = match &self.names {
+            None => {
+                let include = self.subscription_features == SubscriptionFeatures::Include;
+                catalog
+                    .iter()
+                    .filter(|f| include || !f.kind.is_subscription())
+                    .cloned()
+                    .collect()
+            }
+            Some(names) if names.is_empty() && self.one_hot.is_empty() => {
+                return Err(ErrorKind::Empty("the feature spec names no feature".into()).into());
+            }
+            Some(_) => Vec::new(),
         };
-        if names.is_empty() {
-            return Err(ErrorKind::Empty("the feature spec names no feature".into()).into());
-        }
-        let mut out: Vec<FeatureInfo> = Vec::with_capacity(names.len());
-        for name in names {
+        let names = self.names.as_deref().unwrap_or_default();
+        for name in names.iter().chain(&self.one_hot) {
             if out.iter().any(|f| &f.name == name) {
                 return Err(ErrorKind::DuplicateName {
                     what: "feature",
@@ -696,9 +1024,18 @@ impl FeatureSpec {
                 }
                 .into());
             }
-            match catalog.iter().find(|f| &f.name == name) {
-                Some(f) => out.push(f.clone()),
-                None => {
+            let attribute = Attribute::parse(name).map(|(attr, _)| attr);
+            match (catalog.iter().find(|f| &f.name == name), attribute) {
+                (Some(f), _) => out.push(f.clone()),
+                (None, Some(attr)) => {
+                    out.push(FeatureInfo::new(
+                        Kind::Attribute(attr),
+                        name.clone(),
+                        "0/1: the customer's attribute equals the value",
+                        "0",
+                    ));
+                }
+                (None, None) => {
                     let known: Vec<&str> = catalog.iter().map(|f| f.name.as_str()).collect();
                     return Err(unknown_name("feature", name, &known));
                 }
@@ -720,9 +1057,18 @@ pub(crate) const RFM: [&str; 5] = [
 /// The catalog's feature names with the default windows (30, 90 and 180
 /// days), for suggestions.
 pub(crate) fn catalog_names() -> Vec<String> {
-    let mut names: Vec<String> = SCALARS.iter().map(|s| s.1.to_owned()).collect();
+    let mut names: Vec<String> = SCALARS
+        .iter()
+        .chain(SUBSCRIPTION_SCALARS)
+        .map(|s| s.1.to_owned())
+        .collect();
     for w in [30, 90, 180] {
-        names.extend(WINDOWED.iter().map(|s| format!("{}_{w}d", s.1)));
+        names.extend(
+            WINDOWED
+                .iter()
+                .chain(SUBSCRIPTION_WINDOWED)
+                .map(|s| format!("{}_{w}d", s.1)),
+        );
     }
     names
 }
@@ -784,7 +1130,12 @@ mod tests {
     fn catalog_names_are_unique_and_cover_every_window() {
         let catalog = snapshot().catalog();
         let mut names: Vec<&str> = catalog.iter().map(|f| f.name()).collect();
-        assert_eq!(names.len(), SCALARS.len() + 3 * WINDOWED.len());
+        assert_eq!(
+            names.len(),
+            SCALARS.len()
+                + SUBSCRIPTION_SCALARS.len()
+                + 3 * (WINDOWED.len() + SUBSCRIPTION_WINDOWED.len())
+        );
         names.sort();
         names.dedup();
         assert_eq!(names.len(), catalog.len());

@@ -62,7 +62,7 @@ impl FeedbackRow {
 }
 
 /// The validated, immutable store of a customer base: customers and their
-/// orders, interactions and feedback.
+/// orders, interactions, feedback, subscriptions and subscription events.
 ///
 /// Built by [`HistoryBuilder`](super::HistoryBuilder). Internally columnar:
 /// every event table is sorted by (customer, time) with per-customer offsets,
@@ -70,6 +70,16 @@ impl FeedbackRow {
 /// index (`0..customer_count()`, in [`CustomerId`] order). An order costs 16
 /// bytes (time and amount) plus 8 bytes per customer for the offsets, and 8
 /// more per order only when order ids are present: see [`History::memory`].
+///
+/// Subscriptions are sorted by (customer, start, id) with per-customer
+/// offsets, and their events by (subscription, time, kind) with
+/// per-subscription offsets; ids, plans and custom churn reasons are
+/// interned. A subscription costs
+/// [`BYTES_PER_SUBSCRIPTION`](super::BYTES_PER_SUBSCRIPTION) (49) bytes and
+/// an event [`BYTES_PER_SUBSCRIPTION_EVENT`](super::BYTES_PER_SUBSCRIPTION_EVENT)
+/// (21; a cancellation note 24 more plus its text), plus 8
+/// bytes per customer for the offsets once there is any subscription.
+/// A history without subscriptions allocates nothing for them.
 ///
 /// Times are stored with microsecond resolution.
 ///
@@ -314,6 +324,8 @@ impl History {
             orders: self.order_count(),
             interactions: self.interaction_count(),
             feedback: self.feedback_count(),
+            subscriptions: self.subscription_count(),
+            subscription_events: self.subscription_event_count(),
             gross_revenue: gross,
             refunds: -refunds,
             first_event: (first <= last).then(|| from_micros(first)),
@@ -321,8 +333,10 @@ impl History {
         }
     }
 
-    /// The earliest and latest event time (microseconds), if any: each
-    /// table is sorted per customer, so only the ends of each slice are read.
+    /// The earliest and latest event time (microseconds), if any, over
+    /// orders, interactions, feedback, subscription starts and subscription
+    /// events: each table is sorted per customer, so only the ends of each
+    /// slice are read (subscriptions: one pass over starts and event times).
     pub(crate) fn event_span(&self) -> Option<(i64, i64)> {
         fn ends<C>(t: &EventColumns<C>, c: usize) -> Option<(i64, i64)> {
             let r = t.range(c);
@@ -337,6 +351,7 @@ impl History {
                 ]
             })
             .flatten()
+            .chain(self.subs.span())
             .reduce(|(a, b), (x, y)| (a.min(x), b.max(y)))
     }
 
@@ -462,11 +477,16 @@ pub struct HistorySummary {
     pub interactions: usize,
     /// Feedback answers.
     pub feedback: usize,
+    /// Subscriptions.
+    pub subscriptions: usize,
+    /// Subscription events.
+    pub subscription_events: usize,
     /// Sum of positive order amounts.
     pub gross_revenue: f64,
     /// Sum of refunds, as a positive number.
     pub refunds: f64,
-    /// The earliest event (order, interaction or feedback), if any.
+    /// The earliest event (order, interaction, feedback, subscription start
+    /// or subscription event), if any.
     pub first_event: Option<DateTime<Utc>>,
     /// The latest event, if any.
     pub last_event: Option<DateTime<Utc>>,
@@ -494,6 +514,10 @@ impl fmt::Display for HistorySummary {
         writeln!(f, "{:<14} {:>14}", "orders", self.orders)?;
         writeln!(f, "{:<14} {:>14}", "interactions", self.interactions)?;
         writeln!(f, "{:<14} {:>14}", "feedback", self.feedback)?;
+        if self.subscriptions > 0 {
+            writeln!(f, "{:<14} {:>14}", "subscriptions", self.subscriptions)?;
+            writeln!(f, "{:<14} {:>14}", "sub. events", self.subscription_events)?;
+        }
         use crate::util::Money;
         writeln!(
             f,

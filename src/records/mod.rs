@@ -1,4 +1,14 @@
 //! Typed customer records and their validation into a columnar [`History`].
+//!
+//! Records: [`Customer`], [`Order`], [`Interaction`], [`Feedback`], and for
+//! contractual businesses [`Subscription`] with its dated
+//! [`SubscriptionEvent`]s (renewals, plan changes, pauses, payment failures,
+//! cancellations with a [`ChurnReason`], ends). [`HistoryBuilder`] validates
+//! them into a [`History`] and explains every dropped or repaired record in
+//! a [`DataQualityReport`]; with [`HistoryBuilder::identities`] it first
+//! merges the source ids an [`IdentityResolver`] found to be one customer.
+//! [`SubscriptionView`] answers point-in-time questions (status, price,
+//! MRR, next period end) the same way for every consumer.
 
 // The CSV reader is the only user of some staging helpers.
 #![cfg_attr(not(feature = "csv"), allow(dead_code))]
@@ -31,7 +41,7 @@ pub use builder::{Duplicates, EventsBeforeSignup, HistoryBuilder, UnknownCustome
 #[cfg(feature = "csv")]
 pub use csv::{
     CsvFormat, CustomerCsv, FeedbackCsv, InteractionCsv, MAX_FIELD_BYTES, MAX_ID_BYTES,
-    MAX_LINE_BYTES, OrderCsv,
+    MAX_LINE_BYTES, OrderCsv, SubscriptionCsv, SubscriptionEventCsv,
 };
 pub use history::{
     Attributes, CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage,

@@ -261,6 +261,25 @@ pub enum Problem {
         /// The previous renewal's time.
         previous: DateTime<Utc>,
     },
+    /// A customer record merged by the identities into a customer with
+    /// other records: folded into it ([`Action::Merged`]), or, for the
+    /// record whose signup was kept, renamed to the canonical id
+    /// ([`Action::Repaired`], field `id`).
+    MergedCustomer {
+        /// The id as given.
+        source: CustomerId,
+        /// The customer it became.
+        canonical: CustomerId,
+    },
+    /// A customer record folded into another whose signup is earlier (the
+    /// earliest is kept); reported with [`Action::Merged`] next to its
+    /// [`Problem::MergedCustomer`].
+    SignupConflict {
+        /// The signup kept (the earliest of the merged records).
+        kept: DateTime<Utc>,
+        /// This record's signup, not kept.
+        dropped: DateTime<Utc>,
+    },
     /// A plan that is not among the declared plans
     /// ([`HistoryBuilder::plans`](super::HistoryBuilder::plans)).
     UnknownPlan {
@@ -300,6 +319,8 @@ impl Problem {
             Problem::AfterEnd { .. } => "after_end",
             Problem::OverlappingRenewal { .. } => "overlapping_renewal",
             Problem::UnknownPlan { .. } => "unknown_plan",
+            Problem::MergedCustomer { .. } => "merged_customer",
+            Problem::SignupConflict { .. } => "signup_conflict",
         }
     }
 }
@@ -372,6 +393,18 @@ impl fmt::Display for Problem {
                 time.to_rfc3339(),
                 previous.to_rfc3339()
             ),
+            Problem::MergedCustomer { source, canonical } => {
+                write!(
+                    f,
+                    "record of customer {source} merged into customer {canonical}"
+                )
+            }
+            Problem::SignupConflict { kept, dropped } => write!(
+                f,
+                "signup at {} merged away; the earlier signup at {} kept",
+                dropped.to_rfc3339(),
+                kept.to_rfc3339()
+            ),
             Problem::UnknownPlan { plan } => {
                 write!(
                     f,
@@ -400,6 +433,9 @@ pub enum Action {
     Dropped,
     /// The record is in the History with the named field cleared or corrected.
     Repaired,
+    /// The record was folded into another customer's
+    /// ([`HistoryBuilder::identities`](super::HistoryBuilder::identities)).
+    Merged,
 }
 
 impl fmt::Display for Action {
@@ -407,6 +443,7 @@ impl fmt::Display for Action {
         f.write_str(match self {
             Action::Dropped => "record dropped",
             Action::Repaired => "field repaired",
+            Action::Merged => "record merged",
         })
     }
 }
@@ -601,7 +638,9 @@ impl RecordCounts {
 /// Everything [`HistoryBuilder::build`](super::HistoryBuilder::build) dropped
 /// or repaired, record by record, with totals.
 ///
-/// For every kind, `received = accepted + dropped`: no record disappears
+/// For every kind, `received = accepted + dropped + merged` (merged:
+/// customer records folded into another customer by
+/// [`HistoryBuilder::identities`](super::HistoryBuilder::identities)): no record disappears
 /// without an [`Issue`]. Customers created implicitly for events with an
 /// unknown id (see [`UnknownCustomers::Create`](super::UnknownCustomers::Create))
 /// are counted in [`implicit_customers`](Self::implicit_customers), not as issues.
@@ -728,6 +767,18 @@ impl DataQualityReport {
         self.issues
             .iter()
             .filter(|i| i.action == Action::Dropped && i.record.kind == kind)
+            .count()
+    }
+
+    /// Customer records folded into another customer's by the identities
+    /// ([`HistoryBuilder::identities`](super::HistoryBuilder::identities)):
+    /// the [`Problem::MergedCustomer`] issues with [`Action::Merged`].
+    pub fn merged(&self) -> usize {
+        self.issues
+            .iter()
+            .filter(|i| {
+                i.action == Action::Merged && matches!(i.problem, Problem::MergedCustomer { .. })
+            })
             .count()
     }
 
@@ -904,6 +955,7 @@ impl fmt::Display for DataQualityReport {
             let action = match row.action {
                 Action::Dropped => "dropped",
                 Action::Repaired => "repaired",
+                Action::Merged => "merged",
             };
             writeln!(
                 f,

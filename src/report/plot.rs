@@ -732,7 +732,10 @@ impl BarPlot {
             // Running ends of the stack above and below zero.
             let (mut up, mut down) = (0.0, 0.0);
             for (k, (_, color, values)) in self.series.iter().enumerate() {
-                if let Some(v) = values.get(i).copied().flatten().filter(|v| v.is_finite()) {
+                let stacked = self.layout == BarLayout::Stacked;
+                // A zero adds nothing to a stack (and would be an empty rectangle).
+                let drawn = |v: &f64| v.is_finite() && !(stacked && *v == 0.0);
+                if let Some(v) = values.get(i).copied().flatten().filter(drawn) {
                     let (x, from, to) = match self.layout {
                         BarLayout::Grouped => (group_left + bar * k as f64, 0.0, v),
                         BarLayout::Stacked if v >= 0.0 => {

@@ -1358,6 +1358,7 @@ fn unit_name(unit: Unit) -> &'static str {
     match unit {
         Unit::Days => "days",
         Unit::Hours => "hours",
+        Unit::Months => "months",
         Unit::Count => "counts",
         Unit::Currency => "currency",
         Unit::Flag => "0/1",

@@ -857,3 +857,67 @@ fn hostile_nesting_in_toml_and_json_documents_is_an_error_not_a_crash() {
     assert!(AlertPolicy::from_json(&json).is_err());
     assert!(churnwise::retention::Playbook::from_toml(&toml).is_err());
 }
+
+/// Subscription profiles: (id, has_subscription, days_to_renewal,
+/// engagement_trend_30d, payment_failures_30d, downgrades_90d).
+fn subscriber(
+    id: u64,
+    has: f64,
+    renewal: f64,
+    trend: f64,
+    failures: f64,
+    downgrades: f64,
+) -> Profile {
+    Profile::new(id)
+        .with_feature("has_subscription", has)
+        .with_feature("days_to_renewal", renewal)
+        .with_feature("engagement_trend_30d", trend)
+        .with_feature("payment_failures_30d", failures)
+        .with_feature("downgrades_90d", downgrades)
+}
+
+#[test]
+fn default_subscription_policy_fires_on_hand_built_profiles() {
+    let profiles = Profiles::from_profiles(vec![
+        subscriber(1, 1.0, 30.0, -0.2, 0.0, 0.0), // renewal exactly 30 days away, engagement down
+        subscriber(2, 1.0, 31.0, -1.0, 0.0, 0.0), // renewal too far
+        subscriber(3, 0.0, 0.0, -1.0, 0.0, 0.0),  // no subscription (days_to_renewal 0 means none)
+        subscriber(4, 1.0, 5.0, 0.0, 1.0, 0.0),   // engagement flat, one payment failure
+        subscriber(5, 1.0, 90.0, 0.5, 2.0, 1.0),  // two failures and a downgrade
+    ])
+    .unwrap();
+    let policy = AlertPolicy::default_subscription_policy();
+    let engine = AlertEngine::new(policy.clone());
+    let report = engine.evaluate(&profiles, None).unwrap();
+    let fired: Vec<(u64, &str, &str, Severity)> = report
+        .alerts()
+        .iter()
+        .map(|a| {
+            (
+                a.customer().as_u64().unwrap(),
+                a.rule(),
+                a.route().name(),
+                a.severity(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            (1, "renewal_due_engagement_down", "sales", Severity::High),
+            (5, "repeated_payment_failures", "billing", Severity::High),
+            (5, "recent_downgrade", "sales", Severity::Medium),
+        ]
+    );
+    // Serde data like the default policy, and refused on profiles without subscription features.
+    assert_eq!(AlertPolicy::from_json(&policy.to_json()).unwrap(), policy);
+    let plain = Profiles::from_profiles(vec![Profile::new(1u64).with_feature("recency_days", 3.0)])
+        .unwrap();
+    let err = engine.check(&plain).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidPolicy { .. }),
+        "{err}"
+    );
+    // The default policy is unchanged.
+    assert_eq!(AlertPolicy::default_policy().rules().len(), 6);
+}

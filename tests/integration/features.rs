@@ -3,8 +3,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use churnwise::features::{FeatureSpec, FeatureTable, Snapshot};
 use churnwise::records::{
-    ComplaintTopic, Customer, Feedback, HistoryBuilder, Interaction, InteractionKind, Order,
-    SatisfactionScale,
+    BillingPeriod, ChurnReason, ComplaintTopic, Customer, Feedback, HistoryBuilder, Interaction,
+    InteractionKind, Order, SatisfactionScale, Subscription, SubscriptionEvent,
+    SubscriptionEventKind,
 };
 use proptest::prelude::*;
 
@@ -19,6 +20,10 @@ enum Event {
     Order(u64, i64, f64),
     Interaction(u64, i64, u8, f64),
     Feedback(u64, i64, f64),
+    /// customer, subscription number, start, period code, auto-renew, price.
+    Subscription(u64, u8, i64, u8, bool, f64),
+    /// customer, subscription number, time, kind code, price.
+    SubChange(u64, u8, i64, u8, f64),
 }
 
 fn event(ids: std::ops::Range<u64>, times: std::ops::Range<i64>) -> impl Strategy<Value = Event> {
@@ -26,7 +31,22 @@ fn event(ids: std::ops::Range<u64>, times: std::ops::Range<i64>) -> impl Strateg
         (ids.clone(), times.clone(), -20.0..200.0f64).prop_map(|(c, t, a)| Event::Order(c, t, a)),
         (ids.clone(), times.clone(), 0u8..6, 0.0..100.0f64)
             .prop_map(|(c, t, k, h)| Event::Interaction(c, t, k, h)),
-        (ids, times, 1.0..5.0f64).prop_map(|(c, t, s)| Event::Feedback(c, t, s.round())),
+        (ids.clone(), times.clone(), 1.0..5.0f64).prop_map(|(c, t, s)| Event::Feedback(
+            c,
+            t,
+            s.round()
+        )),
+        (
+            ids.clone(),
+            0u8..2,
+            times.clone(),
+            0u8..3,
+            any::<bool>(),
+            0.0..50.0f64
+        )
+            .prop_map(|(c, n, t, p, a, x)| Event::Subscription(c, n, t, p, a, x)),
+        (ids, 0u8..2, times, 0u8..8, 0.0..50.0f64)
+            .prop_map(|(c, n, t, k, x)| Event::SubChange(c, n, t, k, x)),
     ]
 }
 
@@ -53,6 +73,35 @@ fn push(b: &mut HistoryBuilder, e: &Event) {
         Event::Feedback(c, t, s) => {
             b.push_feedback(Feedback::new(c, day(t), s, SatisfactionScale::FIVE_POINT))
         }
+        Event::Subscription(c, n, t, p, auto, price) => {
+            let period = match p {
+                0 => BillingPeriod::Monthly,
+                1 => BillingPeriod::Yearly,
+                _ => BillingPeriod::Days(7),
+            };
+            let plan = if n == 0 { "basic" } else { "pro" };
+            b.push_subscription(
+                Subscription::new(c, format!("S{n}"), plan, day(t), period, price)
+                    .with_auto_renew(auto),
+            );
+        }
+        Event::SubChange(c, n, t, k, price) => {
+            let plan = Some(if price > 25.0 { "pro" } else { "lite" }.to_owned());
+            let kind = match k {
+                0 => SubscriptionEventKind::Renewal,
+                1 => SubscriptionEventKind::Upgrade { price, plan },
+                2 => SubscriptionEventKind::Downgrade { price, plan },
+                3 => SubscriptionEventKind::Pause,
+                4 => SubscriptionEventKind::Resume,
+                5 => SubscriptionEventKind::PaymentFailed,
+                6 => SubscriptionEventKind::CancellationRequested {
+                    reason: ChurnReason::Price,
+                    note: None,
+                },
+                _ => SubscriptionEventKind::Ended,
+            };
+            b.push_subscription_event(SubscriptionEvent::new(c, format!("S{n}"), day(t), kind));
+        }
     }
 }
 
@@ -66,7 +115,7 @@ fn table(signups: &[i64], events: &[Event], late_customers: &[(u64, i64)]) -> Fe
     }
     events.iter().for_each(|e| push(&mut b, e));
     let (history, _) = b.build().unwrap();
-    FeatureSpec::all()
+    FeatureSpec::contractual()
         .extract(&history, &Snapshot::new(day(AS_OF)))
         .unwrap()
 }
@@ -78,8 +127,10 @@ fn bits(t: &FeatureTable) -> Vec<u64> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(150))]
 
-    /// Adding any events after the as-of time, and customers who sign up
-    /// after it, leaves the feature table bit-identical.
+    /// Adding any events after the as-of time (orders, interactions,
+    /// feedback, subscriptions starting later and subscription events), and
+    /// customers who sign up after it, leaves the feature table (with the
+    /// subscription features) bit-identical.
     #[test]
     fn features_read_nothing_after_as_of(
         signups in prop::collection::vec(0..AS_OF, 1..8),

@@ -7,6 +7,7 @@ mod analysis_reasons;
 mod analysis_survival;
 mod calibrate;
 mod clv;
+mod contract;
 #[cfg(feature = "csv")]
 mod csv_input;
 mod deploy;

@@ -163,6 +163,10 @@ fn every_chart_matches_its_snapshot_and_is_valid_svg() {
             "score_distribution",
             Chart::score_distribution(&scores, &churned, &options).unwrap(),
         ),
+        (
+            "mrr_movements",
+            Chart::mrr_movements(&mrr_rows(), &options).unwrap(),
+        ),
     ];
     let charts: Vec<(&str, Chart)> = charts.into_iter().chain(why_charts()).collect();
     for (name, chart) in &charts {
@@ -172,6 +176,43 @@ fn every_chart_matches_its_snapshot_and_is_valid_svg() {
         assert!(!chart.title().is_empty());
     }
     assert_eq!(Chart::gains(&gains, &options).unwrap(), charts[0].1);
+}
+
+/// Three subscribers over four months: an upgrade, a cancellation, a new
+/// yearly plan.
+fn mrr_rows() -> Vec<churnwise::segment::MrrMovement> {
+    use churnwise::records::{
+        BillingPeriod, ChurnReason, Subscription, SubscriptionEvent, SubscriptionEventKind as K,
+    };
+    let mut b = HistoryBuilder::new();
+    b.extend((1..=3u64).map(|c| Customer::new(c, day(0))));
+    b.extend([
+        Subscription::new(1u64, "A", "basic", day(0), BillingPeriod::Monthly, 10.0),
+        Subscription::new(2u64, "B", "pro", day(15), BillingPeriod::Monthly, 30.0),
+        Subscription::new(3u64, "C", "pro", day(70), BillingPeriod::Yearly, 240.0),
+    ]);
+    b.extend([
+        SubscriptionEvent::new(
+            1u64,
+            "A",
+            day(40),
+            K::Upgrade {
+                price: 20.0,
+                plan: None,
+            },
+        ),
+        SubscriptionEvent::new(
+            2u64,
+            "B",
+            day(50),
+            K::CancellationRequested {
+                reason: ChurnReason::Price,
+                note: None,
+            },
+        ),
+    ]);
+    let (history, _) = b.build().unwrap();
+    churnwise::segment::mrr_movements(&history, &Periods::months(day(0), 4).unwrap()).unwrap()
 }
 
 /// Survival curves with bands and the log-rank note, and driver effects.
@@ -222,6 +263,7 @@ fn empty_data_gives_a_chart_that_says_so() {
         Chart::qini(&[], &options).unwrap(),
         Chart::churn_rates(&[], &options).unwrap(),
         Chart::score_distribution(&[], &[], &options).unwrap(),
+        Chart::mrr_movements(&[], &options).unwrap(),
     ];
     for chart in &charts {
         assert_valid_svg(chart);
@@ -402,6 +444,22 @@ mod document {
             for cell in row {
                 assert!(html.contains(&format!(">{cell}</td>")), "{cell}");
             }
+        }
+    }
+
+    #[test]
+    fn the_recurring_revenue_tables_show_the_numbers_of_the_terminal_output() {
+        use churnwise::segment::MrrMovementsTable;
+        let rows = mrr_rows();
+        let section = Section::recurring_revenue(&rows, &[], &ChartOptions::new()).unwrap();
+        let Some(churnwise::report::Block::Table(table)) = section.blocks().first() else {
+            panic!("the section starts with the MRR table");
+        };
+        let terminal = MrrMovementsTable::new(&rows).to_string();
+        assert_eq!(table.len(), 4);
+        for (row, line) in table.rows().iter().zip(terminal.lines().skip(1)) {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(row.iter().map(String::as_str).collect::<Vec<_>>(), cells);
         }
     }
 

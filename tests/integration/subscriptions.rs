@@ -250,6 +250,12 @@ fn events_round_trip_through_the_history() {
         s.status_at(day(80)),
         SubscriptionStatus::PendingCancellation
     );
+    let summary = history.summary();
+    assert_eq!((summary.subscriptions, summary.subscription_events), (3, 8));
+    assert_eq!(
+        (summary.first_event, summary.last_event),
+        (Some(day(0)), Some(day(200)))
+    );
 }
 
 /// A small random subscription book: (customer, id, start, price, events).
@@ -335,4 +341,94 @@ proptest! {
             }
         }
     }
+}
+
+/// `tests/fixtures/subscriptions.csv` and `subscription_events.csv`: a
+/// small book with one problem per bad row, by hand.
+#[cfg(feature = "csv")]
+#[test]
+fn csv_fixtures_read_validate_and_explain_every_bad_row() {
+    use churnwise::records::{SubscriptionCsv, SubscriptionEventCsv};
+    let subs = include_str!("../fixtures/subscriptions.csv");
+    let events = include_str!("../fixtures/subscription_events.csv");
+    let mut b = HistoryBuilder::new();
+    b.extend((1u64..=3).map(|c| Customer::new(c, day(0))));
+    let n = b
+        .read_subscriptions_csv(subs.as_bytes(), &SubscriptionCsv::new())
+        .unwrap();
+    assert_eq!(n, 8);
+    let n = b
+        .read_subscription_events_csv(events.as_bytes(), &SubscriptionEventCsv::new())
+        .unwrap();
+    assert_eq!(n, 11);
+    let (history, report) = b.build().unwrap();
+    let found: Vec<(RecordKind, Option<u64>, Option<&str>, &str)> = report
+        .iter()
+        .map(|i| {
+            (
+                i.record().kind(),
+                i.record().line(),
+                i.field(),
+                i.problem().name(),
+            )
+        })
+        .collect();
+    use RecordKind::{Subscription as S, SubscriptionEvent as E};
+    assert_eq!(
+        found,
+        [
+            (S, Some(5), Some("period"), "malformed"),
+            (S, Some(6), Some("price"), "negative"),
+            (S, Some(7), Some("auto_renew"), "malformed"),
+            (S, Some(8), Some("current_period_end"), "end_before_start"),
+            (S, Some(9), Some("customer"), "unknown_customer"),
+            (E, Some(8), Some("time"), "after_end"),
+            (E, Some(9), Some("price"), "missing"),
+            (E, Some(10), Some("subscription"), "unknown_subscription"),
+            (E, Some(11), Some("kind"), "malformed"),
+        ]
+    );
+    assert_eq!(history.subscription_count(), 4);
+    assert_eq!(history.subscription_event_count(), 7);
+
+    // S-1: monthly at 10, renewed Feb 1 and Mar 1, upgraded to 25 on Feb 20,
+    // cancellation requested (price) on Mar 10: ends Apr 1 (day 91).
+    let c1 = history.find(&CustomerId::from(1u64)).unwrap();
+    let s1 = c1.subscriptions().get(0).unwrap();
+    assert_eq!(s1.id(), "S-1");
+    assert_eq!(s1.ended_at(), Some(day(91)));
+    assert_eq!(s1.end_reason(), Some(ChurnReason::Price));
+    assert_eq!(s1.mrr_at(day(80)), 25.0);
+    let (_, cancel) = s1.events().iter().last().unwrap();
+    assert_eq!(
+        cancel,
+        K::CancellationRequested {
+            reason: ChurnReason::Price,
+            note: Some("found a cheaper offer, sadly".into())
+        }
+    );
+    // S-2: yearly at 240, not auto-renewing, anchored on 2025-03-15: ends
+    // then, with the custom reason requested on May 1.
+    let s2 = c1.subscriptions().get(1).unwrap();
+    assert_eq!(s2.mrr_at(day(100)), 20.0);
+    assert_eq!(
+        s2.ended_at(),
+        Some(Utc.with_ymd_and_hms(2025, 3, 15, 0, 0, 0).unwrap())
+    );
+    assert_eq!(
+        s2.end_reason(),
+        Some(ChurnReason::Custom("visa expired".into()))
+    );
+    // S-3: every 30 days, a payment failure then the end on Mar 1.
+    let c2 = history.find(&CustomerId::from(2u64)).unwrap();
+    let s3 = c2.subscriptions().get(0).unwrap();
+    assert_eq!(s3.period(), BillingPeriod::Days(30));
+    assert_eq!(s3.end_reason(), Some(ChurnReason::PaymentFailed));
+    assert_eq!(s3.ended_at(), Some(day(60)));
+    // S-7 kept with its period end cleared.
+    let c3 = history.find(&CustomerId::from(3u64)).unwrap();
+    assert_eq!(
+        c3.subscriptions().get(0).unwrap().current_period_end(),
+        None
+    );
 }

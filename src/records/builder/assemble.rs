@@ -204,7 +204,10 @@ impl Assembly {
         // Customers in the History: explicit ones, plus (when creating) every
         // other id, which was interned because an accepted event named it.
         let create = self.b.options.unknown == UnknownCustomers::Create;
-        let keys = self.sorted_keys(|k| create || records.signup[k].is_some());
+        let merged_away = std::mem::take(&mut self.b.merged_away);
+        let keys = self.sorted_keys(|k| {
+            !merged_away.get(k).copied().unwrap_or(false) && (create || records.signup[k].is_some())
+        });
         self.dense = vec![NONE; n_keys];
         for (d, &k) in keys.iter().enumerate() {
             self.dense[k as usize] = d as u32;
@@ -319,21 +322,24 @@ impl Assembly {
         }
     }
 
-    /// De-duplicates customer records: per key, the first by (signup,
-    /// attributes) is kept and the others are reported.
+    /// De-duplicates customer records: per id as given, the first by
+    /// (signup, attributes) is kept and the others are reported; then the
+    /// records of ids merged into one customer (identities) are combined:
+    /// earliest signup, first non-empty attribute values in signup order.
     fn resolve_customers(&mut self, n_keys: usize) -> CustomerRecords {
         let mut staged = std::mem::take(&mut self.b.customers);
         staged.sort_by(|a, b| {
-            (a.key, a.signup, &a.attrs, a.input).cmp(&(b.key, b.signup, &b.attrs, b.input))
+            (a.key, a.orig, a.signup, &a.attrs, a.input)
+                .cmp(&(b.key, b.orig, b.signup, &b.attrs, b.input))
         });
         let mut records = CustomerRecords {
             signup: vec![None; n_keys],
             input: vec![0; n_keys],
             attrs: vec![None; n_keys],
         };
-        let mut kept: Option<StagedCustomer> = None;
+        let mut kept: Vec<StagedCustomer> = Vec::with_capacity(staged.len());
         for c in staged {
-            if let Some(first) = kept.as_ref().filter(|f| f.key == c.key) {
+            if let Some(first) = kept.last().filter(|f| f.key == c.key && f.orig == c.orig) {
                 let problem = if first.signup == c.signup && first.attrs == c.attrs {
                     Problem::Duplicate { kept: first.input }
                 } else {
@@ -348,11 +354,46 @@ impl Assembly {
                 );
                 continue;
             }
-            let k = c.key as usize;
-            records.signup[k] = Some(c.signup);
-            records.input[k] = c.input;
-            records.attrs[k] = c.attrs.clone();
-            kept = Some(c);
+            kept.push(c);
+        }
+        for group in kept.chunk_by_mut(|a, b| a.key == b.key) {
+            let k = group[0].key as usize;
+            if group.len() > 1 {
+                group.sort_by_key(|c| (c.signup, c.input));
+            }
+            let first = &group[0];
+            records.signup[k] = Some(first.signup);
+            records.input[k] = first.input;
+            records.attrs[k] = if group.len() == 1 {
+                first.attrs.clone()
+            } else {
+                merge_attrs(group)
+            };
+            // The kept record is renamed when its id was not the canonical one;
+            // every other record is folded into it.
+            for (i, c) in group.iter().enumerate() {
+                let p = Problem::MergedCustomer {
+                    source: self.b.interner.ids[c.orig as usize].clone(),
+                    canonical: self.b.interner.ids[k].clone(),
+                };
+                let kind = RecordKind::Customer;
+                if i == 0 {
+                    if c.orig != c.key {
+                        self.b
+                            .report(kind, c.input, Some("id"), p, Action::Repaired);
+                    }
+                    continue;
+                }
+                self.b.report(kind, c.input, None, p, Action::Merged);
+                if c.signup != group[0].signup {
+                    let p = Problem::SignupConflict {
+                        kept: from_micros(group[0].signup),
+                        dropped: from_micros(c.signup),
+                    };
+                    self.b
+                        .report(kind, c.input, Some("signup"), p, Action::Merged);
+                }
+            }
         }
         records
     }
@@ -546,6 +587,22 @@ impl Assembly {
             a.remove(&drop);
         }
     }
+}
+
+/// The attributes of merged customer records (in signup order): per
+/// attribute, the first non-empty value; `None` when all are empty.
+fn merge_attrs(group: &[StagedCustomer]) -> Option<Box<CustomerAttrs>> {
+    let all = || group.iter().filter_map(|c| c.attrs.as_deref());
+    let merged = CustomerAttrs {
+        plan: all().find_map(|a| a.plan.clone()),
+        channel: all().find_map(|a| a.channel.clone()),
+        region: all().find_map(|a| a.region.clone()),
+        tags: all()
+            .map(|a| a.tags.clone())
+            .find(|t| !t.is_empty())
+            .unwrap_or_default(),
+    };
+    all().next().map(|_| Box::new(merged))
 }
 
 /// Per key: the kept customer record's signup (`None` without a record), input index and attributes.

@@ -24,6 +24,7 @@ const NONE: u32 = u32::MAX;
 mod assemble;
 mod intern;
 mod lines;
+mod merge;
 mod subs;
 
 use assemble::Assembly;
@@ -164,6 +165,8 @@ pub struct HistoryBuilder {
     pub(crate) received: RecordCounts,
     issues: Vec<Issue>,
     sources: Vec<SourceSpan>,
+    /// Per interner key: merged into another key by the identities (filled by `build`).
+    merged_away: Vec<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -175,6 +178,8 @@ pub(crate) struct Options {
     time_range: (i64, i64),
     /// Declared plans, sorted and de-duplicated; `None`: any plan.
     plans: Option<Vec<Arc<str>>>,
+    /// Source ids to merge into canonical customers.
+    identities: Option<Arc<super::IdentityMap>>,
 }
 
 impl Options {
@@ -213,6 +218,8 @@ impl Options {
 #[derive(Debug, Clone)]
 struct StagedCustomer {
     key: u32,
+    /// The key of the id as pushed (differs from `key` once merged by identities).
+    orig: u32,
     signup: i64,
     attrs: Option<Box<CustomerAttrs>>,
     input: usize,
@@ -270,6 +277,7 @@ impl HistoryBuilder {
                     hi.map_or(i64::MAX, to_micros),
                 ),
                 plans: None,
+                identities: None,
             },
             interner: Interner::default(),
             customers: Vec::new(),
@@ -281,6 +289,7 @@ impl HistoryBuilder {
             received: RecordCounts::default(),
             issues: Vec::new(),
             sources: Vec::new(),
+            merged_away: Vec::new(),
         }
     }
 
@@ -510,6 +519,7 @@ impl HistoryBuilder {
         let key = self.interner.intern(&customer.id);
         self.customers.push(StagedCustomer {
             key,
+            orig: key,
             signup,
             attrs: attrs_of(customer),
             input,
@@ -817,7 +827,9 @@ impl HistoryBuilder {
                 return Err(ErrorKind::TooManyRecords { what, count, limit }.into());
             }
         }
-        Ok(Assembly::new(self).run())
+        let mut b = self;
+        b.apply_identities();
+        Ok(Assembly::new(b).run())
     }
 
     /// Like [`build`](Self::build), but any dropped or repaired record is an error.
@@ -825,7 +837,8 @@ impl HistoryBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidRecord`] with the first issue in input order
-    /// (customers, then orders, interactions, feedback), naming the record,
+    /// (customers, then orders, interactions, feedback, subscriptions,
+    /// subscription events), naming the record,
     /// its index (and CSV line) and the field; [`ErrorKind::TooManyRecords`]
     /// as for `build`.
     ///

@@ -43,11 +43,23 @@ pub(super) struct StagedSubEvent {
 pub(crate) struct StagedSubs {
     subs: Vec<StagedSub>,
     events: Vec<StagedSubEvent>,
-    /// One per event, allocated at the first note.
-    notes: Option<Vec<Option<Box<str>>>>,
+    /// Notes by staged event index, ascending (sparse).
+    notes: Vec<(u32, Box<str>)>,
     names: StrInterner,
     plans: StrInterner,
     reasons: StrInterner,
+}
+
+impl StagedSubs {
+    /// Renames customer keys (identities applied).
+    pub(super) fn remap(&mut self, remap: &[u32]) {
+        for s in &mut self.subs {
+            s.key = remap[s.key as usize];
+        }
+        for e in &mut self.events {
+            e.key = remap[e.key as usize];
+        }
+    }
 }
 
 /// A price's problem, if any: not finite, negative, or beyond the amount limit.
@@ -213,16 +225,8 @@ impl HistoryBuilder {
         let st = &mut self.subs;
         let name = st.names.intern(&event.subscription);
         let n = st.events.len();
-        match note {
-            Some(text) => st
-                .notes
-                .get_or_insert_with(|| vec![None; n])
-                .push(Some(text.into_boxed_str())),
-            None => {
-                if let Some(notes) = &mut st.notes {
-                    notes.push(None);
-                }
-            }
+        if let Some(text) = note {
+            st.notes.push((n as u32, text.into_boxed_str()));
         }
         st.events.push(StagedSubEvent {
             key,
@@ -456,7 +460,7 @@ pub(super) fn finish(
         rows.push((s, e.time, e.kind, i as u32));
     }
     let ev = &staged.events;
-    let notes = staged.notes.as_ref();
+    let notes = &staged.notes;
     let plans = &staged.plans.names;
     let reasons = &staged.reasons.names;
     let detail_key = |e: &StagedSubEvent| -> (Option<&str>, u32) {
@@ -471,12 +475,17 @@ pub(super) fn finish(
             _ => (None, e.detail),
         }
     };
-    let note = |i: u32| notes.and_then(|n| n[i as usize].as_deref());
+    let note = |i: u32| {
+        notes
+            .binary_search_by_key(&i, |(r, _)| *r)
+            .ok()
+            .map(|p| &*notes[p].1)
+    };
     let same = |x: u32, y: u32| {
         let (a, c) = (&ev[x as usize], &ev[y as usize]);
         a.price.total_cmp(&c.price).is_eq() && detail_key(a) == detail_key(c) && note(x) == note(y)
     };
-    rows.par_sort_unstable_by(|a, c| {
+    let order = |a: &EventRow, c: &EventRow| {
         (a.0, a.1, a.2).cmp(&(c.0, c.1, c.2)).then_with(|| {
             let (x, y) = (&ev[a.3 as usize], &ev[c.3 as usize]);
             x.price
@@ -485,7 +494,11 @@ pub(super) fn finish(
                 .then_with(|| note(a.3).cmp(&note(c.3)))
                 .then_with(|| x.input.cmp(&y.input))
         })
-    });
+    };
+    // Events usually arrive grouped and in time order: then this is a check.
+    if !rows.is_sorted_by(|a, c| order(a, c).is_le()) {
+        rows.par_sort_unstable_by(order);
+    }
 
     // Checks, in (subscription, time, kind) order.
     let drop_dups = b.options.duplicates == Duplicates::Drop;
@@ -611,7 +624,6 @@ pub(super) fn finish(
     for s in 0..subs.len() {
         event_offsets[s + 1] += event_offsets[s];
     }
-    let any_note = notes.is_some() && rows.iter().any(|r| note(r.3).is_some());
     let cols = SubEventCols {
         kind: rows.iter().map(|r| r.2).collect(),
         price: rows.iter().map(|r| ev[r.3 as usize].price).collect(),
@@ -628,7 +640,11 @@ pub(super) fn finish(
                 }
             })
             .collect(),
-        note: any_note.then(|| rows.iter().map(|r| note(r.3).map(Box::from)).collect()),
+        notes: rows
+            .iter()
+            .enumerate()
+            .filter_map(|(r, row)| note(row.3).map(|n| (r as u32, Box::from(n))))
+            .collect(),
     };
     SubscriptionTable {
         offsets,

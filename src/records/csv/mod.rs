@@ -1,4 +1,5 @@
-//! Reading customers, orders, interactions and feedback from CSV (feature `csv`).
+//! Reading customers, orders, interactions, feedback, subscriptions and
+//! subscription events from CSV (feature `csv`).
 //!
 //! Files need a header row. Column names are configurable per file; when a
 //! column is not configured, the first header name found among a short list of
@@ -1123,6 +1124,9 @@ fn with_default_source<S>(
     }
     spec
 }
+
+mod subs;
+pub use subs::{SubscriptionCsv, SubscriptionEventCsv};
 
 #[cfg(test)]
 mod tests {
