@@ -425,11 +425,22 @@ pub(super) fn finish(
             .cmp(&(db, b.start))
             .then_with(|| names[a.name as usize].cmp(&names[b.name as usize]))
     });
-    let index: FastMap<(u32, u32), u32> = subs
-        .iter()
-        .enumerate()
-        .map(|(i, (d, s))| ((*d, s.name), i as u32))
-        .collect();
+    // Per-customer offsets: an event finds its subscription among its
+    // customer's few (no hash lookup per event).
+    let customers = signup.len();
+    let mut offsets = vec![0usize; customers + 1];
+    for (d, _) in &subs {
+        offsets[*d as usize + 1] += 1;
+    }
+    for c in 0..customers {
+        offsets[c + 1] += offsets[c];
+    }
+    let find = |d: u32, name: u32| {
+        let d = d as usize;
+        (offsets[d]..offsets[d + 1])
+            .find(|&i| subs[i].1.name == name)
+            .map(|i| i as u32)
+    };
 
     // Events: place each under its subscription.
     let mut rows: Vec<EventRow> = Vec::with_capacity(staged.events.len());
@@ -443,7 +454,7 @@ pub(super) fn finish(
             b.report(kind, e.input as usize, Some("customer"), p, Action::Dropped);
             continue;
         }
-        let Some(&s) = index.get(&(d, e.name)) else {
+        let Some(s) = find(d, e.name) else {
             let p = Problem::UnknownSubscription {
                 customer: b.interner.ids[e.key as usize].clone(),
                 subscription: names[e.name as usize].to_string(),
@@ -609,14 +620,6 @@ pub(super) fn finish(
     let (plan_table, plan_rank) = compact(plans, &used_plans);
     let (reason_table, reason_rank) = compact(reasons, &used_reasons);
 
-    let customers = signup.len();
-    let mut offsets = vec![0usize; customers + 1];
-    for (d, _) in &subs {
-        offsets[*d as usize + 1] += 1;
-    }
-    for c in 0..customers {
-        offsets[c + 1] += offsets[c];
-    }
     let mut event_offsets = vec![0usize; subs.len() + 1];
     for &(s, ..) in &rows {
         event_offsets[s as usize + 1] += 1;
