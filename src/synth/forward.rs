@@ -55,6 +55,11 @@ pub struct ChurnRisk {
 }
 
 impl ChurnRisk {
+    /// A risk from its parts (for the other oracles of this module).
+    pub(super) fn from_parts(id: CustomerId, probability: f64) -> ChurnRisk {
+        ChurnRisk { id, probability }
+    }
+
     /// The customer's id.
     pub fn id(&self) -> &CustomerId {
         &self.id

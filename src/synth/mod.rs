@@ -15,6 +15,9 @@
 //! gives it from what the records show, the best any model can do), and
 //! [`PopulationConfig::simulate_campaign`] runs a retention
 //! campaign with known effects from there.
+//! [`SubscriptionPopulationConfig::generate`] simulates a subscription
+//! business instead, with its own truth and records oracle (see
+//! [Subscription businesses](#subscription-businesses)).
 //!
 //! ```
 //! use churnwise::synth::PopulationConfig;
@@ -157,6 +160,98 @@
 //! results are bit-identical whatever the thread count, and
 //! `dirty_fraction` changes nothing. 20 000 customers × 100 replicas over 90
 //! days take about half a second on two cores.
+//!
+//! # Subscription businesses
+//!
+//! [`SubscriptionPopulationConfig::generate`] simulates a contractual
+//! business instead (a SaaS, a telecom, a gym): each customer holds one
+//! subscription, whose life is a series of
+//! [`SubscriptionEvent`](crate::records::SubscriptionEvent)s, plus logins,
+//! support tickets and complaints as interactions. The result
+//! ([`SubscriptionPopulation`]) carries each subscriber's truth
+//! ([`SubscriptionTruth`]: end time, voluntary or involuntary, true reason,
+//! usage, payment failure probability, average monthly hazard), and
+//! [`SubscriptionPopulationConfig::churn_probabilities_given_records`] is its
+//! records oracle: each running subscription's probability of ending in a
+//! window given what the records show (the best possible AUC). Determinism
+//! is that of the non-contractual generator: subscriber `i` draws from its
+//! own stream derived from `(seed, i)`, so output is bit-identical whatever
+//! the thread count.
+//!
+//! ```
+//! use churnwise::synth::SubscriptionPopulationConfig;
+//!
+//! let business = SubscriptionPopulationConfig::default().customers(500).seed(7).generate()?;
+//! let (history, report) = business.history_builder().build()?;
+//! assert!(report.is_clean());
+//! let ended = history.subscriptions().filter(|s| s.ended_at().is_some_and(|t| t < business.config().end_time())).count();
+//! assert_eq!(ended, business.truth().iter().filter(|t| t.is_churned()).count());
+//! # Ok::<(), churnwise::Error>(())
+//! ```
+//!
+//! **Subscribers.** Signup (= subscription start) is uniform over the first
+//! `signup_fraction` of the span. Plan `basic`/`plus`/`premium` with
+//! probabilities 0.5/0.3/0.2 at 12/29/59 a month; billed yearly with
+//! probability `yearly_share` (0.3) at 12 × monthly × (1 − `yearly_discount`)
+//! (0.15: 122.40/295.80/601.80), else monthly; auto-renew with probability
+//! `auto_renew_share` (0.8). Channel `web`/`app`/`store`/`referral` with
+//! 0.45/0.30/0.15/0.10, region `north`/`south`/`east`/`west` uniform (no
+//! effect). Hidden traits: usage u ~ Gamma(2, 2), ticket propensity ~
+//! Gamma(2, 2), complaint propensity ~ Gamma(1.5, 1.5), median first-response
+//! hours ~ LogNormal(ln 8, 0.8), payment failure probability ~
+//! Beta(20 m, 20 (1 − m)) with m = `payment_failure_rate`.
+//!
+//! | process | mechanics | parameters (default) |
+//! |---|---|---|
+//! | period ends | calendar months or years from the start ([`BillingPeriod`](crate::records::BillingPeriod)); at each one a `Renewal` (paid), unless paused (no billing) or a cancellation is pending (`Ended`) | |
+//! | payments | auto-renewing only: the renewal payment fails with the subscriber's probability (`PaymentFailed`); retries 3 and 7 days later succeed with probability r (`Renewal`, late); after two failed retries `PaymentFailed` and `Ended` at day 7: involuntary churn, probability (1 − r)² per failed renewal | `payment_failure_rate` (0.05), `retry_success` r (0.5) |
+//! | price increase | at each subscription's first period end on or after the date, the price rises (an `Upgrade` with no plan) | `price_increase` (0.10), `price_increase_at` (2024-01-01) |
+//! | logins | rate `logins_per_day` × u × 0.6^k, k = complaints + slow replies in the last 60 days (at most 3); none while paused; 14 days without one make the subscriber inactive | `logins_per_day` (0.25) |
+//! | support tickets | rate 1/90 per day × propensity; first-response hours LogNormal(subscriber median, 0.6), at least 0.1; slower than 24 h is a slow reply | |
+//! | complaints | rate 1/300 per day × propensity, doubled while a slow reply is recent; topic product 0.5, service 0.3, price 0.2 | |
+//! | upgrades | to the next plan at rate u / 720 per day while active (not paused, no cancellation pending, not in payment retries) | |
+//! | downgrades | to the previous plan at rate 0.5 × (quality + service + price hazards) while active: dissatisfied subscribers downgrade before they leave | |
+//! | pauses | auto-renewing active subscriptions pause at rate 1/720 per day and resume at rate 1/45 per day (no logins and no billing while paused) | |
+//! | cancellation | a request (`CancellationRequested`) at the hazard below, while no cancellation is pending and no payment is being retried, stating its true reason with probability 0.8 (else `other`); the subscription `Ended` at the next period end | |
+//!
+//! **Cancellation hazard.** Per day, the sum of six cause-specific hazards;
+//! a request's reason is drawn in proportion to them, so causes make sense
+//! (price after a price increase, poor service after slow replies, product
+//! quality after complaints, competitor or changed needs after inactivity):
+//!
+//! ```text
+//! h = m × [ 0.20 c^n_c          (product_quality)
+//!         + 0.15 s^n_s          (poor_service)
+//!         + 0.20 P              (price)
+//!         + 0.20 I + 0.15 I ]   (competitor, needs_changed)
+//!   + 0.10 baseline             (moved_or_closed)
+//! m = baseline × plan × channel × [manual renewal] × [renewal window]
+//! ```
+//!
+//! | factor | meaning | parameter (default) |
+//! |---|---|---|
+//! | baseline | per day | `baseline_hazard_per_day` (1/1500) |
+//! | plan, channel | basic 1, plus 0.85, premium 0.7 (the plan in effect); referral 0.7, other channels 1 | |
+//! | manual renewal | without auto-renew | `manual_renewal_hazard` (1.5) |
+//! | renewal window | the last 7 days (monthly) or 30 days (yearly) before each period end: the hazard peaks at renewals | `renewal_hazard` (4) |
+//! | c^n_c | n_c complaints in the last 60 days (at most 3) | `complaint_hazard` c (3) |
+//! | s^n_s | n_s replies slower than 24 h in the last 60 days (at most 3) | `slow_reply_hazard` s (2.5) |
+//! | P | from 30 days before the subscription's price increase to 60 days after | `price_increase_hazard` (3) |
+//! | I | no login in the last 14 days | `inactive_hazard` (3) |
+//!
+//! With the defaults, about 41% of subscriptions end before `end`, 16% of
+//! them involuntarily; the true reasons of the cancellation requests are
+//! product quality 23%, price 22%, competitor 21%, needs changed 16%, poor
+//! service 13% and moved or closed 5%. Of the subscriptions running 180 days before `end`, 10.7%
+//! end in the next 90 days; the records oracle ranks them with an AUC of
+//! about 0.78 (0.79 knowing the hidden traits). 20 000 subscribers (1.6 M
+//! logins, tickets and complaints, 190 000 subscription events) take about
+//! 1.3 s on two cores, and the oracle with 32 replicas about 2 s.
+//!
+//! Not simulated: new subscriptions after an end (reactivation), several
+//! subscriptions per customer, lapses without a request. A subscription
+//! without auto-renew whose next period end falls after `end` shows in the
+//! records as lapsing there, since its future renewal is unknown.
 
 mod bgnbd;
 mod config;
@@ -165,10 +260,12 @@ mod dirty;
 mod forward;
 mod population;
 pub(crate) mod rng;
+mod subscription;
 mod truth;
 
 pub use bgnbd::{BgNbdCustomer, BgNbdParams, simulate_bgnbd, simulate_bgnbd_horizons};
 pub use config::PopulationConfig;
 pub use forward::{CampaignResult, ChurnRisk, Treatment};
 pub use population::{Population, PopulationParts};
+pub use subscription::{SubscriptionPopulation, SubscriptionPopulationConfig, SubscriptionTruth};
 pub use truth::{ChurnCause, CustomerTruth, InjectedCounts, InterventionResponses, LatentType};

@@ -26,4 +26,5 @@ mod segment;
 mod stats;
 mod subscriptions;
 mod synth;
+mod synth_subscription;
 mod threads;
