@@ -224,6 +224,8 @@
 
 pub mod alert;
 pub mod analysis;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod clv;
 #[doc(hidden)]
 pub mod doc_support;
