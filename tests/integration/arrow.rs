@@ -1,0 +1,696 @@
+//! Arrow (and Parquet) input and output through the public API.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{ListBuilder, StringBuilder, StringDictionaryBuilder};
+use arrow_array::types::Int32Type;
+use arrow_array::*;
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use churnwise::ErrorKind;
+use churnwise::arrow::{CustomerColumns, FeedbackColumns, InteractionColumns, OrderColumns};
+use churnwise::records::{
+    CustomerId, DataQualityReport, History, HistoryBuilder, InteractionKind, UnknownCustomers,
+};
+
+fn builder() -> HistoryBuilder {
+    HistoryBuilder::new().unknown_customers(UnknownCustomers::Create)
+}
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+}
+
+/// Reads orders with the given time column (two rows) and returns their times.
+fn times_of(time: ArrayRef) -> Vec<DateTime<Utc>> {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef,
+        ),
+        ("time", time),
+        ("amount", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
+    ]);
+    let mut h = builder();
+    assert_eq!(h.read_arrow(&b, &OrderColumns::new()).unwrap(), 2);
+    let (history, report) = h.build().unwrap();
+    assert!(report.is_clean(), "{report}");
+    let mut t: Vec<_> = history.orders().map(|o| o.time).collect();
+    t.sort();
+    t
+}
+
+#[test]
+fn every_time_type_reads_the_same_instants() {
+    // 2024-03-01 00:00 and 2024-03-02 12:00 UTC.
+    let s = [1_709_251_200i64, 1_709_380_800];
+    let want = vec![utc(2024, 3, 1, 0), utc(2024, 3, 2, 12)];
+    let cases: Vec<ArrayRef> = vec![
+        Arc::new(TimestampSecondArray::from(s.to_vec())),
+        Arc::new(TimestampSecondArray::from(s.to_vec()).with_timezone("Europe/Berlin")),
+        Arc::new(TimestampMillisecondArray::from(vec![
+            s[0] * 1_000,
+            s[1] * 1_000,
+        ])),
+        Arc::new(
+            TimestampMicrosecondArray::from(vec![s[0] * 1_000_000, s[1] * 1_000_000])
+                .with_timezone("+05:30"),
+        ),
+        Arc::new(TimestampNanosecondArray::from(vec![
+            s[0] * 1_000_000_000,
+            s[1] * 1_000_000_000,
+        ])),
+        Arc::new(Date64Array::from(vec![s[0] * 1_000, s[1] * 1_000])),
+        Arc::new(StringArray::from(vec![
+            "2024-03-01",
+            "2024-03-02T14:00:00+02:00",
+        ])),
+        Arc::new(LargeStringArray::from(vec![
+            "2024-03-01 00:00:00",
+            "2024-03-02T12:00:00Z",
+        ])),
+        Arc::new(StringViewArray::from(vec![
+            "2024-03-01",
+            "2024-03-02 12:00:00",
+        ])),
+    ];
+    for (k, time) in cases.into_iter().enumerate() {
+        assert_eq!(times_of(time), want, "case {k}");
+    }
+    // Days: midnight UTC.
+    let days = Arc::new(Date32Array::from(vec![19_783, 19_784]));
+    assert_eq!(times_of(days), [utc(2024, 3, 1, 0), utc(2024, 3, 2, 0)]);
+    // Nanoseconds before 1970 round down to the microsecond, as times do.
+    let early = Arc::new(TimestampNanosecondArray::from(vec![-1_500, 0]));
+    let t = times_of(early);
+    assert_eq!(t[0].timestamp_micros(), -2);
+}
+
+#[test]
+fn text_times_follow_the_configured_format() {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![1])) as ArrayRef,
+        ),
+        ("date", Arc::new(StringArray::from(vec!["05/02/2024"]))),
+        ("amount", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    let mut h = builder();
+    h.read_arrow(&b, &OrderColumns::new().time_format("%d/%m/%Y"))
+        .unwrap();
+    let t = h.build().unwrap().0.orders().next().unwrap().time;
+    assert_eq!(t, utc(2024, 2, 5, 0));
+}
+
+/// Reads orders with the given customer column (three rows) and returns the ids, sorted.
+fn ids_of(ids: ArrayRef) -> Vec<CustomerId> {
+    let n = ids.len();
+    let b = batch(vec![
+        ("customer_id", ids),
+        (
+            "date",
+            Arc::new(Date32Array::from(vec![19_783; n])) as ArrayRef,
+        ),
+        ("amount", Arc::new(Float64Array::from(vec![1.0; n]))),
+    ]);
+    let mut h = builder();
+    h.read_arrow(&b, &OrderColumns::new()).unwrap();
+    let (history, report) = h.build().unwrap();
+    assert!(report.is_clean(), "{report}");
+    let mut ids = history.customer_ids().to_vec();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn integer_and_text_ids_of_every_type_name_the_same_customers() {
+    let want: Vec<CustomerId> = vec![3u64.into(), 7u64.into(), 250u64.into()];
+    let ints: Vec<ArrayRef> = vec![
+        Arc::new(UInt8Array::from(vec![7, 3, 250])),
+        Arc::new(Int16Array::from(vec![7, 3, 250])),
+        Arc::new(Int32Array::from(vec![7, 3, 250])),
+        Arc::new(Int64Array::from(vec![7, 3, 250])),
+        Arc::new(UInt16Array::from(vec![7, 3, 250])),
+        Arc::new(UInt32Array::from(vec![7, 3, 250])),
+        Arc::new(UInt64Array::from(vec![7, 3, 250])),
+        Arc::new(StringArray::from(vec!["7", "3", "250"])),
+        Arc::new(LargeStringArray::from(vec!["7", " 3 ", "250"])),
+        Arc::new(StringViewArray::from(vec!["7", "3", "250"])),
+        Arc::new(
+            vec!["7", "3", "250"]
+                .into_iter()
+                .collect::<DictionaryArray<Int32Type>>(),
+        ),
+    ];
+    for (k, ids) in ints.into_iter().enumerate() {
+        assert_eq!(ids_of(ids), want, "case {k}");
+    }
+    // As in CSV: "042" and "-5" are text ids; a negative integer reads as its text.
+    let got = ids_of(Arc::new(Int8Array::from(vec![-5, 4, 6])));
+    assert_eq!(
+        got,
+        [
+            CustomerId::from(4u64),
+            CustomerId::from(6u64),
+            CustomerId::from("-5")
+        ]
+    );
+    let got = ids_of(Arc::new(StringArray::from(vec!["042", "C-1", "-5"])));
+    assert_eq!(
+        got,
+        [
+            CustomerId::from("-5"),
+            CustomerId::from("042"),
+            CustomerId::from("C-1")
+        ]
+    );
+}
+
+#[test]
+fn amounts_of_every_numeric_type() {
+    let cases: Vec<(ArrayRef, f64)> = vec![
+        (Arc::new(Float32Array::from(vec![2.5f32])), 2.5),
+        (Arc::new(Int32Array::from(vec![3])), 3.0),
+        (Arc::new(UInt64Array::from(vec![12u64])), 12.0),
+        (
+            Arc::new(
+                Decimal128Array::from(vec![1_999i128])
+                    .with_precision_and_scale(10, 2)
+                    .unwrap(),
+            ),
+            19.99,
+        ),
+        (Arc::new(StringArray::from(vec![" 7.25"])), 7.25),
+    ];
+    for (k, (amount, want)) in cases.into_iter().enumerate() {
+        let b = batch(vec![
+            (
+                "customer_id",
+                Arc::new(Int64Array::from(vec![1])) as ArrayRef,
+            ),
+            ("date", Arc::new(Date32Array::from(vec![19_783]))),
+            ("amount", amount),
+        ]);
+        let mut h = builder();
+        h.read_arrow(&b, &OrderColumns::new()).unwrap();
+        let got = h.build().unwrap().0.summary().gross_revenue;
+        assert_eq!(got, want, "case {k}");
+    }
+}
+
+/// `(index, field, problem)` of every issue.
+fn issues(report: &DataQualityReport) -> Vec<(usize, Option<&'static str>, &'static str)> {
+    report
+        .iter()
+        .map(|i| (i.record().index(), i.field(), i.problem().name()))
+        .collect()
+}
+
+#[test]
+fn nulls_are_issues_naming_the_record_and_field_never_panics() {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![
+                Some(1),
+                None,
+                Some(1),
+                Some(1),
+                Some(2),
+            ])) as ArrayRef,
+        ),
+        (
+            "date",
+            Arc::new(Date32Array::from(vec![
+                Some(19_783),
+                Some(19_783),
+                None,
+                Some(19_784),
+                Some(19_785),
+            ])),
+        ),
+        (
+            "amount",
+            Arc::new(Float64Array::from(vec![
+                Some(1.0),
+                Some(2.0),
+                Some(3.0),
+                None,
+                Some(f64::NAN),
+            ])),
+        ),
+        (
+            "order_id",
+            Arc::new(StringArray::from(vec![
+                None,
+                Some("a"),
+                Some("b"),
+                None,
+                None,
+            ])),
+        ),
+    ]);
+    let mut h = builder();
+    h.read_arrow(&b, &OrderColumns::new()).unwrap();
+    let (history, report) = h.build().unwrap();
+    assert_eq!(history.order_count(), 1);
+    assert_eq!(
+        issues(&report),
+        [
+            (1, Some("customer"), "missing"),
+            (2, Some("time"), "missing"),
+            (3, Some("amount"), "missing"),
+            (4, Some("amount"), "non_finite"),
+        ]
+    );
+
+    // A blank text id and an unknown interaction kind, too.
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec![
+                Some(" "),
+                Some("A"),
+                Some("A"),
+                Some("A"),
+            ])) as ArrayRef,
+        ),
+        (
+            "time",
+            Arc::new(StringArray::from(vec![
+                "2024-01-01",
+                "2024-01-01",
+                "2024-13-01",
+                "2024-01-02",
+            ])),
+        ),
+        (
+            "kind",
+            Arc::new(StringArray::from(vec![
+                Some("login"),
+                None,
+                Some("visit"),
+                Some("teleport"),
+            ])),
+        ),
+    ]);
+    let mut h = builder();
+    h.read_arrow(&b, &InteractionColumns::new()).unwrap();
+    let (history, report) = h.build().unwrap();
+    assert_eq!(history.interaction_count(), 0);
+    assert_eq!(
+        issues(&report),
+        [
+            (0, Some("customer"), "missing"),
+            (1, Some("kind"), "missing"),
+            (2, Some("time"), "malformed"),
+            (3, Some("kind"), "malformed"),
+        ]
+    );
+}
+
+#[test]
+fn a_column_of_the_wrong_type_is_an_error_naming_it_and_the_types_accepted() {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(BooleanArray::from(vec![true])) as ArrayRef,
+        ),
+        ("date", Arc::new(Date32Array::from(vec![19_783]))),
+        ("amount", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    let err = builder()
+        .read_arrow(&b, &OrderColumns::new().source_name("orders.arrow"))
+        .unwrap_err();
+    let ErrorKind::ColumnType {
+        source_name,
+        column,
+        found,
+        expected,
+    } = err.kind()
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        (source_name.as_str(), column.as_str(), found.as_str()),
+        ("orders.arrow", "customer_id", "Boolean")
+    );
+    assert!(expected.contains("Utf8"), "{expected}");
+    assert!(err.to_string().starts_with(
+        "orders.arrow: column `customer_id` has type Boolean, expected an integer type"
+    ));
+
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![1])) as ArrayRef,
+        ),
+        ("date", Arc::new(Float64Array::from(vec![1.0]))),
+        ("amount", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    let err = builder().read_arrow(&b, &OrderColumns::new()).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::ColumnType { column, .. } if column == "date"),
+        "{err}"
+    );
+    // A configured column that is not there.
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![1])) as ArrayRef,
+        ),
+        ("date", Arc::new(Date32Array::from(vec![19_783]))),
+        ("amount", Arc::new(Float64Array::from(vec![1.0]))),
+    ]);
+    let err = builder()
+        .read_arrow(&b, &OrderColumns::new().amount("net"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "<record batch>: column `net` not found in the header (columns: customer_id, date, amount)"
+    );
+}
+
+// ---- the same records through CSV and through Arrow ----
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn micros(t: &[DateTime<Utc>]) -> ArrayRef {
+    let v: Vec<i64> = t.iter().map(|t| t.timestamp_micros()).collect();
+    Arc::new(TimestampMicrosecondArray::from(v).with_timezone("UTC"))
+}
+
+fn id_text(id: &CustomerId) -> String {
+    id.to_string()
+}
+
+fn kind_parts(
+    k: &InteractionKind,
+) -> (
+    &'static str,
+    Option<f64>,
+    Option<&'static str>,
+    Option<String>,
+) {
+    use churnwise::records::ComplaintTopic;
+    match k {
+        InteractionKind::Login => ("login", None, None, None),
+        InteractionKind::Visit => ("visit", None, None, None),
+        InteractionKind::SupportTicket {
+            first_response_hours,
+        } => ("support_ticket", *first_response_hours, None, None),
+        InteractionKind::Complaint { topic } => {
+            let t = match topic {
+                ComplaintTopic::Product => "product",
+                ComplaintTopic::Service => "service",
+                ComplaintTopic::Price => "price",
+                ComplaintTopic::Delivery => "delivery",
+                _ => "other",
+            };
+            ("complaint", None, Some(t), None)
+        }
+        InteractionKind::CampaignResponse { campaign } => {
+            ("campaign_response", None, None, Some(campaign.clone()))
+        }
+        InteractionKind::Cancellation => ("cancellation", None, None, None),
+        _ => ("visit", None, None, None),
+    }
+}
+
+/// A synthetic population (with its injected bad records) as CSV text and as
+/// Arrow batches holding the same values, plus a few rows with empty fields.
+struct Both {
+    csv: [String; 4],
+    arrow: [RecordBatch; 4],
+}
+
+fn both() -> Both {
+    let parts = churnwise::synth::PopulationConfig::default()
+        .customers(300)
+        .seed(5)
+        .generate()
+        .unwrap()
+        .into_parts();
+
+    // Customers: text ids (every other one), plan, channel, region, tags.
+    let cs = &parts.customers;
+    let mut csv = String::from("customer_id,signup,plan,channel,region,tags\n");
+    let mut tags = ListBuilder::new(StringBuilder::new());
+    for c in cs {
+        csv += &format!(
+            "{},{},{},{},{},{}\n",
+            id_text(&c.id),
+            rfc3339(c.signup),
+            c.plan.clone().unwrap_or_default(),
+            c.channel.clone().unwrap_or_default(),
+            c.region.clone().unwrap_or_default(),
+            c.tags.join(";")
+        );
+        for t in &c.tags {
+            tags.values().append_value(t);
+        }
+        tags.append(true);
+    }
+    csv += ",2024-01-01,,,,\n5,,,,,\n";
+    tags.append(true);
+    tags.append(true);
+    let mut ids: Vec<Option<String>> = cs.iter().map(|c| Some(id_text(&c.id))).collect();
+    ids.extend([None, Some("5".into())]);
+    let mut signup: Vec<Option<i64>> = cs
+        .iter()
+        .map(|c| Some(c.signup.timestamp_micros()))
+        .collect();
+    signup.extend([Some(1_704_067_200_000_000), None]);
+    let opt = |f: &dyn Fn(&churnwise::records::Customer) -> Option<String>| -> ArrayRef {
+        let mut v: Vec<Option<String>> = cs.iter().map(f).collect();
+        v.extend([None, None]);
+        Arc::new(StringArray::from(v))
+    };
+    let mut plan = StringDictionaryBuilder::<Int32Type>::new();
+    for c in cs {
+        plan.append_option(c.plan.as_deref());
+    }
+    plan.append_null();
+    plan.append_null();
+    let customers = batch(vec![
+        ("customer_id", Arc::new(StringArray::from(ids)) as ArrayRef),
+        (
+            "signup",
+            Arc::new(TimestampMicrosecondArray::from(signup).with_timezone("UTC")),
+        ),
+        ("plan", Arc::new(plan.finish())),
+        ("channel", opt(&|c| c.channel.clone())),
+        ("region", opt(&|c| c.region.clone())),
+        ("tags", Arc::new(tags.finish())),
+    ]);
+
+    // Orders: integer ids, microsecond timestamps, amounts (NaN and absurd ones injected).
+    let os = &parts.orders;
+    let mut csv_o = String::from("customer_id,time,amount,order_id\n");
+    for o in os {
+        csv_o += &format!(
+            "{},{},{:?},{}\n",
+            id_text(&o.customer),
+            rfc3339(o.time),
+            o.amount,
+            o.order_id.clone().unwrap_or_default()
+        );
+    }
+    let orders = batch(vec![
+        (
+            "customer_id",
+            Arc::new(UInt64Array::from(
+                os.iter()
+                    .map(|o| o.customer.as_u64().unwrap())
+                    .collect::<Vec<_>>(),
+            )) as ArrayRef,
+        ),
+        (
+            "time",
+            micros(&os.iter().map(|o| o.time).collect::<Vec<_>>()),
+        ),
+        (
+            "amount",
+            Arc::new(Float64Array::from(
+                os.iter().map(|o| o.amount).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "order_id",
+            Arc::new(StringArray::from(
+                os.iter().map(|o| o.order_id.clone()).collect::<Vec<_>>(),
+            )),
+        ),
+    ]);
+
+    // Interactions: every kind with its optional columns.
+    let is = &parts.interactions;
+    let mut csv_i = String::from("customer_id,time,kind,first_response_hours,topic,campaign\n");
+    let parts_i: Vec<_> = is.iter().map(|i| kind_parts(&i.kind)).collect();
+    for (i, (k, h, t, c)) in is.iter().zip(&parts_i) {
+        csv_i += &format!(
+            "{},{},{k},{},{},{}\n",
+            id_text(&i.customer),
+            rfc3339(i.time),
+            h.map(|h| format!("{h:?}")).unwrap_or_default(),
+            t.unwrap_or_default(),
+            c.clone().unwrap_or_default()
+        );
+    }
+    let interactions = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(
+                is.iter()
+                    .map(|i| i.customer.as_u64().unwrap() as i64)
+                    .collect::<Vec<_>>(),
+            )) as ArrayRef,
+        ),
+        (
+            "time",
+            micros(&is.iter().map(|i| i.time).collect::<Vec<_>>()),
+        ),
+        (
+            "kind",
+            Arc::new(StringViewArray::from(
+                parts_i.iter().map(|p| p.0).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "first_response_hours",
+            Arc::new(Float64Array::from(
+                parts_i.iter().map(|p| p.1).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "topic",
+            Arc::new(StringArray::from(
+                parts_i.iter().map(|p| p.2).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "campaign",
+            Arc::new(StringArray::from(
+                parts_i.iter().map(|p| p.3.clone()).collect::<Vec<_>>(),
+            )),
+        ),
+    ]);
+
+    // Feedback: satisfaction (off-scale ones injected) and NPS.
+    let fs = &parts.feedback;
+    let mut csv_f = String::from("customer_id,time,satisfaction,nps\n");
+    for f in fs {
+        csv_f += &format!(
+            "{},{},{:?},{}\n",
+            id_text(&f.customer),
+            rfc3339(f.time),
+            f.satisfaction,
+            f.nps.map(|n| n.to_string()).unwrap_or_default()
+        );
+    }
+    let feedback = batch(vec![
+        (
+            "customer_id",
+            Arc::new(UInt32Array::from(
+                fs.iter()
+                    .map(|f| f.customer.as_u64().unwrap() as u32)
+                    .collect::<Vec<_>>(),
+            )) as ArrayRef,
+        ),
+        (
+            "time",
+            micros(&fs.iter().map(|f| f.time).collect::<Vec<_>>()),
+        ),
+        (
+            "satisfaction",
+            Arc::new(Float64Array::from(
+                fs.iter().map(|f| f.satisfaction).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "nps",
+            Arc::new(Int16Array::from(
+                fs.iter().map(|f| f.nps.map(i16::from)).collect::<Vec<_>>(),
+            )),
+        ),
+    ]);
+    Both {
+        csv: [csv, csv_o, csv_i, csv_f],
+        arrow: [customers, orders, interactions, feedback],
+    }
+}
+
+fn build_csv(csv: &[String; 4]) -> (History, DataQualityReport) {
+    use churnwise::records::{CustomerCsv, FeedbackCsv, InteractionCsv, OrderCsv};
+    let mut b = HistoryBuilder::new();
+    b.read_customers_csv(csv[0].as_bytes(), &CustomerCsv::new())
+        .unwrap();
+    b.read_orders_csv(csv[1].as_bytes(), &OrderCsv::new())
+        .unwrap();
+    b.read_interactions_csv(csv[2].as_bytes(), &InteractionCsv::new())
+        .unwrap();
+    b.read_feedback_csv(csv[3].as_bytes(), &FeedbackCsv::new())
+        .unwrap();
+    b.build().unwrap()
+}
+
+fn build_arrow(batches: &[RecordBatch; 4]) -> (History, DataQualityReport) {
+    let mut b = HistoryBuilder::new();
+    b.read_arrow(&batches[0], &CustomerColumns::new()).unwrap();
+    // Orders in two batches: the record indices continue across them.
+    let (first, rest) = (
+        batches[1].slice(0, batches[1].num_rows() / 3),
+        batches[1].slice(
+            batches[1].num_rows() / 3,
+            batches[1].num_rows() - batches[1].num_rows() / 3,
+        ),
+    );
+    let stream = RecordBatchIterator::new([Ok(first), Ok(rest)], batches[1].schema());
+    b.read_arrow_stream(stream, &OrderColumns::new()).unwrap();
+    b.read_arrow(&batches[2], &InteractionColumns::new())
+        .unwrap();
+    b.read_arrow(&batches[3], &FeedbackColumns::new()).unwrap();
+    b.build().unwrap()
+}
+
+#[test]
+fn the_same_records_build_the_same_history_from_csv_and_from_arrow() {
+    let data = both();
+    let (from_csv, csv_report) = build_csv(&data.csv);
+    let (from_arrow, arrow_report) = build_arrow(&data.arrow);
+    assert!(from_csv.order_count() > 1_000);
+    assert!(from_csv.interaction_count() > 100 && from_csv.feedback_count() > 10);
+    assert!(from_arrow == from_csv, "histories differ");
+    // The same issues (CSV ones also carry their line).
+    let csv_issues: Vec<_> = csv_report
+        .iter()
+        .map(|i| {
+            (
+                i.record().kind(),
+                i.record().index(),
+                i.field(),
+                i.problem().clone(),
+            )
+        })
+        .collect();
+    let arrow_issues: Vec<_> = arrow_report
+        .iter()
+        .map(|i| {
+            (
+                i.record().kind(),
+                i.record().index(),
+                i.field(),
+                i.problem().clone(),
+            )
+        })
+        .collect();
+    assert!(!csv_issues.is_empty());
+    assert_eq!(arrow_issues, csv_issues);
+    assert_eq!(arrow_report.received(), csv_report.received());
+}
