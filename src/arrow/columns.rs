@@ -64,6 +64,36 @@ impl Column {
     }
 }
 
+/// The columns of `schema` that the spec reads (required ones must be
+/// there), in schema order: a Parquet reader decodes only these.
+pub(crate) fn projection(
+    required: &[&Column],
+    optional: &[(&Option<Column>, &'static [&'static str])],
+    schema: &Schema,
+    source: &str,
+) -> Result<Vec<usize>> {
+    let mut at = Vec::new();
+    for c in required {
+        at.push(c.require(schema, source)?);
+    }
+    for (c, default) in optional {
+        at.extend(Column::optional(c, default, schema, source)?);
+    }
+    at.sort_unstable();
+    at.dedup();
+    Ok(at)
+}
+
+pub(crate) const ORDER_ID: &[&str] = &["order_id"];
+pub(crate) const PLAN: &[&str] = &["plan", "tier"];
+pub(crate) const CHANNEL: &[&str] = &["channel"];
+pub(crate) const REGION: &[&str] = &["region"];
+pub(crate) const TAGS: &[&str] = &["tags"];
+pub(crate) const HOURS: &[&str] = &["first_response_hours"];
+pub(crate) const TOPIC: &[&str] = &["topic"];
+pub(crate) const CAMPAIGN: &[&str] = &["campaign"];
+pub(crate) const NPS: &[&str] = &["nps"];
+
 pub(crate) const CUSTOMER: &[&str] =
     &["customer_id", "customer", "cust", "customerid", "client_id"];
 pub(crate) const TIME: &[&str] = &["time", "date", "timestamp", "ts", "datetime"];

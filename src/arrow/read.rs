@@ -5,9 +5,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, Schema};
 
 use super::cells::*;
-use super::columns::{
-    Column, CustomerColumns, DEFAULT_SOURCE, FeedbackColumns, InteractionColumns, OrderColumns,
-};
+use super::columns::*;
 use crate::records::{
     Action, ComplaintTopic, Customer, CustomerId, Feedback, HistoryBuilder, Interaction,
     InteractionKind, RecordKind,
@@ -35,6 +33,8 @@ pub(crate) mod private {
         ) -> Result<usize>;
         /// The configured source name.
         fn source(&self) -> Option<&str>;
+        /// The columns of `schema` the spec reads, in schema order.
+        fn projection(&self, schema: &Schema, source: &str) -> Result<Vec<usize>>;
         /// A copy with the source name set, unless one is configured.
         fn or_source(&self, name: String) -> Self
         where
@@ -43,7 +43,7 @@ pub(crate) mod private {
 }
 
 macro_rules! sealed {
-    ($($spec:ident => $read:ident),* $(,)?) => {$(
+    ($($spec:ident => $read:ident, [$($req:ident),*], [$($opt:ident: $default:ident),*]);* $(;)?) => {$(
         impl RecordColumns for $spec {}
         impl private::Sealed for $spec {
             fn read_batch(&self, b: &mut HistoryBuilder, batch: &RecordBatch, source: &str) -> Result<usize> {
@@ -51,6 +51,9 @@ macro_rules! sealed {
             }
             fn source(&self) -> Option<&str> {
                 self.source_name.as_deref()
+            }
+            fn projection(&self, schema: &Schema, source: &str) -> Result<Vec<usize>> {
+                projection(&[$(&self.$req),*], &[$((&self.$opt, $default)),*], schema, source)
             }
             fn or_source(&self, name: String) -> Self {
                 let mut spec = self.clone();
@@ -62,10 +65,10 @@ macro_rules! sealed {
 }
 
 sealed! {
-    CustomerColumns => read_customers,
-    OrderColumns => read_orders,
-    InteractionColumns => read_interactions,
-    FeedbackColumns => read_feedback,
+    CustomerColumns => read_customers, [id, signup], [plan: PLAN, channel: CHANNEL, region: REGION, tags: TAGS];
+    OrderColumns => read_orders, [customer, time, amount], [order_id: ORDER_ID];
+    InteractionColumns => read_interactions, [customer, time, kind], [first_response_hours: HOURS, topic: TOPIC, campaign: CAMPAIGN];
+    FeedbackColumns => read_feedback, [customer, time, satisfaction], [nps: NPS];
 }
 
 impl HistoryBuilder {
@@ -191,7 +194,7 @@ fn read_orders(
     let customer = Ids::of(col(spec.customer.require(&schema, source)?))?;
     let time = Times::of(col(spec.time.require(&schema, source)?), &spec.time_format)?;
     let amount = Nums::of(col(spec.amount.require(&schema, source)?))?;
-    let order_id = Column::optional(&spec.order_id, &["order_id"], &schema, source)?
+    let order_id = Column::optional(&spec.order_id, ORDER_ID, &schema, source)?
         .map(|i| Texts::of(col(i)))
         .transpose()?;
 
@@ -328,10 +331,10 @@ fn read_customers(
             .map(|i| Texts::of(col(i)))
             .transpose()
     };
-    let plan = text(&spec.plan, &["plan", "tier"])?;
-    let channel = text(&spec.channel, &["channel"])?;
-    let region = text(&spec.region, &["region"])?;
-    let tags = Column::optional(&spec.tags, &["tags"], &schema, source)?
+    let plan = text(&spec.plan, PLAN)?;
+    let channel = text(&spec.channel, CHANNEL)?;
+    let region = text(&spec.region, REGION)?;
+    let tags = Column::optional(&spec.tags, TAGS, &schema, source)?
         .map(|i| Tags::of(col(i)))
         .transpose()?;
     let get = |c: &Option<Texts<'_>>, i| c.as_ref().and_then(|c| c.get(i)).map(String::from);
@@ -365,21 +368,16 @@ fn read_interactions(
     let customer = Ids::of(col(spec.customer.require(&schema, source)?))?;
     let time = Times::of(col(spec.time.require(&schema, source)?), &spec.time_format)?;
     let kind = Texts::of(col(spec.kind.require(&schema, source)?))?;
-    let hours = Column::optional(
-        &spec.first_response_hours,
-        &["first_response_hours"],
-        &schema,
-        source,
-    )?
-    .map(|i| Nums::of(col(i)))
-    .transpose()?;
+    let hours = Column::optional(&spec.first_response_hours, HOURS, &schema, source)?
+        .map(|i| Nums::of(col(i)))
+        .transpose()?;
     let text = |c: &Option<Column>, default| -> Result<Option<Texts<'_>>> {
         Column::optional(c, default, &schema, source)?
             .map(|i| Texts::of(col(i)))
             .transpose()
     };
-    let topic = text(&spec.topic, &["topic"])?;
-    let campaign = text(&spec.campaign, &["campaign"])?;
+    let topic = text(&spec.topic, TOPIC)?;
+    let campaign = text(&spec.campaign, CAMPAIGN)?;
     for i in 0..batch.num_rows() {
         let row = (|| {
             let id = required(customer.get(i, "customer"), "customer")?;
@@ -465,7 +463,7 @@ fn read_feedback(
     let customer = Ids::of(col(spec.customer.require(&schema, source)?))?;
     let time = Times::of(col(spec.time.require(&schema, source)?), &spec.time_format)?;
     let satisfaction = Nums::of(col(spec.satisfaction.require(&schema, source)?))?;
-    let nps = Column::optional(&spec.nps, &["nps"], &schema, source)?
+    let nps = Column::optional(&spec.nps, NPS, &schema, source)?
         .map(|i| Nums::of(col(i)))
         .transpose()?;
     for i in 0..batch.num_rows() {

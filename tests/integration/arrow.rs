@@ -694,3 +694,239 @@ fn the_same_records_build_the_same_history_from_csv_and_from_arrow() {
     assert_eq!(arrow_issues, csv_issues);
     assert_eq!(arrow_report.received(), csv_report.received());
 }
+
+// ---- results as record batches ----
+
+use arrow_array::cast::AsArray;
+use churnwise::alert::{AlertEngine, AlertPolicy};
+use churnwise::arrow::{AS_OF_KEY, ROLE_KEY, ToRecordBatch, read_feature_table};
+use churnwise::features::{FeatureSpec, FeatureTable, Snapshot};
+use churnwise::retention::{Planner, Playbook};
+use churnwise::score::Profiles;
+use churnwise::segment::{LifecyclePolicy, Rfm, Tiers};
+
+fn population_table() -> (History, FeatureTable) {
+    let history = churnwise::doc_support::history(400, 3).unwrap();
+    let as_of = churnwise::doc_support::month(9);
+    let table = FeatureSpec::all()
+        .extract(&history, &Snapshot::new(as_of))
+        .unwrap();
+    (history, table)
+}
+
+fn profiles() -> Profiles {
+    let (history, table) = population_table();
+    let rfm = Rfm::new().fit(&table).unwrap();
+    let tiers = Tiers::value().fit(&table).unwrap();
+    let n = table.nrows();
+    let p: Vec<f64> = (0..n).map(|i| (i % 10) as f64 / 10.0).collect();
+    Profiles::new(table)
+        .unwrap()
+        .with_churn_probabilities(p)
+        .unwrap()
+        .segment_rfm(&rfm)
+        .unwrap()
+        .stage_lifecycle(&LifecyclePolicy::default())
+        .unwrap()
+        .tier_value(&tiers)
+        .unwrap()
+        .values_from_column("spend_180d")
+        .unwrap()
+        .attributes_from(&history)
+        .unwrap()
+        .with_numeric("credit", (0..n).map(|i| i as f64).collect())
+        .unwrap()
+        .with_optional_category("contract", (0..n).map(|i| (i % 3 == 0).then_some("yearly")))
+        .unwrap()
+}
+
+#[test]
+fn a_feature_table_round_trips_through_record_batches() {
+    let (_, table) = population_table();
+    let batch = table.to_record_batch().unwrap();
+    assert_eq!(batch.num_columns(), table.ncols() + 1);
+    let schema = batch.schema();
+    assert_eq!(schema.field(0).data_type(), &arrow_schema::DataType::UInt64);
+    assert_eq!(
+        schema.metadata().get(AS_OF_KEY).map(String::as_str),
+        Some("2024-09-01T00:00:00Z")
+    );
+    let back = read_feature_table(&[
+        batch.slice(0, 100),
+        batch.slice(100, batch.num_rows() - 100),
+    ])
+    .unwrap();
+    assert_eq!(back, table);
+    assert_eq!(back.as_of(), table.as_of());
+
+    // Text ids (one is a number) come back as the same ids.
+    let t = FeatureTable::new(
+        vec!["C-1".into(), 42u64.into()],
+        vec!["x".into()],
+        ndarray::array![[1.5], [-2.0]],
+    )
+    .unwrap();
+    let batch = t.to_record_batch().unwrap();
+    assert_eq!(
+        batch.schema().field(0).data_type(),
+        &arrow_schema::DataType::Utf8
+    );
+    assert_eq!(read_feature_table(&[batch]).unwrap(), t);
+}
+
+#[test]
+fn reading_a_feature_table_rejects_nulls_and_text_features() {
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef,
+        ),
+        ("x", Arc::new(Float64Array::from(vec![Some(1.0), None]))),
+    ]);
+    let err = read_feature_table(&[b]).unwrap_err();
+    assert_eq!(err.to_string(), "row 1 (customer 2) has no `x`");
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![1])) as ArrayRef,
+        ),
+        ("x", Arc::new(StringArray::from(vec!["1"]))),
+    ]);
+    let err = read_feature_table(&[b]).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::ColumnType { column, .. } if column == "x"),
+        "{err}"
+    );
+    assert!(matches!(
+        read_feature_table(&[]).unwrap_err().kind(),
+        ErrorKind::Empty(_)
+    ));
+}
+
+#[test]
+fn profiles_write_every_field_with_its_documented_type() {
+    let profiles = profiles();
+    let batch = profiles.to_record_batch().unwrap();
+    let schema = batch.schema();
+    let k = profiles.table().ncols();
+    assert_eq!(batch.num_rows(), profiles.len());
+    assert_eq!(batch.num_columns(), profiles.field_names().len() + 1);
+    // Features first, marked as such; then the fields in the order set.
+    for (i, name) in profiles.field_names().iter().enumerate() {
+        let f = schema.field(i + 1);
+        assert_eq!(f.name(), name);
+        let role = if i < k { "feature" } else { "field" };
+        assert_eq!(f.metadata().get(ROLE_KEY).map(String::as_str), Some(role));
+    }
+    let column = |name: &str| batch.column(schema.index_of(name).unwrap()).clone();
+    // Numbers are the profiles' numbers.
+    for name in [
+        "churn_probability",
+        "customer_value",
+        "expected_loss",
+        "credit",
+    ] {
+        let got = column(name)
+            .as_primitive::<arrow_array::types::Float64Type>()
+            .values()
+            .to_vec();
+        assert_eq!(got, profiles.numbers(name).unwrap(), "{name}");
+    }
+    // Categories are dictionaries with the same labels (null where none).
+    for name in [
+        "rfm_segment",
+        "lifecycle_stage",
+        "value_tier",
+        "plan",
+        "contract",
+    ] {
+        let c = column(name);
+        let dict = c.as_dictionary::<Int32Type>();
+        let values = dict.values().as_string::<i32>();
+        let got: Vec<Option<&str>> = dict
+            .keys()
+            .iter()
+            .map(|k| k.map(|k| values.value(k as usize)))
+            .collect();
+        let want: Vec<Option<&str>> = profiles.category(name).unwrap().iter().collect();
+        assert_eq!(got, want, "{name}");
+    }
+    assert!(column("contract").null_count() > 0);
+    // Tags are lists.
+    let tags = column("tags");
+    let tags = tags.as_list::<i32>();
+    for (i, p) in profiles.iter().enumerate() {
+        let row = tags.value(i);
+        let got: Vec<&str> = row.as_string::<i32>().iter().flatten().collect();
+        assert_eq!(got, p.labels("tags").collect::<Vec<_>>());
+    }
+    // Features round-trip as a feature table once the fields are dropped.
+    let features: Vec<usize> = (0..=k).collect();
+    let back = read_feature_table(&[batch.project(&features).unwrap()]).unwrap();
+    assert_eq!(&back, profiles.table());
+}
+
+#[test]
+fn alerts_and_plans_write_one_row_per_alert_and_assignment() {
+    let profiles = profiles();
+    let engine = AlertEngine::new(AlertPolicy::default_policy());
+    let report = engine.evaluate(&profiles, None).unwrap();
+    assert!(!report.alerts().is_empty());
+    let batch = report.to_record_batch().unwrap();
+    assert_eq!(batch.num_rows(), report.alerts().len());
+    let schema = batch.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "customer_id",
+            "rule",
+            "description",
+            "severity",
+            "route",
+            "churn_probability",
+            "expected_loss",
+            "reasons",
+            "omitted_reasons",
+            "suggestion",
+            "row"
+        ]
+    );
+    let rules = batch.column(1).as_string::<i32>();
+    let ids = batch
+        .column(0)
+        .as_primitive::<arrow_array::types::UInt64Type>();
+    let rows = batch
+        .column(10)
+        .as_primitive::<arrow_array::types::UInt64Type>();
+    let reasons = batch.column(7).as_list::<i32>();
+    for (i, a) in report.alerts().iter().enumerate() {
+        assert_eq!(rules.value(i), a.rule());
+        assert_eq!(ids.value(i), a.customer().as_u64().unwrap());
+        assert_eq!(rows.value(i), a.row() as u64);
+        let text: Vec<String> = a.reasons().iter().map(|r| r.to_string()).collect();
+        let row = reasons.value(i);
+        let got: Vec<&str> = row.as_string::<i32>().iter().flatten().collect();
+        assert_eq!(got, text);
+    }
+
+    let plan = Planner::new(2_000.0)
+        .plan(&profiles, &Playbook::default_playbook())
+        .unwrap();
+    assert!(!plan.assignments().is_empty());
+    let batch = plan.to_record_batch().unwrap();
+    assert_eq!(batch.num_rows(), plan.assignments().len());
+    let schema = batch.schema();
+    let cost = batch
+        .column(schema.index_of("cost").unwrap())
+        .as_primitive::<arrow_array::types::Float64Type>();
+    let net = batch
+        .column(schema.index_of("net_value").unwrap())
+        .as_primitive::<arrow_array::types::Float64Type>();
+    let total: f64 = cost.values().iter().sum();
+    assert!((total - plan.summary().cost()).abs() <= 1e-9 * total.max(1.0));
+    for (i, a) in plan.assignments().iter().enumerate() {
+        assert_eq!(cost.value(i), a.cost);
+        assert_eq!(net.value(i), a.net_value());
+    }
+}
