@@ -215,12 +215,15 @@ pub fn read_feature_table_parquet_path(path: impl AsRef<Path>) -> Result<Feature
 
 fn read_table_named<R: ChunkReader + 'static>(file: R, name: &str) -> Result<FeatureTable> {
     let err = |e| parquet_error(name, e);
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(err)?
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(err)?;
+    // The file's schema carries the metadata (the as-of time); batches do not.
+    let schema = builder.schema().clone();
+    let reader = builder
         .with_batch_size(PARQUET_BATCH_ROWS)
         .build()
         .map_err(err)?;
     let batches = reader
+        .map(|b| b.and_then(|b| b.with_schema(schema.clone())))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| arrow_error(name, e))?;
     read_feature_table_from(name, &batches)

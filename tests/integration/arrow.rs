@@ -930,3 +930,155 @@ fn alerts_and_plans_write_one_row_per_alert_and_assignment() {
         assert_eq!(net.value(i), a.net_value());
     }
 }
+
+// ---- Parquet files ----
+
+#[cfg(feature = "parquet")]
+mod parquet_files {
+    use super::*;
+    use churnwise::arrow::{read_feature_table_parquet_path, write_parquet, write_parquet_path};
+    use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::file::properties::WriterProperties;
+
+    /// A temporary file removed on drop.
+    struct Temp(std::path::PathBuf);
+
+    impl Temp {
+        fn new(name: &str) -> Temp {
+            Temp(std::env::temp_dir().join(format!(
+                "churnwise-arrow-{}-{name}.parquet",
+                std::process::id()
+            )))
+        }
+    }
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// Writes `batch` with row groups of `rows` rows.
+    fn write_groups(batch: &RecordBatch, rows: usize, path: &std::path::Path) {
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(rows))
+            .build();
+        let file = std::fs::File::create(path).unwrap();
+        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+        w.write(batch).unwrap();
+        w.close().unwrap();
+    }
+
+    #[test]
+    fn records_from_parquet_files_build_the_same_history_as_from_batches() {
+        let data = both();
+        let (want, want_report) = build_arrow(&data.arrow);
+        let files: Vec<Temp> = ["customers", "orders", "interactions", "feedback"]
+            .iter()
+            .map(|n| Temp::new(n))
+            .collect();
+        for (batch, file) in data.arrow.iter().zip(&files) {
+            // Small row groups: many groups, each streamed in batches.
+            write_groups(batch, 257, &file.0);
+        }
+        let mut b = HistoryBuilder::new();
+        b.read_parquet_path(&files[0].0, &CustomerColumns::new())
+            .unwrap();
+        let n = b
+            .read_parquet_path(&files[1].0, &OrderColumns::new())
+            .unwrap();
+        assert_eq!(n, data.arrow[1].num_rows());
+        b.read_parquet_path(&files[2].0, &InteractionColumns::new())
+            .unwrap();
+        b.read_parquet_path(&files[3].0, &FeedbackColumns::new())
+            .unwrap();
+        let (got, report) = b.build().unwrap();
+        assert!(got == want, "histories differ");
+        assert_eq!(issues(&report), issues(&want_report));
+    }
+
+    #[test]
+    fn only_the_columns_read_are_decoded_and_a_missing_one_lists_the_file_columns() {
+        let b = batch(vec![
+            (
+                "customer_id",
+                Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef,
+            ),
+            ("flag", Arc::new(BooleanArray::from(vec![true, false]))),
+            ("date", Arc::new(Date32Array::from(vec![19_783, 19_784]))),
+            ("amount", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
+        ]);
+        let file = Temp::new("projection");
+        write_parquet_path(&b, &file.0).unwrap();
+        let mut h = builder();
+        // `flag` is of no usable type, but it is not read.
+        assert_eq!(
+            h.read_parquet_path(&file.0, &OrderColumns::new()).unwrap(),
+            2
+        );
+        let err = builder()
+            .read_parquet_path(&file.0, &OrderColumns::new().amount("net"))
+            .unwrap_err();
+        let path = file.0.display().to_string();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{path}: column `net` not found in the header (columns: customer_id, flag, date, amount)"
+            )
+        );
+        // Not a Parquet file: an I/O error naming it, not a panic.
+        std::fs::write(&file.0, b"customer_id,date,amount\n").unwrap();
+        let err = builder()
+            .read_parquet_path(&file.0, &OrderColumns::new())
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Io { source_name, .. } if *source_name == path),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn results_round_trip_through_parquet_files() {
+        let profiles = profiles();
+        // Feature table: values, ids and as-of time.
+        let file = Temp::new("features");
+        write_parquet_path(profiles.table(), &file.0).unwrap();
+        assert_eq!(
+            &read_feature_table_parquet_path(&file.0).unwrap(),
+            profiles.table()
+        );
+
+        // Profiles, alerts and plans: the batch read back equals the batch written.
+        let engine = AlertEngine::new(AlertPolicy::default_policy());
+        let alerts = engine.evaluate(&profiles, None).unwrap();
+        let plan = Planner::new(2_000.0)
+            .plan(&profiles, &Playbook::default_playbook())
+            .unwrap();
+        let written = [
+            profiles.to_record_batch().unwrap(),
+            alerts.to_record_batch().unwrap(),
+            plan.to_record_batch().unwrap(),
+        ];
+        for (k, batch) in written.iter().enumerate() {
+            let mut bytes = Vec::new();
+            match k {
+                0 => write_parquet(&profiles, &mut bytes).unwrap(),
+                1 => write_parquet(&alerts, &mut bytes).unwrap(),
+                _ => write_parquet(&plan, &mut bytes).unwrap(),
+            }
+            let builder =
+                ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes)).unwrap();
+            // The file's schema, with its metadata (batches carry none).
+            let schema = builder.schema().clone();
+            let read: Vec<RecordBatch> =
+                builder.build().unwrap().collect::<Result<_, _>>().unwrap();
+            assert_eq!(read.len(), 1, "small tables are read as one batch");
+            assert_eq!(
+                read[0].clone().with_schema(schema).unwrap(),
+                *batch,
+                "table {k}"
+            );
+        }
+    }
+}
