@@ -89,12 +89,8 @@ impl HistoryBuilder {
             .with_batch_size(PARQUET_BATCH_ROWS)
             .build()
             .map_err(err)?;
-        let mut rows = 0;
-        for batch in reader {
-            let batch = batch.map_err(|e| arrow_error(source, e))?;
-            rows += spec.read_batch(self, &batch, source)?;
-        }
-        Ok(rows)
+        let batches = reader.map(|batch| batch.map_err(|e| arrow_error(source, e)));
+        spec.read_decoded(self, batches, source)
     }
 
     /// [`read_parquet`](Self::read_parquet) from a file by path; errors

@@ -8,7 +8,7 @@ use super::cells::*;
 use super::columns::*;
 use crate::records::{
     Action, ComplaintTopic, Customer, CustomerId, Feedback, HistoryBuilder, Interaction,
-    InteractionKind, RecordKind,
+    InteractionKind, Problem, RecordKind,
 };
 use crate::util::{from_micros, quote_truncated};
 use crate::{Error, Result};
@@ -31,6 +31,17 @@ pub(crate) mod private {
             batch: &RecordBatch,
             source: &str,
         ) -> Result<usize>;
+        /// Reads every batch of `batches` (decoded from a file).
+        fn read_decoded<I>(&self, b: &mut HistoryBuilder, batches: I, source: &str) -> Result<usize>
+        where
+            I: Iterator<Item = Result<RecordBatch>> + Send,
+        {
+            let mut rows = 0;
+            for batch in batches {
+                rows += self.read_batch(b, &batch?, source)?;
+            }
+            Ok(rows)
+        }
         /// The configured source name.
         fn source(&self) -> Option<&str>;
         /// The columns of `schema` the spec reads, in schema order.
@@ -43,9 +54,15 @@ pub(crate) mod private {
 }
 
 macro_rules! sealed {
-    ($($spec:ident => $read:ident, [$($req:ident),*], [$($opt:ident: $default:ident),*]);* $(;)?) => {$(
+    ($($spec:ident => $read:ident $(| $pipelined:ident)?, [$($req:ident),*], [$($opt:ident: $default:ident),*]);* $(;)?) => {$(
         impl RecordColumns for $spec {}
         impl private::Sealed for $spec {
+            $(fn read_decoded<I>(&self, b: &mut HistoryBuilder, batches: I, source: &str) -> Result<usize>
+            where
+                I: Iterator<Item = Result<RecordBatch>> + Send,
+            {
+                $pipelined(b, batches, self, source)
+            })?
             fn read_batch(&self, b: &mut HistoryBuilder, batch: &RecordBatch, source: &str) -> Result<usize> {
                 $read(b, batch, self, source)
             }
@@ -66,7 +83,7 @@ macro_rules! sealed {
 
 sealed! {
     CustomerColumns => read_customers, [id, signup], [plan: PLAN, channel: CHANNEL, region: REGION, tags: TAGS];
-    OrderColumns => read_orders, [customer, time, amount], [order_id: ORDER_ID];
+    OrderColumns => read_orders | read_orders_pipelined, [customer, time, amount], [order_id: ORDER_ID];
     InteractionColumns => read_interactions, [customer, time, kind], [first_response_hours: HOURS, topic: TOPIC, campaign: CAMPAIGN];
     FeedbackColumns => read_feedback, [customer, time, satisfaction], [nps: NPS];
 }
@@ -77,7 +94,7 @@ impl HistoryBuilder {
     ///
     /// Rows are validated as the CSV readers validate them: a null or blank
     /// required cell is an [`Issue`](crate::records::Issue) with
-    /// [`Problem::Missing`](crate::records::Problem::Missing), an
+    /// [`Problem::Missing`](Problem::Missing), an
     /// unparsable text cell one with `Malformed`, each naming the record's
     /// index and field (`customer`, `time`, `amount`, …); every other rule
     /// is applied by [`build`](Self::build), and reading goes on.
@@ -183,12 +200,69 @@ fn reject(b: &mut HistoryBuilder, kind: RecordKind, e: CellError) {
     b.malformed(kind, Some(e.field), e.problem);
 }
 
+/// The builder's checks of an order on its own (time range, amount), which
+/// a converting thread applies.
+type CheckOrder<'a> =
+    &'a (dyn Fn(i64, f64) -> std::result::Result<(), (&'static str, Problem)> + Sync);
+
 fn read_orders(
     b: &mut HistoryBuilder,
     batch: &RecordBatch,
     spec: &OrderColumns,
     source: &str,
 ) -> Result<usize> {
+    let options = b.options().clone();
+    let check = move |t, amount| options.check_order(t, amount);
+    let (rows, n) = convert_orders(batch, spec, source, &check)?;
+    rows.stage(b, n);
+    Ok(n)
+}
+
+/// Reads a stream of order batches, converting the next batches on a
+/// second thread while this one stages the last (a bounded pipeline: at
+/// most two converted batches wait). The result is the same as reading
+/// them one by one.
+fn read_orders_pipelined<I>(
+    b: &mut HistoryBuilder,
+    batches: I,
+    spec: &OrderColumns,
+    source: &str,
+) -> Result<usize>
+where
+    I: Iterator<Item = Result<RecordBatch>> + Send,
+{
+    let options = b.options().clone();
+    let check = move |t, amount| options.check_order(t, amount);
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let check = &check;
+        s.spawn(move || {
+            for batch in batches {
+                let converted = batch.and_then(|batch| convert_orders(&batch, spec, source, check));
+                let failed = converted.is_err();
+                // The receiver stops at the first error and hangs up.
+                if tx.send(converted).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut total = 0;
+        for converted in rx {
+            let (rows, n) = converted?;
+            rows.stage(b, n);
+            total += n;
+        }
+        Ok(total)
+    })
+}
+
+/// One batch's orders, converted and checked, ready to stage.
+fn convert_orders(
+    batch: &RecordBatch,
+    spec: &OrderColumns,
+    source: &str,
+    check: CheckOrder<'_>,
+) -> Result<(OrderRows, usize)> {
     let schema = batch.schema();
     let col = |i| col(&schema, batch, i, source);
     let customer = Ids::of(col(spec.customer.require(&schema, source)?))?;
@@ -200,7 +274,6 @@ fn read_orders(
 
     let n = batch.num_rows();
     let mut rows = OrderRows::with_capacity(n, order_id.is_some());
-    let options = b.options();
     // Logs sorted by date repeat a text time: parse it once.
     let mut last_text: Option<(&str, i64)> = None;
     for i in 0..n {
@@ -230,9 +303,7 @@ fn read_orders(
                 },
                 None => None,
             };
-            options
-                .check_order(t, value)
-                .map_err(|(field, problem)| CellError { field, problem })?;
+            check(t, value).map_err(|(field, problem)| CellError { field, problem })?;
             Ok((id, t, value, oid))
         })();
         match row {
@@ -240,8 +311,7 @@ fn read_orders(
             Err(e) => rows.rejected.push((i, e)),
         }
     }
-    rows.stage(b, n);
-    Ok(n)
+    Ok((rows, n))
 }
 
 /// The valid orders of one batch, columnar, and the rows rejected.
@@ -391,7 +461,7 @@ fn read_interactions(
                         Some(h) => {
                             h.get(i, "first_response_hours")
                                 .or_else(|e| match e.problem {
-                                    crate::records::Problem::Missing => Ok(None),
+                                    Problem::Missing => Ok(None),
                                     _ => Err(e),
                                 })?
                         }
@@ -475,7 +545,7 @@ fn read_feedback(
             let value = match &nps {
                 Some(c) => match c.get(i, "nps") {
                     Err(CellError {
-                        problem: crate::records::Problem::Missing,
+                        problem: Problem::Missing,
                         ..
                     }) => None,
                     v => v?,

@@ -184,13 +184,7 @@ fn feature_columns(table: &FeatureTable) -> Vec<(Field, ArrayRef)> {
         .collect()
 }
 
-/// | column | type | |
-/// |---|---|---|
-/// | `customer_id` | `UInt64`, or `Utf8` unless every id is an integer | not null |
-/// | one per feature, by name | `Float64` | not null, finite |
-///
-/// Schema metadata [`AS_OF_KEY`] holds the as-of time when known.
-/// [`read_feature_table`](super::read_feature_table) reads it back.
+/// The schema in the [module docs](crate::arrow#feature-tables).
 impl ToRecordBatch for FeatureTable {
     fn to_record_batch(&self) -> Result<RecordBatch> {
         let mut columns = vec![id_column(self.ids().iter())];
@@ -199,15 +193,7 @@ impl ToRecordBatch for FeatureTable {
     }
 }
 
-/// | column | type | |
-/// |---|---|---|
-/// | `customer_id` | `UInt64`, or `Utf8` unless every id is an integer | not null |
-/// | one per feature, by name | `Float64` | field metadata [`ROLE_KEY`] = `feature` |
-/// | each field that is set, in the order set (`churn_probability`, `customer_value`, `expected_loss`, numbers of your own) | `Float64` | [`ROLE_KEY`] = `field` |
-/// | each category (`rfm_segment`, `lifecycle_stage`, `value_tier`, `engagement_tier`, `plan`, `channel`, `region`, `cluster`, categories of your own) | `Dictionary(Int32, Utf8)` | null where a customer has no label |
-/// | `tags` | `List(Utf8)` | |
-///
-/// Schema metadata [`AS_OF_KEY`] holds the as-of time when known.
+/// The schema in the [module docs](crate::arrow#profiles).
 impl ToRecordBatch for Profiles {
     fn to_record_batch(&self) -> Result<RecordBatch> {
         let table = self.table();
@@ -235,18 +221,7 @@ impl ToRecordBatch for Profiles {
     }
 }
 
-/// | column | type | |
-/// |---|---|---|
-/// | `customer_id` | `UInt64`, or `Utf8` unless every id is an integer | |
-/// | `rule` | `Utf8` | the rule's id |
-/// | `description` | `Utf8` | the rule's description |
-/// | `severity` | `Dictionary(Int32, Utf8)` | `info`, `low`, `medium`, `high`, `critical` |
-/// | `route` | `Dictionary(Int32, Utf8)` | the team (`sales`, `customer_service`, … or your own) |
-/// | `churn_probability`, `expected_loss` | `Float64` | null when the profiles lack them |
-/// | `reasons` | `List(Utf8)` | each trigger as text (`recency_days = 120 (> 90d)`) |
-/// | `omitted_reasons` | `UInt32` | triggers beyond the ones kept |
-/// | `suggestion` | `Utf8` | null when the rule has none |
-/// | `row` | `UInt64` | the customer's row in the profiles |
+/// The schema in the [module docs](crate::arrow#alerts).
 impl ToRecordBatch for [Alert<'_>] {
     fn to_record_batch(&self) -> Result<RecordBatch> {
         let columns = vec![
@@ -298,15 +273,7 @@ impl ToRecordBatch for AlertReport<'_> {
     }
 }
 
-/// | column | type | |
-/// |---|---|---|
-/// | `customer_id` | `UInt64`, or `Utf8` unless every id is an integer | |
-/// | `row` | `UInt64` | the customer's row in the profiles |
-/// | `intervention` | `Dictionary(Int32, Utf8)` | the intervention's name |
-/// | `owner` | `Dictionary(Int32, Utf8)` | the team that carries it out |
-/// | `segment` | `Dictionary(Int32, Utf8)` | the customer's segment |
-/// | `churn_probability`, `customer_value`, `effect`, `cost` | `Float64` | as planned |
-/// | `expected_saved`, `revenue_protected`, `net_value` | `Float64` | derived as in [`Assignment`](crate::retention::Assignment) |
+/// The schema in the [module docs](crate::arrow#retention-plans).
 impl ToRecordBatch for Plan {
     fn to_record_batch(&self) -> Result<RecordBatch> {
         let a = self.assignments();
@@ -336,7 +303,7 @@ impl ToRecordBatch for Plan {
     }
 }
 
-/// A batch as it is (so that [`write_parquet`](super::write_parquet) takes batches of your own).
+/// A batch as it is (so that `write_parquet`, feature `parquet`, takes batches of your own).
 impl ToRecordBatch for RecordBatch {
     fn to_record_batch(&self) -> Result<RecordBatch> {
         Ok(self.clone())
