@@ -60,7 +60,7 @@ fn parquet_vs_csv(c: &mut Criterion) {
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(15));
-    for n in [1_000_000] {
+    for n in [100_000, 1_000_000] {
         let orders = population(n);
         let dir = std::env::temp_dir();
         let csv = dir.join(format!("churnwise-bench-arrow-{n}.csv"));
