@@ -480,3 +480,67 @@ impl<'a> Tags<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, StringArray, TimestampSecondArray};
+
+    use super::*;
+
+    fn col(array: &ArrayRef) -> Col<'_> {
+        Col {
+            name: "c",
+            array,
+            source: "test",
+        }
+    }
+
+    #[test]
+    fn times_beyond_the_microsecond_range_are_malformed_not_a_panic() {
+        let a: ArrayRef = Arc::new(TimestampSecondArray::from(vec![i64::MAX, i64::MIN, 0]));
+        let format = TimeFormat::Auto;
+        let t = Times::of(col(&a), &format).unwrap();
+        for i in 0..2 {
+            let e = t.get(i, "time").unwrap_err();
+            assert_eq!((e.field, e.problem.name()), ("time", "malformed"));
+        }
+        assert_eq!(t.get(2, "time"), Ok(Some(0)));
+    }
+
+    #[test]
+    fn text_ids_are_read_as_the_csv_reader_reads_them() {
+        assert_eq!(text_id("42", "id"), Ok(RawId::Num(42)));
+        assert_eq!(text_id(" 42 ", "id"), Ok(RawId::Num(42)));
+        assert_eq!(text_id("042", "id"), Ok(RawId::Str(Cow::Borrowed("042"))));
+        assert_eq!(text_id("  ", "id").unwrap_err().problem, Problem::Missing);
+        let long = "x".repeat(MAX_ID_BYTES + 1);
+        assert_eq!(
+            text_id(&long, "id").unwrap_err().problem.name(),
+            "malformed"
+        );
+        // Integers below zero are text ids.
+        let a: ArrayRef = Arc::new(Int64Array::from(vec![-7]));
+        let ids = Ids::of(col(&a)).unwrap();
+        assert_eq!(
+            ids.get(0, "id"),
+            Ok(Some(RawId::Str(Cow::Owned("-7".into()))))
+        );
+    }
+
+    #[test]
+    fn blank_text_numbers_are_missing_and_junk_is_malformed() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![
+            Some(" "),
+            Some("x1"),
+            None,
+            Some("1e3"),
+        ]));
+        let n = Nums::of(col(&a)).unwrap();
+        assert_eq!(n.get(0, "amount").unwrap_err().problem, Problem::Missing);
+        assert_eq!(n.get(1, "amount").unwrap_err().problem.name(), "malformed");
+        assert_eq!(n.get(2, "amount"), Ok(None));
+        assert_eq!(n.get(3, "amount"), Ok(Some(1000.0)));
+    }
+}

@@ -1082,3 +1082,27 @@ mod parquet_files {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+    /// Where a stream of order batches is cut changes nothing.
+    #[test]
+    fn batch_boundaries_change_nothing(cuts in proptest::collection::vec(0usize..2_000, 0..6)) {
+        let data = both();
+        let orders = &data.arrow[1];
+        let mut at: Vec<usize> = cuts.into_iter().map(|c| c * orders.num_rows() / 2_000).collect();
+        at.extend([0, orders.num_rows()]);
+        at.sort_unstable();
+        let pieces: Vec<_> = at.windows(2).map(|w| Ok(orders.slice(w[0], w[1] - w[0]))).collect();
+        let mut b = HistoryBuilder::new();
+        b.read_arrow(&data.arrow[0], &CustomerColumns::new()).unwrap();
+        b.read_arrow_stream(pieces, &OrderColumns::new()).unwrap();
+        let (got, got_report) = b.build().unwrap();
+        let mut b = HistoryBuilder::new();
+        b.read_arrow(&data.arrow[0], &CustomerColumns::new()).unwrap();
+        b.read_arrow(orders, &OrderColumns::new()).unwrap();
+        let (want, want_report) = b.build().unwrap();
+        proptest::prop_assert!(got == want);
+        proptest::prop_assert_eq!(issues(&got_report), issues(&want_report));
+    }
+}
