@@ -425,6 +425,7 @@ fn kind_parts(
 
 /// A synthetic population (with its injected bad records) as CSV text and as
 /// Arrow batches holding the same values, plus a few rows with empty fields.
+#[cfg_attr(not(feature = "csv"), allow(dead_code))]
 struct Both {
     csv: [String; 4],
     arrow: [RecordBatch; 4],
@@ -626,6 +627,7 @@ fn both() -> Both {
     }
 }
 
+#[cfg(feature = "csv")]
 fn build_csv(csv: &[String; 4]) -> (History, DataQualityReport) {
     use churnwise::records::{CustomerCsv, FeedbackCsv, InteractionCsv, OrderCsv};
     let mut b = HistoryBuilder::new();
@@ -659,6 +661,7 @@ fn build_arrow(batches: &[RecordBatch; 4]) -> (History, DataQualityReport) {
     b.build().unwrap()
 }
 
+#[cfg(feature = "csv")]
 #[test]
 fn the_same_records_build_the_same_history_from_csv_and_from_arrow() {
     let data = both();
