@@ -269,3 +269,22 @@ pub fn cohort_end(n: usize) -> DateTime<Utc> {
         .single()
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
+
+/// Three orders of customers 1 and 2 as an Arrow batch, with the columns
+/// named `names` (customer, time, amount): integer ids, `Date32` days,
+/// `Float64` amounts.
+#[cfg(feature = "arrow")]
+pub fn orders_batch(names: &[&str; 3]) -> Result<arrow_array::RecordBatch> {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch};
+
+    let day = 19_723; // 2024-01-01
+    let columns: [ArrayRef; 3] = [
+        Arc::new(Int64Array::from(vec![1, 1, 2])),
+        Arc::new(Date32Array::from(vec![day, day + 31, day + 2])),
+        Arc::new(Float64Array::from(vec![25.0, 40.0, 9.5])),
+    ];
+    RecordBatch::try_from_iter(names.iter().zip(columns))
+        .map_err(|e| crate::arrow::arrow_error("<doc batch>", e))
+}

@@ -320,7 +320,7 @@ pub enum ErrorKind {
         /// The problem, with the values found.
         reason: String,
     },
-    /// A CSV file lacks a configured column.
+    /// A CSV file (or an Arrow batch, a Parquet file) lacks a configured column.
     #[error("{source_name}: column `{column}` not found in the header (columns: {available})")]
     MissingColumn {
         /// The file or source being read.
@@ -329,6 +329,18 @@ pub enum ErrorKind {
         column: String,
         /// The header's columns, comma-separated.
         available: String,
+    },
+    /// An Arrow or Parquet column has a type the reader cannot use (feature `arrow`).
+    #[error("{source_name}: column `{column}` has type {found}, expected {expected}")]
+    ColumnType {
+        /// The batch, stream or file being read.
+        source_name: String,
+        /// The column's name.
+        column: String,
+        /// The column's Arrow data type.
+        found: String,
+        /// The types accepted, e.g. `Int64, UInt64 or Utf8`.
+        expected: &'static str,
     },
     /// Reading or writing failed (file not found, permission, broken
     /// stream, unreadable CSV header). The original [`std::io::Error`] is the

@@ -164,6 +164,8 @@
 //!   mechanics, with its true churn probabilities and simulated campaigns.
 //! - `report` (feature `charts`, on by default): SVG charts of the results
 //!   and a self-contained HTML (or Markdown) report.
+//! - `arrow` (features `arrow`, `parquet`): Arrow record batches and
+//!   Parquet files in and out.
 //! - [`error`]: the one [`Error`] type, with a `#[non_exhaustive]` [`ErrorKind`].
 //! - [`prelude`]: `use churnwise::prelude::*;` for the types a pipeline names.
 //!
@@ -212,11 +214,21 @@
 //! - `csv` (default): read customers, orders, interactions and feedback from
 //!   CSV files ([`HistoryBuilder::read_orders_csv`](records::HistoryBuilder::read_orders_csv) and friends).
 //! - `toml` (default): load alert policies and retention playbooks from TOML.
+//! - `charts` (default): SVG charts and the HTML report (`report`).
+//! - `arrow`: build a History from Arrow record batches (or a C stream from
+//!   polars / pyarrow) with the CSV readers' validation, and write feature
+//!   tables, profiles, alerts and plans as record batches (`churnwise::arrow`;
+//!   arrow-array / arrow-schema 59.3).
+//! - `parquet` (implies `arrow`): the same tables as Parquet files, read
+//!   row group by row group (parquet 59.3, pure-Rust Snappy and LZ4; other
+//!   codecs through the `parquet` crate's own features).
 //!
 //! # Public dependencies
 //!
 //! [`chrono`] (`DateTime<Utc>` in records) and [`serde`] (every record and
-//! configuration is serializable) appear in public signatures.
+//! configuration is serializable) appear in public signatures; with
+//! feature `arrow`, `arrow-array` and `arrow-schema` 59 (`RecordBatch`,
+//! `ArrowError`), and with `parquet`, `parquet` 59 (`ChunkReader`).
 
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
@@ -224,6 +236,8 @@
 
 pub mod alert;
 pub mod analysis;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod clv;
 #[doc(hidden)]
 pub mod doc_support;

@@ -48,6 +48,7 @@ pub use history::{
     Orders,
 };
 pub(crate) use history::{CompactKind, FeedbackRow};
+// The Arrow reader (feature `arrow`) parses ids and text times as CSV does.
 #[cfg(feature = "csv")]
 pub use identity::IdentifierCsv;
 pub use identity::{
@@ -57,3 +58,5 @@ pub use identity::{
 pub use quality::{
     Action, DataQualityReport, Issue, IssueCount, Problem, RecordCounts, RecordKind, RecordRef,
 };
+#[cfg(feature = "arrow")]
+pub(crate) use {id::parse_canonical_u64, time::TimeFormat, time::parse_time};

@@ -5,6 +5,8 @@ mod analysis_association;
 mod analysis_drivers;
 mod analysis_reasons;
 mod analysis_survival;
+#[cfg(feature = "arrow")]
+mod arrow;
 mod calibrate;
 mod clv;
 mod contract;
