@@ -1,6 +1,6 @@
 //! Feature binning: each column's values mapped to at most 255 ordered
-//! bins (one byte each) plus a bin for missing values, stored column by
-//! column.
+//! bins (one byte each) plus a bin for missing values, stored row by row
+//! (a row's bins are contiguous, so a histogram reads each row once).
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -47,11 +47,12 @@ impl Edges {
     }
 }
 
-/// The binned training matrix, column-major: `column(j)[i]` is row `i`'s
-/// bin in feature `j`.
+/// The binned training matrix, row-major: `row(i)[j]` is row `i`'s bin
+/// in feature `j`.
 #[derive(Debug)]
 pub(super) struct Binned {
     n: usize,
+    d: usize,
     data: Vec<u8>,
     pub(super) edges: Vec<Edges>,
 }
@@ -77,23 +78,48 @@ impl Binned {
             })
             .collect();
         let mut data = vec![0u8; n * d];
-        data.par_chunks_mut(n.max(1))
-            .zip(edges.par_iter())
-            .enumerate()
-            .for_each(|(j, (out, e))| {
-                out.chunks_mut(CHUNK).enumerate().for_each(|(c, part)| {
-                    for (k, o) in part.iter_mut().enumerate() {
-                        *o = e.bin(x[[c * CHUNK + k, j]]);
+        if d > 0 {
+            data.par_chunks_mut(CHUNK * d)
+                .enumerate()
+                .for_each(|(c, part)| {
+                    for (k, out) in part.chunks_exact_mut(d).enumerate() {
+                        let row = x.row(c * CHUNK + k);
+                        for ((o, e), &v) in out.iter_mut().zip(&edges).zip(row.iter()) {
+                            *o = e.bin(v);
+                        }
                     }
                 });
-            });
-        Binned { n, data, edges }
+        }
+        Binned { n, d, data, edges }
     }
 
-    /// Bins of feature `j`, one per row.
+    /// Bins of row `i`, one per feature.
     #[inline]
-    pub(super) fn column(&self, j: usize) -> &[u8] {
-        &self.data[j * self.n..(j + 1) * self.n]
+    pub(super) fn row(&self, i: usize) -> &[u8] {
+        &self.data[i * self.d..(i + 1) * self.d]
+    }
+
+    /// Bins of rows `lo..hi`, row after row.
+    #[inline]
+    pub(super) fn rows(&self, lo: usize, hi: usize) -> &[u8] {
+        &self.data[lo * self.d..hi * self.d]
+    }
+
+    /// Row `i`'s bin in feature `j`.
+    #[inline]
+    pub(super) fn get(&self, i: usize, j: usize) -> u8 {
+        self.data[i * self.d + j]
+    }
+
+    /// The number of features.
+    pub(super) fn ncols(&self) -> usize {
+        self.d
+    }
+
+    /// Bins of feature `j`, one per row (for tests).
+    #[cfg(test)]
+    pub(super) fn column(&self, j: usize) -> Vec<u8> {
+        (0..self.n).map(|i| self.get(i, j)).collect()
     }
 
     /// The number of rows.
@@ -191,9 +217,10 @@ mod tests {
             assert_eq!(b.column(0).iter().filter(|&&c| c == bin).count(), 100);
         }
         // "bin ≤ k" is "x ≤ thresholds[k]".
+        let col = b.column(0);
         for (i, &xi) in v.iter().enumerate() {
             for (k, &t) in e.thresholds.iter().enumerate() {
-                assert_eq!(b.column(0)[i] as usize <= k, xi <= t);
+                assert_eq!(col[i] as usize <= k, xi <= t);
             }
         }
     }

@@ -5,13 +5,20 @@
 //! hessians and the row count; the best split of a feature is one scan of
 //! its bins. Only the smaller child of a split is histogrammed from its
 //! rows; the larger one is the parent's histogram minus the smaller's.
-//! Histograms are built in parallel over features, each feature summed in
-//! row order, so the result does not depend on the thread count.
+//! Histograms are built row by row (a row's bins are contiguous) over
+//! fixed pieces of the leaf's rows in parallel, and the pieces' sums are
+//! added in order, so the result does not depend on the thread count.
 
 use rayon::prelude::*;
 
 use super::bins::Binned;
 use super::tree::{Node, Tree};
+
+/// At most this many partial histograms per leaf (summed in order).
+const HIST_PARTS: usize = 16;
+
+/// At least this many rows per partial histogram.
+const HIST_MIN_ROWS: usize = 1 << 14;
 
 /// One histogram bin's sums.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -119,8 +126,7 @@ impl<'a> Grower<'a> {
         let mut nodes = vec![Node::leaf(0.0, f64::from(totals.n))];
         let mut node_bins = vec![0u8];
         let mut scratch: Vec<u32> = Vec::new();
-        let mut ordered: Vec<[f64; 2]> = Vec::new();
-        let root_hist = self.histogram(rows, gh, active, &mut ordered);
+        let root_hist = self.histogram(rows, gh, active);
         let mut leaves = vec![Leaf {
             node: 0,
             start: 0,
@@ -149,10 +155,10 @@ impl<'a> Grower<'a> {
             let parent_hist = leaf.hist.take();
             let (start, end) = (leaf.start, leaf.end);
             // Partition the leaf's rows, stably: left rows first.
-            let col = self.binned.column(split.feature);
-            let missing = self.binned.edges[split.feature].missing();
+            let f = split.feature;
+            let missing = self.binned.edges[f].missing();
             let goes_left = |r: u32| {
-                let b = col[r as usize];
+                let b = self.binned.get(r as usize, f);
                 if b == missing {
                     split.missing_left
                 } else {
@@ -218,7 +224,7 @@ impl<'a> Grower<'a> {
                 } else {
                     &rows[mid..end]
                 };
-                let small = self.histogram(small_rows, gh, active, &mut ordered);
+                let small = self.histogram(small_rows, gh, active);
                 for &j in active {
                     let (o, len) = (self.offsets[j], self.binned.edges[j].value_bins() + 1);
                     for b in o..o + len {
@@ -284,53 +290,69 @@ impl<'a> Grower<'a> {
     }
 
     /// The histogram of `rows`, over the `active` features (others stay zero).
-    fn histogram(
-        &self,
-        rows: &[u32],
-        gh: &[[f64; 2]],
-        active: &[usize],
-        ordered: &mut Vec<[f64; 2]>,
-    ) -> Vec<Bin> {
-        let mut hist = vec![Bin::default(); self.hist_len];
-        let whole = rows.len() == self.binned.nrows();
-        // Gradients in the leaf's row order, read once per feature.
-        if !whole {
-            ordered.clear();
-            ordered.extend(rows.iter().map(|&r| gh[r as usize]));
-        }
-        let ordered = &ordered[..];
-        // Split the flat histogram into one slice per active feature.
-        let mut slices: Vec<(usize, &mut [Bin])> = Vec::with_capacity(active.len());
-        let mut rest: &mut [Bin] = &mut hist;
-        let mut at = 0;
-        for &j in active {
-            let (o, len) = (self.offsets[j], self.binned.edges[j].value_bins() + 1);
-            let (_, tail) = rest.split_at_mut(o - at);
-            let (mine, tail) = tail.split_at_mut(len);
-            slices.push((j, mine));
-            rest = tail;
-            at = o + len;
-        }
-        slices.into_par_iter().for_each(|(j, out)| {
-            let col = self.binned.column(j);
-            if whole {
-                // Every row, in order (the caller passes the root's rows sorted).
-                for (&b, &[g, h]) in col.iter().zip(gh) {
-                    let e = &mut out[b as usize];
-                    e.g += g;
-                    e.h += h;
-                    e.n += 1;
+    ///
+    /// The rows are cut into at most [`HIST_PARTS`] pieces of at least
+    /// [`HIST_MIN_ROWS`] rows (sizes depending on the row count only); each
+    /// piece is summed row by row into its own histogram in parallel, and
+    /// the pieces are added in order, so the sums do not depend on the
+    /// thread count.
+    fn histogram(&self, rows: &[u32], gh: &[[f64; 2]], active: &[usize]) -> Vec<Bin> {
+        let len = rows.len();
+        let parts = len.div_ceil(HIST_MIN_ROWS).clamp(1, HIST_PARTS);
+        let size = len.div_ceil(parts).max(1);
+        // The root passes every row in order: read the bins sequentially.
+        let whole = len == self.binned.nrows();
+        let all = active.len() == self.binned.ncols();
+        let mut pieces: Vec<Vec<Bin>> = (0..parts)
+            .into_par_iter()
+            .map(|p| {
+                let mut hist = vec![Bin::default(); self.hist_len];
+                let (lo, hi) = ((p * size).min(len), ((p + 1) * size).min(len));
+                if whole {
+                    let bins = self.binned.rows(lo, hi);
+                    let d = self.binned.ncols().max(1);
+                    for (row, &[g, h]) in bins.chunks_exact(d).zip(&gh[lo..hi]) {
+                        self.add(&mut hist, row, g, h, active, all);
+                    }
+                } else {
+                    for &r in &rows[lo..hi] {
+                        let [g, h] = gh[r as usize];
+                        self.add(&mut hist, self.binned.row(r as usize), g, h, active, all);
+                    }
                 }
-            } else {
-                for (&r, &[g, h]) in rows.iter().zip(ordered) {
-                    let e = &mut out[col[r as usize] as usize];
-                    e.g += g;
-                    e.h += h;
-                    e.n += 1;
-                }
+                hist
+            })
+            .collect();
+        let mut it = pieces.drain(..);
+        let mut total = it.next().unwrap_or_else(|| vec![Bin::default(); self.hist_len]);
+        for piece in it {
+            for (t, p) in total.iter_mut().zip(&piece) {
+                t.g += p.g;
+                t.h += p.h;
+                t.n += p.n;
             }
-        });
-        hist
+        }
+        total
+    }
+
+    /// Adds one row (its bins `row`, gradient `g`, hessian `h`) to `hist`.
+    #[inline(always)]
+    fn add(&self, hist: &mut [Bin], row: &[u8], g: f64, h: f64, active: &[usize], all: bool) {
+        if all {
+            for (&b, &o) in row.iter().zip(&self.offsets) {
+                let e = &mut hist[o + b as usize];
+                e.g += g;
+                e.h += h;
+                e.n += 1;
+            }
+        } else {
+            for &j in active {
+                let e = &mut hist[self.offsets[j] + row[j] as usize];
+                e.g += g;
+                e.h += h;
+                e.n += 1;
+            }
+        }
     }
 
     /// Finds the leaf's best split, if it has a histogram and any split
