@@ -1,6 +1,6 @@
 //! Feature binning: each column's values mapped to at most 255 ordered
-//! bins (one byte each) plus a bin for missing values, stored row by row
-//! (a row's bins are contiguous, so a histogram reads each row once).
+//! bins (one byte each) plus a bin for missing values, stored column by
+//! column.
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -47,12 +47,11 @@ impl Edges {
     }
 }
 
-/// The binned training matrix, row-major: `row(i)[j]` is row `i`'s bin
-/// in feature `j`.
+/// The binned training matrix, column-major: `column(j)[i]` is row `i`'s
+/// bin in feature `j`.
 #[derive(Debug)]
 pub(super) struct Binned {
     n: usize,
-    d: usize,
     data: Vec<u8>,
     pub(super) edges: Vec<Edges>,
 }
@@ -77,49 +76,37 @@ impl Binned {
                 find_edges(&v, max_bins)
             })
             .collect();
+        // Each chunk of rows reads its rows once, in order, and writes its
+        // part of every column.
         let mut data = vec![0u8; n * d];
-        if d > 0 {
-            data.par_chunks_mut(CHUNK * d)
-                .enumerate()
-                .for_each(|(c, part)| {
-                    for (k, out) in part.chunks_exact_mut(d).enumerate() {
-                        let row = x.row(c * CHUNK + k);
-                        for ((o, e), &v) in out.iter_mut().zip(&edges).zip(row.iter()) {
-                            *o = e.bin(v);
-                        }
-                    }
-                });
+        let mut parts: Vec<Vec<&mut [u8]>> = (0..n.div_ceil(CHUNK)).map(|_| Vec::new()).collect();
+        for col in data.chunks_mut(n.max(1)) {
+            for (part, piece) in parts.iter_mut().zip(col.chunks_mut(CHUNK)) {
+                part.push(piece);
+            }
         }
-        Binned { n, d, data, edges }
+        parts.into_par_iter().enumerate().for_each(|(c, mut cols)| {
+            let len = cols.first().map_or(0, |s| s.len());
+            for k in 0..len {
+                let row = x.row(c * CHUNK + k);
+                for ((col, e), &v) in cols.iter_mut().zip(&edges).zip(row.iter()) {
+                    col[k] = e.bin(v);
+                }
+            }
+        });
+        Binned { n, data, edges }
     }
 
-    /// Bins of row `i`, one per feature.
+    /// Bins of feature `j`, one per row.
     #[inline]
-    pub(super) fn row(&self, i: usize) -> &[u8] {
-        &self.data[i * self.d..(i + 1) * self.d]
-    }
-
-    /// Bins of rows `lo..hi`, row after row.
-    #[inline]
-    pub(super) fn rows(&self, lo: usize, hi: usize) -> &[u8] {
-        &self.data[lo * self.d..hi * self.d]
+    pub(super) fn column(&self, j: usize) -> &[u8] {
+        &self.data[j * self.n..(j + 1) * self.n]
     }
 
     /// Row `i`'s bin in feature `j`.
     #[inline]
     pub(super) fn get(&self, i: usize, j: usize) -> u8 {
-        self.data[i * self.d + j]
-    }
-
-    /// The number of features.
-    pub(super) fn ncols(&self) -> usize {
-        self.d
-    }
-
-    /// Bins of feature `j`, one per row (for tests).
-    #[cfg(test)]
-    pub(super) fn column(&self, j: usize) -> Vec<u8> {
-        (0..self.n).map(|i| self.get(i, j)).collect()
+        self.data[j * self.n + i]
     }
 
     /// The number of rows.
@@ -201,6 +188,7 @@ mod tests {
         assert_eq!(b.column(0), [0, 2, 2, 3, 1, 0]);
         assert_eq!(b.edges[0].missing(), 3);
         assert_eq!(b.bytes(), 6);
+        assert_eq!(b.get(4, 0), 1);
     }
 
     #[test]

@@ -14,11 +14,15 @@ use rayon::prelude::*;
 use super::bins::Binned;
 use super::tree::{Node, Tree};
 
-/// At most this many partial histograms per leaf (summed in order).
-const HIST_PARTS: usize = 16;
+/// Rows per partial histogram (a fixed size, so the pieces and the order
+/// of their sums never depend on the thread count).
+const PIECE: usize = 1 << 15;
 
-/// At least this many rows per partial histogram.
-const HIST_MIN_ROWS: usize = 1 << 14;
+/// Partial histograms built at once (bounds their memory).
+const WAVE: usize = 8;
+
+/// Rows per piece when partitioning a leaf's rows in parallel.
+const PART_PIECE: usize = 1 << 16;
 
 /// One histogram bin's sums.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -98,21 +102,26 @@ pub(super) struct Grower<'a> {
     limits: &'a Limits,
     /// Offset of each feature's histogram in the flat histogram.
     offsets: Vec<usize>,
+    /// Length of each feature's histogram (its value bins and the missing bin).
+    lens: Vec<usize>,
     hist_len: usize,
 }
 
 impl<'a> Grower<'a> {
     pub(super) fn new(binned: &'a Binned, limits: &'a Limits) -> Self {
         let mut offsets = Vec::with_capacity(binned.edges.len());
+        let mut lens = Vec::with_capacity(binned.edges.len());
         let mut len = 0;
         for e in &binned.edges {
             offsets.push(len);
+            lens.push(e.value_bins() + 1);
             len += e.value_bins() + 1;
         }
         Grower {
             binned,
             limits,
             offsets,
+            lens,
             hist_len: len,
         }
     }
@@ -155,29 +164,17 @@ impl<'a> Grower<'a> {
             let parent_hist = leaf.hist.take();
             let (start, end) = (leaf.start, leaf.end);
             // Partition the leaf's rows, stably: left rows first.
-            let f = split.feature;
-            let missing = self.binned.edges[f].missing();
+            let col = self.binned.column(split.feature);
+            let missing = self.binned.edges[split.feature].missing();
             let goes_left = |r: u32| {
-                let b = self.binned.get(r as usize, f);
+                let b = col[r as usize];
                 if b == missing {
                     split.missing_left
                 } else {
                     b <= split.bin
                 }
             };
-            scratch.clear();
-            let mut w = start;
-            for i in start..end {
-                let r = rows[i];
-                if goes_left(r) {
-                    rows[w] = r;
-                    w += 1;
-                } else {
-                    scratch.push(r);
-                }
-            }
-            rows[w..end].copy_from_slice(&scratch);
-            let mid = w;
+            let mid = start + partition(&mut rows[start..end], &mut scratch, goes_left);
             let left_totals = split.left;
             let right_totals = leaf.totals.minus(split.left);
             debug_assert_eq!(left_totals.n as usize, mid - start);
@@ -291,63 +288,67 @@ impl<'a> Grower<'a> {
 
     /// The histogram of `rows`, over the `active` features (others stay zero).
     ///
-    /// The rows are cut into at most [`HIST_PARTS`] pieces of at least
-    /// [`HIST_MIN_ROWS`] rows (sizes depending on the row count only); each
-    /// piece is summed row by row into its own histogram in parallel, and
-    /// the pieces are added in order, so the sums do not depend on the
-    /// thread count.
+    /// The rows are cut into pieces of [`PIECE`] rows; each piece is summed
+    /// into its own histogram (feature after feature, its gradients gathered
+    /// once), pieces in parallel, and the pieces' histograms are added in
+    /// order, so the sums do not depend on the thread count.
     fn histogram(&self, rows: &[u32], gh: &[[f64; 2]], active: &[usize]) -> Vec<Bin> {
         let len = rows.len();
-        let parts = len.div_ceil(HIST_MIN_ROWS).clamp(1, HIST_PARTS);
-        let size = len.div_ceil(parts).max(1);
-        // The root passes every row in order: read the bins sequentially.
+        // The root passes every row in order: read whole columns in order.
         let whole = len == self.binned.nrows();
-        let all = active.len() == self.binned.ncols();
-        let mut pieces: Vec<Vec<Bin>> = (0..parts)
-            .into_par_iter()
-            .map(|p| {
-                let mut hist = vec![Bin::default(); self.hist_len];
-                let (lo, hi) = ((p * size).min(len), ((p + 1) * size).min(len));
-                if whole {
-                    let bins = self.binned.rows(lo, hi);
-                    let d = self.binned.ncols().max(1);
-                    for (row, &[g, h]) in bins.chunks_exact(d).zip(&gh[lo..hi]) {
-                        self.add(&mut hist, row, g, h, active, all);
+        let pieces = len.div_ceil(PIECE);
+        let mut total = vec![Bin::default(); self.hist_len];
+        for wave in (0..pieces).collect::<Vec<_>>().chunks(WAVE) {
+            let sums: Vec<Vec<Bin>> = wave
+                .par_iter()
+                .map(|&p| {
+                    let mut hist = vec![Bin::default(); self.hist_len];
+                    let (lo, hi) = (p * PIECE, ((p + 1) * PIECE).min(len));
+                    if whole {
+                        self.add_range(&mut hist, lo, hi, gh, active);
+                    } else {
+                        self.add_rows(&mut hist, &rows[lo..hi], gh, active);
                     }
-                } else {
-                    for &r in &rows[lo..hi] {
-                        let [g, h] = gh[r as usize];
-                        self.add(&mut hist, self.binned.row(r as usize), g, h, active, all);
+                    hist
+                })
+                .collect();
+            for piece in &sums {
+                for &j in active {
+                    let (o, l) = (self.offsets[j], self.lens[j]);
+                    for (t, p) in total[o..o + l].iter_mut().zip(&piece[o..o + l]) {
+                        t.g += p.g;
+                        t.h += p.h;
+                        t.n += p.n;
                     }
                 }
-                hist
-            })
-            .collect();
-        let mut it = pieces.drain(..);
-        let mut total = it.next().unwrap_or_else(|| vec![Bin::default(); self.hist_len]);
-        for piece in it {
-            for (t, p) in total.iter_mut().zip(&piece) {
-                t.g += p.g;
-                t.h += p.h;
-                t.n += p.n;
             }
         }
         total
     }
 
-    /// Adds one row (its bins `row`, gradient `g`, hessian `h`) to `hist`.
-    #[inline(always)]
-    fn add(&self, hist: &mut [Bin], row: &[u8], g: f64, h: f64, active: &[usize], all: bool) {
-        if all {
-            for (&b, &o) in row.iter().zip(&self.offsets) {
-                let e = &mut hist[o + b as usize];
+    /// Adds rows `lo..hi` (all rows, in order) to `hist`, feature after feature.
+    fn add_range(&self, hist: &mut [Bin], lo: usize, hi: usize, gh: &[[f64; 2]], active: &[usize]) {
+        let g = &gh[lo..hi];
+        for &j in active {
+            let out = &mut hist[self.offsets[j]..self.offsets[j] + self.lens[j]];
+            for (&b, &[g, h]) in self.binned.column(j)[lo..hi].iter().zip(g) {
+                let e = &mut out[b as usize];
                 e.g += g;
                 e.h += h;
                 e.n += 1;
             }
-        } else {
-            for &j in active {
-                let e = &mut hist[self.offsets[j] + row[j] as usize];
+        }
+    }
+
+    /// Adds the scattered `rows` (sorted) to `hist`, feature after feature,
+    /// with their gradients gathered once.
+    fn add_rows(&self, hist: &mut [Bin], rows: &[u32], gh: &[[f64; 2]], active: &[usize]) {
+        let ordered: Vec<[f64; 2]> = rows.iter().map(|&r| gh[r as usize]).collect();
+        for &j in active {
+            let out = &mut hist[self.offsets[j]..self.offsets[j] + self.lens[j]];
+            let col = self.binned.column(j);
+            for (&r, &[g, h]) in rows.iter().zip(&ordered) {
+                let e = &mut out[col[r as usize] as usize];
                 e.g += g;
                 e.h += h;
                 e.n += 1;
@@ -442,6 +443,46 @@ pub(super) fn leaf_weight(g: f64, h: f64, l2: f64, lower: f64, upper: f64) -> f6
 #[inline]
 fn score(g: f64, h: f64, l2: f64, w: f64) -> f64 {
     -(g * w + 0.5 * (h + l2) * w * w)
+}
+
+/// Reorders `rows` stably so that the rows going left come first, and
+/// returns how many go left. Large leaves are split into fixed pieces
+/// partitioned in parallel and put back in order (the same result).
+fn partition(
+    rows: &mut [u32],
+    scratch: &mut Vec<u32>,
+    goes_left: impl Fn(u32) -> bool + Sync,
+) -> usize {
+    if rows.len() <= PART_PIECE {
+        scratch.clear();
+        let mut w = 0;
+        for i in 0..rows.len() {
+            let r = rows[i];
+            if goes_left(r) {
+                rows[w] = r;
+                w += 1;
+            } else {
+                scratch.push(r);
+            }
+        }
+        rows[w..].copy_from_slice(scratch);
+        return w;
+    }
+    let sides: Vec<(Vec<u32>, Vec<u32>)> = rows
+        .par_chunks(PART_PIECE)
+        .map(|c| c.iter().partition(|&&r| goes_left(r)))
+        .collect();
+    let mut w = 0;
+    for (left, _) in &sides {
+        rows[w..w + left.len()].copy_from_slice(left);
+        w += left.len();
+    }
+    let mid = w;
+    for (_, right) in &sides {
+        rows[w..w + right.len()].copy_from_slice(right);
+        w += right.len();
+    }
+    mid
 }
 
 /// Gradient and hessian sums of `rows`, in fixed chunks summed in order.
@@ -550,5 +591,69 @@ mod tests {
         assert_eq!(root.threshold, 4.5);
         assert_eq!(grown.tree.nodes[1].value, 1.0);
         assert_eq!(grown.tree.value(&[f64::NAN, 0.0]), 1.0);
+    }
+
+    #[test]
+    fn large_histograms_and_partitions_do_not_depend_on_the_thread_count() {
+        // Three pieces of rows, several partition pieces.
+        let n = 2 * PIECE + 1000;
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| ((i * 7919 + j * 104_729) % 1000) as f64);
+        let b = Binned::new(x.view(), 255, 1);
+        let gh: Vec<[f64; 2]> = (0..n)
+            .map(|i| {
+                [
+                    ((i * 31) % 17) as f64 * 0.1 - 0.8,
+                    0.1 + (i % 5) as f64 * 0.01,
+                ]
+            })
+            .collect();
+        let lim = limits(2);
+        let g = Grower::new(&b, &lim);
+        let every: Vec<u32> = (0..n as u32).collect();
+        let some: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 0).collect();
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    let mut rows = every.clone();
+                    let mut scratch = Vec::new();
+                    let mid = partition(&mut rows, &mut scratch, |r| r % 2 == 0);
+                    (
+                        g.histogram(&every, &gh, &[0, 1]),
+                        g.histogram(&some, &gh, &[0, 1]),
+                        rows,
+                        mid,
+                    )
+                })
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
+        // Counts are exact, sums agree with a plain sum.
+        let (whole, part, rows, mid) = one;
+        let col = b.column(0);
+        for (hist, set) in [(&whole, &every), (&part, &some)] {
+            let mut want = vec![(0.0, 0.0, 0u32); g.lens[0]];
+            for &r in set.iter() {
+                let e = &mut want[col[r as usize] as usize];
+                e.0 += gh[r as usize][0];
+                e.1 += gh[r as usize][1];
+                e.2 += 1;
+            }
+            for (got, want) in hist[..g.lens[0]].iter().zip(&want) {
+                assert_eq!(got.n, want.2);
+                approx::assert_relative_eq!(got.g, want.0, epsilon = 1e-9, max_relative = 1e-12);
+                approx::assert_relative_eq!(got.h, want.1, epsilon = 1e-9, max_relative = 1e-12);
+            }
+        }
+        // The stable partition: evens in order, then odds in order.
+        assert!(rows.len() > PART_PIECE);
+        let evens: Vec<u32> = (0..n as u32).filter(|r| r % 2 == 0).collect();
+        let odds: Vec<u32> = (0..n as u32).filter(|r| r % 2 != 0).collect();
+        assert_eq!(mid, evens.len());
+        assert_eq!(rows[..mid], evens[..]);
+        assert_eq!(rows[mid..], odds[..]);
     }
 }
