@@ -328,15 +328,11 @@ impl<'a> Grower<'a> {
 
     /// Adds rows `lo..hi` (all rows, in order) to `hist`, feature after feature.
     fn add_range(&self, hist: &mut [Bin], lo: usize, hi: usize, gh: &[[f64; 2]], active: &[usize]) {
-        let g = &gh[lo..hi];
+        let gh = &gh[lo..hi];
         for &j in active {
             let out = &mut hist[self.offsets[j]..self.offsets[j] + self.lens[j]];
-            for (&b, &[g, h]) in self.binned.column(j)[lo..hi].iter().zip(g) {
-                let e = &mut out[b as usize];
-                e.g += g;
-                e.h += h;
-                e.n += 1;
-            }
+            let col = &self.binned.column(j)[lo..hi];
+            add_feature(out, gh.len(), |k| (col[k], gh[k]));
         }
     }
 
@@ -347,12 +343,7 @@ impl<'a> Grower<'a> {
         for &j in active {
             let out = &mut hist[self.offsets[j]..self.offsets[j] + self.lens[j]];
             let col = self.binned.column(j);
-            for (&r, &[g, h]) in rows.iter().zip(&ordered) {
-                let e = &mut out[col[r as usize] as usize];
-                e.g += g;
-                e.h += h;
-                e.n += 1;
-            }
+            add_feature(out, rows.len(), |k| (col[rows[k] as usize], ordered[k]));
         }
     }
 
@@ -445,6 +436,42 @@ fn score(g: f64, h: f64, l2: f64, w: f64) -> f64 {
     -(g * w + 0.5 * (h + l2) * w * w)
 }
 
+/// Adds `n` rows of one feature (row `k`'s bin and gradients are `row(k)`)
+/// to the feature's histogram `out`. Even and odd rows go to two separate
+/// histograms added at the end, so that runs of rows in one bin (common in
+/// features with few values) do not wait on each other's sums.
+#[inline(always)]
+fn add_feature(out: &mut [Bin], n: usize, row: impl Fn(usize) -> (u8, [f64; 2])) {
+    let mut even = [Bin::default(); 256];
+    let mut odd = [Bin::default(); 256];
+    let mut k = 0;
+    while k + 1 < n {
+        let (b0, [g0, h0]) = row(k);
+        let (b1, [g1, h1]) = row(k + 1);
+        let e = &mut even[b0 as usize];
+        e.g += g0;
+        e.h += h0;
+        e.n += 1;
+        let o = &mut odd[b1 as usize];
+        o.g += g1;
+        o.h += h1;
+        o.n += 1;
+        k += 2;
+    }
+    if k < n {
+        let (b, [g, h]) = row(k);
+        let e = &mut even[b as usize];
+        e.g += g;
+        e.h += h;
+        e.n += 1;
+    }
+    for ((t, e), o) in out.iter_mut().zip(&even).zip(&odd) {
+        t.g += e.g + o.g;
+        t.h += e.h + o.h;
+        t.n += e.n + o.n;
+    }
+}
+
 /// Reorders `rows` stably so that the rows going left come first, and
 /// returns how many go left. Large leaves are split into fixed pieces
 /// partitioned in parallel and put back in order (the same result).
@@ -453,34 +480,36 @@ fn partition(
     scratch: &mut Vec<u32>,
     goes_left: impl Fn(u32) -> bool + Sync,
 ) -> usize {
-    if rows.len() <= PART_PIECE {
-        scratch.clear();
-        let mut w = 0;
-        for i in 0..rows.len() {
-            let r = rows[i];
-            if goes_left(r) {
-                rows[w] = r;
-                w += 1;
-            } else {
-                scratch.push(r);
-            }
-        }
-        rows[w..].copy_from_slice(scratch);
-        return w;
-    }
-    let sides: Vec<(Vec<u32>, Vec<u32>)> = rows
+    scratch.clear();
+    scratch.resize(rows.len(), 0);
+    // Each piece writes its left rows forward from its start and its right
+    // rows backward from its end, without branches.
+    let lefts: Vec<usize> = rows
         .par_chunks(PART_PIECE)
-        .map(|c| c.iter().partition(|&&r| goes_left(r)))
+        .zip(scratch.par_chunks_mut(PART_PIECE))
+        .map(|(src, buf)| {
+            let (mut l, mut r) = (0, buf.len());
+            for &x in src {
+                let left = goes_left(x);
+                buf[l] = x;
+                buf[r - 1] = x;
+                l += usize::from(left);
+                r -= usize::from(!left);
+            }
+            l
+        })
         .collect();
     let mut w = 0;
-    for (left, _) in &sides {
-        rows[w..w + left.len()].copy_from_slice(left);
-        w += left.len();
+    for (buf, &l) in scratch.chunks(PART_PIECE).zip(&lefts) {
+        rows[w..w + l].copy_from_slice(&buf[..l]);
+        w += l;
     }
     let mid = w;
-    for (_, right) in &sides {
-        rows[w..w + right.len()].copy_from_slice(right);
-        w += right.len();
+    for (buf, &l) in scratch.chunks(PART_PIECE).zip(&lefts) {
+        for &x in buf[l..].iter().rev() {
+            rows[w] = x;
+            w += 1;
+        }
     }
     mid
 }
