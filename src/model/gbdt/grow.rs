@@ -18,6 +18,10 @@ use super::tree::{Node, Tree};
 /// of their sums never depend on the thread count).
 const PIECE: usize = 1 << 15;
 
+/// Up to this many rows, a histogram is built feature by feature in
+/// parallel (no partial histograms to add up).
+const BY_FEATURE: usize = 1 << 16;
+
 /// Partial histograms built at once (bounds their memory).
 const WAVE: usize = 8;
 
@@ -288,14 +292,19 @@ impl<'a> Grower<'a> {
 
     /// The histogram of `rows`, over the `active` features (others stay zero).
     ///
-    /// The rows are cut into pieces of [`PIECE`] rows; each piece is summed
-    /// into its own histogram (feature after feature, its gradients gathered
-    /// once), pieces in parallel, and the pieces' histograms are added in
-    /// order, so the sums do not depend on the thread count.
+    /// Up to [`BY_FEATURE`] rows, features are summed in parallel, each over
+    /// all the rows in order. Larger sets of rows are cut into pieces of
+    /// [`PIECE`] rows; each piece is summed into its own histogram (feature
+    /// after feature, its gradients gathered once), pieces in parallel, and
+    /// the pieces' histograms are added in order. Either way the sums do not
+    /// depend on the thread count.
     fn histogram(&self, rows: &[u32], gh: &[[f64; 2]], active: &[usize]) -> Vec<Bin> {
         let len = rows.len();
         // The root passes every row in order: read whole columns in order.
         let whole = len == self.binned.nrows();
+        if len <= BY_FEATURE && !whole {
+            return self.histogram_by_feature(rows, gh, active);
+        }
         let pieces = len.div_ceil(PIECE);
         let mut total = vec![Bin::default(); self.hist_len];
         for wave in (0..pieces).collect::<Vec<_>>().chunks(WAVE) {
@@ -324,6 +333,31 @@ impl<'a> Grower<'a> {
             }
         }
         total
+    }
+
+    /// The histogram of `rows`, one feature per task.
+    fn histogram_by_feature(&self, rows: &[u32], gh: &[[f64; 2]], active: &[usize]) -> Vec<Bin> {
+        let mut hist = vec![Bin::default(); self.hist_len];
+        let mut ordered: Vec<[f64; 2]> = Vec::with_capacity(rows.len());
+        rows.par_iter()
+            .map(|&r| gh[r as usize])
+            .collect_into_vec(&mut ordered);
+        // One slice of the flat histogram per active feature (sorted).
+        let mut slices: Vec<(usize, &mut [Bin])> = Vec::with_capacity(active.len());
+        let mut rest: &mut [Bin] = &mut hist;
+        let mut at = 0;
+        for &j in active {
+            let (_, tail) = rest.split_at_mut(self.offsets[j] - at);
+            let (mine, tail) = tail.split_at_mut(self.lens[j]);
+            slices.push((j, mine));
+            rest = tail;
+            at = self.offsets[j] + self.lens[j];
+        }
+        slices.into_par_iter().for_each(|(j, out)| {
+            let col = self.binned.column(j);
+            add_feature(out, rows.len(), |k| (col[rows[k] as usize], ordered[k]));
+        });
+        hist
     }
 
     /// Adds rows `lo..hi` (all rows, in order) to `hist`, feature after feature.
@@ -624,8 +658,9 @@ mod tests {
 
     #[test]
     fn large_histograms_and_partitions_do_not_depend_on_the_thread_count() {
-        // Three pieces of rows, several partition pieces.
-        let n = 2 * PIECE + 1000;
+        // Pieces of rows for every row and for two thirds of them, by feature
+        // for a small set; several partition pieces.
+        let n = 3 * PIECE + 1000;
         let x = Array2::from_shape_fn((n, 2), |(i, j)| ((i * 7919 + j * 104_729) % 1000) as f64);
         let b = Binned::new(x.view(), 255, 1);
         let gh: Vec<[f64; 2]> = (0..n)
@@ -640,6 +675,8 @@ mod tests {
         let g = Grower::new(&b, &lim);
         let every: Vec<u32> = (0..n as u32).collect();
         let some: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 0).collect();
+        let few: Vec<u32> = (0..n as u32).filter(|i| i % 7 == 2).collect();
+        assert!(some.len() > BY_FEATURE && few.len() <= BY_FEATURE);
         let run = |threads: usize| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -652,6 +689,7 @@ mod tests {
                     (
                         g.histogram(&every, &gh, &[0, 1]),
                         g.histogram(&some, &gh, &[0, 1]),
+                        g.histogram(&few, &gh, &[0, 1]),
                         rows,
                         mid,
                     )
@@ -661,9 +699,9 @@ mod tests {
         assert_eq!(one, run(2));
         assert_eq!(one, run(3));
         // Counts are exact, sums agree with a plain sum.
-        let (whole, part, rows, mid) = one;
+        let (whole, part, small, rows, mid) = one;
         let col = b.column(0);
-        for (hist, set) in [(&whole, &every), (&part, &some)] {
+        for (hist, set) in [(&whole, &every), (&part, &some), (&small, &few)] {
             let mut want = vec![(0.0, 0.0, 0u32); g.lens[0]];
             for &r in set.iter() {
                 let e = &mut want[col[r as usize] as usize];
