@@ -323,6 +323,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
     models::compare_models(&true_train, &true_test, oracle_auc)?;
+    models::backtest_models(
+        &history,
+        &labeler,
+        &snapshot,
+        &[month(8), month(9), as_of],
+        oracle_auc,
+    )?;
 
     // 13. Early warning: profiles now and a month ago, the default alert
     //     policy, and one work list per team.

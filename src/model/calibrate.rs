@@ -256,7 +256,9 @@ fn platt(scores: &[f64], labels: &[bool]) -> Result<FittedCalibrator> {
         loop {
             let (na, nb) = (a - step * da, b - step * db);
             let next = loss(na, nb);
-            if next <= current || step < 1e-10 {
+            // Near the optimum the loss changes by less than its rounding
+            // error: a step within that error counts as no worse.
+            if next <= current + 1e-13 * current.abs() || step < 1e-10 {
                 (a, b, current) = (na, nb, next);
                 break;
             }

@@ -19,6 +19,7 @@ mod identity;
 mod invariants;
 mod model;
 mod plan;
+mod public_churn;
 mod records;
 #[cfg(feature = "charts")]
 mod report;

@@ -76,17 +76,24 @@ impl Binned {
                 find_edges(&v, max_bins)
             })
             .collect();
+        // Each chunk of rows reads its rows once, in order, and writes its
+        // part of every column.
         let mut data = vec![0u8; n * d];
-        data.par_chunks_mut(n.max(1))
-            .zip(edges.par_iter())
-            .enumerate()
-            .for_each(|(j, (out, e))| {
-                out.chunks_mut(CHUNK).enumerate().for_each(|(c, part)| {
-                    for (k, o) in part.iter_mut().enumerate() {
-                        *o = e.bin(x[[c * CHUNK + k, j]]);
-                    }
-                });
-            });
+        let mut parts: Vec<Vec<&mut [u8]>> = (0..n.div_ceil(CHUNK)).map(|_| Vec::new()).collect();
+        for col in data.chunks_mut(n.max(1)) {
+            for (part, piece) in parts.iter_mut().zip(col.chunks_mut(CHUNK)) {
+                part.push(piece);
+            }
+        }
+        parts.into_par_iter().enumerate().for_each(|(c, mut cols)| {
+            let len = cols.first().map_or(0, |s| s.len());
+            for k in 0..len {
+                let row = x.row(c * CHUNK + k);
+                for ((col, e), &v) in cols.iter_mut().zip(&edges).zip(row.iter()) {
+                    col[k] = e.bin(v);
+                }
+            }
+        });
         Binned { n, data, edges }
     }
 
@@ -94,6 +101,12 @@ impl Binned {
     #[inline]
     pub(super) fn column(&self, j: usize) -> &[u8] {
         &self.data[j * self.n..(j + 1) * self.n]
+    }
+
+    /// Row `i`'s bin in feature `j`.
+    #[inline]
+    pub(super) fn get(&self, i: usize, j: usize) -> u8 {
+        self.data[j * self.n + i]
     }
 
     /// The number of rows.
@@ -175,6 +188,7 @@ mod tests {
         assert_eq!(b.column(0), [0, 2, 2, 3, 1, 0]);
         assert_eq!(b.edges[0].missing(), 3);
         assert_eq!(b.bytes(), 6);
+        assert_eq!(b.get(4, 0), 1);
     }
 
     #[test]
@@ -191,9 +205,10 @@ mod tests {
             assert_eq!(b.column(0).iter().filter(|&&c| c == bin).count(), 100);
         }
         // "bin ≤ k" is "x ≤ thresholds[k]".
+        let col = b.column(0);
         for (i, &xi) in v.iter().enumerate() {
             for (k, &t) in e.thresholds.iter().enumerate() {
-                assert_eq!(b.column(0)[i] as usize <= k, xi <= t);
+                assert_eq!(col[i] as usize <= k, xi <= t);
             }
         }
     }

@@ -323,7 +323,7 @@ fn binned_value(tree: &Tree, node_bins: &[u8], binned: &Binned, i: usize) -> f64
             return n.value;
         }
         let f = n.feature as usize;
-        let b = binned.column(f)[i];
+        let b = binned.get(i, f);
         let left = if b == binned.edges[f].missing() {
             n.missing_left
         } else {

@@ -5,13 +5,28 @@
 //! hessians and the row count; the best split of a feature is one scan of
 //! its bins. Only the smaller child of a split is histogrammed from its
 //! rows; the larger one is the parent's histogram minus the smaller's.
-//! Histograms are built in parallel over features, each feature summed in
-//! row order, so the result does not depend on the thread count.
+//! Histograms are built row by row (a row's bins are contiguous) over
+//! fixed pieces of the leaf's rows in parallel, and the pieces' sums are
+//! added in order, so the result does not depend on the thread count.
 
 use rayon::prelude::*;
 
 use super::bins::Binned;
 use super::tree::{Node, Tree};
+
+/// Rows per partial histogram (a fixed size, so the pieces and the order
+/// of their sums never depend on the thread count).
+const PIECE: usize = 1 << 15;
+
+/// Up to this many rows, a histogram is built feature by feature in
+/// parallel (no partial histograms to add up).
+const BY_FEATURE: usize = 1 << 16;
+
+/// Partial histograms built at once (bounds their memory).
+const WAVE: usize = 8;
+
+/// Rows per piece when partitioning a leaf's rows in parallel.
+const PART_PIECE: usize = 1 << 16;
 
 /// One histogram bin's sums.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -91,21 +106,26 @@ pub(super) struct Grower<'a> {
     limits: &'a Limits,
     /// Offset of each feature's histogram in the flat histogram.
     offsets: Vec<usize>,
+    /// Length of each feature's histogram (its value bins and the missing bin).
+    lens: Vec<usize>,
     hist_len: usize,
 }
 
 impl<'a> Grower<'a> {
     pub(super) fn new(binned: &'a Binned, limits: &'a Limits) -> Self {
         let mut offsets = Vec::with_capacity(binned.edges.len());
+        let mut lens = Vec::with_capacity(binned.edges.len());
         let mut len = 0;
         for e in &binned.edges {
             offsets.push(len);
+            lens.push(e.value_bins() + 1);
             len += e.value_bins() + 1;
         }
         Grower {
             binned,
             limits,
             offsets,
+            lens,
             hist_len: len,
         }
     }
@@ -119,8 +139,7 @@ impl<'a> Grower<'a> {
         let mut nodes = vec![Node::leaf(0.0, f64::from(totals.n))];
         let mut node_bins = vec![0u8];
         let mut scratch: Vec<u32> = Vec::new();
-        let mut ordered: Vec<[f64; 2]> = Vec::new();
-        let root_hist = self.histogram(rows, gh, active, &mut ordered);
+        let root_hist = self.histogram(rows, gh, active);
         let mut leaves = vec![Leaf {
             node: 0,
             start: 0,
@@ -159,19 +178,7 @@ impl<'a> Grower<'a> {
                     b <= split.bin
                 }
             };
-            scratch.clear();
-            let mut w = start;
-            for i in start..end {
-                let r = rows[i];
-                if goes_left(r) {
-                    rows[w] = r;
-                    w += 1;
-                } else {
-                    scratch.push(r);
-                }
-            }
-            rows[w..end].copy_from_slice(&scratch);
-            let mid = w;
+            let mid = start + partition(&mut rows[start..end], &mut scratch, goes_left);
             let left_totals = split.left;
             let right_totals = leaf.totals.minus(split.left);
             debug_assert_eq!(left_totals.n as usize, mid - start);
@@ -218,7 +225,7 @@ impl<'a> Grower<'a> {
                 } else {
                     &rows[mid..end]
                 };
-                let small = self.histogram(small_rows, gh, active, &mut ordered);
+                let small = self.histogram(small_rows, gh, active);
                 for &j in active {
                     let (o, len) = (self.offsets[j], self.binned.edges[j].value_bins() + 1);
                     for b in o..o + len {
@@ -284,53 +291,94 @@ impl<'a> Grower<'a> {
     }
 
     /// The histogram of `rows`, over the `active` features (others stay zero).
-    fn histogram(
-        &self,
-        rows: &[u32],
-        gh: &[[f64; 2]],
-        active: &[usize],
-        ordered: &mut Vec<[f64; 2]>,
-    ) -> Vec<Bin> {
-        let mut hist = vec![Bin::default(); self.hist_len];
-        let whole = rows.len() == self.binned.nrows();
-        // Gradients in the leaf's row order, read once per feature.
-        if !whole {
-            ordered.clear();
-            ordered.extend(rows.iter().map(|&r| gh[r as usize]));
+    ///
+    /// Up to [`BY_FEATURE`] rows, features are summed in parallel, each over
+    /// all the rows in order. Larger sets of rows are cut into pieces of
+    /// [`PIECE`] rows; each piece is summed into its own histogram (feature
+    /// after feature, its gradients gathered once), pieces in parallel, and
+    /// the pieces' histograms are added in order. Either way the sums do not
+    /// depend on the thread count.
+    fn histogram(&self, rows: &[u32], gh: &[[f64; 2]], active: &[usize]) -> Vec<Bin> {
+        let len = rows.len();
+        // The root passes every row in order: read whole columns in order.
+        let whole = len == self.binned.nrows();
+        if len <= BY_FEATURE && !whole {
+            return self.histogram_by_feature(rows, gh, active);
         }
-        let ordered = &ordered[..];
-        // Split the flat histogram into one slice per active feature.
+        let pieces = len.div_ceil(PIECE);
+        let mut total = vec![Bin::default(); self.hist_len];
+        for wave in (0..pieces).collect::<Vec<_>>().chunks(WAVE) {
+            let sums: Vec<Vec<Bin>> = wave
+                .par_iter()
+                .map(|&p| {
+                    let mut hist = vec![Bin::default(); self.hist_len];
+                    let (lo, hi) = (p * PIECE, ((p + 1) * PIECE).min(len));
+                    if whole {
+                        self.add_range(&mut hist, lo, hi, gh, active);
+                    } else {
+                        self.add_rows(&mut hist, &rows[lo..hi], gh, active);
+                    }
+                    hist
+                })
+                .collect();
+            for piece in &sums {
+                for &j in active {
+                    let (o, l) = (self.offsets[j], self.lens[j]);
+                    for (t, p) in total[o..o + l].iter_mut().zip(&piece[o..o + l]) {
+                        t.g += p.g;
+                        t.h += p.h;
+                        t.n += p.n;
+                    }
+                }
+            }
+        }
+        total
+    }
+
+    /// The histogram of `rows`, one feature per task.
+    fn histogram_by_feature(&self, rows: &[u32], gh: &[[f64; 2]], active: &[usize]) -> Vec<Bin> {
+        let mut hist = vec![Bin::default(); self.hist_len];
+        let mut ordered: Vec<[f64; 2]> = Vec::with_capacity(rows.len());
+        rows.par_iter()
+            .map(|&r| gh[r as usize])
+            .collect_into_vec(&mut ordered);
+        // One slice of the flat histogram per active feature (sorted).
         let mut slices: Vec<(usize, &mut [Bin])> = Vec::with_capacity(active.len());
         let mut rest: &mut [Bin] = &mut hist;
         let mut at = 0;
         for &j in active {
-            let (o, len) = (self.offsets[j], self.binned.edges[j].value_bins() + 1);
-            let (_, tail) = rest.split_at_mut(o - at);
-            let (mine, tail) = tail.split_at_mut(len);
+            let (_, tail) = rest.split_at_mut(self.offsets[j] - at);
+            let (mine, tail) = tail.split_at_mut(self.lens[j]);
             slices.push((j, mine));
             rest = tail;
-            at = o + len;
+            at = self.offsets[j] + self.lens[j];
         }
         slices.into_par_iter().for_each(|(j, out)| {
             let col = self.binned.column(j);
-            if whole {
-                // Every row, in order (the caller passes the root's rows sorted).
-                for (&b, &[g, h]) in col.iter().zip(gh) {
-                    let e = &mut out[b as usize];
-                    e.g += g;
-                    e.h += h;
-                    e.n += 1;
-                }
-            } else {
-                for (&r, &[g, h]) in rows.iter().zip(ordered) {
-                    let e = &mut out[col[r as usize] as usize];
-                    e.g += g;
-                    e.h += h;
-                    e.n += 1;
-                }
-            }
+            add_feature(out, rows.len(), |k| (col[rows[k] as usize], ordered[k]));
         });
         hist
+    }
+
+    /// Adds rows `lo..hi` (all rows, in order) to `hist`, feature after feature.
+    fn add_range(&self, hist: &mut [Bin], lo: usize, hi: usize, gh: &[[f64; 2]], active: &[usize]) {
+        let gh = &gh[lo..hi];
+        for &j in active {
+            let out = &mut hist[self.offsets[j]..self.offsets[j] + self.lens[j]];
+            let col = &self.binned.column(j)[lo..hi];
+            add_feature(out, gh.len(), |k| (col[k], gh[k]));
+        }
+    }
+
+    /// Adds the scattered `rows` (sorted) to `hist`, feature after feature,
+    /// with their gradients gathered once.
+    fn add_rows(&self, hist: &mut [Bin], rows: &[u32], gh: &[[f64; 2]], active: &[usize]) {
+        let ordered: Vec<[f64; 2]> = rows.iter().map(|&r| gh[r as usize]).collect();
+        for &j in active {
+            let out = &mut hist[self.offsets[j]..self.offsets[j] + self.lens[j]];
+            let col = self.binned.column(j);
+            add_feature(out, rows.len(), |k| (col[rows[k] as usize], ordered[k]));
+        }
     }
 
     /// Finds the leaf's best split, if it has a histogram and any split
@@ -420,6 +468,84 @@ pub(super) fn leaf_weight(g: f64, h: f64, l2: f64, lower: f64, upper: f64) -> f6
 #[inline]
 fn score(g: f64, h: f64, l2: f64, w: f64) -> f64 {
     -(g * w + 0.5 * (h + l2) * w * w)
+}
+
+/// Adds `n` rows of one feature (row `k`'s bin and gradients are `row(k)`)
+/// to the feature's histogram `out`. Even and odd rows go to two separate
+/// histograms added at the end, so that runs of rows in one bin (common in
+/// features with few values) do not wait on each other's sums.
+#[inline(always)]
+fn add_feature(out: &mut [Bin], n: usize, row: impl Fn(usize) -> (u8, [f64; 2])) {
+    let mut even = [Bin::default(); 256];
+    let mut odd = [Bin::default(); 256];
+    let mut k = 0;
+    while k + 1 < n {
+        let (b0, [g0, h0]) = row(k);
+        let (b1, [g1, h1]) = row(k + 1);
+        let e = &mut even[b0 as usize];
+        e.g += g0;
+        e.h += h0;
+        e.n += 1;
+        let o = &mut odd[b1 as usize];
+        o.g += g1;
+        o.h += h1;
+        o.n += 1;
+        k += 2;
+    }
+    if k < n {
+        let (b, [g, h]) = row(k);
+        let e = &mut even[b as usize];
+        e.g += g;
+        e.h += h;
+        e.n += 1;
+    }
+    for ((t, e), o) in out.iter_mut().zip(&even).zip(&odd) {
+        t.g += e.g + o.g;
+        t.h += e.h + o.h;
+        t.n += e.n + o.n;
+    }
+}
+
+/// Reorders `rows` stably so that the rows going left come first, and
+/// returns how many go left. Large leaves are split into fixed pieces
+/// partitioned in parallel and put back in order (the same result).
+fn partition(
+    rows: &mut [u32],
+    scratch: &mut Vec<u32>,
+    goes_left: impl Fn(u32) -> bool + Sync,
+) -> usize {
+    scratch.clear();
+    scratch.resize(rows.len(), 0);
+    // Each piece writes its left rows forward from its start and its right
+    // rows backward from its end, without branches.
+    let lefts: Vec<usize> = rows
+        .par_chunks(PART_PIECE)
+        .zip(scratch.par_chunks_mut(PART_PIECE))
+        .map(|(src, buf)| {
+            let (mut l, mut r) = (0, buf.len());
+            for &x in src {
+                let left = goes_left(x);
+                buf[l] = x;
+                buf[r - 1] = x;
+                l += usize::from(left);
+                r -= usize::from(!left);
+            }
+            l
+        })
+        .collect();
+    let mut w = 0;
+    for (buf, &l) in scratch.chunks(PART_PIECE).zip(&lefts) {
+        rows[w..w + l].copy_from_slice(&buf[..l]);
+        w += l;
+    }
+    let mid = w;
+    for (buf, &l) in scratch.chunks(PART_PIECE).zip(&lefts) {
+        for &x in buf[l..].iter().rev() {
+            rows[w] = x;
+            w += 1;
+        }
+    }
+    mid
 }
 
 /// Gradient and hessian sums of `rows`, in fixed chunks summed in order.
@@ -528,5 +654,73 @@ mod tests {
         assert_eq!(root.threshold, 4.5);
         assert_eq!(grown.tree.nodes[1].value, 1.0);
         assert_eq!(grown.tree.value(&[f64::NAN, 0.0]), 1.0);
+    }
+
+    #[test]
+    fn large_histograms_and_partitions_do_not_depend_on_the_thread_count() {
+        // Pieces of rows for every row and for two thirds of them, by feature
+        // for a small set; several partition pieces.
+        let n = 3 * PIECE + 1000;
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| ((i * 7919 + j * 104_729) % 1000) as f64);
+        let b = Binned::new(x.view(), 255, 1);
+        let gh: Vec<[f64; 2]> = (0..n)
+            .map(|i| {
+                [
+                    ((i * 31) % 17) as f64 * 0.1 - 0.8,
+                    0.1 + (i % 5) as f64 * 0.01,
+                ]
+            })
+            .collect();
+        let lim = limits(2);
+        let g = Grower::new(&b, &lim);
+        let every: Vec<u32> = (0..n as u32).collect();
+        let some: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 0).collect();
+        let few: Vec<u32> = (0..n as u32).filter(|i| i % 7 == 2).collect();
+        assert!(some.len() > BY_FEATURE && few.len() <= BY_FEATURE);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    let mut rows = every.clone();
+                    let mut scratch = Vec::new();
+                    let mid = partition(&mut rows, &mut scratch, |r| r % 2 == 0);
+                    (
+                        g.histogram(&every, &gh, &[0, 1]),
+                        g.histogram(&some, &gh, &[0, 1]),
+                        g.histogram(&few, &gh, &[0, 1]),
+                        rows,
+                        mid,
+                    )
+                })
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
+        // Counts are exact, sums agree with a plain sum.
+        let (whole, part, small, rows, mid) = one;
+        let col = b.column(0);
+        for (hist, set) in [(&whole, &every), (&part, &some), (&small, &few)] {
+            let mut want = vec![(0.0, 0.0, 0u32); g.lens[0]];
+            for &r in set.iter() {
+                let e = &mut want[col[r as usize] as usize];
+                e.0 += gh[r as usize][0];
+                e.1 += gh[r as usize][1];
+                e.2 += 1;
+            }
+            for (got, want) in hist[..g.lens[0]].iter().zip(&want) {
+                assert_eq!(got.n, want.2);
+                approx::assert_relative_eq!(got.g, want.0, epsilon = 1e-9, max_relative = 1e-12);
+                approx::assert_relative_eq!(got.h, want.1, epsilon = 1e-9, max_relative = 1e-12);
+            }
+        }
+        // The stable partition: evens in order, then odds in order.
+        assert!(rows.len() > PART_PIECE);
+        let evens: Vec<u32> = (0..n as u32).filter(|r| r % 2 == 0).collect();
+        let odds: Vec<u32> = (0..n as u32).filter(|r| r % 2 != 0).collect();
+        assert_eq!(mid, evens.len());
+        assert_eq!(rows[..mid], evens[..]);
+        assert_eq!(rows[mid..], odds[..]);
     }
 }
