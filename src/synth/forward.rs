@@ -280,24 +280,26 @@ impl EventSink for Tally {
 
 /// The window `(as_of, as_of + horizon]` in whole seconds after `start`.
 #[derive(Debug, Clone, Copy)]
-struct Window {
+pub(super) struct Window {
     /// Records at most this many seconds after `start` are at or before `as_of`.
-    as_of_secs: i64,
+    pub(super) as_of_secs: i64,
     /// ... and at most this many, at or before `as_of + horizon`.
-    until_secs: i64,
+    pub(super) until_secs: i64,
 }
 
 impl Window {
-    /// Validates the configuration and the window.
-    fn new(config: &PopulationConfig, as_of: DateTime<Utc>, horizon_days: f64) -> Result<Window> {
-        config.validate()?;
-        if as_of < config.start || as_of >= config.end {
+    /// Validates an oracle's window `(as_of, as_of + horizon_days]` in a
+    /// population simulated over `[start, end)` (every population's oracles
+    /// share it).
+    pub(super) fn new(
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        as_of: DateTime<Utc>,
+        horizon_days: f64,
+    ) -> Result<Window> {
+        if as_of < start || as_of >= end {
             return Err(Error::invalid_parameter(
                 "as_of",
-                format!(
-                    "must be in [start {}, end {}), got {as_of}",
-                    config.start, config.end
-                ),
+                format!("must be in [start {start}, end {end}), got {as_of}"),
             ));
         }
         if !(horizon_days.is_finite() && horizon_days > 0.0 && horizon_days <= MAX_HORIZON_DAYS) {
@@ -316,8 +318,8 @@ impl Window {
         })?;
         // Both differences are ≥ 0, where `num_seconds` is the floor.
         Ok(Window {
-            as_of_secs: (as_of - config.start).num_seconds(),
-            until_secs: (until - config.start).num_seconds(),
+            as_of_secs: (as_of - start).num_seconds(),
+            until_secs: (until - start).num_seconds(),
         })
     }
 }
@@ -474,7 +476,8 @@ impl PopulationConfig {
         replicas: u32,
         given_records: bool,
     ) -> Result<Vec<ChurnRisk>> {
-        let window = Window::new(self, as_of, horizon_days)?;
+        self.validate()?;
+        let window = Window::new((self.start, self.end), as_of, horizon_days)?;
         if replicas == 0 {
             return Err(Error::invalid_parameter(
                 "replicas",
@@ -589,7 +592,8 @@ impl PopulationConfig {
         horizon_days: f64,
         treatments: &[(CustomerId, Treatment)],
     ) -> Result<Vec<CampaignResult>> {
-        let window = Window::new(self, as_of, horizon_days)?;
+        self.validate()?;
+        let window = Window::new((self.start, self.end), as_of, horizon_days)?;
         let n = self.customers;
         let mut effects: Vec<Option<f64>> = vec![None; n];
         for (id, treatment) in treatments {
@@ -808,7 +812,7 @@ mod tests {
         let config = config(400);
         let ctx = Context::new(&config);
         let as_of = config.end_time() - days(200);
-        let window = Window::new(&config, as_of, 120.0).unwrap();
+        let window = Window::new((config.start, config.end), as_of, 120.0).unwrap();
         let counted = Run::forward(window.until_secs, 1.0, false);
         let replicas = 4000;
         let risks = config.churn_probabilities(as_of, 120.0, replicas).unwrap();

@@ -2,19 +2,19 @@
 //! probability that their subscription ends in `(as_of, as_of + horizon]`,
 //! knowing their hidden traits or only what the records show.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use super::config::SubscriptionPopulationConfig;
 use super::life::{Ctx, Discard, End, Life, Run, draw_subscriber};
 use crate::synth::ChurnRisk;
+use crate::synth::forward::Window;
 use crate::synth::rng::Rng;
 use crate::{Error, Result};
 
 /// Salt of the oracle's replica streams.
 const ORACLE_SALT: u64 = 0x7375_6273_6f72_636c; // "subsorcl"
 /// The longest horizon accepted, in days (100 years).
-const MAX_HORIZON_DAYS: f64 = 36_525.0;
 /// Subscribers per rayon work item (results never depend on it).
 const MIN_TASK_CUSTOMERS: usize = 16;
 
@@ -142,37 +142,15 @@ impl SubscriptionPopulationConfig {
         given_records: bool,
     ) -> Result<Vec<ChurnRisk>> {
         self.validate()?;
-        if as_of < self.start || as_of >= self.end {
-            return Err(Error::invalid_parameter(
-                "as_of",
-                format!(
-                    "must be in [start {}, end {}), got {as_of}",
-                    self.start, self.end
-                ),
-            ));
-        }
-        if !(horizon_days.is_finite() && horizon_days > 0.0 && horizon_days <= MAX_HORIZON_DAYS) {
-            return Err(Error::invalid_parameter(
-                "horizon_days",
-                format!("must be finite and in (0, {MAX_HORIZON_DAYS}], got {horizon_days}"),
-            ));
-        }
+        let window = Window::new((self.start, self.end), as_of, horizon_days)?;
         if replicas == 0 {
             return Err(Error::invalid_parameter(
                 "replicas",
                 "must be at least 1, got 0",
             ));
         }
-        let horizon = TimeDelta::nanoseconds((horizon_days * 86_400e9).round() as i64);
-        let until = as_of.checked_add_signed(horizon).ok_or_else(|| {
-            Error::invalid_parameter(
-                "horizon_days",
-                format!("as_of {as_of} + {horizon_days} days is out of range"),
-            )
-        })?;
         let ctx = Ctx::new(self);
-        let as_of_secs = (as_of - self.start).num_seconds();
-        let until_secs = (until - self.start).num_seconds();
+        let (as_of_secs, until_secs) = (window.as_of_secs, window.until_secs);
         Ok((0..self.customers)
             .into_par_iter()
             .with_min_len(MIN_TASK_CUSTOMERS)
