@@ -6,6 +6,7 @@
 //! [`SubscriptionView::end_reason`]); nothing here re-derives it.
 
 use super::spec::Kind;
+use crate::records::subscription_code as code;
 use crate::records::{ChurnReason, CustomerView, SubscriptionStatus, SubscriptionView};
 use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 
@@ -79,18 +80,6 @@ pub(crate) struct SubscriptionState<'a> {
     months_on_plan: f64,
 }
 
-/// MRR of a subscription at `t` (µs), as [`SubscriptionView::mrr_at`].
-fn mrr_at(s: &SubscriptionView<'_>, t: i64) -> f64 {
-    if t < s.start_micros() {
-        return 0.0;
-    }
-    if s.status_at_micros(t).is_billing() {
-        s.price_at_micros(t) * s.period().monthly_factor()
-    } else {
-        0.0
-    }
-}
-
 /// When the subscription's plan as of `t` took effect: its last plan
 /// change (an upgrade or downgrade naming another plan) up to `t`, or its start.
 fn plan_since(s: &SubscriptionView<'_>, t: i64) -> i64 {
@@ -102,7 +91,7 @@ fn plan_since(s: &SubscriptionView<'_>, t: i64) -> i64 {
     for (&time, _) in times[..upto]
         .iter()
         .zip(&codes[..upto])
-        .filter(|&(_, &k)| matches!(k, 1 | 2))
+        .filter(|&(_, &k)| matches!(k, code::UPGRADE | code::DOWNGRADE))
     {
         let plan = s.plan_at(from_micros(time));
         if plan != current {
@@ -133,13 +122,9 @@ pub(crate) fn subscription_state(view: CustomerView<'_>, t: i64) -> Subscription
         if s.start_micros() > t {
             continue;
         }
-        st.mrr_before += mrr_at(&s, before);
+        st.mrr_before += s.mrr_at_micros(before);
         let status = s.status_at_micros(t);
-        let mrr = if status.is_billing() {
-            s.price_at_micros(t) * s.period().monthly_factor()
-        } else {
-            0.0
-        };
+        let mrr = s.mrr_in(status, t);
         st.mrr += mrr;
         if !status.is_running() {
             continue;
@@ -147,8 +132,8 @@ pub(crate) fn subscription_state(view: CustomerView<'_>, t: i64) -> Subscription
         st.held += 1;
         st.paused |= status == SubscriptionStatus::Paused;
         st.auto_renew |= s.auto_renew() && status != SubscriptionStatus::PendingCancellation;
-        if let Some(end) = s.next_period_end_after(from_micros(t)) {
-            let end = to_micros(end);
+        // Running, so not ended: the next period end needs no second replay.
+        if let Some(end) = s.period_end_after_micros(t) {
             next_end = Some(next_end.map_or(end, |e| e.min(end)));
         }
         if main.as_ref().is_none_or(|(m, _)| mrr > *m) {
@@ -192,8 +177,8 @@ impl SubscriptionState<'_> {
             Kind::Paused => flag(self.paused),
             Kind::SubscriptionsActive => f64::from(self.held),
             Kind::HasSubscription => flag(self.held > 0),
-            Kind::Downgrades(w) => self.count_in(2, w),
-            Kind::PaymentFailures(w) => self.count_in(5, w),
+            Kind::Downgrades(w) => self.count_in(code::DOWNGRADE, w),
+            Kind::PaymentFailures(w) => self.count_in(code::PAYMENT_FAILED, w),
             _ => 0.0,
         }
     }

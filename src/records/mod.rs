@@ -19,6 +19,7 @@ mod subscription_view;
 mod types;
 
 pub use id::CustomerId;
+pub(crate) use subscription::code as subscription_code;
 pub use subscription::{
     BillingPeriod, ChurnReason, Subscription, SubscriptionEvent, SubscriptionEventKind,
 };

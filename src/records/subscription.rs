@@ -586,14 +586,14 @@ impl SubscriptionEventKind {
     /// ```
     pub fn code(&self) -> u8 {
         match self {
-            SubscriptionEventKind::Renewal => 0,
-            SubscriptionEventKind::Upgrade { .. } => 1,
-            SubscriptionEventKind::Downgrade { .. } => 2,
-            SubscriptionEventKind::Pause => 3,
-            SubscriptionEventKind::Resume => 4,
-            SubscriptionEventKind::PaymentFailed => 5,
-            SubscriptionEventKind::CancellationRequested { .. } => 6,
-            SubscriptionEventKind::Ended => 7,
+            SubscriptionEventKind::Renewal => code::RENEWAL,
+            SubscriptionEventKind::Upgrade { .. } => code::UPGRADE,
+            SubscriptionEventKind::Downgrade { .. } => code::DOWNGRADE,
+            SubscriptionEventKind::Pause => code::PAUSE,
+            SubscriptionEventKind::Resume => code::RESUME,
+            SubscriptionEventKind::PaymentFailed => code::PAYMENT_FAILED,
+            SubscriptionEventKind::CancellationRequested { .. } => code::CANCELLATION_REQUESTED,
+            SubscriptionEventKind::Ended => code::ENDED,
         }
     }
 
@@ -797,4 +797,17 @@ mod tests {
             );
         }
     }
+}
+
+/// The stored kind codes of subscription events
+/// ([`SubscriptionEventKind::code`]), named for the columnar readers.
+pub(crate) mod code {
+    pub(crate) const RENEWAL: u8 = 0;
+    pub(crate) const UPGRADE: u8 = 1;
+    pub(crate) const DOWNGRADE: u8 = 2;
+    pub(crate) const PAUSE: u8 = 3;
+    pub(crate) const RESUME: u8 = 4;
+    pub(crate) const PAYMENT_FAILED: u8 = 5;
+    pub(crate) const CANCELLATION_REQUESTED: u8 = 6;
+    pub(crate) const ENDED: u8 = 7;
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::history::{CustomerView, EventColumns, History};
+use super::subscription::code;
 use super::{BillingPeriod, ChurnReason, CustomerId, SubscriptionEventKind};
 use crate::util::{MICROS_PER_DAY, from_micros, to_micros};
 
@@ -143,19 +144,19 @@ impl SubscriptionTable {
         let c = &self.events.cols;
         let plan = || self.plan_name(c.detail[row]).map(str::to_owned);
         match c.kind[row] {
-            0 => SubscriptionEventKind::Renewal,
-            1 => SubscriptionEventKind::Upgrade {
+            code::RENEWAL => SubscriptionEventKind::Renewal,
+            code::UPGRADE => SubscriptionEventKind::Upgrade {
                 price: c.price[row],
                 plan: plan(),
             },
-            2 => SubscriptionEventKind::Downgrade {
+            code::DOWNGRADE => SubscriptionEventKind::Downgrade {
                 price: c.price[row],
                 plan: plan(),
             },
-            3 => SubscriptionEventKind::Pause,
-            4 => SubscriptionEventKind::Resume,
-            5 => SubscriptionEventKind::PaymentFailed,
-            6 => SubscriptionEventKind::CancellationRequested {
+            code::PAUSE => SubscriptionEventKind::Pause,
+            code::RESUME => SubscriptionEventKind::Resume,
+            code::PAYMENT_FAILED => SubscriptionEventKind::PaymentFailed,
+            code::CANCELLATION_REQUESTED => SubscriptionEventKind::CancellationRequested {
                 reason: self.reason(c.detail[row]),
                 note: c
                     .notes
@@ -609,21 +610,21 @@ impl<'a> SubscriptionView<'a> {
                 return s;
             }
             match cols.kind[row] {
-                0 => {
+                code::RENEWAL => {
                     s.renewals += 1;
                     s.pending = None;
                     s.failed = false;
                 }
-                3 => s.paused = true,
-                4 => s.paused = false,
-                5 => s.failed = true,
-                6 => {
+                code::PAUSE => s.paused = true,
+                code::RESUME => s.paused = false,
+                code::PAYMENT_FAILED => s.failed = true,
+                code::CANCELLATION_REQUESTED => {
                     if s.pending.is_none() {
                         s.pending_end = self.boundary(self.first_boundary_after(time));
                     }
                     s.pending = Some(row);
                 }
-                7 => {
+                code::ENDED => {
                     end(&mut s, time);
                     return s;
                 }
@@ -685,7 +686,7 @@ impl<'a> SubscriptionView<'a> {
         let upto = r.start + table.events.time[r.clone()].partition_point(|&x| x <= t);
         (r.start..upto)
             .rev()
-            .find(|&row| matches!(cols.kind[row], 1 | 2))
+            .find(|&row| matches!(cols.kind[row], code::UPGRADE | code::DOWNGRADE))
             .map_or(self.price(), |row| cols.price[row])
     }
 
@@ -699,7 +700,7 @@ impl<'a> SubscriptionView<'a> {
         let upto = r.start + table.events.time[r.clone()].partition_point(|&x| x <= t);
         (r.start..upto)
             .rev()
-            .filter(|&row| matches!(cols.kind[row], 1 | 2))
+            .filter(|&row| matches!(cols.kind[row], code::UPGRADE | code::DOWNGRADE))
             .find_map(|row| table.plan_name(cols.detail[row]))
             .unwrap_or_else(|| self.plan())
     }
@@ -708,9 +709,18 @@ impl<'a> SubscriptionView<'a> {
     /// [`BillingPeriod::monthly_factor`] while `Active` or
     /// `PendingCancellation`, else 0.
     pub fn mrr_at(&self, t: DateTime<Utc>) -> f64 {
-        let m = to_micros(t);
-        if self.status_at_micros(m).is_billing() {
-            self.price_at_micros(m) * self.period().monthly_factor()
+        self.mrr_at_micros(to_micros(t))
+    }
+
+    pub(crate) fn mrr_at_micros(&self, t: i64) -> f64 {
+        self.mrr_in(self.status_at_micros(t), t)
+    }
+
+    /// The MRR at `t` given the status at `t` (saves a replay when the
+    /// caller has it).
+    pub(crate) fn mrr_in(&self, status: SubscriptionStatus, t: i64) -> f64 {
+        if status.is_billing() {
+            self.price_at_micros(t) * self.period().monthly_factor()
         } else {
             0.0
         }
@@ -751,7 +761,10 @@ impl<'a> SubscriptionView<'a> {
         let t = to_micros(t);
         let events = self.events();
         let upto = events.micros().partition_point(|&x| x <= t);
-        events.codes()[..upto].iter().filter(|&&k| k == 0).count() as u32
+        events.codes()[..upto]
+            .iter()
+            .filter(|&&k| k == code::RENEWAL)
+            .count() as u32
     }
 
     /// The first period end strictly after `t` (after the start when `t` is
@@ -776,8 +789,14 @@ impl<'a> SubscriptionView<'a> {
         if self.status_at_micros(m) == SubscriptionStatus::Ended {
             return None;
         }
-        let b = self.boundary(self.first_boundary_after(m.max(self.start_micros())));
-        (b != i64::MAX).then(|| from_micros(b))
+        self.period_end_after_micros(m).map(from_micros)
+    }
+
+    /// [`next_period_end_after`](Self::next_period_end_after) for a caller
+    /// that knows the subscription has not ended by `t` (no replay).
+    pub(crate) fn period_end_after_micros(&self, t: i64) -> Option<i64> {
+        let b = self.boundary(self.first_boundary_after(t.max(self.start_micros())));
+        (b != i64::MAX).then_some(b)
     }
 }
 

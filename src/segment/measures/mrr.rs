@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{BLOCK, Period, Periods, fmt_instant, fmt_percent, write_table};
 use crate::Result;
-use crate::records::{CustomerView, History, SubscriptionEventKind, SubscriptionView};
+use crate::records::{CustomerView, History, SubscriptionView, subscription_code};
 use crate::util::from_micros;
 
 /// How a period's MRR moved from its start to its end, from [`mrr_movements`]:
@@ -272,7 +272,7 @@ impl MrrSums {
 /// # Ok::<(), churnwise::Error>(())
 /// ```
 pub fn mrr_movements(history: &History, periods: &Periods) -> Result<Vec<MrrMovement>> {
-    let bounds: Vec<DateTime<Utc>> = periods.micros().into_iter().map(from_micros).collect();
+    let bounds = periods.micros();
     let customers = history.customer_count();
     // Fixed blocks of customers, summed in customer order inside a block and
     // in block order across blocks: the same float sums on any thread count.
@@ -299,7 +299,7 @@ pub fn mrr_movements(history: &History, periods: &Periods) -> Result<Vec<MrrMove
         .collect())
 }
 
-fn mrr_block(history: &History, customers: Range<usize>, bounds: &[DateTime<Utc>]) -> Vec<MrrSums> {
+fn mrr_block(history: &History, customers: Range<usize>, bounds: &[i64]) -> Vec<MrrSums> {
     let mut sums = vec![MrrSums::default(); bounds.len().saturating_sub(1)];
     let mut states = vec![State::default(); bounds.len()];
     for c in customers.filter_map(|i| history.customer(i)) {
@@ -317,12 +317,14 @@ fn mrr_block(history: &History, customers: Range<usize>, bounds: &[DateTime<Utc>
     sums
 }
 
-fn customer_state(c: &CustomerView<'_>, t: DateTime<Utc>) -> State {
+fn customer_state(c: &CustomerView<'_>, t: i64) -> State {
     let mut state = State::default();
     for s in c.subscriptions().iter() {
-        state.mrr += s.mrr_at(t);
-        state.subscribed |= s.status_at(t).is_running();
-        state.subscribed_before |= s.start() < t;
+        // One replay of the events gives both the MRR and whether it runs.
+        let status = s.status_at_micros(t);
+        state.mrr += s.mrr_in(status, t);
+        state.subscribed |= status.is_running();
+        state.subscribed_before |= s.start_micros() < t;
     }
     state
 }
@@ -493,12 +495,11 @@ pub fn renewal_rates(
 ) -> Result<Vec<RenewalRate>> {
     let inside = |t: DateTime<Utc>| window.start <= t && t < window.end;
     let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    let renewal = SubscriptionEventKind::Renewal.code();
     for s in history.subscriptions() {
         let events = s.events();
         for (&t, &code) in events.micros().iter().zip(events.codes()) {
             let t = from_micros(t);
-            if code == renewal && inside(t) {
+            if code == subscription_code::RENEWAL && inside(t) {
                 groups.entry(group_of(&s, t, by)).or_default().0 += 1;
             }
         }
