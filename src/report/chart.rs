@@ -492,10 +492,7 @@ impl Chart {
                 rows.iter().map(|r| r.churn_rate()).collect(),
             ));
         }
-        let max = series
-            .iter()
-            .flat_map(|(_, _, v)| v.iter().flatten().copied())
-            .fold(0.0, f64::max);
+        let [_, max] = BarPlot::extent(&series, BarLayout::Grouped);
         let plot = BarPlot {
             title: title.clone(),
             note: Some(format!("{} customers", report.customers())),
