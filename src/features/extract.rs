@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use super::contract::{SubscriptionState, subscription_state};
+use super::events::CustomerEvents;
 use super::spec::{Attribute, FeatureInfo, FeatureSpec, Kind, Reads, Snapshot};
 use super::table::FeatureTable;
 use crate::Result;
@@ -111,8 +112,9 @@ fn after(times: &[i64], bound: i64) -> usize {
 }
 
 /// One customer's events up to the as-of time.
-struct Customer<'a> {
-    view: CustomerView<'a>,
+pub(super) struct Customer<'a> {
+    /// `None` when computed from event slices (no attributes).
+    view: Option<CustomerView<'a>>,
     subs: Option<SubscriptionState<'a>>,
     t: i64,
     tenure: i64,
@@ -129,7 +131,7 @@ impl<'a> Customer<'a> {
             .iter()
             .fold(Reads::default(), |r, k| r.union(k.reads()));
         let mut me = Customer {
-            view,
+            view: Some(view),
             subs: None,
             t,
             tenure: t - view.signup_micros(),
@@ -158,6 +160,36 @@ impl<'a> Customer<'a> {
         }
         if reads.subscriptions {
             me.subs = Some(subscription_state(view, t));
+        }
+        me
+    }
+
+    /// The events of `events` up to `t`; reads no attributes, feedback or
+    /// subscriptions.
+    pub(super) fn from_events(events: &CustomerEvents<'a>, t: i64, kinds: &[Kind]) -> Self {
+        let reads = kinds
+            .iter()
+            .fold(Reads::default(), |r, k| r.union(k.reads()));
+        let mut me = Customer {
+            view: None,
+            subs: None,
+            t,
+            tenure: t - events.signup_micros,
+            order_times: &[],
+            amounts: &[],
+            interaction_times: &[],
+            kinds: &[],
+            feedback: &[],
+        };
+        if reads.orders {
+            let end = after(events.order_micros, t).min(events.amounts.len());
+            me.order_times = &events.order_micros[..end];
+            me.amounts = &events.amounts[..end];
+        }
+        if reads.interactions {
+            let end = after(events.interaction_micros, t).min(events.interactions.len());
+            me.interaction_times = &events.interaction_micros[..end];
+            me.kinds = &events.interactions[..end];
         }
         me
     }
@@ -207,11 +239,16 @@ impl<'a> Customer<'a> {
             })
     }
 
-    fn fill(&self, kinds: &[Kind], values: &[Option<&str>], out: &mut [f64]) {
-        for ((slot, kind), value) in out.iter_mut().zip(kinds).zip(values) {
+    /// `values`: the value of each one-hot attribute column (missing: none).
+    pub(super) fn fill(&self, kinds: &[Kind], values: &[Option<&str>], out: &mut [f64]) {
+        for (i, (slot, kind)) in out.iter_mut().zip(kinds).enumerate() {
             *slot = match kind {
                 Kind::Attribute(attr) => {
-                    f64::from(u8::from(value.is_some() && attr.of(&self.view) == *value))
+                    let value = values.get(i).copied().flatten();
+                    let matches = self
+                        .view
+                        .is_some_and(|v| value.is_some() && attr.of(&v) == value);
+                    f64::from(u8::from(matches))
                 }
                 _ => self.value(*kind),
             };

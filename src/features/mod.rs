@@ -23,6 +23,7 @@
 //! ```
 
 mod contract;
+mod events;
 mod extract;
 mod label;
 mod spec;
@@ -34,5 +35,10 @@ pub use label::{
 };
 pub use spec::{FeatureInfo, FeatureSpec, Snapshot, SubscriptionFeatures, Unit};
 pub use table::FeatureTable;
+
+#[doc(hidden)]
+pub use crate::records::CompactKind;
+#[doc(hidden)]
+pub use events::{CustomerEvents, EventFeatures, cmp_interactions, cmp_orders};
 
 pub(crate) use spec::{catalog_names, closest_names, unknown_name};

@@ -22,8 +22,9 @@ pub(super) struct CustomerAttrs {
 }
 
 /// An interaction kind without heap data: campaigns are interned.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum CompactKind {
+pub enum CompactKind {
     Login,
     Visit,
     /// Hours to first response; negative means unanswered.

@@ -48,7 +48,9 @@ pub use history::{
     Attributes, CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage,
     Orders,
 };
-pub(crate) use history::{CompactKind, FeedbackRow};
+#[doc(hidden)]
+pub use history::CompactKind;
+pub(crate) use history::FeedbackRow;
 // The Arrow reader (feature `arrow`) parses ids and text times as CSV does.
 #[cfg(feature = "csv")]
 pub use identity::IdentifierCsv;

@@ -1,0 +1,1 @@
+//! Aggregate functions (owned by the `dfagg` helper).

@@ -1,0 +1,1 @@
+//! Scalar functions (owned by the `dfscalar` helper).
