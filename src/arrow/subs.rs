@@ -410,3 +410,382 @@ pub(super) fn read_subscription_events(
     }
     Ok(batch.num_rows())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{
+        ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray,
+        UInt8Array,
+    };
+
+    use super::*;
+    use crate::ErrorKind;
+    use crate::records::{DataQualityReport, History, UnknownCustomers};
+
+    const DAY: i32 = 19_723; // 2024-01-01
+
+    fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+        RecordBatch::try_from_iter(columns).unwrap()
+    }
+
+    fn strs(v: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    /// `n` valid subscription rows of customer 1, with `columns` replaced or added.
+    fn subs(n: usize, columns: Vec<(&'static str, ArrayRef)>) -> RecordBatch {
+        let mut all: Vec<(&str, ArrayRef)> = vec![
+            ("customer_id", Arc::new(Int64Array::from(vec![1; n]))),
+            (
+                "subscription_id",
+                Arc::new(StringArray::from(
+                    (0..n).map(|i| format!("S-{i}")).collect::<Vec<_>>(),
+                )),
+            ),
+            ("plan", strs(&vec![Some("basic"); n])),
+            ("start", Arc::new(Date32Array::from(vec![DAY; n]))),
+            ("period", strs(&vec![Some("monthly"); n])),
+            ("price", Arc::new(Float64Array::from(vec![10.0; n]))),
+        ];
+        for (name, c) in columns {
+            match all.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = c,
+                None => all.push((name, c)),
+            }
+        }
+        batch(all)
+    }
+
+    fn build(
+        subs: &RecordBatch,
+        spec: &SubscriptionColumns,
+        events: Option<(&RecordBatch, &SubscriptionEventColumns)>,
+    ) -> (History, DataQualityReport) {
+        let mut b = HistoryBuilder::new().unknown_customers(UnknownCustomers::Create);
+        assert_eq!(b.read_arrow(subs, spec).unwrap(), subs.num_rows());
+        if let Some((e, spec)) = events {
+            assert_eq!(b.read_arrow(e, spec).unwrap(), e.num_rows());
+        }
+        b.build().unwrap()
+    }
+
+    /// `(index, field, problem)` of every issue.
+    fn issues(r: &DataQualityReport) -> Vec<(usize, Option<&'static str>, &'static str)> {
+        r.iter()
+            .map(|i| (i.record().index(), i.field(), i.problem().name()))
+            .collect()
+    }
+
+    #[test]
+    fn a_null_in_each_required_column_drops_its_row_naming_the_field() {
+        let n = 7;
+        let b = subs(
+            n,
+            vec![
+                (
+                    "customer_id",
+                    Arc::new(Int64Array::from(vec![
+                        None,
+                        Some(1),
+                        Some(1),
+                        Some(1),
+                        Some(1),
+                        Some(1),
+                        Some(1),
+                    ])),
+                ),
+                (
+                    "subscription_id",
+                    strs(&[
+                        Some("A"),
+                        None,
+                        Some("C"),
+                        Some("D"),
+                        Some("E"),
+                        Some("F"),
+                        Some("G"),
+                    ]),
+                ),
+                (
+                    "plan",
+                    strs(&[
+                        Some("p"),
+                        Some("p"),
+                        Some(" "),
+                        Some("p"),
+                        Some("p"),
+                        Some("p"),
+                        Some("p"),
+                    ]),
+                ),
+                (
+                    "start",
+                    Arc::new(Date32Array::from(vec![
+                        Some(DAY),
+                        Some(DAY),
+                        Some(DAY),
+                        None,
+                        Some(DAY),
+                        Some(DAY),
+                        Some(DAY),
+                    ])),
+                ),
+                (
+                    "period",
+                    strs(&[
+                        Some("monthly"),
+                        Some("monthly"),
+                        Some("monthly"),
+                        Some("monthly"),
+                        None,
+                        Some("monthly"),
+                        Some("monthly"),
+                    ]),
+                ),
+                (
+                    "price",
+                    Arc::new(Float64Array::from(vec![
+                        Some(1.0),
+                        Some(1.0),
+                        Some(1.0),
+                        Some(1.0),
+                        Some(1.0),
+                        None,
+                        Some(1.0),
+                    ])),
+                ),
+            ],
+        );
+        let (history, report) = build(&b, &SubscriptionColumns::new(), None);
+        assert_eq!(history.subscription_count(), 1);
+        assert_eq!(
+            issues(&report),
+            [
+                (0, Some("customer"), "missing"),
+                (1, Some("id"), "missing"),
+                (2, Some("plan"), "missing"),
+                (3, Some("start"), "missing"),
+                (4, Some("period"), "missing"),
+                (5, Some("price"), "missing"),
+            ]
+        );
+    }
+
+    #[test]
+    fn auto_renew_reads_booleans_text_and_integers_and_nulls_mean_renewing() {
+        let flags: Vec<(ArrayRef, [Option<bool>; 3])> = vec![
+            (
+                Arc::new(BooleanArray::from(vec![Some(false), None, Some(true)])),
+                [Some(false), Some(true), Some(true)],
+            ),
+            (
+                strs(&[Some(" NO "), Some(""), Some("y")]),
+                [Some(false), Some(true), Some(true)],
+            ),
+            (
+                Arc::new(UInt8Array::from(vec![Some(0), None, Some(1)])),
+                [Some(false), Some(true), Some(true)],
+            ),
+            // `maybe` and 2 are malformed: the row is dropped.
+            (strs(&[Some("maybe"), Some("F"), Some("T")]), [None, Some(false), Some(true)]),
+            (
+                Arc::new(Int32Array::from(vec![1, 2, 0])),
+                [Some(true), None, Some(false)],
+            ),
+        ];
+        for (k, (column, want)) in flags.into_iter().enumerate() {
+            let b = subs(3, vec![("auto_renew", column)]);
+            let (history, report) = build(&b, &SubscriptionColumns::new(), None);
+            let got: Vec<Option<bool>> = (0..3)
+                .map(|i| {
+                    history
+                        .subscriptions()
+                        .find(|s| s.id() == format!("S-{i}"))
+                        .map(|s| s.auto_renew())
+                })
+                .collect();
+            assert_eq!(got, want, "case {k}");
+            for issue in report.iter() {
+                assert_eq!(issue.field(), Some("auto_renew"), "case {k}");
+                assert!(
+                    issue.problem().to_string().contains("as true/false, yes/no or 1/0"),
+                    "{}",
+                    issue.problem()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn period_ends_text_ids_and_periods_read_as_in_csv() {
+        let b = subs(
+            4,
+            vec![
+                (
+                    "subscription_id",
+                    Arc::new(Int64Array::from(vec![42, -5, 7, 8])),
+                ),
+                (
+                    "period",
+                    strs(&[Some("yearly"), Some(" 30 days"), Some("weekly"), Some("30D")]),
+                ),
+                (
+                    "current_period_end",
+                    strs(&[Some("2024-06-01"), Some(" "), None, Some("someday")]),
+                ),
+            ],
+        );
+        let (history, report) = build(&b, &SubscriptionColumns::new(), None);
+        let mut s: Vec<_> = history.subscriptions().collect();
+        s.sort_by_key(|s| std::cmp::Reverse(s.id().to_owned()));
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].id(), s[0].period()), ("42", BillingPeriod::Yearly));
+        assert_eq!(s[0].current_period_end(), Some(crate::doc_support::day(152)));
+        assert_eq!((s[1].id(), s[1].period()), ("-5", BillingPeriod::Days(30)));
+        assert_eq!(s[1].current_period_end(), None);
+        assert_eq!(
+            issues(&report),
+            [
+                (2, Some("period"), "malformed"),
+                (3, Some("current_period_end"), "malformed"),
+            ]
+        );
+        assert_eq!(
+            report.issues()[0].problem(),
+            &Problem::Malformed {
+                message: "unknown billing period \"weekly\" (expected monthly, yearly or days such as 30d)".into()
+            }
+        );
+        // A subscription id longer than an id may be: malformed, as in CSV.
+        let long = "x".repeat(MAX_ID_BYTES + 1);
+        let b = subs(1, vec![("subscription_id", strs(&[Some(&long)]))]);
+        let (_, report) = build(&b, &SubscriptionColumns::new(), None);
+        assert_eq!(issues(&report), [(0, Some("id"), "malformed")]);
+    }
+
+    #[test]
+    fn columns_of_the_wrong_type_are_errors_naming_them() {
+        let cases: Vec<(&str, ArrayRef)> = vec![
+            ("auto_renew", Arc::new(Float64Array::from(vec![1.0]))),
+            ("period", Arc::new(Float64Array::from(vec![30.0]))),
+            ("start", Arc::new(BooleanArray::from(vec![true]))),
+            ("price", Arc::new(BooleanArray::from(vec![true]))),
+            ("subscription_id", Arc::new(Float64Array::from(vec![1.0]))),
+        ];
+        for (name, column) in cases {
+            let b = subs(1, vec![(name, column)]);
+            let spec = SubscriptionColumns::new().source_name("subs.parquet");
+            let err = HistoryBuilder::new().read_arrow(&b, &spec).unwrap_err();
+            assert!(
+                matches!(err.kind(), ErrorKind::ColumnType { source_name, column, .. }
+                    if source_name == "subs.parquet" && column == name),
+                "{name}: {err}"
+            );
+        }
+        // A configured optional column must be there.
+        let err = HistoryBuilder::new()
+            .read_arrow(&subs(1, vec![]), &SubscriptionColumns::new().auto_renew("renews"))
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::MissingColumn { column, .. } if column == "renews"));
+    }
+
+    fn events(columns: Vec<(&'static str, ArrayRef)>) -> RecordBatch {
+        let n = columns[0].1.len();
+        let mut all: Vec<(&str, ArrayRef)> = vec![
+            ("customer_id", Arc::new(Int64Array::from(vec![1; n]))),
+            ("subscription_id", strs(&vec![Some("S-0"); n])),
+            ("time", Arc::new(Date32Array::from(vec![DAY + 10; n]))),
+        ];
+        all.extend(columns);
+        batch(all)
+    }
+
+    #[test]
+    fn event_kinds_and_their_columns_read_as_in_csv() {
+        let e = events(vec![
+            (
+                "kind",
+                strs(&[
+                    Some("Upgrade"),
+                    Some("downgrade"),
+                    Some("cancel"),
+                    None,
+                    Some("teleport"),
+                    Some("PAUSE"),
+                    Some("cancellation_requested"),
+                ]),
+            ),
+            (
+                "price",
+                Arc::new(Float64Array::from(vec![
+                    Some(20.0),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ])),
+            ),
+            (
+                "plan",
+                strs(&[Some("pro"), None, None, None, None, None, None]),
+            ),
+            (
+                "reason",
+                strs(&[None, None, Some("Moved"), None, None, None, Some(" ")]),
+            ),
+            (
+                "note",
+                strs(&[None, None, Some("bye"), None, None, None, None]),
+            ),
+        ]);
+        let (history, report) = build(
+            &subs(1, vec![]),
+            &SubscriptionColumns::new(),
+            Some((&e, &SubscriptionEventColumns::new())),
+        );
+        assert_eq!(
+            issues(&report),
+            [
+                (1, Some("price"), "missing"),
+                (3, Some("kind"), "missing"),
+                (4, Some("kind"), "malformed"),
+            ]
+        );
+        let s = history.subscription(0).unwrap();
+        let kinds: Vec<SubscriptionEventKind> = s.events().iter().map(|(_, k)| k).collect();
+        assert_eq!(kinds.len(), 4);
+        assert_eq!(
+            kinds[0],
+            SubscriptionEventKind::Upgrade {
+                price: 20.0,
+                plan: Some("pro".into())
+            }
+        );
+        assert!(kinds.contains(&SubscriptionEventKind::CancellationRequested {
+            reason: ChurnReason::MovedOrClosed,
+            note: Some("bye".into())
+        }));
+        assert!(kinds.contains(&SubscriptionEventKind::CancellationRequested {
+            reason: ChurnReason::Other,
+            note: None
+        }));
+
+        // Without a price column an upgrade is malformed, as in CSV.
+        let e = events(vec![("kind", strs(&[Some("upgrade")]))]);
+        let (_, report) = build(
+            &subs(1, vec![]),
+            &SubscriptionColumns::new(),
+            Some((&e, &SubscriptionEventColumns::new())),
+        );
+        assert_eq!(
+            report.issues()[0].problem(),
+            &Problem::Malformed {
+                message: "an upgrade or downgrade needs a price column".into()
+            }
+        );
+    }
+}
