@@ -589,7 +589,10 @@ mod tests {
                 [Some(false), Some(true), Some(true)],
             ),
             // `maybe` and 2 are malformed: the row is dropped.
-            (strs(&[Some("maybe"), Some("F"), Some("T")]), [None, Some(false), Some(true)]),
+            (
+                strs(&[Some("maybe"), Some("F"), Some("T")]),
+                [None, Some(false), Some(true)],
+            ),
             (
                 Arc::new(Int32Array::from(vec![1, 2, 0])),
                 [Some(true), None, Some(false)],
@@ -610,7 +613,10 @@ mod tests {
             for issue in report.iter() {
                 assert_eq!(issue.field(), Some("auto_renew"), "case {k}");
                 assert!(
-                    issue.problem().to_string().contains("as true/false, yes/no or 1/0"),
+                    issue
+                        .problem()
+                        .to_string()
+                        .contains("as true/false, yes/no or 1/0"),
                     "{}",
                     issue.problem()
                 );
@@ -629,7 +635,12 @@ mod tests {
                 ),
                 (
                     "period",
-                    strs(&[Some("yearly"), Some(" 30 days"), Some("weekly"), Some("30D")]),
+                    strs(&[
+                        Some("yearly"),
+                        Some(" 30 days"),
+                        Some("weekly"),
+                        Some("30D"),
+                    ]),
                 ),
                 (
                     "current_period_end",
@@ -642,7 +653,10 @@ mod tests {
         s.sort_by_key(|s| std::cmp::Reverse(s.id().to_owned()));
         assert_eq!(s.len(), 2);
         assert_eq!((s[0].id(), s[0].period()), ("42", BillingPeriod::Yearly));
-        assert_eq!(s[0].current_period_end(), Some(crate::doc_support::day(152)));
+        assert_eq!(
+            s[0].current_period_end(),
+            Some(crate::doc_support::day(152))
+        );
         assert_eq!((s[1].id(), s[1].period()), ("-5", BillingPeriod::Days(30)));
         assert_eq!(s[1].current_period_end(), None);
         assert_eq!(
@@ -686,9 +700,14 @@ mod tests {
         }
         // A configured optional column must be there.
         let err = HistoryBuilder::new()
-            .read_arrow(&subs(1, vec![]), &SubscriptionColumns::new().auto_renew("renews"))
+            .read_arrow(
+                &subs(1, vec![]),
+                &SubscriptionColumns::new().auto_renew("renews"),
+            )
             .unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::MissingColumn { column, .. } if column == "renews"));
+        assert!(
+            matches!(err.kind(), ErrorKind::MissingColumn { column, .. } if column == "renews")
+        );
     }
 
     fn events(columns: Vec<(&'static str, ArrayRef)>) -> RecordBatch {
@@ -765,14 +784,18 @@ mod tests {
                 plan: Some("pro".into())
             }
         );
-        assert!(kinds.contains(&SubscriptionEventKind::CancellationRequested {
-            reason: ChurnReason::MovedOrClosed,
-            note: Some("bye".into())
-        }));
-        assert!(kinds.contains(&SubscriptionEventKind::CancellationRequested {
-            reason: ChurnReason::Other,
-            note: None
-        }));
+        assert!(
+            kinds.contains(&SubscriptionEventKind::CancellationRequested {
+                reason: ChurnReason::MovedOrClosed,
+                note: Some("bye".into())
+            })
+        );
+        assert!(
+            kinds.contains(&SubscriptionEventKind::CancellationRequested {
+                reason: ChurnReason::Other,
+                note: None
+            })
+        );
 
         // Without a price column an upgrade is malformed, as in CSV.
         let e = events(vec![("kind", strs(&[Some("upgrade")]))]);
