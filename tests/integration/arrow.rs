@@ -977,12 +977,18 @@ fn subs_both() -> SubsBoth {
         .seed(11)
         .generate()
         .unwrap();
+    // CSV text, quoting fields as RFC 4180 does (notes may hold commas).
     let csv_text = |rows: Vec<Vec<String>>| -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for r in rows {
-            w.write_record(r).unwrap();
-        }
-        String::from_utf8(w.into_inner().unwrap()).unwrap()
+        let quote = |f: &String| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.clone()
+            }
+        };
+        rows.iter()
+            .map(|r| r.iter().map(quote).collect::<Vec<_>>().join(",") + "\n")
+            .collect()
     };
 
     // Subscriptions: integer customer ids, text ids, a dictionary of plans,
@@ -1682,5 +1688,29 @@ proptest::proptest! {
         let (want, want_report) = b.build().unwrap();
         proptest::prop_assert!(got == want);
         proptest::prop_assert_eq!(issues(&got_report), issues(&want_report));
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8))]
+    /// Where streams of subscription and event batches are cut changes nothing.
+    #[test]
+    fn subscription_batch_boundaries_change_nothing(
+        cuts in proptest::collection::vec(0usize..1_000, 0..5),
+    ) {
+        let data = subs_both();
+        let pieces = |b: &RecordBatch| -> Vec<Result<RecordBatch, arrow_schema::ArrowError>> {
+            let mut at: Vec<usize> = cuts.iter().map(|c| c * b.num_rows() / 1_000).collect();
+            at.extend([0, b.num_rows()]);
+            at.sort_unstable();
+            at.windows(2).map(|w| Ok(b.slice(w[0], w[1] - w[0]))).collect()
+        };
+        let mut b = with_customers(&data.customers);
+        b.read_arrow_stream(pieces(&data.arrow[0]), &SubscriptionColumns::new()).unwrap();
+        b.read_arrow_stream(pieces(&data.arrow[1]), &SubscriptionEventColumns::new()).unwrap();
+        let (got, got_report) = b.build().unwrap();
+        let (want, want_report) = build_subs_arrow(&data);
+        proptest::prop_assert!(got == want);
+        proptest::prop_assert_eq!(full_issues(&got_report), full_issues(&want_report));
     }
 }
