@@ -288,3 +288,87 @@ pub fn orders_batch(names: &[&str; 3]) -> Result<arrow_array::RecordBatch> {
     RecordBatch::try_from_iter(names.iter().zip(columns))
         .map_err(|e| crate::arrow::arrow_error("<doc batch>", e))
 }
+
+/// Two subscriptions as an Arrow batch: customer 1's `S-1` (`basic`,
+/// monthly at 10 from 2024-01-01, auto-renewing) and customer 2's `S-2`
+/// (`pro`, yearly at 120 from 2024-01-01, not auto-renewing). Columns
+/// `customer_id` (`Int64`), `subscription_id`, `plan`, `period` (`Utf8`),
+/// `start` (`Date32`), `price` (`Float64`), `auto_renew` (`Boolean`).
+#[cfg(feature = "arrow")]
+pub fn subscriptions_batch() -> Result<arrow_array::RecordBatch> {
+    use std::sync::Arc;
+
+    use arrow_array::{
+        ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+    };
+
+    let day = 19_723; // 2024-01-01
+    let columns: [(&str, ArrayRef); 7] = [
+        ("customer_id", Arc::new(Int64Array::from(vec![1, 2]))),
+        (
+            "subscription_id",
+            Arc::new(StringArray::from(vec!["S-1", "S-2"])),
+        ),
+        ("plan", Arc::new(StringArray::from(vec!["basic", "pro"]))),
+        ("start", Arc::new(Date32Array::from(vec![day, day]))),
+        (
+            "period",
+            Arc::new(StringArray::from(vec!["monthly", "yearly"])),
+        ),
+        ("price", Arc::new(Float64Array::from(vec![10.0, 120.0]))),
+        (
+            "auto_renew",
+            Arc::new(BooleanArray::from(vec![true, false])),
+        ),
+    ];
+    RecordBatch::try_from_iter(columns).map_err(|e| crate::arrow::arrow_error("<doc batch>", e))
+}
+
+/// Three events of [`subscriptions_batch`]'s `S-1` as an Arrow batch: a
+/// renewal on 2024-02-01, an upgrade to `pro` at 25 on 2024-02-10 and a
+/// cancellation request (`too expensive`) on 2024-03-05. Columns
+/// `customer_id` (`Int64`), `subscription_id` (`Utf8`), `time`
+/// (`Timestamp(Millisecond, "UTC")`), `kind` (a dictionary of text),
+/// `price` (`Float64`), `plan` and `reason` (`Utf8`), null where unused.
+#[cfg(feature = "arrow")]
+pub fn subscription_events_batch() -> Result<arrow_array::RecordBatch> {
+    use std::sync::Arc;
+
+    use arrow_array::types::Int32Type;
+    use arrow_array::{
+        ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
+        TimestampMillisecondArray,
+    };
+
+    let ms = |d: i64| (19_723 + d) * 86_400_000;
+    let kind: DictionaryArray<Int32Type> = ["renewal", "upgrade", "cancellation_requested"]
+        .into_iter()
+        .collect();
+    let columns: [(&str, ArrayRef); 7] = [
+        ("customer_id", Arc::new(Int64Array::from(vec![1, 1, 1]))),
+        (
+            "subscription_id",
+            Arc::new(StringArray::from(vec!["S-1"; 3])),
+        ),
+        (
+            "time",
+            Arc::new(
+                TimestampMillisecondArray::from(vec![ms(31), ms(40), ms(64)]).with_timezone("UTC"),
+            ),
+        ),
+        ("kind", Arc::new(kind)),
+        (
+            "price",
+            Arc::new(Float64Array::from(vec![None, Some(25.0), None])),
+        ),
+        (
+            "plan",
+            Arc::new(StringArray::from(vec![None, Some("pro"), None])),
+        ),
+        (
+            "reason",
+            Arc::new(StringArray::from(vec![None, None, Some("too expensive")])),
+        ),
+    ];
+    RecordBatch::try_from_iter(columns).map_err(|e| crate::arrow::arrow_error("<doc batch>", e))
+}

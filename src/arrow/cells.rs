@@ -8,7 +8,9 @@ use std::borrow::Cow;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef, GenericStringArray, PrimitiveArray, StringViewArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, GenericStringArray, PrimitiveArray, StringViewArray,
+};
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, TimeUnit};
 
@@ -412,6 +414,76 @@ impl<'a> Texts<'a> {
                 .filter(|t| !t.is_empty())
                 .map(Cow::Borrowed),
             Texts::Int(a) => a.get(i).map(|v| Cow::Owned(v.to_string())),
+        }
+    }
+}
+
+/// The longest text field accepted: 64 KiB, as the CSV reader.
+pub(crate) const MAX_FIELD_BYTES: usize = 64 << 10;
+
+/// A text cell read as the CSV reader reads a field: at most `limit` bytes
+/// as stored (`what` names it in the message: `"an id"`, `"a field"`),
+/// then trimmed; `None` for a null or blank cell.
+pub(crate) fn text_field<'a>(
+    texts: &Texts<'a>,
+    i: usize,
+    field: &'static str,
+    limit: usize,
+    what: &str,
+) -> Result<Option<Cow<'a, str>>, CellError> {
+    match texts {
+        Texts::Text(s) => match s.get(i) {
+            Some(raw) if raw.len() > limit => Err(CellError::malformed(
+                field,
+                format!("{what} of {} bytes exceeds the limit of {limit}", raw.len()),
+            )),
+            _ => Ok(texts.get(i)),
+        },
+        Texts::Int(_) => Ok(texts.get(i)),
+    }
+}
+
+/// Yes/no cells: `Boolean`, or text (and integers) read as the CSV reader
+/// reads them: `true`/`false`, `yes`/`no`, `y`/`n`, `t`/`f`, `1`/`0`,
+/// case-insensitive.
+pub(crate) enum Flags<'a> {
+    Bool(&'a BooleanArray),
+    Text(Texts<'a>),
+}
+
+impl<'a> Flags<'a> {
+    pub(crate) const TYPES: &'static str =
+        "Boolean, Utf8, LargeUtf8, Utf8View, a dictionary of text or an integer type";
+
+    pub(crate) fn of(col: Col<'a>) -> Result<Self> {
+        let array = col.array.as_ref();
+        if let DataType::Boolean = array.data_type() {
+            return Ok(Flags::Bool(array.as_boolean()));
+        }
+        Texts::of(col)
+            .map(Flags::Text)
+            .map_err(|_| col.wrong_type(Self::TYPES))
+    }
+
+    /// Row `i`; `None` for a null or blank cell.
+    pub(crate) fn get(&self, i: usize, field: &'static str) -> Result<Option<bool>, CellError> {
+        let t = match self {
+            Flags::Bool(a) => return Ok((!a.is_null(i)).then(|| a.value(i))),
+            Flags::Text(t) => match text_field(t, i, field, MAX_FIELD_BYTES, "a field")? {
+                Some(t) => t,
+                None => return Ok(None),
+            },
+        };
+        match t.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" | "t" => Ok(Some(true)),
+            "false" | "no" | "n" | "0" | "f" => Ok(Some(false)),
+            _ => {
+                let t = quote_truncated(&t);
+                Err(CellError::malformed(
+                    field,
+                    format!("cannot parse {t:?} as true/false, yes/no or 1/0"),
+                ))
+            }
         }
     }
 }

@@ -160,6 +160,8 @@ macro_rules! common_setters {
     };
 }
 
+pub(crate) use {column_setters, common_setters, optional_column_setters};
+
 /// Columns of an orders batch (or Parquet file), named as for
 /// [`OrderCsv`](crate::records::OrderCsv).
 ///

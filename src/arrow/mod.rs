@@ -16,7 +16,8 @@
 //! a file, streamed row group by row group. The column spec says which
 //! records the batch holds and names its columns, as the CSV readers'
 //! specs do: [`CustomerColumns`], [`OrderColumns`], [`InteractionColumns`],
-//! [`FeedbackColumns`].
+//! [`FeedbackColumns`], [`SubscriptionColumns`] and
+//! [`SubscriptionEventColumns`].
 //!
 //! Rows are validated exactly as CSV rows are, into the same
 //! [`DataQualityReport`](crate::records::DataQualityReport): the same
@@ -28,7 +29,8 @@
 //! | ids | any integer type; `Utf8`, `LargeUtf8`, `Utf8View` or a dictionary of them (text read as the CSV reader reads it: `"42"` is the integer id 42, `"-5"` and `"042"` stay text) |
 //! | times | `Timestamp` in any unit, with or without a time zone (an instant); `Date32`, `Date64` (midnight UTC); text, parsed as CSV times (or with the spec's `time_format`) |
 //! | numbers | `Float64`, `Float32`, any integer type, `Decimal128`, text |
-//! | labels (plan, kind, topic, …) | text or a dictionary of text (integers are written in decimal) |
+//! | labels (plan, kind, topic, billing period, reason, …) and subscription ids | text or a dictionary of text (integers are written in decimal) |
+//! | flags (auto-renew) | `Boolean`; text `true`/`false`, `yes`/`no`, `y`/`n`, `1`/`0` as in CSV |
 //! | tags | text separated by `;` or `\|`, or a `List`/`LargeList` of text |
 //!
 //! A null in a required column is a dropped record reported as
@@ -134,6 +136,7 @@ mod columns;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod read;
+mod subs;
 mod write;
 
 pub use columns::{CustomerColumns, FeedbackColumns, InteractionColumns, OrderColumns};
@@ -144,4 +147,5 @@ pub use parquet::{
 };
 pub use read::RecordColumns;
 pub(crate) use read::arrow_error;
+pub use subs::{SubscriptionColumns, SubscriptionEventColumns};
 pub use write::{AS_OF_KEY, ROLE_KEY, ToRecordBatch, read_feature_table};

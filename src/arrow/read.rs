@@ -1,11 +1,12 @@
-//! Record batches of customers, orders, interactions and feedback into a
-//! [`HistoryBuilder`].
+//! Record batches of customers, orders, interactions, feedback,
+//! subscriptions and subscription events into a [`HistoryBuilder`].
 
 use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, Schema};
 
 use super::cells::*;
 use super::columns::*;
+use super::subs::*;
 use crate::records::{
     Action, ComplaintTopic, Customer, CustomerId, Feedback, HistoryBuilder, Interaction,
     InteractionKind, Problem, RecordKind,
@@ -15,7 +16,8 @@ use crate::{Error, Result};
 
 /// The column specs that [`HistoryBuilder::read_arrow`] accepts: one per
 /// record kind ([`CustomerColumns`], [`OrderColumns`],
-/// [`InteractionColumns`], [`FeedbackColumns`]). Sealed: the spec says
+/// [`InteractionColumns`], [`FeedbackColumns`], [`SubscriptionColumns`],
+/// [`SubscriptionEventColumns`]). Sealed: the spec says
 /// which kind of record the batch holds.
 pub trait RecordColumns: private::Sealed {}
 
@@ -86,6 +88,8 @@ sealed! {
     OrderColumns => read_orders | read_orders_pipelined, [customer, time, amount], [order_id: ORDER_ID];
     InteractionColumns => read_interactions, [customer, time, kind], [first_response_hours: HOURS, topic: TOPIC, campaign: CAMPAIGN];
     FeedbackColumns => read_feedback, [customer, time, satisfaction], [nps: NPS];
+    SubscriptionColumns => read_subscriptions, [customer, id, plan, start, period, price], [auto_renew: AUTO_RENEW, current_period_end: PERIOD_END];
+    SubscriptionEventColumns => read_subscription_events, [customer, subscription, time, kind], [price: NEW_PRICE, plan: NEW_PLAN, reason: REASON, note: NOTE];
 }
 
 impl HistoryBuilder {
@@ -180,7 +184,12 @@ pub(crate) fn arrow_error(source: &str, e: ArrowError) -> Error {
 }
 
 /// The column at `i`, for the cell readers.
-fn col<'a>(schema: &'a Schema, batch: &'a RecordBatch, i: usize, source: &'a str) -> Col<'a> {
+pub(super) fn col<'a>(
+    schema: &'a Schema,
+    batch: &'a RecordBatch,
+    i: usize,
+    source: &'a str,
+) -> Col<'a> {
     Col {
         name: schema.field(i).name(),
         array: batch.column(i),
@@ -188,7 +197,7 @@ fn col<'a>(schema: &'a Schema, batch: &'a RecordBatch, i: usize, source: &'a str
     }
 }
 
-fn id_of(id: RawId<'_>) -> CustomerId {
+pub(super) fn id_of(id: RawId<'_>) -> CustomerId {
     match id {
         RawId::Num(n) => CustomerId::from(n),
         RawId::Str(s) => CustomerId::from(&*s),
@@ -196,7 +205,7 @@ fn id_of(id: RawId<'_>) -> CustomerId {
 }
 
 /// Reports `e` for a record of `kind` that could not be read.
-fn reject(b: &mut HistoryBuilder, kind: RecordKind, e: CellError) {
+pub(super) fn reject(b: &mut HistoryBuilder, kind: RecordKind, e: CellError) {
     b.malformed(kind, Some(e.field), e.problem);
 }
 

@@ -934,6 +934,552 @@ fn alerts_and_plans_write_one_row_per_alert_and_assignment() {
     }
 }
 
+// ---- subscriptions and their events ----
+
+use churnwise::arrow::{SubscriptionColumns, SubscriptionEventColumns};
+use churnwise::records::{BillingPeriod, Customer, SubscriptionEventKind};
+
+/// `(kind, index, field, problem)` of every issue, without CSV lines.
+fn full_issues(
+    report: &DataQualityReport,
+) -> Vec<(
+    churnwise::records::RecordKind,
+    usize,
+    Option<&'static str>,
+    churnwise::records::Problem,
+)> {
+    report
+        .iter()
+        .map(|i| {
+            (
+                i.record().kind(),
+                i.record().index(),
+                i.field(),
+                i.problem().clone(),
+            )
+        })
+        .collect()
+}
+
+/// A subscription business's customers, and its subscriptions and events
+/// as CSV text and as typed batches holding the same values, each with a
+/// few bad rows appended.
+#[cfg_attr(not(feature = "csv"), allow(dead_code))]
+struct SubsBoth {
+    customers: Vec<Customer>,
+    csv: [String; 2],
+    arrow: [RecordBatch; 2],
+}
+
+fn subs_both() -> SubsBoth {
+    let business = churnwise::synth::SubscriptionPopulationConfig::default()
+        .customers(150)
+        .seed(11)
+        .generate()
+        .unwrap();
+    // CSV text, quoting fields as RFC 4180 does (notes may hold commas).
+    let csv_text = |rows: Vec<Vec<String>>| -> String {
+        let quote = |f: &String| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.clone()
+            }
+        };
+        rows.iter()
+            .map(|r| r.iter().map(quote).collect::<Vec<_>>().join(",") + "\n")
+            .collect()
+    };
+
+    // Subscriptions: integer customer ids, text ids, a dictionary of plans,
+    // microsecond starts, periods as text, Boolean auto-renew.
+    let ss = business.subscriptions();
+    let mut rows = vec![
+        [
+            "customer_id",
+            "subscription_id",
+            "plan",
+            "start",
+            "period",
+            "price",
+            "auto_renew",
+            "current_period_end",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for s in ss {
+        rows.push(vec![
+            id_text(&s.customer),
+            s.id.clone(),
+            s.plan.clone(),
+            rfc3339(s.start),
+            s.period.to_string(),
+            format!("{:?}", s.price),
+            s.auto_renew.to_string(),
+            s.current_period_end.map(rfc3339).unwrap_or_default(),
+        ]);
+    }
+    // Bad rows: a missing price, an unknown period, a negative price, an
+    // unknown customer, a period end before the start (and a start before
+    // the customer's signup).
+    for r in [
+        "1,X-1,basic,2024-01-01,monthly,,true,",
+        "1,X-2,basic,2024-01-01,weekly,5,true,",
+        "1,X-3,basic,2024-01-01,monthly,-5,false,",
+        "99999,X-4,basic,2024-01-01,monthly,5,true,",
+        "2,X-5,basic,2024-01-01,30d,5,true,2023-06-01T00:00:00.000000Z",
+    ] {
+        rows.push(r.split(',').map(String::from).collect());
+    }
+    let col = |k: usize| -> Vec<String> { rows[1..].iter().map(|r| r[k].clone()).collect() };
+    let n = rows.len() - 1;
+    let mut plan = StringDictionaryBuilder::<Int32Type>::new();
+    for p in col(2) {
+        plan.append_value(p);
+    }
+    let start = |k: usize| -> ArrayRef {
+        let v: Vec<Option<i64>> = col(k)
+            .iter()
+            .map(|t| {
+                (!t.is_empty()).then(|| {
+                    DateTime::parse_from_rfc3339(t)
+                        .or_else(|_| DateTime::parse_from_rfc3339(&format!("{t}T00:00:00Z")))
+                        .unwrap()
+                        .timestamp_micros()
+                })
+            })
+            .collect();
+        Arc::new(TimestampMicrosecondArray::from(v).with_timezone("UTC"))
+    };
+    let subscriptions = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(
+                col(0)
+                    .iter()
+                    .map(|c| c.parse::<i64>().unwrap())
+                    .collect::<Vec<_>>(),
+            )) as ArrayRef,
+        ),
+        ("subscription_id", Arc::new(StringArray::from(col(1)))),
+        ("plan", Arc::new(plan.finish())),
+        ("start", start(3)),
+        ("period", Arc::new(StringViewArray::from(col(4)))),
+        (
+            "price",
+            Arc::new(Float64Array::from(
+                col(5)
+                    .iter()
+                    .map(|p| p.parse::<f64>().ok())
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "auto_renew",
+            Arc::new(BooleanArray::from(
+                col(6).iter().map(|a| a == "true").collect::<Vec<_>>(),
+            )),
+        ),
+        ("current_period_end", start(7)),
+    ]);
+    assert_eq!(subscriptions.num_rows(), n);
+    let csv_s = csv_text(rows);
+
+    // Events: every kind, with the new price and plan of upgrades and
+    // downgrades and the reason and note of cancellations.
+    let es = business.subscription_events();
+    let mut rows = vec![
+        [
+            "customer_id",
+            "subscription_id",
+            "time",
+            "kind",
+            "price",
+            "plan",
+            "reason",
+            "note",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let mut price = Vec::new();
+    let mut plan = Vec::new();
+    let mut reason = Vec::new();
+    let mut note = Vec::new();
+    for e in es {
+        let (p, pl, r, no) = match &e.kind {
+            SubscriptionEventKind::Upgrade { price, plan }
+            | SubscriptionEventKind::Downgrade { price, plan } => {
+                (Some(*price), plan.clone(), None, None)
+            }
+            SubscriptionEventKind::CancellationRequested { reason, note } => {
+                (None, None, Some(reason.label().to_owned()), note.clone())
+            }
+            _ => (None, None, None, None),
+        };
+        rows.push(vec![
+            id_text(&e.customer),
+            e.subscription.clone(),
+            rfc3339(e.time),
+            e.kind.label().to_owned(),
+            p.map(|p| format!("{p:?}")).unwrap_or_default(),
+            pl.clone().unwrap_or_default(),
+            r.clone().unwrap_or_default(),
+            no.clone().unwrap_or_default(),
+        ]);
+        price.push(p);
+        plan.push(pl);
+        reason.push(r);
+        note.push(no);
+    }
+    // Bad rows: an upgrade without a price, an unknown kind, a missing
+    // time, an unknown subscription.
+    let first = &es[0];
+    let who = first.customer.as_u64().unwrap();
+    let bad_rows = [
+        ("upgrade", Some(first.time)),
+        ("teleport", Some(first.time)),
+        ("renewal", None),
+    ];
+    let mut kinds: Vec<String> = es.iter().map(|e| e.kind.label().to_owned()).collect();
+    let mut times: Vec<Option<DateTime<Utc>>> = es.iter().map(|e| Some(e.time)).collect();
+    let mut subs: Vec<String> = es.iter().map(|e| e.subscription.clone()).collect();
+    for (k, t) in bad_rows {
+        rows.push(vec![
+            who.to_string(),
+            first.subscription.clone(),
+            t.map(rfc3339).unwrap_or_default(),
+            k.to_owned(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
+        kinds.push(k.to_owned());
+        times.push(t);
+        subs.push(first.subscription.clone());
+    }
+    rows.push(vec![
+        who.to_string(),
+        "S-none".into(),
+        rfc3339(first.time),
+        "renewal".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]);
+    kinds.push("renewal".into());
+    times.push(Some(first.time));
+    subs.push("S-none".into());
+    let extra = kinds.len() - es.len();
+    price.extend(std::iter::repeat_n(None, extra));
+    plan.extend(std::iter::repeat_n(None, extra));
+    reason.extend(std::iter::repeat_n(None, extra));
+    note.extend(std::iter::repeat_n(None, extra));
+    let mut customers: Vec<u64> = es.iter().map(|e| e.customer.as_u64().unwrap()).collect();
+    customers.extend(std::iter::repeat_n(who, extra));
+    let events = batch(vec![
+        (
+            "customer_id",
+            Arc::new(UInt64Array::from(customers)) as ArrayRef,
+        ),
+        ("subscription_id", Arc::new(LargeStringArray::from(subs))),
+        (
+            "time",
+            Arc::new(
+                TimestampMicrosecondArray::from(
+                    times
+                        .iter()
+                        .map(|t| t.map(|t| t.timestamp_micros()))
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
+            ),
+        ),
+        (
+            "kind",
+            Arc::new(
+                kinds
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<DictionaryArray<Int32Type>>(),
+            ),
+        ),
+        ("price", Arc::new(Float64Array::from(price))),
+        ("plan", Arc::new(StringArray::from(plan))),
+        ("reason", Arc::new(StringArray::from(reason))),
+        ("note", Arc::new(StringArray::from(note))),
+    ]);
+    SubsBoth {
+        customers: business.customers().to_vec(),
+        csv: [csv_s, csv_text(rows)],
+        arrow: [subscriptions, events],
+    }
+}
+
+fn with_customers(customers: &[Customer]) -> HistoryBuilder {
+    let mut b = HistoryBuilder::new();
+    for c in customers {
+        b.push_customer(c.clone());
+    }
+    b
+}
+
+fn build_subs_arrow(data: &SubsBoth) -> (History, DataQualityReport) {
+    let mut b = with_customers(&data.customers);
+    b.read_arrow(&data.arrow[0], &SubscriptionColumns::new())
+        .unwrap();
+    // Events in three batches: the record indices continue across them.
+    let e = &data.arrow[1];
+    let cut = [0, e.num_rows() / 4, e.num_rows() / 2, e.num_rows()];
+    let pieces: Vec<_> = cut
+        .windows(2)
+        .map(|w| Ok(e.slice(w[0], w[1] - w[0])))
+        .collect();
+    b.read_arrow_stream(pieces, &SubscriptionEventColumns::new())
+        .unwrap();
+    b.build().unwrap()
+}
+
+#[cfg(feature = "csv")]
+#[test]
+fn the_same_subscriptions_build_the_same_history_from_csv_and_from_arrow() {
+    use churnwise::records::{SubscriptionCsv, SubscriptionEventCsv};
+    let data = subs_both();
+    let mut b = with_customers(&data.customers);
+    b.read_subscriptions_csv(data.csv[0].as_bytes(), &SubscriptionCsv::new())
+        .unwrap();
+    b.read_subscription_events_csv(data.csv[1].as_bytes(), &SubscriptionEventCsv::new())
+        .unwrap();
+    let (from_csv, csv_report) = b.build().unwrap();
+    let (from_arrow, arrow_report) = build_subs_arrow(&data);
+    assert_eq!(from_csv.subscription_count(), 150);
+    let kinds: std::collections::BTreeSet<&str> = from_csv
+        .subscriptions()
+        .flat_map(|s| {
+            s.events()
+                .iter()
+                .map(|(_, k)| k.label())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(kinds.len() >= 6, "{kinds:?}");
+    assert!(from_arrow == from_csv, "histories differ");
+    let csv_issues = full_issues(&csv_report);
+    // Five bad subscriptions (X-5 twice: its period end repaired, then
+    // dropped for starting before its customer's signup) and four bad events.
+    assert_eq!(csv_issues.len(), 6 + 4, "{csv_report}");
+    assert_eq!(full_issues(&arrow_report), csv_issues);
+    assert_eq!(arrow_report.received(), csv_report.received());
+}
+
+/// The fixture files as text batches (every column `Utf8`; empty cells
+/// null in some columns and empty text in others) build what the CSV
+/// reader builds from them, with the same issues.
+#[cfg(feature = "csv")]
+#[test]
+fn the_subscription_fixtures_read_as_text_batches_match_the_csv_reader() {
+    use churnwise::records::{SubscriptionCsv, SubscriptionEventCsv};
+    let subs = include_str!("../fixtures/subscriptions.csv");
+    let events = include_str!("../fixtures/subscription_events.csv");
+    let text_batch = |text: &str| -> RecordBatch {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        batch(
+            header
+                .iter()
+                .enumerate()
+                .map(|(k, name)| {
+                    let cells: Vec<Option<&str>> = rows
+                        .iter()
+                        .map(|row| Some(&row[k]).filter(|c| k % 2 == 0 || !c.is_empty()))
+                        .collect();
+                    (
+                        name.as_str(),
+                        Arc::new(StringArray::from(cells)) as ArrayRef,
+                    )
+                })
+                .collect(),
+        )
+    };
+    let customers: Vec<Customer> = (1u64..=3)
+        .map(|c| Customer::new(c, utc(2024, 1, 1, 0)))
+        .collect();
+    let mut b = with_customers(&customers);
+    b.read_subscriptions_csv(subs.as_bytes(), &SubscriptionCsv::new())
+        .unwrap();
+    b.read_subscription_events_csv(events.as_bytes(), &SubscriptionEventCsv::new())
+        .unwrap();
+    let (want, want_report) = b.build().unwrap();
+    let mut b = with_customers(&customers);
+    assert_eq!(
+        b.read_arrow(&text_batch(subs), &SubscriptionColumns::new())
+            .unwrap(),
+        8
+    );
+    assert_eq!(
+        b.read_arrow(&text_batch(events), &SubscriptionEventColumns::new())
+            .unwrap(),
+        11
+    );
+    let (got, report) = b.build().unwrap();
+    assert!(got == want, "histories differ");
+    assert_eq!(full_issues(&report).len(), 9);
+    assert_eq!(full_issues(&report), full_issues(&want_report));
+    assert_eq!(got.subscription_event_count(), 7);
+}
+
+#[test]
+fn subscription_starts_of_every_time_type_and_text_formats() {
+    // 2024-03-01 00:00 UTC.
+    let s = 1_709_251_200i64;
+    let want = utc(2024, 3, 1, 0);
+    let cases: Vec<(ArrayRef, SubscriptionColumns)> = vec![
+        (
+            Arc::new(Date32Array::from(vec![19_783])),
+            SubscriptionColumns::new(),
+        ),
+        (
+            Arc::new(Date64Array::from(vec![s * 1_000])),
+            SubscriptionColumns::new(),
+        ),
+        (
+            Arc::new(TimestampSecondArray::from(vec![s]).with_timezone("+02:00")),
+            SubscriptionColumns::new(),
+        ),
+        (
+            Arc::new(StringArray::from(vec!["2024-03-01"])),
+            SubscriptionColumns::new(),
+        ),
+        (
+            Arc::new(LargeStringArray::from(vec!["2024-03-01T01:00:00+01:00"])),
+            SubscriptionColumns::new(),
+        ),
+        (
+            Arc::new(StringArray::from(vec!["01.03.2024"])),
+            SubscriptionColumns::new().time_format("%d.%m.%Y"),
+        ),
+    ];
+    for (k, (start, spec)) in cases.into_iter().enumerate() {
+        let b = batch(vec![
+            ("cust", Arc::new(UInt16Array::from(vec![4])) as ArrayRef),
+            ("sub_id", Arc::new(Int32Array::from(vec![17]))),
+            ("tier", Arc::new(StringArray::from(vec!["pro"]))),
+            ("started", start),
+            ("interval", Arc::new(StringArray::from(vec!["1y"]))),
+            ("fee", Arc::new(Int64Array::from(vec![120]))),
+        ]);
+        let mut h = builder();
+        h.read_arrow(&b, &spec).unwrap();
+        let (history, report) = h.build().unwrap();
+        assert!(report.is_clean(), "case {k}: {report}");
+        let sub = history.subscription(0).unwrap();
+        assert_eq!(sub.start(), want, "case {k}");
+        assert_eq!(
+            (sub.id(), sub.customer_id(), sub.period(), sub.price()),
+            ("17", &CustomerId::from(4u64), BillingPeriod::Yearly, 120.0),
+            "case {k}"
+        );
+    }
+}
+
+#[test]
+fn subscription_nulls_are_issues_and_wrong_types_are_errors_naming_the_column() {
+    let subs = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec![Some("C-1"), Some("C-1"), None])) as ArrayRef,
+        ),
+        (
+            "subscription_id",
+            Arc::new(StringArray::from(vec![Some("A"), None, Some("C")])),
+        ),
+        ("plan", Arc::new(StringArray::from(vec!["basic"; 3]))),
+        ("start", Arc::new(Date32Array::from(vec![19_783; 3]))),
+        ("period", Arc::new(StringArray::from(vec!["monthly"; 3]))),
+        ("price", Arc::new(Float64Array::from(vec![10.0; 3]))),
+        (
+            "auto_renew",
+            Arc::new(BooleanArray::from(vec![None, Some(false), Some(true)])),
+        ),
+    ]);
+    let events = batch(vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from(vec!["C-1"; 3])) as ArrayRef,
+        ),
+        ("subscription_id", Arc::new(StringArray::from(vec!["A"; 3]))),
+        (
+            "time",
+            Arc::new(Date32Array::from(vec![Some(19_790), None, Some(19_800)])),
+        ),
+        (
+            "kind",
+            Arc::new(StringArray::from(vec![Some("pause"), Some("resume"), None])),
+        ),
+    ]);
+    let mut h = builder();
+    h.read_arrow(&subs, &SubscriptionColumns::new()).unwrap();
+    h.read_arrow(&events, &SubscriptionEventColumns::new())
+        .unwrap();
+    let (history, report) = h.build().unwrap();
+    assert_eq!(history.subscription_count(), 1);
+    // A null auto-renew cell is the default: renewing.
+    assert!(history.subscription(0).unwrap().auto_renew());
+    assert_eq!(history.subscription_event_count(), 1);
+    assert_eq!(
+        issues(&report),
+        [
+            (1, Some("id"), "missing"),
+            (2, Some("customer"), "missing"),
+            (1, Some("time"), "missing"),
+            (2, Some("kind"), "missing"),
+        ]
+    );
+
+    // Wrong types: errors naming the column and the types accepted.
+    let schema = subs.schema();
+    let mut columns: Vec<(&str, ArrayRef)> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .zip(subs.columns().iter().cloned())
+        .collect();
+    columns.push(("renews_every", Arc::new(Float64Array::from(vec![1.0; 3]))));
+    let b = batch(columns);
+    let err = builder()
+        .read_arrow(&b, &SubscriptionColumns::new().auto_renew("renews_every"))
+        .unwrap_err();
+    let ErrorKind::ColumnType {
+        column, expected, ..
+    } = err.kind()
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(column, "renews_every");
+    assert!(expected.starts_with("Boolean"), "{expected}");
+    let b = batch(vec![
+        (
+            "customer_id",
+            Arc::new(Int64Array::from(vec![1])) as ArrayRef,
+        ),
+        ("subscription_id", Arc::new(StringArray::from(vec!["A"]))),
+        ("time", Arc::new(Date32Array::from(vec![19_790]))),
+        ("kind", Arc::new(BooleanArray::from(vec![true]))),
+    ]);
+    let err = builder()
+        .read_arrow(&b, &SubscriptionEventColumns::new())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("<record batch>: column `kind` has type Boolean, expected Utf8"),
+        "{err}"
+    );
+}
+
 // ---- Parquet files ----
 
 #[cfg(feature = "parquet")]
@@ -999,6 +1545,41 @@ mod parquet_files {
         let (got, report) = b.build().unwrap();
         assert!(got == want, "histories differ");
         assert_eq!(issues(&report), issues(&want_report));
+    }
+
+    #[test]
+    fn subscriptions_from_parquet_files_build_the_same_history_as_from_batches() {
+        let data = subs_both();
+        let (want, want_report) = build_subs_arrow(&data);
+        let files = [Temp::new("subscriptions"), Temp::new("subscription-events")];
+        // Small row groups: many groups, each streamed in batches.
+        write_groups(&data.arrow[0], 40, &files[0].0);
+        write_groups(&data.arrow[1], 97, &files[1].0);
+        let mut b = with_customers(&data.customers);
+        let n = b
+            .read_parquet_path(&files[0].0, &SubscriptionColumns::new())
+            .unwrap();
+        assert_eq!(n, data.arrow[0].num_rows());
+        // From bytes in memory, too; only the columns read are decoded.
+        let bytes = bytes::Bytes::from(std::fs::read(&files[1].0).unwrap());
+        let n = b
+            .read_parquet(bytes, &SubscriptionEventColumns::new().note("note"))
+            .unwrap();
+        assert_eq!(n, data.arrow[1].num_rows());
+        let (got, report) = b.build().unwrap();
+        assert!(got == want, "histories differ");
+        assert!(!report.is_clean());
+        assert_eq!(full_issues(&report), full_issues(&want_report));
+        // A configured column missing from the file names it and the file.
+        let err = with_customers(&data.customers)
+            .read_parquet_path(&files[0].0, &SubscriptionColumns::new().plan("offer"))
+            .unwrap_err();
+        let path = files[0].0.display().to_string();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{path}: column `offer` not found")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -1107,5 +1688,29 @@ proptest::proptest! {
         let (want, want_report) = b.build().unwrap();
         proptest::prop_assert!(got == want);
         proptest::prop_assert_eq!(issues(&got_report), issues(&want_report));
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8))]
+    /// Where streams of subscription and event batches are cut changes nothing.
+    #[test]
+    fn subscription_batch_boundaries_change_nothing(
+        cuts in proptest::collection::vec(0usize..1_000, 0..5),
+    ) {
+        let data = subs_both();
+        let pieces = |b: &RecordBatch| -> Vec<Result<RecordBatch, arrow_schema::ArrowError>> {
+            let mut at: Vec<usize> = cuts.iter().map(|c| c * b.num_rows() / 1_000).collect();
+            at.extend([0, b.num_rows()]);
+            at.sort_unstable();
+            at.windows(2).map(|w| Ok(b.slice(w[0], w[1] - w[0]))).collect()
+        };
+        let mut b = with_customers(&data.customers);
+        b.read_arrow_stream(pieces(&data.arrow[0]), &SubscriptionColumns::new()).unwrap();
+        b.read_arrow_stream(pieces(&data.arrow[1]), &SubscriptionEventColumns::new()).unwrap();
+        let (got, got_report) = b.build().unwrap();
+        let (want, want_report) = build_subs_arrow(&data);
+        proptest::prop_assert!(got == want);
+        proptest::prop_assert_eq!(full_issues(&got_report), full_issues(&want_report));
     }
 }
