@@ -4,7 +4,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::logistic::kernel::linear_rows;
+use super::logistic::kernel::{dot, linear_rows};
 use super::standardize::FittedStandardizer;
 use crate::{Error, ErrorKind, Result};
 
@@ -217,10 +217,16 @@ impl Linear {
                     Some(data) if d > 0 => {
                         linear_rows(&data[c * CHUNK * d..], w, b, chunk, &link);
                     }
+                    // Strided rows (a column selection, a transposed view):
+                    // copied into a buffer so that every row is summed by
+                    // `dot`, as in single-row scoring.
                     _ => {
+                        let mut row = vec![0.0; d];
                         for (k, o) in chunk.iter_mut().enumerate() {
-                            let row = x.row(c * CHUNK + k);
-                            *o = b + row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>();
+                            row.iter_mut()
+                                .zip(x.row(c * CHUNK + k))
+                                .for_each(|(r, v)| *r = *v);
+                            *o = b + dot(&row, w);
                         }
                         link(chunk);
                     }

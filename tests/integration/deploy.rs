@@ -316,3 +316,28 @@ fn metrics_report_a_single_class_as_single_class() {
         &ErrorKind::SingleClass { class: false }
     );
 }
+
+/// Rows that are not contiguous (a column-major matrix) score bit for bit
+/// like contiguous rows and like one row at a time.
+#[test]
+fn strided_rows_score_like_single_rows() {
+    use ndarray::ShapeBuilder;
+    let (history, snapshot, scorer) = churnwise::doc_support::scorer(400, 5).unwrap();
+    let table = churnwise::features::FeatureSpec::all()
+        .extract(&history, &snapshot)
+        .unwrap()
+        .select(scorer.features())
+        .unwrap();
+    let rows = table.values();
+    assert!(rows.ncols() > 8, "enough columns for the 4-lane sum to differ");
+    let column_major =
+        Array2::from_shape_vec(rows.raw_dim().f(), rows.t().iter().copied().collect()).unwrap();
+    assert!(column_major.as_slice().is_none());
+    let strided = scorer.model().predict_proba(column_major.view()).unwrap();
+    let contiguous = scorer.score_table(&table).unwrap();
+    for (i, row) in rows.rows().into_iter().enumerate() {
+        let one = scorer.score_one(&row.to_vec()).unwrap();
+        assert_eq!(strided[i].to_bits(), one.to_bits(), "row {i}");
+        assert_eq!(contiguous[i].to_bits(), one.to_bits(), "row {i}");
+    }
+}
