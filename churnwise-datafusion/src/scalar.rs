@@ -1,1 +1,0 @@
-//! Scalar functions (owned by the `dfscalar` helper).

@@ -1,0 +1,286 @@
+//! Scalar SQL functions built from churnwise's fitted, saved objects.
+//!
+//! Each function carries its fitted object (a scorer, RFM edges, a policy,
+//! a BG/NBD fit) and computes exactly what the core computes in process:
+//!
+//! | SQL | struct | from | returns |
+//! |---|---|---|---|
+//! | `churn_score(<features>)` | [`ChurnScore`] | [`ChurnScorer`](churnwise::score::ChurnScorer) | Float64 churn probability |
+//! | `rfm_segment(<recency>, <frequency>)` | [`RfmSegmentUdf`] | [`FittedRfm`](churnwise::segment::FittedRfm) | Utf8 segment name |
+//! | `lifecycle_stage(<7 features> [, churn_probability])` | [`LifecycleStageUdf`] | [`LifecyclePolicy`](churnwise::segment::LifecyclePolicy) | Utf8 stage name |
+//! | `p_alive(frequency, recency, T)` | [`PAlive`] | [`FittedBetaGeo`](churnwise::clv::FittedBetaGeo) | Float64 |
+//! | `expected_purchases(frequency, recency, T, horizon)` | [`ExpectedPurchases`] | [`FittedBetaGeo`](churnwise::clv::FittedBetaGeo) | Float64 |
+//! | `clv(frequency, recency, T, monetary)` | [`ClvUdf`] | BG/NBD + [`FittedGammaGamma`](churnwise::clv::FittedGammaGamma) + [`Clv`](churnwise::clv::Clv) | Float64 |
+//! | `churn_alerts(<profile fields>)` | [`ChurnAlerts`] | [`AlertPolicy`](churnwise::alert::AlertPolicy) | Struct {rule_ids, severity, route} |
+//!
+//! Build them all at once with
+//! [`ChurnwiseFunctions`](crate::ChurnwiseFunctions), or one at a time with
+//! each struct's `new` and [`ScalarUDF::new_from_impl`](datafusion::logical_expr::ScalarUDF::new_from_impl).
+//!
+//! # Arguments by name
+//!
+//! `churn_score`, `rfm_segment`, `lifecycle_stage` and `churn_alerts`
+//! match their arguments to the inputs the fitted object reads **by name,
+//! in any order**, when the query is planned: a missing input, an argument
+//! that is not an input, an input given twice or an argument of the wrong
+//! type is a plan error naming the function and the column, before any data
+//! is read. The name of an argument is
+//!
+//! - a column's name, without its table qualifier;
+//! - for `CAST(x AS ..)`, `TRY_CAST` and `x::DOUBLE`, the name of `x`;
+//! - for a struct field `f['recency_days']` (or `get_field(f, 'recency_days')`), the field's name;
+//! - for a `churn_score(..)` call, `churn_probability`.
+//!
+//! Any other expression (arithmetic, a literal, another function) has no
+//! input name: compute it in a subquery or CTE under the input's name. Once
+//! matched, the call is rewritten with its arguments in input order, so the
+//! optimizer's later renames do not matter. The BG/NBD functions take their
+//! arguments by position.
+//!
+//! # Bad input
+//!
+//! A null (or NaN, or infinite number) in an argument is an execution error
+//! naming the function and the column, never a null or NaN result. Numbers
+//! of any numeric type are read as Float64.
+//!
+//! # Equality
+//!
+//! Two functions are equal when they have the same name, the same fitted
+//! object (compared through its canonical JSON; hashed by a 64-bit
+//! fingerprint of it) and the same argument binding, as DataFusion requires
+//! of a [`ScalarUDFImpl`](datafusion::logical_expr::ScalarUDFImpl).
+
+mod alerts;
+pub(crate) mod args;
+mod clv;
+mod score;
+mod segment;
+
+use std::fmt::Debug;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::logical_expr::{Signature, Volatility};
+
+pub use alerts::ChurnAlerts;
+pub use clv::{ClvUdf, ExpectedPurchases, PAlive};
+pub use score::ChurnScore;
+pub use segment::{LifecycleStageUdf, RfmSegmentUdf};
+
+use args::{Arg, Binding, Layout};
+
+/// What every churnwise scalar function shares: its inputs, signature, the
+/// canonical JSON of its fitted state and its argument binding.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared {
+    layout: Layout,
+    signature: Signature,
+    json: Arc<str>,
+    fingerprint: u64,
+    binding: Option<Binding>,
+}
+
+impl Shared {
+    fn new(layout: Layout, json: String) -> Shared {
+        let fingerprint = fingerprint(json.as_bytes());
+        Shared {
+            layout,
+            signature: Signature::user_defined(Volatility::Immutable),
+            json: json.into(),
+            fingerprint,
+            binding: None,
+        }
+    }
+
+    fn bound(&self, binding: Option<Binding>) -> Shared {
+        Shared {
+            binding,
+            ..self.clone()
+        }
+    }
+}
+
+impl PartialEq for Shared {
+    fn eq(&self, o: &Self) -> bool {
+        self.fingerprint == o.fingerprint
+            && self.layout.function == o.layout.function
+            && self.binding == o.binding
+            && self.json == o.json
+    }
+}
+
+impl Eq for Shared {}
+
+impl Hash for Shared {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.layout.function.hash(h);
+        self.fingerprint.hash(h);
+        self.binding.hash(h);
+    }
+}
+
+/// FNV-1a, 64 bits: stable across processes and releases (unlike `DefaultHasher`).
+fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A churnwise error as a DataFusion execution error naming the function.
+fn exec_error(function: &str, e: churnwise::Error) -> DataFusionError {
+    DataFusionError::Execution(format!("{function}: {e}"))
+}
+
+/// A churnwise error met while building a function.
+fn build_error(function: &str, e: churnwise::Error) -> DataFusionError {
+    DataFusionError::Plan(format!("{function}: {e}"))
+}
+
+/// A serde error met while saving or loading a function's state.
+fn json_error(function: &str, e: serde_json::Error) -> DataFusionError {
+    DataFusionError::Execution(format!("{function}: cannot read or write its state: {e}"))
+}
+
+/// The part of a function that differs between functions.
+pub(crate) trait Kernel: Debug + Send + Sync + Sized + 'static {
+    fn shared(&self) -> &Shared;
+    fn with_shared(&self, shared: Shared) -> Self;
+    fn return_type(&self) -> DataType;
+    fn nullable(&self) -> bool {
+        false
+    }
+    fn eval(&self, args: Vec<Option<Arg>>, rows: usize) -> Result<ArrayRef>;
+}
+
+/// The state a function is shipped as ([`crate::wire::Portable`]).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Payload {
+    state: serde_json::Value,
+    #[serde(default)]
+    binding: Option<Binding>,
+}
+
+/// Implements `PartialEq`, `Eq`, `Hash`, `ScalarUDFImpl` and `Portable` for
+/// a [`Kernel`], given how to rebuild it from its state's JSON.
+macro_rules! scalar_udf {
+    ($t:ty, $tag:literal, $from_state:expr) => {
+        impl PartialEq for $t {
+            fn eq(&self, o: &Self) -> bool {
+                crate::scalar::Kernel::shared(self) == crate::scalar::Kernel::shared(o)
+            }
+        }
+
+        impl Eq for $t {}
+
+        impl std::hash::Hash for $t {
+            fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+                crate::scalar::Kernel::shared(self).hash(h)
+            }
+        }
+
+        impl datafusion::logical_expr::ScalarUDFImpl for $t {
+            fn name(&self) -> &str {
+                crate::scalar::Kernel::shared(self).layout.function
+            }
+
+            fn signature(&self) -> &datafusion::logical_expr::Signature {
+                &crate::scalar::Kernel::shared(self).signature
+            }
+
+            fn coerce_types(
+                &self,
+                types: &[datafusion::arrow::datatypes::DataType],
+            ) -> datafusion::common::Result<Vec<datafusion::arrow::datatypes::DataType>> {
+                crate::scalar::Kernel::shared(self).layout.coerce(types)
+            }
+
+            fn return_type(
+                &self,
+                _: &[datafusion::arrow::datatypes::DataType],
+            ) -> datafusion::common::Result<datafusion::arrow::datatypes::DataType> {
+                Ok(crate::scalar::Kernel::return_type(self))
+            }
+
+            fn return_field_from_args(
+                &self,
+                args: datafusion::logical_expr::ReturnFieldArgs,
+            ) -> datafusion::common::Result<datafusion::arrow::datatypes::FieldRef> {
+                let shared = crate::scalar::Kernel::shared(self);
+                let names: Vec<&str> = args.arg_fields.iter().map(|f| f.name().as_str()).collect();
+                let types: Vec<&datafusion::arrow::datatypes::DataType> =
+                    args.arg_fields.iter().map(|f| f.data_type()).collect();
+                shared.layout.resolve(shared.binding.as_ref(), &names, &types)?;
+                Ok(std::sync::Arc::new(datafusion::arrow::datatypes::Field::new(
+                    shared.layout.function,
+                    crate::scalar::Kernel::return_type(self),
+                    crate::scalar::Kernel::nullable(self),
+                )))
+            }
+
+            fn simplify(
+                &self,
+                args: Vec<datafusion::logical_expr::Expr>,
+                info: &datafusion::logical_expr::simplify::SimplifyContext,
+            ) -> datafusion::common::Result<datafusion::logical_expr::simplify::ExprSimplifyResult> {
+                let shared = crate::scalar::Kernel::shared(self);
+                shared.layout.simplify(shared.binding.as_ref(), args, info, |binding| {
+                    std::sync::Arc::new(datafusion::logical_expr::ScalarUDF::new_from_impl(
+                        crate::scalar::Kernel::with_shared(self, shared.bound(Some(binding))),
+                    ))
+                })
+            }
+
+            fn invoke_with_args(
+                &self,
+                args: datafusion::logical_expr::ScalarFunctionArgs,
+            ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+                let shared = crate::scalar::Kernel::shared(self);
+                let rows = args.number_rows;
+                let arrays = shared.layout.arrays(shared.binding.as_ref(), &args)?;
+                let out = crate::scalar::Kernel::eval(self, arrays, rows)?;
+                Ok(datafusion::logical_expr::ColumnarValue::Array(out))
+            }
+        }
+
+        impl crate::wire::Portable for $t {
+            const TAG: &'static str = $tag;
+
+            fn to_json(&self) -> datafusion::common::Result<serde_json::Value> {
+                let shared = crate::scalar::Kernel::shared(self);
+                let state: serde_json::Value = serde_json::from_str(&shared.json)
+                    .map_err(|e| crate::scalar::json_error(shared.layout.function, e))?;
+                serde_json::to_value(crate::scalar::Payload {
+                    state,
+                    binding: shared.binding.clone(),
+                })
+                .map_err(|e| crate::scalar::json_error(shared.layout.function, e))
+            }
+
+            fn from_json(value: serde_json::Value) -> datafusion::common::Result<Self> {
+                let payload: crate::scalar::Payload = serde_json::from_value(value)
+                    .map_err(|e| crate::scalar::json_error($tag, e))?;
+                let rebuilt: Self = ($from_state)(payload.state)?;
+                let shared = crate::scalar::Kernel::shared(&rebuilt).bound(payload.binding);
+                Ok(crate::scalar::Kernel::with_shared(&rebuilt, shared))
+            }
+        }
+    };
+}
+
+pub(crate) use scalar_udf;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_fnv1a() {
+        // FNV-1a 64 of "a" (published test vector).
+        assert_eq!(fingerprint(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fingerprint(b""), 0xcbf2_9ce4_8422_2325);
+    }
+}
