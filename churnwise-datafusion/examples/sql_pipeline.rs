@@ -166,9 +166,21 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
 
     // 5. The SQL pipeline with 1 and 2 target partitions, each checked.
     println!("\n{:<28} {:>10}", "step", "seconds");
-    println!("{:<28} {:>10.2}", "generate the shop", generated.as_secs_f64());
-    println!("{:<28} {:>10.2}", "write the Parquet lake", written.as_secs_f64());
-    println!("{:<28} {:>10.2}", "fit + in-process pipeline", fitted.as_secs_f64());
+    println!(
+        "{:<28} {:>10.2}",
+        "generate the shop",
+        generated.as_secs_f64()
+    );
+    println!(
+        "{:<28} {:>10.2}",
+        "write the Parquet lake",
+        written.as_secs_f64()
+    );
+    println!(
+        "{:<28} {:>10.2}",
+        "fit + in-process pipeline",
+        fitted.as_secs_f64()
+    );
     for partitions in [1, 2] {
         ctx.sql(&format!(
             "SET datafusion.execution.target_partitions = {partitions}"
@@ -184,7 +196,10 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
             .map_err(|e| format!("{engine}, {partitions} target partitions: {e}"))?;
         println!(
             "{:<28} {:>10.2}",
-            format!("SQL, {partitions} target partition{}", if partitions == 1 { "" } else { "s" }),
+            format!(
+                "SQL, {partitions} target partition{}",
+                if partitions == 1 { "" } else { "s" }
+            ),
             took.as_secs_f64()
         );
     }

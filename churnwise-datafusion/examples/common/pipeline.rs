@@ -11,7 +11,8 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use churnwise::alert::{AlertEngine, AlertPolicy};
 use churnwise::clv::{BetaGeo, Calibration, Clv, FittedBetaGeo, FittedGammaGamma, GammaGamma};
-use churnwise::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot};
+use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+use churnwise::rules::Condition;
 use churnwise::model::LogisticRegression;
 use churnwise::records::{HistoryBuilder, InteractionKind};
 use churnwise::score::{ChurnScorer, Profiles};
@@ -66,31 +67,49 @@ pub struct LakeSize {
 /// under `dir/{customers,orders,interactions}/`.
 pub fn write_lake(parts: &PopulationParts, dir: &Path, files: usize) -> Result<LakeSize, BoxError> {
     let micros = |t: DateTime<Utc>| t.timestamp_micros();
-    let ts = |v: Vec<i64>| Arc::new(TimestampMicrosecondArray::from(v).with_timezone("UTC")) as ArrayRef;
+    let ts =
+        |v: Vec<i64>| Arc::new(TimestampMicrosecondArray::from(v).with_timezone("UTC")) as ArrayRef;
     let id = |c: &churnwise::records::CustomerId| {
-        c.as_u64().ok_or_else(|| BoxError::from(format!("customer id {c} is not numeric")))
+        c.as_u64()
+            .ok_or_else(|| BoxError::from(format!("customer id {c} is not numeric")))
     };
 
     let customers = RecordBatch::try_from_iter([
         (
             "customer_id",
             Arc::new(UInt64Array::from(
-                parts.customers.iter().map(|c| id(&c.id)).collect::<Result<Vec<_>, _>>()?,
+                parts
+                    .customers
+                    .iter()
+                    .map(|c| id(&c.id))
+                    .collect::<Result<Vec<_>, _>>()?,
             )) as ArrayRef,
         ),
-        ("signup", ts(parts.customers.iter().map(|c| micros(c.signup)).collect())),
+        (
+            "signup",
+            ts(parts.customers.iter().map(|c| micros(c.signup)).collect()),
+        ),
     ])?;
     let orders = RecordBatch::try_from_iter([
         (
             "customer_id",
             Arc::new(UInt64Array::from(
-                parts.orders.iter().map(|o| id(&o.customer)).collect::<Result<Vec<_>, _>>()?,
+                parts
+                    .orders
+                    .iter()
+                    .map(|o| id(&o.customer))
+                    .collect::<Result<Vec<_>, _>>()?,
             )) as ArrayRef,
         ),
-        ("ordered_at", ts(parts.orders.iter().map(|o| micros(o.time)).collect())),
+        (
+            "ordered_at",
+            ts(parts.orders.iter().map(|o| micros(o.time)).collect()),
+        ),
         (
             "amount",
-            Arc::new(Float64Array::from_iter_values(parts.orders.iter().map(|o| o.amount))),
+            Arc::new(Float64Array::from_iter_values(
+                parts.orders.iter().map(|o| o.amount),
+            )),
         ),
     ])?;
     let kind = |k: &InteractionKind| match k {
@@ -100,20 +119,33 @@ pub fn write_lake(parts: &PopulationParts, dir: &Path, files: usize) -> Result<L
         InteractionKind::Complaint { .. } => Ok("complaint"),
         InteractionKind::CampaignResponse { .. } => Ok("campaign_response"),
         InteractionKind::Cancellation => Ok("cancellation"),
-        other => Err(BoxError::from(format!("interaction kind {other:?} is not in the lake"))),
+        other => Err(BoxError::from(format!(
+            "interaction kind {other:?} is not in the lake"
+        ))),
     };
     let interactions = RecordBatch::try_from_iter([
         (
             "customer_id",
             Arc::new(UInt64Array::from(
-                parts.interactions.iter().map(|i| id(&i.customer)).collect::<Result<Vec<_>, _>>()?,
+                parts
+                    .interactions
+                    .iter()
+                    .map(|i| id(&i.customer))
+                    .collect::<Result<Vec<_>, _>>()?,
             )) as ArrayRef,
         ),
-        ("at", ts(parts.interactions.iter().map(|i| micros(i.time)).collect())),
+        (
+            "at",
+            ts(parts.interactions.iter().map(|i| micros(i.time)).collect()),
+        ),
         (
             "kind",
             Arc::new(StringArray::from(
-                parts.interactions.iter().map(|i| kind(&i.kind)).collect::<Result<Vec<_>, _>>()?,
+                parts
+                    .interactions
+                    .iter()
+                    .map(|i| kind(&i.kind))
+                    .collect::<Result<Vec<_>, _>>()?,
             )),
         ),
         (
@@ -123,14 +155,20 @@ pub fn write_lake(parts: &PopulationParts, dir: &Path, files: usize) -> Result<L
                     .interactions
                     .iter()
                     .map(|i| match i.kind {
-                        InteractionKind::SupportTicket { first_response_hours } => first_response_hours,
+                        InteractionKind::SupportTicket {
+                            first_response_hours,
+                        } => first_response_hours,
                         _ => None,
                     })
                     .collect::<Vec<_>>(),
             )),
         ),
     ])?;
-    for (name, batch) in [("customers", &customers), ("orders", &orders), ("interactions", &interactions)] {
+    for (name, batch) in [
+        ("customers", &customers),
+        ("orders", &orders),
+        ("interactions", &interactions),
+    ] {
         write_files(batch, &dir.join(name), files)?;
     }
     Ok(LakeSize {
@@ -209,9 +247,18 @@ pub struct Output {
 /// same records as the lake.
 pub fn fit_and_run(parts: &PopulationParts) -> Result<(Models, Output), BoxError> {
     let mut builder = HistoryBuilder::new();
-    parts.customers.iter().for_each(|c| builder.push_customer(c.clone()));
-    parts.orders.iter().for_each(|o| builder.push_order(o.clone()));
-    parts.interactions.iter().for_each(|i| builder.push_interaction(i.clone()));
+    parts
+        .customers
+        .iter()
+        .for_each(|c| builder.push_customer(c.clone()));
+    parts
+        .orders
+        .iter()
+        .for_each(|o| builder.push_order(o.clone()));
+    parts
+        .interactions
+        .iter()
+        .for_each(|i| builder.push_interaction(i.clone()));
     let (history, report) = builder.build()?;
     if !report.is_clean() {
         return Err(format!("the synthetic records are not clean:\n{report}").into());
@@ -232,8 +279,13 @@ pub fn fit_and_run(parts: &PopulationParts) -> Result<(Models, Output), BoxError
 
     // Models: a churn scorer trained on earlier snapshots, RFM edges,
     // lifecycle stages, BG/NBD + Gamma-Gamma CLV, an alert policy.
-    let month = |m| Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0).single().ok_or("bad date");
-    let train = ChurnLabeler::new().training_set(&history, &spec, &snapshot, &[month(4)?, month(6)?])?;
+    let month = |m| {
+        Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0)
+            .single()
+            .ok_or("bad date")
+    };
+    let train =
+        ChurnLabeler::new().training_set(&history, &spec, &snapshot, &[month(4)?, month(6)?])?;
     let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
     let rfm = Rfm::new().fit(&table)?;
     let lifecycle = LifecyclePolicy::default();
@@ -252,13 +304,17 @@ pub fn fit_and_run(parts: &PopulationParts) -> Result<(Models, Output), BoxError
         .collect();
     let alerts = AlertPolicy::new(rules)?;
 
-    // The in-process pipeline.
+    // The in-process pipeline. The scorer runs on a table of exactly its
+    // features, as its own `score_history` does (on the wider table the
+    // core's strided path can differ in the last bit).
+    let scores = scorer
+        .score_table(&table.select(scorer.features())?)?
+        .to_vec();
     let profiles = Profiles::new(table.clone())?
-        .score_with(&scorer)?
+        .with_churn_probabilities(scores.clone())?
         .segment_rfm(&rfm)?
         .stage_lifecycle(&lifecycle)?
         .values_from_column("spend_180d")?;
-    let scores = profiles.churn_probabilities().ok_or("no scores")?.to_vec();
     let segments = rfm.apply(&table)?;
     let stages = lifecycle.apply(&table, Some(&scores))?;
     let values = profiles.customer_values().ok_or("no values")?.to_vec();
@@ -318,7 +374,10 @@ pub fn fit_and_run(parts: &PopulationParts) -> Result<(Models, Output), BoxError
 impl Models {
     /// The feature names the lake gives, in order.
     pub fn feature_names(&self) -> Vec<String> {
-        self.spec.names().map(<[String]>::to_vec).unwrap_or_default()
+        self.spec
+            .names()
+            .map(<[String]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// churnwise's functions for these models.
@@ -366,8 +425,8 @@ impl Models {
                  SELECT customer_id, rfm_summary(ordered_at, amount) AS s FROM orders GROUP BY customer_id
              ), clv_rows AS (
                  SELECT customer_id,
-                        p_alive(s['frequency'], s['recency'], s['T']) AS p_alive,
-                        clv(s['frequency'], s['recency'], s['T'], s['monetary']) AS clv
+                        p_alive(s['frequency'], s['recency'], s['age']) AS p_alive,
+                        clv(s['frequency'], s['recency'], s['age'], s['monetary']) AS clv
                  FROM summary WHERE s IS NOT NULL
              ), flat AS (
                  SELECT customer_id, {fields}, 0.5 AS satisfaction_last, 0.0 AS has_feedback
@@ -380,7 +439,7 @@ impl Models {
                     lifecycle_stage(recency_days, tenure_days, orders_total, complaints_30d,
                                     satisfaction_last, has_feedback, order_trend_90d,
                                     churn_probability) AS lifecycle_stage,
-                    spend_180d AS customer_value,
+                    CASE WHEN spend_180d < 0.0 THEN 0.0 ELSE spend_180d END AS customer_value,
                     p_alive, clv
              FROM scored LEFT JOIN clv_rows ON scored.customer_id = clv_rows.customer_id"
         )
@@ -388,12 +447,30 @@ impl Models {
 
     /// The SQL of the alerts, over the written profiles.
     pub fn alerts_sql(&self) -> String {
-        let args = self.alerts.fields().join(", ");
+        let mut fields = Vec::new();
+        for rule in self.alerts.rules() {
+            fields_of(rule.condition(), &mut fields);
+        }
+        let args = fields.join(", ");
         format!(
             "SELECT customer_id, a['rule_ids'] AS rule_ids, a['severity'] AS severity, a['route'] AS route
              FROM (SELECT customer_id, churn_alerts({args}) AS a FROM profiles)
              WHERE a['severity'] IS NOT NULL"
         )
+    }
+}
+
+/// Every profile field a condition reads, in order of first appearance.
+fn fields_of(c: &Condition, out: &mut Vec<String>) {
+    match c {
+        Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| fields_of(c, out)),
+        Condition::Not(c) => fields_of(c, out),
+        Condition::Test(t) => {
+            if !out.iter().any(|f| f == t.field()) {
+                out.push(t.field().to_owned());
+            }
+        }
+        _ => {}
     }
 }
 
@@ -409,8 +486,12 @@ pub async fn run_sql(
         if ctx.table_exist(table)? {
             ctx.deregister_table(table)?;
         }
-        ctx.register_parquet(table, path_str(&lake.join(table))?, ParquetReadOptions::default())
-            .await?;
+        ctx.register_parquet(
+            table,
+            path_str(&lake.join(table))?,
+            ParquetReadOptions::default(),
+        )
+        .await?;
     }
     let profiles_dir = dir_url(&out.join("profiles"))?;
     let alerts_dir = dir_url(&out.join("alerts"))?;
@@ -468,7 +549,10 @@ async fn read_output(models: &Models, profiles: &str, alerts: &str) -> Result<Ou
             let column = batch
                 .column_by_name(name)
                 .ok_or_else(|| format!("profiles: no column `{name}`"))?;
-            let cast = datafusion::arrow::compute::cast(column, &datafusion::arrow::datatypes::DataType::Utf8)?;
+            let cast = datafusion::arrow::compute::cast(
+                column,
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )?;
             Ok(cast
                 .as_string::<i32>()
                 .iter()
@@ -479,9 +563,14 @@ async fn read_output(models: &Models, profiles: &str, alerts: &str) -> Result<Ou
             .column_by_name("customer_id")
             .and_then(|c| c.as_primitive_opt::<UInt64Type>())
             .ok_or("profiles: no UInt64 column `customer_id`")?;
-        let features: Vec<&Float64Array> = names.iter().map(|n| f64s(n)).collect::<Result<_, _>>()?;
-        let (churn, value, p_alive, clv) =
-            (f64s("churn_probability")?, f64s("customer_value")?, f64s("p_alive")?, f64s("clv")?);
+        let features: Vec<&Float64Array> =
+            names.iter().map(|n| f64s(n)).collect::<Result<_, _>>()?;
+        let (churn, value, p_alive, clv) = (
+            f64s("churn_probability")?,
+            f64s("customer_value")?,
+            f64s("p_alive")?,
+            f64s("clv")?,
+        );
         let (segments, stages) = (strings("rfm_segment")?, strings("lifecycle_stage")?);
         let opt = |a: &Float64Array, i: usize| (!a.is_null(i)).then(|| a.value(i));
         for i in 0..batch.num_rows() {
@@ -509,16 +598,32 @@ async fn read_output(models: &Models, profiles: &str, alerts: &str) -> Result<Ou
             .column_by_name("customer_id")
             .and_then(|c| c.as_primitive_opt::<UInt64Type>())
             .ok_or("alerts: no UInt64 column `customer_id`")?;
-        let rules = batch.column_by_name("rule_ids").ok_or("alerts: no `rule_ids`")?;
-        let rules = rules.as_list_opt::<i32>().ok_or("alerts: `rule_ids` is not a list")?;
+        let rules = batch
+            .column_by_name("rule_ids")
+            .ok_or("alerts: no `rule_ids`")?;
+        let rules = rules
+            .as_list_opt::<i32>()
+            .ok_or("alerts: `rule_ids` is not a list")?;
         let text = |name: &str| -> Result<Vec<String>, BoxError> {
-            let column = batch.column_by_name(name).ok_or_else(|| format!("alerts: no `{name}`"))?;
-            let cast = datafusion::arrow::compute::cast(column, &datafusion::arrow::datatypes::DataType::Utf8)?;
-            Ok(cast.as_string::<i32>().iter().map(|s| s.unwrap_or_default().to_owned()).collect())
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| format!("alerts: no `{name}`"))?;
+            let cast = datafusion::arrow::compute::cast(
+                column,
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )?;
+            Ok(cast
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap_or_default().to_owned())
+                .collect())
         };
         let (severity, route) = (text("severity")?, text("route")?);
         for i in 0..batch.num_rows() {
-            let ids_list = datafusion::arrow::compute::cast(&rules.value(i), &datafusion::arrow::datatypes::DataType::Utf8)?;
+            let ids_list = datafusion::arrow::compute::cast(
+                &rules.value(i),
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )?;
             let row = AlertRow {
                 rule_ids: ids_list
                     .as_string::<i32>()
@@ -548,6 +653,7 @@ pub fn compare(models: &Models, sql: &Output, in_process: &Output) -> Result<(),
         ));
     }
     let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
+    let close = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
     let same_opt = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => same(a, b),
         (None, None) => true,
@@ -567,16 +673,31 @@ pub fn compare(models: &Models, sql: &Output, in_process: &Output) -> Result<(),
             }
         }
         let checks = [
-            ("churn_probability", same(got.churn_probability, want.churn_probability)),
+            // The core's batch scoring kernel gives a row's probability
+            // within an ulp or two depending on the batch around it, and
+            // DataFusion's batches are not the in-process one: equal to
+            // 1e-12 relative (everything else bit for bit).
+            (
+                "churn_probability",
+                close(got.churn_probability, want.churn_probability),
+            ),
             ("rfm_segment", got.rfm_segment == want.rfm_segment),
-            ("lifecycle_stage", got.lifecycle_stage == want.lifecycle_stage),
-            ("customer_value", same(got.customer_value, want.customer_value)),
+            (
+                "lifecycle_stage",
+                got.lifecycle_stage == want.lifecycle_stage,
+            ),
+            (
+                "customer_value",
+                same(got.customer_value, want.customer_value),
+            ),
             ("p_alive", same_opt(got.p_alive, want.p_alive)),
             ("clv", same_opt(got.clv, want.clv)),
         ];
         for (field, ok) in checks {
             if !ok {
-                problems.push(format!("customer {id}: {field} differs: {got:?} vs {want:?}"));
+                problems.push(format!(
+                    "customer {id}: {field} differs: {got:?} vs {want:?}"
+                ));
             }
         }
     }
@@ -593,7 +714,11 @@ pub fn compare(models: &Models, sql: &Output, in_process: &Output) -> Result<(),
                 }
             }
         }
-        let extra = sql.alerts.keys().filter(|id| !in_process.alerts.contains_key(id)).count();
+        let extra = sql
+            .alerts
+            .keys()
+            .filter(|id| !in_process.alerts.contains_key(id))
+            .count();
         problems.push(format!(
             "alerts differ: {n} customers' in-process alerts not matched, {extra} extra customers in SQL"
         ));
@@ -603,7 +728,10 @@ pub fn compare(models: &Models, sql: &Output, in_process: &Output) -> Result<(),
     } else {
         let total = problems.len();
         problems.truncate(10);
-        Err(format!("{total} differences, first ones:\n  {}", problems.join("\n  ")))
+        Err(format!(
+            "{total} differences, first ones:\n  {}",
+            problems.join("\n  ")
+        ))
     }
 }
 

@@ -21,6 +21,10 @@ use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 
+use crate::aggregate::{ChurnFeatures, RfmSummary};
+use crate::scalar::{
+    ChurnAlerts, ChurnScore, ClvUdf, ExpectedPurchases, LifecycleStageUdf, PAlive, RfmSegmentUdf,
+};
 use crate::wire::{self, Portable};
 
 /// How many decoded functions of each kind a codec keeps (per codec).
@@ -81,10 +85,21 @@ impl AggregateKind {
 }
 
 /// churnwise's scalar function types whose fitted state travels in a plan.
-const SCALAR_KINDS: &[ScalarKind] = &[];
+const SCALAR_KINDS: &[ScalarKind] = &[
+    ScalarKind::of::<ChurnScore>(),
+    ScalarKind::of::<RfmSegmentUdf>(),
+    ScalarKind::of::<LifecycleStageUdf>(),
+    ScalarKind::of::<PAlive>(),
+    ScalarKind::of::<ExpectedPurchases>(),
+    ScalarKind::of::<ClvUdf>(),
+    ScalarKind::of::<ChurnAlerts>(),
+];
 
 /// churnwise's aggregate function types whose fitted state travels in a plan.
-const AGGREGATE_KINDS: &[AggregateKind] = &[];
+const AGGREGATE_KINDS: &[AggregateKind] = &[
+    AggregateKind::of::<ChurnFeatures>(),
+    AggregateKind::of::<RfmSummary>(),
+];
 
 /// Decoded functions by (name, payload), so an executor that decodes the
 /// same plan for every task parses each model once.

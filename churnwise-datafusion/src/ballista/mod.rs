@@ -9,10 +9,11 @@
 //! - [`ChurnwiseLogicalCodec`] and [`ChurnwisePhysicalCodec`]: Ballista's own
 //!   extension codecs, plus the fitted state of every churnwise function,
 //!   written into the plan and rebuilt on the scheduler and executors;
-//! - [`standalone_with_udfs`] and [`remote_with_udfs`]: a Ballista
-//!   `SessionContext` with the codecs set and the functions registered, in
-//!   process (scheduler and executor on tokio tasks) or against a running
-//!   scheduler;
+//! - [`standalone`] and [`remote`]: a Ballista `SessionContext` with the
+//!   codecs set and a [`ChurnwiseFunctions`] bundle registered, in process
+//!   (scheduler and executor on tokio tasks) or against a running
+//!   scheduler; [`standalone_with_udfs`] and [`remote_with_udfs`] take any
+//!   functions, churnwise's or your own;
 //! - [`session_config`]: the Ballista session configuration with the codecs,
 //!   for a set-up of your own.
 //!
@@ -21,14 +22,27 @@
 //!
 //! # Example
 //!
-//! ```no_run
-//! use churnwise_datafusion::ballista;
+//! ```
+//! use churnwise::segment::LifecyclePolicy;
+//! use churnwise_datafusion::{ChurnwiseFunctions, ballista};
 //!
 //! # #[tokio::main]
 //! # async fn main() -> datafusion::error::Result<()> {
-//! // A scheduler and an executor with 2 task slots, inside this process.
-//! let ctx = ballista::standalone_with_udfs(Vec::new(), Vec::new(), 2).await?;
-//! let batches = ctx.sql("SELECT 1 + 1 AS two").await?.collect().await?;
+//! // A scheduler and an executor with 2 task slots, inside this process;
+//! // the policy travels to them inside the plan.
+//! let functions = ChurnwiseFunctions::new().lifecycle(LifecyclePolicy::default());
+//! let ctx = ballista::standalone(&functions, 2).await?;
+//! let batches = ctx
+//!     .sql(
+//!         "SELECT lifecycle_stage(recency_days, tenure_days, orders_total, complaints_30d,
+//!                                 satisfaction_last, has_feedback, order_trend_90d) AS stage
+//!          FROM (VALUES (400.0, 700.0, 3.0, 0.0, 0.5, 0.0, 0.0))
+//!               AS t(recency_days, tenure_days, orders_total, complaints_30d,
+//!                    satisfaction_last, has_feedback, order_trend_90d)",
+//!     )
+//!     .await?
+//!     .collect()
+//!     .await?;
 //! assert_eq!(batches[0].num_rows(), 1);
 //! # Ok(())
 //! # }
@@ -45,6 +59,8 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::registry::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::ChurnwiseFunctions;
 
 pub use codec::{ChurnwiseLogicalCodec, ChurnwisePhysicalCodec};
 
@@ -70,6 +86,66 @@ pub fn session_config() -> SessionConfig {
     SessionConfig::new_with_ballista()
         .with_ballista_logical_extension_codec(Arc::new(ChurnwiseLogicalCodec::new()))
         .with_ballista_physical_extension_codec(Arc::new(ChurnwisePhysicalCodec::new()))
+}
+
+/// A Ballista cluster inside this process (one scheduler, one executor with
+/// `parallelism` task slots) and a `SessionContext` that runs its queries on
+/// it, with the functions of `functions` registered.
+///
+/// The in-process equivalent of a cluster, for tests and for trying a
+/// pipeline before deploying it: every plan is serialized with
+/// churnwise's codecs and decoded by the scheduler and the executor, as
+/// across machines.
+///
+/// # Errors
+///
+/// As for [`ChurnwiseFunctions::validate`] and [`standalone_with_udfs`].
+///
+/// # Example
+///
+/// See the [module documentation](self).
+pub async fn standalone(
+    functions: &ChurnwiseFunctions,
+    parallelism: usize,
+) -> Result<SessionContext> {
+    functions.validate()?;
+    standalone_with_udfs(
+        functions.scalar_udfs()?,
+        functions.aggregate_udfs()?,
+        parallelism,
+    )
+    .await
+}
+
+/// A `SessionContext` that runs its queries on the Ballista scheduler at
+/// `url` (`df://host:port`), with churnwise's codecs set and the functions
+/// of `functions` registered.
+///
+/// The scheduler and the executors must run churnwise's codecs (the
+/// `churnwise-ballista` binary does); the functions' fitted objects then
+/// reach them inside each plan.
+///
+/// # Errors
+///
+/// As for [`ChurnwiseFunctions::validate`] and [`remote_with_udfs`].
+///
+/// # Example
+///
+/// ```no_run
+/// use churnwise::segment::LifecyclePolicy;
+/// use churnwise_datafusion::{ChurnwiseFunctions, ballista};
+///
+/// # #[tokio::main]
+/// # async fn main() -> datafusion::error::Result<()> {
+/// let functions = ChurnwiseFunctions::new().lifecycle(LifecyclePolicy::default());
+/// let ctx = ballista::remote("df://localhost:50050", &functions).await?;
+/// # let _ = ctx;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn remote(url: &str, functions: &ChurnwiseFunctions) -> Result<SessionContext> {
+    functions.validate()?;
+    remote_with_udfs(url, functions.scalar_udfs()?, functions.aggregate_udfs()?).await
 }
 
 /// A Ballista cluster inside this process (one scheduler, one executor with

@@ -171,9 +171,17 @@ fn load_functions(path: Option<&str>) -> Result<(Vec<ScalarUDF>, Vec<AggregateUD
     let Some(path) = path else {
         return Ok((Vec::new(), Vec::new()));
     };
-    Err(format!(
-        "cannot load `{path}`: function bundles are not available yet"
-    ))
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the functions bundle `{path}`: {e}"))?;
+    let functions: churnwise_datafusion::ChurnwiseFunctions =
+        serde_json::from_str(&text).map_err(|e| {
+            format!("the functions bundle `{path}` is not a ChurnwiseFunctions JSON: {e}")
+        })?;
+    let invalid = |e: &dyn std::fmt::Display| format!("the functions bundle `{path}`: {e}");
+    functions.validate().map_err(|e| invalid(&e))?;
+    let scalar = functions.scalar_udfs().map_err(|e| invalid(&e))?;
+    let aggregate = functions.aggregate_udfs().map_err(|e| invalid(&e))?;
+    Ok((scalar, aggregate))
 }
 
 fn codecs() -> (

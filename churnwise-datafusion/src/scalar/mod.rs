@@ -213,25 +213,32 @@ macro_rules! scalar_udf {
                 let names: Vec<&str> = args.arg_fields.iter().map(|f| f.name().as_str()).collect();
                 let types: Vec<&datafusion::arrow::datatypes::DataType> =
                     args.arg_fields.iter().map(|f| f.data_type()).collect();
-                shared.layout.resolve(shared.binding.as_ref(), &names, &types)?;
-                Ok(std::sync::Arc::new(datafusion::arrow::datatypes::Field::new(
-                    shared.layout.function,
-                    crate::scalar::Kernel::return_type(self),
-                    crate::scalar::Kernel::nullable(self),
-                )))
+                shared
+                    .layout
+                    .resolve(shared.binding.as_ref(), &names, &types)?;
+                Ok(std::sync::Arc::new(
+                    datafusion::arrow::datatypes::Field::new(
+                        shared.layout.function,
+                        crate::scalar::Kernel::return_type(self),
+                        crate::scalar::Kernel::nullable(self),
+                    ),
+                ))
             }
 
             fn simplify(
                 &self,
                 args: Vec<datafusion::logical_expr::Expr>,
                 info: &datafusion::logical_expr::simplify::SimplifyContext,
-            ) -> datafusion::common::Result<datafusion::logical_expr::simplify::ExprSimplifyResult> {
+            ) -> datafusion::common::Result<datafusion::logical_expr::simplify::ExprSimplifyResult>
+            {
                 let shared = crate::scalar::Kernel::shared(self);
-                shared.layout.simplify(shared.binding.as_ref(), args, info, |binding| {
-                    std::sync::Arc::new(datafusion::logical_expr::ScalarUDF::new_from_impl(
-                        crate::scalar::Kernel::with_shared(self, shared.bound(Some(binding))),
-                    ))
-                })
+                shared
+                    .layout
+                    .simplify(shared.binding.as_ref(), args, info, |binding| {
+                        std::sync::Arc::new(datafusion::logical_expr::ScalarUDF::new_from_impl(
+                            crate::scalar::Kernel::with_shared(self, shared.bound(Some(binding))),
+                        ))
+                    })
             }
 
             fn invoke_with_args(
