@@ -4,9 +4,13 @@
 
 #![cfg(feature = "ballista")]
 
+#[path = "../examples/common/pipeline.rs"]
+mod pipeline;
+
 use std::sync::Arc;
 
-use churnwise_datafusion::ballista;
+use churnwise::segment::LifecyclePolicy;
+use churnwise_datafusion::{ChurnwiseFunctions, ballista};
 use datafusion::arrow::array::{Array, Float64Array};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
@@ -85,4 +89,87 @@ async fn zero_parallelism_is_refused() {
         .map(|_| ())
         .expect_err("no task slots");
     assert!(error.to_string().contains("parallelism"), "{error}");
+}
+
+/// The whole SQL pipeline (features aggregate, churn score, RFM segment,
+/// lifecycle stage, P(alive), CLV, alerts; Parquet in and out) on a
+/// standalone cluster that has none of churnwise's functions: they are
+/// registered on the client only and reach the scheduler and the executor
+/// through the codecs. Every value equals the in-process pipeline's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_pipeline_on_standalone_equals_the_in_process_pipeline()
+-> Result<(), pipeline::BoxError> {
+    let dir = tempfile::tempdir()?;
+    let parts = pipeline::shop(1_000, 7)?;
+    let lake = dir.path().join("lake");
+    pipeline::write_lake(&parts, &lake, 3)?;
+    let (models, in_process) = pipeline::fit_and_run(&parts)?;
+    assert!(!in_process.alerts.is_empty(), "the policy raises alerts");
+
+    let ctx = ballista::standalone_with_udfs(Vec::new(), Vec::new(), 2).await?;
+    let (scalar, aggregate) = models.udfs()?;
+    scalar.into_iter().for_each(|f| ctx.register_udf(f));
+    aggregate.into_iter().for_each(|f| ctx.register_udaf(f));
+    ctx.sql("SET datafusion.execution.target_partitions = 2")
+        .await?
+        .collect()
+        .await?;
+    let sql = pipeline::run_sql(&ctx, &models, &lake, &dir.path().join("out")).await?;
+    pipeline::compare(&models, &sql, &in_process)?;
+    assert_eq!(sql.profiles.len(), in_process.profiles.len());
+    Ok(())
+}
+
+/// A `ChurnwiseFunctions` bundle on `ballista::standalone`: the policy
+/// travels with the plan, and a bad row is an error naming the column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_runs_a_bundle_and_reports_bad_input_by_column() -> Result<()> {
+    let functions = ChurnwiseFunctions::new().lifecycle(LifecyclePolicy::default());
+    let ctx = ballista::standalone(&functions, 1).await?;
+    let query = |recency: &str| {
+        format!(
+            "SELECT lifecycle_stage(recency_days, tenure_days, orders_total, complaints_30d,
+                                    satisfaction_last, has_feedback, order_trend_90d) AS stage
+             FROM (VALUES ({recency}, 700.0, 3.0, 0.0, 0.5, 0.0, 0.0))
+                  AS t(recency_days, tenure_days, orders_total, complaints_30d,
+                       satisfaction_last, has_feedback, order_trend_90d)"
+        )
+    };
+    let batches = ctx.sql(&query("400.0")).await?.collect().await?;
+    let stage = datafusion::arrow::compute::cast(batches[0].column(0), &DataType::Utf8)?;
+    let stage = stage
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::StringArray>()
+        .map(|a| a.value(0).to_owned());
+    let table = churnwise::features::FeatureTable::new(
+        vec![churnwise::records::CustomerId::from(1u64)],
+        [
+            "recency_days",
+            "tenure_days",
+            "orders_total",
+            "complaints_30d",
+            "satisfaction_last",
+            "has_feedback",
+            "order_trend_90d",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ndarray::array![[400.0, 700.0, 3.0, 0.0, 0.5, 0.0, 0.0]],
+    )
+    .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+    let want = LifecyclePolicy::default()
+        .apply(&table, None)
+        .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?[0]
+        .to_string();
+    assert_eq!(stage, Some(want));
+
+    let error = match ctx.sql(&query("CAST(NULL AS DOUBLE)")).await {
+        Ok(df) => df.collect().await.map(|_| ()),
+        Err(e) => Err(e),
+    }
+    .expect_err("a null feature is an error")
+    .to_string();
+    assert!(error.contains("lifecycle_stage"), "{error}");
+    assert!(error.contains("recency_days"), "{error}");
+    Ok(())
 }
