@@ -65,7 +65,7 @@ use crate::ChurnwiseFunctions;
 pub use codec::{ChurnwiseLogicalCodec, ChurnwisePhysicalCodec};
 
 #[cfg(test)]
-pub(crate) use codec::{AggregateKind, ScalarKind};
+pub(crate) use codec::ScalarKind;
 
 /// A Ballista session configuration with churnwise's codecs set.
 ///

@@ -5,7 +5,8 @@ use datafusion::arrow::array::{Array, Float64Array};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    AggregateUDF, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::PhysicalExtensionCodec;
@@ -271,4 +272,95 @@ async fn a_function_unknown_to_the_codec_is_reported_missing() {
         error.contains("function `plus` is not registered on this executor/scheduler"),
         "{error}"
     );
+}
+
+/// Every churnwise function type, fitted on a small synthetic shop.
+fn every_churnwise_function()
+-> std::result::Result<(Vec<ScalarUDF>, Vec<AggregateUDF>), Box<dyn std::error::Error>> {
+    use chrono::{TimeZone, Utc};
+    use churnwise::alert::AlertPolicy;
+    use churnwise::clv::{BetaGeo, Calibration, Clv, GammaGamma};
+    use churnwise::features::{ChurnLabeler, FeatureSpec, Snapshot};
+    use churnwise::model::LogisticRegression;
+    use churnwise::score::ChurnScorer;
+    use churnwise::segment::{LifecyclePolicy, Rfm};
+    use churnwise::synth::PopulationConfig;
+
+    let (history, _) = PopulationConfig::default()
+        .customers(300)
+        .seed(3)
+        .generate()?
+        .history_builder()
+        .build()?;
+    let date = |m| {
+        Utc.with_ymd_and_hms(2024, m, 1, 0, 0, 0)
+            .single()
+            .ok_or("date")
+    };
+    let snapshot = Snapshot::new(date(10)?);
+    let spec = FeatureSpec::rfm();
+    let train =
+        ChurnLabeler::new().training_set(&history, &spec, &snapshot, &[date(4)?, date(6)?])?;
+    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train)?, &snapshot)?;
+    let table = FeatureSpec::all().extract(&history, &snapshot)?;
+    let calibration = Calibration::new(date(10)?);
+    let summary = calibration.summarize(&history)?;
+    let functions = crate::ChurnwiseFunctions::new()
+        .scorer(scorer)
+        .rfm(Rfm::new().fit(&table)?)
+        .lifecycle(LifecyclePolicy::default())
+        .beta_geo(BetaGeo::new().fit(&summary)?)
+        .gamma_gamma(GammaGamma::new().fit(&summary)?)
+        .clv(Clv::new(30.0, 12))
+        .alerts(AlertPolicy::default_policy())
+        .features(spec.clone(), snapshot.clone());
+    let scalar = functions.scalar_udfs()?;
+    let aggregate = vec![
+        AggregateUDF::new_from_impl(crate::aggregate::ChurnFeatures::new(&spec, &snapshot)?),
+        AggregateUDF::new_from_impl(crate::aggregate::RfmSummary::new(calibration)),
+    ];
+    Ok((scalar, aggregate))
+}
+
+#[test]
+fn every_churnwise_function_round_trips_through_both_codecs()
+-> std::result::Result<(), Box<dyn std::error::Error>> {
+    let (scalar, aggregate) = every_churnwise_function()?;
+    let mut names: Vec<&str> = scalar.iter().map(|f| f.name()).collect();
+    names.extend(aggregate.iter().map(|f| f.name()));
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "churn_alerts",
+            "churn_features",
+            "churn_score",
+            "clv",
+            "expected_purchases",
+            "lifecycle_stage",
+            "p_alive",
+            "rfm_segment",
+            "rfm_summary",
+        ]
+    );
+    let (logical, physical) = (ChurnwiseLogicalCodec::new(), ChurnwisePhysicalCodec::new());
+    for f in &scalar {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        logical.try_encode_udf(f, &mut a)?;
+        physical.try_encode_udf(f, &mut b)?;
+        assert_eq!(wire::split(&a).map(|(tag, _)| tag), Some(f.name()));
+        assert_eq!(a, b);
+        assert_eq!(&*logical.try_decode_udf(f.name(), &a)?, f, "{}", f.name());
+        assert_eq!(&*physical.try_decode_udf(f.name(), &b)?, f, "{}", f.name());
+    }
+    for f in &aggregate {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        logical.try_encode_udaf(f, &mut a)?;
+        physical.try_encode_udaf(f, &mut b)?;
+        assert_eq!(wire::split(&a).map(|(tag, _)| tag), Some(f.name()));
+        assert_eq!(a, b);
+        assert_eq!(&*logical.try_decode_udaf(f.name(), &a)?, f, "{}", f.name());
+        assert_eq!(&*physical.try_decode_udaf(f.name(), &b)?, f, "{}", f.name());
+    }
+    Ok(())
 }
