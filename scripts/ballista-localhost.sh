@@ -7,7 +7,8 @@
 #   scripts/ballista-localhost.sh [extra example arguments, e.g. --orders 1000000]
 #
 # Environment: PORT_BASE (default 50350: scheduler PORT_BASE, executors
-# PORT_BASE+1..+4), KEEP_LOGS=1 keeps the work directory with the logs.
+# PORT_BASE+1..+4); PROFILE=debug builds and runs the debug binaries
+# (default release); KEEP_LOGS=1 keeps the work directory with the logs.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -42,14 +43,25 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
+PROFILE=${PROFILE:-release}
+case "$PROFILE" in
+    release) PROFILE_FLAG=--release ;;
+    debug) PROFILE_FLAG= ;;
+    *)
+        echo "ballista-localhost: PROFILE must be release or debug, got '$PROFILE'" >&2
+        exit 2
+        ;;
+esac
+
 started=$(date +%s)
-echo "== building churnwise-ballista and the sql_pipeline example (release)"
-cargo build --release -p churnwise-datafusion --features ballista \
+echo "== building churnwise-ballista and the sql_pipeline example ($PROFILE)"
+# shellcheck disable=SC2086 # PROFILE_FLAG is empty or one word
+cargo build $PROFILE_FLAG -p churnwise-datafusion --all-features \
     --bin churnwise-ballista --example sql_pipeline
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-BIN="$TARGET_DIR/release/churnwise-ballista"
-EXAMPLE="$TARGET_DIR/release/examples/sql_pipeline"
+BIN="$TARGET_DIR/$PROFILE/churnwise-ballista"
+EXAMPLE="$TARGET_DIR/$PROFILE/examples/sql_pipeline"
 built=$(date +%s)
 
 # Waits until something listens on 127.0.0.1:$1 (bash's /dev/tcp), or fails
