@@ -197,7 +197,8 @@ impl ChurnwiseFunctions {
         self.scalar_udfs()?;
         if let Some(Features { spec, snapshot }) = &self.features {
             snapshot.validate().map_err(|e| external("snapshot", e))?;
-            spec.resolve(snapshot).map_err(|e| external("features", e))?;
+            spec.resolve(snapshot)
+                .map_err(|e| external("features", e))?;
         }
         let clv_parts = [
             self.beta_geo.is_some(),
@@ -243,7 +244,9 @@ impl ChurnwiseFunctions {
         }
         if let Some(bg) = &self.beta_geo {
             out.push(ScalarUDF::new_from_impl(PAlive::new(bg.clone())?));
-            out.push(ScalarUDF::new_from_impl(ExpectedPurchases::new(bg.clone())?));
+            out.push(ScalarUDF::new_from_impl(ExpectedPurchases::new(
+                bg.clone(),
+            )?));
             if let (Some(gg), Some(clv)) = (&self.gamma_gamma, &self.clv) {
                 out.push(ScalarUDF::new_from_impl(ClvUdf::new(
                     bg.clone(),
@@ -359,8 +362,7 @@ impl ChurnwiseFunctions {
                 path.display()
             ))
         })?;
-        Self::from_json(&text).map_err(|e| {
-            DataFusionError::Configuration(format!("{}: {e}", path.display()))
-        })
+        Self::from_json(&text)
+            .map_err(|e| DataFusionError::Configuration(format!("{}: {e}", path.display())))
     }
 }
