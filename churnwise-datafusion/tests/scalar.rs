@@ -511,9 +511,24 @@ async fn a_null_feature_fails_at_run_time_naming_the_column() {
 #[tokio::test]
 async fn the_bundle_round_trips_through_json_and_a_file() {
     let f = fixture();
-    let json = f.functions.to_json().unwrap();
+    let functions = f
+        .functions
+        .clone()
+        .features(
+            FeatureSpec::new(["recency_days", "orders_90d"]),
+            Snapshot::new(at(6)),
+        )
+        .calibration(Calibration::new(at(6)).unit(TimeUnit::Weeks));
+    let json = functions.to_json().unwrap();
     let back = ChurnwiseFunctions::from_json(&json).unwrap();
-    assert_eq!(back, f.functions);
+    assert_eq!(back, functions);
+    let aggregates: Vec<String> = back
+        .aggregate_udfs()
+        .unwrap()
+        .iter()
+        .map(|u| u.name().to_owned())
+        .collect();
+    assert_eq!(aggregates, ["churn_features", "rfm_summary"]);
     let names = |b: &ChurnwiseFunctions| -> Vec<String> {
         b.scalar_udfs()
             .unwrap()
@@ -536,7 +551,11 @@ async fn the_bundle_round_trips_through_json_and_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("functions.json");
     back.save(&path).unwrap();
-    assert_eq!(ChurnwiseFunctions::load(&path).unwrap(), f.functions);
+    assert_eq!(ChurnwiseFunctions::load(&path).unwrap(), functions);
+    let e = ChurnwiseFunctions::load(dir.path().join("missing.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("missing.json"), "{e}");
     // A typo fails loudly, naming the key.
     let e = ChurnwiseFunctions::from_json(r#"{"scorre": null}"#)
         .unwrap_err()

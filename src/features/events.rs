@@ -59,6 +59,8 @@ pub fn cmp_interactions(a: (i64, CompactKind), b: (i64, CompactKind)) -> Orderin
 #[derive(Debug, Clone)]
 pub struct EventFeatures {
     kinds: Vec<Kind>,
+    /// The first feature that reads interactions, if any.
+    interaction_feature: Option<String>,
 }
 
 impl EventFeatures {
@@ -81,7 +83,18 @@ impl EventFeatures {
         }
         Ok(EventFeatures {
             kinds: features.iter().map(FeatureInfo::kind).collect(),
+            interaction_feature: features
+                .iter()
+                .find(|f| f.kind().reads().interactions)
+                .map(|f| f.name().to_owned()),
         })
+    }
+
+    /// The name of the first feature that reads interactions (support
+    /// tickets, complaints, logins, ...), or `None` when the orders and the
+    /// signup time are enough.
+    pub fn interaction_feature(&self) -> Option<&str> {
+        self.interaction_feature.as_deref()
     }
 
     /// How many features (slots of `out` in [`fill`](Self::fill)).
@@ -100,5 +113,80 @@ impl EventFeatures {
     /// customer's row.
     pub fn fill(&self, as_of_micros: i64, events: &CustomerEvents<'_>, out: &mut [f64]) {
         Customer::from_events(events, as_of_micros, &self.kinds).fill(&self.kinds, &[], out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::features::{FeatureSpec, Snapshot};
+    use crate::util::to_micros;
+
+    /// Every feature of the catalog that event slices can compute.
+    fn event_spec(snapshot: &Snapshot) -> FeatureSpec {
+        let names: Vec<String> = snapshot
+            .catalog()
+            .into_iter()
+            .filter(|f| EventFeatures::new(std::slice::from_ref(f)).is_ok())
+            .map(|f| f.name().to_owned())
+            .collect();
+        FeatureSpec::new(names)
+    }
+
+    #[test]
+    fn fill_equals_extract_for_every_customer() -> Result<()> {
+        let history = crate::doc_support::history(400, 11)?;
+        let snapshot = Snapshot::new(Utc.with_ymd_and_hms(2024, 9, 1, 0, 0, 0).unwrap());
+        let spec = event_spec(&snapshot);
+        let features = spec.resolve(&snapshot)?;
+        assert!(features.len() > 20, "{} event features", features.len());
+        let events = EventFeatures::new(&features)?;
+        assert_eq!(events.len(), features.len());
+        assert!(events.interaction_feature().is_some());
+        let table = spec.extract(&history, &snapshot)?;
+        let t = to_micros(snapshot.as_of());
+        let ids = history.customer_ids();
+        let mut out = vec![f64::NAN; events.len()];
+        let mut compared = 0;
+        for (row, id) in table.ids().iter().enumerate() {
+            let c = ids.iter().position(|x| x == id).expect("id of the history");
+            let view = history.customer(c).expect("customer");
+            let (orders, interactions) = (view.orders(), view.interactions());
+            let e = CustomerEvents {
+                signup_micros: view.signup_micros(),
+                order_micros: orders.micros(),
+                amounts: orders.amounts(),
+                interaction_micros: interactions.micros(),
+                interactions: interactions.compact_kinds(),
+            };
+            events.fill(t, &e, &mut out);
+            for (j, v) in out.iter().enumerate() {
+                assert_eq!(v.to_bits(), table.values()[[row, j]].to_bits(), "{id} {j}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 1000);
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_features_without_event_rows_by_name() {
+        let snapshot = Snapshot::new(Utc.with_ymd_and_hms(2024, 9, 1, 0, 0, 0).unwrap());
+        let features = FeatureSpec::all().resolve(&snapshot).unwrap();
+        let err = EventFeatures::new(&features).unwrap_err().to_string();
+        let rejected = features
+            .iter()
+            .find(|f| EventFeatures::new(std::slice::from_ref(*f)).is_err())
+            .unwrap();
+        assert!(err.contains(&format!("`{}`", rejected.name())), "{err}");
+        let orders_only = FeatureSpec::rfm().resolve(&snapshot).unwrap();
+        assert_eq!(
+            EventFeatures::new(&orders_only)
+                .unwrap()
+                .interaction_feature(),
+            None
+        );
     }
 }
