@@ -142,7 +142,7 @@ impl Layout {
             let Some(index) = index else {
                 let noun = self.noun;
                 return plan_err!(
-                    "{f}: argument {} `{name}` is not a {noun} of the function (expected {}); name the column as the {noun} (see the crate docs on argument names)",
+                    "{f}: argument {} `{name}` is not a {noun} of the function (expected {}); pass each input as a column of that name (see churnwise_datafusion::scalar, \"Arguments by name\")",
                     a + 1,
                     self.expected()
                 );

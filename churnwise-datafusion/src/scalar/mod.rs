@@ -284,6 +284,101 @@ pub(crate) use scalar_udf;
 mod tests {
     use super::*;
 
+    use crate::wire::{self, Portable};
+    use churnwise::alert::AlertPolicy;
+    use churnwise::clv::{Clv, FittedBetaGeo, FittedGammaGamma, TimeUnit, Variant};
+    use churnwise::segment::{FittedRfm, LifecyclePolicy, Rfm};
+    use datafusion::logical_expr::ScalarUDFImpl;
+
+    /// Encodes `f` as a wire payload, decodes it back, and checks the copy
+    /// equals the original (same hash), also once bound.
+    fn round_trips<T: Kernel + Portable + ScalarUDFImpl + PartialEq + Hash>(f: T, tag: &str) {
+        let mut buf = Vec::new();
+        wire::encode(&f, &mut buf).unwrap();
+        let (got_tag, json) = wire::split(&buf).unwrap();
+        assert_eq!(got_tag, tag);
+        assert_eq!(f.name(), tag);
+        let back: T = wire::decode(tag, json).unwrap();
+        assert!(back == f);
+        assert_eq!(hash(&back), hash(&f));
+        let n = f.shared().layout.inputs.len();
+        let bound = f.with_shared(f.shared().bound(Some(Binding((0..n).collect()))));
+        assert!(bound != f, "a bound copy differs from the by-name function");
+        let mut buf = Vec::new();
+        wire::encode(&bound, &mut buf).unwrap();
+        let back: T = wire::decode(tag, wire::split(&buf).unwrap().1).unwrap();
+        assert!(back == bound);
+        assert_eq!(hash(&back), hash(&bound));
+    }
+
+    /// A hash with fixed keys, so equal values hash equal.
+    fn hash<T: Hash>(t: &T) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        t.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn every_function_ships_and_compares_by_its_state() {
+        let (_, scorer) = churnwise::doc_support::small_scorer().unwrap();
+        round_trips(ChurnScore::new(scorer).unwrap(), "churn_score");
+        let e = [1.0, 2.0, 3.0, 4.0];
+        let rfm = FittedRfm::from_edges(Rfm::new(), e, e, e).unwrap();
+        round_trips(RfmSegmentUdf::new(rfm).unwrap(), "rfm_segment");
+        round_trips(
+            LifecycleStageUdf::new(LifecyclePolicy::default()).unwrap(),
+            "lifecycle_stage",
+        );
+        let bg = FittedBetaGeo::new(
+            Variant::Standard,
+            0.243,
+            4.414,
+            0.793,
+            2.426,
+            TimeUnit::Weeks,
+        )
+        .unwrap();
+        round_trips(PAlive::new(bg.clone()).unwrap(), "p_alive");
+        round_trips(
+            ExpectedPurchases::new(bg.clone()).unwrap(),
+            "expected_purchases",
+        );
+        let gg = FittedGammaGamma::new(6.25, 3.74, 15.44).unwrap();
+        round_trips(
+            ClvUdf::new(bg, gg, Clv::new(4.345, 12).discount_rate(0.01)).unwrap(),
+            "clv",
+        );
+        round_trips(
+            ChurnAlerts::new(
+                AlertPolicy::new(AlertPolicy::default_policy().rules()[..3].to_vec()).unwrap(),
+            )
+            .unwrap(),
+            "churn_alerts",
+        );
+    }
+
+    #[test]
+    fn functions_of_different_models_differ() {
+        let e = [1.0, 2.0, 3.0, 4.0];
+        let a = RfmSegmentUdf::new(FittedRfm::from_edges(Rfm::new(), e, e, e).unwrap()).unwrap();
+        let e2 = [1.0, 2.0, 3.0, 5.0];
+        let b = RfmSegmentUdf::new(FittedRfm::from_edges(Rfm::new(), e2, e, e).unwrap()).unwrap();
+        assert!(a != b);
+        assert!(a == a.clone());
+    }
+
+    #[test]
+    fn alerts_refuse_fields_no_column_sets() {
+        let doc = r#"{"rules": [{"id": "p", "severity": "low", "route": "sales",
+            "condition": {"field": "plan", "==": "basic"}}]}"#;
+        let policy = AlertPolicy::from_json(doc).unwrap();
+        let e = ChurnAlerts::new(policy).unwrap_err().to_string();
+        assert!(
+            e.contains("churn_alerts: the policy reads the built-in field `plan`"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn fingerprint_is_fnv1a() {
         // FNV-1a 64 of "a" (published test vector).
