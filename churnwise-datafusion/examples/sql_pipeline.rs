@@ -146,20 +146,19 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
     );
 
     // 4. A session where the SQL runs, with churnwise's functions.
-    let (scalar, aggregate) = models.udfs()?;
+    let functions = models.functions();
     let (ctx, engine) = match &args.mode {
         Mode::DataFusion => {
             let ctx = SessionContext::new_with_config(SessionConfig::new());
-            scalar.into_iter().for_each(|f| ctx.register_udf(f));
-            aggregate.into_iter().for_each(|f| ctx.register_udaf(f));
+            functions.register(&ctx)?;
             (ctx, "DataFusion (in process)".to_owned())
         }
         Mode::Standalone => (
-            ballista::standalone_with_udfs(scalar, aggregate, 2).await?,
+            ballista::standalone(&functions, 2).await?,
             "Ballista standalone (2 task slots)".to_owned(),
         ),
         Mode::Remote(url) => (
-            ballista::remote_with_udfs(url, scalar, aggregate).await?,
+            ballista::remote(url, &functions).await?,
             format!("Ballista at {url}"),
         ),
     };

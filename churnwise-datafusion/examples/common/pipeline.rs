@@ -18,10 +18,7 @@ use churnwise::rules::Condition;
 use churnwise::score::{ChurnScorer, Profiles};
 use churnwise::segment::{FittedRfm, LifecyclePolicy, Rfm};
 use churnwise::synth::{PopulationConfig, PopulationParts};
-use churnwise_datafusion::aggregate::{ChurnFeatures, RfmSummary};
-use churnwise_datafusion::scalar::{
-    ChurnAlerts, ChurnScore, ClvUdf, LifecycleStageUdf, PAlive, RfmSegmentUdf,
-};
+use churnwise_datafusion::ChurnwiseFunctions;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
     UInt64Array,
@@ -380,25 +377,26 @@ impl Models {
             .unwrap_or_default()
     }
 
-    /// churnwise's functions for these models.
+    /// churnwise's functions for these models, as one bundle (serde data
+    /// that could be saved and loaded by the cluster processes).
+    pub fn functions(&self) -> ChurnwiseFunctions {
+        ChurnwiseFunctions::new()
+            .scorer(self.scorer.clone())
+            .rfm(self.rfm.clone())
+            .lifecycle(self.lifecycle.clone())
+            .beta_geo(self.beta_geo.clone())
+            .gamma_gamma(self.gamma_gamma.clone())
+            .clv(self.clv.clone())
+            .alerts(self.alerts.clone())
+            .features(self.spec.clone(), self.snapshot.clone())
+            .calibration(self.calibration.clone())
+    }
+
+    /// The bundle's functions.
     pub fn udfs(&self) -> Result<(Vec<ScalarUDF>, Vec<AggregateUDF>), BoxError> {
-        let scalar = vec![
-            ScalarUDF::new_from_impl(ChurnScore::new(self.scorer.clone())?),
-            ScalarUDF::new_from_impl(RfmSegmentUdf::new(self.rfm.clone())?),
-            ScalarUDF::new_from_impl(LifecycleStageUdf::new(self.lifecycle.clone())?),
-            ScalarUDF::new_from_impl(PAlive::new(self.beta_geo.clone())?),
-            ScalarUDF::new_from_impl(ClvUdf::new(
-                self.beta_geo.clone(),
-                self.gamma_gamma.clone(),
-                self.clv.clone(),
-            )?),
-            ScalarUDF::new_from_impl(ChurnAlerts::new(self.alerts.clone())?),
-        ];
-        let aggregate = vec![
-            AggregateUDF::new_from_impl(ChurnFeatures::new(&self.spec, &self.snapshot)?),
-            AggregateUDF::new_from_impl(RfmSummary::new(self.calibration.clone())),
-        ];
-        Ok((scalar, aggregate))
+        let functions = self.functions();
+        functions.validate()?;
+        Ok((functions.scalar_udfs()?, functions.aggregate_udfs()?))
     }
 
     /// The SQL of the profiles: features (aggregate) → churn score, RFM
