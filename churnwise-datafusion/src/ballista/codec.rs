@@ -104,8 +104,11 @@ const AGGREGATE_KINDS: &[AggregateKind] = &[
 /// Decoded functions by (name, payload), so an executor that decodes the
 /// same plan for every task parses each model once.
 struct Cache<T> {
-    entries: Mutex<HashMap<(String, Vec<u8>), Arc<T>>>,
+    entries: Mutex<Entries<T>>,
 }
+
+/// Decoded functions by name and payload.
+type Entries<T> = HashMap<(String, Vec<u8>), Arc<T>>;
 
 impl<T> Default for Cache<T> {
     fn default() -> Self {
