@@ -83,9 +83,10 @@ fn mem_table(table: &FeatureTable, partitions: usize) -> MemTable {
     let n = table.nrows();
     for (b, start) in (0..n).step_by(BATCH).enumerate() {
         let end = (start + BATCH).min(n);
+        let values = table.values();
         let columns: Vec<ArrayRef> = (0..table.ncols())
             .map(|j| {
-                let col = table.values().column(j);
+                let col = values.column(j);
                 Arc::new(Float64Array::from_iter_values((start..end).map(|i| col[i]))) as ArrayRef
             })
             .collect();

@@ -45,6 +45,7 @@ use crate::scalar::{
 /// ```
 /// use churnwise::segment::LifecyclePolicy;
 /// use churnwise_datafusion::ChurnwiseFunctions;
+/// use datafusion::execution::FunctionRegistry; // for ctx.udf(..)
 /// use datafusion::prelude::SessionContext;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

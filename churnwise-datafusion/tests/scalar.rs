@@ -6,7 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-use churnwise::clv::{BetaGeo, Calibration, CalibrationSummary, Clv, GammaGamma, TimeUnit};
+use churnwise::clv::{
+    BetaGeo, Calibration, CalibrationSummary, Clv, GammaGamma, SummaryRow, TimeUnit,
+};
 use churnwise::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot};
 use churnwise::model::LogisticRegression;
 use churnwise::records::History;
@@ -348,6 +350,10 @@ async fn bg_nbd_functions_equal_the_core_with_1_and_3_partitions() {
         assert_eq!(floats(&b, "p"), p_alive);
         assert_eq!(floats(&b, "e"), expected);
         assert_eq!(floats(&b, "v"), values);
+        // Constant arguments give the constant's value on every row.
+        let b = query(&ctx, "SELECT p_alive(2, 30.43, 38.86) AS p FROM summary").await;
+        let row = SummaryRow::new(2, 30.43, 38.86).unwrap();
+        assert_eq!(floats(&b, "p"), vec![bg.p_alive(&row); s.len()]);
     }
 }
 

@@ -76,10 +76,8 @@ fn fields_of(c: &Condition, out: &mut Vec<String>) {
     match c {
         Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| fields_of(c, out)),
         Condition::Not(c) => fields_of(c, out),
-        Condition::Test(t) => {
-            if !out.iter().any(|f| f == t.field()) {
-                out.push(t.field().to_owned());
-            }
+        Condition::Test(t) if !out.iter().any(|f| f == t.field()) => {
+            out.push(t.field().to_owned());
         }
         _ => {}
     }

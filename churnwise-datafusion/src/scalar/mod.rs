@@ -246,8 +246,16 @@ macro_rules! scalar_udf {
                 args: datafusion::logical_expr::ScalarFunctionArgs,
             ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
                 let shared = crate::scalar::Kernel::shared(self);
-                let rows = args.number_rows;
                 let arrays = shared.layout.arrays(shared.binding.as_ref(), &args)?;
+                // All-constant arguments come as one-row arrays (DataFusion
+                // then keeps the one-row result as a constant).
+                let rows = arrays
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map_or(args.number_rows, |a| {
+                        datafusion::arrow::array::Array::len(&a.array)
+                    });
                 let out = crate::scalar::Kernel::eval(self, arrays, rows)?;
                 Ok(datafusion::logical_expr::ColumnarValue::Array(out))
             }
