@@ -58,14 +58,14 @@ fn setup(rows: usize) -> (ChurnScorer, FeatureTable) {
     let train = ChurnLabeler::new()
         .training_set(&history, &spec, &snapshot, &[at(2), at(3)])
         .unwrap();
-    let scorer = ChurnScorer::new(LogisticRegression::new().fit(&train).unwrap(), &snapshot).unwrap();
+    let scorer =
+        ChurnScorer::new(LogisticRegression::new().fit(&train).unwrap(), &snapshot).unwrap();
     let small = spec.extract(&history, &snapshot).unwrap();
     let names: Vec<String> = scorer.features().to_vec();
     let small = small.select(&names).unwrap();
     let k = names.len();
-    let values = ndarray::Array2::from_shape_fn((rows, k), |(i, j)| {
-        small.values()[[i % small.nrows(), j]]
-    });
+    let values =
+        ndarray::Array2::from_shape_fn((rows, k), |(i, j)| small.values()[[i % small.nrows(), j]]);
     let ids = (0..rows as u64).map(Into::into).collect();
     (scorer, FeatureTable::new(ids, names, values).unwrap())
 }
@@ -83,12 +83,11 @@ fn mem_table(table: &FeatureTable, partitions: usize) -> MemTable {
     let n = table.nrows();
     for (b, start) in (0..n).step_by(BATCH).enumerate() {
         let end = (start + BATCH).min(n);
+        let values = table.values();
         let columns: Vec<ArrayRef> = (0..table.ncols())
             .map(|j| {
-                let col = table.values().column(j);
-                Arc::new(Float64Array::from_iter_values(
-                    (start..end).map(|i| col[i]),
-                )) as ArrayRef
+                let col = values.column(j);
+                Arc::new(Float64Array::from_iter_values((start..end).map(|i| col[i]))) as ArrayRef
             })
             .collect();
         parts[b % partitions].push(RecordBatch::try_new(schema.clone(), columns).unwrap());

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use churnwise::alert::AlertPolicy;
-use churnwise::clv::{Clv, FittedBetaGeo, FittedGammaGamma};
+use churnwise::clv::{Calibration, Clv, FittedBetaGeo, FittedGammaGamma};
 use churnwise::features::{FeatureSpec, Snapshot};
 use churnwise::score::ChurnScorer;
 use churnwise::segment::{FittedRfm, LifecyclePolicy};
@@ -15,6 +15,7 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
 
+use crate::aggregate::{ChurnFeatures, RfmSummary};
 use crate::scalar::{
     ChurnAlerts, ChurnScore, ClvUdf, ExpectedPurchases, LifecycleStageUdf, PAlive, RfmSegmentUdf,
 };
@@ -30,7 +31,8 @@ use crate::scalar::{
 /// | [`FittedBetaGeo`] | [`beta_geo`](Self::beta_geo) | `p_alive`, `expected_purchases` |
 /// | + [`FittedGammaGamma`] and [`Clv`] settings | [`gamma_gamma`](Self::gamma_gamma), [`clv`](Self::clv) | `clv` |
 /// | [`AlertPolicy`] | [`alerts`](Self::alerts) | `churn_alerts` |
-/// | [`FeatureSpec`] + [`Snapshot`] | [`features`](Self::features) | the aggregates `churn_features`, `rfm_summary` |
+/// | [`FeatureSpec`] + [`Snapshot`] | [`features`](Self::features) | the aggregate `churn_features` |
+/// | [`Calibration`] | [`calibration`](Self::calibration) | the aggregate `rfm_summary` |
 ///
 /// The bundle is serde data: [`to_json`](Self::to_json) /
 /// [`from_json`](Self::from_json) and [`save`](Self::save) /
@@ -43,6 +45,7 @@ use crate::scalar::{
 /// ```
 /// use churnwise::segment::LifecyclePolicy;
 /// use churnwise_datafusion::ChurnwiseFunctions;
+/// use datafusion::execution::FunctionRegistry; // for ctx.udf(..)
 /// use datafusion::prelude::SessionContext;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -71,6 +74,7 @@ pub struct ChurnwiseFunctions {
     clv: Option<Clv>,
     alerts: Option<AlertPolicy>,
     features: Option<Features>,
+    calibration: Option<Calibration>,
 }
 
 /// The feature spec and snapshot the aggregates compute with.
@@ -142,6 +146,14 @@ impl ChurnwiseFunctions {
         self
     }
 
+    /// The calibration period (end, time unit, holdout) for the aggregate
+    /// `rfm_summary`, whose output feeds `p_alive`, `expected_purchases` and
+    /// `clv`. Defaults to none.
+    pub fn calibration(mut self, calibration: Calibration) -> Self {
+        self.calibration = Some(calibration);
+        self
+    }
+
     /// The scorer, if set.
     pub fn scorer_value(&self) -> Option<&ChurnScorer> {
         self.scorer.as_ref()
@@ -182,6 +194,11 @@ impl ChurnwiseFunctions {
         self.features.as_ref().map(|f| (&f.spec, &f.snapshot))
     }
 
+    /// The calibration period, if set.
+    pub fn calibration_value(&self) -> Option<&Calibration> {
+        self.calibration.as_ref()
+    }
+
     /// Checks every object present, as the core's loaders do, and that
     /// `clv`'s three objects come together.
     ///
@@ -197,7 +214,8 @@ impl ChurnwiseFunctions {
         self.scalar_udfs()?;
         if let Some(Features { spec, snapshot }) = &self.features {
             snapshot.validate().map_err(|e| external("snapshot", e))?;
-            spec.resolve(snapshot).map_err(|e| external("features", e))?;
+            spec.resolve(snapshot)
+                .map_err(|e| external("features", e))?;
         }
         let clv_parts = [
             self.beta_geo.is_some(),
@@ -243,7 +261,9 @@ impl ChurnwiseFunctions {
         }
         if let Some(bg) = &self.beta_geo {
             out.push(ScalarUDF::new_from_impl(PAlive::new(bg.clone())?));
-            out.push(ScalarUDF::new_from_impl(ExpectedPurchases::new(bg.clone())?));
+            out.push(ScalarUDF::new_from_impl(ExpectedPurchases::new(
+                bg.clone(),
+            )?));
             if let (Some(gg), Some(clv)) = (&self.gamma_gamma, &self.clv) {
                 out.push(ScalarUDF::new_from_impl(ClvUdf::new(
                     bg.clone(),
@@ -258,14 +278,24 @@ impl ChurnwiseFunctions {
         Ok(out)
     }
 
-    /// The aggregate functions (`churn_features`, `rfm_summary`) when the
-    /// feature spec and snapshot are set.
+    /// The aggregate functions: `churn_features` when the feature spec and
+    /// snapshot are set, `rfm_summary` when the calibration is.
     ///
     /// # Errors
     ///
-    /// As for [`validate`](Self::validate) for the snapshot and spec.
+    /// As for [`validate`](Self::validate) for the snapshot and spec (an
+    /// invalid snapshot, a feature the snapshot's windows cannot compute).
     pub fn aggregate_udfs(&self) -> Result<Vec<AggregateUDF>> {
-        Ok(Vec::new())
+        let mut out = Vec::new();
+        if let Some(Features { spec, snapshot }) = &self.features {
+            snapshot.validate().map_err(|e| external("snapshot", e))?;
+            let f = ChurnFeatures::new(spec, snapshot).map_err(|e| external("features", e))?;
+            out.push(AggregateUDF::new_from_impl(f));
+        }
+        if let Some(c) = &self.calibration {
+            out.push(AggregateUDF::new_from_impl(RfmSummary::new(c.clone())));
+        }
+        Ok(out)
     }
 
     /// Registers every function of the bundle on `ctx` (replacing functions
@@ -359,8 +389,7 @@ impl ChurnwiseFunctions {
                 path.display()
             ))
         })?;
-        Self::from_json(&text).map_err(|e| {
-            DataFusionError::Configuration(format!("{}: {e}", path.display()))
-        })
+        Self::from_json(&text)
+            .map_err(|e| DataFusionError::Configuration(format!("{}: {e}", path.display())))
     }
 }

@@ -46,6 +46,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod aggregate;
+#[cfg(feature = "ballista")]
+pub mod ballista;
 mod functions;
 pub mod scalar;
 mod wire;

@@ -6,7 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use churnwise::alert::{AlertEngine, AlertPolicy, AlertRule, Severity};
-use churnwise::clv::{BetaGeo, Calibration, CalibrationSummary, Clv, GammaGamma, TimeUnit};
+use churnwise::clv::{
+    BetaGeo, Calibration, CalibrationSummary, Clv, GammaGamma, SummaryRow, TimeUnit,
+};
 use churnwise::features::{ChurnLabeler, FeatureSpec, FeatureTable, Snapshot};
 use churnwise::model::LogisticRegression;
 use churnwise::records::History;
@@ -160,7 +162,8 @@ fn features_table(table: &FeatureTable, parts: usize) -> MemTable {
 
 fn context(partitions: usize) -> SessionContext {
     let f = fixture();
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
+    let ctx =
+        SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
     f.functions.register(&ctx).unwrap();
     ctx.register_table("features", Arc::new(features_table(&f.table, 4)))
         .unwrap();
@@ -169,12 +172,19 @@ fn context(partitions: usize) -> SessionContext {
         vec![
             (
                 "frequency".into(),
-                Arc::new(Int64Array::from_iter_values(s.frequency().iter().map(|&x| i64::from(x))))
-                    as ArrayRef,
+                Arc::new(Int64Array::from_iter_values(
+                    s.frequency().iter().map(|&x| i64::from(x)),
+                )) as ArrayRef,
             ),
-            ("recency".into(), Arc::new(Float64Array::from(s.recency().to_vec()))),
+            (
+                "recency".into(),
+                Arc::new(Float64Array::from(s.recency().to_vec())),
+            ),
             ("T".into(), Arc::new(Float64Array::from(s.age().to_vec()))),
-            ("monetary".into(), Arc::new(Float64Array::from(s.monetary().to_vec()))),
+            (
+                "monetary".into(),
+                Arc::new(Float64Array::from(s.monetary().to_vec())),
+            ),
         ],
         3,
     );
@@ -300,7 +310,11 @@ async fn struct_fields_feed_churn_score_by_their_names() {
         .iter()
         .map(|n| format!("'{n}', {n}"))
         .collect();
-    let args: Vec<String> = scorer.features().iter().map(|n| format!("s['{n}']")).collect();
+    let args: Vec<String> = scorer
+        .features()
+        .iter()
+        .map(|n| format!("s['{n}']"))
+        .collect();
     let b = query(
         &ctx,
         &format!(
@@ -336,6 +350,10 @@ async fn bg_nbd_functions_equal_the_core_with_1_and_3_partitions() {
         assert_eq!(floats(&b, "p"), p_alive);
         assert_eq!(floats(&b, "e"), expected);
         assert_eq!(floats(&b, "v"), values);
+        // Constant arguments give the constant's value on every row.
+        let b = query(&ctx, "SELECT p_alive(2, 30.43, 38.86) AS p FROM summary").await;
+        let row = SummaryRow::new(2, 30.43, 38.86).unwrap();
+        assert_eq!(floats(&b, "p"), vec![bg.p_alive(&row); s.len()]);
     }
 }
 
@@ -345,7 +363,8 @@ async fn alerts_equal_the_alert_engine_with_1_and_3_partitions() {
     let engine = AlertEngine::new(policy());
     let report = engine.evaluate(&f.profiles, None).unwrap();
     let n = f.profiles.len();
-    let mut want: Vec<(Vec<String>, Option<String>, Option<String>)> = vec![(vec![], None, None); n];
+    let mut want: Vec<(Vec<String>, Option<String>, Option<String>)> =
+        vec![(vec![], None, None); n];
     for a in report.alerts() {
         let w = &mut want[a.row()];
         if w.0.is_empty() {
@@ -383,8 +402,16 @@ async fn alerts_equal_the_alert_engine_with_1_and_3_partitions() {
                 .map(|s| s.unwrap().to_owned())
                 .collect();
             assert_eq!(got, w.0, "row {i}");
-            assert_eq!(severity.is_valid(i).then(|| severity.value(i).to_owned()), w.1, "row {i}");
-            assert_eq!(route.is_valid(i).then(|| route.value(i).to_owned()), w.2, "row {i}");
+            assert_eq!(
+                severity.is_valid(i).then(|| severity.value(i).to_owned()),
+                w.1,
+                "row {i}"
+            );
+            assert_eq!(
+                route.is_valid(i).then(|| route.value(i).to_owned()),
+                w.2,
+                "row {i}"
+            );
         }
     }
 }
@@ -405,28 +432,52 @@ async fn a_scorer_schema_mismatch_fails_at_planning_naming_the_column() {
     let scorer = fixture().functions.scorer_value().unwrap();
     let features = scorer.features();
     let missing = features[1..].join(", ");
-    let e = plan_error(&ctx, &format!("SELECT churn_score({missing}) FROM features")).await;
+    let e = plan_error(
+        &ctx,
+        &format!("SELECT churn_score({missing}) FROM features"),
+    )
+    .await;
     assert!(
-        e.contains(&format!("churn_score: missing feature column `{}`", features[0])),
+        e.contains(&format!(
+            "churn_score: missing feature column `{}`",
+            features[0]
+        )),
         "{e}"
     );
     let extra = format!("{}, spend_180d", features.join(", "));
     if !features.iter().any(|f| f == "spend_180d") {
         let e = plan_error(&ctx, &format!("SELECT churn_score({extra}) FROM features")).await;
-        assert!(e.contains("churn_score: argument") && e.contains("`spend_180d` is not a feature"), "{e}");
+        assert!(
+            e.contains("churn_score: argument") && e.contains("`spend_180d` is not a feature"),
+            "{e}"
+        );
     }
     let wrong_type = features
         .iter()
-        .map(|n| if n == &features[0] { format!("CAST({n} AS VARCHAR)") } else { n.clone() })
+        .map(|n| {
+            if n == &features[0] {
+                format!("CAST({n} AS VARCHAR)")
+            } else {
+                n.clone()
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ");
-    let e = plan_error(&ctx, &format!("SELECT churn_score({wrong_type}) FROM features")).await;
+    let e = plan_error(
+        &ctx,
+        &format!("SELECT churn_score({wrong_type}) FROM features"),
+    )
+    .await;
     assert!(
-        e.contains(&format!("churn_score: feature `{}`", features[0])) && e.contains("must be numeric, got Utf8"),
+        e.contains(&format!("churn_score: feature `{}`", features[0]))
+            && e.contains("must be numeric, got Utf8"),
         "{e}"
     );
     let e = plan_error(&ctx, "SELECT p_alive(frequency, recency) FROM summary").await;
-    assert!(e.contains("p_alive: takes 3 arguments (frequency, recency, T), got 2"), "{e}");
+    assert!(
+        e.contains("p_alive: takes 3 arguments (frequency, recency, T), got 2"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -449,7 +500,14 @@ async fn a_null_feature_fails_at_run_time_naming_the_column() {
         features.join(", "),
         select.join(", ")
     );
-    let e = ctx.sql(&sql).await.unwrap().collect().await.unwrap_err().to_string();
+    let e = ctx
+        .sql(&sql)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains(&format!("churn_score: null in `{}`", features[0])),
         "{e}"
@@ -459,25 +517,62 @@ async fn a_null_feature_fails_at_run_time_naming_the_column() {
 #[tokio::test]
 async fn the_bundle_round_trips_through_json_and_a_file() {
     let f = fixture();
-    let json = f.functions.to_json().unwrap();
+    let functions = f
+        .functions
+        .clone()
+        .features(
+            FeatureSpec::new(["recency_days", "orders_90d"]),
+            Snapshot::new(at(6)),
+        )
+        .calibration(Calibration::new(at(6)).unit(TimeUnit::Weeks));
+    let json = functions.to_json().unwrap();
     let back = ChurnwiseFunctions::from_json(&json).unwrap();
-    assert_eq!(back, f.functions);
+    assert_eq!(back, functions);
+    let aggregates: Vec<String> = back
+        .aggregate_udfs()
+        .unwrap()
+        .iter()
+        .map(|u| u.name().to_owned())
+        .collect();
+    assert_eq!(aggregates, ["churn_features", "rfm_summary"]);
     let names = |b: &ChurnwiseFunctions| -> Vec<String> {
-        b.scalar_udfs().unwrap().iter().map(|u| u.name().to_owned()).collect()
+        b.scalar_udfs()
+            .unwrap()
+            .iter()
+            .map(|u| u.name().to_owned())
+            .collect()
     };
     assert_eq!(
         names(&back),
-        ["churn_score", "rfm_segment", "lifecycle_stage", "p_alive", "expected_purchases", "clv", "churn_alerts"]
+        [
+            "churn_score",
+            "rfm_segment",
+            "lifecycle_stage",
+            "p_alive",
+            "expected_purchases",
+            "clv",
+            "churn_alerts"
+        ]
     );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("functions.json");
     back.save(&path).unwrap();
-    assert_eq!(ChurnwiseFunctions::load(&path).unwrap(), f.functions);
+    assert_eq!(ChurnwiseFunctions::load(&path).unwrap(), functions);
+    let e = ChurnwiseFunctions::load(dir.path().join("missing.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("missing.json"), "{e}");
     // A typo fails loudly, naming the key.
-    let e = ChurnwiseFunctions::from_json(r#"{"scorre": null}"#).unwrap_err().to_string();
+    let e = ChurnwiseFunctions::from_json(r#"{"scorre": null}"#)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("unknown field `scorre`"), "{e}");
     // clv needs its three objects.
-    let partial = ChurnwiseFunctions::new().gamma_gamma(f.functions.gamma_gamma_value().unwrap().clone());
+    let partial =
+        ChurnwiseFunctions::new().gamma_gamma(f.functions.gamma_gamma_value().unwrap().clone());
     let e = partial.validate().unwrap_err().to_string();
-    assert!(e.contains("`clv` needs beta_geo, gamma_gamma and clv settings"), "{e}");
+    assert!(
+        e.contains("`clv` needs beta_geo, gamma_gamma and clv settings"),
+        "{e}"
+    );
 }

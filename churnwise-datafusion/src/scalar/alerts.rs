@@ -16,7 +16,12 @@ use super::args::{Arg, Input, Kind, Layout, Matching};
 use super::{Kernel, Shared, exec_error, scalar_udf};
 
 /// Built-in profile fields that are labels, and how SQL gives them.
-const LABELS: [&str; 4] = ["rfm_segment", "lifecycle_stage", "value_tier", "engagement_tier"];
+const LABELS: [&str; 4] = [
+    "rfm_segment",
+    "lifecycle_stage",
+    "value_tier",
+    "engagement_tier",
+];
 
 /// Built-in profile fields that are numbers set from a column.
 const NUMBERS: [&str; 2] = ["churn_probability", "customer_value"];
@@ -71,10 +76,8 @@ fn fields_of(c: &Condition, out: &mut Vec<String>) {
     match c {
         Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| fields_of(c, out)),
         Condition::Not(c) => fields_of(c, out),
-        Condition::Test(t) => {
-            if !out.iter().any(|f| f == t.field()) {
-                out.push(t.field().to_owned());
-            }
+        Condition::Test(t) if !out.iter().any(|f| f == t.field()) => {
+            out.push(t.field().to_owned());
         }
         _ => {}
     }
@@ -169,9 +172,7 @@ impl ChurnAlerts {
         let inputs = &self.shared.layout.inputs;
         let given: Vec<&Arg> = args.iter().flatten().collect();
         // Catalog features (numbers that are neither built in nor the policy's own).
-        let is_feature = |i: &Input| {
-            i.kind == Kind::Number && !NUMBERS.contains(&i.name.as_str())
-        };
+        let is_feature = |i: &Input| i.kind == Kind::Number && !NUMBERS.contains(&i.name.as_str());
         let features: Vec<&Arg> = given
             .iter()
             .copied()
@@ -207,12 +208,16 @@ impl ChurnAlerts {
                     .map_err(with)?,
                 "rfm_segment" => profiles
                     .with_rfm_segments(parse::<RfmSegment>(f, a, |s| {
-                        serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned))
+                        serde_json::to_value(s)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
                     })?)
                     .map_err(with)?,
                 "lifecycle_stage" => profiles
                     .with_lifecycle_stages(parse::<LifecycleStage>(f, a, |s| {
-                        serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned))
+                        serde_json::to_value(s)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
                     })?)
                     .map_err(with)?,
                 "value_tier" => profiles

@@ -142,7 +142,7 @@ impl Layout {
             let Some(index) = index else {
                 let noun = self.noun;
                 return plan_err!(
-                    "{f}: argument {} `{name}` is not a {noun} of the function (expected {}); name the column as the {noun} (see the crate docs on argument names)",
+                    "{f}: argument {} `{name}` is not a {noun} of the function (expected {}); pass each input as a column of that name (see churnwise_datafusion::scalar, \"Arguments by name\")",
                     a + 1,
                     self.expected()
                 );
@@ -224,11 +224,7 @@ impl Layout {
         let map = match binding {
             Some(b) if b.0.len() == names.len() => b.0.clone(),
             Some(b) => {
-                return plan_err!(
-                    "{f}: expected {} arguments, got {}",
-                    b.0.len(),
-                    names.len()
-                );
+                return plan_err!("{f}: expected {} arguments, got {}", b.0.len(), names.len());
             }
             None => self.bind(names)?,
         };
@@ -273,7 +269,11 @@ impl Layout {
         let schema = info.schema();
         let names: Option<Vec<String>> = args
             .iter()
-            .map(|a| a.to_field(schema.as_ref()).ok().map(|(_, f)| f.name().clone()))
+            .map(|a| {
+                a.to_field(schema.as_ref())
+                    .ok()
+                    .map(|(_, f)| f.name().clone())
+            })
             .collect();
         let Some(names) = names else {
             return Ok(ExprSimplifyResult::Original(args));
@@ -446,7 +446,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("f: feature `orders_total` (argument `orders_total`) must be numeric, got Utf8"),
+            e.contains(
+                "f: feature `orders_total` (argument `orders_total`) must be numeric, got Utf8"
+            ),
             "{e}"
         );
     }

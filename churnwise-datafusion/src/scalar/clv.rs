@@ -147,7 +147,8 @@ impl Kernel for PAlive {
 }
 
 scalar_udf!(PAlive, "p_alive", |state: serde_json::Value| {
-    let m: FittedBetaGeo = serde_json::from_value(state).map_err(|e| json_error(PAlive::NAME, e))?;
+    let m: FittedBetaGeo =
+        serde_json::from_value(state).map_err(|e| json_error(PAlive::NAME, e))?;
     PAlive::new(m)
 });
 
@@ -222,7 +223,11 @@ impl Kernel for ExpectedPurchases {
         let rows = rows(f, &args, false)?;
         let horizon = match &args[3] {
             Some(a) => a.numbers(f)?,
-            None => return Err(DataFusionError::Internal(format!("{f}: arguments not bound"))),
+            None => {
+                return Err(DataFusionError::Internal(format!(
+                    "{f}: arguments not bound"
+                )));
+            }
         };
         let out = rows
             .iter()
@@ -240,11 +245,15 @@ impl Kernel for ExpectedPurchases {
     }
 }
 
-scalar_udf!(ExpectedPurchases, "expected_purchases", |state: serde_json::Value| {
-    let m: FittedBetaGeo =
-        serde_json::from_value(state).map_err(|e| json_error(ExpectedPurchases::NAME, e))?;
-    ExpectedPurchases::new(m)
-});
+scalar_udf!(
+    ExpectedPurchases,
+    "expected_purchases",
+    |state: serde_json::Value| {
+        let m: FittedBetaGeo =
+            serde_json::from_value(state).map_err(|e| json_error(ExpectedPurchases::NAME, e))?;
+        ExpectedPurchases::new(m)
+    }
+);
 
 /// The fitted state of [`ClvUdf`].
 #[derive(Debug, Clone, Serialize, Deserialize)]

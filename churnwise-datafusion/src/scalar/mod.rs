@@ -213,25 +213,32 @@ macro_rules! scalar_udf {
                 let names: Vec<&str> = args.arg_fields.iter().map(|f| f.name().as_str()).collect();
                 let types: Vec<&datafusion::arrow::datatypes::DataType> =
                     args.arg_fields.iter().map(|f| f.data_type()).collect();
-                shared.layout.resolve(shared.binding.as_ref(), &names, &types)?;
-                Ok(std::sync::Arc::new(datafusion::arrow::datatypes::Field::new(
-                    shared.layout.function,
-                    crate::scalar::Kernel::return_type(self),
-                    crate::scalar::Kernel::nullable(self),
-                )))
+                shared
+                    .layout
+                    .resolve(shared.binding.as_ref(), &names, &types)?;
+                Ok(std::sync::Arc::new(
+                    datafusion::arrow::datatypes::Field::new(
+                        shared.layout.function,
+                        crate::scalar::Kernel::return_type(self),
+                        crate::scalar::Kernel::nullable(self),
+                    ),
+                ))
             }
 
             fn simplify(
                 &self,
                 args: Vec<datafusion::logical_expr::Expr>,
                 info: &datafusion::logical_expr::simplify::SimplifyContext,
-            ) -> datafusion::common::Result<datafusion::logical_expr::simplify::ExprSimplifyResult> {
+            ) -> datafusion::common::Result<datafusion::logical_expr::simplify::ExprSimplifyResult>
+            {
                 let shared = crate::scalar::Kernel::shared(self);
-                shared.layout.simplify(shared.binding.as_ref(), args, info, |binding| {
-                    std::sync::Arc::new(datafusion::logical_expr::ScalarUDF::new_from_impl(
-                        crate::scalar::Kernel::with_shared(self, shared.bound(Some(binding))),
-                    ))
-                })
+                shared
+                    .layout
+                    .simplify(shared.binding.as_ref(), args, info, |binding| {
+                        std::sync::Arc::new(datafusion::logical_expr::ScalarUDF::new_from_impl(
+                            crate::scalar::Kernel::with_shared(self, shared.bound(Some(binding))),
+                        ))
+                    })
             }
 
             fn invoke_with_args(
@@ -239,8 +246,16 @@ macro_rules! scalar_udf {
                 args: datafusion::logical_expr::ScalarFunctionArgs,
             ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
                 let shared = crate::scalar::Kernel::shared(self);
-                let rows = args.number_rows;
                 let arrays = shared.layout.arrays(shared.binding.as_ref(), &args)?;
+                // All-constant arguments come as one-row arrays (DataFusion
+                // then keeps the one-row result as a constant).
+                let rows = arrays
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map_or(args.number_rows, |a| {
+                        datafusion::arrow::array::Array::len(&a.array)
+                    });
                 let out = crate::scalar::Kernel::eval(self, arrays, rows)?;
                 Ok(datafusion::logical_expr::ColumnarValue::Array(out))
             }
@@ -276,6 +291,101 @@ pub(crate) use scalar_udf;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::wire::{self, Portable};
+    use churnwise::alert::AlertPolicy;
+    use churnwise::clv::{Clv, FittedBetaGeo, FittedGammaGamma, TimeUnit, Variant};
+    use churnwise::segment::{FittedRfm, LifecyclePolicy, Rfm};
+    use datafusion::logical_expr::ScalarUDFImpl;
+
+    /// Encodes `f` as a wire payload, decodes it back, and checks the copy
+    /// equals the original (same hash), also once bound.
+    fn round_trips<T: Kernel + Portable + ScalarUDFImpl + PartialEq + Hash>(f: T, tag: &str) {
+        let mut buf = Vec::new();
+        wire::encode(&f, &mut buf).unwrap();
+        let (got_tag, json) = wire::split(&buf).unwrap();
+        assert_eq!(got_tag, tag);
+        assert_eq!(f.name(), tag);
+        let back: T = wire::decode(tag, json).unwrap();
+        assert!(back == f);
+        assert_eq!(hash(&back), hash(&f));
+        let n = f.shared().layout.inputs.len();
+        let bound = f.with_shared(f.shared().bound(Some(Binding((0..n).collect()))));
+        assert!(bound != f, "a bound copy differs from the by-name function");
+        let mut buf = Vec::new();
+        wire::encode(&bound, &mut buf).unwrap();
+        let back: T = wire::decode(tag, wire::split(&buf).unwrap().1).unwrap();
+        assert!(back == bound);
+        assert_eq!(hash(&back), hash(&bound));
+    }
+
+    /// A hash with fixed keys, so equal values hash equal.
+    fn hash<T: Hash>(t: &T) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        t.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn every_function_ships_and_compares_by_its_state() {
+        let (_, scorer) = churnwise::doc_support::small_scorer().unwrap();
+        round_trips(ChurnScore::new(scorer).unwrap(), "churn_score");
+        let e = [1.0, 2.0, 3.0, 4.0];
+        let rfm = FittedRfm::from_edges(Rfm::new(), e, e, e).unwrap();
+        round_trips(RfmSegmentUdf::new(rfm).unwrap(), "rfm_segment");
+        round_trips(
+            LifecycleStageUdf::new(LifecyclePolicy::default()).unwrap(),
+            "lifecycle_stage",
+        );
+        let bg = FittedBetaGeo::new(
+            Variant::Standard,
+            0.243,
+            4.414,
+            0.793,
+            2.426,
+            TimeUnit::Weeks,
+        )
+        .unwrap();
+        round_trips(PAlive::new(bg.clone()).unwrap(), "p_alive");
+        round_trips(
+            ExpectedPurchases::new(bg.clone()).unwrap(),
+            "expected_purchases",
+        );
+        let gg = FittedGammaGamma::new(6.25, 3.74, 15.44).unwrap();
+        round_trips(
+            ClvUdf::new(bg, gg, Clv::new(4.345, 12).discount_rate(0.01)).unwrap(),
+            "clv",
+        );
+        round_trips(
+            ChurnAlerts::new(
+                AlertPolicy::new(AlertPolicy::default_policy().rules()[..3].to_vec()).unwrap(),
+            )
+            .unwrap(),
+            "churn_alerts",
+        );
+    }
+
+    #[test]
+    fn functions_of_different_models_differ() {
+        let e = [1.0, 2.0, 3.0, 4.0];
+        let a = RfmSegmentUdf::new(FittedRfm::from_edges(Rfm::new(), e, e, e).unwrap()).unwrap();
+        let e2 = [1.0, 2.0, 3.0, 5.0];
+        let b = RfmSegmentUdf::new(FittedRfm::from_edges(Rfm::new(), e2, e, e).unwrap()).unwrap();
+        assert!(a != b);
+        assert!(a == a.clone());
+    }
+
+    #[test]
+    fn alerts_refuse_fields_no_column_sets() {
+        let doc = r#"{"rules": [{"id": "p", "severity": "low", "route": "sales",
+            "condition": {"field": "plan", "==": "basic"}}]}"#;
+        let policy = AlertPolicy::from_json(doc).unwrap();
+        let e = ChurnAlerts::new(policy).unwrap_err().to_string();
+        assert!(
+            e.contains("churn_alerts: the policy reads the built-in field `plan`"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn fingerprint_is_fnv1a() {

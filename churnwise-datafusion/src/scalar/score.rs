@@ -144,7 +144,7 @@ impl Kernel for ChurnScore {
 }
 
 scalar_udf!(ChurnScore, "churn_score", |state: serde_json::Value| {
-    let scorer = ChurnScorer::from_json(&state.to_string())
-        .map_err(|e| build_error(ChurnScore::NAME, e))?;
+    let scorer =
+        ChurnScorer::from_json(&state.to_string()).map_err(|e| build_error(ChurnScore::NAME, e))?;
     ChurnScore::new(scorer)
 });

@@ -184,7 +184,10 @@ impl LifecycleStageUdf {
     pub fn new(policy: LifecyclePolicy) -> Result<Self> {
         policy.validate().map_err(|e| build_error(Self::NAME, e))?;
         let json = serde_json::to_string(&policy).map_err(|e| json_error(Self::NAME, e))?;
-        let mut inputs: Vec<Input> = LIFECYCLE_COLUMNS.iter().map(|c| Input::number(*c)).collect();
+        let mut inputs: Vec<Input> = LIFECYCLE_COLUMNS
+            .iter()
+            .map(|c| Input::number(*c))
+            .collect();
         inputs.push(Input::number("churn_probability").optional());
         let layout = Layout {
             function: Self::NAME,
@@ -225,7 +228,9 @@ impl Kernel for LifecycleStageUdf {
         let mut values = ndarray::Array2::<f64>::zeros((rows, LIFECYCLE_COLUMNS.len()));
         for (j, arg) in args[..LIFECYCLE_COLUMNS.len()].iter().enumerate() {
             let Some(arg) = arg else {
-                return Err(DataFusionError::Internal(format!("{f}: arguments not bound")));
+                return Err(DataFusionError::Internal(format!(
+                    "{f}: arguments not bound"
+                )));
             };
             for (i, &v) in arg.numbers(f)?.iter().enumerate() {
                 values[[i, j]] = v;
@@ -234,7 +239,11 @@ impl Kernel for LifecycleStageUdf {
         let scores = match &args[LIFECYCLE_COLUMNS.len()] {
             Some(arg) => {
                 let s = arg.numbers(f)?.into_owned();
-                if let Some((row, p)) = s.iter().enumerate().find(|(_, p)| !(0.0..=1.0).contains(*p)) {
+                if let Some((row, p)) = s
+                    .iter()
+                    .enumerate()
+                    .find(|(_, p)| !(0.0..=1.0).contains(*p))
+                {
                     return datafusion::common::exec_err!(
                         "{f}: churn probability {p} in {} at row {row} of the batch is outside [0, 1]",
                         arg.describe()
@@ -256,8 +265,12 @@ impl Kernel for LifecycleStageUdf {
     }
 }
 
-scalar_udf!(LifecycleStageUdf, "lifecycle_stage", |state: serde_json::Value| {
-    let policy: LifecyclePolicy =
-        serde_json::from_value(state).map_err(|e| json_error(LifecycleStageUdf::NAME, e))?;
-    LifecycleStageUdf::new(policy)
-});
+scalar_udf!(
+    LifecycleStageUdf,
+    "lifecycle_stage",
+    |state: serde_json::Value| {
+        let policy: LifecyclePolicy =
+            serde_json::from_value(state).map_err(|e| json_error(LifecycleStageUdf::NAME, e))?;
+        LifecycleStageUdf::new(policy)
+    }
+);
