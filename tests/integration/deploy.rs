@@ -329,7 +329,10 @@ fn strided_rows_score_like_single_rows() {
         .select(scorer.features())
         .unwrap();
     let rows = table.values();
-    assert!(rows.ncols() > 8, "enough columns for the 4-lane sum to differ");
+    assert!(
+        rows.ncols() > 8,
+        "enough columns for the 4-lane sum to differ"
+    );
     let column_major =
         Array2::from_shape_vec(rows.raw_dim().f(), rows.t().iter().copied().collect()).unwrap();
     assert!(column_major.as_slice().is_none());
