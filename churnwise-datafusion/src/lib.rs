@@ -50,6 +50,8 @@ pub mod aggregate;
 pub mod ballista;
 mod functions;
 pub mod scalar;
+// Read only by the Ballista codecs (and the unit tests) without the feature.
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
 mod wire;
 
 pub use functions::ChurnwiseFunctions;
