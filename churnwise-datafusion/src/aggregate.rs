@@ -785,7 +785,7 @@ fn group_u32(ctx: &Ctx, g: usize) -> Result<u32> {
 
 /// Takes the events of groups `< n` out of `groups`/`cols` (a counting sort),
 /// renumbering the rest from 0.
-fn take_grouped<T: Copy>(
+fn take_grouped<T: Copy + Default>(
     n: usize,
     groups: &mut Vec<u32>,
     mut item: impl FnMut(usize) -> T,
@@ -803,7 +803,7 @@ fn take_grouped<T: Copy>(
     }
     let total = offsets[n];
     let mut next = offsets.clone();
-    let mut out: Vec<Option<T>> = vec![None; total];
+    let mut out: Vec<T> = vec![T::default(); total];
     let all = total == groups.len();
     let mut taken = if all {
         Vec::new()
@@ -813,7 +813,7 @@ fn take_grouped<T: Copy>(
     for (i, &g) in groups.iter().enumerate() {
         let g = g as usize;
         if g < n {
-            out[next[g]] = Some(item(i));
+            out[next[g]] = item(i);
             next[g] += 1;
             if !all {
                 taken[i] = true;
@@ -834,7 +834,7 @@ fn take_grouped<T: Copy>(
         }
         *groups = rest;
     }
-    (offsets, out.into_iter().flatten().collect())
+    (offsets, out)
 }
 
 /// Keeps the entries of `v` not marked in `taken` (all cleared when `taken` is empty).
@@ -1526,6 +1526,65 @@ mod tests {
         let mut rest = items.to_vec();
         retain_untaken(&mut rest, &taken);
         assert_eq!(rest, [20, 30]);
+    }
+
+    fn orders_ctx() -> Ctx {
+        use chrono::TimeZone;
+        let snapshot = Snapshot::new(Utc.with_ymd_and_hms(2024, 7, 1, 0, 0, 0).unwrap());
+        let f = ChurnFeatures::new(&FeatureSpec::rfm(), &snapshot).unwrap();
+        Ctx {
+            function: FEATURES_NAME,
+            form: Form::Orders,
+            signup: true,
+            columns: vec!["signup".into(), "t".into(), "amount".into()],
+            keep_until: f.plan.as_of,
+            output: Output::Features(Arc::clone(&f.plan)),
+        }
+    }
+
+    fn filled(ctx: &Ctx) -> Store {
+        let day = MICROS_PER_DAY;
+        let t0 = 1_700_000_000_000_000;
+        let values: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![t0; 6])),
+            Arc::new(Int64Array::from(vec![
+                Some(t0 + day),
+                Some(t0 + 2 * day),
+                None,
+                Some(t0 + 9 * day),
+                Some(t0 + 3 * day),
+                Some(t0 + 4 * day),
+            ])),
+            Arc::new(Float64Array::from(vec![1.5, 2.0, 0.0, -1.0, 4.25, 8.0])),
+        ];
+        let mut store = Store::default();
+        store
+            .update(ctx, &values, &[0, 1, 2, 1, 0, 3], None, 4)
+            .unwrap();
+        store
+    }
+
+    #[test]
+    fn emitting_the_first_groups_then_the_rest_equals_emitting_all() {
+        let ctx = orders_ctx();
+        let all = filled(&ctx).evaluate(&ctx, EmitTo::All).unwrap();
+        let mut store = filled(&ctx);
+        let first = store.evaluate(&ctx, EmitTo::First(2)).unwrap();
+        let rest = store.evaluate(&ctx, EmitTo::All).unwrap();
+        assert_eq!((first.len(), rest.len()), (2, 2));
+        assert_eq!(all.slice(0, 2).to_data(), first.to_data());
+        assert_eq!(all.slice(2, 2).to_data(), rest.to_data());
+        // Partial states of the first group, then the rest, merged into a new store.
+        let mut store = filled(&ctx);
+        let mut merged = Store::default();
+        let s1 = store.state(&ctx, EmitTo::First(1)).unwrap();
+        merged.merge(&ctx, &s1, &[0], 4).unwrap();
+        let s2 = store.state(&ctx, EmitTo::All).unwrap();
+        merged.merge(&ctx, &s2, &[1, 2, 3], 4).unwrap();
+        assert_eq!(
+            merged.evaluate(&ctx, EmitTo::All).unwrap().to_data(),
+            all.to_data()
+        );
     }
 
     #[test]
