@@ -44,13 +44,13 @@ pub use csv::{
     CsvFormat, CustomerCsv, FeedbackCsv, InteractionCsv, MAX_FIELD_BYTES, MAX_ID_BYTES,
     MAX_LINE_BYTES, OrderCsv, SubscriptionCsv, SubscriptionEventCsv,
 };
+#[doc(hidden)]
+pub use history::CompactKind;
+pub(crate) use history::FeedbackRow;
 pub use history::{
     Attributes, CustomerView, FeedbackSlice, History, HistorySummary, Interactions, MemoryUsage,
     Orders,
 };
-#[doc(hidden)]
-pub use history::CompactKind;
-pub(crate) use history::FeedbackRow;
 // The Arrow reader (feature `arrow`) parses ids and text times as CSV does.
 #[cfg(feature = "csv")]
 pub use identity::IdentifierCsv;
