@@ -33,7 +33,7 @@ use std::mem::size_of;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use churnwise::clv::{Calibration, TimeUnit};
+use churnwise::clv::Calibration;
 use churnwise::features::{
     CompactKind, CustomerEvents, EventFeatures, FeatureSpec, Snapshot, cmp_interactions, cmp_orders,
 };
@@ -385,20 +385,8 @@ impl RfmSummary {
     /// The aggregate for `calibration` (its end, time unit and holdout).
     pub fn new(calibration: Calibration) -> Self {
         let json = serde_json::json!({ "calibration": calibration }).to_string();
-        // The holdout end has no getter; read it from the canonical JSON.
-        let holdout_end = serde_json::from_str::<serde_json::Value>(&json)
-            .ok()
-            .and_then(|v| {
-                serde_json::from_value::<Option<DateTime<Utc>>>(
-                    v["calibration"]["holdout_end"].clone(),
-                )
-                .ok()
-            })
-            .flatten();
-        let unit: TimeUnit = serde_json::from_str::<serde_json::Value>(&json)
-            .ok()
-            .and_then(|v| serde_json::from_value(v["calibration"]["unit"].clone()).ok())
-            .unwrap_or_default();
+        let holdout_end = calibration.holdout_end_value();
+        let unit = calibration.unit_value();
         let mut fields = vec![
             Field::new("frequency", DataType::Int64, false),
             Field::new("recency", DataType::Float64, false),
@@ -1609,7 +1597,7 @@ mod tests {
         let g = ChurnFeatures::from_json(f.to_json().unwrap()).unwrap();
         assert_eq!(f, g);
         let end = Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap();
-        let r = RfmSummary::new(Calibration::new(end).unit(TimeUnit::Weeks));
+        let r = RfmSummary::new(Calibration::new(end).unit(churnwise::clv::TimeUnit::Weeks));
         let s = RfmSummary::from_json(r.to_json().unwrap()).unwrap();
         assert_eq!(r, s);
         assert_eq!(s.plan.per_unit, 7.0);

@@ -298,6 +298,16 @@ impl Calibration {
         self.end
     }
 
+    /// The time unit of the summary's recency and age.
+    pub fn unit_value(&self) -> TimeUnit {
+        self.unit
+    }
+
+    /// The end of the holdout period, if any.
+    pub fn holdout_end_value(&self) -> Option<DateTime<Utc>> {
+        self.holdout_end
+    }
+
     /// Summarizes every customer with a purchase on or before the calibration end.
     /// Customers are processed on all rayon threads; the output is in
     /// [`History`] order whatever the thread count.
