@@ -301,9 +301,7 @@ pub fn fit_and_run(parts: &PopulationParts) -> Result<(Models, Output), BoxError
         .collect();
     let alerts = AlertPolicy::new(rules)?;
 
-    // The in-process pipeline. The scorer runs on a table of exactly its
-    // features, as its own `score_history` does (on the wider table the
-    // core's strided path can differ in the last bit).
+    // The in-process pipeline.
     let scores = scorer
         .score_table(&table.select(scorer.features())?)?
         .to_vec();
@@ -649,7 +647,6 @@ pub fn compare(models: &Models, sql: &Output, in_process: &Output) -> Result<(),
         ));
     }
     let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
-    let close = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
     let same_opt = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => same(a, b),
         (None, None) => true,
@@ -669,13 +666,9 @@ pub fn compare(models: &Models, sql: &Output, in_process: &Output) -> Result<(),
             }
         }
         let checks = [
-            // The core's batch scoring kernel gives a row's probability
-            // within an ulp or two depending on the batch around it, and
-            // DataFusion's batches are not the in-process one: equal to
-            // 1e-12 relative (everything else bit for bit).
             (
                 "churn_probability",
-                close(got.churn_probability, want.churn_probability),
+                same(got.churn_probability, want.churn_probability),
             ),
             ("rfm_segment", got.rfm_segment == want.rfm_segment),
             (
