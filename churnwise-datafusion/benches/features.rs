@@ -15,6 +15,9 @@
 //! polars' `group_by` can be timed on the same files side by side) or in a
 //! temporary directory removed at the end. The spec is every feature that
 //! reads only orders and the signup time (15 with the default windows).
+//!
+//! polars on the same files, side by side (Python only for the comparison):
+//! `python benches/features_polars.py $CHURNWISE_BENCH_DIR 5`.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
