@@ -33,7 +33,7 @@ use std::mem::size_of;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use churnwise::clv::Calibration;
+use churnwise::clv::{Calibration, purchase_occasions};
 use churnwise::features::{
     CompactKind, CustomerEvents, EventFeatures, FeatureSpec, Snapshot, cmp_interactions, cmp_orders,
 };
@@ -1275,17 +1275,13 @@ fn evaluate_rfm(plan: &RfmPlan, t: &mut Taken, n: usize) -> Result<ArrayRef> {
     for g in 0..n {
         let orders = &mut t.orders[t.order_offsets[g]..t.order_offsets[g + 1]];
         orders.sort_unstable_by(|a, b| cmp_orders(*a, *b));
-        match occasions(orders, plan.end_day, plan.holdout_day) {
+        match purchase_occasions(orders.iter().copied(), plan.end_day, plan.holdout_day) {
             Some(o) => {
                 valid.push(true);
                 frequency.push(i64::from(o.repeats));
                 recency.push((o.last - o.first) as f64 / plan.per_unit);
                 age.push((plan.end_day - o.first) as f64 / plan.per_unit);
-                monetary.push(if o.repeats == 0 {
-                    0.0
-                } else {
-                    o.repeat_value / f64::from(o.repeats)
-                });
+                monetary.push(o.mean_repeat_value());
                 holdout.push(i64::from(o.holdout));
             }
             None => {
@@ -1312,61 +1308,6 @@ fn evaluate_rfm(plan: &RfmPlan, t: &mut Taken, n: usize) -> Result<ArrayRef> {
         arrays,
         Some(NullBuffer::from(valid)),
     )?))
-}
-
-/// One customer's purchase days (as the core's calibration summary counts them).
-struct Occasions {
-    first: i64,
-    last: i64,
-    repeats: u32,
-    repeat_value: f64,
-    holdout: u32,
-}
-
-/// Collapses sorted orders into purchase days, exactly as the core's
-/// calibration summary does; `None` without a purchase by `end_day`.
-fn occasions(orders: &[(i64, f64)], end_day: i64, holdout_day: Option<i64>) -> Option<Occasions> {
-    let mut o: Option<Occasions> = None;
-    let mut current = i64::MIN;
-    for &(t, amount) in orders {
-        if amount < 0.0 {
-            continue;
-        }
-        let d = t.div_euclid(MICROS_PER_DAY);
-        if d > end_day {
-            match (&mut o, holdout_day) {
-                (Some(o), Some(h)) if d <= h && d != current => {
-                    o.holdout += 1;
-                    current = d;
-                }
-                _ => {}
-            }
-            continue;
-        }
-        match &mut o {
-            None => {
-                o = Some(Occasions {
-                    first: d,
-                    last: d,
-                    repeats: 0,
-                    repeat_value: 0.0,
-                    holdout: 0,
-                });
-            }
-            Some(o) if d == current => {
-                if o.repeats > 0 {
-                    o.repeat_value += amount;
-                }
-            }
-            Some(o) => {
-                o.repeats = o.repeats.saturating_add(1);
-                o.repeat_value += amount;
-                o.last = d;
-            }
-        }
-        current = d;
-    }
-    o
 }
 
 /// The native groups accumulator: flat event vectors for all groups.

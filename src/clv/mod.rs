@@ -56,4 +56,6 @@ pub use gamma_gamma::{FittedGammaGamma, GammaGamma};
 pub use optimize::FitStats;
 pub use sbg::{FittedShiftedBetaGeometric, RenewalCounts, ShiftedBetaGeometric};
 pub use summary::{Calibration, CalibrationSummary, SummaryRow, TimeUnit};
+#[doc(hidden)]
+pub use summary::{Occasions, purchase_occasions};
 pub use value::{Clv, PurchaseModel};

@@ -358,7 +358,12 @@ impl Calibration {
             .into_par_iter()
             .filter_map(|c| {
                 let orders = history.customer(c)?.orders();
-                occasions(orders.micros(), orders.amounts(), end_day, holdout_day).map(|o| (c, o))
+                let days = orders
+                    .micros()
+                    .iter()
+                    .copied()
+                    .zip(orders.amounts().iter().copied());
+                purchase_occasions(days, end_day, holdout_day).map(|o| (c, o))
             })
             .collect();
         if rows.is_empty() {
@@ -396,17 +401,28 @@ fn day(micros: i64) -> i64 {
     micros.div_euclid(MICROS_PER_DAY)
 }
 
-/// One customer's purchase days, counted.
-struct Occasions {
-    first: i64,
-    last: i64,
-    repeats: u32,
-    repeat_value: f64,
-    holdout: u32,
+/// One customer's purchase days, counted. Public but hidden: query-engine
+/// aggregates (`churnwise-datafusion`'s `rfm_summary`) call
+/// [`purchase_occasions`] so that they count exactly as
+/// [`Calibration::summarize`] does.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Occasions {
+    /// Day of the first purchase (days since the Unix epoch).
+    pub first: i64,
+    /// Day of the last purchase by the end of calibration.
+    pub last: i64,
+    /// Repeat purchase days by the end of calibration.
+    pub repeats: u32,
+    /// Total value of the repeat purchase days.
+    pub repeat_value: f64,
+    /// Purchase days in the holdout period.
+    pub holdout: u32,
 }
 
 impl Occasions {
-    fn mean_repeat_value(&self) -> f64 {
+    /// The mean value of a repeat purchase day (0 without repeats).
+    pub fn mean_repeat_value(&self) -> f64 {
         if self.repeats == 0 {
             0.0
         } else {
@@ -415,16 +431,17 @@ impl Occasions {
     }
 }
 
-/// Collapses sorted orders into purchase days; `None` without a purchase by `end_day`.
-fn occasions(
-    times: &[i64],
-    amounts: &[f64],
+/// Collapses time-sorted orders `(µs, amount)` into purchase days; `None`
+/// without a purchase by `end_day` (days since the Unix epoch).
+#[doc(hidden)]
+pub fn purchase_occasions(
+    orders: impl IntoIterator<Item = (i64, f64)>,
     end_day: i64,
     holdout_day: Option<i64>,
 ) -> Option<Occasions> {
     let mut o: Option<Occasions> = None;
     let mut current = i64::MIN;
-    for (&t, &amount) in times.iter().zip(amounts) {
+    for (t, amount) in orders {
         // Refunds are not purchase occasions.
         if amount < 0.0 {
             continue;
