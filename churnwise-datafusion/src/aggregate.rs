@@ -28,7 +28,7 @@
 //! signup, a null amount (or event kind, or order value) on a row with an
 //! event time. Non-finite amounts are errors too.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::mem::size_of;
 use std::sync::Arc;
 
@@ -171,7 +171,7 @@ impl ChurnFeatures {
         Ok(ChurnFeatures {
             spec: spec.clone(),
             snapshot: snapshot.clone(),
-            fingerprint: fingerprint(&json),
+            fingerprint: crate::wire::fingerprint(json.as_bytes()),
             json: json.into(),
             signature: Signature::user_defined(Volatility::Immutable),
             plan: Arc::new(FeaturePlan {
@@ -405,7 +405,7 @@ impl RfmSummary {
                 fields: fields.into(),
             }),
             calibration,
-            fingerprint: fingerprint(&json),
+            fingerprint: crate::wire::fingerprint(json.as_bytes()),
             json: json.into(),
             signature: Signature::user_defined(Volatility::Immutable),
         }
@@ -520,12 +520,6 @@ impl AggregateUDFImpl for RfmSummary {
     fn order_sensitivity(&self) -> AggregateOrderSensitivity {
         AggregateOrderSensitivity::Insensitive
     }
-}
-
-fn fingerprint(json: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    json.hash(&mut h);
-    h.finish()
 }
 
 /// The kind of an argument, for coercion.

@@ -21,6 +21,14 @@ pub(crate) trait Portable: Sized {
     fn from_json(value: serde_json::Value) -> Result<Self>;
 }
 
+/// FNV-1a, 64 bits, of a function's state: what its `Eq` and `Hash` compare
+/// first. Stable across processes and releases (unlike `DefaultHasher`).
+pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Appends the payload of `f` to `buf`.
 pub(crate) fn encode<P: Portable>(f: &P, buf: &mut Vec<u8>) -> Result<()> {
     buf.extend_from_slice(MAGIC);
@@ -44,5 +52,17 @@ pub(crate) fn decode<P: Portable>(name: &str, json: &[u8]) -> Result<P> {
     match serde_json::from_slice(json) {
         Ok(value) => P::from_json(value),
         Err(e) => exec_err!("cannot decode the state of churnwise function `{name}`: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_fnv1a() {
+        // FNV-1a 64 of "a" (published test vector).
+        assert_eq!(fingerprint(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fingerprint(b""), 0xcbf2_9ce4_8422_2325);
     }
 }

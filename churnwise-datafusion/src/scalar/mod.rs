@@ -85,7 +85,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn new(layout: Layout, json: String) -> Shared {
-        let fingerprint = fingerprint(json.as_bytes());
+        let fingerprint = crate::wire::fingerprint(json.as_bytes());
         Shared {
             layout,
             signature: Signature::user_defined(Volatility::Immutable),
@@ -120,13 +120,6 @@ impl Hash for Shared {
         self.fingerprint.hash(h);
         self.binding.hash(h);
     }
-}
-
-/// FNV-1a, 64 bits: stable across processes and releases (unlike `DefaultHasher`).
-fn fingerprint(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// A churnwise error as a DataFusion execution error naming the function.
@@ -385,12 +378,5 @@ mod tests {
             e.contains("churn_alerts: the policy reads the built-in field `plan`"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn fingerprint_is_fnv1a() {
-        // FNV-1a 64 of "a" (published test vector).
-        assert_eq!(fingerprint(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fingerprint(b""), 0xcbf2_9ce4_8422_2325);
     }
 }
