@@ -1,6 +1,7 @@
 //! Scoring 10 M customers: `SELECT churn_score(..)` through DataFusion
 //! (1 and 2 target partitions) against the in-process batch scoring
-//! (`ChurnScorer::score_table`) of the same rows, side by side.
+//! (`ChurnScorer::score_table`, 1 thread and all threads) of the same rows,
+//! side by side.
 //!
 //! ```text
 //! cargo bench -p churnwise-datafusion --all-features --bench score
@@ -117,6 +118,19 @@ fn bench(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("in_process_score_table", rows), |b| {
         b.iter(|| black_box(scorer.score_table(black_box(&table)).unwrap()))
     });
+    // The same on one thread, beside one target partition.
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    group.bench_function(
+        BenchmarkId::new("in_process_score_table_1_thread", rows),
+        |b| {
+            b.iter(|| {
+                one_thread.install(|| black_box(scorer.score_table(black_box(&table)).unwrap()))
+            })
+        },
+    );
     for partitions in [1, 2] {
         let ctx = SessionContext::new_with_config(
             SessionConfig::new()

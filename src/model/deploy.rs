@@ -1,10 +1,11 @@
 //! One serializable type for every deployable churn model.
 
-use ndarray::{Array1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::logit;
+use super::linear::check_column_lengths;
 use super::{
     Calibrator, FittedCalibrator, FittedGradientBoosting, FittedLogisticRegression, PredictProba,
 };
@@ -145,12 +146,34 @@ impl FittedModel {
             FittedModel::GradientBoosting(m) => m.predict_proba(x),
             FittedModel::Calibrated { model, calibration } => {
                 let mut p = model.predict_proba(x)?;
-                match p.as_slice_mut() {
-                    Some(s) => s.par_chunks_mut(4096).for_each(|c| {
-                        c.iter_mut().for_each(|v| *v = calibration.apply(*v));
-                    }),
-                    None => p.mapv_inplace(|v| calibration.apply(v)),
-                }
+                calibrate_in_place(&mut p, calibration);
+                Ok(p)
+            }
+        }
+    }
+
+    /// Churn probabilities for `rows` rows held as columns, one slice per
+    /// feature in [`feature_names`](Self::feature_names) order (as Arrow
+    /// and other columnar engines hold them); bit-identical to
+    /// [`predict_proba`](Self::predict_proba) on the same rows. A logistic
+    /// regression reads the columns in place; trees gather each row first.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] if the column count differs or a column
+    /// does not hold `rows` values; [`ErrorKind::NonFinite`] for a row whose
+    /// values overflow the model.
+    pub fn predict_proba_columns(&self, columns: &[&[f64]], rows: usize) -> Result<Array1<f64>> {
+        match self {
+            FittedModel::Logistic(m) => m.predict_proba_columns(columns, rows),
+            FittedModel::GradientBoosting(m) => {
+                check_column_lengths(columns, rows)?;
+                let x = Array2::from_shape_fn((rows, columns.len()), |(i, j)| columns[j][i]);
+                m.predict_proba(x.view())
+            }
+            FittedModel::Calibrated { model, calibration } => {
+                let mut p = model.predict_proba_columns(columns, rows)?;
+                calibrate_in_place(&mut p, calibration);
                 Ok(p)
             }
         }
@@ -287,6 +310,16 @@ impl FittedModel {
             .into());
         }
         Ok(())
+    }
+}
+
+/// Applies a fitted calibration to probabilities in place, in parallel.
+fn calibrate_in_place(p: &mut Array1<f64>, calibration: &FittedCalibrator) {
+    match p.as_slice_mut() {
+        Some(s) => s.par_chunks_mut(4096).for_each(|c| {
+            c.iter_mut().for_each(|v| *v = calibration.apply(*v));
+        }),
+        None => p.mapv_inplace(|v| calibration.apply(v)),
     }
 }
 

@@ -4,7 +4,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::logistic::kernel::{dot, linear_rows};
+use super::logistic::kernel::{dot, linear_columns, linear_rows};
 use super::standardize::FittedStandardizer;
 use crate::{Error, ErrorKind, Result};
 
@@ -203,34 +203,83 @@ impl Linear {
             }
             .into());
         }
-        let mut out = vec![0.0; x.nrows()];
+        self.chunked(
+            x.nrows(),
+            |first, chunk| match x.as_slice() {
+                // Row-major and contiguous: rows are slices and dot products
+                // vectorize. With AVX2, four rows at a time with prefetch;
+                // otherwise compiled for each SIMD level and dispatched at
+                // run time (pulp). Every kernel does the same operations in
+                // the same order, so results do not depend on the CPU.
+                Some(data) if d > 0 => linear_rows(&data[first * d..], w, b, chunk, &link),
+                // Strided rows (a column selection, a transposed view):
+                // copied into a buffer so that every row is summed by
+                // `dot`, as in single-row scoring.
+                _ => {
+                    let mut row = vec![0.0; d];
+                    for (k, o) in chunk.iter_mut().enumerate() {
+                        row.iter_mut()
+                            .zip(x.row(first + k))
+                            .for_each(|(r, v)| *r = *v);
+                        *o = b + dot(&row, w);
+                    }
+                    link(chunk);
+                }
+            },
+            |i| x.row(i).to_vec(),
+        )
+    }
+
+    /// [`apply`](Self::apply) for `rows` rows held as columns (one slice per
+    /// feature, in feature order), read in place; bit-identical to
+    /// [`apply`](Self::apply) on the same rows.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] if the column count differs or a
+    /// column does not have `rows` values; as for [`apply`](Self::apply) otherwise.
+    pub(crate) fn apply_columns(
+        &self,
+        columns: &[&[f64]],
+        rows: usize,
+        link: impl Fn(&mut [f64]) + Sync,
+    ) -> Result<Vec<f64>> {
+        let (w, b, d) = (
+            &self.raw_coefficients,
+            self.raw_intercept,
+            self.raw_coefficients.len(),
+        );
+        if columns.len() != d {
+            return Err(ErrorKind::LengthMismatch {
+                what: "feature columns for the model",
+                expected: d,
+                got: columns.len(),
+            }
+            .into());
+        }
+        check_column_lengths(columns, rows)?;
+        self.chunked(
+            rows,
+            |first, chunk| linear_columns(columns, first, w, b, chunk, &link),
+            |i| columns.iter().map(|c| c[i]).collect(),
+        )
+    }
+
+    /// Runs `kernel(first_row, chunk)` over the output in fixed chunks of
+    /// [`CHUNK`] rows, in parallel, and reports the first row whose result
+    /// is NaN (its values from `row`) as an overflow.
+    fn chunked(
+        &self,
+        rows: usize,
+        kernel: impl Fn(usize, &mut [f64]) + Sync,
+        row: impl Fn(usize) -> Vec<f64>,
+    ) -> Result<Vec<f64>> {
+        let mut out = vec![0.0; rows];
         let nan_in_chunk: Vec<bool> = out
             .par_chunks_mut(CHUNK)
             .enumerate()
             .map(|(c, chunk)| {
-                match x.as_slice() {
-                    // Row-major and contiguous: rows are slices and dot products
-                    // vectorize. With AVX2, four rows at a time with prefetch;
-                    // otherwise compiled for each SIMD level and dispatched at
-                    // run time (pulp). Every kernel does the same operations in
-                    // the same order, so results do not depend on the CPU.
-                    Some(data) if d > 0 => {
-                        linear_rows(&data[c * CHUNK * d..], w, b, chunk, &link);
-                    }
-                    // Strided rows (a column selection, a transposed view):
-                    // copied into a buffer so that every row is summed by
-                    // `dot`, as in single-row scoring.
-                    _ => {
-                        let mut row = vec![0.0; d];
-                        for (k, o) in chunk.iter_mut().enumerate() {
-                            row.iter_mut()
-                                .zip(x.row(c * CHUNK + k))
-                                .for_each(|(r, v)| *r = *v);
-                            *o = b + dot(&row, w);
-                        }
-                        link(chunk);
-                    }
-                }
+                kernel(c * CHUNK, chunk);
                 // Finite rows can still overflow: terms reaching +∞ and −∞
                 // sum to NaN. Checked while the chunk is in cache (a fold,
                 // not `any`, so it vectorizes).
@@ -243,8 +292,7 @@ impl Linear {
                     .iter()
                     .position(|v| v.is_nan())
                     .unwrap_or(0);
-            let row: Vec<f64> = x.row(i).to_vec();
-            return Err(self.overflow(i, &row));
+            return Err(self.overflow(i, &row(i)));
         }
         Ok(out)
     }
@@ -268,5 +316,22 @@ impl Linear {
             value: term,
         }
         .into()
+    }
+}
+
+/// Checks that every feature column holds `rows` values.
+///
+/// # Errors
+///
+/// [`ErrorKind::LengthMismatch`] if a column does not.
+pub(crate) fn check_column_lengths(columns: &[&[f64]], rows: usize) -> Result<()> {
+    match columns.iter().find(|c| c.len() != rows) {
+        Some(column) => Err(ErrorKind::LengthMismatch {
+            what: "values in each feature column",
+            expected: rows,
+            got: column.len(),
+        }
+        .into()),
+        None => Ok(()),
     }
 }

@@ -316,6 +316,58 @@ impl ChurnScorer {
         self.model.predict_proba_table(table)
     }
 
+    /// Churn probabilities for `rows` customers whose features are held as
+    /// columns, one slice per feature in [`features`](Self::features)
+    /// order: the layout of Arrow arrays and other columnar engines. A
+    /// logistic regression reads the columns in place, without a row-major
+    /// copy. Bit-identical to [`score_table`](Self::score_table) and
+    /// [`score_one`](Self::score_one) on the same rows.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`] for the wrong number of columns or a
+    /// column that does not hold `rows` values; [`ErrorKind::NonFinite`]
+    /// naming the feature and row of a NaN or infinite value, or of values
+    /// so extreme that the log-odds overflow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let (x, scorer) = churnwise::doc_support::small_scorer()?;
+    /// // One slice per feature, in `features()` order: recency_days, orders_total.
+    /// let recency = [10.0, 90.0];
+    /// let orders = [7.0, 4.0];
+    /// let p = scorer.score_columns(&[&recency, &orders], 2)?;
+    /// assert_eq!(p[1], scorer.score_one(&[90.0, 4.0])?);
+    /// assert!(scorer.score_columns(&[&recency, &[7.0, f64::NAN]], 2).is_err());
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn score_columns(&self, columns: &[&[f64]], rows: usize) -> Result<Array1<f64>> {
+        if columns.len() != self.features.len() {
+            return Err(ErrorKind::LengthMismatch {
+                what: "feature columns for the scorer",
+                expected: self.features.len(),
+                got: columns.len(),
+            }
+            .into());
+        }
+        for (column, name) in columns.iter().zip(&self.features) {
+            // A fold, not `find`, so the common all-finite case vectorizes.
+            if !column.iter().fold(true, |finite, v| finite & v.is_finite())
+                && let Some((row, &value)) = column.iter().enumerate().find(|(_, v)| !v.is_finite())
+            {
+                return Err(ErrorKind::NonFinite {
+                    what: "feature value",
+                    row,
+                    column: name.clone(),
+                    value,
+                }
+                .into());
+            }
+        }
+        self.model.predict_proba_columns(columns, rows)
+    }
+
     /// Extracts the model's features from a history as of `as_of` and scores every customer.
     ///
     /// # Errors

@@ -344,3 +344,81 @@ fn strided_rows_score_like_single_rows() {
         assert_eq!(contiguous[i].to_bits(), one.to_bits(), "row {i}");
     }
 }
+
+#[test]
+fn columns_score_like_rows_for_every_model_kind() {
+    use churnwise::model::{Calibrator, GradientBoosting};
+    let (history, snapshot, scorer) = churnwise::doc_support::scorer(400, 5).unwrap();
+    let table = churnwise::features::FeatureSpec::all()
+        .extract(&history, &snapshot)
+        .unwrap()
+        .select(scorer.features())
+        .unwrap();
+    let train = churnwise::features::ChurnLabeler::new()
+        .training_set(
+            &history,
+            &churnwise::features::FeatureSpec::new(scorer.features()),
+            &snapshot,
+            &[snapshot.as_of() - chrono::Duration::days(120)],
+        )
+        .unwrap();
+    let trees = GradientBoosting::new().trees(10).fit(&train).unwrap();
+    let logistic = scorer.model().clone();
+    let calibrated = logistic
+        .clone()
+        .calibrate(Calibrator::Platt, &train)
+        .unwrap();
+    let rows = table.values();
+    let columns: Vec<Vec<f64>> = rows.columns().into_iter().map(|c| c.to_vec()).collect();
+    let columns: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+    for model in [logistic, FittedModel::from(trees), calibrated] {
+        let by_columns = model.predict_proba_columns(&columns, rows.nrows()).unwrap();
+        let by_rows = model.predict_proba(rows).unwrap();
+        for (i, (c, r)) in by_columns.iter().zip(&by_rows).enumerate() {
+            assert_eq!(c.to_bits(), r.to_bits(), "{} row {i}", model.kind());
+        }
+    }
+    let p = scorer.score_columns(&columns, rows.nrows()).unwrap();
+    for (i, row) in rows.rows().into_iter().enumerate() {
+        assert_eq!(
+            p[i].to_bits(),
+            scorer.score_one(&row.to_vec()).unwrap().to_bits()
+        );
+    }
+}
+
+#[test]
+fn column_scoring_names_the_feature_and_row_of_bad_input() {
+    let (x, scorer) = churnwise::doc_support::small_scorer().unwrap();
+    let columns: Vec<Vec<f64>> = x
+        .values()
+        .columns()
+        .into_iter()
+        .map(|c| c.to_vec())
+        .collect();
+    let n = x.nrows();
+    let err = scorer.score_columns(&[&columns[0]], n).unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::LengthMismatch {
+            expected: 2,
+            got: 1,
+            ..
+        }
+    ));
+    let err = scorer
+        .score_columns(&[&columns[0], &columns[1][1..]], n)
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::LengthMismatch { got, .. } if *got == n - 1));
+    let mut orders = columns[1].clone();
+    orders[2] = f64::INFINITY;
+    let err = scorer
+        .score_columns(&[&columns[0], &orders], n)
+        .unwrap_err();
+    match err.kind() {
+        ErrorKind::NonFinite { row, column, .. } => {
+            assert_eq!((*row, column.as_str()), (2, scorer.features()[1].as_str()));
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+}

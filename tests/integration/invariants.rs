@@ -192,6 +192,13 @@ fn log_odds_overflow_is_a_typed_error_not_nan() {
         matches!(err.kind(), ErrorKind::NonFinite { row: 1, .. }),
         "{err}"
     );
+    let columns: Vec<[f64; 2]> = row.iter().map(|&v| [0.5, v]).collect();
+    let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
+    let err = SCORER.score_columns(&columns, 2).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::NonFinite { row: 1, column, .. } if column == "orders_total"),
+        "{err}"
+    );
     // Large but representable log-odds saturate to a valid probability.
     let p = SCORER.score_one(&[0.0, 1e308, 0.0, 0.0]).unwrap();
     assert!(p < 1e-300 || p == 1.0, "{p}");

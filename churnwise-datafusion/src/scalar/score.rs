@@ -123,21 +123,13 @@ impl Kernel for ChurnScore {
             .flatten()
             .map(|a| a.numbers(Self::NAME))
             .collect::<Result<Vec<_>>>()?;
-        let k = columns.len();
-        // Row-major, as a FeatureTable holds its values: the contiguous
-        // path of the batch kernel, the one `score_table` takes.
-        let mut x = vec![0.0; rows * k];
-        for (j, column) in columns.iter().enumerate() {
-            for (i, &v) in column.iter().enumerate() {
-                x[i * k + j] = v;
-            }
-        }
-        let view = ndarray::ArrayView2::from_shape((rows, k), &x)
-            .map_err(|e| datafusion::common::DataFusionError::Internal(e.to_string()))?;
+        // Arrow arrays are columns: scored in place, summed in the order
+        // of the row-major batch kernel (bit-identical to `score_table`).
+        let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
         let p = self
             .scorer
             .model()
-            .predict_proba(view)
+            .predict_proba_columns(&columns, rows)
             .map_err(|e| exec_error(Self::NAME, e))?;
         Ok(Arc::new(Float64Array::from(p.into_raw_vec_and_offset().0)))
     }

@@ -143,6 +143,36 @@ impl FittedLogisticRegression {
         self.linear.apply(x, sigmoid_in_place).map(Array1::from)
     }
 
+    /// Churn probabilities for `rows` rows held as columns, one slice per
+    /// feature in [`feature_names`](Self::feature_names) order (as Arrow
+    /// and other columnar engines hold them), read in place without a
+    /// row-major copy. Bit-identical to [`predict_proba`](Self::predict_proba)
+    /// on the same rows.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::LengthMismatch`](crate::ErrorKind::LengthMismatch) if the column count differs or a
+    /// column does not hold `rows` values; [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite) as for
+    /// [`predict_proba`](Self::predict_proba).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use churnwise::model::*;
+    /// # use ndarray::array;
+    /// # let train = churnwise::doc_support::recency_set()?;
+    /// # let model = LogisticRegression::new().fit(&train)?;
+    /// let recency = [3.0, 180.0];
+    /// let p = model.predict_proba_columns(&[&recency], 2)?;
+    /// assert_eq!(p, model.predict_proba(array![[3.0], [180.0]].view())?);
+    /// # Ok::<(), churnwise::Error>(())
+    /// ```
+    pub fn predict_proba_columns(&self, columns: &[&[f64]], rows: usize) -> Result<Array1<f64>> {
+        self.linear
+            .apply_columns(columns, rows, sigmoid_in_place)
+            .map(Array1::from)
+    }
+
     /// One row's churn probability (raw values in feature order), computed
     /// exactly as [`predict_proba`](Self::predict_proba) computes each row,
     /// without allocating. The caller checks the length.
