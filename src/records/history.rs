@@ -35,7 +35,8 @@ pub enum CompactKind {
 }
 
 impl CompactKind {
-    pub(crate) fn code(self) -> u8 {
+    /// The kind's number: interactions at the same time sort by it.
+    pub fn code(self) -> u8 {
         match self {
             CompactKind::Login => 0,
             CompactKind::Visit => 1,
@@ -44,6 +45,23 @@ impl CompactKind {
             CompactKind::CampaignResponse(_) => 4,
             CompactKind::Cancellation => 5,
         }
+    }
+
+    /// The kind numbered `code` by [`code`](Self::code), for engines that
+    /// keep kinds as numbers: a ticket's response hours (negative:
+    /// unanswered) are `response_hours`; complaints get the default topic
+    /// and campaign responses campaign 0, since no feature reads them.
+    /// `None` for an unknown code.
+    pub fn from_code(code: u8, response_hours: f64) -> Option<CompactKind> {
+        Some(match code {
+            0 => CompactKind::Login,
+            1 => CompactKind::Visit,
+            2 => CompactKind::SupportTicket(response_hours),
+            3 => CompactKind::Complaint(ComplaintTopic::default()),
+            4 => CompactKind::CampaignResponse(0),
+            5 => CompactKind::Cancellation,
+            _ => return None,
+        })
     }
 }
 
@@ -1148,5 +1166,23 @@ impl<'a> FeedbackSlice<'a> {
             scale: r.scale,
             nps: r.nps,
         })
+    }
+}
+
+#[cfg(test)]
+mod compact_kind_tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_with_the_data_features_read() {
+        for code in 0..6 {
+            let kind = CompactKind::from_code(code, 2.5).unwrap();
+            assert_eq!(kind.code(), code);
+        }
+        assert_eq!(
+            CompactKind::from_code(2, 2.5),
+            Some(CompactKind::SupportTicket(2.5))
+        );
+        assert_eq!(CompactKind::from_code(6, 0.0), None);
     }
 }
