@@ -435,7 +435,7 @@ impl Models {
                     lifecycle_stage(recency_days, tenure_days, orders_total, complaints_30d,
                                     satisfaction_last, has_feedback, order_trend_90d,
                                     churn_probability) AS lifecycle_stage,
-                    CASE WHEN spend_180d < 0.0 THEN 0.0 ELSE spend_180d END AS customer_value,
+                    CASE WHEN spend_180d > 0.0 THEN spend_180d ELSE 0.0 END AS customer_value,
                     p_alive, clv
              FROM scored LEFT JOIN clv_rows ON scored.customer_id = clv_rows.customer_id"
         )

@@ -175,7 +175,7 @@ impl Profiles {
     }
 
     /// Sets the customers' values from a feature column (negative values,
-    /// net refunds, count as 0).
+    /// net refunds, and −0 count as +0, so equal inputs give equal bits).
     ///
     /// # Errors
     ///
@@ -197,7 +197,8 @@ impl Profiles {
             .table
             .column(name)?
             .iter()
-            .map(|v| v.max(0.0))
+            // Not `max`, whose result for −0 may be either zero: −0 → +0.
+            .map(|&v| if v > 0.0 { v } else { 0.0 })
             .collect();
         self.with_customer_values(values)
     }
@@ -718,5 +719,32 @@ impl Profiles {
                 closest_names(name, &self.field_names()),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::FeatureTable;
+
+    #[test]
+    fn values_from_a_column_clamp_negatives_and_minus_zero_to_plus_zero() {
+        let table = FeatureTable::new(
+            (1..=4u64).map(Into::into).collect(),
+            vec!["spend_180d".into()],
+            ndarray::array![[-0.0], [-3.5], [0.0], [12.25]],
+        )
+        .unwrap();
+        let profiles = Profiles::new(table)
+            .unwrap()
+            .values_from_column("spend_180d")
+            .unwrap();
+        let bits: Vec<u64> = profiles
+            .customer_values()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        assert_eq!(bits, [0.0, 0.0, 0.0, 12.25].map(f64::to_bits));
     }
 }
