@@ -515,6 +515,44 @@ async fn a_null_feature_fails_at_run_time_naming_the_column() {
 }
 
 #[tokio::test]
+async fn a_non_finite_feature_fails_at_run_time_naming_the_column() {
+    let f = fixture();
+    let ctx = context(1);
+    let features = f.functions.scorer_value().unwrap().features();
+    let last = &features[features.len() - 1];
+    for bad in ["'NaN'", "'inf'", "'-inf'"] {
+        let select: Vec<String> = features
+            .iter()
+            .map(|n| {
+                if n == last {
+                    format!("CASE WHEN row = 5 THEN CAST({bad} AS DOUBLE) ELSE {n} END AS {n}")
+                } else {
+                    n.clone()
+                }
+            })
+            .collect();
+        let sql = format!(
+            "SELECT churn_score({}) FROM (SELECT row, {} FROM features)",
+            features.join(", "),
+            select.join(", ")
+        );
+        let e = ctx
+            .sql(&sql)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("churn_score: feature value at row 5")
+                && e.contains(&format!("column `{last}` is not finite")),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_bundle_round_trips_through_json_and_a_file() {
     let f = fixture();
     let functions = f

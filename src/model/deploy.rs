@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::logit;
-use super::linear::check_column_lengths;
+use super::linear::{check_column_lengths, check_finite};
 use super::{
     Calibrator, FittedCalibrator, FittedGradientBoosting, FittedLogisticRegression, PredictProba,
 };
@@ -161,13 +161,25 @@ impl FittedModel {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`] if the column count differs or a column
-    /// does not hold `rows` values; [`ErrorKind::NonFinite`] for a row whose
-    /// values overflow the model.
+    /// does not hold `rows` values; [`ErrorKind::NonFinite`] naming the
+    /// feature and row of a NaN or infinite value (unlike
+    /// [`predict_proba`](Self::predict_proba), where trees read NaN as
+    /// missing), or for a row whose values overflow the model.
     pub fn predict_proba_columns(&self, columns: &[&[f64]], rows: usize) -> Result<Array1<f64>> {
+        let expected = self.feature_names().len();
+        if columns.len() != expected {
+            return Err(ErrorKind::LengthMismatch {
+                what: "feature columns for the model",
+                expected,
+                got: columns.len(),
+            }
+            .into());
+        }
         match self {
             FittedModel::Logistic(m) => m.predict_proba_columns(columns, rows),
             FittedModel::GradientBoosting(m) => {
                 check_column_lengths(columns, rows)?;
+                check_finite(columns, 0..rows, m.feature_names())?;
                 let x = Array2::from_shape_fn((rows, columns.len()), |(i, j)| columns[j][i]);
                 m.predict_proba(x.view())
             }

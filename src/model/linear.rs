@@ -205,26 +205,29 @@ impl Linear {
         }
         self.chunked(
             x.nrows(),
-            |first, chunk| match x.as_slice() {
-                // Row-major and contiguous: rows are slices and dot products
-                // vectorize. With AVX2, four rows at a time with prefetch;
-                // otherwise compiled for each SIMD level and dispatched at
-                // run time (pulp). Every kernel does the same operations in
-                // the same order, so results do not depend on the CPU.
-                Some(data) if d > 0 => linear_rows(&data[first * d..], w, b, chunk, &link),
-                // Strided rows (a column selection, a transposed view):
-                // copied into a buffer so that every row is summed by
-                // `dot`, as in single-row scoring.
-                _ => {
-                    let mut row = vec![0.0; d];
-                    for (k, o) in chunk.iter_mut().enumerate() {
-                        row.iter_mut()
-                            .zip(x.row(first + k))
-                            .for_each(|(r, v)| *r = *v);
-                        *o = b + dot(&row, w);
+            |first, chunk| {
+                match x.as_slice() {
+                    // Row-major and contiguous: rows are slices and dot products
+                    // vectorize. With AVX2, four rows at a time with prefetch;
+                    // otherwise compiled for each SIMD level and dispatched at
+                    // run time (pulp). Every kernel does the same operations in
+                    // the same order, so results do not depend on the CPU.
+                    Some(data) if d > 0 => linear_rows(&data[first * d..], w, b, chunk, &link),
+                    // Strided rows (a column selection, a transposed view):
+                    // copied into a buffer so that every row is summed by
+                    // `dot`, as in single-row scoring.
+                    _ => {
+                        let mut row = vec![0.0; d];
+                        for (k, o) in chunk.iter_mut().enumerate() {
+                            row.iter_mut()
+                                .zip(x.row(first + k))
+                                .for_each(|(r, v)| *r = *v);
+                            *o = b + dot(&row, w);
+                        }
+                        link(chunk);
                     }
-                    link(chunk);
                 }
+                Ok(())
             },
             |i| x.row(i).to_vec(),
         )
@@ -232,12 +235,17 @@ impl Linear {
 
     /// [`apply`](Self::apply) for `rows` rows held as columns (one slice per
     /// feature, in feature order), read in place; bit-identical to
-    /// [`apply`](Self::apply) on the same rows.
+    /// [`apply`](Self::apply) on the same rows. Unlike `apply`, NaN and
+    /// infinite values are errors; they cost no pass of their own, since a
+    /// non-finite value always makes its row's linear predictor non-finite:
+    /// the values are scanned only in chunks where a predictor is.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`] if the column count differs or a
-    /// column does not have `rows` values; as for [`apply`](Self::apply) otherwise.
+    /// column does not have `rows` values; [`ErrorKind::NonFinite`] naming
+    /// the feature and row of the first NaN or infinite value, or as for
+    /// [`apply`](Self::apply).
     pub(crate) fn apply_columns(
         &self,
         columns: &[&[f64]],
@@ -260,39 +268,50 @@ impl Linear {
         check_column_lengths(columns, rows)?;
         self.chunked(
             rows,
-            |first, chunk| linear_columns(columns, first, w, b, chunk, &link),
+            |first, chunk| {
+                linear_columns(columns, first, w, b, chunk);
+                if !chunk.iter().fold(true, |finite, z| finite & z.is_finite()) {
+                    let inputs = first..first + chunk.len();
+                    check_finite(columns, inputs, &self.feature_names)?;
+                }
+                link(chunk);
+                Ok(())
+            },
             |i| columns.iter().map(|c| c[i]).collect(),
         )
     }
 
     /// Runs `kernel(first_row, chunk)` over the output in fixed chunks of
-    /// [`CHUNK`] rows, in parallel, and reports the first row whose result
+    /// [`CHUNK`] rows in parallel, and reports
+    /// the first chunk's error in row order, or the first row whose result
     /// is NaN (its values from `row`) as an overflow.
     fn chunked(
         &self,
         rows: usize,
-        kernel: impl Fn(usize, &mut [f64]) + Sync,
+        kernel: impl Fn(usize, &mut [f64]) -> Result<()> + Sync,
         row: impl Fn(usize) -> Vec<f64>,
     ) -> Result<Vec<f64>> {
         let mut out = vec![0.0; rows];
-        let nan_in_chunk: Vec<bool> = out
+        let nan_in_chunk: Vec<Result<bool>> = out
             .par_chunks_mut(CHUNK)
             .enumerate()
             .map(|(c, chunk)| {
-                kernel(c * CHUNK, chunk);
+                kernel(c * CHUNK, chunk)?;
                 // Finite rows can still overflow: terms reaching +∞ and −∞
                 // sum to NaN. Checked while the chunk is in cache (a fold,
                 // not `any`, so it vectorizes).
-                chunk.iter().fold(false, |nan, v| nan | v.is_nan())
+                Ok(chunk.iter().fold(false, |nan, v| nan | v.is_nan()))
             })
             .collect();
-        if let Some(c) = nan_in_chunk.iter().position(|&nan| nan) {
-            let i = c * CHUNK
-                + out[c * CHUNK..]
-                    .iter()
-                    .position(|v| v.is_nan())
-                    .unwrap_or(0);
-            return Err(self.overflow(i, &row(i)));
+        for (c, nan) in nan_in_chunk.into_iter().enumerate() {
+            if nan? {
+                let i = c * CHUNK
+                    + out[c * CHUNK..]
+                        .iter()
+                        .position(|v| v.is_nan())
+                        .unwrap_or(0);
+                return Err(self.overflow(i, &row(i)));
+            }
         }
         Ok(out)
     }
@@ -330,6 +349,42 @@ pub(crate) fn check_column_lengths(columns: &[&[f64]], rows: usize) -> Result<()
             what: "values in each feature column",
             expected: rows,
             got: column.len(),
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// Checks that the values of `rows` in every column are finite.
+///
+/// # Errors
+///
+/// [`ErrorKind::NonFinite`] naming the feature (from `names`) and row of
+/// the first value that is not, in row order.
+pub(crate) fn check_finite(
+    columns: &[&[f64]],
+    rows: std::ops::Range<usize>,
+    names: &[String],
+) -> Result<()> {
+    let first_bad = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(j, column)| {
+            let values = &column[rows.clone()];
+            // A fold first, so the common all-finite case vectorizes.
+            if values.iter().fold(true, |finite, v| finite & v.is_finite()) {
+                return None;
+            }
+            let k = values.iter().position(|v| !v.is_finite())?;
+            Some((rows.start + k, j, values[k]))
+        })
+        .min_by_key(|&(row, j, _)| (row, j));
+    match first_bad {
+        Some((row, j, value)) => Err(ErrorKind::NonFinite {
+            what: "feature value",
+            row,
+            column: names.get(j).cloned().unwrap_or_default(),
+            value,
         }
         .into()),
         None => Ok(()),

@@ -343,28 +343,6 @@ impl ChurnScorer {
     /// # Ok::<(), churnwise::Error>(())
     /// ```
     pub fn score_columns(&self, columns: &[&[f64]], rows: usize) -> Result<Array1<f64>> {
-        if columns.len() != self.features.len() {
-            return Err(ErrorKind::LengthMismatch {
-                what: "feature columns for the scorer",
-                expected: self.features.len(),
-                got: columns.len(),
-            }
-            .into());
-        }
-        for (column, name) in columns.iter().zip(&self.features) {
-            // A fold, not `find`, so the common all-finite case vectorizes.
-            if !column.iter().fold(true, |finite, v| finite & v.is_finite())
-                && let Some((row, &value)) = column.iter().enumerate().find(|(_, v)| !v.is_finite())
-            {
-                return Err(ErrorKind::NonFinite {
-                    what: "feature value",
-                    row,
-                    column: name.clone(),
-                    value,
-                }
-                .into());
-            }
-        }
         self.model.predict_proba_columns(columns, rows)
     }
 

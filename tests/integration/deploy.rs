@@ -377,6 +377,26 @@ fn columns_score_like_rows_for_every_model_kind() {
         for (i, (c, r)) in by_columns.iter().zip(&by_rows).enumerate() {
             assert_eq!(c.to_bits(), r.to_bits(), "{} row {i}", model.kind());
         }
+        // A NaN is an error naming its feature and row, for every kind
+        // (trees included, though their row path reads NaN as missing).
+        let mut bad = columns.clone();
+        let poisoned: Vec<f64> = (0..rows.nrows())
+            .map(|i| if i == 300 { f64::NAN } else { bad[1][i] })
+            .collect();
+        bad[1] = &poisoned;
+        match model
+            .predict_proba_columns(&bad, rows.nrows())
+            .unwrap_err()
+            .kind()
+        {
+            ErrorKind::NonFinite { row, column, .. } => {
+                assert_eq!(
+                    (*row, column.as_str()),
+                    (300, scorer.features()[1].as_str())
+                );
+            }
+            other => panic!("{}: unexpected error {other:?}", model.kind()),
+        }
     }
     let p = scorer.score_columns(&columns, rows.nrows()).unwrap();
     for (i, row) in rows.rows().into_iter().enumerate() {

@@ -336,6 +336,22 @@ impl Arg {
 
     /// The values as Float64, refusing nulls and non-finite values.
     pub(crate) fn numbers(&self, function: &str) -> Result<std::borrow::Cow<'_, [f64]>> {
+        let values = self.floats(function)?;
+        // A fold, not `find`, so the common all-finite case vectorizes.
+        if !values.iter().fold(true, |finite, v| finite & v.is_finite())
+            && let Some((row, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite())
+        {
+            return exec_err!(
+                "{function}: non-finite value {v} in {} at row {row} of the batch",
+                self.describe()
+            );
+        }
+        Ok(values)
+    }
+
+    /// The values as Float64, refusing nulls (the caller checks that they
+    /// are finite).
+    pub(crate) fn floats(&self, function: &str) -> Result<std::borrow::Cow<'_, [f64]>> {
         let array = if self.array.data_type() == &DataType::Float64 {
             std::borrow::Cow::Borrowed(&self.array)
         } else {
@@ -347,16 +363,6 @@ impl Arg {
         if let Some(row) = first_null(array.as_ref()) {
             return exec_err!(
                 "{function}: null in {} at row {row} of the batch; fill or filter nulls before calling {function}",
-                self.describe()
-            );
-        }
-        let values = array.as_primitive::<Float64Type>().values();
-        // A fold, not `find`, so the common all-finite case vectorizes.
-        if !values.iter().fold(true, |finite, v| finite & v.is_finite())
-            && let Some((row, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite())
-        {
-            return exec_err!(
-                "{function}: non-finite value {v} in {} at row {row} of the batch",
                 self.describe()
             );
         }

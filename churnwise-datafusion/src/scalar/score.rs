@@ -118,18 +118,19 @@ impl Kernel for ChurnScore {
     }
 
     fn eval(&self, args: Vec<Option<Arg>>, rows: usize) -> Result<ArrayRef> {
+        // Nulls are refused here; NaN and infinite values by the core,
+        // which finds them while scoring instead of in a pass of their own.
         let columns = args
             .iter()
             .flatten()
-            .map(|a| a.numbers(Self::NAME))
+            .map(|a| a.floats(Self::NAME))
             .collect::<Result<Vec<_>>>()?;
         // Arrow arrays are columns: scored in place, summed in the order
         // of the row-major batch kernel (bit-identical to `score_table`).
         let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
         let p = self
             .scorer
-            .model()
-            .predict_proba_columns(&columns, rows)
+            .score_columns(&columns, rows)
             .map_err(|e| exec_error(Self::NAME, e))?;
         Ok(Arc::new(Float64Array::from(p.into_raw_vec_and_offset().0)))
     }

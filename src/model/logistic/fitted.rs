@@ -152,7 +152,8 @@ impl FittedLogisticRegression {
     /// # Errors
     ///
     /// [`ErrorKind::LengthMismatch`](crate::ErrorKind::LengthMismatch) if the column count differs or a
-    /// column does not hold `rows` values; [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite) as for
+    /// column does not hold `rows` values; [`ErrorKind::NonFinite`](crate::ErrorKind::NonFinite) naming the
+    /// feature and row of a NaN or infinite value, or as for
     /// [`predict_proba`](Self::predict_proba).
     ///
     /// # Example

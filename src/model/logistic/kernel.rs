@@ -154,42 +154,36 @@ impl<L: Fn(&mut [f64])> pulp::WithSimd for RowsKernel<'_, L> {
 /// Rows per block of [`linear_columns`]: its four lane sums stay in L1.
 const COLUMN_BLOCK: usize = 256;
 
-/// `out[k] = link(b + row(start + k) · w)` where row `i` is
-/// `columns[j][i]` for each column `j`: column-major data, such as Arrow
-/// arrays, read in place. Each row is summed in exactly the order of
-/// [`dot`] (four lane sums over the columns in steps of four,
-/// `(l0 + l1) + (l2 + l3)`, plus the remaining columns in order), so the
-/// results are bit-identical to [`linear_rows`] and single-row scoring.
-/// Compiled for each SIMD level and dispatched at run time (pulp).
-pub(crate) fn linear_columns(
-    columns: &[&[f64]],
-    start: usize,
-    w: &[f64],
-    b: f64,
-    out: &mut [f64],
-    link: &impl Fn(&mut [f64]),
-) {
+/// `out[k] = b + row(start + k) · w` where row `i` is `columns[j][i]` for
+/// each column `j`: column-major data, such as Arrow arrays, read in place.
+/// Each row is summed in exactly the order of [`dot`] (four lane sums over
+/// the columns in steps of four, `(l0 + l1) + (l2 + l3)`, plus the
+/// remaining columns in order), so the results are bit-identical to
+/// [`linear_rows`] and single-row scoring. (The remaining columns are
+/// summed from +0 where `dot` starts from −0; the sign of a zero there
+/// never reaches the result, since the lane sums are never −0.) The caller
+/// applies the link, after checking the linear predictors. Compiled for
+/// each SIMD level and dispatched at run time (pulp).
+pub(crate) fn linear_columns(columns: &[&[f64]], start: usize, w: &[f64], b: f64, out: &mut [f64]) {
     pulp::Arch::new().dispatch(ColumnsKernel {
         columns,
         start,
         w,
         b,
         out,
-        link,
     });
 }
 
 /// [`linear_columns`] for one SIMD level.
-struct ColumnsKernel<'a, L> {
+struct ColumnsKernel<'a> {
     columns: &'a [&'a [f64]],
     start: usize,
     w: &'a [f64],
     b: f64,
     out: &'a mut [f64],
-    link: &'a L,
 }
 
-impl<L: Fn(&mut [f64])> pulp::WithSimd for ColumnsKernel<'_, L> {
+impl pulp::WithSimd for ColumnsKernel<'_> {
     type Output = ();
 
     #[inline(always)]
@@ -220,7 +214,6 @@ impl<L: Fn(&mut [f64])> pulp::WithSimd for ColumnsKernel<'_, L> {
                 *o = self.b + ((l0[k] + l1[k]) + (l2[k] + l3[k]) + *o);
             }
         }
-        (self.link)(self.out);
     }
 }
 
@@ -284,7 +277,7 @@ mod tests {
                 (0..d).map(|j| (0..rows).map(|i| x[i * d + j]).collect()).collect();
             let columns: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
             let mut out = vec![f64::NAN; n];
-            linear_columns(&columns, start, &w, b, &mut out, &|_: &mut [f64]| {});
+            linear_columns(&columns, start, &w, b, &mut out);
             for (k, o) in out.iter().enumerate() {
                 let i = start + k;
                 let expected = b + dot(&x[i * d..(i + 1) * d], &w);
@@ -294,18 +287,11 @@ mod tests {
     }
 
     #[test]
-    fn columns_apply_the_link_to_every_row() {
+    fn columns_give_the_linear_predictor_by_hand() {
         let (a, b) = ([1.0, 2.0, 3.0], [10.0, 20.0, 30.0]);
         let mut out = [0.0; 2];
-        linear_columns(
-            &[&a, &b],
-            1,
-            &[2.0, 1.0],
-            0.5,
-            &mut out,
-            &|z: &mut [f64]| z.iter_mut().for_each(|v| *v = -*v),
-        );
-        // Rows 1 and 2: −(0.5 + 2·2 + 20) and −(0.5 + 2·3 + 30).
-        assert_eq!(out, [-24.5, -36.5]);
+        linear_columns(&[&a, &b], 1, &[2.0, 1.0], 0.5, &mut out);
+        // Rows 1 and 2: 0.5 + 2·2 + 20 and 0.5 + 2·3 + 30.
+        assert_eq!(out, [24.5, 36.5]);
     }
 }
