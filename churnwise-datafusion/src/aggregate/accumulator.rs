@@ -8,8 +8,8 @@ use datafusion::arrow::array::{Array, ArrayRef, BooleanArray};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
-use super::input::*;
-use super::store::*;
+use super::input::Ctx;
+use super::store::Store;
 
 /// The native groups accumulator: flat event vectors for all groups.
 #[derive(Debug)]
@@ -99,7 +99,7 @@ impl EventsAccumulator {
         }
     }
 
-    pub(super) fn zeros(&mut self, n: usize) -> Vec<usize> {
+    fn zeros(&mut self, n: usize) -> Vec<usize> {
         let mut z = std::mem::take(&mut self.zeros);
         z.resize(n, 0);
         z

@@ -16,10 +16,10 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDFImpl, GroupsAccumulator, Signature, Volatility,
 };
 
-use super::accumulator::*;
-use super::input::*;
-use super::store::*;
-use super::*;
+use super::accumulator::{EventsAccumulator, EventsGroups};
+use super::input::{Ctx, Role, coerce};
+use super::store::Taken;
+use super::{FEATURES_NAME, Form, Output, state_fields};
 use crate::wire::Portable;
 
 /// The point-in-time features of a [`FeatureSpec`] per customer, as an

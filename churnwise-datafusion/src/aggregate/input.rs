@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{
 use datafusion::arrow::error::ArrowError;
 use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
 
-use super::*;
+use super::{Form, MICROS_PER_DAY, Output};
 
 pub(super) fn arity(function: &str, n: usize) -> Result<()> {
     if n == 2 {
@@ -79,10 +79,7 @@ impl Ctx {
 
 /// Converts a time column to microseconds since the epoch.
 pub(super) fn micros(ctx: &Ctx, i: usize, a: &ArrayRef) -> Result<Int64Array> {
-    pub(super) fn scale<T: ArrowPrimitiveType>(
-        a: &ArrayRef,
-        mul: i64,
-    ) -> Result<Int64Array, ArrowError>
+    fn scale<T: ArrowPrimitiveType>(a: &ArrayRef, mul: i64) -> Result<Int64Array, ArrowError>
     where
         T::Native: Into<i64>,
     {

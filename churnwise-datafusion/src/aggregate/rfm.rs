@@ -16,10 +16,10 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDFImpl, GroupsAccumulator, Signature, Volatility,
 };
 
-use super::accumulator::*;
-use super::input::*;
-use super::store::*;
-use super::*;
+use super::accumulator::{EventsAccumulator, EventsGroups};
+use super::input::{Ctx, Role, arity, coerce};
+use super::store::Taken;
+use super::{Form, MICROS_PER_DAY, Output, RFM_NAME, state_fields};
 use crate::wire::Portable;
 
 /// The per-customer summary the customer-base (BG/NBD, Gamma-Gamma) models

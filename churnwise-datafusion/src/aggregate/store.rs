@@ -12,10 +12,10 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, UInt8Type};
 use datafusion::common::{DataFusionError, Result, exec_err};
 use datafusion::logical_expr::EmitTo;
 
-use super::features::*;
-use super::input::*;
-use super::rfm::*;
-use super::*;
+use super::features::evaluate_features;
+use super::input::{Ctx, EventKind, Kinds, amount_at, floats, micros, null_signup, parse_kind};
+use super::rfm::evaluate_rfm;
+use super::{Form, Output, list_field};
 
 /// The raw events of many groups, in arrival order, with their group index.
 #[derive(Debug, Clone, Default)]
@@ -41,14 +41,14 @@ pub(super) struct Taken {
     pub(super) interactions: Vec<(i64, u8, f64)>,
 }
 
-pub(super) fn group_u32(ctx: &Ctx, g: usize) -> Result<u32> {
+fn group_u32(ctx: &Ctx, g: usize) -> Result<u32> {
     u32::try_from(g)
         .map_err(|_| DataFusionError::Execution(format!("{}: more than 2^32 groups", ctx.function)))
 }
 
 /// Takes the events of groups `< n` out of `groups`/`cols` (a counting sort),
 /// renumbering the rest from 0.
-pub(super) fn take_grouped<T: Copy + Default>(
+fn take_grouped<T: Copy + Default>(
     n: usize,
     groups: &mut Vec<u32>,
     mut item: impl FnMut(usize) -> T,
@@ -101,7 +101,7 @@ pub(super) fn take_grouped<T: Copy + Default>(
 }
 
 /// Keeps the entries of `v` not marked in `taken` (all cleared when `taken` is empty).
-pub(super) fn retain_untaken<T>(v: &mut Vec<T>, taken: &[bool]) {
+fn retain_untaken<T>(v: &mut Vec<T>, taken: &[bool]) {
     if taken.is_empty() {
         v.clear();
     } else {
@@ -126,7 +126,7 @@ impl Store {
             + self.response_hours.capacity() * 8
     }
 
-    pub(super) fn set_signup(&mut self, ctx: &Ctx, g: usize, t: i64) -> Result<()> {
+    fn set_signup(&mut self, ctx: &Ctx, g: usize, t: i64) -> Result<()> {
         match self.signup[g] {
             None => self.signup[g] = Some(t),
             Some(s) if s == t => {}
@@ -142,7 +142,7 @@ impl Store {
         Ok(())
     }
 
-    pub(super) fn push_order(&mut self, ctx: &Ctx, g: usize, t: i64, amount: f64) -> Result<()> {
+    fn push_order(&mut self, ctx: &Ctx, g: usize, t: i64, amount: f64) -> Result<()> {
         if t <= ctx.keep_until {
             self.order_group.push(group_u32(ctx, g)?);
             self.order_times.push(t);
@@ -463,6 +463,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{ChurnFeatures, FEATURES_NAME, MICROS_PER_DAY};
     use super::*;
     use chrono::Utc;
     use churnwise::features::{FeatureSpec, Snapshot};
