@@ -2,10 +2,13 @@
 //! summary per customer, computed from event rows with `GROUP BY customer_id`.
 //!
 //! - [`ChurnFeatures`] (SQL `churn_features`) computes the features of a
-//!   [`FeatureSpec`] as of a [`Snapshot`], bit-identical to
-//!   [`FeatureSpec::extract`] on the same records, whatever the partitioning.
+//!   [`FeatureSpec`](churnwise::features::FeatureSpec) as of a
+//!   [`Snapshot`](churnwise::features::Snapshot), bit-identical to
+//!   [`FeatureSpec::extract`](churnwise::features::FeatureSpec::extract) on
+//!   the same records, whatever the partitioning.
 //! - [`RfmSummary`] (SQL `rfm_summary`) computes the repeat purchases,
-//!   recency, age and mean repeat value that [`Calibration::summarize`]
+//!   recency, age and mean repeat value that
+//!   [`Calibration::summarize`](churnwise::clv::Calibration::summarize)
 //!   computes.
 //!
 //! Both keep each customer's raw events as their state (lists that merge
