@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::calibrate::logit;
-use super::linear::{check_column_lengths, check_finite};
+use super::linear::{check_columns, check_finite};
 use super::{
     Calibrator, FittedCalibrator, FittedGradientBoosting, FittedLogisticRegression, PredictProba,
 };
@@ -166,19 +166,10 @@ impl FittedModel {
     /// [`predict_proba`](Self::predict_proba), where trees read NaN as
     /// missing), or for a row whose values overflow the model.
     pub fn predict_proba_columns(&self, columns: &[&[f64]], rows: usize) -> Result<Array1<f64>> {
-        let expected = self.feature_names().len();
-        if columns.len() != expected {
-            return Err(ErrorKind::LengthMismatch {
-                what: "feature columns for the model",
-                expected,
-                got: columns.len(),
-            }
-            .into());
-        }
         match self {
             FittedModel::Logistic(m) => m.predict_proba_columns(columns, rows),
             FittedModel::GradientBoosting(m) => {
-                check_column_lengths(columns, rows)?;
+                check_columns(columns, m.feature_names().len(), rows)?;
                 check_finite(columns, 0..rows, m.feature_names())?;
                 let x = Array2::from_shape_fn((rows, columns.len()), |(i, j)| columns[j][i]);
                 m.predict_proba(x.view())

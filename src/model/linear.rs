@@ -195,14 +195,7 @@ impl Linear {
             self.raw_intercept,
             self.raw_coefficients.len(),
         );
-        if x.ncols() != d {
-            return Err(ErrorKind::LengthMismatch {
-                what: "feature columns for the model",
-                expected: d,
-                got: x.ncols(),
-            }
-            .into());
-        }
+        check_column_count(d, x.ncols())?;
         self.chunked(
             x.nrows(),
             |first, chunk| {
@@ -257,15 +250,7 @@ impl Linear {
             self.raw_intercept,
             self.raw_coefficients.len(),
         );
-        if columns.len() != d {
-            return Err(ErrorKind::LengthMismatch {
-                what: "feature columns for the model",
-                expected: d,
-                got: columns.len(),
-            }
-            .into());
-        }
-        check_column_lengths(columns, rows)?;
+        check_columns(columns, d, rows)?;
         self.chunked(
             rows,
             |first, chunk| {
@@ -338,12 +323,30 @@ impl Linear {
     }
 }
 
-/// Checks that every feature column holds `rows` values.
+/// Checks that a model of `expected` features gets `got` columns.
 ///
 /// # Errors
 ///
-/// [`ErrorKind::LengthMismatch`] if a column does not.
-pub(crate) fn check_column_lengths(columns: &[&[f64]], rows: usize) -> Result<()> {
+/// [`ErrorKind::LengthMismatch`] if it does not.
+pub(crate) fn check_column_count(expected: usize, got: usize) -> Result<()> {
+    if got != expected {
+        return Err(ErrorKind::LengthMismatch {
+            what: "feature columns for the model",
+            expected,
+            got,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Checks that there are `expected` feature columns of `rows` values each.
+///
+/// # Errors
+///
+/// [`ErrorKind::LengthMismatch`] if there are not.
+pub(crate) fn check_columns(columns: &[&[f64]], expected: usize, rows: usize) -> Result<()> {
+    check_column_count(expected, columns.len())?;
     match columns.iter().find(|c| c.len() != rows) {
         Some(column) => Err(ErrorKind::LengthMismatch {
             what: "values in each feature column",
