@@ -5,6 +5,9 @@
 //! then the JSON of its state. Functions of other crates get no payload and
 //! are looked up by name on the receiving side.
 
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
 use datafusion::common::{DataFusionError, Result, exec_err};
 
 /// The magic prefix and version of a churnwise payload.
@@ -19,6 +22,44 @@ pub(crate) trait Portable: Sized {
     fn to_json(&self) -> Result<serde_json::Value>;
     /// Rebuilds the function from [`to_json`](Self::to_json)'s output.
     fn from_json(value: serde_json::Value) -> Result<Self>;
+}
+
+/// A function's fitted state as canonical JSON, with its
+/// [`fingerprint`]: two functions with equal states are equal (the
+/// fingerprints compared first, cheaply), and a state hashes as its
+/// fingerprint.
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    json: Arc<str>,
+    fingerprint: u64,
+}
+
+impl State {
+    pub(crate) fn new(json: String) -> State {
+        State {
+            fingerprint: fingerprint(json.as_bytes()),
+            json: json.into(),
+        }
+    }
+
+    /// The state as a JSON value.
+    pub(crate) fn to_value(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::from_str(&self.json)
+    }
+}
+
+impl PartialEq for State {
+    fn eq(&self, o: &Self) -> bool {
+        self.fingerprint == o.fingerprint && self.json == o.json
+    }
+}
+
+impl Eq for State {}
+
+impl Hash for State {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.fingerprint.hash(h);
+    }
 }
 
 /// FNV-1a, 64 bits, of a function's state: what its `Eq` and `Hash` compare

@@ -20,7 +20,7 @@ use super::accumulator::{EventsAccumulator, EventsGroups};
 use super::input::{Ctx, Role, coerce};
 use super::store::Taken;
 use super::{FEATURES_NAME, Form, Output, state_fields};
-use crate::wire::Portable;
+use crate::wire::{Portable, State};
 
 /// The point-in-time features of a [`FeatureSpec`] per customer, as an
 /// aggregate (SQL `churn_features`).
@@ -86,8 +86,7 @@ use crate::wire::Portable;
 pub struct ChurnFeatures {
     pub(super) spec: FeatureSpec,
     pub(super) snapshot: Snapshot,
-    pub(super) json: Arc<str>,
-    pub(super) fingerprint: u64,
+    pub(super) state: State,
     pub(super) signature: Signature,
     /// What the accumulators share.
     pub(super) plan: Arc<FeaturePlan>,
@@ -121,8 +120,7 @@ impl ChurnFeatures {
         Ok(ChurnFeatures {
             spec: spec.clone(),
             snapshot: snapshot.clone(),
-            fingerprint: crate::wire::fingerprint(json.as_bytes()),
-            json: json.into(),
+            state: State::new(json),
             signature: Signature::user_defined(Volatility::Immutable),
             plan: Arc::new(FeaturePlan {
                 events,
@@ -180,7 +178,7 @@ impl ChurnFeatures {
 
 impl PartialEq for ChurnFeatures {
     fn eq(&self, other: &Self) -> bool {
-        self.fingerprint == other.fingerprint && self.json == other.json
+        self.state == other.state
     }
 }
 
@@ -189,7 +187,7 @@ impl Eq for ChurnFeatures {}
 impl Hash for ChurnFeatures {
     fn hash<H: Hasher>(&self, state: &mut H) {
         FEATURES_NAME.hash(state);
-        self.fingerprint.hash(state);
+        self.state.hash(state);
     }
 }
 
@@ -197,7 +195,9 @@ impl Portable for ChurnFeatures {
     const TAG: &'static str = FEATURES_NAME;
 
     fn to_json(&self) -> Result<serde_json::Value> {
-        serde_json::from_str(&self.json).map_err(|e| DataFusionError::External(Box::new(e)))
+        self.state
+            .to_value()
+            .map_err(|e| DataFusionError::External(Box::new(e)))
     }
 
     fn from_json(value: serde_json::Value) -> Result<Self> {

@@ -20,7 +20,7 @@ use super::accumulator::{EventsAccumulator, EventsGroups};
 use super::input::{Ctx, Role, arity, coerce};
 use super::store::Taken;
 use super::{Form, MICROS_PER_DAY, Output, RFM_NAME, state_fields};
-use crate::wire::Portable;
+use crate::wire::{Portable, State};
 
 /// The per-customer summary the customer-base (BG/NBD, Gamma-Gamma) models
 /// read, as an aggregate (SQL `rfm_summary(order_time, amount)`), equal to
@@ -66,8 +66,7 @@ use crate::wire::Portable;
 #[derive(Debug)]
 pub struct RfmSummary {
     pub(super) calibration: Calibration,
-    pub(super) json: Arc<str>,
-    pub(super) fingerprint: u64,
+    pub(super) state: State,
     pub(super) signature: Signature,
     pub(super) plan: Arc<RfmPlan>,
 }
@@ -105,8 +104,7 @@ impl RfmSummary {
                 fields: fields.into(),
             }),
             calibration,
-            fingerprint: crate::wire::fingerprint(json.as_bytes()),
-            json: json.into(),
+            state: State::new(json),
             signature: Signature::user_defined(Volatility::Immutable),
         }
     }
@@ -135,7 +133,7 @@ impl RfmSummary {
 
 impl PartialEq for RfmSummary {
     fn eq(&self, other: &Self) -> bool {
-        self.fingerprint == other.fingerprint && self.json == other.json
+        self.state == other.state
     }
 }
 
@@ -144,7 +142,7 @@ impl Eq for RfmSummary {}
 impl Hash for RfmSummary {
     fn hash<H: Hasher>(&self, state: &mut H) {
         RFM_NAME.hash(state);
-        self.fingerprint.hash(state);
+        self.state.hash(state);
     }
 }
 
@@ -152,7 +150,9 @@ impl Portable for RfmSummary {
     const TAG: &'static str = RFM_NAME;
 
     fn to_json(&self) -> Result<serde_json::Value> {
-        serde_json::from_str(&self.json).map_err(|e| DataFusionError::External(Box::new(e)))
+        self.state
+            .to_value()
+            .map_err(|e| DataFusionError::External(Box::new(e)))
     }
 
     fn from_json(value: serde_json::Value) -> Result<Self> {

@@ -58,7 +58,6 @@ mod segment;
 
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::DataType;
@@ -70,6 +69,7 @@ pub use clv::{ClvUdf, ExpectedPurchases, PAlive};
 pub use score::ChurnScore;
 pub use segment::{LifecycleStageUdf, RfmSegmentUdf};
 
+use crate::wire::State;
 use args::{Arg, Binding, Layout};
 
 /// What every churnwise scalar function shares: its inputs, signature, the
@@ -78,19 +78,16 @@ use args::{Arg, Binding, Layout};
 pub(crate) struct Shared {
     layout: Layout,
     signature: Signature,
-    json: Arc<str>,
-    fingerprint: u64,
+    state: State,
     binding: Option<Binding>,
 }
 
 impl Shared {
     fn new(layout: Layout, json: String) -> Shared {
-        let fingerprint = crate::wire::fingerprint(json.as_bytes());
         Shared {
             layout,
             signature: Signature::user_defined(Volatility::Immutable),
-            json: json.into(),
-            fingerprint,
+            state: State::new(json),
             binding: None,
         }
     }
@@ -105,10 +102,9 @@ impl Shared {
 
 impl PartialEq for Shared {
     fn eq(&self, o: &Self) -> bool {
-        self.fingerprint == o.fingerprint
-            && self.layout.function == o.layout.function
+        self.layout.function == o.layout.function
             && self.binding == o.binding
-            && self.json == o.json
+            && self.state == o.state
     }
 }
 
@@ -117,7 +113,7 @@ impl Eq for Shared {}
 impl Hash for Shared {
     fn hash<H: Hasher>(&self, h: &mut H) {
         self.layout.function.hash(h);
-        self.fingerprint.hash(h);
+        self.state.hash(h);
         self.binding.hash(h);
     }
 }
@@ -259,7 +255,9 @@ macro_rules! scalar_udf {
 
             fn to_json(&self) -> datafusion::common::Result<serde_json::Value> {
                 let shared = crate::scalar::Kernel::shared(self);
-                let state: serde_json::Value = serde_json::from_str(&shared.json)
+                let state: serde_json::Value = shared
+                    .state
+                    .to_value()
                     .map_err(|e| crate::scalar::json_error(shared.layout.function, e))?;
                 serde_json::to_value(crate::scalar::Payload {
                     state,
