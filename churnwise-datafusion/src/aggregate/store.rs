@@ -151,6 +151,31 @@ impl Store {
         Ok(())
     }
 
+    /// Row `i`'s event time, or `None` when the filter drops the row or its
+    /// event time is null (a customer without events: only the signup
+    /// counts); records the row's signup for group `g` first.
+    #[inline]
+    fn event_time(
+        &mut self,
+        ctx: &Ctx,
+        g: usize,
+        i: usize,
+        filter: Option<&BooleanArray>,
+        signup: Option<&Int64Array>,
+        time: &Int64Array,
+    ) -> Result<Option<i64>> {
+        if filter.is_some_and(|f| !(f.is_valid(i) && f.value(i))) {
+            return Ok(None);
+        }
+        if let Some(s) = signup {
+            if s.is_null(i) {
+                return null_signup(ctx);
+            }
+            self.set_signup(ctx, g, s.value(i))?;
+        }
+        Ok(time.is_valid(i).then(|| time.value(i)))
+    }
+
     /// Adds input rows (the aggregate's arguments).
     pub(super) fn update(
         &mut self,
@@ -178,25 +203,16 @@ impl Store {
             None
         };
         let time = micros(ctx, first, &values[first])?;
-        let selected = |i: usize| filter.is_none_or(|f| f.is_valid(i) && f.value(i));
         match ctx.form {
             Form::Orders => {
                 let amount = floats(ctx, first + 1, &values[first + 1])?;
                 for (i, &g) in groups.iter().enumerate() {
-                    if !selected(i) {
+                    let Some(t) = self.event_time(ctx, g, i, filter, signup.as_ref(), &time)?
+                    else {
                         continue;
-                    }
-                    if let Some(s) = &signup {
-                        if s.is_null(i) {
-                            return null_signup(ctx);
-                        }
-                        self.set_signup(ctx, g, s.value(i))?;
-                    }
-                    if time.is_null(i) {
-                        continue;
-                    }
+                    };
                     let a = amount_at(ctx, first + 1, &amount, i)?;
-                    self.push_order(ctx, g, time.value(i), a)?;
+                    self.push_order(ctx, g, t, a)?;
                 }
             }
             Form::Events => {
@@ -214,19 +230,10 @@ impl Store {
                 };
                 let value = floats(ctx, first + 2, &values[first + 2])?;
                 for (i, &g) in groups.iter().enumerate() {
-                    if !selected(i) {
+                    let Some(t) = self.event_time(ctx, g, i, filter, signup.as_ref(), &time)?
+                    else {
                         continue;
-                    }
-                    if let Some(s) = &signup {
-                        if s.is_null(i) {
-                            return null_signup(ctx);
-                        }
-                        self.set_signup(ctx, g, s.value(i))?;
-                    }
-                    if time.is_null(i) {
-                        continue;
-                    }
-                    let t = time.value(i);
+                    };
                     let Some(k) = kinds.get(i) else {
                         return exec_err!(
                             "{}: column `{}` is null on a row with an event time",
