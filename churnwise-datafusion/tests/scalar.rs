@@ -480,16 +480,15 @@ async fn a_scorer_schema_mismatch_fails_at_planning_naming_the_column() {
     );
 }
 
-#[tokio::test]
-async fn a_null_feature_fails_at_run_time_naming_the_column() {
-    let f = fixture();
-    let ctx = context(1);
-    let features = f.functions.scorer_value().unwrap().features();
+/// The run-time error of `churn_score` over the features table with
+/// `feature` replaced by `value` (SQL) in row `row`.
+async fn score_error_with(feature: &str, row: usize, value: &str) -> String {
+    let features = fixture().functions.scorer_value().unwrap().features();
     let select: Vec<String> = features
         .iter()
         .map(|n| {
-            if n == &features[0] {
-                format!("CASE WHEN row = 7 THEN NULL ELSE {n} END AS {n}")
+            if n == feature {
+                format!("CASE WHEN row = {row} THEN {value} ELSE {n} END AS {n}")
             } else {
                 n.clone()
             }
@@ -500,14 +499,20 @@ async fn a_null_feature_fails_at_run_time_naming_the_column() {
         features.join(", "),
         select.join(", ")
     );
-    let e = ctx
+    context(1)
         .sql(&sql)
         .await
         .unwrap()
         .collect()
         .await
         .unwrap_err()
-        .to_string();
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_null_feature_fails_at_run_time_naming_the_column() {
+    let features = fixture().functions.scorer_value().unwrap().features();
+    let e = score_error_with(&features[0], 7, "NULL").await;
     assert!(
         e.contains(&format!("churn_score: null in `{}`", features[0])),
         "{e}"
@@ -516,34 +521,10 @@ async fn a_null_feature_fails_at_run_time_naming_the_column() {
 
 #[tokio::test]
 async fn a_non_finite_feature_fails_at_run_time_naming_the_column() {
-    let f = fixture();
-    let ctx = context(1);
-    let features = f.functions.scorer_value().unwrap().features();
+    let features = fixture().functions.scorer_value().unwrap().features();
     let last = &features[features.len() - 1];
     for bad in ["'NaN'", "'inf'", "'-inf'"] {
-        let select: Vec<String> = features
-            .iter()
-            .map(|n| {
-                if n == last {
-                    format!("CASE WHEN row = 5 THEN CAST({bad} AS DOUBLE) ELSE {n} END AS {n}")
-                } else {
-                    n.clone()
-                }
-            })
-            .collect();
-        let sql = format!(
-            "SELECT churn_score({}) FROM (SELECT row, {} FROM features)",
-            features.join(", "),
-            select.join(", ")
-        );
-        let e = ctx
-            .sql(&sql)
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap_err()
-            .to_string();
+        let e = score_error_with(last, 5, &format!("CAST({bad} AS DOUBLE)")).await;
         assert!(
             e.contains("churn_score: feature value at row 5")
                 && e.contains(&format!("column `{last}` is not finite")),
