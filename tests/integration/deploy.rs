@@ -317,17 +317,29 @@ fn metrics_report_a_single_class_as_single_class() {
     );
 }
 
-/// Rows that are not contiguous (a column-major matrix) score bit for bit
-/// like contiguous rows and like one row at a time.
-#[test]
-fn strided_rows_score_like_single_rows() {
-    use ndarray::ShapeBuilder;
+/// A logistic scorer over the whole catalog's deployable features, and its
+/// features of 400 synthetic customers at the snapshot.
+fn scorer_with_its_features() -> (
+    churnwise::records::History,
+    Snapshot,
+    ChurnScorer,
+    FeatureTable,
+) {
     let (history, snapshot, scorer) = churnwise::doc_support::scorer(400, 5).unwrap();
     let table = churnwise::features::FeatureSpec::all()
         .extract(&history, &snapshot)
         .unwrap()
         .select(scorer.features())
         .unwrap();
+    (history, snapshot, scorer, table)
+}
+
+/// Rows that are not contiguous (a column-major matrix) score bit for bit
+/// like contiguous rows and like one row at a time.
+#[test]
+fn strided_rows_score_like_single_rows() {
+    use ndarray::ShapeBuilder;
+    let (_, _, scorer, table) = scorer_with_its_features();
     let rows = table.values();
     assert!(
         rows.ncols() > 8,
@@ -348,12 +360,7 @@ fn strided_rows_score_like_single_rows() {
 #[test]
 fn columns_score_like_rows_for_every_model_kind() {
     use churnwise::model::{Calibrator, GradientBoosting};
-    let (history, snapshot, scorer) = churnwise::doc_support::scorer(400, 5).unwrap();
-    let table = churnwise::features::FeatureSpec::all()
-        .extract(&history, &snapshot)
-        .unwrap()
-        .select(scorer.features())
-        .unwrap();
+    let (history, snapshot, scorer, table) = scorer_with_its_features();
     let train = churnwise::features::ChurnLabeler::new()
         .training_set(
             &history,

@@ -10,6 +10,7 @@ use super::shap::tree_shap;
 use super::tree::Tree;
 use crate::features::FeatureTable;
 use crate::model::Contributions;
+use crate::model::linear::check_column_count;
 use crate::model::link::{sigmoid, sigmoid_in_place};
 use crate::{Error, ErrorKind, Result};
 
@@ -381,15 +382,6 @@ impl FittedGradientBoosting {
     }
 
     fn check_width(&self, got: usize) -> Result<()> {
-        let expected = self.feature_names.len();
-        if got != expected {
-            return Err(ErrorKind::LengthMismatch {
-                what: "feature columns for the model",
-                expected,
-                got,
-            }
-            .into());
-        }
-        Ok(())
+        check_column_count(self.feature_names.len(), got)
     }
 }
