@@ -295,8 +295,16 @@ impl Store {
         if self.signup.len() < total {
             self.signup.resize(total, None);
         }
+        // States come from other partitions, or other processes: a state of
+        // the wrong types or lengths is an error, never a panic.
+        let malformed = || DataFusionError::Internal(format!("{}: malformed state", ctx.function));
         let first = usize::from(ctx.signup);
-        if let Some(s) = ctx.signup.then(|| values[0].as_primitive::<Int64Type>()) {
+        if ctx.signup {
+            let s = values
+                .first()
+                .and_then(|a| a.as_primitive_opt::<Int64Type>())
+                .filter(|s| s.len() == groups.len())
+                .ok_or_else(malformed)?;
             for (i, &g) in groups.iter().enumerate() {
                 if s.is_valid(i) {
                     self.set_signup(ctx, g, s.value(i))?;
@@ -307,14 +315,27 @@ impl Store {
             values
                 .get(first + k)
                 .and_then(|a| a.as_list_opt::<i32>())
-                .ok_or_else(|| {
-                    DataFusionError::Internal(format!("{}: malformed state", ctx.function))
+                .ok_or_else(malformed)
+        };
+        let aligned = |lists: &[&ListArray]| {
+            lists.iter().all(|l| l.len() == groups.len())
+                && (0..groups.len()).all(|i| {
+                    lists
+                        .iter()
+                        .all(|l| l.value_length(i) == lists[0].value_length(i))
                 })
         };
         let (ot, oa) = (list(0)?, list(1)?);
+        if !aligned(&[ot, oa]) {
+            return Err(malformed());
+        }
         let (otv, oav) = (
-            ot.values().as_primitive::<Int64Type>(),
-            oa.values().as_primitive::<Float64Type>(),
+            ot.values()
+                .as_primitive_opt::<Int64Type>()
+                .ok_or_else(malformed)?,
+            oa.values()
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(malformed)?,
         );
         for (i, &g) in groups.iter().enumerate() {
             let g32 = group_u32(ctx, g)?;
@@ -331,10 +352,19 @@ impl Store {
         }
         if ctx.form == Form::Events {
             let (it, ic, ih) = (list(2)?, list(3)?, list(4)?);
+            if !aligned(&[it, ic, ih]) {
+                return Err(malformed());
+            }
             let (itv, icv, ihv) = (
-                it.values().as_primitive::<Int64Type>(),
-                ic.values().as_primitive::<UInt8Type>(),
-                ih.values().as_primitive::<Float64Type>(),
+                it.values()
+                    .as_primitive_opt::<Int64Type>()
+                    .ok_or_else(malformed)?,
+                ic.values()
+                    .as_primitive_opt::<UInt8Type>()
+                    .ok_or_else(malformed)?,
+                ih.values()
+                    .as_primitive_opt::<Float64Type>()
+                    .ok_or_else(malformed)?,
             );
             for (i, &g) in groups.iter().enumerate() {
                 let g32 = group_u32(ctx, g)?;
@@ -546,5 +576,29 @@ mod tests {
             merged.evaluate(&ctx, EmitTo::All).unwrap().to_data(),
             all.to_data()
         );
+    }
+
+    #[test]
+    fn a_malformed_state_is_an_error_not_a_panic() {
+        use datafusion::arrow::array::ListArray;
+        use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+        let ctx = orders_ctx();
+        let signup: ArrayRef = Arc::new(Int64Array::from(vec![0]));
+        let times: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+            Some(vec![Some(1), Some(2)]),
+        ]));
+        let one_amount: ArrayRef =
+            Arc::new(ListArray::from_iter_primitive::<Float64Type, _, _>(vec![
+                Some(vec![Some(1.0)]),
+            ]));
+        let float_signup: ArrayRef = Arc::new(Float64Array::from(vec![0.0]));
+        for state in [
+            vec![signup.clone(), times.clone(), one_amount.clone()],
+            vec![float_signup, times.clone(), times.clone()],
+            vec![signup, times.clone(), times],
+        ] {
+            let err = Store::default().merge(&ctx, &state, &[0], 1).unwrap_err();
+            assert!(err.to_string().contains("malformed state"), "{err}");
+        }
     }
 }
